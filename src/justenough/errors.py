@@ -1,0 +1,50 @@
+"""The one family of errors justenough raises on bad input.
+
+Every message says what is wrong, where (file, column, option), and how to fix it.
+The CLI prints the message and exits with status 2 (usage and input errors) or 1
+(runtime failures), without a traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "JustEnoughError",
+    "DataError",
+    "ConfigError",
+    "StorageError",
+    "TrainingError",
+    "ArtifactError",
+]
+
+
+class JustEnoughError(Exception):
+    """Base class: an answer for the user, not a bug.
+
+    ``exit_code`` is what the CLI exits with: 2 for bad input or usage, 1 for a failure at run time.
+    """
+
+    exit_code: int = 2
+
+
+class DataError(JustEnoughError):
+    """The data cannot be loaded, validated, split or preprocessed as asked."""
+
+
+class ConfigError(JustEnoughError):
+    """A search space, rule, option or config file is invalid."""
+
+
+class StorageError(JustEnoughError):
+    """The study storage cannot be used: wrong URL, refused resume, locked database."""
+
+    exit_code = 1
+
+
+class TrainingError(JustEnoughError):
+    """Training could not run at all (not a diverged restart: divergence is a result)."""
+
+    exit_code = 1
+
+
+class ArtifactError(JustEnoughError):
+    """A run directory or model file is missing, truncated, tampered with or of the wrong version."""
