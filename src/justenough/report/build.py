@@ -1,0 +1,649 @@
+"""Assemble the HTML report of a run directory: one self-contained file that works offline.
+
+The report reads only the files a search leaves behind (docs/architecture.md, "Run directory"):
+``summary.json`` and ``leaderboard.csv`` (required), and ``results.csv``, ``history.csv``,
+``diagnostics.csv``, ``data.json``, ``model/model.json`` (optional: a missing one leaves a short
+"not recorded" note in its section).
+
+Plotly's JavaScript is embedded once; each figure follows as JSON inside a ``<script>`` with
+``<``, ``>`` and ``&`` escaped as ``\\u003c`` etc., so no string from the data can close the
+script element. Every other user string goes through ``html.escape``. There are no external
+resources at all (no CDN, no web fonts, no images), and a Content-Security-Policy forbids any.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import logging
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import plotly.offline
+
+from justenough.errors import ArtifactError
+from justenough.report import figures
+from justenough.report.network_drawing import network_svg
+
+__all__ = ["RunFiles", "build_report", "load_run", "render", "safe_json", "SECTIONS"]
+
+log = logging.getLogger("justenough")
+
+# (id, heading) in the order they appear.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("answer", "The answer"),
+    ("complexity", "Score vs complexity"),
+    ("heatmap", "Depth x width"),
+    ("restarts", "Restart spread"),
+    ("curves", "Learning curves"),
+    ("diagnostics", "Diagnostics"),
+    ("data", "The data"),
+)
+LEADERBOARD_ROWS = 10
+_PLOT_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+_PERCENT_METRICS = {"accuracy", "balanced_accuracy"}
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """What the report reads from a run directory; optional tables are None when absent."""
+
+    run_dir: Path
+    summary: dict[str, Any]
+    leaderboard: pd.DataFrame
+    results: pd.DataFrame | None
+    history: pd.DataFrame | None
+    diagnostics: pd.DataFrame | None
+    data: dict[str, Any] | None
+    model: dict[str, Any] | None
+
+
+def _read_json(path: Path, *, required: bool) -> dict[str, Any] | None:
+    if not path.is_file():
+        if required:
+            raise ArtifactError(
+                f"{path} is missing: the report needs the summary a finished search writes; "
+                "run the search to the end (or point to the right run directory)"
+            )
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{path} is not valid JSON ({exc}); re-run the search to rewrite it") from exc
+    if not isinstance(value, dict):
+        raise ArtifactError(f"{path} should hold a JSON object, found {type(value).__name__}; re-run the search")
+    return value
+
+
+def _read_csv(path: Path, *, required: bool, columns: tuple[str, ...] = ()) -> pd.DataFrame | None:
+    if not path.is_file():
+        if required:
+            raise ArtifactError(
+                f"{path} is missing: the report needs the leaderboard a finished search writes; "
+                "run the search to the end (or point to the right run directory)"
+            )
+        return None
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        if not required:
+            log.info("report: skipping unreadable %s (%s)", path, exc)
+            return None
+        raise ArtifactError(f"{path} cannot be read as CSV ({exc}); re-run the search to rewrite it") from exc
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        if not required:
+            log.info("report: skipping %s, it lacks columns %s", path, missing)
+            return None
+        raise ArtifactError(f"{path} lacks the columns {', '.join(missing)}; it is from another version or damaged")
+    return df
+
+
+def load_run(run_dir: str | Path) -> RunFiles:
+    """Read a run directory's files for the report; raises ``ArtifactError`` when required ones are missing."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ArtifactError(f"no run directory at {run_dir}: pass the folder a search wrote (e.g. runs/NAME)")
+    summary = _read_json(run_dir / "summary.json", required=True)
+    assert summary is not None
+    if not isinstance(summary.get("chosen"), dict) or "key" not in summary["chosen"]:
+        raise ArtifactError(f"{run_dir / 'summary.json'} has no chosen config (chosen.key); re-run the search")
+    board = _read_csv(run_dir / "leaderboard.csv", required=True, columns=("key", "depth", "widths", "params", "val_mean"))
+    assert board is not None
+    if board.empty:
+        raise ArtifactError(f"{run_dir / 'leaderboard.csv'} has no configs; re-run the search")
+    model = None
+    if (run_dir / "model" / "model.json").is_file():
+        try:
+            model = _read_json(run_dir / "model" / "model.json", required=False)
+        except ArtifactError as exc:
+            log.info("report: ignoring model/model.json (%s)", exc)
+    return RunFiles(
+        run_dir=run_dir,
+        summary=summary,
+        leaderboard=board,
+        results=_read_csv(run_dir / "results.csv", required=False, columns=("key", "restart", "val_score")),
+        history=_read_csv(run_dir / "history.csv", required=False, columns=("key", "restart", "epoch", "train_loss", "val_loss")),
+        diagnostics=_read_csv(run_dir / "diagnostics.csv", required=False, columns=("key", "restart", "epoch", "layer")),
+        data=_read_json(run_dir / "data.json", required=False),
+        model=model,
+    )
+
+
+# --- small formatting helpers -------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    f = _finite(value)
+    if f is None:
+        return "n/a"
+    if f == int(f) and abs(f) < 1e15:
+        return f"{int(f):,}"
+    return f"{f:,.{digits}g}" if abs(f) < 1e-3 or abs(f) >= 1e4 else f"{f:.{digits}f}".rstrip("0").rstrip(".")
+
+
+def _score(value: Any, percent: bool) -> str:
+    f = _finite(value)
+    if f is None:
+        return "n/a"
+    return f"{100 * f:.2f}%" if percent else f"{f:.4f}"
+
+
+def _seconds(value: Any) -> str:
+    f = _finite(value)
+    if f is None:
+        return "n/a"
+    if f < 1:
+        return f"{f * 1000:.0f} ms"
+    if f < 120:
+        return f"{f:.1f} s"
+    return f"{f / 60:.1f} min"
+
+
+def _ms(value: Any) -> str:
+    f = _finite(value)
+    if f is None:
+        return "n/a"
+    if f < 1:
+        return f"{f * 1000:.1f} µs"
+    return f"{f:.2f} ms"
+
+
+def _si(value: Any) -> str:
+    f = _finite(value)
+    if f is None:
+        return "n/a"
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(f) >= size:
+            return f"{f / size:.3g}{unit}"
+    return f"{f:.3g}"
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{_e(text)}</p>'
+
+
+def safe_json(text: str) -> str:
+    """JSON text made safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators as ``\\uXXXX``.
+
+    The escapes are still valid JSON (and JavaScript) and decode to the same strings, but the text
+    can no longer contain ``</script>`` or ``<!--``.
+    """
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+class _Figures:
+    """Collects figures; each gets a div now and a ``Plotly.newPlot`` call in the final script."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def div(self, name: str, fig: go.Figure) -> str:
+        div_id = f"fig-{name}"
+        payload = safe_json(pio.to_json(fig, validate=False))
+        config = json.dumps(_PLOT_CONFIG)
+        self.calls.append(
+            f'(function(){{var f={payload};Plotly.newPlot("{div_id}",f.data,f.layout,{config});}})();'
+        )
+        return f'<div class="figure" id="{div_id}"></div>'
+
+    def script(self) -> str:
+        # A figure that fails to draw must not stop the others; the error still reaches the console.
+        return "\n".join(f"try{{{c}}}catch(err){{console.error(err);}}" for c in self.calls)
+
+
+# --- sections --------------------------------------------------------------------------------
+
+
+def _metric(summary: dict[str, Any]) -> tuple[str, bool]:
+    metric = str(summary.get("test_metric") or summary.get("metric") or "")
+    if not metric:
+        metric = "accuracy" if summary.get("task") == "classification" else "r2"
+    return metric, metric in _PERCENT_METRICS
+
+
+def _widths(chosen: dict[str, Any], board_row: pd.Series | None) -> list[int]:
+    w = chosen.get("widths")
+    if w is None and board_row is not None:
+        w = board_row.get("widths")
+    if isinstance(w, (list, tuple)):
+        return [int(x) for x in w]
+    text = str(w).strip().strip("[]()")
+    for sep in (",", "-", "x", " "):
+        if sep in text:
+            return [int(float(x)) for x in text.split(sep) if x.strip()]
+    return [int(float(text))] if text else []
+
+
+def _io_sizes(run: RunFiles, widths: list[int], params: Any) -> tuple[int | None, int | None]:
+    """Input and output sizes of the chosen network: from model.json when present, else solved
+    from the parameter count (params = (n_in + 1) w1 + hidden + (w_L + 1) n_out) with n_out from data.json."""
+    arch = (run.model or {}).get("architecture") or (run.model or {})
+    n_in, n_out = arch.get("n_in"), arch.get("n_out")
+    if isinstance(n_in, int) and isinstance(n_out, int):
+        return n_in, n_out
+    data = run.data or {}
+    candidates: list[int] = []
+    for key in ("n_outputs", "n_classes"):
+        if isinstance(data.get(key), int):
+            candidates.append(int(data[key]))
+    classes = data.get("classes") or data.get("class_balance")
+    if isinstance(classes, (list, dict)) and classes:
+        candidates.append(len(classes))
+    if data.get("task") == "regression":
+        candidates.insert(0, 1)
+    candidates += [1, 2]
+    p = _finite(params)
+    if p is None or not widths:
+        return None, (candidates[0] if classes or data.get("task") else None)
+    hidden = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+    for k in candidates:
+        rest = p - hidden - (widths[-1] + 1) * k - widths[0]
+        if rest > 0 and rest % widths[0] == 0:
+            return int(rest // widths[0]), k
+    return None, None
+
+
+def _fact(label: str, value: str, detail: str = "") -> str:
+    d = f'<span class="detail">{detail}</span>' if detail else ""
+    return f'<div class="fact"><dt>{_e(label)}</dt><dd>{value}{d}</dd></div>'
+
+
+def _answer(run: RunFiles, percent: bool, metric: str) -> str:
+    s = run.summary
+    chosen = s["chosen"]
+    board = run.leaderboard
+    rows = board[board["key"].astype(str) == str(chosen["key"])]
+    row = rows.iloc[0] if len(rows) else None
+    widths = _widths(chosen, row)
+    params = chosen.get("params", None if row is None else row.get("params"))
+    flops = chosen.get("flops", None if row is None else row.get("flops"))
+    n_in, n_out = _io_sizes(run, widths, params)
+    activation = str(chosen.get("activation", "" if row is None else row.get("activation", "")))
+    svg = network_svg(n_in, widths, n_out, activation=activation)
+
+    label = chosen.get("label") or (None if row is None else row.get("label"))
+    arch = " → ".join([str(n_in or "?"), *[str(w) for w in widths], str(n_out or "?")])
+    settings = [f"{k} {chosen[k]}" for k in ("activation", "init", "optimizer") if chosen.get(k)]
+    if chosen.get("lr") is not None:
+        settings.append(f"lr {_num(chosen['lr'], 4)}")
+    title = _e(label) if label and str(label) != "nan" else _e(arch)
+
+    test = _score(s.get("test_score"), percent)
+    val_mean = _score(s.get("val_score_mean", None if row is None else row.get("val_mean")), percent)
+    se = s.get("val_score_se", None if row is None else row.get("val_se"))
+    se_text = f" ± {_score(se, percent)} (SE)" if _finite(se) is not None else ""
+    n_init = s.get("n_init", None if row is None else row.get("n_restarts"))
+    p_good = _finite(s.get("p_good", None if row is None else row.get("p_good")))
+    r95 = s.get("restarts_for_95", None if row is None else row.get("restarts_for_95"))
+    r95_text = "n/a" if _finite(r95) is None else f"{int(float(r95))}"
+    if p_good is None:
+        luck = "not recorded"
+    else:
+        luck = f"{100 * p_good:.0f}% of restarts land near the best"
+    lat = s.get("latency_ms") or {}
+    throughput = _finite(s.get("throughput"))
+    other_metrics = {k: v for k, v in (s.get("test_metrics") or {}).items() if k != metric}
+    extra = ", ".join(f"{_e(k)} {_e(_num(v, 4))}" for k, v in other_metrics.items())
+
+    facts = "".join(
+        [
+            _fact(f"test {metric}", f'<span class="big">{_e(test)}</span>',
+                  "scored once, on the sealed test split" + (f"; {extra}" if extra else "")),
+            _fact(f"validation {metric}", _e(val_mean + se_text), f"mean over {_e(_num(n_init))} restarts"),
+            _fact("restarts needed", f"{_e(r95_text)} for 95%", _e(luck)),
+            _fact("size", f"{_e(_num(params))} params", f"{_e(_si(flops))} FLOPs per sample"),
+            _fact("training time", _e(_seconds(s.get("train_time"))), "all restarts of this config"),
+            _fact("latency", f"{_e(_ms(lat.get('batch_1')))} <span class=\"detail\">batch 1</span>",
+                  f"{_e(_ms(lat.get('batch_1024')))} at batch 1024"),
+            _fact("throughput", f"{_e(_si(throughput))} rows/s" if throughput else "n/a", "at batch 1024"),
+        ]
+    )
+    explanation = s.get("explanation") or "The run does not record why this config was chosen."
+    rule = s.get("rule")
+    rule_html = f'<p class="rule">rule: <code>{_e(rule)}</code></p>' if rule else ""
+    return (
+        f'<div class="answer-head"><h3>{title}</h3><p class="arch"><code>{_e(arch)}</code>'
+        f'{" · " + _e(", ".join(settings)) if settings else ""}</p></div>'
+        f'<div class="answer-grid"><div class="drawing">{svg}</div><dl class="facts">{facts}</dl></div>'
+        f'<div class="why"><h3>Why this one</h3><p>{_e(explanation)}</p>{rule_html}</div>'
+        + _leaderboard(run, percent)
+    )
+
+
+def _leaderboard(run: RunFiles, percent: bool) -> str:
+    board = run.leaderboard.copy()
+    labels = figures.config_labels(board)  # already escaped
+    chosen_key = str(run.summary["chosen"]["key"])
+    board["_mean"] = pd.to_numeric(board["val_mean"], errors="coerce")
+    ranked = board.sort_values("_mean", ascending=False, na_position="last").reset_index(drop=True)
+    ranked["_rank"] = range(1, len(ranked) + 1)
+    top = ranked.head(LEADERBOARD_ROWS)
+    if not (top["key"].astype(str) == chosen_key).any():
+        top = pd.concat([top, ranked[ranked["key"].astype(str) == chosen_key]])
+    head = "<tr><th>#</th><th>config</th><th>depth</th><th>widths</th><th class=num>params</th>" \
+           "<th class=num>val mean ± std</th><th class=num>restarts</th><th class=num>p_good</th>" \
+           "<th class=num>train time</th></tr>"
+    body = []
+    for _, r in top.iterrows():
+        is_chosen = str(r["key"]) == chosen_key
+        n = _num(r.get("n_restarts"))
+        nd = _finite(r.get("n_diverged"))
+        div = f' <span class="diverged">({int(nd)} diverged)</span>' if nd else ""
+        std = _finite(r.get("val_std"))
+        std_text = "" if std is None else f" ± {_score(std, percent)}"
+        mark = ' <span class="badge">chosen</span>' if is_chosen else ""
+        body.append(
+            f'<tr{" class=chosen" if is_chosen else ""}><td>{int(r["_rank"])}</td>'
+            f'<td>{labels[str(r["key"])]}{mark}</td><td>{_e(r.get("depth"))}</td><td>{_e(r.get("widths"))}</td>'
+            f'<td class=num>{_e(_num(r.get("params")))}</td>'
+            f'<td class=num>{_e(_score(r["_mean"], percent) + std_text)}</td>'
+            f'<td class=num>{_e(n)}{div}</td><td class=num>{_e(_num(r.get("p_good"), 2))}</td>'
+            f'<td class=num>{_e(_seconds(r.get("train_time")))}</td></tr>'
+        )
+    more = len(board) - len(top)
+    caption = f"Leaderboard: the top {min(LEADERBOARD_ROWS, len(board))} of {len(board)} configs by mean validation score"
+    if more > 0:
+        caption += f" ({more} more in leaderboard.csv)"
+    return (
+        f'<div class="table-box"><table class="leaderboard"><caption>{_e(caption)}</caption>'
+        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _complexity(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
+    fig = figures.complexity_figure(run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
+    return (
+        '<p class="lead">Each point is a config: its mean validation score over restarts, with the spread '
+        "(± one standard deviation) as error bars. The dotted line is the Pareto front: the best score "
+        "reachable with at most that many parameters. The shaded band spans one standard error below the "
+        "best mean; configs inside it are statistically as good as the best.</p>"
+        + figs.div("complexity", fig)
+    )
+
+
+def _heatmap(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
+    board = run.leaderboard
+    try:
+        fig = figures.heatmap_figure(board, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
+    except (ValueError, TypeError) as exc:
+        return _note(f"The widths in leaderboard.csv could not be read ({exc}).")
+    dup = board.assign(_w=[figures.first_width(w) for w in board["widths"]]).duplicated(["depth", "_w"]).any()
+    text = (
+        "Mean validation score by depth (rows) and width (columns). For funnel or mixed widths the "
+        "first hidden layer's width is used."
+    )
+    if dup:
+        text += " Where several configs share a cell (other settings differ), the cell shows the best of them."
+    return f'<p class="lead">{_e(text)} The chosen config is outlined.</p>' + figs.div("heatmap", fig)
+
+
+def _restarts(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
+    if run.results is None or run.results.empty:
+        return _note("Per-restart results were not recorded (results.csv is missing), so the spread cannot be shown.")
+    fig = figures.restarts_figure(run.results, run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
+    res = run.results
+    n_div = int(res["diverged"].astype(str).str.lower().isin(["true", "1"]).sum()) if "diverged" in res else 0
+    text = (
+        "Every restart of every config, configs ordered by size. Restarts differ only in their random "
+        "start and data order, so the spread within a column is luck."
+    )
+    if n_div:
+        text += f" {n_div} restart{'s' if n_div != 1 else ''} diverged (marked ✕ at the bottom)."
+    return f'<p class="lead">{_e(text)}</p>' + figs.div("restarts", fig)
+
+
+def _diverged_restarts(run: RunFiles, key: str) -> set[int]:
+    res = run.results
+    if res is None or "diverged" not in res:
+        return set()
+    mine = res[(res["key"].astype(str) == key) & res["diverged"].astype(str).str.lower().isin(["true", "1"])]
+    return {int(r) for r in mine["restart"]}
+
+
+def _curves(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
+    key = str(run.summary["chosen"]["key"])
+    if run.history is None:
+        return _note("Learning curves were not recorded (history.csv is missing).")
+    if not (run.history["key"].astype(str) == key).any():
+        return _note("Learning curves were not recorded for the chosen config (no rows for it in history.csv).")
+    fig = figures.curves_figure(run.history, key, percent=percent, metric=metric, diverged=_diverged_restarts(run, key))
+    return (
+        '<p class="lead">The chosen config\'s restarts, epoch by epoch: training loss (dashed) and '
+        "validation loss (solid) on the left, validation score on the right.</p>" + figs.div("curves", fig)
+    )
+
+
+def _diagnostics(run: RunFiles, figs: _Figures) -> str:
+    key = str(run.summary["chosen"]["key"])
+    if run.diagnostics is None:
+        return _note("Diagnostics were not recorded (diagnostics.csv is missing).")
+    table = figures.diagnostics_by_layer(run.diagnostics, key)
+    if table.empty:
+        return _note("Diagnostics were not recorded for the chosen config (no rows for it in diagnostics.csv).")
+    chosen = run.summary["chosen"]
+    widths = _widths(chosen, None)
+    fig = figures.diagnostics_figure(run.diagnostics, key, widths)
+    stages = set(table["stage"])
+    when = "at initialization (epoch 0) and at the last recorded epoch" if "start" in stages else "at the last recorded epoch"
+    rows = []
+    for layer in sorted(table["layer"].unique()):
+        cells = [f"<td>{int(layer) + 1}</td>", f"<td class=num>{_e(widths[int(layer)] if int(layer) < len(widths) else '?')}</td>"]
+        for col, fmt in (("effective_width", 1), ("dead_fraction", 0), ("act_std", 2), ("grad_norm", 2), ("max_cosine", 2)):
+            vals = []
+            for stage in ("start", "end"):
+                part = table[(table["stage"] == stage) & (table["layer"] == layer)]
+                if len(part) and col in part:
+                    v = _finite(part.iloc[0][col])
+                    vals.append("n/a" if v is None else (f"{100 * v:.0f}%" if col == "dead_fraction" else f"{v:.{fmt}f}"))
+            cells.append(f"<td class=num>{_e(' → '.join(vals))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = ("<tr><th>layer</th><th class=num>width</th><th class=num>effective width</th><th class=num>dead units</th>"
+            "<th class=num>activation std</th><th class=num>gradient norm</th><th class=num>max |cos| between units</th></tr>")
+    return (
+        f'<p class="lead">{_e("Per hidden layer of the chosen config, " + when + ", averaged over its restarts.")} '
+        "Effective width counts how many directions the layer's activations really use; far below the "
+        "width means units that act alike (symmetry not broken). Dead units never activate. An activation "
+        "spread that shrinks or explodes from layer to layer means the signal does not survive the depth.</p>"
+        + figs.div("diagnostics", fig)
+        + f'<div class="table-box"><table><caption>{_e("epoch 0 → last epoch, mean over restarts" if "start" in stages else "last epoch, mean over restarts")}</caption><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _value_html(value: Any, depth: int = 0) -> str:
+    """A JSON value as compact, escaped HTML (nested dicts as nested lists, long lists shortened)."""
+    if isinstance(value, dict):
+        if not value:
+            return "—"
+        items = "".join(f"<li><span class=k>{_e(k)}</span> {_value_html(v, depth + 1)}</li>" for k, v in value.items())
+        return f'<ul class="kv">{items}</ul>'
+    if isinstance(value, list):
+        shown = ", ".join(_e(v) if not isinstance(v, (dict, list)) else _value_html(v, depth + 1) for v in value[:20])
+        more = f" … ({len(value) - 20} more)" if len(value) > 20 else ""
+        return f"{shown}{_e(more)}" if value else "—"
+    if isinstance(value, float):
+        return _e(_num(value, 4))
+    if value is None:
+        return "—"
+    return _e(value)
+
+
+def _class_balance(balance: Any) -> str:
+    if isinstance(balance, list):
+        balance = {str(i): v for i, v in enumerate(balance)}
+    if not isinstance(balance, dict) or not balance:
+        return ""
+    values = {k: _finite(v) or 0.0 for k, v in balance.items()}
+    total = sum(values.values()) or 1.0
+    top = max(values.values()) or 1.0
+    is_fraction = all(v <= 1.0 for v in values.values()) and abs(total - 1.0) < 1e-6
+    rows = []
+    for k, v in values.items():
+        share = v / total
+        count = f"{100 * v:.1f}%" if is_fraction else f"{int(v):,} ({100 * share:.1f}%)"
+        rows.append(
+            f'<tr><td class="label" title="{_e(k)}">{_e(k)}</td><td class="bar-cell"><span class="bar" style="width:{100 * v / top:.1f}%">'
+            f"</span></td><td class=num>{_e(count)}</td></tr>"
+        )
+    return (
+        '<div class="table-box"><table class="balance"><caption>class balance</caption>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _data(run: RunFiles) -> str:
+    data = run.data
+    if data is None:
+        return _note("The data description was not recorded (data.json is missing).")
+    known = ("source", "target", "rows", "features", "task", "split_sizes", "preprocessing")
+    names = {"split_sizes": "split sizes", "feature_names": "feature names", "class_balance": "class balance"}
+    rows = []
+    for key in known:
+        if key in data:
+            rows.append(f"<tr><th>{_e(names.get(key, key))}</th><td>{_value_html(data[key])}</td></tr>")
+    for key, value in data.items():
+        if key in known or key == "class_balance":
+            continue
+        rows.append(f"<tr><th>{_e(names.get(key, key.replace('_', ' ')))}</th><td>{_value_html(value)}</td></tr>")
+    split = data.get("split_sizes")
+    split_note = ""
+    if isinstance(split, dict) and "test" in split:
+        split_note = _note(
+            "Preprocessing was fitted on the training split only; the test split was sealed until the "
+            "final, single scoring of the chosen model."
+        )
+    return (
+        f'<div class="data-grid"><div class="table-box"><table class="facts-table"><tbody>{"".join(rows)}</tbody>'
+        f"</table></div>{_class_balance(data.get('class_balance'))}</div>{split_note}"
+    )
+
+
+# --- assembly --------------------------------------------------------------------------------
+
+
+def _resource(name: str) -> str:
+    return resources.files("justenough.report").joinpath(name).read_text(encoding="utf-8")
+
+
+def _section(sid: str, heading: str, body: str) -> str:
+    return f'<section id="{sid}"><h2>{_e(heading)}</h2>{body}</section>'
+
+
+def render(run: RunFiles, *, now: _dt.datetime | None = None) -> str:
+    """The report's HTML text for loaded run files."""
+    metric, percent = _metric(run.summary)
+    figs = _Figures()
+    bodies = {
+        "answer": _answer(run, percent, metric),
+        "complexity": _complexity(run, figs, percent, metric),
+        "heatmap": _heatmap(run, figs, percent, metric),
+        "restarts": _restarts(run, figs, percent, metric),
+        "curves": _curves(run, figs, percent, metric),
+        "diagnostics": _diagnostics(run, figs),
+        "data": _data(run),
+    }
+    sections = "\n".join(_section(sid, heading, bodies[sid]) for sid, heading in SECTIONS)
+    nav = " ".join(f'<a href="#{sid}">{_e(heading)}</a>' for sid, heading in SECTIONS)
+    s = run.summary
+    now = now or _dt.datetime.now().astimezone()
+    name = run.run_dir.resolve().name
+    meta_bits = [now.strftime("%Y-%m-%d %H:%M")]
+    if s.get("task"):
+        meta_bits.append(str(s["task"]))
+    n_configs = s.get("n_configs", len(run.leaderboard))
+    meta_bits.append(f"{n_configs} configs")
+    if s.get("n_restarts"):
+        meta_bits.append(f"{s['n_restarts']} restarts")
+    if s.get("rule"):
+        meta_bits.append(f"rule {s['rule']}")
+    versions = s.get("versions") or {}
+    footer = "Made by justenough" + (
+        " · " + ", ".join(f"{k} {v}" for k, v in versions.items()) if isinstance(versions, dict) and versions else ""
+    )
+    return Template(_resource("template.html")).substitute(
+        title=_e(f"justenough report: {name}"),
+        css=_resource("style.css"),
+        run_name=_e(name),
+        meta=_e(" · ".join(meta_bits)),
+        nav=nav,
+        sections=sections,
+        footer=_e(footer),
+        plotlyjs=plotly.offline.get_plotlyjs(),
+        figures=figs.script(),
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the run's report (``run_dir/report.html`` unless ``out`` is given), atomically; return its path.
+
+    Raises ``ArtifactError`` when ``summary.json`` or ``leaderboard.csv`` is missing or unreadable.
+    Missing optional files leave a "not recorded" note in their section.
+    """
+    run = load_run(run_dir)
+    path = Path(out) if out is not None else Path(run_dir) / "report.html"
+    _write_atomic(path, render(run))
+    log.info("report written to %s", path)
+    return path

@@ -1,0 +1,403 @@
+"""The report's plotly figures, one function per figure.
+
+Each function takes the tables of a run directory (pandas DataFrames read from its CSV files)
+and returns a ``plotly.graph_objects.Figure``. Strings that come from the user (config labels,
+class names) are HTML-escaped before they reach plotly, because plotly renders a small subset of
+HTML inside its text; escaped, they show as the literal characters.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "FONT_FAMILY",
+    "complexity_figure",
+    "heatmap_figure",
+    "restarts_figure",
+    "curves_figure",
+    "diagnostics_figure",
+    "diagnostics_by_layer",
+    "config_labels",
+    "first_width",
+    "pareto_front",
+    "focus_range",
+]
+
+# System fonts only: the report makes no network requests, so no web fonts.
+FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+ACCENT = "#d6336c"  # the chosen config, everywhere
+MAIN = "#1c7ed6"
+MUTED = "#868e96"
+DIVERGED = "#e8590c"
+RESTART_COLORS = ("#1c7ed6", "#2f9e44", "#f08c00", "#ae3ec9", "#0c8599", "#e03131", "#5c940d", "#495057")
+
+
+def _layout(fig: go.Figure, *, height: int = 400, **kwargs: Any) -> go.Figure:
+    """A compact, quiet common style; ``autosize`` so the figure follows its container's width."""
+    settings: dict[str, Any] = {
+        "template": "plotly_white",
+        "autosize": True,
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+        "font": {"family": FONT_FAMILY, "size": 12, "color": "#212529"},
+        "hoverlabel": {"font": {"family": FONT_FAMILY}},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
+    }
+    settings.update(kwargs)
+    fig.update_layout(**settings)
+    return fig
+
+
+def _fmt(value: float, percent: bool) -> str:
+    if value is None or not math.isfinite(float(value)):
+        return "n/a"
+    return f"{100 * value:.2f}%" if percent else f"{value:.4f}"
+
+
+def focus_range(values: np.ndarray, upper: np.ndarray | None = None, pad: float = 0.06) -> tuple[float, float] | None:
+    """A y range that keeps the competitive configs readable when a few are far behind.
+
+    Returns None when every value fits comfortably. Otherwise the range spans the values above
+    ``median - 10 * (best - median)`` (and ``upper``, e.g. the tops of error bars); values below
+    it are drawn on the floor, marked, with the real value on hover.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 3:
+        return None
+    best, med, low = float(v.max()), float(np.median(v)), float(v.min())
+    spread = max(best - med, 1e-12)
+    floor = med - 10.0 * spread
+    if low >= floor:
+        return None
+    lo = float(v[v >= floor].min())
+    hi = best
+    if upper is not None:
+        u = np.asarray(upper, dtype=float)
+        u = u[np.isfinite(u)]
+        hi = max(hi, float(u.max())) if len(u) else hi
+    margin = pad * (hi - lo)
+    return lo - 2 * margin, hi + margin
+
+
+def _floor_marks(fig: go.Figure, x: list[Any], values: np.ndarray, lo: float, name: str, hover: list[str]) -> None:
+    """Values below the shown range, as downward triangles on the axis floor (hover gives the value)."""
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=[lo] * len(x), mode="markers", name=name, cliponaxis=False,
+            marker={"symbol": "triangle-down", "size": 10, "color": MUTED},
+            text=hover, hovertemplate="%{text}<extra>below the axis</extra>",
+        )
+    )
+
+
+def config_labels(board: pd.DataFrame) -> dict[str, str]:
+    """key -> a short, unique, HTML-escaped label (``label`` column, else built from the config)."""
+    raw: dict[str, str] = {}
+    for _, row in board.iterrows():
+        label = row.get("label")
+        if label is None or (isinstance(label, float) and math.isnan(label)) or str(label) == "":
+            parts = [str(row.get("widths", "?")), str(row.get("activation", ""))]
+            lr = row.get("lr")
+            if lr is not None and not (isinstance(lr, float) and math.isnan(lr)):
+                parts.append(f"lr={float(lr):g}")
+            label = " ".join(p for p in parts if p and p != "nan")
+        raw[str(row["key"])] = str(label)
+    counts = pd.Series(list(raw.values())).value_counts()
+    # Two configs may share a label (e.g. they differ in a setting the label leaves out): add the key.
+    return {k: html.escape(v if counts[v] == 1 else f"{v} [{k[:6]}]") for k, v in raw.items()}
+
+
+def first_width(widths: Any) -> int:
+    """The first hidden layer's width from ``"32-16"``, ``"[32, 16]"``, ``32`` or a list."""
+    if isinstance(widths, (list, tuple)):
+        return int(widths[0])
+    text = str(widths).strip().strip("[]()")
+    for sep in ("-", ",", "x", " "):
+        if sep in text:
+            text = text.split(sep)[0]
+            break
+    return int(float(text))
+
+
+def pareto_front(params: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Indices of configs that no config with fewer (or equal) parameters beats, by params ascending."""
+    order = np.lexsort((-score, params))  # params ascending, then score descending
+    front, best = [], -np.inf
+    for i in order:
+        if np.isfinite(score[i]) and score[i] > best:
+            front.append(i)
+            best = score[i]
+    return np.asarray(front, dtype=int)
+
+
+def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str) -> go.Figure:
+    """Every config: params (log x) vs mean validation score, error bars, Pareto front, one-SE band."""
+    labels = config_labels(board)
+    ok = board[np.isfinite(board["val_mean"].astype(float))].reset_index(drop=True)
+    params = ok["params"].astype(float).to_numpy()
+    mean = ok["val_mean"].astype(float).to_numpy()
+    zeros = pd.Series(0.0, index=ok.index)
+    std = ok.get("val_std", zeros).astype(float).fillna(0.0).to_numpy()
+    se = ok.get("val_se", zeros).astype(float).fillna(0.0).to_numpy()
+    scale = 100.0 if percent else 1.0
+    custom = np.stack(
+        [
+            [labels[str(k)] for k in ok["key"]],
+            [html.escape(str(k)) for k in ok["key"]],
+            [f"{int(p):,}" for p in params],
+            [_fmt(m, percent) for m in mean],
+            [(f"{100 * s:.2f}%" if percent else f"{s:.4f}") for s in std],
+            [str(int(n)) for n in ok.get("n_restarts", pd.Series([0] * len(ok)))],
+        ],
+        axis=-1,
+    )
+    hover = (
+        "<b>%{customdata[0]}</b><br>key %{customdata[1]}<br>%{customdata[2]} params<br>"
+        f"{html.escape(metric)} %{{customdata[3]}} ± %{{customdata[4]}} (%{{customdata[5]}} restarts)<extra></extra>"
+    )
+    fig = go.Figure()
+    if len(ok):
+        b = int(np.argmax(mean))
+        lo, hi = (mean[b] - se[b]) * scale, mean[b] * scale
+        fig.add_hrect(
+            y0=lo, y1=hi, fillcolor=ACCENT, opacity=0.12, line_width=0, layer="below",
+        )
+        # A legend entry for the band (shapes have none).
+        fig.add_trace(
+            go.Scatter(
+                x=[None], y=[None], mode="markers", name="one-SE band of the best",
+                marker={"symbol": "square", "size": 12, "color": ACCENT, "opacity": 0.25},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=params, y=mean * scale, mode="markers", name="config (mean ± std over restarts)",
+            error_y={"type": "data", "array": std * scale, "thickness": 1, "width": 3, "color": MUTED},
+            marker={"size": 9, "color": MAIN, "line": {"width": 1, "color": "white"}},
+            customdata=custom, hovertemplate=hover,
+        )
+    )
+    front = pareto_front(params, mean)
+    if len(front):
+        fig.add_trace(
+            go.Scatter(
+                x=params[front], y=mean[front] * scale, mode="lines", name="Pareto front",
+                line={"shape": "hv", "color": MUTED, "dash": "dot", "width": 1.5}, hoverinfo="skip",
+            )
+        )
+    sel = (ok["key"].astype(str) == str(chosen_key)).to_numpy()
+    if sel.any():
+        fig.add_trace(
+            go.Scatter(
+                x=params[sel], y=mean[sel] * scale, mode="markers", name="chosen",
+                marker={"size": 16, "symbol": "star", "color": ACCENT, "line": {"width": 1, "color": "white"}},
+                customdata=custom[sel], hovertemplate=hover,
+            )
+        )
+    rng = focus_range(mean * scale, upper=(mean + std) * scale)
+    if rng is not None:
+        below = mean * scale < rng[0]
+        _floor_marks(
+            fig, list(params[below]), mean[below] * scale, rng[0] + 0.02 * (rng[1] - rng[0]), "far below (value on hover)",
+            [f"{custom[i][0]}: {custom[i][3]}" for i in np.flatnonzero(below)],
+        )
+        fig.update_yaxes(range=list(rng))
+    _layout(fig)
+    fig.update_xaxes(type="log", title_text="parameters (log scale)")
+    fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
+    return fig
+
+
+def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str) -> go.Figure:
+    """Mean validation score by depth (rows) x first-layer width (columns); best over other settings."""
+    df = board.copy()
+    df["width"] = [first_width(w) for w in df["widths"]]
+    df["val_mean"] = df["val_mean"].astype(float)
+    grid = df.pivot_table(index="depth", columns="width", values="val_mean", aggfunc="max")
+    grid = grid.sort_index().sort_index(axis=1)
+    scale = 100.0 if percent else 1.0
+    z = grid.to_numpy(dtype=float) * scale
+    text = [[("" if not math.isfinite(v) else (f"{v:.1f}" if percent else f"{v:.3f}")) for v in row] for row in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=[str(c) for c in grid.columns], y=[str(i) for i in grid.index], text=text,
+            texttemplate="%{text}", colorscale="Viridis", hoverongaps=False,
+            colorbar={"title": {"text": f"{html.escape(metric)}{' %' if percent else ''}", "side": "right"}, "thickness": 12},
+            hovertemplate="depth %{y}, width %{x}<br>" + html.escape(metric) + " %{z:.3f}<extra></extra>",
+        )
+    )
+    chosen = df[df["key"].astype(str) == str(chosen_key)]
+    if len(chosen):
+        c = chosen.iloc[0]
+        fig.add_trace(
+            go.Scatter(
+                x=[str(int(c["width"]))], y=[str(int(c["depth"]))], mode="markers", name="chosen",
+                marker={"symbol": "square-open", "size": 44, "color": ACCENT, "line": {"width": 3}},
+                hoverinfo="skip", showlegend=False,
+            )
+        )
+    _layout(fig, height=max(260, 90 + 70 * len(grid.index)))
+    fig.update_xaxes(type="category", title_text="width (first hidden layer)")
+    fig.update_yaxes(type="category", title_text="depth (hidden layers)")
+    return fig
+
+
+def restarts_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str) -> go.Figure:
+    """Each config's restarts as points over a box, configs by size; diverged restarts marked."""
+    labels = config_labels(board)
+    order = board.sort_values(["params", "key"])["key"].astype(str).tolist()
+    scale = 100.0 if percent else 1.0
+    res = results.copy()
+    res["key"] = res["key"].astype(str)
+    res = res[res["key"].isin(order)]
+    diverged = res["diverged"].astype(str).str.lower().isin(["true", "1"]) if "diverged" in res else pd.Series(False, index=res.index)
+    score = res["val_score"].astype(float)
+    diverged = diverged | ~np.isfinite(score)
+    ok = res[~diverged]
+    bad = res[diverged]
+    x_ok = [labels[k] for k in ok["key"]]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Box(
+            x=x_ok, y=ok["val_score"].astype(float) * scale, name="restarts", boxpoints="all", jitter=0.35,
+            pointpos=0, marker={"size": 6, "color": MAIN, "opacity": 0.8}, line={"width": 1, "color": MUTED},
+            fillcolor="rgba(0,0,0,0)", customdata=ok[["restart"]].to_numpy(),
+            hovertemplate="%{x}<br>restart %{customdata[0]}: %{y:.3f}<extra></extra>",
+        )
+    )
+    values = ok["val_score"].astype(float).to_numpy() * scale
+    rng = focus_range(values)
+    if rng is not None:
+        below = values < rng[0]
+        _floor_marks(
+            fig, [x_ok[i] for i in np.flatnonzero(below)], values[below], rng[0] + 0.07 * (rng[1] - rng[0]),
+            "far below (value on hover)",
+            [f"{x_ok[i]}, restart {int(ok['restart'].iloc[i])}: {values[i]:.3f}" for i in np.flatnonzero(below)],
+        )
+        fig.update_yaxes(range=list(rng))
+    if len(bad):
+        # A diverged restart has no score: draw it on the floor of the axis so it is still counted.
+        floor = (rng[0] + 0.02 * (rng[1] - rng[0])) if rng is not None else (float(np.nanmin(values)) if len(ok) else 0.0)
+        fig.add_trace(
+            go.Scatter(
+                x=[labels[k] for k in bad["key"]], y=[floor] * len(bad), mode="markers", name="diverged",
+                marker={"symbol": "x", "size": 10, "color": DIVERGED, "line": {"width": 1}},
+                customdata=bad[["restart"]].to_numpy(),
+                hovertemplate="%{x}<br>restart %{customdata[0]}: diverged<extra></extra>",
+            )
+        )
+    mine = ok[ok["key"] == str(chosen_key)]
+    if len(mine):
+        fig.add_trace(
+            go.Scatter(
+                x=[labels[str(chosen_key)]] * len(mine), y=mine["val_score"].astype(float) * scale, mode="markers",
+                name="chosen config", marker={"size": 9, "color": ACCENT, "symbol": "diamond"},
+                hovertemplate="%{x}<br>%{y:.3f}<extra>chosen</extra>",
+            )
+        )
+    _layout(fig, height=420, margin={"l": 60, "r": 20, "t": 30, "b": 110})
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=[labels[k] for k in order], tickangle=-40,
+                     title_text="config (by size)")
+    fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
+    return fig
+
+
+def curves_figure(history: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str,
+                  diverged: set[int] | None = None) -> go.Figure:
+    """The chosen config's restarts: train (dashed) and validation (solid) loss, and validation score."""
+    diverged = diverged or set()
+    mine = history[history["key"].astype(str) == str(chosen_key)].sort_values(["restart", "epoch"])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", f"validation {html.escape(metric)}"),
+                        horizontal_spacing=0.1)
+    scale = 100.0 if percent else 1.0
+    for i, (restart, run) in enumerate(mine.groupby("restart", sort=True)):
+        color = RESTART_COLORS[i % len(RESTART_COLORS)]
+        name = f"restart {int(restart)}" + (" (diverged)" if int(restart) in diverged else "")
+        group = f"r{int(restart)}"
+        epoch = run["epoch"].astype(int)
+        fig.add_trace(go.Scatter(x=epoch, y=run["train_loss"].astype(float), mode="lines", name=name, legendgroup=group,
+                                 line={"color": color, "dash": "dash", "width": 1.5},
+                                 hovertemplate=f"{name}, epoch %{{x}}<br>train loss %{{y:.4f}}<extra></extra>"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=epoch, y=run["val_loss"].astype(float), mode="lines", name=name, legendgroup=group,
+                                 showlegend=False, line={"color": color, "width": 2},
+                                 hovertemplate=f"{name}, epoch %{{x}}<br>val loss %{{y:.4f}}<extra></extra>"), row=1, col=1)
+        if "val_score" in run:
+            fig.add_trace(go.Scatter(x=epoch, y=run["val_score"].astype(float) * scale, mode="lines+markers", name=name,
+                                     legendgroup=group, showlegend=False, line={"color": color, "width": 2},
+                                     marker={"size": 4},
+                                     hovertemplate=f"{name}, epoch %{{x}}<br>val score %{{y:.3f}}<extra></extra>"),
+                          row=1, col=2)
+    # Legend-only hints for the line styles.
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="train (dashed)",
+                             line={"color": MUTED, "dash": "dash"}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="validation (solid)",
+                             line={"color": MUTED}), row=1, col=1)
+    _layout(fig, height=380, margin={"l": 60, "r": 20, "t": 60, "b": 50})
+    fig.update_layout(legend={"y": 1.12})
+    fig.update_xaxes(title_text="epoch")
+    return fig
+
+
+def diagnostics_figure(diag: pd.DataFrame, chosen_key: str, widths: list[int]) -> go.Figure:
+    """Per hidden layer of the chosen config, at epoch 0 and at the last epoch (mean over restarts):
+    effective width (against the real width), fraction of dead units, activation std."""
+    table = diagnostics_by_layer(diag, chosen_key)
+    layers = sorted(table["layer"].unique())
+    x = [f"layer {int(layer) + 1}" for layer in layers]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("effective width", "dead units (fraction)", "activation std"),
+                        horizontal_spacing=0.08)
+    stages = [("start", "epoch 0", "#adb5bd"), ("end", "last epoch", MAIN)]
+    for stage, name, color in stages:
+        part = table[table["stage"] == stage].set_index("layer").reindex(layers)
+        if part["effective_width"].isna().all():
+            continue
+        for col, column in ((1, "effective_width"), (2, "dead_fraction"), (3, "act_std")):
+            if column not in part:
+                continue
+            err = part.get(column + "_std")
+            fig.add_trace(go.Bar(x=x, y=part[column], name=name, legendgroup=stage, showlegend=col == 1,
+                                 marker_color=color,
+                                 error_y=None if err is None else {"type": "data", "array": err.fillna(0.0), "thickness": 1,
+                                                                   "color": MUTED},
+                                 hovertemplate=f"{name}, %{{x}}<br>{column} %{{y:.3f}}<extra></extra>"), row=1, col=col)
+    if widths and len(widths) >= len(layers):
+        fig.add_trace(go.Scatter(x=x, y=[widths[int(layer)] for layer in layers], mode="markers", name="real width",
+                                 marker={"symbol": "line-ew-open", "size": 28, "color": ACCENT, "line": {"width": 2}},
+                                 hovertemplate="%{x}: %{y} units<extra>real width</extra>"), row=1, col=1)
+    _layout(fig, height=340, margin={"l": 50, "r": 20, "t": 60, "b": 40}, barmode="group")
+    fig.update_layout(legend={"y": 1.14})
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(range=[0, 1], row=1, col=2)
+    return fig
+
+
+def diagnostics_by_layer(diag: pd.DataFrame, chosen_key: str) -> pd.DataFrame:
+    """Rows of the chosen key at epoch 0 ("start") and at each restart's last epoch ("end"),
+    averaged over restarts per layer (columns ``<name>`` and ``<name>_std``)."""
+    mine = diag[diag["key"].astype(str) == str(chosen_key)].copy()
+    if mine.empty:
+        return pd.DataFrame(columns=["stage", "layer"])
+    mine["epoch"] = mine["epoch"].astype(int)
+    last = mine.groupby("restart")["epoch"].transform("max")
+    parts = []
+    if (mine["epoch"] == 0).any():
+        parts.append(mine[mine["epoch"] == 0].assign(stage="start"))
+    end = mine[(mine["epoch"] == last) & (last > 0)] if (mine["epoch"] > 0).any() else mine[mine["epoch"] == last]
+    parts.append(end.assign(stage="end"))
+    both = pd.concat(parts, ignore_index=True)
+    numeric = [c for c in ("effective_width", "dead_fraction", "act_mean", "act_std", "grad_norm", "update_ratio", "max_cosine")
+               if c in both]
+    for c in numeric:
+        both[c] = pd.to_numeric(both[c], errors="coerce")
+    g = both.groupby(["stage", "layer"])[numeric]
+    out = g.mean().join(g.std(ddof=0).add_suffix("_std")).reset_index()
+    return out

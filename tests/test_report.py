@@ -1,0 +1,344 @@
+"""The HTML report, without a browser: structure, escaping, missing files, and the figures' numbers.
+
+The run directory comes from ``tests/run_fixture.py``: tiny numpy MLPs really trained on digits,
+so every number the report shows is checked against the files it was built from.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from justenough.errors import ArtifactError
+from justenough.report import build_report
+from justenough.report import figures
+from justenough.report.build import SECTIONS, load_run, safe_json
+from justenough.report.network_drawing import drawn_units, network_svg
+from tests.run_fixture import HOSTILE, write_run
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_run(tmp_path_factory.mktemp("run") / "digits")
+
+
+@pytest.fixture(scope="module")
+def html_text(run_dir: Path) -> str:
+    return build_report(run_dir).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def copy_run(run_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "copy"
+    shutil.copytree(run_dir, target, ignore=shutil.ignore_patterns("report.html"))
+    return target
+
+
+def _section(html_text: str, sid: str) -> str:
+    m = re.search(rf'<section id="{sid}">(.*?)</section>', html_text, re.S)
+    assert m, f"no section {sid}"
+    return m.group(1)
+
+
+# --- the fixture itself is consistent ----------------------------------------------------------
+
+
+def test_fixture_is_internally_consistent(run_dir: Path) -> None:
+    results = pd.read_csv(run_dir / "results.csv")
+    board = pd.read_csv(run_dir / "leaderboard.csv")
+    history = pd.read_csv(run_dir / "history.csv")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    for _, row in board.iterrows():
+        mine = results[(results["key"] == row["key"]) & ~results["diverged"]]
+        assert row["val_mean"] == pytest.approx(mine["val_score"].mean())
+        assert row["n_diverged"] == int(results.loc[results["key"] == row["key"], "diverged"].sum())
+    # The one-SE rule: the chosen config is the smallest within one SE of the best mean.
+    best = board.loc[board["val_mean"].idxmax()]
+    inside = board[board["val_mean"] >= best["val_mean"] - best["val_se"]]
+    assert summary["chosen"]["params"] == inside["params"].min()
+    assert board.loc[board["chosen"], "key"].tolist() == [summary["chosen"]["key"]]
+    # Each finished restart's best epoch matches its history's lowest validation loss.
+    for _, r in results[~results["diverged"]].iterrows():
+        h = history[(history["key"] == r["key"]) & (history["restart"] == r["restart"])]
+        assert int(h.loc[h["val_loss"].idxmin(), "epoch"]) == r["best_epoch"]
+    assert results["diverged"].any(), "the fixture should include diverged restarts"
+    assert 0.9 < summary["test_score"] <= 1.0
+
+
+# --- structure and offline-ness ----------------------------------------------------------------
+
+
+def test_report_has_every_section_in_order(html_text: str) -> None:
+    positions = []
+    for sid, heading in SECTIONS:
+        m = re.search(rf'<section id="{sid}"><h2>{re.escape(heading)}</h2>', html_text)
+        assert m, f"section {sid} with heading {heading!r} is missing"
+        positions.append(m.start())
+    assert positions == sorted(positions)
+    for name in ("complexity", "heatmap", "restarts", "curves", "diagnostics"):
+        assert f'<div class="figure" id="fig-{name}"></div>' in html_text
+        assert f'Plotly.newPlot("fig-{name}"' in html_text
+
+
+def test_report_is_self_contained(html_text: str) -> None:
+    import plotly.offline
+
+    js = plotly.offline.get_plotlyjs()
+    assert html_text.count(js) == 1, "plotly.js must be embedded exactly once"
+    assert html_text.count("</script>") == 2
+    # No element loads anything: no src/href to a URL, no stylesheet link, no @import or url().
+    outside_js = html_text.replace(js, "")
+    assert not re.search(r'<(script|img|link|iframe)[^>]+(src|href)=', outside_js, re.I)
+    assert not re.search(r'href="(https?:)?//', outside_js)
+    assert "@import" not in outside_js and "url(" not in outside_js
+    assert "Content-Security-Policy" in html_text and "default-src 'none'" in html_text
+
+
+def test_answer_section_states_the_choice(html_text: str, run_dir: Path) -> None:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    answer = _section(html_text, "answer")
+    widths = summary["chosen"]["widths"]
+    # n_in solved from the parameter count (64 pixels) and n_out from the classes (10).
+    assert "64 → " + " → ".join(map(str, widths)) + " → 10" in answer
+    assert f"{100 * summary['test_score']:.2f}%" in answer
+    assert f"{summary['chosen']['params']:,} params" in answer
+    assert f"{summary['restarts_for_95']} for 95%" in answer
+    assert "batch 1" in answer and "at batch 1024" in answer and "rows/s" in answer
+    assert "one SE" in answer  # the explanation, escaped but present
+    assert '<svg class="network"' in answer
+    assert answer.count('class="badge">chosen<') == 1
+    assert re.search(r"<tr class=chosen><td>\d+</td><td>" + re.escape(summary["chosen"]["label"]), answer)
+
+
+def test_out_path_is_written_atomically(run_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "elsewhere" / "r.html"
+    path = build_report(run_dir, out=out)
+    assert path == out and out.stat().st_size > 1_000_000
+    assert [p.name for p in out.parent.iterdir()] == ["r.html"], "no temp file may be left behind"
+
+
+# --- missing files -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["summary.json", "leaderboard.csv"])
+def test_missing_required_file_raises_artifact_error(copy_run: Path, name: str) -> None:
+    (copy_run / name).unlink()
+    with pytest.raises(ArtifactError, match=re.escape(name)):
+        build_report(copy_run)
+    assert not (copy_run / "report.html").exists()
+
+
+def test_missing_run_directory_raises(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="no run directory"):
+        build_report(tmp_path / "nope")
+
+
+def test_damaged_summary_raises(copy_run: Path) -> None:
+    (copy_run / "summary.json").write_text("{not json")
+    with pytest.raises(ArtifactError, match="not valid JSON"):
+        build_report(copy_run)
+
+
+@pytest.mark.parametrize(
+    ("name", "sid"),
+    [("diagnostics.csv", "diagnostics"), ("history.csv", "curves"), ("results.csv", "restarts"), ("data.json", "data")],
+)
+def test_missing_optional_file_leaves_a_note(copy_run: Path, name: str, sid: str) -> None:
+    (copy_run / name).unlink()
+    text = build_report(copy_run).read_text(encoding="utf-8")
+    section = _section(text, sid)
+    assert '<p class="note">' in section and "not recorded" in section and name in section
+    assert 'class="figure"' not in section
+    for other, _ in SECTIONS:  # every other section is still there
+        _section(text, other)
+
+
+def test_diagnostics_without_rows_for_the_chosen_config(copy_run: Path) -> None:
+    summary = json.loads((copy_run / "summary.json").read_text())
+    diag = pd.read_csv(copy_run / "diagnostics.csv")
+    diag[diag["key"] != summary["chosen"]["key"]].to_csv(copy_run / "diagnostics.csv", index=False)
+    section = _section(build_report(copy_run).read_text(encoding="utf-8"), "diagnostics")
+    assert "not recorded for the chosen config" in section
+
+
+# --- escaping ----------------------------------------------------------------------------------
+
+
+def test_hostile_strings_are_escaped_everywhere(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "hostile", hostile=True)
+    text = build_report(run).read_text(encoding="utf-8")
+    assert HOSTILE not in text
+    assert text.count("</script>") == 2
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    data = _section(text, "data")
+    assert data.count(escaped) >= 3  # source, a feature name, a class label
+    assert escaped in _section(text, "answer")  # the config label in the leaderboard
+    # In the figure JSON the label is HTML-escaped for plotly, and the JSON escapes its '<', '&'.
+    assert "\\u0026lt;script\\u0026gt;" in text
+
+
+@given(st.text())
+@settings(max_examples=200, deadline=None)
+def test_safe_json_round_trips_and_cannot_close_a_script(s: str) -> None:
+    raw = json.dumps({"s": s})
+    safe = safe_json(raw)
+    assert json.loads(safe) == {"s": s}
+    assert not any(c in safe for c in "<>&\u2028\u2029")
+
+
+# --- the figures' numbers ----------------------------------------------------------------------
+
+
+@given(st.lists(st.tuples(st.integers(1, 50), st.integers(0, 20)), min_size=1, max_size=25))
+@settings(max_examples=200, deadline=None)
+def test_pareto_front_matches_brute_force(points: list[tuple[int, int]]) -> None:
+    params = np.array([p for p, _ in points], dtype=float)
+    score = np.array([s for _, s in points], dtype=float)
+    front = figures.pareto_front(params, score)
+    # Oracle: a point is on the front when every point with fewer or equal params scores lower,
+    # keeping one representative per (params, score) tie.
+    expected = set()
+    for i in range(len(points)):
+        dominated = any(
+            (params[j] < params[i] and score[j] >= score[i]) or (params[j] == params[i] and score[j] > score[i])
+            for j in range(len(points))
+        )
+        if not dominated:
+            expected.add((params[i], score[i]))
+    assert {(params[i], score[i]) for i in front} == expected
+    assert len(front) == len(expected)
+    assert np.all(np.diff(params[front]) > 0) and np.all(np.diff(score[front]) > 0)
+
+
+def test_complexity_figure_plots_the_leaderboard(run_dir: Path) -> None:
+    run = load_run(run_dir)
+    board, key = run.leaderboard, run.summary["chosen"]["key"]
+    fig = figures.complexity_figure(board, key, percent=True, metric="accuracy")
+    pts = next(t for t in fig.data if t.name.startswith("config"))
+    ok = board[np.isfinite(board["val_mean"])]
+    np.testing.assert_allclose(pts.x, ok["params"])
+    np.testing.assert_allclose(pts.y, 100 * ok["val_mean"])
+    np.testing.assert_allclose(pts.error_y.array, 100 * ok["val_std"])
+    assert fig.layout.xaxis.type == "log"
+    best = board.loc[board["val_mean"].idxmax()]
+    (band,) = fig.layout.shapes
+    assert band.y0 == pytest.approx(100 * (best["val_mean"] - best["val_se"]))
+    assert band.y1 == pytest.approx(100 * best["val_mean"])
+    star = next(t for t in fig.data if t.name == "chosen")
+    assert list(star.x) == [run.summary["chosen"]["params"]]
+    # The far-behind config (a diverging learning rate) is marked below the axis, not lost.
+    low = next(t for t in fig.data if t.name.startswith("far below"))
+    assert len(low.x) >= 1 and min(fig.layout.yaxis.range) > 100 * board["val_mean"].min()
+
+
+def test_heatmap_is_depth_by_first_width(run_dir: Path) -> None:
+    board = load_run(run_dir).leaderboard
+    fig = figures.heatmap_figure(board, "none", percent=False, metric="accuracy")
+    heat = fig.data[0]
+    assert list(heat.y) == ["1", "2", "3"] and list(heat.x) == ["8", "16", "32"]
+    z = np.array(heat.z, dtype=float)
+    # The funnel 32-16 sits in the width-32 column; each cell is the best mean of its configs.
+    for (depth, width), group in board.assign(w=[int(str(w).split("-")[0]) for w in board["widths"]]).groupby(["depth", "w"]):
+        cell = z[list(heat.y).index(str(depth)), list(heat.x).index(str(width))]
+        assert cell == pytest.approx(group["val_mean"].max())
+    assert np.isnan(z[1, 1])  # no depth-2, width-16 config was trained
+
+
+def test_restarts_figure_shows_every_restart(run_dir: Path) -> None:
+    run = load_run(run_dir)
+    res = run.results
+    assert res is not None
+    fig = figures.restarts_figure(res, run.leaderboard, run.summary["chosen"]["key"], percent=False, metric="accuracy")
+    box = next(t for t in fig.data if t.type == "box")
+    assert len(box.y) == int((~res["diverged"]).sum())
+    assert sorted(box.y) == pytest.approx(sorted(res.loc[~res["diverged"], "val_score"]))
+    div = next(t for t in fig.data if t.name == "diverged")
+    assert len(div.x) == int(res["diverged"].sum()) >= 1
+
+
+def test_curves_figure_follows_history(run_dir: Path) -> None:
+    run = load_run(run_dir)
+    key = run.summary["chosen"]["key"]
+    history = run.history
+    assert history is not None
+    fig = figures.curves_figure(history, key, percent=False, metric="accuracy")
+    mine = history[history["key"] == key]
+    for restart, h in mine.groupby("restart"):
+        traces = [t for t in fig.data if t.legendgroup == f"r{restart}"]
+        assert len(traces) == 3  # train loss, val loss, val score
+        np.testing.assert_allclose(traces[0].y, h["train_loss"])
+        np.testing.assert_allclose(traces[1].y, h["val_loss"])
+        np.testing.assert_allclose(traces[2].y, h["val_score"])
+
+
+def test_diagnostics_by_layer_averages_first_and_last_epoch(run_dir: Path) -> None:
+    run = load_run(run_dir)
+    diag = run.diagnostics
+    assert diag is not None
+    key = next(k for k in run.leaderboard["key"] if len(str(run.leaderboard.set_index("key").at[k, "widths"]).split("-")) == 3)
+    table = figures.diagnostics_by_layer(diag, key)
+    mine = diag[diag["key"] == key]
+    for layer in range(3):
+        start = mine[(mine["epoch"] == 0) & (mine["layer"] == layer)]
+        got = table[(table["stage"] == "start") & (table["layer"] == layer)].iloc[0]
+        assert got["effective_width"] == pytest.approx(start["effective_width"].mean())
+        ends = [g[g["epoch"] == g["epoch"].max()] for _, g in mine.groupby("restart")]
+        end = pd.concat(ends)
+        got = table[(table["stage"] == "end") & (table["layer"] == layer)].iloc[0]
+        assert got["dead_fraction"] == pytest.approx(end.loc[end["layer"] == layer, "dead_fraction"].mean())
+        assert got["act_std"] == pytest.approx(end.loc[end["layer"] == layer, "act_std"].mean())
+    fig = figures.diagnostics_figure(diag, key, [8, 8, 8])
+    assert [a.text for a in fig.layout.annotations] == ["effective width", "dead units (fraction)", "activation std"]
+
+
+# --- the network drawing -----------------------------------------------------------------------
+
+
+@given(st.integers(0, 500), st.integers(2, 40))
+def test_drawn_units_account_for_every_unit(n: int, cap: int) -> None:
+    shown, rest = drawn_units(n, cap)
+    assert shown + rest == n
+    assert shown + (1 if rest else 0) <= cap
+    assert rest == 0 or shown == cap - 1
+
+
+def test_network_svg_draws_layers_and_elides_wide_ones() -> None:
+    svg = network_svg(64, [32, 5], 10, activation="relu")
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count('class="unit unit-input"') == 15 and "…+49" in svg
+    assert svg.count('class="unit unit-hidden"') == 15 + 5 and "…+17" in svg
+    assert svg.count('class="unit unit-output"') == 10
+    assert svg.count("<line ") == 15 * 15 + 15 * 5 + 5 * 10  # fully connected between drawn units
+    for text in ("input", "hidden 1", "hidden 2", "output", "64 features", "32 · relu", "10 outputs"):
+        assert f">{text}<" in svg
+
+
+def test_network_svg_escapes_text_and_handles_unknown_sizes() -> None:
+    svg = network_svg(None, [4], None, activation=HOSTILE, title=HOSTILE)
+    assert HOSTILE not in svg and "&lt;script&gt;" in svg
+    assert svg.count('class="unit unit-hidden"') == 4 and ">? features<" in svg
+    assert math.isfinite(float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1)))
+
+
+def test_regression_run_and_sparse_files(copy_run: Path) -> None:
+    """A regression summary (R^2, not a percentage), a data.json of unknown shape, a lean leaderboard."""
+    summary = json.loads((copy_run / "summary.json").read_text())
+    summary.update(task="regression", test_metric="r2", metric="r2", test_score=0.8123456, test_metrics={"r2": 0.8123456, "rmse": 1.5})
+    (copy_run / "summary.json").write_text(json.dumps(summary))
+    (copy_run / "data.json").write_text(json.dumps({"source": "house.csv", "task": "regression", "extra": {"a": [1, 2]}}))
+    board = pd.read_csv(copy_run / "leaderboard.csv")
+    board.drop(columns=["val_std", "val_se", "label", "p_good", "flops"]).to_csv(copy_run / "leaderboard.csv", index=False)
+    text = build_report(copy_run).read_text(encoding="utf-8")
+    answer = _section(text, "answer")
+    assert "0.8123" in answer and "rmse 1.5" in answer and "%" not in answer.split("test r2")[1][:80]
+    data = _section(text, "data")
+    assert "house.csv" in data and "extra" in data
