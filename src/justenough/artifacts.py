@@ -1,0 +1,447 @@
+"""Saving and loading a model as safetensors plus JSON, and exporting it (no pickle anywhere).
+
+A saved model is a directory ``RUN/model/`` with two files:
+
+- ``weights.safetensors``: the state dict of a plain ``torch.nn.Sequential`` of Linear and
+  activation modules (``0.weight [w1, n_in]``, ``0.bias [w1]``, ``2.weight``, ...). safetensors
+  holds raw tensors only, so loading it never runs code from the file (invariant 6).
+- ``model.json``: the format version, the architecture (``n_in``, ``widths``, ``n_out``,
+  ``activation``), the sha256 and size of the weights file, and ``meta`` (the search fills it with
+  the preprocessing and target-encoder JSON, task, classes, metrics and versions).
+
+The directory is written under a temporary name and renamed into place (``atomic.atomic_dir``),
+so a crash never leaves half a model. Loading checks the hash, so a tampered or truncated file
+raises ``ArtifactError`` instead of loading wrong weights.
+
+The module layout is fixed: ``Linear, act, Linear, act, ..., Linear``, with an activation module
+after every hidden layer (``nn.Identity`` for ``identity``), so parameter names are ``2*l.weight``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from justenough.atomic import atomic_dir, publish_mode, write_bytes
+from justenough.errors import ArtifactError, DataError
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "WEIGHTS_FILE",
+    "MODEL_FILE",
+    "ACTIVATION_MODULES",
+    "LoadedModel",
+    "activation_module",
+    "architecture_of",
+    "build_module",
+    "save_model",
+    "load_model",
+    "export_onnx",
+    "export_torchscript",
+    "export_safetensors",
+]
+
+FORMAT = "justenough-model"
+FORMAT_VERSION = 1
+WEIGHTS_FILE = "weights.safetensors"
+MODEL_FILE = "model.json"
+# The activation names of the stack, and the module each one becomes in a plain Sequential.
+ACTIVATION_MODULES: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU,  # negative slope 0.01, torch's default and the stack's
+    "selu": nn.SELU,
+    "identity": nn.Identity,
+}
+_NAME_OF_MODULE = {cls: name for name, cls in ACTIVATION_MODULES.items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# Architecture
+# ----------------------------------------------------------------------------------------------
+
+
+def activation_module(name: str) -> nn.Module:
+    """A fresh activation module for one of the stack's activation names."""
+    try:
+        return ACTIVATION_MODULES[name]()
+    except KeyError:
+        raise ArtifactError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATION_MODULES)}") from None
+
+
+def _check_architecture(arch: Any, where: str = "the architecture") -> dict[str, Any]:
+    """Validated ``{"n_in": int, "widths": [int, ...], "n_out": int, "activation": str}``."""
+    if not isinstance(arch, Mapping):
+        raise ArtifactError(f"{where} must be an object with n_in, widths, n_out, activation; got {type(arch).__name__}")
+    missing = [k for k in ("n_in", "widths", "n_out", "activation") if k not in arch]
+    if missing:
+        raise ArtifactError(f"{where} lacks {', '.join(missing)}: it needs n_in, widths, n_out and activation")
+
+    def positive_int(v: Any, what: str) -> int:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or int(v) < 1:
+            raise ArtifactError(f"{where}: {what} must be a positive integer, got {v!r}")
+        return int(v)
+
+    widths = arch["widths"]
+    if not isinstance(widths, (list, tuple)):
+        raise ArtifactError(f"{where}: widths must be a list of positive integers, got {widths!r}")
+    activation = arch["activation"]
+    if activation not in ACTIVATION_MODULES:
+        raise ArtifactError(f"{where}: unknown activation {activation!r}; known: {', '.join(ACTIVATION_MODULES)}")
+    return {
+        "n_in": positive_int(arch["n_in"], "n_in"),
+        "widths": [positive_int(w, "each width") for w in widths],
+        "n_out": positive_int(arch["n_out"], "n_out"),
+        "activation": str(activation),
+    }
+
+
+def build_module(architecture: Mapping[str, Any]) -> nn.Sequential:
+    """``Linear(n_in, w1), act, Linear(w1, w2), act, ..., Linear(wL, n_out)`` as a Sequential.
+
+    The weights are torch's defaults; load a state dict to give it trained ones.
+    """
+    arch = _check_architecture(architecture)
+    sizes = [arch["n_in"], *arch["widths"], arch["n_out"]]
+    layers: list[nn.Module] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:  # hidden layers only: the output stays logits / raw targets
+            layers.append(activation_module(arch["activation"]))
+    return nn.Sequential(*layers)
+
+
+def architecture_of(module: nn.Sequential, activation: str | None = None) -> dict[str, Any]:
+    """Read ``n_in, widths, n_out, activation`` from a Sequential of Linear and activation modules.
+
+    ``activation`` names the activation when the module cannot say (identity layers left out);
+    when both are known they must agree.
+    """
+    if not isinstance(module, nn.Sequential):
+        raise ArtifactError(f"expected a torch.nn.Sequential of Linear and activation modules, got {type(module).__name__}")
+    linears = [m for m in module if isinstance(m, nn.Linear)]
+    acts = []
+    for m in module:
+        if isinstance(m, nn.Linear):
+            continue
+        name = _NAME_OF_MODULE.get(type(m))
+        if name is None:
+            raise ArtifactError(
+                f"cannot save a module holding {type(m).__name__}: only Linear and the activations "
+                f"{', '.join(ACTIVATION_MODULES)} are supported"
+            )
+        if name == "leaky_relu" and getattr(m, "negative_slope", 0.01) != 0.01:
+            raise ArtifactError(f"LeakyReLU with negative_slope={m.negative_slope} is not supported (0.01 only)")
+        acts.append(name)
+    if not linears:
+        raise ArtifactError("the module holds no Linear layer")
+    if any(lin.bias is None for lin in linears):
+        raise ArtifactError("every Linear layer needs a bias (bias=True)")
+    for a, b in zip(linears[:-1], linears[1:]):
+        if a.out_features != b.in_features:
+            raise ArtifactError(f"Linear layers do not chain: {a.out_features} outputs feed {b.in_features} inputs")
+    names = set(acts)
+    if len(names) > 1:
+        raise ArtifactError(f"the module mixes activations ({', '.join(sorted(names))}); one activation per model")
+    found = names.pop() if names else None
+    if activation is not None and found is not None and activation != found:
+        raise ArtifactError(f"activation {activation!r} was given but the module uses {found!r}")
+    name = activation or found or "identity"
+    if name not in ACTIVATION_MODULES:
+        raise ArtifactError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATION_MODULES)}")
+    return {
+        "n_in": int(linears[0].in_features),
+        "widths": [int(lin.out_features) for lin in linears[:-1]],
+        "n_out": int(linears[-1].out_features),
+        "activation": name,
+    }
+
+
+def _canonical_state(module: nn.Sequential, arch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The Linear weights in the canonical layout's names (``0.weight``, ``2.weight``, ...), CPU float32, contiguous."""
+    linears = [m for m in module if isinstance(m, nn.Linear)]
+    state: dict[str, torch.Tensor] = {}
+    for i, lin in enumerate(linears):
+        idx = 2 * i  # Linear, act, Linear, act, ...: the l-th Linear sits at index 2l
+        state[f"{idx}.weight"] = lin.weight.detach().to("cpu", torch.float32).contiguous().clone()  # [out, in]
+        state[f"{idx}.bias"] = lin.bias.detach().to("cpu", torch.float32).contiguous().clone()  # [out]
+    return state
+
+
+# ----------------------------------------------------------------------------------------------
+# Save and load
+# ----------------------------------------------------------------------------------------------
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_model(
+    directory: str | Path,
+    module: nn.Sequential,
+    *,
+    activation: str,
+    meta: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``directory/model/`` (``weights.safetensors`` + ``model.json``) atomically; return that path.
+
+    ``meta`` must be JSON-ready (non-finite floats are written as null). The weights file's
+    sha256 and size go into ``model.json`` and are checked on load.
+    """
+    from safetensors.torch import save as st_save
+
+    arch = architecture_of(module, activation)
+    state = _canonical_state(module, arch)
+    weights = st_save(state, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+    doc = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": arch,
+        "weights": {"file": WEIGHTS_FILE, "sha256": _sha256(weights), "bytes": len(weights)},
+        "meta": dict(meta or {}),
+    }
+    try:
+        text = json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ArtifactError(f"the model metadata is not JSON-ready ({exc}); convert it to plain lists, numbers and strings") from exc
+    target = Path(directory) / "model"
+    with atomic_dir(target) as tmp:
+        (tmp / WEIGHTS_FILE).write_bytes(weights)
+        (tmp / MODEL_FILE).write_text(text + "\n", encoding="utf-8")
+    return target
+
+
+def _finite(obj: Any) -> Any:
+    """JSON-ready copy: NumPy scalars to Python, non-finite floats to None, tuples to lists."""
+    if isinstance(obj, dict):
+        return {str(k): _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _finite(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+@dataclass
+class LoadedModel:
+    """A model read back from disk: a plain ``nn.Sequential`` in eval mode plus its JSON.
+
+    ``meta`` is what ``save_model`` was given (for a search: preprocessing, target encoder, task,
+    classes, metrics, versions); higher layers rebuild their objects from it.
+    """
+
+    module: nn.Sequential
+    architecture: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def n_in(self) -> int:
+        return int(self.architecture["n_in"])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.architecture["n_out"])
+
+    @torch.no_grad()
+    def predict_logits(self, X: np.ndarray) -> np.ndarray:
+        """Raw outputs ``[N, n_out]`` (logits, or standardized targets) for preprocessed ``X [N, n_in]``."""
+        arr = np.asarray(X)
+        if arr.ndim != 2 or arr.shape[1] != self.n_in:
+            raise DataError(f"expected preprocessed features of shape [N, {self.n_in}], got {list(arr.shape)}")
+        x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
+        return self.module(x).numpy()
+
+
+def _model_dir(path: Path) -> Path:
+    """Accept a run directory (holding model/) or the model directory itself."""
+    if (path / "model" / MODEL_FILE).exists() or ((path / "model").is_dir() and not (path / MODEL_FILE).exists()):
+        return path / "model"
+    return path
+
+
+def load_model(directory: str | Path) -> LoadedModel:
+    """Load ``directory`` (a model directory, or a run directory holding ``model/``).
+
+    Raises ``ArtifactError`` for a missing directory or file, bad JSON, an unknown format version,
+    a weights file whose size or sha256 differs from ``model.json`` (truncated or tampered), or
+    tensors that do not fit the architecture. Never unpickles anything.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
+    root = Path(directory)
+    if not root.exists():
+        raise ArtifactError(f"no model at {root}: the path does not exist (a run directory holds model/)")
+    mdir = _model_dir(root)
+    doc_path, weights_path = mdir / MODEL_FILE, mdir / WEIGHTS_FILE
+    if not doc_path.is_file():
+        raise ArtifactError(f"{doc_path} is missing: {mdir} is not a saved model (re-run the search or copy the whole model/ folder)")
+    try:
+        doc = json.loads(doc_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{doc_path} is not valid JSON ({exc}); the file is damaged, save the model again") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ArtifactError(f"{doc_path} is not a justenough model file (format {doc.get('format') if isinstance(doc, dict) else None!r})")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{doc_path} has format version {version!r}, but this justenough reads version {FORMAT_VERSION}; "
+            "load it with the justenough version that wrote it, or re-run the search"
+        )
+    arch = _check_architecture(doc.get("architecture"), f"{doc_path}: architecture")
+    info = doc.get("weights")
+    if not isinstance(info, dict) or not isinstance(info.get("sha256"), str):
+        raise ArtifactError(f"{doc_path} lacks the weights' sha256: the file is damaged, save the model again")
+    if not weights_path.is_file():
+        raise ArtifactError(f"{weights_path} is missing: copy the whole model/ folder, or re-run the search")
+    data = weights_path.read_bytes()
+    expected_size = info.get("bytes")
+    if isinstance(expected_size, int) and len(data) != expected_size:
+        raise ArtifactError(
+            f"{weights_path} is truncated or altered: {len(data):,} bytes instead of {expected_size:,}; "
+            "copy it again or re-run the search"
+        )
+    if _sha256(data) != info["sha256"]:
+        raise ArtifactError(
+            f"{weights_path} does not match the sha256 in {doc_path.name}: the weights were altered or damaged; "
+            "copy them again or re-run the search"
+        )
+    try:
+        state = st_load(data)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise ArtifactError(f"{weights_path} cannot be read as safetensors ({exc}); re-run the search") from None
+    module = build_module(arch)
+    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != got:
+        raise ArtifactError(
+            f"{weights_path} holds tensors {sorted(got.items())} but the architecture in {doc_path.name} "
+            f"needs {sorted(expected.items())}; the two files are from different models"
+        )
+    module.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
+    module.eval()
+    meta = doc.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise ArtifactError(f"{doc_path}: meta must be an object, got {type(meta).__name__}")
+    return LoadedModel(module=module, architecture=arch, meta=meta, path=mdir)
+
+
+# ----------------------------------------------------------------------------------------------
+# Export
+# ----------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _temp_beside(path: Path) -> Iterator[Path]:
+    """A temporary file name next to ``path``, renamed to ``path`` on success, removed on failure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        publish_mode(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    """Raise a library logger to ERROR for the duration of the block."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _plain_cpu(module: nn.Sequential) -> nn.Sequential:
+    """A CPU float32 copy in eval mode in the canonical layout: exports never touch the caller's module."""
+    arch = architecture_of(module)
+    copy = build_module(arch)
+    copy.load_state_dict(_canonical_state(module, arch))
+    return copy.eval()
+
+
+def export_onnx(module: nn.Sequential, n_in: int, path: str | Path, *, opset: int | None = None) -> Path:
+    """Export to ONNX with a dynamic batch axis: input ``input [batch, n_in]``, output ``output [batch, n_out]``.
+
+    Uses torch's exporter (``torch.export``-based, which needs ``onnxscript``: the ``onnx`` extra).
+    Written atomically.
+    """
+    path = Path(path)
+    model = _plain_cpu(module)
+    if architecture_of(model)["n_in"] != n_in:
+        raise ArtifactError(f"the module takes {architecture_of(model)['n_in']} features, not n_in={n_in}")
+    example = (torch.zeros(2, n_in),)
+    try:
+        import onnxscript  # noqa: F401  (the exporter needs it; fail with a clear message)
+    except ImportError:
+        raise ArtifactError("ONNX export needs onnx and onnxscript: pip install 'justenough[onnx]'") from None
+    with _temp_beside(path) as tmp, warnings.catch_warnings(), _quiet_logger("torch.onnx"):
+        # torch's exporter warns about its own internals (deprecated pytree helpers, torchvision
+        # ops it cannot register); not ours to fix, and not the user's business.
+        warnings.simplefilter("ignore")
+        kwargs: dict[str, Any] = {"dynamic_shapes": ({0: torch.export.Dim("batch", min=1)},)}
+        if opset is not None:
+            kwargs["opset_version"] = opset
+        try:
+            program = torch.onnx.export(
+                model, example, input_names=["input"], output_names=["output"], dynamo=True, verbose=False, **kwargs
+            )
+        except Exception as exc:
+            raise ArtifactError(f"ONNX export failed: {type(exc).__name__}: {exc}") from exc
+        program.save(str(tmp), external_data=False)
+    return path
+
+
+def export_torchscript(module: nn.Sequential, n_in: int, path: str | Path) -> Path:
+    """Export as TorchScript (traced), loadable with ``torch.jit.load`` without justenough. Atomic."""
+    path = Path(path)
+    model = _plain_cpu(module)
+    with _temp_beside(path) as tmp, warnings.catch_warnings():
+        # torch 2.13 marks torch.jit as deprecated; it is still what C++/LibTorch users load.
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            traced = torch.jit.trace(model, torch.zeros(2, n_in))
+        traced.save(str(tmp))
+    return path
+
+
+def export_safetensors(module: nn.Sequential, path: str | Path, *, activation: str | None = None) -> Path:
+    """The weights alone as one safetensors file, with the architecture JSON in its metadata. Atomic."""
+    from safetensors.torch import save as st_save
+
+    arch = architecture_of(module, activation)
+    data = st_save(
+        _canonical_state(module, arch),
+        metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION), "architecture": json.dumps(arch)},
+    )
+    return write_bytes(Path(path), data)

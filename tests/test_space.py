@@ -1,0 +1,338 @@
+"""The search space: CLI forms, the grid, configs, Optuna round trips, JSON round trips."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+import optuna
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from justenough.errors import ConfigError
+from justenough.space import AUTO_INIT, Config, Dim, Space, _split_list, parse_dim
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+# --- parse_dim ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "values"),
+    [
+        ("depth", "1-3", (1, 2, 3)),
+        ("depth", "2", (2,)),
+        ("depth", "1,3", (1, 3)),
+        ("depth", " 3 , 1 ", (1, 3)),  # sorted: the grid goes from small to large
+        ("widths", "8,16,32", (8, 16, 32)),
+        ("widths", "32,8,8", (8, 32)),  # duplicates once
+        ("lr", "1e-3", (1e-3,)),
+        ("lr", "1e-3,3e-3", (1e-3, 3e-3)),
+        ("weight_decay", "0", (0.0,)),
+        ("patience", "none", (None,)),
+        ("patience", "5,none", (5, None)),
+        ("activation", "ReLU, tanh,linear", ("relu", "tanh", "identity")),
+        ("optimizer", "adam,sgd", ("adam", "sgd")),
+        ("shape", "same,funnel", ("same", "funnel")),
+        ("epochs", "50", (50,)),  # alias of max_epochs
+        ("batch_size", "32,128", (32, 128)),
+    ],
+)
+def test_parse_dim_listed_forms(name: str, text: str, values: tuple) -> None:
+    dim = parse_dim(name, text)
+    assert dim.values == values
+    assert dim.is_finite
+    assert dim.is_fixed == (len(values) == 1)
+
+
+def test_parse_dim_ranges() -> None:
+    lr = parse_dim("lr", "1e-4..1e-2")
+    assert (lr.values, lr.low, lr.high, lr.log) == (None, 1e-4, 1e-2, True)
+    assert not lr.is_finite
+    widths = parse_dim("widths", "8..256")
+    assert (widths.low, widths.high, widths.log) == (8, 256, True)
+    depth = parse_dim("depth", "1..4")
+    assert (depth.low, depth.high, depth.log) == (1, 4, False)
+    # Weight decay may start at 0, then only a linear range makes sense.
+    wd = parse_dim("weight_decay", "0..1e-3")
+    assert (wd.low, wd.log) == (0.0, False)
+    assert parse_dim("lr", "1e-3..1e-3").values == (1e-3,)  # an empty range is one value
+
+
+def test_parse_dim_keeps_parenthesized_init_specs_whole() -> None:
+    dim = parse_dim("init", "auto, Normal(std = 0.01),orthogonal(gain=1.0)")
+    assert len(dim.values) == 3
+    assert dim.values[0] == "auto"
+    assert dim.values[1].startswith("normal(") and " " not in dim.values[1]
+    assert dim.values[2].startswith("orthogonal(")
+    # Commas inside parentheses separate a scheme's arguments, not list items.
+    assert _split_list("auto,uniform(low=-0.1,high=0.1), he_normal") == ["auto", "uniform(low=-0.1,high=0.1)", "he_normal"]
+
+
+def test_parse_dim_accepts_python_values() -> None:
+    assert parse_dim("depth", 2).values == (2,)
+    assert parse_dim("widths", [64, 16]).values == (16, 64)
+    assert parse_dim("depth", range(1, 4)).values == (1, 2, 3)
+    assert parse_dim("lr", 0.01).values == (0.01,)
+    assert parse_dim("patience", None).values == (None,)
+    dim = parse_dim("lr", "1e-4..1e-2")
+    assert parse_dim("lr", dim) == dim
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fragment"),
+    [
+        ("lr", "abc", "1e-4..1e-2"),
+        ("lr", "0", "greater than 0"),
+        ("lr", "-1e-3", "greater than 0"),
+        ("lr", "1e-2..1e-4", "low end"),
+        ("lr", "1..2..3", "low..high"),
+        ("depth", "0", "at least 1"),
+        ("depth", "3-1", "low end"),
+        ("depth", "1.5", "whole number"),
+        ("depth", "x", '"1-3"'),
+        ("widths", "", "empty"),
+        ("activation", "swish", "relu"),
+        ("optimizer", "lbfgs", "adam"),
+        ("shape", "pyramid", "funnel"),
+        ("patience", "0", "at least 1"),
+        ("init", "he normal!", "scheme spec"),
+        ("weight_decay", "-1", "at least 0"),
+    ],
+)
+def test_parse_dim_bad_text_raises_config_error_with_an_example(name: str, text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_dim(name, text)
+    message = str(info.value)
+    assert fragment in message
+    assert "write e.g." in message
+
+
+def test_unknown_dimension_names_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match="depth.*widths"):
+        parse_dim("dropout", "0.1")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=4096), min_size=1, max_size=6))
+def test_dim_text_round_trips_listed_ints(widths: list[int]) -> None:
+    dim = parse_dim("widths", widths)
+    assert parse_dim("widths", dim.text()) == dim
+    assert Dim.from_dict("widths", json.loads(json.dumps(dim.to_dict()))) == dim
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(min_value=1e-8, max_value=10.0, allow_nan=False),
+    st.floats(min_value=1e-8, max_value=10.0, allow_nan=False),
+)
+def test_dim_text_round_trips_float_ranges(a: float, b: float) -> None:
+    lo, hi = min(a, b), max(a, b)
+    dim = parse_dim("lr", f"{lo!r}..{hi!r}")
+    assert parse_dim("lr", dim.text()) == dim
+
+
+# --- the default space and the grid ---------------------------------------------------------------
+
+
+def test_default_space_is_depth_1_to_3_by_seven_widths() -> None:
+    space = Space.default()
+    assert space.is_finite
+    configs = space.configs()
+    assert space.size == len(configs) == 3 * 7
+    assert [c.label for c in configs[:7]] == ["1x4", "1x8", "1x16", "1x32", "1x64", "1x128", "1x256"]
+    assert [(c.depth, c.widths[0]) for c in configs] == sorted((c.depth, c.widths[0]) for c in configs)
+    first = configs[0]
+    assert (first.activation, first.init, first.optimizer) == ("relu", "he_normal", "adam")
+    assert (first.lr, first.weight_decay, first.batch_size, first.max_epochs, first.patience) == (1e-3, 0.0, 64, 200, 10)
+    assert len({c.key for c in configs}) == len(configs)
+
+
+def test_grid_order_is_depth_then_width_then_the_rest() -> None:
+    space = Space.from_options(depth="2,1", widths="16,8", lr="1e-2,1e-3")
+    got = [(c.depth, c.widths[0], c.lr) for c in space.configs()]
+    assert got == [
+        (1, 8, 1e-2), (1, 8, 1e-3), (1, 16, 1e-2), (1, 16, 1e-3),
+        (2, 8, 1e-2), (2, 8, 1e-3), (2, 16, 1e-2), (2, 16, 1e-3),
+    ]
+
+
+@pytest.mark.parametrize("activation", sorted(AUTO_INIT))
+def test_auto_init_resolves_by_activation(activation: str) -> None:
+    (cfg,) = Space.from_options(depth="1", widths="8", activation=activation).configs()
+    expected = {"relu": "he_normal", "leaky_relu": "he_normal", "gelu": "he_normal", "tanh": "glorot_uniform",
+                "sigmoid": "glorot_uniform", "identity": "glorot_uniform", "selu": "lecun_normal"}[activation]
+    assert cfg.init == expected
+
+
+def test_funnel_halves_the_width_down_to_four() -> None:
+    space = Space.from_options(depth="1-3", widths="8,64", shape="same,funnel")
+    widths = {c.widths for c in space.configs()}
+    assert (64, 32, 16) in widths and (64, 32) in widths
+    assert (8, 4, 4) in widths  # halving stops at 4
+    assert (64, 64, 64) in widths
+    # A depth-1 funnel is the same network as a depth-1 same-width one, and a funnel from 8 at
+    # depth 2 is (8, 4): the grid holds each distinct network once.
+    configs = space.configs()
+    assert len(configs) == len({c.key for c in configs}) == space.size
+    assert sum(c.depth == 1 for c in configs) == 2
+    assert Config.create(depth=3, width=64, shape="funnel").label == "3x[64,32,16]"
+
+
+def test_infinite_space_has_no_grid() -> None:
+    space = Space.from_options(lr="1e-4..1e-2")
+    assert not space.is_finite
+    assert space.size == math.inf
+    with pytest.raises(ConfigError, match="lr"):
+        space.configs()
+
+
+def test_from_options_defaults_aliases_and_patience_none() -> None:
+    space = Space.from_options(depth=None, width="16", epochs=30, batch=32, patience=None)
+    assert space.depth == Space.default().depth  # None keeps the default
+    assert space.widths.values == (16,)
+    assert space.max_epochs.values == (30,)
+    assert space.batch_size.values == (32,)
+    assert space.patience.values == (None,)  # None turns early stopping off
+    assert all(c.patience is None for c in space.configs())
+    with pytest.raises(ConfigError, match="unknown search-space option 'dropout'"):
+        Space.from_options(dropout="0.1")
+    with pytest.raises(ConfigError, match="twice"):
+        Space.from_options(widths="8", width="16")
+
+
+def test_invalid_init_is_refused_by_the_space() -> None:
+    with pytest.raises(ConfigError):
+        Space.from_options(init="he normal")
+
+
+# --- Config ------------------------------------------------------------------------------------------
+
+
+def test_config_key_is_a_stable_hash_of_the_settings() -> None:
+    cfg = Config(depth=2, widths=(64, 64))
+    canonical = json.dumps(cfg.to_dict(), sort_keys=True, separators=(",", ":"))
+    assert cfg.key == hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    # The same settings written differently give the same key.
+    assert Config(depth=2, widths=[64, 64], lr=0.001, weight_decay=0, init="auto").key == cfg.key
+    assert Config(depth=2.0, widths=(64.0, 64), lr=1e-3).key == cfg.key  # type: ignore[arg-type]
+    # A golden value: keys are stored in studies and run directories, so they must never drift.
+    assert cfg.to_dict() == {
+        "depth": 2, "widths": [64, 64], "activation": "relu", "init": "he_normal", "optimizer": "adam",
+        "lr": 0.001, "weight_decay": 0.0, "batch_size": 64, "max_epochs": 200, "patience": 10,
+    }
+    assert cfg.key == "8935b0ce80c9"
+    assert Config(depth=2, widths=(64, 64), lr=3e-3).key != cfg.key
+    assert Config(depth=2, widths=(64, 32)).key != cfg.key
+
+
+def test_config_labels() -> None:
+    assert Config(depth=2, widths=(64, 64)).label == "2x64"
+    assert Config(depth=1, widths=(8,)).label == "1x8"
+    assert Config(depth=3, widths=(64, 32, 16)).label == "3x[64,32,16]"
+
+
+def test_config_rejects_inconsistent_settings() -> None:
+    with pytest.raises(ConfigError, match="one width per layer"):
+        Config(depth=2, widths=(8,))
+    with pytest.raises(ConfigError, match="greater than 0"):
+        Config(depth=1, widths=(8,), lr=0.0)
+    with pytest.raises(ConfigError):
+        Config(depth=1, widths=(8,), activation="swish")
+
+
+@pytest.mark.parametrize("widths", [(4,), (64, 64), (64, 32, 16), (7, 300)])
+def test_params_and_flops_match_a_torch_network(widths: tuple[int, ...]) -> None:
+    n_in, n_out = 13, 5
+    cfg = Config(depth=len(widths), widths=widths)
+    sizes = [n_in, *widths, n_out]
+    layers = [torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    assert cfg.params(n_in, n_out) == sum(p.numel() for layer in layers for p in layer.parameters())
+    # One forward pass per sample: one multiply and one add per weight.
+    assert cfg.flops(n_in, n_out) == 2 * sum(layer.weight.numel() for layer in layers)
+
+
+def test_group_key_is_what_a_stack_shares() -> None:
+    a = Config(depth=2, widths=(8, 8), lr=1e-3, init="he_normal")
+    b = Config(depth=2, widths=(64, 32), lr=1e-2, init="glorot_uniform", weight_decay=1e-4)
+    assert a.group_key() == b.group_key() == (2, "relu", "adam", 64, 200, 10)
+    assert Config(depth=2, widths=(8, 8), batch_size=32).group_key() != a.group_key()
+    assert Config(depth=2, widths=(8, 8), activation="tanh").group_key() != a.group_key()
+
+
+def test_config_json_round_trip_and_tamper_check() -> None:
+    cfg = Config(depth=3, widths=(64, 32, 16), activation="tanh", lr=3e-4, patience=None)
+    d = json.loads(json.dumps({**cfg.to_dict(), "key": cfg.key, "label": cfg.label}))
+    assert Config.from_dict(d) == cfg
+    with pytest.raises(ConfigError, match="does not match"):
+        Config.from_dict({**d, "lr": 1e-3})
+    with pytest.raises(ConfigError, match="lacks"):
+        Config.from_dict({"depth": 1})
+
+
+# --- Space JSON and fingerprint --------------------------------------------------------------------
+
+
+def test_space_json_round_trip_and_fingerprint() -> None:
+    space = Space.from_options(depth="1-3", widths="8..256", lr="1e-4..1e-2", patience="5,none", shape="same,funnel")
+    again = Space.from_dict(json.loads(json.dumps(space.to_dict())))
+    assert again == space
+    assert again.fingerprint() == space.fingerprint()
+    assert len(space.fingerprint()) == 64
+    assert Space.from_options(depth="1-2").fingerprint() != Space.from_options(depth="1-3").fingerprint()
+    # The same space written two ways is the same space.
+    assert Space.from_options(depth="1,2,3").fingerprint() == Space.from_options(depth="1-3").fingerprint()
+    with pytest.raises(ConfigError):
+        Space.from_dict({"version": 99, "dims": {}})
+
+
+# --- Optuna ------------------------------------------------------------------------------------------
+
+
+def test_grid_params_make_suggest_return_each_grid_config(tmp_path) -> None:
+    """Enqueue every grid config through a real SQLite study; suggest() must give it back exactly."""
+    space = Space.from_options(
+        depth="1-2", widths="8,16", shape="same,funnel", activation="relu,tanh", init="auto,he_normal",
+        lr="1e-3,3e-3", patience="5,none",
+    )
+    configs = space.configs()
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(storage=storage, sampler=optuna.samplers.RandomSampler(seed=0))
+    for cfg in configs:
+        study.enqueue_trial(space.grid_params(cfg))
+    got = []
+    for _ in configs:
+        trial = study.ask()
+        got.append(space.suggest(trial))
+        study.tell(trial, 0.0)
+    assert got == configs
+    # Fixed dimensions are not Optuna parameters.
+    assert set(space.grid_params(configs[0])) == {"depth", "width", "shape", "activation", "init", "lr", "patience"}
+
+
+def test_suggest_samples_inside_ranges() -> None:
+    space = Space.from_options(depth="1..3", widths="4..256", lr="1e-4..1e-2", batch_size="16..128")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    for _ in range(30):
+        trial = study.ask()
+        cfg = space.suggest(trial)
+        assert 1 <= cfg.depth <= 3 and 4 <= cfg.widths[0] <= 256
+        assert 1e-4 <= cfg.lr <= 1e-2 and 16 <= cfg.batch_size <= 128
+        assert cfg in space
+        assert trial.distributions["lr"].log and trial.distributions["width"].log
+        assert not trial.distributions["depth"].log
+        study.tell(trial, 0.0)
+
+
+def test_grid_params_refuses_a_config_outside_the_space() -> None:
+    space = Space.from_options(depth="1", widths="8,16")
+    with pytest.raises(ConfigError, match="outside"):
+        space.grid_params(Config(depth=1, widths=(32,)))
+    with pytest.raises(ConfigError, match="shape"):
+        space.grid_params(Config(depth=2, widths=(16, 8)))
+    assert Config(depth=1, widths=(8,)) in space
+    assert Config(depth=1, widths=(32,)) not in space
