@@ -1,0 +1,394 @@
+"""MLPStack: M multilayer perceptrons held as stacked tensors and run as one.
+
+Layer ``l`` of the stack holds ``weights[l]: [M, fan_in, fan_out]`` and ``biases[l]: [M, fan_out]``,
+so the forward pass of all M members is one batched matmul per layer::
+
+    h = torch.baddbmm(b[:, None, :], h, W)  # [M, B, fan_out]
+
+Members share depth and activation, and may differ in width, init scheme, seed, learning rate
+and weight decay. Narrower members are padded with zeros up to the widest one; a unit mask
+(``unit_mask(l)``: ``[M, fan_out]``) zeros the padded units' activations, so padded units are
+exactly zero and receive exactly zero gradient (their in- and out-going weights are zero, and
+the mask kills the activation even where act(0) != 0, as for the sigmoid).
+
+Each member is drawn at its real widths from its own ``torch.Generator(seed)`` and only then
+padded, so its initial weights depend on (scheme, seed, shapes) only, never on its stack-mates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from justenough import init as init_mod
+from justenough.errors import ConfigError
+
+__all__ = ["MemberSpec", "MLPStack", "ACTIVATION_FUNCTIONS", "activation_module", "resolve_device"]
+
+# The activations and their functions (forward) and modules (member(i)); leaky slope 0.01 and
+# exact (erf) GELU, the torch module defaults, so member(i) computes what the stack computes.
+ACTIVATION_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "gelu": F.gelu,
+    "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
+    "selu": F.selu,
+    "identity": lambda z: z,
+}
+_ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.01),
+    "selu": nn.SELU,
+    "identity": nn.Identity,
+}
+_ALIASES = {"logistic": "sigmoid", "linear": "identity"}
+
+
+def _activation_name(name: str) -> str:
+    key = _ALIASES.get(str(name).lower(), str(name).lower())
+    if key not in ACTIVATION_FUNCTIONS:
+        raise ConfigError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATION_FUNCTIONS)}")
+    return key
+
+
+def activation_module(name: str) -> nn.Module:
+    """A fresh ``torch.nn`` module for one of the stack's activation names."""
+    return _ACTIVATION_MODULES[_activation_name(name)]()
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``cpu``, ``cuda[:k]`` or ``auto`` (CUDA when available, else CPU) as a ``torch.device``."""
+    text = str(device).lower()
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(text)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'auto'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} was asked for but CUDA is not available here: use 'cpu' or 'auto'")
+    return dev
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """One member of a stack: its hidden widths, init scheme spec, seed and optimizer settings."""
+
+    widths: tuple[int, ...]
+    init: str
+    seed: int
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    bias_init: float = 0.0
+
+    def __post_init__(self) -> None:
+        widths = tuple(self.widths) if isinstance(self.widths, (list, tuple)) else self.widths
+        if not isinstance(widths, tuple) or not all(
+            isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths
+        ):
+            raise ConfigError(f"MemberSpec.widths must be a tuple of positive integers, got {self.widths!r}")
+        object.__setattr__(self, "widths", widths)
+        object.__setattr__(self, "init", str(init_mod.parse(self.init)))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"MemberSpec.seed must be a non-negative integer, got {self.seed!r}")
+        if not (isinstance(self.lr, (int, float)) and 0 < float(self.lr) < float("inf")):
+            raise ConfigError(f"MemberSpec.lr must be a positive finite number, got {self.lr!r}")
+        if not (isinstance(self.weight_decay, (int, float)) and 0 <= float(self.weight_decay) < float("inf")):
+            raise ConfigError(f"MemberSpec.weight_decay must be a non-negative number, got {self.weight_decay!r}")
+        if not (isinstance(self.bias_init, (int, float)) and abs(float(self.bias_init)) < float("inf")):
+            raise ConfigError(f"MemberSpec.bias_init must be a finite number, got {self.bias_init!r}")
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths)
+
+
+def _draw_member(spec: MemberSpec, n_in: int, n_out: int, activation: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The member's (W [fan_in, fan_out], b [fan_out]) per layer at its real widths, on the CPU."""
+    g = torch.Generator().manual_seed(spec.seed)
+    sizes = [n_in, *spec.widths, n_out]
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        w = init_mod.initialize(spec.init, fan_in, fan_out, activation=activation, generator=g)
+        b = torch.full((fan_out,), float(spec.bias_init), dtype=torch.float32)
+        layers.append((w, b))
+    return layers
+
+
+class MLPStack(nn.Module):
+    """M MLPs of one depth and activation as stacked, zero-padded tensors.
+
+    ``weights[l]``: ``[M, fan_in_max, fan_out_max]``, ``biases[l]``: ``[M, fan_out_max]``.
+    ``init_data``: a batch ``[B, n_in]`` of real inputs, needed by ``lsuv`` members.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        members: Sequence[MemberSpec],
+        activation: str = "relu",
+        *,
+        device: str | torch.device = "cpu",
+        init_data: Any = None,
+    ) -> None:
+        super().__init__()
+        members = tuple(members)
+        self._setup(n_in, n_out, members, activation, device, pad=None)
+        drawn = [_draw_member(s, self.n_in, self.n_out, self.activation) for s in members]
+        self._fill(drawn)
+        lsuv = [i for i, s in enumerate(members) if init_mod.parse(s.init).name == "lsuv"]
+        groups: dict[tuple[float, int], list[int]] = {}
+        for i in lsuv:
+            p = init_mod.parse(members[i].init).param_dict()
+            groups.setdefault((float(p["tol"]), int(p["max_iter"])), []).append(i)
+        for (tol, max_iter), idx in groups.items():
+            if init_data is None:
+                raise ConfigError(
+                    f"member(s) {idx} use lsuv init, which needs a batch of real data: pass init_data=X "
+                    "(e.g. the first 512 training rows) to MLPStack, or pick another init scheme"
+                )
+            init_mod.lsuv_(self, init_data, members=idx, tol=tol, max_iter=max_iter)
+
+    # --- construction -----------------------------------------------------------------------
+
+    def _setup(
+        self,
+        n_in: int,
+        n_out: int,
+        members: tuple[MemberSpec, ...],
+        activation: str,
+        device: str | torch.device,
+        pad: Sequence[int] | None,
+    ) -> None:
+        if not members:
+            raise ConfigError("a stack needs at least one member (MemberSpec)")
+        for name, v in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"MLPStack {name} must be a positive integer, got {v!r}")
+        bad = [m for m in members if not isinstance(m, MemberSpec)]
+        if bad:
+            raise ConfigError(f"MLPStack members must be MemberSpec objects, got {type(bad[0]).__name__}")
+        depths = {m.depth for m in members}
+        if len(depths) != 1:
+            raise ConfigError(
+                f"the members of one stack must share their depth, got depths {sorted(depths)}: "
+                "group members by depth and activation, one stack per group"
+            )
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.members: tuple[MemberSpec, ...] = members
+        self.activation = _activation_name(activation)
+        self._act = ACTIVATION_FUNCTIONS[self.activation]
+        self.depth = depths.pop()
+        self.M = len(members)
+        self._device = resolve_device(device)
+        widest = [max(m.widths[l] for m in members) for l in range(self.depth)]
+        if pad is not None:
+            widest = [max(a, int(b)) for a, b in zip(widest, pad)]
+        self.sizes = [self.n_in, *widest, self.n_out]
+        self.padded = any(m.widths[l] != widest[l] for m in members for l in range(self.depth))
+        dev = self._device
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.zeros(self.M, a, b, device=dev)) for a, b in zip(self.sizes[:-1], self.sizes[1:])]
+        )
+        self.biases = nn.ParameterList([nn.Parameter(torch.zeros(self.M, b, device=dev)) for b in self.sizes[1:]])
+        # Unit masks of the hidden layers: [M, width_max], 1 for a member's real units.
+        masks = []
+        for l in range(self.depth):
+            m = torch.zeros(self.M, self.sizes[l + 1], device=dev)
+            for i, spec in enumerate(members):
+                m[i, : spec.widths[l]] = 1.0
+            masks.append(m)
+        self._masks = masks
+        self.lr = torch.tensor([m.lr for m in members], dtype=torch.float32, device=dev)  # [M]
+        self.weight_decay = torch.tensor([m.weight_decay for m in members], dtype=torch.float32, device=dev)  # [M]
+
+    @torch.no_grad()
+    def _fill(self, drawn: Sequence[Sequence[tuple[torch.Tensor, torch.Tensor]]]) -> None:
+        """Write each member's real-width (W, b) per layer into the zero-padded stack tensors."""
+        for i, layers in enumerate(drawn):
+            for l, (w, b) in enumerate(layers):
+                fi, fo = w.shape
+                self.weights[l][i, :fi, :fo] = w.to(self._device)
+                self.biases[l][i, :fo] = b.to(self._device)
+
+    @classmethod
+    def from_members(
+        cls,
+        modules: Sequence[nn.Sequential],
+        activation: str | None = None,
+        *,
+        specs: Sequence[MemberSpec] | None = None,
+        device: str | torch.device = "cpu",
+    ) -> "MLPStack":
+        """A stack holding the weights of plain ``nn.Sequential`` MLPs (Linear and activation modules).
+
+        ``activation`` is read from the modules when not given. ``specs`` give each member's
+        seed, lr and weight decay (default: init ``zeros``, seed i, lr 1e-3): the weights come from
+        the modules, whatever the spec's init names.
+        """
+        if not modules:
+            raise ConfigError("from_members needs at least one module")
+        parsed = [_read_sequential(m) for m in modules]
+        acts = {a for _, a in parsed if a is not None}
+        if activation is None:
+            if len(acts) > 1:
+                raise ConfigError(f"the modules use different activations {sorted(acts)}: one stack holds one activation")
+            activation = acts.pop() if acts else "identity"
+        else:
+            activation = _activation_name(activation)
+            if acts and acts != {activation}:
+                raise ConfigError(f"activation={activation!r} but the modules use {sorted(acts)}")
+        shapes = [[lin.weight.shape for lin in lins] for lins, _ in parsed]
+        n_in = {s[0][1] for s in shapes}
+        n_out = {s[-1][0] for s in shapes}
+        if len(n_in) != 1 or len(n_out) != 1:
+            raise ConfigError(f"the modules must share input and output sizes, got inputs {sorted(n_in)}, outputs {sorted(n_out)}")
+        widths = [tuple(int(w[0]) for w in s[:-1]) for s in shapes]
+        if specs is None:
+            specs = [MemberSpec(widths=w, init="zeros", seed=i) for i, w in enumerate(widths)]
+        elif len(specs) != len(modules) or any(s.widths != w for s, w in zip(specs, widths)):
+            raise ConfigError("specs must give one MemberSpec per module, with the module's widths")
+        stack = cls.__new__(cls)
+        nn.Module.__init__(stack)
+        stack._setup(n_in.pop(), n_out.pop(), tuple(specs), activation, device, pad=None)
+        drawn = [
+            [(lin.weight.detach().T.to("cpu", torch.float32), lin.bias.detach().to("cpu", torch.float32)) for lin in lins]
+            for lins, _ in parsed
+        ]
+        stack._fill(drawn)
+        return stack
+
+    def subset(self, indices: Sequence[int]) -> "MLPStack":
+        """A new stack holding copies of the chosen members, padded to this stack's widths."""
+        idx = [int(i) for i in indices]
+        if not idx or any(not 0 <= i < self.M for i in idx):
+            raise ConfigError(f"subset indices must lie in 0..{self.M - 1}, got {indices!r}")
+        sub = type(self).__new__(type(self))
+        nn.Module.__init__(sub)
+        sub._setup(self.n_in, self.n_out, tuple(self.members[i] for i in idx), self.activation, self._device, pad=self.sizes[1:-1])
+        it = torch.tensor(idx, device=self._device)
+        with torch.no_grad():
+            for l in range(self.depth + 1):
+                sub.weights[l].copy_(self.weights[l].index_select(0, it))
+                sub.biases[l].copy_(self.biases[l].index_select(0, it))
+        return sub
+
+    @torch.no_grad()
+    def load_subset_(self, sub: "MLPStack", indices: Sequence[int]) -> None:
+        """Copy a ``subset(indices)`` stack's weights back into this stack's members ``indices``."""
+        it = torch.tensor([int(i) for i in indices], device=self._device)
+        for l in range(self.depth + 1):
+            self.weights[l].index_copy_(0, it, sub.weights[l].to(self._device))
+            self.biases[l].index_copy_(0, it, sub.biases[l].to(self._device))
+
+    # --- computation ------------------------------------------------------------------------
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    def unit_mask(self, layer: int) -> torch.Tensor:
+        """``[M, fan_out]`` of layer ``layer``: 1.0 for each member's real output units."""
+        if layer < self.depth:
+            return self._masks[layer]
+        return torch.ones(self.M, self.n_out, device=self._device)
+
+    def activate(self, z: torch.Tensor) -> torch.Tensor:
+        """The stack's activation function, elementwise."""
+        return self._act(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[M, B, n_in]`` (each member its own batch) or ``[B, n_in]`` (shared) -> ``[M, B, n_out]``."""
+        if x.ndim == 2:
+            x = x.unsqueeze(0).expand(self.M, -1, -1)  # [M, B, n_in], no copy
+        if x.ndim != 3 or x.shape[0] != self.M or x.shape[2] != self.n_in:
+            raise ConfigError(f"stack input must be [B, {self.n_in}] or [{self.M}, B, {self.n_in}], got {list(x.shape)}")
+        h = x
+        for l in range(self.depth):
+            h = torch.baddbmm(self.biases[l].unsqueeze(1), h, self.weights[l])  # [M, B, width_l]
+            h = self._act(h)
+            if self.padded:
+                h = h * self._masks[l].unsqueeze(1)  # padded units exactly 0 (sigmoid(0) = 0.5)
+        return torch.baddbmm(self.biases[-1].unsqueeze(1), h, self.weights[-1])  # [M, B, n_out]
+
+    # --- members as plain modules -----------------------------------------------------------
+
+    def real_sizes(self, i: int) -> list[int]:
+        """Member i's layer sizes ``[n_in, w1, ..., wL, n_out]`` (real, not padded)."""
+        return [self.n_in, *self.members[i].widths, self.n_out]
+
+    @torch.no_grad()
+    def member(self, i: int) -> nn.Sequential:
+        """Member i as ``Sequential(Linear, act, ..., Linear)`` at its real widths (a copy)."""
+        if not 0 <= int(i) < self.M:
+            raise ConfigError(f"member index {i} is out of range 0..{self.M - 1}")
+        sizes = self.real_sizes(i)
+        layers: list[nn.Module] = []
+        for l, (fi, fo) in enumerate(zip(sizes[:-1], sizes[1:])):
+            lin = nn.Linear(fi, fo, device=self._device)
+            lin.weight.copy_(self.weights[l][i, :fi, :fo].T)  # nn.Linear holds [out, in]
+            lin.bias.copy_(self.biases[l][i, :fo])
+            layers.append(lin)
+            if l < self.depth:
+                layers.append(activation_module(self.activation))
+        return nn.Sequential(*layers)
+
+    def member_state(self, i: int) -> dict[str, torch.Tensor]:
+        """Member i's weights as ``member(i).state_dict()`` (``{"0.weight": [out, in], ...}``)."""
+        return {k: v.detach().clone() for k, v in self.member(i).state_dict().items()}
+
+    def param_counts(self) -> list[int]:
+        """Weights plus biases per member, at its real widths."""
+        out = []
+        for i in range(self.M):
+            s = self.real_sizes(i)
+            out.append(sum(a * b + b for a, b in zip(s[:-1], s[1:])))
+        return out
+
+    def flop_counts(self) -> list[int]:
+        """Forward FLOPs per sample per member: 2 x multiply-adds, at its real widths."""
+        out = []
+        for i in range(self.M):
+            s = self.real_sizes(i)
+            out.append(2 * sum(a * b for a, b in zip(s[:-1], s[1:])))
+        return out
+
+    def extra_repr(self) -> str:
+        return f"M={self.M}, sizes={self.sizes}, activation={self.activation!r}, padded={self.padded}"
+
+
+def _read_sequential(module: nn.Module) -> tuple[list[nn.Linear], str | None]:
+    """The Linear layers and the activation name of a plain MLP module."""
+    if not isinstance(module, nn.Sequential):
+        raise ConfigError(f"from_members takes torch.nn.Sequential modules, got {type(module).__name__}")
+    lins: list[nn.Linear] = []
+    acts: set[str] = set()
+    by_type = {type(f()): name for name, f in _ACTIVATION_MODULES.items()}
+    for m in module:
+        if isinstance(m, nn.Linear):
+            if m.bias is None:
+                raise ConfigError("from_members needs Linear layers with a bias (bias=True)")
+            lins.append(m)
+        elif type(m) in by_type:
+            if isinstance(m, nn.LeakyReLU) and m.negative_slope != 0.01:
+                raise ConfigError(f"LeakyReLU(negative_slope={m.negative_slope}) is not supported: the stack uses 0.01")
+            if isinstance(m, nn.GELU) and m.approximate != "none":
+                raise ConfigError("GELU(approximate='tanh') is not supported: the stack uses the exact GELU")
+            acts.add(by_type[type(m)])
+        else:
+            raise ConfigError(f"from_members cannot read a {type(m).__name__} module: only Linear and activations")
+    if not lins:
+        raise ConfigError("from_members: a module holds no Linear layer")
+    if len(acts) > 1:
+        raise ConfigError(f"a module mixes activations {sorted(acts)}: one stack holds one activation")
+    return lins, (acts.pop() if acts else None)

@@ -1,0 +1,702 @@
+"""Training a stack: one gradient-descent process for all of its members at once.
+
+Every step, each member gets its own minibatch (``[M, B, n_in]``, from its own seeded order),
+the stack computes all M outputs, the per-member mean losses are *summed* (so member i's
+gradient is exactly the gradient of its own loss), one backward pass gives every gradient of
+every layer, and one vectorized optimizer step updates every member with its own learning rate
+and weight decay (tensors ``[M, 1, 1]`` / ``[M, 1]``; no Python loop over members).
+
+Per member, once per epoch: validation loss and score, early stopping (patience, min_delta),
+divergence (a non-finite loss or weight freezes the member and marks it diverged), and the
+best weights so far. A frozen member (stopped, pruned or diverged) gets a zero learning rate, so
+its weights no longer move, while its stack-mates carry on unaffected. The loop ends when the
+epoch budget is spent or every member is frozen, and each member's best weights are restored.
+
+Big grids are split into sub-stacks that fit a memory budget and trained in lock-step; every
+member's mathematics is independent of its stack-mates, so the results are the same either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from justenough.errors import ConfigError, DataError
+from justenough.metrics import score, stack_loss
+from justenough.stack import MemberSpec, MLPStack
+
+__all__ = [
+    "TrainSettings",
+    "TrainState",
+    "MemberResult",
+    "StackResult",
+    "StackOptimizer",
+    "train",
+    "epoch_orders",
+    "order_seed",
+    "available_memory",
+    "member_bytes",
+]
+
+log = logging.getLogger("justenough")
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+_EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Training settings shared by every member of a stack.
+
+    ``patience=None`` turns early stopping off (the best weights by validation loss are still
+    kept). ``callback_every=k`` calls the callback after every k-th epoch (0: only at epoch 0,
+    before training). ``restore_best=False`` leaves the last weights in the stack and results.
+    ``memory_fraction`` of the free RAM (or free GPU memory) is the default memory budget.
+    """
+
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    nesterov: bool = False
+    batch_size: int = 64
+    max_epochs: int = 100
+    patience: int | None = 10
+    min_delta: float = 0.0
+    shared_order: bool = False
+    callback_every: int = 0
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    order_seed: int = 0
+    restore_best: bool = True
+    memory_fraction: float = 0.25
+
+    def __post_init__(self) -> None:
+        opt = str(self.optimizer).lower()
+        if opt not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
+        object.__setattr__(self, "optimizer", opt)
+        if not 0.0 <= float(self.momentum) < 1.0:
+            raise ConfigError(f"momentum must lie in [0, 1), got {self.momentum}")
+        if self.nesterov and (opt != "sgd" or self.momentum <= 0):
+            raise ConfigError("nesterov=True needs optimizer='sgd' and momentum > 0")
+        for name in ("batch_size", "max_epochs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"TrainSettings.{name} must be a positive integer, got {v!r}")
+        if self.patience is not None and (isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1):
+            raise ConfigError(f"patience must be a positive integer or None (no early stopping), got {self.patience!r}")
+        if not float(self.min_delta) >= 0:
+            raise ConfigError(f"min_delta must be >= 0, got {self.min_delta}")
+        if isinstance(self.callback_every, bool) or not isinstance(self.callback_every, int) or self.callback_every < 0:
+            raise ConfigError(f"callback_every must be an integer >= 0, got {self.callback_every!r}")
+        b1, b2 = (float(b) for b in self.betas)
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ConfigError(f"betas must lie in [0, 1), got {self.betas}")
+        object.__setattr__(self, "betas", (b1, b2))
+        if not float(self.eps) > 0:
+            raise ConfigError(f"eps must be positive, got {self.eps}")
+        if not 0 < float(self.memory_fraction) <= 1:
+            raise ConfigError(f"memory_fraction must lie in (0, 1], got {self.memory_fraction}")
+
+
+@dataclass
+class TrainState:
+    """What the callback sees (global member indices ``0..M-1``).
+
+    ``active[i]``: member i is still training. ``history[i]``: its ``train_loss``, ``val_loss``,
+    ``val_score`` lists (one per epoch run). ``grads[l]``: ``(dW [M, in, out], db [M, out])`` of
+    the last step (None before training). ``update_norms[l]``: ``||ΔW||`` per member ``[M]`` of
+    the last step of the epoch. ``val_loss``/``val_score``: the latest values ``[M]``.
+    """
+
+    epoch: int
+    members: tuple[MemberSpec, ...]
+    active: list[bool]
+    diverged: list[bool]
+    stopped_by: list[str | None]
+    best_epoch: list[int]
+    history: list[dict[str, list[float]]]
+    val_loss: list[float]
+    val_score: list[float]
+    grads: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+    update_norms: list[torch.Tensor] | None = None
+
+    def grad_norms(self) -> list[torch.Tensor]:
+        """``||dW||`` per layer per member (``[M]`` each) of the last step; empty before training."""
+        if self.grads is None:
+            return []
+        return [g.flatten(1).norm(dim=1) for g, _ in self.grads]
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    """One member's training, with its best weights (by validation loss).
+
+    ``val_score``, ``val_loss``, ``train_loss`` and ``metrics`` are those of the best epoch
+    (epoch 0 is the initial weights); ``final`` holds the last epoch's ``train_loss``,
+    ``val_loss``, ``val_score``. ``state`` is ``member(i).state_dict()`` of the returned
+    weights (CPU). ``train_time`` is the member's share of the wall time.
+    """
+
+    spec: MemberSpec
+    val_score: float
+    val_loss: float
+    train_loss: float
+    best_epoch: int
+    epochs_run: int
+    diverged: bool
+    stopped_by: str
+    train_time: float
+    history: dict[str, list[float]]
+    metrics: dict[str, float]
+    state: dict[str, torch.Tensor]
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    final: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StackResult:
+    """All members' results, in the stack's order, and how the work was split."""
+
+    members: list[MemberResult]
+    wall_time: float
+    epochs: int
+    n_substacks: int
+    device: str
+    notices: list[str] = field(default_factory=list)
+
+
+# --- minibatch orders -----------------------------------------------------------------------
+
+
+def order_seed(seed: int, epoch: int) -> int:
+    """The seed of a member's epoch order: a hash of (seed, epoch), apart from its init stream."""
+    state = np.random.SeedSequence([int(seed), int(epoch), 0x0D3E]).generate_state(2, np.uint32)
+    return int(state[0]) | (int(state[1] & 0x7FFFFFFF) << 32)
+
+
+def epoch_orders(seeds: Sequence[int], n: int, epoch: int, *, device: str | torch.device = "cpu") -> torch.Tensor:
+    """Each seed's permutation of ``0..n-1`` for ``epoch`` (1-based): ``[len(seeds), n]`` int64.
+
+    Member i's order depends only on (its seed, epoch), so restarts are independent, and an
+    oracle can replay exactly the batches a member saw: ``order[s : s + batch_size]``.
+    """
+    rows = [torch.randperm(n, generator=torch.Generator().manual_seed(order_seed(s, epoch))) for s in seeds]
+    return torch.stack(rows).to(device)
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+def available_memory(device: torch.device) -> int:
+    """Free bytes: free GPU memory for CUDA, else MemAvailable from /proc/meminfo (or sysconf)."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 2 * 1024**3
+
+
+def member_bytes(sizes: Sequence[int], batch_size: int, optimizer: str, n_eval: int) -> int:
+    """A member's working set in bytes (float32): weights, gradients, best copy, optimizer state,
+    step temporaries, the activations of one training step and of one evaluation chunk."""
+    params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    copies = 5 + (2 if optimizer in ("adam", "adamw") else 1)  # p, grad, best, 2 temps, states
+    units = sum(sizes)
+    acts = batch_size * units * 4  # forward outputs, activations, their gradients
+    evals = min(n_eval, _EVAL_ROWS) * max(sizes) * 3
+    return 4 * (copies * params + acts + evals)
+
+
+# --- the optimizer --------------------------------------------------------------------------
+
+
+class StackOptimizer:
+    """SGD (momentum, Nesterov), Adam and AdamW over stacked parameters, per-member lr and wd.
+
+    The formulas and their order of operations follow ``torch.optim`` (single-tensor path), so a
+    member's trajectory equals torch's for that member alone. ``active`` ``[M]`` bool: a frozen
+    member gets learning rate 0 and does not move.
+    """
+
+    def __init__(self, params: Sequence[torch.Tensor], lr: torch.Tensor, weight_decay: torch.Tensor, settings: TrainSettings) -> None:
+        self.params = list(params)
+        self.settings = settings
+        self.kind = settings.optimizer
+        self._lr64 = lr.to(torch.float64)  # [M]; torch keeps lr as a Python float (float64)
+        self._wd64 = weight_decay.to(torch.float64)  # [M]
+        self._wd = [self._shaped(weight_decay, p) for p in self.params]
+        self._has_wd = bool((weight_decay > 0).any())
+        self.step_count = 0
+        self.state: list[list[torch.Tensor | None]] = [[None, None] for _ in self.params]
+        self.set_active(torch.ones(lr.shape[0], dtype=torch.bool, device=lr.device))
+
+    @staticmethod
+    def _shaped(v: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        return v.reshape(-1, *([1] * (p.ndim - 1)))  # [M, 1, 1] for weights, [M, 1] for biases
+
+    def set_active(self, active: torch.Tensor) -> None:
+        """Freeze the members whose ``active`` entry is False (zero learning rate)."""
+        self._lr_eff64 = torch.where(active, self._lr64, torch.zeros_like(self._lr64))  # [M]
+        lr32 = self._lr_eff64.to(torch.float32)
+        self._neg_lr = [self._shaped(-lr32, p) for p in self.params]
+        # AdamW's decoupled decay factor 1 - lr * wd, computed in float64 as torch does.
+        decay = (1.0 - self._lr_eff64 * self._wd64).to(torch.float32)
+        self._decay = [self._shaped(decay, p) for p in self.params]
+
+    @torch.no_grad()
+    def reset_members(self, members: torch.Tensor) -> None:
+        """Zero the optimizer state of the members where ``members`` [M] is True (after divergence)."""
+        for st in self.state:
+            for t in st:
+                if t is not None:
+                    t.masked_fill_(self._shaped(members, t), 0.0)
+
+    @torch.no_grad()
+    def step(self, grads: Sequence[torch.Tensor]) -> None:
+        self.step_count += 1
+        if self.kind == "sgd":
+            self._sgd(grads)
+        else:
+            self._adam(grads)
+
+    def _sgd(self, grads: Sequence[torch.Tensor]) -> None:
+        mom, nesterov = self.settings.momentum, self.settings.nesterov
+        for k, (p, g) in enumerate(zip(self.params, grads)):
+            d_p = g.addcmul(self._wd[k], p) if self._has_wd else g  # grad + wd * p
+            if mom != 0:
+                buf = self.state[k][0]
+                if buf is None:
+                    buf = d_p.clone()
+                    self.state[k][0] = buf
+                else:
+                    buf.mul_(mom).add_(d_p)  # dampening 0
+                d_p = d_p.add(buf, alpha=mom) if nesterov else buf
+            p.addcmul_(self._neg_lr[k], d_p)  # p - lr * d_p
+
+    def _adam(self, grads: Sequence[torch.Tensor]) -> None:
+        b1, b2 = self.settings.betas
+        eps = self.settings.eps
+        step = self.step_count
+        bc1 = 1 - b1**step
+        bc2_sqrt = math.sqrt(1 - b2**step)
+        # step_size = lr / bias_correction1 in float64, then float32 (as torch's scalar argument).
+        step_size = (self._lr_eff64 / bc1).to(torch.float32)  # [M]
+        decoupled = self.kind == "adamw"
+        for k, (p, g) in enumerate(zip(self.params, grads)):
+            if decoupled:
+                if self._has_wd:
+                    p.mul_(self._decay[k])  # p *= 1 - lr * wd
+            elif self._has_wd:
+                g = g.addcmul(self._wd[k], p)  # L2: grad + wd * p
+            st = self.state[k]
+            if st[0] is None:
+                st[0] = torch.zeros_like(p)
+                st[1] = torch.zeros_like(p)
+            m, v = st[0], st[1]
+            assert m is not None and v is not None
+            m.lerp_(g, 1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (v.sqrt() / bc2_sqrt).add_(eps)
+            p.sub_(self._shaped(step_size, p) * m / denom)  # p -= (lr / bc1) * m / denom
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Data:
+    task: str
+    X_train: torch.Tensor  # [N, F]
+    y_train: torch.Tensor  # [N] int64 or [N, C] float32
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+
+
+def _check_data(data: Any, stack: MLPStack) -> _Data:
+    missing = [a for a in ("X_train", "y_train", "X_val", "y_val", "task", "n_outputs") if not hasattr(data, a)]
+    if missing:
+        raise DataError(f"train() needs data with X_train, y_train, X_val, y_val, task, n_outputs; missing {', '.join(missing)}")
+    task = str(data.task)
+    if task not in ("classification", "regression"):
+        raise DataError(f"data.task must be 'classification' or 'regression', got {task!r}")
+    if int(data.n_outputs) != stack.n_out:
+        raise DataError(f"data.n_outputs is {data.n_outputs} but the stack has {stack.n_out} outputs: build the stack with n_out={data.n_outputs}")
+    dev = stack.device
+    out = {}
+    for split in ("train", "val"):
+        X = torch.as_tensor(getattr(data, f"X_{split}")).to(dev, torch.float32)
+        y = torch.as_tensor(getattr(data, f"y_{split}")).to(dev)
+        if X.ndim != 2 or X.shape[1] != stack.n_in:
+            raise DataError(f"X_{split} must be [N, {stack.n_in}] (the stack's n_in), got {list(X.shape)}")
+        if X.shape[0] < 1 or y.shape[0] != X.shape[0]:
+            raise DataError(f"X_{split} and y_{split} must hold the same number (>= 1) of rows, got {X.shape[0]} and {y.shape[0]}")
+        if not bool(torch.isfinite(X).all()):
+            raise DataError(f"X_{split} holds NaN or infinite values: impute or drop them before training")
+        if task == "classification":
+            if y.ndim != 1 or y.dtype.is_floating_point:
+                raise DataError(f"y_{split} must be int64 class indices [N] for classification, got {y.dtype} {list(y.shape)}")
+            y = y.long()
+            if int(y.min()) < 0 or int(y.max()) >= stack.n_out:
+                raise DataError(f"y_{split} class indices must lie in 0..{stack.n_out - 1}, got {int(y.min())}..{int(y.max())}")
+        else:
+            y = y.to(torch.float32)
+            if y.ndim == 1:
+                y = y.unsqueeze(1)  # [N, 1]
+            if y.ndim != 2 or y.shape[1] != stack.n_out:
+                raise DataError(f"y_{split} must be [N] or [N, {stack.n_out}] for regression, got {list(y.shape)}")
+            if not bool(torch.isfinite(y).all()):
+                raise DataError(f"y_{split} holds NaN or infinite values: drop those rows before training")
+        out[f"X_{split}"], out[f"y_{split}"] = X, y
+    return _Data(task=task, **out)
+
+
+@torch.no_grad()
+def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss ``[M]`` and score ``[M]`` (accuracy or R^2) over all rows, in row chunks."""
+    N = X.shape[0]
+    loss_sum = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
+    hit = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
+    sse = torch.zeros(stack.M, stack.n_out, dtype=torch.float64, device=X.device)
+    for s in range(0, N, _EVAL_ROWS):
+        xb, yb = X[s : s + _EVAL_ROWS], y[s : s + _EVAL_ROWS]
+        out = stack(xb)  # [M, b, C]
+        loss_sum += stack_loss(task, out, yb).to(torch.float64) * xb.shape[0]
+        if task == "classification":
+            hit += (out.argmax(-1) == yb).sum(1).to(torch.float64)
+        else:
+            sse += ((out.to(torch.float64) - yb.to(torch.float64)) ** 2).sum(1)  # [M, C]
+    loss = loss_sum / N
+    if task == "classification":
+        return loss, hit / N
+    y64 = y.to(torch.float64)
+    sst = ((y64 - y64.mean(0)) ** 2).sum(0)  # [C]
+    safe = torch.where(sst > 0, sst, torch.ones_like(sst))
+    r2 = torch.where(sst > 0, 1.0 - sse / safe, (sse == 0).to(torch.float64))  # [M, C]
+    return loss, r2.mean(1)
+
+
+@torch.no_grad()
+def _outputs(stack: MLPStack, X: torch.Tensor) -> torch.Tensor:
+    """Outputs ``[M, N, C]`` over all rows, in row chunks."""
+    return torch.cat([stack(X[s : s + _EVAL_ROWS]) for s in range(0, X.shape[0], _EVAL_ROWS)], dim=1)
+
+
+# --- one sub-stack --------------------------------------------------------------------------
+
+
+class _Run:
+    """The training of one (sub-)stack: members ``indices`` of the caller's stack."""
+
+    def __init__(self, stack: MLPStack, indices: list[int], data: _Data, settings: TrainSettings) -> None:
+        self.stack, self.indices, self.data, self.settings = stack, indices, data, settings
+        self.m = stack.M
+        self.params: list[torch.Tensor] = [*stack.weights, *stack.biases]
+        self.opt = StackOptimizer(self.params, stack.lr, stack.weight_decay, settings)
+        dev = stack.device
+        self.active = torch.ones(self.m, dtype=torch.bool, device=dev)
+        self.active_list = [True] * self.m
+        self.diverged = [False] * self.m
+        self.stopped_by: list[str | None] = [None] * self.m
+        self.history: list[dict[str, list[float]]] = [{"train_loss": [], "val_loss": [], "val_score": []} for _ in range(self.m)]
+        self.best = [p.detach().clone() for p in self.params]
+        self.best_val_loss = [math.inf] * self.m
+        self.best_epoch = [0] * self.m
+        self.best_record: list[dict[str, float]] = [{} for _ in range(self.m)]
+        self.wait = [0] * self.m
+        self.time = [0.0] * self.m
+        self.last_val_loss = [math.nan] * self.m
+        self.last_val_score = [math.nan] * self.m
+        self.last_grads: list[torch.Tensor] | None = None
+        self.update_norms: list[torch.Tensor] | None = None
+        self.seeds = [s.seed for s in stack.members]
+
+    def share_time(self, dt: float, who: Sequence[int]) -> None:
+        if who:
+            for i in who:
+                self.time[i] += dt / len(who)
+
+    def initial(self) -> None:
+        """Epoch 0: evaluate the initial weights; they are the best so far."""
+        t0 = time.perf_counter()
+        tl, _ = _evaluate(self.stack, self.data.X_train, self.data.y_train, self.data.task)
+        vl, vs = _evaluate(self.stack, self.data.X_val, self.data.y_val, self.data.task)
+        tl_l, vl_l, vs_l = tl.tolist(), vl.tolist(), vs.tolist()
+        for i in range(self.m):
+            self.best_val_loss[i] = vl_l[i] if math.isfinite(vl_l[i]) else math.inf
+            self.best_record[i] = {"train_loss": tl_l[i], "val_loss": vl_l[i], "val_score": vs_l[i]}
+        self.last_val_loss, self.last_val_score = vl_l, vs_l
+        self.share_time(time.perf_counter() - t0, range(self.m))
+
+    def train_epoch(self, epoch: int, record_updates: bool) -> None:
+        """One pass over the training data for every member, then per-member bookkeeping."""
+        t0 = time.perf_counter()
+        who = [i for i in range(self.m) if self.active_list[i]]
+        d, st, B = self.data, self.settings, self.settings.batch_size
+        N = d.X_train.shape[0]
+        if st.shared_order:
+            orders = epoch_orders([st.order_seed], N, epoch, device=self.stack.device)[0]  # [N]
+        else:
+            orders = epoch_orders(self.seeds, N, epoch, device=self.stack.device)  # [m, N]
+        batches = orders.split(B, dim=-1)  # [m, b] (or [b]) each
+        loss_sum = torch.zeros(self.m, device=self.stack.device)
+        last = len(batches) - 1
+        grads: Sequence[torch.Tensor] = ()
+        for k, idx in enumerate(batches):
+            xb, yb = d.X_train[idx], d.y_train[idx]  # [m, b, F], [m, b] (or [m, b, C])
+            losses = stack_loss(d.task, self.stack(xb), yb)  # [m]
+            grads = torch.autograd.grad(losses.sum(), self.params)
+            before = [p.detach().clone() for p in self.stack.weights] if record_updates and k == last else None
+            self.opt.step(grads)
+            loss_sum += losses.detach() * idx.shape[-1]
+            if before is not None:
+                self.update_norms = [(p.detach() - b).flatten(1).norm(dim=1) for p, b in zip(self.stack.weights, before)]
+        self.last_grads = list(grads)
+        train_loss = (loss_sum / N).tolist()
+        vl, vs = _evaluate(self.stack, d.X_val, d.y_val, d.task)
+        self._bookkeep(epoch, who, train_loss, vl.tolist(), vs.tolist())
+        self.share_time(time.perf_counter() - t0, who)
+
+    @torch.no_grad()
+    def _bookkeep(self, epoch: int, who: list[int], train_loss: list[float], vl: list[float], vs: list[float]) -> None:
+        finite = self._finite_members()
+        improved, diverged, stopped = [], [], []
+        st = self.settings
+        for i in who:
+            h = self.history[i]
+            h["train_loss"].append(train_loss[i])
+            h["val_loss"].append(vl[i])
+            h["val_score"].append(vs[i])
+            if not (math.isfinite(train_loss[i]) and math.isfinite(vl[i]) and finite[i]):
+                diverged.append(i)
+                continue
+            if vl[i] < self.best_val_loss[i] - st.min_delta:
+                self.best_val_loss[i] = vl[i]
+                self.best_epoch[i] = epoch
+                self.best_record[i] = {"train_loss": train_loss[i], "val_loss": vl[i], "val_score": vs[i]}
+                self.wait[i] = 0
+                improved.append(i)
+            else:
+                self.wait[i] += 1
+                if st.patience is not None and self.wait[i] >= st.patience:
+                    stopped.append(i)
+        self.last_val_loss = [vl[i] if i in who else self.last_val_loss[i] for i in range(self.m)]
+        self.last_val_score = [vs[i] if i in who else self.last_val_score[i] for i in range(self.m)]
+        if improved:
+            mask = self._mask(improved)
+            for p, b in zip(self.params, self.best):
+                b.copy_(torch.where(self._shaped(mask, p), p.detach(), b))
+        if diverged:
+            # Back to the best (finite) weights, optimizer state zeroed, frozen: nothing
+            # non-finite is left to flow through its slice of the stack.
+            mask = self._mask(diverged)
+            for p, b in zip(self.params, self.best):
+                p.copy_(torch.where(self._shaped(mask, p), b, p.detach()))
+            self.opt.reset_members(mask)
+            for i in diverged:
+                self.diverged[i] = True
+                self.stopped_by[i] = "diverged"
+        for i in stopped:
+            self.stopped_by[i] = "early"
+        self.freeze(diverged + stopped)
+
+    def _finite_members(self) -> list[bool]:
+        ok = torch.ones(self.m, dtype=torch.bool, device=self.stack.device)
+        for p in self.params:
+            ok &= torch.isfinite(p.detach()).flatten(1).all(1)
+        return ok.tolist()
+
+    def _mask(self, idx: Iterable[int]) -> torch.Tensor:
+        mask = torch.zeros(self.m, dtype=torch.bool, device=self.stack.device)
+        mask[list(idx)] = True
+        return mask
+
+    @staticmethod
+    def _shaped(mask: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        return mask.reshape(-1, *([1] * (p.ndim - 1)))
+
+    def freeze(self, idx: Iterable[int], reason: str | None = None) -> None:
+        changed = False
+        for i in idx:
+            if self.active_list[i]:
+                self.active_list[i] = False
+                changed = True
+                if reason is not None and self.stopped_by[i] is None:
+                    self.stopped_by[i] = reason
+        if changed:
+            self.active = torch.tensor(self.active_list, dtype=torch.bool, device=self.stack.device)
+            self.opt.set_active(self.active)
+
+    @torch.no_grad()
+    def finish(self) -> None:
+        for i in range(self.m):
+            if self.stopped_by[i] is None:
+                self.stopped_by[i] = "budget"
+        if self.settings.restore_best:
+            for p, b in zip(self.params, self.best):
+                p.copy_(b)
+
+
+# --- the trainer ----------------------------------------------------------------------------
+
+
+def _plan(stack: MLPStack, settings: TrainSettings, n_val: int, memory_budget: int | None) -> tuple[list[list[int]], int]:
+    """Split members into sub-stacks of at most ``budget // per-member bytes`` members."""
+    budget = int(memory_budget) if memory_budget is not None else int(settings.memory_fraction * available_memory(stack.device))
+    if budget <= 0:
+        raise ConfigError(f"memory_budget must be a positive number of bytes, got {memory_budget}")
+    per = member_bytes(stack.sizes, settings.batch_size, settings.optimizer, n_val)
+    size = max(1, min(stack.M, budget // max(per, 1)))
+    return [list(range(s, min(s + size, stack.M))) for s in range(0, stack.M, size)], budget
+
+
+def train(
+    stack: MLPStack,
+    data: Any,
+    settings: TrainSettings | None = None,
+    *,
+    callback: Callable[[int, MLPStack, TrainState], Iterable[int] | None] | None = None,
+    memory_budget: int | None = None,
+) -> StackResult:
+    """Train every member of ``stack`` at once; returns one ``MemberResult`` per member.
+
+    ``data``: any object with ``X_train [N, F]``, ``y_train``, ``X_val``, ``y_val`` (int64 class
+    indices for classification, float32 ``[N]`` or ``[N, n_outputs]`` for regression), ``task``
+    and ``n_outputs``. ``callback(epoch, stack, state)`` runs at epoch 0 (before training) and
+    after every ``settings.callback_every``-th epoch; it may return member indices to stop
+    ("pruned"). ``memory_budget`` (bytes; default ``settings.memory_fraction`` of the free
+    memory) caps the members trained together; bigger stacks run as sub-stacks in lock-step.
+    On return the stack holds each member's best weights (or last, with ``restore_best=False``).
+    """
+    settings = settings or TrainSettings()
+    d = _check_data(data, stack)
+    t_start = time.perf_counter()
+    chunks, budget = _plan(stack, settings, d.X_val.shape[0], memory_budget)
+    notices: list[str] = []
+    if len(chunks) > 1:
+        msg = f"{stack.M} members split into {len(chunks)} sub-stacks of up to {len(chunks[0])} to fit a memory budget of {budget / 2**20:.0f} MiB"
+        notices.append(msg)
+        log.info(msg)
+    whole = len(chunks) == 1
+    runs = [_Run(stack if whole else stack.subset(idx), idx, d, settings) for idx in chunks]
+    for r in runs:
+        r.initial()
+
+    def state(epoch: int) -> TrainState:
+        if not whole:
+            for r in runs:
+                stack.load_subset_(r.stack, r.indices)
+        grads = None
+        if all(r.last_grads is not None for r in runs):
+            L = stack.depth + 1
+            per = [r.last_grads for r in runs]
+            grads = [(torch.cat([g[l] for g in per if g]), torch.cat([g[L + l] for g in per if g])) for l in range(L)]  # type: ignore[index]
+        upd = None
+        if all(r.update_norms is not None for r in runs):
+            upd = [torch.cat([r.update_norms[l] for r in runs if r.update_norms]) for l in range(stack.depth + 1)]
+        cat = lambda name: [x for r in runs for x in getattr(r, name)]  # noqa: E731
+        return TrainState(
+            epoch=epoch,
+            members=stack.members,
+            active=cat("active_list"),
+            diverged=cat("diverged"),
+            stopped_by=cat("stopped_by"),
+            best_epoch=cat("best_epoch"),
+            history=cat("history"),
+            val_loss=cat("last_val_loss"),
+            val_score=cat("last_val_score"),
+            grads=grads,
+            update_norms=upd,
+        )
+
+    def call(epoch: int) -> None:
+        assert callback is not None
+        t0 = time.perf_counter()
+        stop = callback(epoch, stack, state(epoch))
+        for i in sorted({int(i) for i in (stop or ())}):
+            if not 0 <= i < stack.M:
+                raise ConfigError(f"the callback returned member index {i}, outside 0..{stack.M - 1}")
+            for r in runs:
+                if i in r.indices:
+                    r.freeze([r.indices.index(i)], reason="pruned")
+        dt = time.perf_counter() - t0
+        for r in runs:  # the callback's time, shared by every member
+            r.share_time(dt * r.m / stack.M, range(r.m))
+
+    if callback is not None:
+        call(0)
+    every = settings.callback_every
+    epochs = 0
+    for epoch in range(1, settings.max_epochs + 1):
+        if not any(any(r.active_list) for r in runs):
+            break
+        due = callback is not None and every > 0 and epoch % every == 0
+        for r in runs:
+            if any(r.active_list):
+                r.train_epoch(epoch, record_updates=due)
+        epochs = epoch
+        if due:
+            call(epoch)
+
+    for r in runs:
+        r.finish()
+        if not whole:
+            stack.load_subset_(r.stack, r.indices)
+    results = _results(stack, runs, d, settings)
+    wall = time.perf_counter() - t_start
+    return StackResult(members=results, wall_time=wall, epochs=epochs, n_substacks=len(runs), device=str(stack.device), notices=notices)
+
+
+@torch.no_grad()
+def _results(stack: MLPStack, runs: list[_Run], d: _Data, settings: TrainSettings) -> list[MemberResult]:
+    out_val: list[torch.Tensor] = []
+    for r in runs:
+        out_val.extend(_outputs(r.stack, d.X_val).cpu().unbind(0))  # [N, C] per member
+    y_val = d.y_val.cpu()
+    results: list[MemberResult] = []
+    k = 0
+    for r in runs:
+        for j in range(r.m):
+            i = r.indices[j]
+            out = out_val[k]
+            k += 1
+            best = r.best_record[j]
+            h = r.history[j]
+            final = {"train_loss": h["train_loss"][-1], "val_loss": h["val_loss"][-1], "val_score": h["val_score"][-1]} if h["train_loss"] else dict(best)
+            if not settings.restore_best:
+                best = final
+            met = {**score(d.task, y_val, out), "val_loss": float(best["val_loss"])}
+            results.append(
+                MemberResult(
+                    spec=stack.members[i],
+                    val_score=float(best["val_score"]),
+                    val_loss=float(best["val_loss"]),
+                    train_loss=float(best["train_loss"]),
+                    best_epoch=int(r.best_epoch[j]) if settings.restore_best else len(h["train_loss"]),
+                    epochs_run=len(h["train_loss"]),
+                    diverged=bool(r.diverged[j]),
+                    stopped_by=str(r.stopped_by[j]),
+                    train_time=float(r.time[j]),
+                    history={key: list(v) for key, v in h.items()},
+                    metrics=met,
+                    state=stack.member_state(i) if stack.device.type == "cpu" else {key: v.cpu() for key, v in stack.member_state(i).items()},
+                    final=final,
+                )
+            )
+    return results

@@ -1,0 +1,402 @@
+"""The trainer: oracle tests against plain torch.nn.Sequential + torch.optim, determinism,
+isolation of divergence, symmetry facts, padding, early stopping, callbacks, memory splits."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import load_digits, make_regression
+from sklearn.preprocessing import StandardScaler
+
+from justenough.errors import ConfigError, DataError
+from justenough.stack import MemberSpec, MLPStack
+from justenough.train import (
+    MemberResult,
+    StackOptimizer,
+    TrainSettings,
+    TrainState,
+    epoch_orders,
+    member_bytes,
+    train,
+)
+
+torch.set_num_threads(1)
+
+
+@dataclass
+class Data:
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+    task: str
+    n_outputs: int
+
+
+def digits(n_train: int = 500, n_val: int = 200) -> Data:
+    X, y = load_digits(return_X_y=True)
+    rng = np.random.default_rng(0)
+    perm = rng.permutation(len(X))
+    X, y = X[perm], y[perm]
+    scaler = StandardScaler().fit(X[:n_train])
+    Z = scaler.transform(X).astype(np.float32)
+    return Data(
+        torch.from_numpy(Z[:n_train]),
+        torch.from_numpy(y[:n_train]).long(),
+        torch.from_numpy(Z[n_train : n_train + n_val]),
+        torch.from_numpy(y[n_train : n_train + n_val]).long(),
+        "classification",
+        10,
+    )
+
+
+def regression(n_train: int = 400, n_val: int = 150) -> Data:
+    X, y = make_regression(n_samples=n_train + n_val, n_features=12, n_informative=8, noise=5.0, random_state=0)
+    X = StandardScaler().fit(X[:n_train]).transform(X).astype(np.float32)
+    y = ((y - y[:n_train].mean()) / y[:n_train].std()).astype(np.float32)
+    return Data(
+        torch.from_numpy(X[:n_train]),
+        torch.from_numpy(y[:n_train]),
+        torch.from_numpy(X[n_train:]),
+        torch.from_numpy(y[n_train:]),
+        "regression",
+        1,
+    )
+
+
+def loop_train(net: torch.nn.Sequential, spec: MemberSpec, data: Data, s: TrainSettings) -> dict[str, list[float]]:
+    """The reference: one member alone, torch.optim, the batches ``epoch_orders`` gives its seed."""
+    if s.optimizer == "sgd":
+        opt = torch.optim.SGD(net.parameters(), lr=spec.lr, momentum=s.momentum, nesterov=s.nesterov, weight_decay=spec.weight_decay)
+    elif s.optimizer == "adam":
+        opt = torch.optim.Adam(net.parameters(), lr=spec.lr, betas=s.betas, eps=s.eps, weight_decay=spec.weight_decay)
+    else:
+        opt = torch.optim.AdamW(net.parameters(), lr=spec.lr, betas=s.betas, eps=s.eps, weight_decay=spec.weight_decay)
+
+    def loss_fn(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(out, y) if data.task == "classification" else F.mse_loss(out[:, 0], y)
+
+    N = data.X_train.shape[0]
+    hist: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
+    for epoch in range(1, s.max_epochs + 1):
+        order = epoch_orders([spec.seed], N, epoch)[0]
+        total = 0.0
+        for idx in order.split(s.batch_size):
+            loss = loss_fn(net(data.X_train[idx]), data.y_train[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        hist["train_loss"].append(total / N)
+        with torch.no_grad():
+            hist["val_loss"].append(float(loss_fn(net(data.X_val), data.y_val)))
+    return hist
+
+
+MIXED = [
+    MemberSpec(widths=(16, 12), init="he_normal", seed=1, lr=0.02, weight_decay=0.0),
+    MemberSpec(widths=(32, 8), init="glorot_uniform", seed=2, lr=0.05, weight_decay=1e-3),
+    MemberSpec(widths=(8, 16), init="orthogonal", seed=3, lr=0.01, weight_decay=1e-2, bias_init=0.1),
+]
+
+ORACLE_CASES = [
+    ("classification", TrainSettings(optimizer="sgd", momentum=0.9, batch_size=32, max_epochs=12, patience=None, restore_best=False), 1.0),
+    ("classification", TrainSettings(optimizer="sgd", momentum=0.9, nesterov=True, batch_size=32, max_epochs=12, patience=None, restore_best=False), 1.0),
+    ("classification", TrainSettings(optimizer="sgd", momentum=0.0, batch_size=32, max_epochs=12, patience=None, restore_best=False), 1.0),
+    ("classification", TrainSettings(optimizer="adam", batch_size=32, max_epochs=12, patience=None, restore_best=False), 0.1),
+    ("classification", TrainSettings(optimizer="adamw", batch_size=32, max_epochs=12, patience=None, restore_best=False), 0.1),
+    ("regression", TrainSettings(optimizer="sgd", momentum=0.9, nesterov=True, batch_size=32, max_epochs=16, patience=None, restore_best=False), 0.2),
+    ("regression", TrainSettings(optimizer="adam", batch_size=32, max_epochs=16, patience=None, restore_best=False), 0.1),
+    ("regression", TrainSettings(optimizer="adamw", batch_size=32, max_epochs=16, patience=None, restore_best=False), 0.1),
+]
+
+
+@pytest.mark.parametrize("task,settings,lr_scale", ORACLE_CASES, ids=lambda v: getattr(v, "optimizer", v) if not isinstance(v, float) else "")
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_stack_equals_loop(task: str, settings: TrainSettings, lr_scale: float, activation: str) -> None:
+    """Invariant 1: member i of a trained stack equals the same model trained alone."""
+    data = digits() if task == "classification" else regression()
+    specs = [replace(m, lr=m.lr * lr_scale) for m in MIXED]
+    stack = MLPStack(data.X_train.shape[1], data.n_outputs, specs, activation=activation)
+    assert stack.padded
+    nets = [stack.member(i) for i in range(stack.M)]  # the same init
+    steps = settings.max_epochs * math.ceil(data.X_train.shape[0] / settings.batch_size)
+    assert steps >= 150  # "a few hundred steps"
+    result = train(stack, data, settings)
+    for i, (net, spec) in enumerate(zip(nets, specs)):
+        hist = loop_train(net, spec, data, settings)
+        ref = net.state_dict()
+        got = result.members[i].state
+        assert set(got) == set(ref)
+        for k in ref:
+            torch.testing.assert_close(got[k], ref[k], rtol=0, atol=1e-5, msg=f"member {i} {k}")
+        # The stack itself holds the same weights (restore_best=False: the last ones).
+        for k, v in stack.member(i).state_dict().items():
+            assert torch.equal(v, got[k])
+        np.testing.assert_allclose(result.members[i].history["train_loss"], hist["train_loss"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(result.members[i].history["val_loss"], hist["val_loss"], rtol=1e-5, atol=1e-6)
+        assert result.members[i].epochs_run == settings.max_epochs
+        assert result.members[i].stopped_by == "budget"
+        assert not result.members[i].diverged
+
+
+def test_shared_order_equals_loop() -> None:
+    data = digits(300, 100)
+    s = TrainSettings(optimizer="adam", batch_size=25, max_epochs=4, patience=None, shared_order=True, order_seed=7, restore_best=False)
+    specs = MIXED[:2]
+    stack = MLPStack(64, 10, specs)
+    nets = [stack.member(i) for i in range(2)]
+    res = train(stack, data, s)
+    for i, net in enumerate(nets):
+        loop_train(net, replace(specs[i], seed=7), data, s)  # the shared order comes from order_seed
+        for k, v in net.state_dict().items():
+            torch.testing.assert_close(res.members[i].state[k], v, rtol=0, atol=1e-5)
+
+
+def test_determinism_bit_identical() -> None:
+    data = digits(300, 100)
+    s = TrainSettings(optimizer="adam", batch_size=32, max_epochs=5, patience=2)
+    runs = []
+    for _ in range(2):
+        stack = MLPStack(64, 10, MIXED, activation="gelu")
+        runs.append(train(stack, data, s))
+    for a, b in zip(*(r.members for r in runs)):
+        assert a.history == b.history
+        assert a.best_epoch == b.best_epoch and a.val_loss == b.val_loss
+        for k in a.state:
+            assert torch.equal(a.state[k], b.state[k])
+
+
+def test_orders_are_per_member_and_replayable() -> None:
+    o1 = epoch_orders([1, 2, 1], 50, epoch=3)
+    assert o1.shape == (3, 50) and o1.dtype == torch.int64
+    assert torch.equal(o1[0], o1[2]) and not torch.equal(o1[0], o1[1])
+    assert torch.equal(torch.sort(o1[1]).values, torch.arange(50))
+    assert torch.equal(epoch_orders([2], 50, epoch=3)[0], o1[1])
+    assert not torch.equal(epoch_orders([1], 50, epoch=4)[0], o1[0])
+
+
+def test_divergence_is_isolated_bit_identical() -> None:
+    """Invariant 8: a diverging member is marked and frozen; its stack-mates are untouched."""
+    data = regression()
+    s = TrainSettings(optimizer="sgd", momentum=0.9, batch_size=32, max_epochs=6, patience=None)
+    good = [MIXED[0], MIXED[2]]
+    # The same padded widths with or without it, so the arithmetic is the same GEMM shapes.
+    bad = MemberSpec(widths=(16, 16), init="he_normal", seed=9, lr=1e4)
+    with_bad = train(MLPStack(12, 1, [good[0], bad, good[1]]), data, s)
+    without = train(MLPStack(12, 1, good), data, s)
+    b = with_bad.members[1]
+    assert b.diverged and b.stopped_by == "diverged"
+    assert b.epochs_run < s.max_epochs or not math.isfinite(b.history["train_loss"][-1])
+    assert all(torch.isfinite(v).all() for v in b.state.values())  # its best (finite) weights
+    for got, ref in zip([with_bad.members[0], with_bad.members[2]], without.members):
+        assert not got.diverged
+        assert got.history == ref.history
+        for k in ref.state:
+            assert torch.equal(got.state[k], ref.state[k])
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_constant_init_units_stay_identical(activation: str) -> None:
+    """Symmetry: units that start identical get identical gradients and stay identical."""
+    data = digits(300, 100)
+    spec = MemberSpec(widths=(12, 7), init="constant(value=0.05)", seed=0, lr=0.2)
+    stack = MLPStack(64, 10, [spec], activation=activation)
+    # Plain gradient descent (SGD with momentum); Adam divides by sqrt(v), which magnifies the
+    # ulp-level rounding noise of tiny gradients into visible (but still meaningless) drift.
+    train(stack, data, TrainSettings(optimizer="sgd", momentum=0.9, batch_size=32, max_epochs=4, patience=None, restore_best=False))
+    w0, w1, w2 = (w[0].detach() for w in stack.weights)  # [64, 12], [12, 7], [7, 10]
+    b0, b1 = stack.biases[0][0].detach(), stack.biases[1][0].detach()
+    assert (w0 - 0.05).abs().max() > 1e-3  # it did train (many ulps away)
+    # Every hidden unit has the same incoming weights and bias, and the same outgoing weights.
+    # "Same" up to float32 rounding: the GEMM kernels compute edge columns on another code path,
+    # so units may differ by a few ulps of the weight scale (never by a learned amount).
+    def spread(t: torch.Tensor, ref: torch.Tensor, scale: torch.Tensor) -> float:
+        return float((t - ref.expand_as(t)).abs().max() / scale.abs().max())
+
+    ulps = 16 * torch.finfo(torch.float32).eps  # relative to the layer's weight scale
+    assert spread(w0, w0[:, :1], w0) < ulps and spread(b0, b0[:1], w0) < ulps
+    assert spread(w1, w1[:1, :1], w1) < ulps and spread(b1, b1[:1], w1) < ulps
+    assert spread(w2, w2[:1], w2) < ulps
+    # The contrast: a random init gives units that differ by their whole scale.
+    rnd = MLPStack(64, 10, [replace(spec, init="he_normal")], activation=activation)
+    w_rnd = rnd.weights[0][0].detach()
+    assert spread(w_rnd, w_rnd[:, :1], w_rnd) > 0.5
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_zero_init_hidden_weights_get_no_gradient(activation: str) -> None:
+    data = digits(300, 100)
+    spec = MemberSpec(widths=(10, 6), init="zeros", seed=0, lr=0.1)
+    stack = MLPStack(64, 10, [spec], activation=activation)
+    seen: list[TrainState] = []
+
+    def cb(epoch: int, stk: MLPStack, state: TrainState) -> None:
+        if epoch > 0:
+            assert state.grads is not None
+            for l in range(2):  # hidden layers: exactly zero gradient
+                assert torch.count_nonzero(state.grads[l][0]) == 0
+                assert torch.count_nonzero(state.grads[l][1]) == 0
+            seen.append(state)
+
+    res = train(stack, data, TrainSettings(optimizer="sgd", batch_size=32, max_epochs=3, patience=None, callback_every=1, restore_best=False), callback=cb)
+    assert len(seen) == 3
+    for l in range(3):
+        assert torch.count_nonzero(stack.weights[l]) == 0  # no weight ever moved
+    assert torch.count_nonzero(stack.biases[2]) > 0  # only the output bias learns
+    assert res.members[0].history["train_loss"][-1] < math.log(10)
+
+
+def test_padding_stays_zero_and_narrow_equals_own_stack() -> None:
+    data = digits(300, 100)
+    narrow = MemberSpec(widths=(6, 5), init="he_uniform", seed=4, lr=0.02)
+    wide = MemberSpec(widths=(40, 24), init="lecun_normal", seed=5, lr=0.01, weight_decay=1e-3)
+    s = TrainSettings(optimizer="adamw", batch_size=32, max_epochs=4, patience=None, restore_best=False)
+    big = MLPStack(64, 10, [narrow, wide], activation="sigmoid")  # sigmoid(0) = 0.5: masks matter
+    own = MLPStack(64, 10, [narrow], activation="sigmoid")
+    rb, ro = train(big, data, s), train(own, data, s)
+    w0, w1, w2 = (w[0].detach() for w in big.weights)
+    assert torch.count_nonzero(w0[:, 6:]) == 0 and torch.count_nonzero(big.biases[0][0, 6:]) == 0
+    assert torch.count_nonzero(w1[6:, :]) == 0 and torch.count_nonzero(w1[:, 5:]) == 0
+    assert torch.count_nonzero(big.biases[1][0, 5:]) == 0 and torch.count_nonzero(w2[5:, :]) == 0
+    for k, v in ro.members[0].state.items():
+        torch.testing.assert_close(rb.members[0].state[k], v, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(rb.members[0].history["val_loss"], ro.members[0].history["val_loss"], rtol=1e-6)
+
+
+def test_early_stopping_restores_best_and_freezes() -> None:
+    data = digits(150, 300)  # a small training set over-fits fast
+    specs = [MemberSpec(widths=(64,), init="he_normal", seed=s, lr=0.03) for s in range(3)]
+    s = TrainSettings(optimizer="adam", batch_size=16, max_epochs=60, patience=3, min_delta=1e-4)
+    stack = MLPStack(64, 10, specs)
+    frozen_at: dict[int, dict[str, torch.Tensor]] = {}
+    changed_after_stop: list[int] = []
+
+    def cb(epoch: int, stk: MLPStack, state: TrainState) -> None:
+        for i in range(stk.M):
+            if not state.active[i]:
+                w = stk.weights[0][i].detach().clone()
+                if i in frozen_at and not torch.equal(frozen_at[i]["w"], w):
+                    changed_after_stop.append(i)
+                frozen_at.setdefault(i, {"w": w})
+
+    res = train(stack, data, s, callback=cb, memory_budget=10**9)
+    assert any(m.stopped_by == "early" for m in res.members)
+    assert not changed_after_stop
+    for i, m in enumerate(res.members):
+        if m.stopped_by == "early":
+            assert m.epochs_run < s.max_epochs and m.epochs_run - m.best_epoch == s.patience
+        vl = m.history["val_loss"]
+        assert m.val_loss == pytest.approx(min(vl), rel=1e-12)
+        assert vl[m.best_epoch - 1] == m.val_loss
+        net = stack.member(i)  # the stack holds the best weights
+        with torch.no_grad():
+            out = net(data.X_val)
+        assert float(F.cross_entropy(out, data.y_val)) == pytest.approx(m.val_loss, rel=1e-5)
+        assert m.metrics["accuracy"] == pytest.approx(m.val_score, abs=1e-9)
+        assert m.metrics["log_loss"] == pytest.approx(m.val_loss, rel=1e-5)
+        assert m.val_score == m.history["val_score"][m.best_epoch - 1]
+        assert isinstance(m, MemberResult) and m.train_time > 0
+
+
+def test_callback_prunes_and_sees_state() -> None:
+    data = digits(300, 100)
+    specs = [MemberSpec(widths=(16,), init="he_normal", seed=s, lr=0.01) for s in range(4)]
+    stack = MLPStack(64, 10, specs)
+    calls: list[int] = []
+
+    def cb(epoch: int, stk: MLPStack, state: TrainState) -> list[int]:
+        calls.append(epoch)
+        if epoch == 0:
+            assert state.grads is None and all(state.active) and state.history[0]["train_loss"] == []
+            return []
+        assert len(state.grad_norms()) == 2 and state.grad_norms()[0].shape == (4,)
+        assert state.update_norms is not None and bool((state.update_norms[0][state.active] > 0).all())
+        assert len(state.history[0]["val_score"]) == epoch
+        return [1, 3] if epoch == 2 else []
+
+    res = train(stack, data, TrainSettings(max_epochs=6, patience=None, callback_every=2), callback=cb)
+    assert calls == [0, 2, 4, 6]
+    assert [m.stopped_by for m in res.members] == ["budget", "pruned", "budget", "pruned"]
+    assert [m.epochs_run for m in res.members] == [6, 2, 6, 2]
+    assert sum(m.train_time for m in res.members) <= res.wall_time * 1.01
+
+
+def test_memory_split_gives_identical_results() -> None:
+    data = digits(300, 100)
+    specs = MIXED + [replace(m, seed=m.seed + 10) for m in MIXED]
+    s = TrainSettings(optimizer="adam", batch_size=32, max_epochs=5, patience=2, callback_every=2)
+
+    def cb(epoch: int, stk: MLPStack, state: TrainState) -> list[int]:
+        return [4] if epoch == 2 else []
+
+    per = member_bytes(MLPStack(64, 10, specs).sizes, 32, "adam", 100)
+    split = train(MLPStack(64, 10, specs), data, s, callback=cb, memory_budget=2 * per)
+    whole = train(MLPStack(64, 10, specs), data, s, callback=cb)
+    assert split.n_substacks == 3 and whole.n_substacks == 1 and split.notices
+    for a, b in zip(split.members, whole.members):
+        assert a.history == b.history and a.stopped_by == b.stopped_by
+        for k in a.state:
+            assert torch.equal(a.state[k], b.state[k])
+    assert split.members[4].stopped_by == "pruned"
+
+
+def test_regression_multi_output_and_metrics() -> None:
+    base = regression()
+    y2 = torch.stack([base.y_train, -2 * base.y_train], 1)
+    v2 = torch.stack([base.y_val, -2 * base.y_val], 1)
+    data = Data(base.X_train, y2, base.X_val, v2, "regression", 2)
+    stack = MLPStack(12, 2, [MemberSpec(widths=(32,), init="he_normal", seed=0, lr=0.01)])
+    res = train(stack, data, TrainSettings(max_epochs=20, patience=None))
+    m = res.members[0]
+    assert set(m.metrics) >= {"r2", "rmse", "mae"} and m.metrics["r2"] > 0.5
+    assert m.val_score == pytest.approx(m.metrics["r2"], abs=1e-6)
+
+
+def test_optimizer_freezes_inactive_members_exactly() -> None:
+    p = torch.randn(3, 4, 5)
+    before = p.clone()
+    opt = StackOptimizer([p], torch.tensor([0.1, 0.1, 0.1]), torch.tensor([0.0, 0.1, 0.0]), TrainSettings(optimizer="adamw"))
+    opt.set_active(torch.tensor([True, False, True]))
+    for _ in range(3):
+        opt.step([torch.randn(3, 4, 5)])
+    assert torch.equal(p[1], before[1]) and not torch.equal(p[0], before[0])
+
+
+def test_bad_input_raises() -> None:
+    data = digits(100, 50)
+    stack = MLPStack(64, 10, [MIXED[0]])
+    with pytest.raises(DataError, match="n_outputs"):
+        train(MLPStack(64, 3, [MIXED[0]]), data)
+    with pytest.raises(DataError, match="class indices"):
+        train(stack, replace(data, y_train=data.y_train + 5))
+    with pytest.raises(DataError, match="X_train"):
+        train(MLPStack(10, 10, [MIXED[0]]), data)
+    with pytest.raises(DataError, match="missing"):
+        train(stack, object())
+    with pytest.raises(ConfigError, match="optimizer"):
+        TrainSettings(optimizer="rmsprop")
+    with pytest.raises(ConfigError, match="nesterov"):
+        TrainSettings(optimizer="adam", nesterov=True)
+    with pytest.raises(ConfigError, match="patience"):
+        TrainSettings(patience=0)
+    with pytest.raises(ConfigError, match="callback returned"):
+        train(stack, data, TrainSettings(max_epochs=1), callback=lambda e, s, st: [7])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_equals_cpu() -> None:
+    data = digits(300, 100)
+    s = TrainSettings(optimizer="adam", batch_size=32, max_epochs=3, patience=None)
+    cpu = train(MLPStack(64, 10, MIXED), data, s)
+    gpu_stack = MLPStack(64, 10, MIXED, device="cuda")
+    gpu = train(gpu_stack, data, s)
+    assert gpu.device.startswith("cuda")
+    for a, b in zip(cpu.members, gpu.members):
+        for k in a.state:
+            torch.testing.assert_close(b.state[k], a.state[k], rtol=0, atol=1e-4)
