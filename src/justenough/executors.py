@@ -1,0 +1,127 @@
+"""Executors: the only part that knows where training runs.
+
+An executor receives the training data once (``start``), then stack tasks (``submit``), and
+returns futures of their restart results. Executors are stateless trainers: the driver owns the
+study and is its single writer.
+
+- ``LocalExecutor``: in this process (``workers=1``), or in worker processes with one torch
+  thread each (``workers>1``; the default is one per core). Two processes with one thread each
+  beat one process with two threads on small networks (DESIGN.md, performance notes).
+- ``RayExecutor``: on a Ray cluster (the ``ray`` extra).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Protocol
+
+from justenough.errors import ConfigError
+from justenough.stack_task import RestartResult, StackTask, TrainingData, run_stack_task
+
+__all__ = ["Executor", "LocalExecutor", "make_executor", "default_workers"]
+
+
+class Executor(Protocol):
+    """Where stack tasks run. ``slots`` is how many tasks are worth keeping in flight."""
+
+    slots: int
+
+    def start(self, data: TrainingData) -> None: ...
+
+    def submit(self, task: StackTask) -> "Future[list[RestartResult]]": ...
+
+    def close(self) -> None: ...
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# Worker-process state: the data, shipped once by the pool initializer.
+_WORKER_DATA: TrainingData | None = None
+
+
+def _init_worker(data: TrainingData) -> None:
+    import torch
+
+    global _WORKER_DATA
+    _WORKER_DATA = data
+    torch.set_num_threads(1)
+    # Ctrl-C goes to the whole process group; the driver decides what to do, the workers finish
+    # the stack in flight.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_in_worker(task: StackTask) -> list[RestartResult]:
+    assert _WORKER_DATA is not None, "worker used before its initializer ran"
+    return run_stack_task(task, _WORKER_DATA)
+
+
+class LocalExecutor:
+    """Train stacks on this machine: inline for one worker, else in a process pool."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        workers = default_workers() if workers is None else int(workers)
+        if workers < 1:
+            raise ConfigError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+        self.slots = workers
+        self._data: TrainingData | None = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self, data: TrainingData) -> None:
+        self._data = data
+        if self.workers > 1 and self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(data,),
+            )
+
+    def submit(self, task: StackTask) -> "Future[list[RestartResult]]":
+        if self._data is None:
+            raise RuntimeError("LocalExecutor.start(data) must be called before submit")
+        if self._pool is not None:
+            return self._pool.submit(_run_in_worker, task)
+        fut: Future[list[RestartResult]] = Future()
+        try:
+            fut.set_result(run_stack_task(task, self._data))
+        except BaseException as exc:  # delivered through the future, like a pool would
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            fut.set_exception(exc)
+        return fut
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "LocalExecutor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def make_executor(kind: str = "local", *, workers: int | None = None, address: str | None = None) -> Executor:
+    """Build an executor by name: ``local`` or ``ray``."""
+    if kind == "local":
+        return LocalExecutor(workers=workers)
+    if kind == "ray":
+        try:
+            from justenough.ray_executor import RayExecutor
+        except ImportError as exc:  # ray is an optional extra
+            raise ConfigError(
+                "the Ray executor needs the 'ray' extra: pip install 'justenough[ray]'"
+            ) from exc
+        return RayExecutor(address=address, workers=workers)
+    raise ConfigError(f"unknown executor {kind!r}: use 'local' or 'ray'")

@@ -1,0 +1,353 @@
+"""After the search: choose, open the sealed test split once, measure, and write the run directory.
+
+``finalize`` turns a study into a ``SearchResult``:
+
+1. the restarts table (one row per restart) and the leaderboard (one row per config),
+2. the rule picks a config (``select.choose``); its best restart by validation is the model,
+3. only then is the sealed test split opened, once, for that model only (invariant 4),
+4. training time, latency (batch 1 and 1024) and throughput are measured,
+5. the run directory is written file by file, each atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from optuna.trial import TrialState
+
+from justenough.errors import JustEnoughError
+from justenough.model import Model
+from justenough.space import Config, Space
+from justenough.study import StudyHandle
+
+__all__ = ["SearchResult", "finalize", "restarts_table", "history_table", "diagnostics_table", "measure_latency"]
+
+
+@dataclass
+class SearchResult:
+    """What a search returns; the same facts are in the run directory."""
+
+    chosen: dict[str, Any]
+    explanation: str
+    leaderboard: pd.DataFrame
+    restarts: pd.DataFrame
+    history: pd.DataFrame
+    diagnostics: pd.DataFrame
+    test_metric: str
+    test_score: float
+    test_metrics: dict[str, float]
+    model: Model
+    summary: dict[str, Any]
+    out: Path | None = None
+    report_path: Path | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def _config_of(trial: Any) -> Config:
+    return Config.from_dict(trial.user_attrs["config"])
+
+
+def restarts_table(handle: StudyHandle, n_in: int, n_out: int) -> pd.DataFrame:
+    """One row per restart of every finished (complete or pruned) trial."""
+    rows = []
+    for t in sorted(handle.trials((TrialState.COMPLETE, TrialState.PRUNED)), key=lambda t: t.number):
+        if t.user_attrs.get("duplicate_of") is not None or "config" not in t.user_attrs:
+            continue
+        cfg = _config_of(t)
+        for name, rec in t.user_attrs.items():
+            if not name.startswith("restart_"):
+                continue
+            rows.append(
+                {
+                    "key": cfg.key,
+                    "label": cfg.label,
+                    "restart": int(rec["restart"]),
+                    "seed": int(rec["seed"]),
+                    "depth": cfg.depth,
+                    "widths": "-".join(str(w) for w in cfg.widths),
+                    "width": int(cfg.widths[0]),
+                    "activation": cfg.activation,
+                    "init": cfg.init,
+                    "optimizer": cfg.optimizer,
+                    "lr": cfg.lr,
+                    "weight_decay": cfg.weight_decay,
+                    "batch_size": cfg.batch_size,
+                    "params": cfg.params(n_in, n_out),
+                    "flops": cfg.flops(n_in, n_out),
+                    "val_score": _nan(rec.get("val_score")),
+                    "val_loss": _nan(rec.get("val_loss")),
+                    "train_loss": _nan(rec.get("train_loss")),
+                    "best_epoch": rec.get("best_epoch"),
+                    "epochs_run": rec.get("epochs_run"),
+                    "diverged": bool(rec.get("diverged")),
+                    "stopped_by": rec.get("stopped_by"),
+                    "train_time": rec.get("train_time"),
+                    "pruned": t.state == TrialState.PRUNED,
+                    "pruned_rung": t.user_attrs.get("pruned_rung"),
+                    "trial": t.number,
+                }
+            )
+    df = pd.DataFrame(rows)
+    if not df.empty:
+        df = df.sort_values(["depth", "width", "key", "restart"], kind="stable").reset_index(drop=True)
+    return df
+
+
+def history_table(handle: StudyHandle) -> pd.DataFrame:
+    """Per-epoch learning curves: key, restart, epoch, train_loss, val_loss, val_score."""
+    rows = []
+    for t in handle.trials((TrialState.COMPLETE, TrialState.PRUNED)):
+        key = t.user_attrs.get("key")
+        if key is None or t.user_attrs.get("duplicate_of") is not None:
+            continue
+        for name, hist in t.user_attrs.items():
+            if not name.startswith("history_"):
+                continue
+            restart = int(name.split("_", 1)[1])
+            n = len(hist.get("train_loss", []))
+            for e in range(n):
+                rows.append(
+                    {
+                        "key": key,
+                        "restart": restart,
+                        "epoch": e + 1,
+                        "train_loss": _nan(hist["train_loss"][e]),
+                        "val_loss": _nan(hist.get("val_loss", [None] * n)[e]),
+                        "val_score": _nan(hist.get("val_score", [None] * n)[e]),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["key", "restart", "epoch", "train_loss", "val_loss", "val_score"])
+
+
+def diagnostics_table(handle: StudyHandle) -> pd.DataFrame:
+    """Diagnostics records (one per key, restart, epoch and layer) stored by the trainer's hook."""
+    rows = []
+    for t in handle.trials((TrialState.COMPLETE, TrialState.PRUNED)):
+        key = t.user_attrs.get("key")
+        if key is None or t.user_attrs.get("duplicate_of") is not None:
+            continue
+        for name, recs in t.user_attrs.items():
+            if name.startswith("diagnostics_"):
+                restart = int(name.split("_", 1)[1])
+                for rec in recs:
+                    rows.append({"key": key, "restart": restart, **rec})
+    return pd.DataFrame(rows)
+
+
+def _nan(x: Any) -> float:
+    return float("nan") if x is None else float(x)
+
+
+@torch.no_grad()
+def measure_latency(module: torch.nn.Module, n_in: int, batch: int, repeats: int = 30) -> float:
+    """Median seconds of one forward pass on a batch of ``batch`` rows (one torch thread as used)."""
+    x = torch.zeros(batch, n_in)
+    module.eval()
+    for _ in range(3):
+        module(x)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        module(x)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
+    """Per-sample latency at batch 1 of the config's architecture (weights do not change it)."""
+    from justenough.artifacts import build_module
+
+    module = build_module({"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation})
+    return measure_latency(module, n_in, 1, repeats=20) * 1000.0
+
+
+def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str) -> dict[str, np.ndarray]:
+    """Re-create a restart's weights from its seed (exact on CPU: invariant 3)."""
+    from justenough.stack_task import StackTask, TrainingData, run_stack_task
+
+    task = StackTask(configs=(cfg,), restarts=(restart,), study_seed=seed, device=device)
+    (result,) = run_stack_task(task, TrainingData.from_prepared(prepared))
+    return result.state
+
+
+def finalize(
+    *,
+    handle: StudyHandle,
+    prepared: Any,
+    space: Space,
+    rule: str,
+    n_init: int,
+    seed: int,
+    device: str,
+    max_params: int | None,
+    max_latency_ms: float | None,
+    out: Path | None,
+    weights: Any,
+    report: bool = True,
+) -> SearchResult:
+    from justenough import __version__
+    from justenough.artifacts import build_module
+    from justenough.atomic import write_csv, write_json
+    from justenough.metrics import score
+    from justenough.select import choose, leaderboard, parse_rule
+
+    n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
+    restarts = restarts_table(handle, n_in, n_out)
+    if restarts.empty:
+        raise JustEnoughError("the search finished no config: nothing to choose from (was the time budget too short?)")
+    board = leaderboard(restarts)
+    configs = {t.user_attrs["key"]: _config_of(t) for t in handle.trials((TrialState.COMPLETE, TrialState.PRUNED)) if "config" in t.user_attrs}
+    board["latency_ms"] = [_config_latency_ms(configs[k], n_in, n_out) for k in board["key"]]
+    if "pruned" not in board.columns:
+        pruned_keys = set(restarts.loc[restarts["pruned"], "key"])
+        board["pruned"] = board["key"].isin(pruned_keys)
+    percent = prepared.task == "classification"
+    metric_name = "accuracy" if percent else "r2"
+    rule_obj = parse_rule(rule)
+    eligible = board[~board["pruned"].astype(bool)].reset_index(drop=True)
+    choice = choose(eligible, rule_obj, max_params=max_params, max_latency_ms=max_latency_ms, metric_name=metric_name, percent=percent)
+    board["chosen"] = board["key"] == choice.key
+    cfg = configs[choice.key]
+
+    # The model: the chosen config's best restart by validation score (ties: the lowest restart).
+    mine = restarts[(restarts["key"] == choice.key) & (~restarts["diverged"])].sort_values(
+        ["val_score", "restart"], ascending=[False, True]
+    )
+    best = mine.iloc[0]
+    state = weights.get(choice.key, int(best["restart"]))
+    if state is None:
+        state = _retrain(cfg, int(best["restart"]), seed, prepared, device)
+    arch = {"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation}
+    module = build_module(arch)
+    module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state.items()})
+    module.eval()
+
+    # Invariant 4: the sealed test split is opened here, once, for the chosen model only.
+    X_test, y_test = prepared.test.open()
+    with torch.no_grad():
+        out_test = module(X_test.cpu()).numpy()
+    y_true = y_test.cpu().numpy()
+    if percent:
+        test_metrics = score("classification", y_true, out_test)
+    else:
+        enc = prepared.target_encoder
+        test_metrics = score("regression", enc.decode(y_true), enc.decode(out_test[:, 0]))
+    test_metrics = {k: float(v) for k, v in test_metrics.items()}
+    test_score = float(test_metrics[metric_name])
+
+    lat1 = measure_latency(module, n_in, 1)
+    lat1024 = measure_latency(module, n_in, 1024, repeats=10)
+    row = board[board["key"] == choice.key].iloc[0]
+    p_good = _nan(row.get("p_good"))
+    r95 = row.get("restarts_for_95")
+    r95 = None if r95 is None or (isinstance(r95, float) and not math.isfinite(r95)) else int(r95)
+    chosen = {
+        "key": cfg.key,
+        "label": cfg.label,
+        "depth": cfg.depth,
+        "widths": list(cfg.widths),
+        "activation": cfg.activation,
+        "init": cfg.init,
+        "optimizer": cfg.optimizer,
+        "lr": cfg.lr,
+        "weight_decay": cfg.weight_decay,
+        "batch_size": cfg.batch_size,
+        "params": int(cfg.params(n_in, n_out)),
+        "flops": int(cfg.flops(n_in, n_out)),
+        "best_restart": int(best["restart"]),
+    }
+    versions = {"justenough": __version__, "torch": torch.__version__, "python": platform.python_version()}
+    summary = {
+        "chosen": chosen,
+        "rule": str(rule),
+        "explanation": choice.explanation,
+        "metric": metric_name,
+        "test_metric": metric_name,
+        "test_score": test_score,
+        "test_metrics": test_metrics,
+        "val_score_mean": float(row["val_mean"]),
+        "val_score_std": _nan(row.get("val_std")),
+        "val_score_se": _nan(row.get("val_se")),
+        "best_restart_val_score": float(best["val_score"]),
+        "n_init": n_init,
+        "n_configs": int(len(board)),
+        "n_restarts": int(len(restarts)),
+        "p_good": p_good,
+        "restarts_for_95": r95,
+        "train_time": float(restarts.loc[restarts["key"] == choice.key, "train_time"].sum()),
+        "search_train_time": float(restarts["train_time"].sum()),
+        "latency_ms": {"batch_1": lat1 * 1000.0, "batch_1024": lat1024 * 1000.0},
+        "throughput": 1024.0 / lat1024 if lat1024 > 0 else None,
+        "limits": {"max_params": max_params, "max_latency_ms": max_latency_ms},
+        "split_sizes": dict(prepared.split_sizes),
+        "task": prepared.task,
+        "seed": seed,
+        "storage": "memory" if handle.url is None else handle.url.split("://")[0],
+        "versions": versions,
+    }
+    summary = json.loads(json.dumps(summary, default=_json_default))
+
+    info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions}
+    model = Model(
+        module,
+        activation=cfg.activation,
+        preprocessor=prepared.preprocessor,
+        target_encoder=prepared.target_encoder,
+        task=prepared.task,
+        target_name=prepared.target_name,
+        info=info,
+    )
+    history = history_table(handle)
+    diagnostics = diagnostics_table(handle)
+    result = SearchResult(
+        chosen=chosen,
+        explanation=choice.explanation,
+        leaderboard=board,
+        restarts=restarts,
+        history=history,
+        diagnostics=diagnostics,
+        test_metric=metric_name,
+        test_score=test_score,
+        test_metrics=test_metrics,
+        model=model,
+        summary=summary,
+        out=out,
+        notices=list(prepared.notices),
+    )
+    if out is not None:
+        model.save(out)
+        write_csv(out / "results.csv", restarts)
+        write_csv(out / "leaderboard.csv", board)
+        write_csv(out / "history.csv", history)
+        write_csv(out / "diagnostics.csv", diagnostics)
+        write_json(out / "data.json", json.loads(json.dumps(prepared.describe(), default=_json_default)))
+        write_json(out / "summary.json", summary)
+        if report:
+            from justenough.report import build_report
+
+            result.report_path = build_report(out)
+    return result
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, (np.ndarray,)):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    return str(obj)

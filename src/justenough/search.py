@@ -1,0 +1,528 @@
+"""The search: ask configs, batch them into stacks, train, tell the results, resume.
+
+The driver owns the study and is its single writer; executors only train. A search proceeds:
+
+1. prepare the data (train/val/test; the test split stays sealed),
+2. open or resume the study (``study.py``), enqueue the grid,
+3. keep the executor busy: claim trials, group their configs into stacks (one stack per
+   architecture; with ``halving``, one per depth/activation/training group so configs can be
+   compared inside the stack), submit, and tell each config's restarts as they come back,
+4. select with the rule, score the sealed test split once for the chosen model, write the run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections import defaultdict
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from justenough.errors import ConfigError, JustEnoughError
+from justenough.executors import Executor, make_executor
+from justenough.space import Config, Space
+from justenough.stack_task import RestartResult, StackTask, TrainingData
+from justenough.study import DONE_STATES, StudyHandle, driver_id, open_study, storage_url
+
+__all__ = ["search", "SearchInterrupted", "SearchProgress", "MAX_STACK_MEMBERS", "parse_duration"]
+
+# A stack's members beyond this gain little and outgrow the caches (DESIGN.md performance notes).
+MAX_STACK_MEMBERS = 32
+# Parameters (of all members) per stack beyond which the working set outgrows a CPU's caches.
+MAX_STACK_PARAMS = 4_000_000
+GRID_AUTO_LIMIT = 2000
+DEFAULT_TRIALS = 30
+
+
+class SearchInterrupted(JustEnoughError):
+    """Ctrl-C: the stacks in flight were finished and saved; run the same command to resume."""
+
+    exit_code = 130
+
+
+@dataclass
+class SearchProgress:
+    """Hooks the CLI uses for its live display; every method is optional to override."""
+
+    def on_start(self, total: int | None, done: int, n_init: int) -> None: ...
+
+    def on_submit(self, configs: Sequence[Config]) -> None: ...
+
+    def on_config_done(self, config: Config, stats: dict[str, Any], best_so_far: float | None) -> None: ...
+
+    def on_message(self, text: str) -> None: ...
+
+    def on_end(self) -> None: ...
+
+
+def parse_duration(text: str | float | int | None) -> float | None:
+    """``90``, ``90s``, ``10m``, ``1.5h`` -> seconds."""
+    if text is None or text == "":
+        return None
+    if isinstance(text, (int, float)):
+        return float(text)
+    t = str(text).strip().lower()
+    units = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+    for suffix in sorted(units, key=len, reverse=True):
+        if t.endswith(suffix):
+            num = t[: -len(suffix)]
+            break
+    else:
+        suffix, num = "s", t
+    try:
+        value = float(num) * units[suffix]
+    except ValueError:
+        raise ConfigError(f"cannot read the duration {text!r}: write e.g. 90s, 10m or 1.5h") from None
+    if value <= 0:
+        raise ConfigError(f"a duration must be positive, got {text!r}")
+    return value
+
+
+def _make_sampler(name: str, space: Space, seed: int) -> tuple[optuna.samplers.BaseSampler, bool, list[str]]:
+    """(sampler, is_grid, directions). Grid is enumerated by us (enqueue), so its sampler never samples."""
+    name = name.lower()
+    if name == "auto":
+        name = "grid" if space.is_finite and space.size <= GRID_AUTO_LIMIT else "tpe"
+    if name == "grid":
+        if not space.is_finite:
+            raise ConfigError("the grid sampler needs a finite space: list values instead of ranges, or use --sampler tpe")
+        return optuna.samplers.RandomSampler(seed=seed), True, ["maximize"]
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed), False, ["maximize"]
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed), False, ["maximize"]
+    if name in ("nsga2", "nsgaii", "nsga-ii"):
+        return optuna.samplers.NSGAIISampler(seed=seed), False, ["maximize", "minimize"]
+    raise ConfigError(f"unknown sampler {name!r}: use auto, grid, random, tpe or nsga2")
+
+
+@dataclass
+class _InFlight:
+    task: StackTask
+    trials: dict[str, optuna.Trial]  # config key -> trial
+    configs: dict[str, Config]
+
+
+@dataclass
+class _Driver:
+    """Runs the ask/train/tell loop of one search process."""
+
+    handle: StudyHandle
+    space: Space
+    data: TrainingData
+    executor: Executor
+    n_init: int
+    seed: int
+    is_grid: bool
+    multi_objective: bool
+    halving: bool
+    device: str
+    diagnose_every: int
+    n_trials: int | None
+    time_budget: float | None
+    progress: SearchProgress
+    weights_sink: Callable[[str, list[RestartResult]], None]
+    started: float = field(default_factory=time.time)
+    asked: int = 0
+    stop_reason: str | None = None
+
+    # --- claiming configs ------------------------------------------------------------
+
+    def enqueue_grid(self) -> int:
+        """Enqueue every grid config that is neither done nor claimed. Returns the grid size."""
+        configs = self.space.configs()
+        taken = self.handle.keys_in(DONE_STATES + (TrialState.RUNNING, TrialState.WAITING))
+        waiting_params = []
+        for t in self.handle.trials((TrialState.WAITING,)):
+            waiting_params.append(t.system_attrs.get("fixed_params"))
+        for cfg in configs:
+            params = self.space.grid_params(cfg)
+            if cfg.key in taken or params in waiting_params:
+                continue
+            self.handle.study.enqueue_trial(params)
+            waiting_params.append(params)
+        return len(configs)
+
+    def _stack_key(self, cfg: Config) -> tuple:
+        """What configs of one stack share: the architecture, or with halving the whole group."""
+        return cfg.group_key() if self.halving else (cfg.group_key(), tuple(cfg.widths))
+
+    def _configs_per_stack(self) -> int:
+        if not self.is_grid:
+            return 1
+        configs = self.space.configs()
+        stacks = len({self._stack_key(c) for c in configs}) or 1
+        per_stack = max(1, len(configs) // stacks)
+        return max(1, min(per_stack, max(1, MAX_STACK_MEMBERS // self.n_init) if not self.halving else per_stack))
+
+    def _claim(self) -> tuple[optuna.Trial, Config] | None:
+        """Ask one trial and turn it into a config; None when there is nothing left to do."""
+        study = self.handle.study
+        if self.is_grid and not self.handle.trials((TrialState.WAITING,)):
+            return None
+        if not self.is_grid and self.n_trials is not None and self.asked >= self.n_trials:
+            return None
+        with warnings.catch_warnings():
+            # Optuna warns that heartbeats are meant for Study.optimize; with ask-and-tell we send
+            # them ourselves (DESIGN.md, library facts).
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = study.ask()
+        self.asked += 1
+        config = self.space.suggest(trial)
+        trial.set_user_attr("key", config.key)
+        trial.set_user_attr("config", config.to_dict())
+        trial.set_user_attr("driver", driver_id())
+        # Another driver (or an earlier life of this one) may already hold this config.
+        for other in self.handle.trials(DONE_STATES + (TrialState.RUNNING,)):
+            if other.number < trial.number and other.user_attrs.get("key") == config.key and not other.user_attrs.get("duplicate_of"):
+                trial.set_user_attr("duplicate_of", other.number)
+                study.tell(trial, state=TrialState.FAIL)
+                return self._claim() if self.is_grid else None
+        return trial, config
+
+    def next_tasks(self, limit: int) -> list[_InFlight]:
+        """Claim up to ``limit`` stacks' worth of configs and group them into stack tasks."""
+        claimed: list[tuple[optuna.Trial, Config]] = []
+        # Enough configs to fill ``limit`` stacks: the grid lists configs of one stack next to each
+        # other, so claiming a stack's worth in order keeps stacks full without over-claiming.
+        want = max(1, limit) * self._configs_per_stack()
+        while len(claimed) < want:
+            if self.time_budget is not None and time.time() - self.started >= self.time_budget:
+                self.stop_reason = "time budget"
+                break
+            got = self._claim()
+            if got is None:
+                break
+            claimed.append(got)
+        groups: dict[tuple, list[tuple[optuna.Trial, Config]]] = defaultdict(list)
+        for trial, cfg in claimed:
+            groups[self._stack_key(cfg)].append((trial, cfg))
+        tasks: list[_InFlight] = []
+        for members in groups.values():
+            for chunk in _chunks(members, self.n_init, self.data.n_features, self.data.n_outputs):
+                configs = tuple(c for _, c in chunk)
+                task = StackTask(
+                    configs=configs,
+                    restarts=tuple(range(self.n_init)),
+                    study_seed=self.seed,
+                    device=self.device,
+                    halving=self.halving,
+                    diagnose_every=self.diagnose_every,
+                    task_id="+".join(c.key for c in configs),
+                )
+                tasks.append(_InFlight(task, {c.key: t for t, c in chunk}, {c.key: c for c in configs}))
+        return tasks
+
+    # --- telling results ----------------------------------------------------------------
+
+    def tell(self, flight: _InFlight, results: list[RestartResult]) -> None:
+        by_key: dict[str, list[RestartResult]] = defaultdict(list)
+        for r in results:
+            by_key[r.key].append(r)
+        self.weights_sink(flight.task.task_id, results)
+        for key, trial in flight.trials.items():
+            cfg = flight.configs[key]
+            rs = sorted(by_key[key], key=lambda r: r.restart)
+            for r in rs:
+                trial.set_user_attr(f"restart_{r.restart}", r.record())
+                trial.set_user_attr(f"history_{r.restart}", r.history)
+                if r.diagnostics:
+                    trial.set_user_attr(f"diagnostics_{r.restart}", r.diagnostics)
+            stats = restart_stats(rs)
+            n_in, n_out = self.data.n_features, self.data.n_outputs
+            trial.set_user_attr("stats", stats)
+            trial.set_user_attr("params", cfg.params(n_in, n_out))
+            trial.set_user_attr("flops", cfg.flops(n_in, n_out))
+            pruned = [r.pruned_rung for r in rs if r.pruned_rung is not None]
+            if pruned:
+                trial.set_user_attr("pruned_rung", pruned[0])
+                self.handle.study.tell(trial, state=TrialState.PRUNED)
+            else:
+                value = stats["val_mean"] if stats["val_mean"] is not None else -math.inf
+                if self.multi_objective:
+                    self.handle.study.tell(trial, [value, float(cfg.params(n_in, n_out))])
+                else:
+                    self.handle.study.tell(trial, value)
+            self.progress.on_config_done(cfg, stats, self.best_so_far())
+
+    def best_so_far(self) -> float | None:
+        vals = [t.user_attrs.get("stats", {}).get("val_mean") for t in self.handle.trials((TrialState.COMPLETE,))]
+        vals = [v for v in vals if v is not None]
+        return max(vals) if vals else None
+
+    def _others_running(self) -> bool:
+        me = driver_id()
+        return any(t.user_attrs.get("driver") != me for t in self.handle.trials((TrialState.RUNNING,)))
+
+    def abandon(self, flight: _InFlight) -> None:
+        """A stack that could not finish: fail its trials so a resume retries them."""
+        for trial in flight.trials.values():
+            try:
+                self.handle.study.tell(trial, state=TrialState.FAIL)
+            except Exception:
+                pass
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        in_flight: dict[Future, _InFlight] = {}
+        interrupted = False
+        last_beat = 0.0
+        try:
+            while True:
+                if not interrupted and self.stop_reason is None and len(in_flight) < self.executor.slots:
+                    for flight in self.next_tasks(self.executor.slots - len(in_flight)):
+                        self.progress.on_submit(list(flight.configs.values()))
+                        in_flight[self.executor.submit(flight.task)] = flight
+                if not in_flight:
+                    if self.is_grid and not interrupted and self.stop_reason is None and self._others_running():
+                        # Another driver still trains configs of this grid: wait for it (or for its
+                        # heartbeat to go stale, then retry its configs here).
+                        time.sleep(1.0)
+                        if self.handle.fail_dead_trials():
+                            self.enqueue_grid()
+                        continue
+                    break
+                try:
+                    done, _ = wait(list(in_flight), timeout=2.0, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    interrupted = True
+                    self.progress.on_message("interrupted: finishing the stacks in flight, then saving")
+                    continue
+                if time.time() - last_beat > 2.0:
+                    self.handle.heartbeat(t._trial_id for f in in_flight.values() for t in f.trials.values())
+                    last_beat = time.time()
+                for fut in done:
+                    flight = in_flight.pop(fut)
+                    try:
+                        results = fut.result()
+                    except Exception:
+                        self.abandon(flight)
+                        raise
+                    self.tell(flight, results)
+        except KeyboardInterrupt:
+            # Inline executors train in this thread: the stack in flight is lost, not half-told.
+            for flight in in_flight.values():
+                self.abandon(flight)
+            interrupted = True
+        if interrupted:
+            raise SearchInterrupted(
+                "interrupted: the finished configs are saved in the study; run the same command again to resume"
+            )
+
+
+def _chunks(
+    members: list[tuple[optuna.Trial, Config]], n_init: int, n_in: int, n_out: int
+) -> list[list[tuple[optuna.Trial, Config]]]:
+    """Split configs of one group into stacks that respect the member and working-set caps."""
+    chunks: list[list[tuple[optuna.Trial, Config]]] = []
+    current: list[tuple[optuna.Trial, Config]] = []
+    size = 0
+    for trial, cfg in members:
+        cost = cfg.params(n_in, n_out) * n_init
+        if current and (len(current) * n_init + n_init > max(MAX_STACK_MEMBERS, n_init) or size + cost > MAX_STACK_PARAMS):
+            chunks.append(current)
+            current, size = [], 0
+        current.append((trial, cfg))
+        size += cost
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def restart_stats(results: Sequence[RestartResult]) -> dict[str, Any]:
+    """Mean, std, standard error, min and max of the validation score over non-diverged restarts."""
+    scores = np.array([r.val_score for r in results if not r.diverged and math.isfinite(r.val_score)], dtype=float)
+    n = len(scores)
+    out: dict[str, Any] = {
+        "n_restarts": len(results),
+        "n_diverged": int(sum(r.diverged for r in results)),
+        "val_mean": float(scores.mean()) if n else None,
+        "val_std": float(scores.std(ddof=1)) if n > 1 else (0.0 if n == 1 else None),
+        "val_min": float(scores.min()) if n else None,
+        "val_max": float(scores.max()) if n else None,
+        "train_time": float(sum(r.train_time for r in results)),
+    }
+    out["val_se"] = out["val_std"] / math.sqrt(n) if n > 1 else (0.0 if n == 1 else None)
+    return out
+
+
+def search(
+    data: Any,
+    target: str | None = None,
+    *,
+    task: str = "auto",
+    space: Space | None = None,
+    rule: str = "one-se",
+    n_init: int = 5,
+    storage: str | None = None,
+    out: str | Path | None = None,
+    sampler: str = "auto",
+    n_trials: int | None = None,
+    time_budget: str | float | None = None,
+    halving: bool = False,
+    seed: int = 0,
+    device: str = "cpu",
+    executor: str | Executor = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
+    max_params: int | None = None,
+    max_latency: str | float | None = None,
+    test: Any = None,
+    val: Any = None,
+    split: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    diagnose_every: int = 10,
+    report: bool = True,
+    progress: SearchProgress | None = None,
+) -> "SearchResult":
+    """Search depth x width (and more), choose the just-enough config, and test it once.
+
+    ``data`` is anything ``justenough.data.load`` takes (a path, a DataFrame, ``(X, y)``, a bundled
+    dataset name) or an already ``Prepared`` dataset. With ``out``, everything is persisted in that
+    run directory (the study in ``out/study.db`` unless ``storage`` is given) and running the same
+    search again resumes it. Returns a ``SearchResult``.
+    """
+    from justenough.data import Prepared, load, prepare
+    from justenough.outcome import finalize
+
+    if n_init < 1:
+        raise ConfigError(f"n_init must be at least 1, got {n_init}")
+    budget_s = parse_duration(time_budget)
+    latency_limit_ms = None if max_latency is None else parse_duration(max_latency) * 1000.0  # type: ignore[operator]
+    if isinstance(max_latency, (int, float)):
+        latency_limit_ms = float(max_latency)
+    progress = progress or SearchProgress()
+    space = space or Space.default()
+
+    if isinstance(data, Prepared):
+        prepared = data
+    else:
+        table = load(data, target=target, task=task)
+        test_table = load(test, target=table.target_name, task=table.task) if test is not None else None
+        val_table = load(val, target=table.target_name, task=table.task) if val is not None else None
+        prepared = prepare(table, split=split, seed=seed, test=test_table, val=val_table)
+    for notice in prepared.notices:
+        progress.on_message(notice)
+
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    url = storage_url(storage, out_dir)
+    samp, is_grid, directions = _make_sampler(sampler, space, seed)
+    if not is_grid and n_trials is None and budget_s is None:
+        n_trials = DEFAULT_TRIALS
+    fingerprint = {
+        "data": prepared.fingerprint(),
+        "space": space.fingerprint(),
+        "n_init": n_init,
+        "seed": seed,
+        "halving": bool(halving),
+        "sampler": "grid" if is_grid else sampler,
+    }
+    handle = open_study(url, fingerprint=fingerprint, sampler=samp, directions=directions)
+    revived = handle.fail_dead_trials()
+    if revived:
+        progress.on_message(f"resuming: {len(revived)} trial(s) whose process died will be retried")
+
+    training_data = TrainingData.from_prepared(prepared)
+    weights_store = _WeightsStore(out_dir)
+    exec_ = make_executor(executor, workers=workers, address=ray_address) if isinstance(executor, str) else executor
+    driver = _Driver(
+        handle=handle,
+        space=space,
+        data=training_data,
+        executor=exec_,
+        n_init=n_init,
+        seed=seed,
+        is_grid=is_grid,
+        multi_objective=len(directions) > 1,
+        halving=halving,
+        device=device,
+        diagnose_every=diagnose_every,
+        n_trials=n_trials,
+        time_budget=budget_s,
+        progress=progress,
+        weights_sink=weights_store.put,
+    )
+    total = driver.enqueue_grid() if is_grid else n_trials
+    done = len(handle.keys_in(DONE_STATES))
+    if not is_grid and n_trials is not None:
+        driver.n_trials = max(0, n_trials - done)
+    progress.on_start(total, done, n_init)
+    exec_.start(training_data)
+    try:
+        driver.run()
+    finally:
+        exec_.close()
+        progress.on_end()
+    if driver.stop_reason:
+        progress.on_message(f"stopped: {driver.stop_reason}")
+
+    return finalize(
+        handle=handle,
+        prepared=prepared,
+        space=space,
+        rule=rule,
+        n_init=n_init,
+        seed=seed,
+        device=device,
+        max_params=max_params,
+        max_latency_ms=latency_limit_ms,
+        out=out_dir,
+        weights=weights_store,
+        report=report,
+    )
+
+
+class _WeightsStore:
+    """Best weights of every restart: ``OUT/weights/KEY.safetensors`` (``R/NAME`` tensors), or in memory."""
+
+    def __init__(self, out: Path | None) -> None:
+        self.dir = out / "weights" if out is not None else None
+        self.memory: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+
+    def put(self, task_id: str, results: list[RestartResult]) -> None:
+        from safetensors.numpy import save
+
+        from justenough.atomic import write_bytes
+
+        by_key: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+        for r in results:
+            if self.dir is None:
+                self.memory[(r.key, r.restart)] = r.state
+            else:
+                for name, arr in r.state.items():
+                    by_key[r.key][f"{r.restart}/{name}"] = np.ascontiguousarray(arr)
+        if self.dir is not None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            for key, tensors in by_key.items():
+                write_bytes(self.dir / f"{key}.safetensors", save(tensors))
+
+    def get(self, key: str, restart: int) -> dict[str, np.ndarray] | None:
+        if (key, restart) in self.memory:
+            return self.memory[(key, restart)]
+        if self.dir is None:
+            return None
+        path = self.dir / f"{key}.safetensors"
+        if not path.exists():
+            return None
+        from safetensors.numpy import load_file
+
+        try:
+            tensors = load_file(str(path))
+        except Exception:
+            return None
+        prefix = f"{restart}/"
+        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        return state or None
+
+
+# Imported late to keep ``search`` importable for type checkers without a cycle.
+from justenough.outcome import SearchResult  # noqa: E402

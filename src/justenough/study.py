@@ -1,0 +1,222 @@
+"""The persistent study: an Optuna study in SQLite (default) or any SQLAlchemy URL.
+
+What lives here: opening or creating the study, the fingerprint that refuses a resume on other
+data or another space, claiming trials (so several drivers never train a config twice), heartbeats,
+and finding trials whose driver died so they are retried.
+
+Restart results are trial user attributes keyed ``restart_{k}``: writing one twice stores it once
+(invariant 5, idempotent results).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from justenough.errors import ConfigError, StorageError
+
+__all__ = [
+    "StudyHandle",
+    "open_study",
+    "storage_url",
+    "driver_id",
+    "DONE_STATES",
+]
+
+DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
+HEARTBEAT_INTERVAL_S = 10
+GRACE_PERIOD_S = 30
+_STUDY_NAME = "justenough"
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def driver_id() -> str:
+    """Who is training a trial: host, process and start time, so a dead local driver is detected."""
+    return f"{socket.gethostname()}:{os.getpid()}:{int(_PROCESS_START)}"
+
+
+_PROCESS_START = time.time()
+
+
+def storage_url(storage: str | None, out: Path | None) -> str | None:
+    """The study's storage URL: the one given, else ``sqlite:///OUT/study.db``, else in memory (None)."""
+    if storage:
+        if storage.startswith("postgresql://"):
+            # SQLAlchemy's default driver for postgresql:// is psycopg2; we ship psycopg (3).
+            storage = "postgresql+psycopg://" + storage[len("postgresql://") :]
+        return storage
+    if out is not None:
+        return f"sqlite:///{(out / 'study.db').resolve()}"
+    return None
+
+
+def _make_storage(url: str | None) -> optuna.storages.BaseStorage:
+    if url is None:
+        return optuna.storages.InMemoryStorage()
+    try:
+        with warnings.catch_warnings():
+            # Optuna marks heartbeat_interval experimental; we use it deliberately (see DESIGN.md).
+            warnings.simplefilter("ignore")
+            return optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=HEARTBEAT_INTERVAL_S,
+                grace_period=GRACE_PERIOD_S,
+                engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else {"connect_args": {"timeout": 60}},
+            )
+    except ImportError as exc:
+        raise StorageError(
+            f"the storage {url.split('://')[0]!r} needs a database driver that is not installed ({exc}); "
+            "for PostgreSQL: pip install 'justenough[postgres]'"
+        ) from exc
+    except Exception as exc:  # SQLAlchemy's connection and URL errors
+        raise StorageError(f"cannot open the study storage {_redact(url)}: {exc}") from exc
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+@dataclass
+class StudyHandle:
+    """An open study plus what justenough keeps beside Optuna's own records."""
+
+    study: optuna.Study
+    url: str | None
+    created: bool
+
+    @property
+    def storage(self) -> optuna.storages.BaseStorage:
+        return self.study._storage
+
+    # --- trials -------------------------------------------------------------------------
+
+    def trials(self, states: Iterable[TrialState] | None = None) -> list[FrozenTrial]:
+        return self.study.get_trials(deepcopy=False, states=tuple(states) if states is not None else None)
+
+    def keys_in(self, states: Iterable[TrialState]) -> dict[str, FrozenTrial]:
+        """Config key -> the earliest trial in one of ``states`` for that key."""
+        found: dict[str, FrozenTrial] = {}
+        for t in sorted(self.trials(states), key=lambda t: t.number):
+            key = t.user_attrs.get("key")
+            if key is not None and key not in found and not t.user_attrs.get("duplicate_of"):
+                found[key] = t
+        return found
+
+    def heartbeat(self, trial_ids: Iterable[int]) -> None:
+        """Tell the storage these trials are still being trained (RDB storages only)."""
+        storage = self.storage
+        if isinstance(storage, optuna.storages.RDBStorage):
+            for tid in trial_ids:
+                storage.record_heartbeat(tid)
+
+    def fail_dead_trials(self) -> list[int]:
+        """Fail RUNNING trials whose driver is gone, so their configs are retried.
+
+        Two signals: a local driver process that no longer exists (found at once), and a heartbeat
+        older than the grace period (any host, via Optuna's ``fail_stale_trials``).
+        """
+        failed: list[int] = []
+        host = socket.gethostname()
+        for t in self.trials((TrialState.RUNNING,)):
+            owner = str(t.user_attrs.get("driver", ""))
+            parts = owner.split(":")
+            if len(parts) == 3 and parts[0] == host and owner != driver_id():
+                if not _pid_alive(int(parts[1])):
+                    try:
+                        if self.storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
+                            failed.append(t.number)
+                    except Exception:  # another driver got there first
+                        pass
+        if isinstance(self.storage, optuna.storages.RDBStorage):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                before = {t.number for t in self.trials((TrialState.FAIL,))}
+                optuna.storages.fail_stale_trials(self.study)
+                after = {t.number for t in self.trials((TrialState.FAIL,))}
+            failed.extend(sorted(after - before))
+        return failed
+
+    # --- study attributes ---------------------------------------------------------------
+
+    def get_attr(self, name: str, default: Any = None) -> Any:
+        return self.study.user_attrs.get(name, default)
+
+    def set_attr(self, name: str, value: Any) -> None:
+        self.study.set_user_attr(name, value)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def open_study(
+    url: str | None,
+    *,
+    fingerprint: dict[str, Any],
+    sampler: optuna.samplers.BaseSampler,
+    directions: list[str],
+) -> StudyHandle:
+    """Create the study, or load it and check that it was made for the same data and space.
+
+    ``fingerprint`` holds what must match for a resume: the data, the space, n_init, the seed.
+    A mismatch raises ``ConfigError`` that names what changed and how to start afresh.
+    """
+    storage = _make_storage(url)
+    created = False
+    try:
+        study = optuna.create_study(
+            study_name=_STUDY_NAME, storage=storage, sampler=sampler, directions=directions
+        )
+        created = True
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=_STUDY_NAME, storage=storage, sampler=sampler)
+    except Exception as exc:
+        raise StorageError(f"cannot create the study in {_redact(url or 'memory')}: {exc}") from exc
+
+    handle = StudyHandle(study=study, url=url, created=created)
+    if created:
+        for name, value in fingerprint.items():
+            handle.set_attr(f"fingerprint_{name}", value)
+        handle.set_attr("fingerprint_complete", True)
+        return handle
+
+    # Another driver may have created the study a moment ago: wait for its fingerprint.
+    deadline = time.time() + 30
+    while not handle.get_attr("fingerprint_complete") and time.time() < deadline:
+        time.sleep(0.2)
+        study = optuna.load_study(study_name=_STUDY_NAME, storage=storage, sampler=sampler)
+        handle.study = study
+    changed = []
+    for name, value in fingerprint.items():
+        stored = handle.get_attr(f"fingerprint_{name}")
+        if json.dumps(stored, sort_keys=True) != json.dumps(value, sort_keys=True):
+            changed.append(name)
+    if changed:
+        where = _redact(url) if url else "memory"
+        raise ConfigError(
+            f"this study ({where}) was started with a different {', '.join(changed)}; "
+            "resuming it would mix results. Use a new --out directory (or --storage), or delete the old study."
+        )
+    return handle

@@ -1,0 +1,210 @@
+"""The search end to end: real data, a real SQLite study, real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from justenough.data import load, prepare
+from justenough.errors import ConfigError
+from justenough.search import parse_duration, search
+from justenough.space import Space
+
+SMALL = dict(max_epochs=30, patience=5)
+
+
+def _space(**kw):
+    opts = dict(depth="1", widths="8,32", **SMALL)
+    opts.update(kw)
+    return Space.from_options(**opts)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    table = load("digits")
+    return prepare(table, seed=0)
+
+
+@pytest.mark.slow
+def test_digits_search_finds_a_good_simple_model(tmp_path):
+    space = Space.from_options(depth="1-2", widths="8,32,128", max_epochs=60, patience=8)
+    result = search("digits", space=space, n_init=3, out=tmp_path / "run", workers=1, report=False)
+    assert result.test_score > 0.95
+    board = result.leaderboard
+    best = board.loc[board["val_mean"].idxmax()]
+    assert result.chosen["params"] <= best["params"]
+    # The run directory holds what the docs promise.
+    run = tmp_path / "run"
+    summary = json.loads((run / "summary.json").read_text())
+    for key in ("chosen", "rule", "explanation", "test_metric", "test_score", "val_score_mean",
+                "val_score_se", "n_init", "restarts_for_95"):
+        assert key in summary
+    for key in ("key", "depth", "widths", "activation", "init", "params"):
+        assert key in summary["chosen"]
+    lb = pd.read_csv(run / "leaderboard.csv")
+    for col in ("key", "depth", "widths", "params", "val_mean", "val_std", "val_se", "n_restarts", "n_diverged", "chosen"):
+        assert col in lb.columns
+    assert lb["chosen"].sum() == 1
+    assert len(pd.read_csv(run / "results.csv")) == 6 * 3
+    assert (run / "model" / "weights.safetensors").exists()
+
+
+def test_search_in_memory_returns_a_usable_model(digits):
+    result = search(digits, space=_space(), n_init=2, workers=1, report=False)
+    assert result.out is None
+    assert len(result.restarts) == 2 * 2
+    assert set(result.restarts.groupby("key").size()) == {2}
+    X = digits.test  # the test split was opened once, by finalize
+    assert X.times_opened == 1
+    preds = result.model.predict(load("digits").features.iloc[:5])
+    assert len(preds) == 5
+
+
+def test_test_split_is_opened_once_and_only_after_selection(monkeypatch):
+    events: list[str] = []
+    import justenough.select as select_mod
+
+    original_choose = select_mod.choose
+
+    def spy_choose(*args, **kwargs):
+        events.append("choose")
+        return original_choose(*args, **kwargs)
+
+    monkeypatch.setattr(select_mod, "choose", spy_choose)
+    prepared = prepare(load("iris"), seed=1)
+    original_open = type(prepared.test).open
+
+    def spy_open(self):
+        events.append("open")
+        return original_open(self)
+
+    monkeypatch.setattr(type(prepared.test), "open", spy_open)
+    search(prepared, space=_space(), n_init=2, workers=1, report=False)
+    assert events == ["choose", "open"], events
+
+
+def test_restart_results_are_idempotent_and_resume_adds_nothing(tmp_path, digits):
+    out = tmp_path / "run"
+    first = search(digits, space=_space(), n_init=2, out=out, workers=1, report=False)
+    again = search(digits, space=_space(), n_init=2, out=out, workers=1, report=False)
+    assert len(again.restarts) == len(first.restarts)
+    assert not again.restarts.duplicated(["key", "restart"]).any()
+    pd.testing.assert_frame_equal(
+        first.leaderboard.drop(columns=["latency_ms"]), again.leaderboard.drop(columns=["latency_ms"])
+    )
+
+
+def test_resume_with_other_data_is_refused(tmp_path):
+    out = tmp_path / "run"
+    search("iris", space=_space(), n_init=2, out=out, workers=1, report=False)
+    with pytest.raises(ConfigError, match="different data"):
+        search("wine", space=_space(), n_init=2, out=out, workers=1, report=False)
+    with pytest.raises(ConfigError, match="different space"):
+        search("iris", space=_space(widths="8,16"), n_init=2, out=out, workers=1, report=False)
+
+
+def test_all_diverged_config_is_recorded_and_never_chosen(digits):
+    space = _space(widths="16", lr="1e-3,1e6", optimizer="sgd")
+    result = search(digits, space=space, n_init=2, workers=1, report=False)
+    board = result.leaderboard.set_index("lr")
+    assert board.loc[1e6, "n_diverged"] == 2
+    assert result.chosen["lr"] == pytest.approx(1e-3)
+
+
+def test_halving_prunes_configs_inside_a_stack(digits):
+    space = Space.from_options(depth="1", widths="4,8,16,32,64,128", max_epochs=30, patience=None)
+    result = search(digits, space=space, n_init=2, workers=1, halving=True, report=False)
+    restarts = result.restarts
+    pruned = restarts[restarts["pruned"]]
+    assert pruned["key"].nunique() >= 3
+    assert set(pruned["pruned_rung"].dropna().astype(int)) <= {8, 24}
+    assert not result.leaderboard.loc[result.leaderboard["chosen"], "pruned"].any()
+
+
+def test_two_worker_processes_give_the_same_leaderboard(digits):
+    one = search(digits, space=_space(), n_init=2, workers=1, report=False)
+    two = search(digits, space=_space(), n_init=2, workers=2, report=False)
+    cols = ["key", "val_mean", "val_std", "n_diverged"]
+    pd.testing.assert_frame_equal(
+        one.leaderboard[cols].sort_values("key").reset_index(drop=True),
+        two.leaderboard[cols].sort_values("key").reset_index(drop=True),
+    )
+
+
+def test_parse_duration():
+    assert parse_duration("10m") == 600
+    assert parse_duration("1.5h") == 5400
+    assert parse_duration("90") == 90
+    assert parse_duration("1ms") == pytest.approx(0.001)
+    with pytest.raises(ConfigError):
+        parse_duration("soon")
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from justenough.search import search
+    from justenough.space import Space
+    space = Space.from_options(depth="1-2", widths="16,32,64", max_epochs=40, patience=None)
+    search("digits", space=space, n_init=2, out=sys.argv[1], workers=1, report=False)
+    """
+)
+
+
+def _completed(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as con:
+            return con.execute("select count(*) from trials where state='COMPLETE'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
+    killed = tmp_path / "killed"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(killed)], env=env)
+    deadline = time.time() + 300
+    while _completed(killed / "study.db") < 2 and time.time() < deadline:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the search finished before it could be killed; make it longer"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = _completed(killed / "study.db")
+    assert 2 <= done_before < 6
+
+    with sqlite3.connect(killed / "study.db") as con:
+        before = dict(con.execute(
+            "select t.number, v.value from trials t join trial_values v on v.trial_id = t.trial_id where t.state='COMPLETE'"
+        ).fetchall())
+
+    space = Space.from_options(depth="1-2", widths="16,32,64", max_epochs=40, patience=None)
+    resumed = search("digits", space=space, n_init=2, out=killed, workers=1, report=False)
+    fresh = search("digits", space=space, n_init=2, out=tmp_path / "fresh", workers=1, report=False)
+
+    with sqlite3.connect(killed / "study.db") as con:
+        after = dict(con.execute(
+            "select t.number, v.value from trials t join trial_values v on v.trial_id = t.trial_id where t.state='COMPLETE'"
+        ).fetchall())
+    assert all(after[n] == v for n, v in before.items()), "finished trials changed on resume"
+    assert not resumed.restarts.duplicated(["key", "restart"]).any()
+    assert len(resumed.restarts) == 6 * 2
+    cols = ["key", "val_mean", "val_std", "n_restarts", "n_diverged", "chosen"]
+    pd.testing.assert_frame_equal(
+        resumed.leaderboard[cols].sort_values("key").reset_index(drop=True),
+        fresh.leaderboard[cols].sort_values("key").reset_index(drop=True),
+    )
