@@ -1,0 +1,417 @@
+"""The scikit-learn estimators: behaviour, sklearn interoperability, and oracles.
+
+Data are scikit-learn's bundled datasets (iris, breast_cancer, digits, diabetes): real data, no
+download. The accuracy comparison against ``sklearn.neural_network.MLPClassifier`` is slow-marked.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from justenough.errors import ConfigError, DataError, JustEnoughError
+from justenough.estimators import (
+    EstimatorConfigError,
+    EstimatorInputError,
+    JustEnoughClassifier,
+    JustEnoughRegressor,
+    MLPClassifier,
+    MLPRegressor,
+    _forward,
+    _state_to_layers,
+    seed_from_random_state,
+)
+
+FAST = dict(max_iter=60, learning_rate_init=0.01, n_init=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+
+
+@pytest.fixture(scope="module")
+def fitted_iris(iris):
+    X_tr, X_te, y_tr, y_te = iris
+    return MLPClassifier(hidden_layer_sizes=(16,), **FAST).fit(X_tr, y_tr)
+
+
+# --- MLPClassifier: fitted attributes --------------------------------------------------------
+
+
+def test_classifier_learns_iris_and_exposes_sklearn_attributes(iris, fitted_iris):
+    X_tr, X_te, y_tr, y_te = iris
+    clf = fitted_iris
+    assert clf.score(X_te, y_te) >= 0.9
+    assert list(clf.classes_) == [0, 1, 2]
+    assert clf.n_features_in_ == 4
+    assert not hasattr(clf, "feature_names_in_")
+    # coefs_ / intercepts_ as in scikit-learn: [fan_in, fan_out] per layer.
+    assert [w.shape for w in clf.coefs_] == [(4, 16), (16, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(16,), (3,)]
+    assert clf.n_layers_ == 3 and clf.n_outputs_ == 3
+    assert 1 <= clf.n_iter_ <= 60
+    assert len(clf.loss_curve_) == clf.n_iter_
+    assert all(np.isfinite(clf.loss_curve_))
+    # n_init > 1: a validation split chose the checkpoint and the restart.
+    assert clf.validation_used_ and clf.best_loss_ is None
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_restarts_table_and_best_restart(fitted_iris):
+    clf = fitted_iris
+    table = clf.restarts_
+    assert isinstance(table, pd.DataFrame)
+    assert list(table["restart"]) == [0, 1, 2]
+    for col in ("seed", "val_score", "val_loss", "train_loss", "best_epoch", "epochs_run", "diverged", "stopped_by", "train_time", "best"):
+        assert col in table.columns
+    assert table["seed"].nunique() == 3  # every restart has its own seed
+    best = table.loc[table["val_score"].idxmax()]
+    assert clf.best_restart_ == int(best["restart"])
+    assert table["best"].sum() == 1 and bool(table.loc[clf.best_restart_, "best"])
+    assert clf.validation_used_
+    assert clf.n_iter_ == int(table.loc[clf.best_restart_, "epochs_run"])
+
+
+def test_predict_proba_is_softmax_of_the_network(iris, fitted_iris):
+    X_tr, X_te, _, _ = iris
+    clf = fitted_iris
+    proba = clf.predict_proba(X_te)
+    assert proba.shape == (len(X_te), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X_te))
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X_te)), proba, rtol=1e-6)
+    # Oracle: a plain torch Sequential holding coefs_/intercepts_, fed standardized inputs.
+    net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.from_numpy(clf.coefs_[0].T))
+        net[0].bias.copy_(torch.from_numpy(clf.intercepts_[0]))
+        net[2].weight.copy_(torch.from_numpy(clf.coefs_[1].T))
+        net[2].bias.copy_(torch.from_numpy(clf.intercepts_[1]))
+        Z = torch.from_numpy(((X_te - clf.x_mean_) / clf.x_scale_).astype(np.float32))
+        expected = torch.softmax(net(Z).double(), dim=1).numpy()
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_string_labels_and_dataframe_feature_names():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    names = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y.to_numpy()]
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **FAST).fit(X, names)
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    assert list(clf.feature_names_in_) == list(X.columns)
+    pred = clf.predict(X)
+    assert pred.dtype == object and set(pred) <= set(clf.classes_)
+    assert (pred == names).mean() > 0.85
+
+
+def test_same_random_state_same_model_and_different_states_differ(iris):
+    X_tr, X_te, y_tr, _ = iris
+    a = MLPClassifier(hidden_layer_sizes=(8,), max_iter=15, n_init=2, random_state=7).fit(X_tr, y_tr)
+    b = MLPClassifier(hidden_layer_sizes=(8,), max_iter=15, n_init=2, random_state=7).fit(X_tr, y_tr)
+    c = MLPClassifier(hidden_layer_sizes=(8,), max_iter=15, n_init=2, random_state=8).fit(X_tr, y_tr)
+    for wa, wb in zip(a.coefs_, b.coefs_):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+    np.testing.assert_array_equal(a.predict_proba(X_te), b.predict_proba(X_te))
+
+
+def test_seed_from_random_state():
+    assert seed_from_random_state(5) == 5
+    assert seed_from_random_state(np.int64(5)) == 5
+    rs = np.random.RandomState(0)
+    first, second = seed_from_random_state(rs), seed_from_random_state(rs)
+    assert first != second  # a RandomState instance is consumed, as in scikit-learn
+    assert seed_from_random_state(np.random.RandomState(0)) == first
+    assert 0 <= seed_from_random_state(None) < 2**31
+    with pytest.raises(EstimatorConfigError):
+        seed_from_random_state(-1)
+    with pytest.raises(EstimatorConfigError):
+        seed_from_random_state("zero")
+
+
+def test_early_stopping_records_validation_scores():
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifier(hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3, max_iter=200, n_init=2, random_state=0)
+    clf.fit(X, y)
+    assert clf.n_iter_ < 200  # stopped by patience, not by the budget
+    assert len(clf.validation_scores_) == clf.n_iter_
+    # The kept checkpoint is the best epoch by validation loss; its score is best_validation_score_.
+    best_epoch = int(clf.restarts_.loc[clf.best_restart_, "best_epoch"])
+    assert clf.best_validation_score_ == pytest.approx(clf.validation_scores_[best_epoch - 1])
+    assert clf.best_validation_score_ >= max(clf.validation_scores_) - 0.05
+    assert clf.best_loss_ is None
+    assert set(clf.restarts_["stopped_by"]) <= {"early", "budget"}
+
+
+def test_tol_rule_stops_without_early_stopping(iris):
+    X_tr, _, y_tr, _ = iris
+    # A huge tol: no epoch after the first improves by it. Oracle: sklearn's own count of epochs.
+    kw = dict(hidden_layer_sizes=(8,), tol=1e3, n_iter_no_change=2, max_iter=50, random_state=0)
+    sk = SkMLPClassifier(**kw).fit(X_tr, y_tr)
+    clf = MLPClassifier(n_init=1, **kw).fit(X_tr, y_tr)
+    assert not clf.validation_used_
+    assert list(clf.restarts_["epochs_run"]) == [sk.n_iter_] == [4]
+    assert list(clf.restarts_["stopped_by"]) == ["converged"]
+    assert clf.best_validation_score_ is None and clf.validation_scores_ is None
+
+
+def test_restarts_stop_by_validation_loss(iris):
+    X_tr, _, y_tr, _ = iris
+    clf = MLPClassifier(hidden_layer_sizes=(32,), learning_rate_init=0.05, max_iter=500, n_init=3, random_state=0).fit(X_tr, y_tr)
+    table = clf.restarts_
+    assert (table["stopped_by"] == "early").all()
+    # Each stopped n_iter_no_change epochs after its best validation loss.
+    assert (table["epochs_run"] == table["best_epoch"] + clf.n_iter_no_change).all()
+
+
+def test_single_restart_without_early_stopping_trains_on_all_rows(iris):
+    X_tr, X_te, y_tr, y_te = iris
+    clf = MLPClassifier(hidden_layer_sizes=(16,), n_init=1, max_iter=60, learning_rate_init=0.01, random_state=0).fit(X_tr, y_tr)
+    assert not clf.validation_used_
+    assert len(clf.restarts_) == 1 and clf.best_restart_ == 0
+    assert clf.score(X_te, y_te) >= 0.85
+    assert clf.best_loss_ == pytest.approx(min(clf.loss_curve_))
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+
+
+def test_standardize_false_uses_raw_features(iris):
+    X_tr, X_te, y_tr, _ = iris
+    clf = MLPClassifier(hidden_layer_sizes=(8,), standardize=False, **FAST).fit(X_tr, y_tr)
+    assert clf.x_mean_ is None and clf.x_scale_ is None
+    raw = _forward(X_te.astype(np.float32), clf.coefs_, clf.intercepts_, clf.activation_)
+    np.testing.assert_array_equal(clf.predict(X_te), clf.classes_[raw.argmax(axis=1)])
+
+
+def test_alpha_shrinks_the_weights(iris):
+    X_tr, _, y_tr, _ = iris
+    kw = dict(hidden_layer_sizes=(16,), max_iter=150, learning_rate_init=0.01, n_init=1, tol=0.0, random_state=0)
+    free = MLPClassifier(alpha=0.0, **kw).fit(X_tr, y_tr)
+    decayed = MLPClassifier(alpha=50.0, **kw).fit(X_tr, y_tr)
+    norm = lambda m: sum(float((w**2).sum()) for w in m.coefs_)  # noqa: E731
+    assert norm(decayed) < 0.5 * norm(free)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity", "gelu", "leaky_relu", "selu"])
+def test_forward_equals_the_stack_member_module(activation):
+    """Prediction from coefs_ equals the trained module ``MLPStack.member(i)`` (oracle)."""
+    from justenough.stack import MemberSpec, MLPStack
+
+    from justenough.estimators import _ACTIVATION_ALIASES
+
+    act = _ACTIVATION_ALIASES.get(activation, activation)
+    spec = MemberSpec(widths=(7, 5), init="glorot_uniform", seed=3, bias_init=0.1)
+    stack = MLPStack(6, 3, [spec, spec], activation=act)
+    module = stack.member(1)
+    coefs, intercepts = _state_to_layers(module.state_dict())
+    assert [w.shape for w in coefs] == [(6, 7), (7, 5), (5, 3)]
+    X = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
+    with torch.no_grad():
+        expected = module(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(_forward(X, coefs, intercepts, act), expected, rtol=1e-5, atol=1e-6)
+
+
+# --- MLPRegressor -----------------------------------------------------------------------------
+
+
+def test_regressor_diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0)
+    reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=150, learning_rate_init=0.01, n_init=3, random_state=0).fit(X_tr, y_tr)
+    pred = reg.predict(X_te)
+    assert pred.shape == (len(X_te),)
+    # Noisy and small: a linear model gets 0.39 on this split, sklearn's MLP (32,) on scaled data
+    # 0.30-0.35; overfitting restarts score far lower.
+    assert reg.score(X_te, y_te) > 0.25
+    assert reg.y_mean_.shape == (1,)
+
+
+def test_regressor_multi_output():
+    # Two smooth targets in very different units; each column must be learned.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    Y = np.column_stack([np.sin(X[:, 0]) + X[:, 1], 1000.0 * X[:, 2] * X[:, 3] + 5000.0])
+    X_tr, X_te, Y_tr, Y_te = X[:450], X[450:], Y[:450], Y[450:]
+    reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=200, learning_rate_init=0.01, n_init=3, random_state=0).fit(X_tr, Y_tr)
+    P = reg.predict(X_te)
+    assert P.shape == (len(X_te), 2)
+    assert reg.coefs_[-1].shape == (32, 2) and reg.n_outputs_ == 2
+    assert reg.y_mean_.shape == (2,)
+    assert r2_score(Y_te[:, 0], P[:, 0]) > 0.9
+    assert r2_score(Y_te[:, 1], P[:, 1]) > 0.9
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def test_bad_parameters_raise_config_errors_that_sklearn_sees_as_value_errors(iris):
+    X_tr, _, y_tr, _ = iris
+    bad = [
+        dict(solver="lbfgs"),
+        dict(solver="rmsprop"),
+        dict(activation="swish-ish"),
+        dict(hidden_layer_sizes=(0,)),
+        dict(hidden_layer_sizes="wide"),
+        dict(n_init=0),
+        dict(max_iter=0),
+        dict(validation_fraction=1.5),
+        dict(alpha=-1.0),
+        dict(learning_rate_init=0.0),
+        dict(batch_size=0),
+    ]
+    for params in bad:
+        with pytest.raises(EstimatorConfigError) as info:
+            MLPClassifier(**params).fit(X_tr, y_tr)
+        assert isinstance(info.value, ConfigError) and isinstance(info.value, ValueError)
+        assert isinstance(info.value, JustEnoughError)
+    with pytest.raises(EstimatorConfigError, match="lbfgs.*adam"):
+        MLPClassifier(solver="lbfgs").fit(X_tr, y_tr)
+
+
+def test_one_class_and_regression_targets_are_refused():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(EstimatorInputError, match="class") as info:
+        MLPClassifier(**FAST).fit(X, np.ones(20))
+    assert isinstance(info.value, DataError)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        MLPClassifier(**FAST).fit(X, np.linspace(0, 1, 20))
+    with pytest.raises(ValueError):
+        MLPClassifier(**FAST).fit(np.full((20, 3), np.nan), np.arange(20) % 2)
+
+
+def test_predict_checks_features(fitted_iris):
+    with pytest.raises(ValueError, match="features"):
+        fitted_iris.predict(np.zeros((3, 5)))
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        MLPClassifier().predict(np.zeros((3, 4)))
+
+
+# --- scikit-learn interoperability ---------------------------------------------------------------
+
+
+def test_clone_get_set_params():
+    clf = MLPClassifier(hidden_layer_sizes=(8, 4), n_init=2, alpha=0.1)
+    params = clf.get_params()
+    assert params["hidden_layer_sizes"] == (8, 4) and params["n_init"] == 2 and params["alpha"] == 0.1
+    for name in ("hidden_layer_sizes", "activation", "init", "solver", "learning_rate_init", "alpha", "batch_size",
+                 "max_iter", "early_stopping", "validation_fraction", "n_iter_no_change", "n_init",
+                 "random_state", "device"):
+        assert name in params
+    twin = clone(clf)
+    assert twin.get_params() == params and twin is not clf
+    twin.set_params(alpha=0.5, n_init=3)
+    assert twin.alpha == 0.5 and twin.n_init == 3 and clf.alpha == 0.1
+
+
+def test_pipeline_grid_search_and_cross_val_score(iris):
+    X_tr, X_te, y_tr, y_te = iris
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=30, n_init=2, random_state=0))
+    grid = GridSearchCV(pipe, {"mlpclassifier__hidden_layer_sizes": [(4,), (16,)]}, cv=3)
+    grid.fit(X_tr, y_tr)
+    assert grid.best_params_["mlpclassifier__hidden_layer_sizes"] in [(4,), (16,)]
+    assert grid.score(X_te, y_te) > 0.8
+    est = MLPClassifier(hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=150, n_init=2, random_state=0)
+    scores = cross_val_score(est, X_tr, y_tr, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.8
+
+
+def test_pickle_round_trip_gives_the_same_predictions(iris, fitted_iris):
+    X_te = iris[1]
+    again = pickle.loads(pickle.dumps(fitted_iris))
+    np.testing.assert_array_equal(again.predict_proba(X_te), fitted_iris.predict_proba(X_te))
+    pd.testing.assert_frame_equal(again.restarts_, fitted_iris.restarts_)
+    X, y = load_diabetes(return_X_y=True)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, n_init=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(reg)).predict(X), reg.predict(X))
+
+
+# --- search estimators --------------------------------------------------------------------------
+
+SEARCH_FAST = dict(depth="1", widths="4,16", learning_rate_init=0.01, batch_size=32, max_epochs=40, patience=8, n_init=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def searched_iris(iris):
+    X_tr, _, y_tr, _ = iris
+    labels = np.array(["a", "b", "c"], dtype=object)[y_tr]
+    return JustEnoughClassifier(**SEARCH_FAST).fit(X_tr, labels)
+
+
+def test_search_classifier_chooses_and_predicts(iris, searched_iris):
+    _, X_te, _, y_te = iris
+    est = searched_iris
+    assert list(est.classes_) == ["a", "b", "c"]
+    assert est.chosen_["widths"] in ([4], [16])
+    assert est.chosen_["depth"] == 1
+    board = est.leaderboard_
+    assert len(board) == 2 and board["chosen"].sum() == 1
+    assert len(est.restarts_) == 2 * 2
+    assert est.explanation_
+    labels = np.array(["a", "b", "c"], dtype=object)[y_te]
+    assert (est.predict(X_te) == labels).mean() > 0.8
+    proba = est.predict_proba(X_te)
+    assert proba.shape == (len(X_te), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    # Pickling keeps the predictions.
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict_proba(X_te), proba)
+
+
+def test_search_regressor_and_run_directory_without_pickles(tmp_path):
+    X, y = load_diabetes(return_X_y=True)
+    # report=False: the HTML report has its own tests (tests/test_report.py).
+    est = JustEnoughRegressor(out=tmp_path / "run", report=False, **SEARCH_FAST).fit(X, y)
+    assert est.predict(X[:5]).shape == (5,)
+    assert est.score(X, y) > 0.2
+    run = tmp_path / "run"
+    assert (run / "model" / "weights.safetensors").exists()
+    assert (run / "leaderboard.csv").exists()
+    files = [p.name for p in run.rglob("*") if p.is_file()]
+    assert not any(name.endswith((".pkl", ".pickle", ".joblib", ".pt")) for name in files)
+
+
+def test_search_estimator_params_and_clone():
+    est = JustEnoughClassifier(depth="1-2", widths=(8, 32), rule="tolerance=0.01", n_init=3)
+    twin = clone(est)
+    assert twin.get_params()["widths"] == (8, 32)
+    assert twin.get_params()["rule"] == "tolerance=0.01"
+    assert twin.get_params()["workers"] == 1  # one process inside estimators, by default
+
+
+# --- comparison with scikit-learn (fixed split, 5 random states) --------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_digits], ids=["breast_cancer", "digits"])
+def test_accuracy_at_least_sklearn_mlp(loader):
+    """n_init=5 reaches sklearn's MLP test accuracy (same hidden_layer_sizes, 5 random states)."""
+    X, y = loader(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    hidden = (100,)
+    sk = []
+    for rs in range(5):
+        model = SkMLPClassifier(hidden_layer_sizes=hidden, random_state=rs)
+        with warnings.catch_warnings():
+            # sklearn's own ConvergenceWarning when it hits max_iter is not ours to judge.
+            warnings.simplefilter("ignore")
+            model.fit(X_tr, y_tr)
+        sk.append(model.score(X_te, y_te))
+    ours = [
+        MLPClassifier(hidden_layer_sizes=hidden, n_init=5, random_state=rs).fit(X_tr, y_tr).score(X_te, y_te)
+        for rs in range(5)
+    ]
+    assert np.mean(ours) * 100 >= np.mean(sk) * 100 - 0.5, (ours, sk)
