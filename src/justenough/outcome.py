@@ -228,7 +228,7 @@ def finalize(
         state = _retrain(cfg, int(best["restart"]), seed, prepared, device)
     arch = {"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation}
     module = build_module(arch)
-    module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state.items()})
+    module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()})
     module.eval()
 
     # Invariant 4: the sealed test split is opened here, once, for the chosen model only.

@@ -451,7 +451,16 @@ def search(
         progress=progress,
         weights_sink=weights_store.put,
     )
+    if is_grid and not handle.created:
+        # A driver that joins a study waits until its creator has enqueued the grid, so that the
+        # grid is not enqueued several times over (claims would still dedupe, at a cost).
+        deadline = time.time() + 60
+        while not handle.get_attr("grid_enqueued") and time.time() < deadline:
+            time.sleep(0.2)
+            handle.study = optuna.load_study(study_name=handle.study.study_name, storage=handle.storage, sampler=samp)
     total = driver.enqueue_grid() if is_grid else n_trials
+    if is_grid and handle.created:
+        handle.set_attr("grid_enqueued", True)
     done = len(handle.keys_in(DONE_STATES))
     if not is_grid and n_trials is not None:
         driver.n_trials = max(0, n_trials - done)

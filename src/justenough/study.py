@@ -61,8 +61,21 @@ def storage_url(storage: str | None, out: Path | None) -> str | None:
 
 
 def _make_storage(url: str | None) -> optuna.storages.BaseStorage:
+    """Open the storage. Several drivers starting together race to create the schema; the losers
+    see "already exists" errors and simply try again."""
     if url is None:
         return optuna.storages.InMemoryStorage()
+    for attempt in range(8):
+        try:
+            return _make_rdb_storage(url)
+        except StorageError as exc:
+            if "already exists" not in str(exc) and "UniqueViolation" not in str(exc):
+                raise
+            time.sleep(0.25 + 0.25 * attempt + (os.getpid() % 7) * 0.05)
+    return _make_rdb_storage(url)
+
+
+def _make_rdb_storage(url: str) -> optuna.storages.BaseStorage:
     try:
         with warnings.catch_warnings():
             # Optuna marks heartbeat_interval experimental; we use it deliberately (see DESIGN.md).
@@ -193,6 +206,16 @@ def open_study(
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=_STUDY_NAME, storage=storage, sampler=sampler)
     except Exception as exc:
+        # Two drivers creating the study at the same moment: one wins, the other loads it.
+        if "already exists" in str(exc) or "UniqueViolation" in str(exc) or "IntegrityError" in type(exc).__name__:
+            time.sleep(0.5)
+            try:
+                study = optuna.load_study(study_name=_STUDY_NAME, storage=storage, sampler=sampler)
+            except Exception as exc2:
+                raise StorageError(f"cannot open the study in {_redact(url or 'memory')}: {exc2}") from exc2
+            handle = StudyHandle(study=study, url=url, created=False)
+            return _check_fingerprint(handle, fingerprint, storage, sampler, url)
+
         raise StorageError(f"cannot create the study in {_redact(url or 'memory')}: {exc}") from exc
 
     handle = StudyHandle(study=study, url=url, created=created)
@@ -202,6 +225,17 @@ def open_study(
         handle.set_attr("fingerprint_complete", True)
         return handle
 
+    return _check_fingerprint(handle, fingerprint, storage, sampler, url)
+
+
+def _check_fingerprint(
+    handle: StudyHandle,
+    fingerprint: dict[str, Any],
+    storage: optuna.storages.BaseStorage,
+    sampler: optuna.samplers.BaseSampler,
+    url: str | None,
+) -> StudyHandle:
+    """Refuse to resume a study made for other data or another space."""
     # Another driver may have created the study a moment ago: wait for its fingerprint.
     deadline = time.time() + 30
     while not handle.get_attr("fingerprint_complete") and time.time() < deadline:

@@ -1,0 +1,49 @@
+"""Wall time of one search on 2 Ray worker processes vs 1, side by side in one run.
+
+    python benchmarks/bench_scale.py [--quick]
+
+Each side starts a local Ray instance with that many CPUs (one torch thread per task), runs the
+same search on digits, and shuts Ray down. The last line is one JSON object: speedup_2_vs_1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+from justenough.data import load, prepare  # noqa: E402
+from justenough.search import search  # noqa: E402
+from justenough.space import Space  # noqa: E402
+
+
+def run(workers: int, space: Space, prepared, n_init: int) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    result = search(prepared, space=space, n_init=n_init, executor="ray", workers=workers, report=False)
+    return time.perf_counter() - t0, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="a smaller grid")
+    args = parser.parse_args()
+    widths = "16,64" if args.quick else "8,16,32,64,128"
+    space = Space.from_options(depth="1-2", widths=widths, max_epochs=30, patience=None)
+    prepared = prepare(load("digits"), seed=0)
+    n_init = 5
+    t1, r1 = run(1, space, prepared, n_init)
+    t2, r2 = run(2, space, prepared, n_init)
+    same = r1.leaderboard.sort_values("key")["val_mean"].tolist() == r2.leaderboard.sort_values("key")["val_mean"].tolist()
+    print(f"configs: {len(r1.leaderboard)} x {n_init} restarts, digits, cpu cores: {os.cpu_count()}")
+    print(f"1 Ray worker : {t1:7.2f} s")
+    print(f"2 Ray workers: {t2:7.2f} s")
+    print(f"speedup      : {t1 / t2:7.2f}x   (same leaderboard: {same})")
+    print(json.dumps({"speedup_2_vs_1": round(t1 / t2, 3), "seconds_1": round(t1, 2), "seconds_2": round(t2, 2), "same_leaderboard": same}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Many drivers on one PostgreSQL study: configs are claimed, never trained twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+
+import optuna
+import pytest
+
+from justenough.space import Space
+from tests.services import postgres_admin_url, postgres_url  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+_DRIVER = textwrap.dedent(
+    """
+    import sys
+    from justenough.search import search
+    from justenough.space import Space
+    space = Space.from_options(depth="1-2", widths="4,8,16,32", max_epochs=12, patience=None)
+    search("digits", space=space, n_init=2, storage=sys.argv[1], out=sys.argv[2], workers=1, report=False)
+    """
+)
+
+
+def test_three_drivers_finish_the_grid_once(postgres_url, tmp_path):  # noqa: F811
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _DRIVER, postgres_url, str(tmp_path / f"d{i}")],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for i in range(3)
+    ]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    for p, text in zip(procs, outputs):
+        assert p.returncode == 0, text[-3000:]
+
+    url = postgres_url.replace("postgresql://", "postgresql+psycopg://")
+    study = optuna.load_study(study_name="justenough", storage=url)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    keys = Counter(t.user_attrs["key"] for t in complete)
+    space = Space.from_options(depth="1-2", widths="4,8,16,32", max_epochs=12, patience=None)
+    assert set(keys) == {c.key for c in space.configs()}
+    assert set(keys.values()) == {1}, keys
+    drivers = {t.user_attrs["driver"] for t in complete}
+    assert len(drivers) >= 2, "the work should be shared between drivers"
+
+
+def test_sqlite_single_driver_is_unaffected(tmp_path):
+    from justenough.search import search
+
+    space = Space.from_options(depth="1", widths="8", max_epochs=5, patience=None)
+    result = search("iris", space=space, n_init=2, out=tmp_path / "run", workers=1, report=False)
+    assert (tmp_path / "run" / "study.db").exists()
+    assert len(result.restarts) == 2
