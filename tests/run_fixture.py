@@ -166,7 +166,7 @@ def _diagnostics(net: _MLP, prev: list[np.ndarray] | None, X: np.ndarray, y: np.
         update = float("nan") if prev is None else float(np.linalg.norm(W - prev[layer]) / np.linalg.norm(prev[layer]))
         rows.append(
             {
-                "layer": layer,
+                "layer": layer + 1,  # 1-based hidden layer, as the diagnostics record it
                 "effective_width": eff,
                 "dead_fraction": float(1.0 - alive.mean()),
                 "act_mean": float(h.mean()),

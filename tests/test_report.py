@@ -287,7 +287,7 @@ def test_diagnostics_by_layer_averages_first_and_last_epoch(run_dir: Path) -> No
     key = next(k for k in run.leaderboard["key"] if len(str(run.leaderboard.set_index("key").at[k, "widths"]).split("-")) == 3)
     table = figures.diagnostics_by_layer(diag, key)
     mine = diag[diag["key"] == key]
-    for layer in range(3):
+    for layer in (1, 2, 3):  # 1-based hidden layers
         start = mine[(mine["epoch"] == 0) & (mine["layer"] == layer)]
         got = table[(table["stage"] == "start") & (table["layer"] == layer)].iloc[0]
         assert got["effective_width"] == pytest.approx(start["effective_width"].mean())

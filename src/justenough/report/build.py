@@ -476,7 +476,8 @@ def _diagnostics(run: RunFiles, figs: _Figures) -> str:
     when = "at initialization (epoch 0) and at the last recorded epoch" if "start" in stages else "at the last recorded epoch"
     rows = []
     for layer in sorted(table["layer"].unique()):
-        cells = [f"<td>{int(layer) + 1}</td>", f"<td class=num>{_e(widths[int(layer)] if int(layer) < len(widths) else '?')}</td>"]
+        # Layers are 1-based hidden layers (diagnostics.csv).
+        cells = [f"<td>{int(layer)}</td>", f"<td class=num>{_e(widths[int(layer) - 1] if 1 <= int(layer) <= len(widths) else '?')}</td>"]
         for col, fmt in (("effective_width", 1), ("dead_fraction", 0), ("act_std", 2), ("grad_norm", 2), ("max_cosine", 2)):
             vals = []
             for stage in ("start", "end"):

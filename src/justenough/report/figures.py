@@ -352,7 +352,8 @@ def diagnostics_figure(diag: pd.DataFrame, chosen_key: str, widths: list[int]) -
     effective width (against the real width), fraction of dead units, activation std."""
     table = diagnostics_by_layer(diag, chosen_key)
     layers = sorted(table["layer"].unique())
-    x = [f"layer {int(layer) + 1}" for layer in layers]
+    # Layers are 1-based hidden layers (diagnostics.csv).
+    x = [f"layer {int(layer)}" for layer in layers]
     fig = make_subplots(rows=1, cols=3, subplot_titles=("effective width", "dead units (fraction)", "activation std"),
                         horizontal_spacing=0.08)
     stages = [("start", "epoch 0", "#adb5bd"), ("end", "last epoch", MAIN)]
@@ -369,8 +370,8 @@ def diagnostics_figure(diag: pd.DataFrame, chosen_key: str, widths: list[int]) -
                                  error_y=None if err is None else {"type": "data", "array": err.fillna(0.0), "thickness": 1,
                                                                    "color": MUTED},
                                  hovertemplate=f"{name}, %{{x}}<br>{column} %{{y:.3f}}<extra></extra>"), row=1, col=col)
-    if widths and len(widths) >= len(layers):
-        fig.add_trace(go.Scatter(x=x, y=[widths[int(layer)] for layer in layers], mode="markers", name="real width",
+    if widths and all(1 <= int(layer) <= len(widths) for layer in layers):
+        fig.add_trace(go.Scatter(x=x, y=[widths[int(layer) - 1] for layer in layers], mode="markers", name="real width",
                                  marker={"symbol": "line-ew-open", "size": 28, "color": ACCENT, "line": {"width": 2}},
                                  hovertemplate="%{x}: %{y} units<extra>real width</extra>"), row=1, col=1)
     _layout(fig, height=340, margin={"l": 50, "r": 20, "t": 60, "b": 40}, barmode="group")
