@@ -24,7 +24,36 @@ from justenough.errors import (
     TrainingError,
 )
 
+# The public API, imported on first use so that ``import justenough`` (and the CLI's --version)
+# stays fast: torch, optuna and plotly load only when something needs them.
+_LAZY = {
+    "SearchResult": ("justenough.outcome", "SearchResult"),
+    "Space": ("justenough.space", "Space"),
+    "load": ("justenough.model", "load"),
+    "Model": ("justenough.model", "Model"),
+    "MLPStack": ("justenough.stack", "MLPStack"),
+    "MLPClassifier": ("justenough.estimators", "MLPClassifier"),
+    "MLPRegressor": ("justenough.estimators", "MLPRegressor"),
+    "JustEnoughClassifier": ("justenough.estimators", "JustEnoughClassifier"),
+    "JustEnoughRegressor": ("justenough.estimators", "JustEnoughRegressor"),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'justenough' has no attribute {name!r}")
+
+
 __all__ = [
+    "search",
+    "init_lab",
+    *_LAZY,
     "__version__",
     "JustEnoughError",
     "DataError",
@@ -33,3 +62,8 @@ __all__ = [
     "TrainingError",
     "ArtifactError",
 ]
+
+# ``search`` and ``init_lab`` are also submodule names: importing the submodule would rebind the
+# package attribute to the module, so the functions are bound eagerly, after their modules load.
+from justenough.search import search  # noqa: E402
+from justenough.init_lab import init_lab  # noqa: E402
