@@ -1,0 +1,97 @@
+"""The whole search vs scikit-learn's GridSearchCV, side by side in one run.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_search.py [--quick]
+
+Ours: ``justenough.search("digits")`` with the default space (depth 1-3 x widths 4..256, Adam,
+lr 1e-3, batch 64, early stopping with patience 10) and n_init 5, on both cores (two worker
+processes), one-SE rule, then one test scoring.
+
+Theirs: GridSearchCV over MLPClassifier with the same architectures and 5 random_state values as
+a grid dimension, a PredefinedSplit on the same train/validation split, early stopping (sklearn's
+own, n_iter_no_change=10), n_jobs=2. The best (config, seed) by validation accuracy is refit on
+train+val by GridSearchCV's default; we instead score the fitted best-by-validation estimator on
+the test split to keep the comparison like for like (refit=False, then fit that one candidate on
+the training split only).
+
+The last line is one JSON object: speedup, ours_test_acc, sklearn_test_acc, ours_params, sklearn_params.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.model_selection import GridSearchCV, PredefinedSplit  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
+
+from justenough.data import load, prepare  # noqa: E402
+from justenough.search import search  # noqa: E402
+from justenough.space import Space  # noqa: E402
+
+
+def sklearn_params(model: MLPClassifier) -> int:
+    return int(sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="depth 1-2 x widths 16,64 only")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    space = Space.from_options(depth="1-2", widths="16,64") if args.quick else Space.default()
+    prepared = prepare(load("digits"), seed=0)
+    X_train, y_train = prepared.X_train.numpy(), prepared.y_train.numpy()
+    X_val, y_val = prepared.X_val.numpy(), prepared.y_val.numpy()
+
+    # --- ours ---------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    result = search(prepared, space=space, n_init=5, workers=args.workers, report=False)
+    ours_s = time.perf_counter() - t0
+    ours_acc, ours_params = result.test_score, int(result.chosen["params"])
+
+    # --- scikit-learn ----------------------------------------------------------------------
+    archs = sorted({tuple(c.widths) for c in space.configs()}, key=lambda w: (len(w), w))
+    X = np.concatenate([X_train, X_val])
+    y = np.concatenate([y_train, y_val])
+    fold = np.r_[np.full(len(X_train), -1), np.zeros(len(X_val), dtype=int)]
+    grid = {"hidden_layer_sizes": archs, "random_state": list(range(5))}
+    base = MLPClassifier(solver="adam", learning_rate_init=1e-3, batch_size=64, max_iter=200,
+                         early_stopping=True, n_iter_no_change=10, alpha=0.0)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gs = GridSearchCV(base, grid, cv=PredefinedSplit(fold), n_jobs=args.workers, refit=False)
+        gs.fit(X, y)
+        best = MLPClassifier(**{**base.get_params(), **gs.best_params_}).fit(X_train, y_train)
+    sk_s = time.perf_counter() - t0
+    X_test, y_test = prepared.test.open()
+    sk_acc = float((best.predict(X_test.numpy()) == y_test.numpy()).mean())
+    sk_params = sklearn_params(best)
+
+    print(f"space: {len(archs)} architectures x 5 restarts on digits ({len(X_train)} train, {len(X_val)} val rows), "
+          f"{args.workers} worker processes each side")
+    print(f"justenough search : {ours_s:7.1f} s  chosen {result.chosen['label']:>6} ({ours_params} params)  test acc {ours_acc:.4f}")
+    print(f"sklearn GridSearch: {sk_s:7.1f} s  chosen {gs.best_params_['hidden_layer_sizes']} ({sk_params} params)  test acc {sk_acc:.4f}")
+    print(f"speedup {sk_s / ours_s:.2f}x, accuracy gap {100 * (ours_acc - sk_acc):+.2f} points, "
+          f"size ratio {ours_params / sk_params:.2f}")
+    print(json.dumps({
+        "speedup": round(sk_s / ours_s, 3),
+        "ours_test_acc": round(ours_acc, 4),
+        "sklearn_test_acc": round(sk_acc, 4),
+        "ours_params": ours_params,
+        "sklearn_params": sk_params,
+        "ours_seconds": round(ours_s, 2),
+        "sklearn_seconds": round(sk_s, 2),
+    }))
+
+
+if __name__ == "__main__":
+    main()
