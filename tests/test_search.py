@@ -208,3 +208,32 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
         resumed.leaderboard[cols].sort_values("key").reset_index(drop=True),
         fresh.leaderboard[cols].sort_values("key").reset_index(drop=True),
     )
+
+
+@pytest.mark.slow
+def test_ctrl_c_finishes_the_stack_in_flight_and_says_how_to_resume(tmp_path):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "justenough.cli", "search", "digits", "--depth", "1-2", "--widths", "16,32,64",
+           "--n-init", "2", "--max-epochs", "40", "--patience", "none", "--workers", "1", "--no-report",
+           "--out", str(run)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 300
+    while _completed(run / "study.db") < 1 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the search finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 130, output
+    assert "resume" in output
+    assert "Traceback" not in output
+    done = _completed(run / "study.db")
+    assert 1 <= done < 6
+    with sqlite3.connect(run / "study.db") as con:
+        running = con.execute("select count(*) from trials where state='RUNNING'").fetchone()[0]
+    assert running == 0, "the stack in flight must be finished and told, not left running"
+
+    space = Space.from_options(depth="1-2", widths="16,32,64", max_epochs=40, patience=None)
+    resumed = search("digits", space=space, n_init=2, out=run, workers=1, report=False)
+    assert len(resumed.restarts) == 6 * 2
+    assert not resumed.restarts.duplicated(["key", "restart"]).any()

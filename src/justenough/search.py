@@ -13,6 +13,8 @@ The driver owns the study and is its single writer; executors only train. A sear
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 import warnings
 from collections import defaultdict
@@ -272,17 +274,33 @@ class _Driver:
     # --- the loop -----------------------------------------------------------------------
 
     def run(self) -> None:
+        """Keep the executor busy until the grid, the trial count or the time budget is done.
+
+        The first Ctrl-C stops claiming new configs: the stacks in flight finish and are told,
+        then ``SearchInterrupted`` says how to resume. A second Ctrl-C stops at once (the stacks
+        in flight are then failed, and a resume retries them).
+        """
         in_flight: dict[Future, _InFlight] = {}
-        interrupted = False
+        state = {"interrupted": False}
         last_beat = 0.0
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            if state["interrupted"]:
+                raise KeyboardInterrupt
+            state["interrupted"] = True
+            self.progress.on_message("interrupted: finishing the stacks in flight, then saving (Ctrl-C again to stop now)")
+
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, on_sigint)
         try:
             while True:
-                if not interrupted and self.stop_reason is None and len(in_flight) < self.executor.slots:
+                if not state["interrupted"] and self.stop_reason is None and len(in_flight) < self.executor.slots:
                     for flight in self.next_tasks(self.executor.slots - len(in_flight)):
                         self.progress.on_submit(list(flight.configs.values()))
                         in_flight[self.executor.submit(flight.task)] = flight
                 if not in_flight:
-                    if self.is_grid and not interrupted and self.stop_reason is None and self._others_running():
+                    if self.is_grid and not state["interrupted"] and self.stop_reason is None and self._others_running():
                         # Another driver still trains configs of this grid: wait for it (or for its
                         # heartbeat to go stale, then retry its configs here).
                         time.sleep(1.0)
@@ -290,12 +308,7 @@ class _Driver:
                             self.enqueue_grid()
                         continue
                     break
-                try:
-                    done, _ = wait(list(in_flight), timeout=2.0, return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt:
-                    interrupted = True
-                    self.progress.on_message("interrupted: finishing the stacks in flight, then saving")
-                    continue
+                done, _ = wait(list(in_flight), timeout=2.0, return_when=FIRST_COMPLETED)
                 if time.time() - last_beat > 2.0:
                     self.handle.heartbeat(t._trial_id for f in in_flight.values() for t in f.trials.values())
                     last_beat = time.time()
@@ -308,11 +321,13 @@ class _Driver:
                         raise
                     self.tell(flight, results)
         except KeyboardInterrupt:
-            # Inline executors train in this thread: the stack in flight is lost, not half-told.
             for flight in in_flight.values():
                 self.abandon(flight)
-            interrupted = True
-        if interrupted:
+            state["interrupted"] = True
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if state["interrupted"]:
             raise SearchInterrupted(
                 "interrupted: the finished configs are saved in the study; run the same command again to resume"
             )
