@@ -190,8 +190,8 @@ def test_explanation_text_accuracy_in_percent() -> None:
     )
     choice = choose(b, "one-se", metric_name="accuracy")
     text = choice.explanation
-    assert text.startswith("picked 1x32 (accuracy 97.1% +/- 0.3, 2,000 parameters)")
-    assert "within 1 SE of the best, 2x128 (accuracy 97.4% +/- 0.4, 24,000 parameters)" in text
+    assert text.startswith("picked 1x32 (accuracy 97.1% +/- 0.3 SE, 2,000 parameters)")
+    assert "within 1 SE of the best, 2x128 (accuracy 97.4% +/- 0.4 SE, 24,000 parameters)" in text
     assert "12x fewer parameters" in text
     assert choice.row["label"] == "1x32" and choice.row["params"] == 2000
     assert choice.rule == Rule("one-se")
@@ -203,8 +203,8 @@ def test_explanation_text_regression_r2_three_decimals() -> None:
         {"key": "k2", "label": "2x64", "params": 4500, "val_mean": 0.9150, "val_se": 0.0030},
     )
     text = choose(b, "tolerance=0.01", metric_name="r2").explanation
-    assert "picked 1x16 (r2 0.912 +/- 0.004" in text
-    assert "within the tolerance 0.010 of the best, 2x64 (r2 0.915 +/- 0.003" in text
+    assert "picked 1x16 (r2 0.912 +/- 0.004 SE" in text
+    assert "within the tolerance 0.010 of the best, 2x64 (r2 0.915 +/- 0.003 SE" in text
     assert "15x fewer parameters" in text
     assert "%" not in text
     target = choose(b, "target=0.9", metric_name="r2").explanation

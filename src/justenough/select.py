@@ -309,11 +309,11 @@ class _Fmt:
         return f"{100 * x:.1f}" if self.percent else f"{x:.3f}"
 
     def entry(self, row: pd.Series) -> str:
-        """``2x128 (accuracy 97.4% +/- 0.2, 12,345 parameters)``."""
+        """``2x128 (accuracy 97.4% +/- 0.2 SE, 12,345 parameters)``."""
         label = str(row.get("label", row["key"]))
         params = _num(row, "params")
         size = f", {int(params):,} parameters" if math.isfinite(params) else ""
-        return f"{label} ({self.metric} {self.score(_num(row, 'val_mean'))} +/- {self.spread(_num(row, 'val_se'))}{size})"
+        return f"{label} ({self.metric} {self.score(_num(row, 'val_mean'))} +/- {self.spread(_num(row, 'val_se'))} SE{size})"
 
 
 def _fewer(chosen: pd.Series, best: pd.Series) -> str:
