@@ -237,3 +237,27 @@ def test_ctrl_c_finishes_the_stack_in_flight_and_says_how_to_resume(tmp_path):
     resumed = search("digits", space=space, n_init=2, out=run, workers=1, report=False)
     assert len(resumed.restarts) == 6 * 2
     assert not resumed.restarts.duplicated(["key", "restart"]).any()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_sees_the_epochs_of_the_stacks_in_flight(digits, workers):
+    from justenough.search import SearchProgress
+
+    class Recorder(SearchProgress):
+        def __init__(self):
+            self.epochs: dict[str, list[int]] = {}
+            self.done: list[str] = []
+
+        def on_epoch(self, configs, epoch, max_epochs):
+            assert max_epochs == 12
+            for cfg in configs:
+                self.epochs.setdefault(cfg.key, []).append(epoch)
+
+        def on_config_done(self, config, stats, best_so_far):
+            self.done.append(config.key)
+
+    rec = Recorder()
+    search(digits, space=_space(max_epochs=12, patience=None), n_init=2, workers=workers, report=False, progress=rec)
+    assert set(rec.epochs) == set(rec.done)
+    for seen in rec.epochs.values():
+        assert seen == sorted(seen) and max(seen) <= 12

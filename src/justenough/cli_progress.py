@@ -170,6 +170,7 @@ class LiveProgress(SearchProgress):
         self.console = console
         self.tally = _Tally()
         self.live = Live(console=console, refresh_per_second=refresh_per_second, transient=True, get_renderable=self.render)
+        self.epochs: dict[str, tuple[int, int]] = {}  # config key -> (epoch, max epochs) of its stack
 
     def render(self) -> RenderableType:
         """The current state: a bar with counts and times, the best so far, the configs in flight."""
@@ -194,7 +195,10 @@ class LiveProgress(SearchProgress):
             best.append(f"   {t.diverged} diverged restart(s)", style="yellow")
         flight = Text("training: ", style="dim")
         if t.in_flight:
-            labels = [cfg.label for cfg in t.in_flight.values()]
+            labels = [
+                cfg.label + (f" (epoch {self.epochs[key][0]}/{self.epochs[key][1]})" if key in self.epochs else "")
+                for key, cfg in t.in_flight.items()
+            ]
             shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
             flight.append(f"{shown}  ({len(labels) * t.n_init} restarts in flight)")
         else:
@@ -214,6 +218,10 @@ class LiveProgress(SearchProgress):
     def on_config_done(self, config: Config, stats: dict[str, Any], best_so_far: float | None) -> None:
         self.tally.finish(config, stats, best_so_far)
         self.live.refresh()
+
+    def on_epoch(self, configs: Sequence[Config], epoch: int, max_epochs: int) -> None:
+        for cfg in configs:
+            self.epochs[cfg.key] = (epoch, max_epochs)
 
     def on_message(self, text: str) -> None:
         # Printed above the live display, which redraws below it.

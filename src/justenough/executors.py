@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import signal
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from justenough.errors import ConfigError
 from justenough.stack_task import RestartResult, StackTask, TrainingData, run_stack_task
@@ -35,6 +36,10 @@ class Executor(Protocol):
 
     def close(self) -> None: ...
 
+    def poll_epochs(self) -> list[tuple[str, int, int]]:
+        """(task id, epoch, max epochs) reports since the last poll, for the progress display."""
+        ...
+
 
 def default_workers() -> int:
     """One worker per core this process may use."""
@@ -44,24 +49,43 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-# Worker-process state: the data, shipped once by the pool initializer.
+# Worker-process state: the data, shipped once by the pool initializer, and the epoch queue.
 _WORKER_DATA: TrainingData | None = None
+_WORKER_EPOCHS: Any = None
 
 
-def _init_worker(data: TrainingData) -> None:
+def _init_worker(data: TrainingData, epochs: Any = None) -> None:
     import torch
 
-    global _WORKER_DATA
+    global _WORKER_DATA, _WORKER_EPOCHS
     _WORKER_DATA = data
+    _WORKER_EPOCHS = epochs
     torch.set_num_threads(1)
     # Ctrl-C goes to the whole process group; the driver decides what to do, the workers finish
     # the stack in flight.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _report_epoch(task_id: str, epoch: int, max_epochs: int) -> None:
+    if _WORKER_EPOCHS is not None:
+        try:
+            _WORKER_EPOCHS.put_nowait((task_id, epoch, max_epochs))
+        except Exception:  # progress is best effort; training must not fail for it
+            pass
+
+
 def _run_in_worker(task: StackTask) -> list[RestartResult]:
     assert _WORKER_DATA is not None, "worker used before its initializer ran"
-    return run_stack_task(task, _WORKER_DATA)
+    return run_stack_task(task, _WORKER_DATA, on_epoch=_report_epoch)
+
+
+def _drain(q: Any) -> list[tuple[str, int, int]]:
+    out: list[tuple[str, int, int]] = []
+    while True:
+        try:
+            out.append(q.get_nowait())
+        except (queue.Empty, OSError, EOFError, ValueError):
+            return out
 
 
 class LocalExecutor:
@@ -75,15 +99,21 @@ class LocalExecutor:
         self.slots = workers
         self._data: TrainingData | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._epochs: Any = queue.SimpleQueue()
+        # Inline training blocks the driver's loop, so epochs are also pushed to this listener
+        # (set by the driver) as they happen; worker processes' epochs are polled instead.
+        self.epoch_listener: Callable[[], None] | None = None
 
     def start(self, data: TrainingData) -> None:
         self._data = data
         if self.workers > 1 and self._pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._epochs = ctx.Queue()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=ctx,
                 initializer=_init_worker,
-                initargs=(data,),
+                initargs=(data, self._epochs),
             )
 
     def submit(self, task: StackTask) -> "Future[list[RestartResult]]":
@@ -93,17 +123,29 @@ class LocalExecutor:
             return self._pool.submit(_run_in_worker, task)
         fut: Future[list[RestartResult]] = Future()
         try:
-            fut.set_result(run_stack_task(task, self._data))
+            fut.set_result(run_stack_task(task, self._data, on_epoch=self._inline_epoch))
         except BaseException as exc:  # delivered through the future, like a pool would
             if isinstance(exc, KeyboardInterrupt):
                 raise
             fut.set_exception(exc)
         return fut
 
+    def _inline_epoch(self, task_id: str, epoch: int, max_epochs: int) -> None:
+        self._epochs.put((task_id, epoch, max_epochs))
+        if self.epoch_listener is not None:
+            self.epoch_listener()
+
+    def poll_epochs(self) -> list[tuple[str, int, int]]:
+        return _drain(self._epochs)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if hasattr(self._epochs, "close"):
+            self._epochs.close()
+            self._epochs.join_thread()
+        self._epochs = queue.SimpleQueue()
 
     def __enter__(self) -> "LocalExecutor":
         return self

@@ -78,6 +78,10 @@ class RayExecutor:
         )
         return ref.future()
 
+    def poll_epochs(self) -> list[tuple[str, int, int]]:
+        """Ray tasks report no per-epoch progress (results still stream back per stack)."""
+        return []
+
     def close(self) -> None:
         import ray
 

@@ -59,6 +59,8 @@ class SearchProgress:
 
     def on_config_done(self, config: Config, stats: dict[str, Any], best_so_far: float | None) -> None: ...
 
+    def on_epoch(self, configs: Sequence[Config], epoch: int, max_epochs: int) -> None: ...
+
     def on_message(self, text: str) -> None: ...
 
     def on_end(self) -> None: ...
@@ -259,6 +261,19 @@ class _Driver:
         vals = [v for v in vals if v is not None]
         return max(vals) if vals else None
 
+    def _forward_epochs(self) -> None:
+        """Pass the executor's latest epoch per stack in flight to the progress display."""
+        poll = getattr(self.executor, "poll_epochs", None)
+        if poll is None:
+            return
+        latest: dict[str, tuple[int, int]] = {}
+        for task_id, epoch, max_epochs in poll():
+            latest[task_id] = (epoch, max_epochs)
+        for task_id, (epoch, max_epochs) in latest.items():
+            flight = self._flights.get(task_id)
+            if flight is not None:
+                self.progress.on_epoch(list(flight.configs.values()), epoch, max_epochs)
+
     def _others_running(self) -> bool:
         me = driver_id()
         return any(t.user_attrs.get("driver") != me for t in self.handle.trials((TrialState.RUNNING,)))
@@ -281,6 +296,9 @@ class _Driver:
         in flight are then failed, and a resume retries them).
         """
         in_flight: dict[Future, _InFlight] = {}
+        self._flights: dict[str, _InFlight] = {}
+        if hasattr(self.executor, "epoch_listener"):
+            self.executor.epoch_listener = self._forward_epochs  # type: ignore[attr-defined]
         state = {"interrupted": False}
         last_beat = 0.0
 
@@ -298,6 +316,7 @@ class _Driver:
                 if not state["interrupted"] and self.stop_reason is None and len(in_flight) < self.executor.slots:
                     for flight in self.next_tasks(self.executor.slots - len(in_flight)):
                         self.progress.on_submit(list(flight.configs.values()))
+                        self._flights[flight.task.task_id] = flight
                         in_flight[self.executor.submit(flight.task)] = flight
                 if not in_flight:
                     if self.is_grid and not state["interrupted"] and self.stop_reason is None and self._others_running():
@@ -308,12 +327,14 @@ class _Driver:
                             self.enqueue_grid()
                         continue
                     break
-                done, _ = wait(list(in_flight), timeout=2.0, return_when=FIRST_COMPLETED)
+                done, _ = wait(list(in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
+                self._forward_epochs()
                 if time.time() - last_beat > 2.0:
                     self.handle.heartbeat(t._trial_id for f in in_flight.values() for t in f.trials.values())
                     last_beat = time.time()
                 for fut in done:
                     flight = in_flight.pop(fut)
+                    self._flights.pop(flight.task.task_id, None)
                     try:
                         results = fut.result()
                     except Exception:

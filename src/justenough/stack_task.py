@@ -206,8 +206,13 @@ def _halving_callback(
     return callback, pruned_at
 
 
-def run_stack_task(task: StackTask, training_data: TrainingData) -> list[RestartResult]:
+def run_stack_task(
+    task: StackTask, training_data: TrainingData, on_epoch: Callable[[str, int, int], None] | None = None
+) -> list[RestartResult]:
     """Train one stack task and return its restart results.
+
+    ``on_epoch(task_id, epoch, max_epochs)``, when given, is called after every epoch: the
+    executors forward it to the driver's progress display.
 
     Stateless: everything it needs is in ``task`` and ``data``; executors call it locally, in worker
     processes or as a Ray task. The result order is config-major, then restart.
@@ -255,6 +260,16 @@ def run_stack_task(task: StackTask, training_data: TrainingData) -> list[Restart
         # The trainer calls back every ``callback_every`` epochs; halving needs every epoch, and
         # the recorder keeps only the epochs that are multiples of its own ``every``.
         callback_every = math.gcd(callback_every, task.diagnose_every) if callback_every else task.diagnose_every
+
+    if on_epoch is not None:
+        max_epochs = first.max_epochs
+
+        def report(epoch: int, stk: Any, state: Any) -> list[int]:
+            on_epoch(task.task_id, epoch, max_epochs)
+            return []
+
+        callbacks.append(report)
+        callback_every = 1
 
     def callback(epoch: int, stk: Any, state: Any) -> list[int]:
         stop: list[int] = []
