@@ -23,6 +23,7 @@ from rich.table import Table
 
 from justenough import __version__
 from justenough.errors import ArtifactError, ConfigError, DataError, JustEnoughError
+from justenough.space import DEFAULT_SPACE_TEXT
 
 __all__ = ["app", "main", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]
 
@@ -39,20 +40,9 @@ app = typer.Typer(
 err = Console(stderr=True, soft_wrap=True)  # one message, one line: no wrapping at 80 columns
 _state = {"debug": False}
 
-# Defaults of the search space as the CLI writes them (equal to ``Space.default()``; a test checks).
-SPACE_DEFAULTS: dict[str, str] = {
-    "depth": "1-3",
-    "widths": "4,8,16,32,64,128,256",
-    "shape": "same",
-    "activation": "relu",
-    "init": "auto",
-    "optimizer": "adam",
-    "lr": "1e-3",
-    "weight_decay": "0",
-    "batch_size": "64",
-    "max_epochs": "200",
-    "patience": "10",
-}
+# Defaults of the search space as the CLI writes them (the space module owns them; a test checks
+# that they equal ``Space.default()``).
+SPACE_DEFAULTS: dict[str, str] = dict(DEFAULT_SPACE_TEXT)
 _PERCENT_METRICS = ("accuracy", "balanced_accuracy")
 _LEADERBOARD_ROWS = 25
 

@@ -37,6 +37,7 @@ __all__ = [
     "SHAPES",
     "AUTO_INIT",
     "DEFAULT_N_INIT",
+    "DEFAULT_SPACE_TEXT",
     "Dim",
     "Config",
     "Space",
@@ -471,7 +472,7 @@ class Config:
 # ----------------------------------------------------------------------------------------------
 
 _UNSET: Any = object()
-_DEFAULT_TEXT: dict[str, Any] = {
+DEFAULT_SPACE_TEXT: dict[str, Any] = {
     "depth": "1-3",
     "widths": "4,8,16,32,64,128,256",
     "shape": "same",
@@ -490,17 +491,17 @@ _DEFAULT_TEXT: dict[str, Any] = {
 class Space:
     """Every dimension of the search, each fixed, listed or ranged (see ``parse_dim``)."""
 
-    depth: Dim = field(default_factory=lambda: parse_dim("depth", _DEFAULT_TEXT["depth"]))
-    widths: Dim = field(default_factory=lambda: parse_dim("widths", _DEFAULT_TEXT["widths"]))
-    shape: Dim = field(default_factory=lambda: parse_dim("shape", _DEFAULT_TEXT["shape"]))
-    activation: Dim = field(default_factory=lambda: parse_dim("activation", _DEFAULT_TEXT["activation"]))
-    init: Dim = field(default_factory=lambda: parse_dim("init", _DEFAULT_TEXT["init"]))
-    optimizer: Dim = field(default_factory=lambda: parse_dim("optimizer", _DEFAULT_TEXT["optimizer"]))
-    lr: Dim = field(default_factory=lambda: parse_dim("lr", _DEFAULT_TEXT["lr"]))
-    weight_decay: Dim = field(default_factory=lambda: parse_dim("weight_decay", _DEFAULT_TEXT["weight_decay"]))
-    batch_size: Dim = field(default_factory=lambda: parse_dim("batch_size", _DEFAULT_TEXT["batch_size"]))
-    max_epochs: Dim = field(default_factory=lambda: parse_dim("max_epochs", _DEFAULT_TEXT["max_epochs"]))
-    patience: Dim = field(default_factory=lambda: parse_dim("patience", _DEFAULT_TEXT["patience"]))
+    depth: Dim = field(default_factory=lambda: parse_dim("depth", DEFAULT_SPACE_TEXT["depth"]))
+    widths: Dim = field(default_factory=lambda: parse_dim("widths", DEFAULT_SPACE_TEXT["widths"]))
+    shape: Dim = field(default_factory=lambda: parse_dim("shape", DEFAULT_SPACE_TEXT["shape"]))
+    activation: Dim = field(default_factory=lambda: parse_dim("activation", DEFAULT_SPACE_TEXT["activation"]))
+    init: Dim = field(default_factory=lambda: parse_dim("init", DEFAULT_SPACE_TEXT["init"]))
+    optimizer: Dim = field(default_factory=lambda: parse_dim("optimizer", DEFAULT_SPACE_TEXT["optimizer"]))
+    lr: Dim = field(default_factory=lambda: parse_dim("lr", DEFAULT_SPACE_TEXT["lr"]))
+    weight_decay: Dim = field(default_factory=lambda: parse_dim("weight_decay", DEFAULT_SPACE_TEXT["weight_decay"]))
+    batch_size: Dim = field(default_factory=lambda: parse_dim("batch_size", DEFAULT_SPACE_TEXT["batch_size"]))
+    max_epochs: Dim = field(default_factory=lambda: parse_dim("max_epochs", DEFAULT_SPACE_TEXT["max_epochs"]))
+    patience: Dim = field(default_factory=lambda: parse_dim("patience", DEFAULT_SPACE_TEXT["patience"]))
 
     def __post_init__(self) -> None:
         for f in fields(self):
