@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -85,7 +86,7 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
 def ray_cluster() -> Iterator[str]:
     """Two Ray nodes on this machine (one CPU each): a head and a worker. Yields the address."""
     pytest.importorskip("ray", reason="ray is not installed (the ray extra)")
-    ray_bin = shutil.which("ray") or str(Path(os.sys.executable).parent / "ray")
+    ray_bin = str(Path(sys.executable).parent / "ray") if (Path(sys.executable).parent / "ray").exists() else (shutil.which("ray") or "ray")
     if not Path(ray_bin).exists():
         pytest.skip("the 'ray' command is not installed")
     port = _free_port()

@@ -18,7 +18,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from justenough.data import Prepared, Preprocessor, SealedSplit, Table, TargetEncoder, load, prepare
+from justenough.data import Prepared, Preprocessor, SealedSplit, TargetEncoder, load, prepare
 from justenough.errors import ConfigError, DataError
 
 
