@@ -23,6 +23,13 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
+def _unavailable(reason: str) -> None:
+    """Skip with the reason; in CI (``CI=true``), where .ci/run provides every service, fail instead."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must provide this service: {reason}")
+    pytest.skip(reason)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -65,7 +72,7 @@ def postgres_admin_url() -> str:
                 break
             except Exception as exc:
                 if time.time() > deadline:
-                    pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL} and could not be started: {exc}")
+                    _unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL} and could not be started: {exc}")
                 time.sleep(0.5)
     return PG_ADMIN_URL
 
@@ -88,9 +95,14 @@ def ray_cluster() -> Iterator[str]:
     pytest.importorskip("ray", reason="ray is not installed (the ray extra)")
     ray_bin = str(Path(sys.executable).parent / "ray") if (Path(sys.executable).parent / "ray").exists() else (shutil.which("ray") or "ray")
     if not Path(ray_bin).exists():
-        pytest.skip("the 'ray' command is not installed")
+        _unavailable("the 'ray' command is not installed")
     port = _free_port()
     address = f"127.0.0.1:{port}"
+    # Token authentication off for the whole test cluster (head, worker and this driver). Without
+    # an explicit mode, a ~/.ray/auth_token left by an earlier local ray.init() makes the head
+    # expect a token that the second node does not send.
+    previous_mode = os.environ.get("RAY_AUTH_MODE")
+    os.environ["RAY_AUTH_MODE"] = "disabled"
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "OMP_NUM_THREADS": "1"}
     head = subprocess.run(
         [ray_bin, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "1",
@@ -98,14 +110,14 @@ def ray_cluster() -> Iterator[str]:
         capture_output=True, text=True, env=env, timeout=180,
     )
     if head.returncode != 0:
-        pytest.skip(f"could not start a Ray head node: {head.stderr[-500:]}")
+        _unavailable(f"could not start a Ray head node: {head.stderr[-500:]}")
     worker = subprocess.run(
         [ray_bin, "start", "--address", address, "--node-ip-address", "127.0.0.1", "--num-cpus", "1"],
         capture_output=True, text=True, env=env, timeout=180,
     )
     if worker.returncode != 0:
         subprocess.run([ray_bin, "stop", "--force"], capture_output=True)
-        pytest.skip(f"could not start a second Ray node: {worker.stderr[-500:]}")
+        _unavailable(f"could not start a second Ray node: {worker.stderr[-500:]}")
     try:
         yield address
     finally:
@@ -114,3 +126,7 @@ def ray_cluster() -> Iterator[str]:
         if ray.is_initialized():
             ray.shutdown()
         subprocess.run([ray_bin, "stop", "--force"], capture_output=True, env=env, timeout=120)
+        if previous_mode is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = previous_mode

@@ -21,7 +21,7 @@ _DRIVER = textwrap.dedent(
     import sys
     from justenough.search import search
     from justenough.space import Space
-    space = Space.from_options(depth="1-2", widths="4,8,16,32", max_epochs=12, patience=None)
+    space = Space.from_options(depth="1-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
     search("digits", space=space, n_init=2, storage=sys.argv[1], out=sys.argv[2], workers=1, report=False)
     """
 )
@@ -42,7 +42,7 @@ def test_three_drivers_finish_the_grid_once(postgres_url, tmp_path):  # noqa: F8
     study = optuna.load_study(study_name="justenough", storage=url)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     keys = Counter(t.user_attrs["key"] for t in complete)
-    space = Space.from_options(depth="1-2", widths="4,8,16,32", max_epochs=12, patience=None)
+    space = Space.from_options(depth="1-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
     assert set(keys) == {c.key for c in space.configs()}
     assert set(keys.values()) == {1}, keys
     drivers = {t.user_attrs["driver"] for t in complete}

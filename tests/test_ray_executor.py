@@ -54,7 +54,7 @@ def test_a_killed_worker_is_retried_without_duplicates(ray_cluster, digits, tmp_
         while not done.is_set() and not killed:
             pids = _ray_task_pids()
             if pids:
-                time.sleep(0.3)  # let it get into the training loop
+                time.sleep(0.1)  # let it get into the training loop
                 try:
                     os.kill(pids[0], signal.SIGKILL)
                     killed.append(pids[0])
