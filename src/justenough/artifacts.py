@@ -418,6 +418,8 @@ def export_onnx(module: nn.Sequential, n_in: int, path: str | Path, *, opset: in
             )
         except Exception as exc:
             raise ArtifactError(f"ONNX export failed: {type(exc).__name__}: {exc}") from exc
+        if program is None:  # the dynamo exporter always returns a program; be explicit for readers
+            raise ArtifactError("ONNX export produced no program")
         program.save(str(tmp), external_data=False)
     return path
 

@@ -739,16 +739,9 @@ def _init_lab_table(summary: Any, *, title: str, width: int) -> Table:
 
 def split_specs(text: str) -> tuple[str, ...]:
     """``"he_normal,normal(std=0.1,mean=0)"`` -> two specs: commas inside parentheses stay."""
-    specs, depth, current = [], 0, []
-    for ch in text:
-        depth += (ch == "(") - (ch == ")")
-        if ch == "," and depth == 0:
-            specs.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    specs.append("".join(current).strip())
-    return tuple(s for s in specs if s)
+    from justenough.space import _split_list
+
+    return tuple(s for s in _split_list(text) if s)
 
 
 def _frame_table(frame: Any, *, title: str) -> Table:

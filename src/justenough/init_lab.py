@@ -238,10 +238,10 @@ def init_lab(
                 last.extend((w.detach().clone(), b.detach().clone()) for w, b in zip(stk.weights, stk.biases))
             return []
 
-        result = train(stack, prepared, settings, callback=callback)
-        notices.extend(result.notices)
+        trained = train(stack, prepared, settings, callback=callback)
+        notices.extend(trained.notices)
         table = recorder.table()
-        for i, ((spec, k), member) in enumerate(zip(chunk, result.members)):
+        for i, ((spec, k), member) in enumerate(zip(chunk, trained.members)):
             restarts.append(
                 {
                     "scheme": spec,
@@ -285,7 +285,7 @@ def init_lab(
     movement_df = pd.DataFrame(movement)
     summary = _summary(specs, restarts_df, signal_df, symmetry_df, depth)
 
-    lab_settings = {
+    lab_settings: dict[str, Any] = {
         "data": str(getattr(prepared, "source", data if isinstance(data, str) else type(data).__name__)),
         "task": task,
         "depth": depth,

@@ -169,7 +169,9 @@ def _bad(name: str, text: Any, why: str) -> ConfigError:
 
 def _split_list(text: str) -> list[str]:
     """Split on commas outside parentheses: "auto,normal(std=0.1,mean=0)" -> 2 items."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
