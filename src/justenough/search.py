@@ -21,7 +21,7 @@ from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import optuna
@@ -32,6 +32,9 @@ from justenough.executors import Executor, make_executor
 from justenough.space import Config, Space
 from justenough.stack_task import RestartResult, StackTask, TrainingData
 from justenough.study import DONE_STATES, StudyHandle, driver_id, open_study, storage_url
+
+if TYPE_CHECKING:  # outcome imports torch; ``import justenough`` stays light without it
+    from justenough.outcome import SearchResult
 
 __all__ = ["search", "SearchInterrupted", "SearchProgress", "MAX_STACK_MEMBERS", "parse_duration"]
 
@@ -569,5 +572,3 @@ class _WeightsStore:
         return state or None
 
 
-# Imported late to keep ``search`` importable for type checkers without a cycle.
-from justenough.outcome import SearchResult  # noqa: E402
