@@ -400,3 +400,81 @@ def test_cuda_equals_cpu() -> None:
     for a, b in zip(cpu.members, gpu.members):
         for k in a.state:
             torch.testing.assert_close(b.state[k], a.state[k], rtol=0, atol=1e-4)
+
+
+# --- the fast path: hand-written backward and the flat-buffer optimizer ---------------------
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "selu", "identity"])
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_hand_written_backward_equals_autograd(activation: str, task: str) -> None:
+    """The training step's own backward pass gives autograd's losses and gradients."""
+    from justenough.metrics import stack_loss
+    from justenough.train import _flatten_parameters, _Step
+
+    n_out = 10 if task == "classification" else 3
+    specs = [replace(m, seed=m.seed + 20) for m in MIXED]  # padded: the unit masks matter
+    stack = MLPStack(64, n_out, specs, activation=activation)
+    g = torch.Generator().manual_seed(0)
+    for shared in (False, True):
+        M, B = stack.M, 37
+        x = torch.randn(B, 64, generator=g) if shared else torch.randn(M, B, 64, generator=g)
+        if task == "classification":
+            y = torch.randint(0, n_out, (B,) if shared else (M, B), generator=g)
+        else:
+            y = torch.randn(*((B,) if shared else (M, B)), n_out, generator=g)
+        params = [*stack.weights, *stack.biases]
+        ref_loss = stack_loss(task, stack(x), y)  # [M]
+        ref = torch.autograd.grad(ref_loss.sum(), params)
+        flat = _flatten_parameters(params)
+        grad_flat = torch.full_like(flat, float("nan"))  # every element must be written
+        views, off = [], 0
+        for p in params:
+            views.append(grad_flat[off : off + p.numel()].view(p.shape))
+            off += p.numel()
+        step = _Step(stack, task, views)
+        xs = x.expand(M, B, 64) if shared else x
+        ys = y.expand(M, *y.shape) if shared else y
+        with torch.no_grad():
+            loss = step(xs, ys)
+        torch.testing.assert_close(loss, ref_loss.detach(), rtol=1e-6, atol=1e-7)
+        for got, want in zip(views, ref):
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+        for l in range(stack.depth):  # padded units: exactly zero gradient
+            dead = stack.unit_mask(l) == 0  # [M, w]
+            assert torch.count_nonzero(views[stack.depth + 1 + l][dead]) == 0
+            assert torch.count_nonzero(views[l].transpose(1, 2)[dead]) == 0
+
+
+@pytest.mark.parametrize("gather_max", [0, 1 << 16], ids=["layerwise", "gather"])
+@pytest.mark.parametrize("kind,momentum,nesterov", [("sgd", 0.9, True), ("sgd", 0.0, False), ("adam", 0.9, False), ("adamw", 0.9, False)])
+def test_flat_optimizer_equals_per_tensor_bit_for_bit(kind: str, momentum: float, nesterov: bool, gather_max: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One update over the flat buffer is the per-layer update, element by element, exactly
+    (both ways of expanding Adam's per-member step sizes: a gather, or layer by layer)."""
+    import justenough.train as train_mod
+    from justenough.train import _flatten_parameters
+
+    monkeypatch.setattr(train_mod, "_GATHER_MAX", gather_max)
+
+    g = torch.Generator().manual_seed(1)
+    shapes = [(3, 7, 5), (3, 5, 4), (3, 5), (3, 4)]
+    a = [torch.randn(s, generator=g) for s in shapes]
+    b = [t.clone() for t in a]
+    flat = _flatten_parameters(b)
+    lr, wd = torch.tensor([0.05, 0.01, 0.2]), torch.tensor([0.0, 1e-2, 1e-3])
+    s = TrainSettings(optimizer=kind, momentum=momentum, nesterov=nesterov)
+    opt_a = StackOptimizer(a, lr, wd, s)
+    opt_b = StackOptimizer(b, lr, wd, s, flat=flat)
+    for k in range(6):
+        if k == 3:
+            for o in (opt_a, opt_b):
+                o.set_active(torch.tensor([True, False, True]))
+                o.reset_members(torch.tensor([False, False, True]))
+        grads = [torch.randn(sh, generator=g) for sh in shapes]
+        opt_a.step(grads)
+        opt_b.step(torch.cat([t.reshape(-1) for t in grads]))
+        for p, q in zip(a, b):
+            assert torch.equal(p, q)
+    assert flat.data_ptr() == b[0].data_ptr()  # the parameters still live in the buffer
+    with pytest.raises(ConfigError, match="flat="):
+        StackOptimizer(a, lr, wd, s, flat=flat)  # a's tensors are not slices of flat

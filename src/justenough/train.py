@@ -2,9 +2,10 @@
 
 Every step, each member gets its own minibatch (``[M, B, n_in]``, from its own seeded order),
 the stack computes all M outputs, the per-member mean losses are *summed* (so member i's
-gradient is exactly the gradient of its own loss), one backward pass gives every gradient of
-every layer, and one vectorized optimizer step updates every member with its own learning rate
-and weight decay (tensors ``[M, 1, 1]`` / ``[M, 1]``; no Python loop over members).
+gradient is exactly the gradient of its own loss), one hand-written backward pass (``_Step``:
+batched matmuls, no autograd) gives every gradient of every layer into one flat buffer, and one
+vectorized optimizer step over the flat parameter buffer updates every member with its own
+learning rate and weight decay (no Python loop over members, nor over layers).
 
 Per member, once per epoch: validation loss and score, early stopping (patience, min_delta),
 divergence (a non-finite loss or weight freezes the member and marks it diverged), and the
@@ -49,6 +50,7 @@ __all__ = [
 log = logging.getLogger("justenough")
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+_GATHER_MAX = 1 << 16  # flat buffers up to this size expand Adam's step sizes by a gather
 _EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
 
 
@@ -217,7 +219,9 @@ def member_bytes(sizes: Sequence[int], batch_size: int, optimizer: str, n_eval: 
     """A member's working set in bytes (float32): weights, gradients, best copy, optimizer state,
     step temporaries, the activations of one training step and of one evaluation chunk."""
     params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    copies = 5 + (2 if optimizer in ("adam", "adamw") else 1)  # p, grad, best, 2 temps, states
+    # p, grad, best, 2 temps, optimizer states, and the flat optimizer's member index and
+    # per-element factors (learning rate or step size, weight decay).
+    copies = 5 + (2 if optimizer in ("adam", "adamw") else 1) + 3
     units = sum(sizes)
     acts = batch_size * units * 4  # forward outputs, activations, their gradients
     evals = min(n_eval, _EVAL_ROWS) * max(sizes) * 3
@@ -233,52 +237,93 @@ class StackOptimizer:
     The formulas and their order of operations follow ``torch.optim`` (single-tensor path), so a
     member's trajectory equals torch's for that member alone. ``active`` ``[M]`` bool: a frozen
     member gets learning rate 0 and does not move.
+
+    ``flat`` (optional, 1-D): a buffer whose consecutive slices *are* ``params`` (each
+    ``[M, ...]``, contiguous, in order), as ``_flatten_parameters`` makes. Then every update is a
+    handful of elementwise ops on the whole buffer (no Python loop over layers), the per-member
+    factors are expanded to one value per element (``[P]``, via a member index), and ``step``
+    takes the gradients as one buffer laid out the same way. The arithmetic of every element is
+    the same as without ``flat``.
     """
 
-    def __init__(self, params: Sequence[torch.Tensor], lr: torch.Tensor, weight_decay: torch.Tensor, settings: TrainSettings) -> None:
+    def __init__(
+        self,
+        params: Sequence[torch.Tensor],
+        lr: torch.Tensor,
+        weight_decay: torch.Tensor,
+        settings: TrainSettings,
+        *,
+        flat: torch.Tensor | None = None,
+    ) -> None:
         self.params = list(params)
         self.settings = settings
         self.kind = settings.optimizer
         self._lr64 = lr.to(torch.float64)  # [M]; torch keeps lr as a Python float (float64)
         self._wd64 = weight_decay.to(torch.float64)  # [M]
-        self._wd = [self._shaped(weight_decay, p) for p in self.params]
+        self._flat = flat
+        self._num: torch.Tensor | None = None  # [P]: Adam's numerator, reused (big flat buffers)
+        self._num_views: list[torch.Tensor] = []
+        self._m_views: list[torch.Tensor] = []
+        self._member: torch.Tensor | None = None
+        if flat is not None:
+            self._member = _member_index(self.params, flat)  # [P] int32: each element's member
+            self._tensors = [flat]
+        else:
+            self._tensors = self.params
         self._has_wd = bool((weight_decay > 0).any())
+        # Only the per-member factors this optimizer uses (each is [P] with flat=).
+        self._wd = self._expand(weight_decay) if self._has_wd and self.kind != "adamw" else []
         self.step_count = 0
-        self.state: list[list[torch.Tensor | None]] = [[None, None] for _ in self.params]
+        self.state: list[list[torch.Tensor | None]] = [[None, None] for _ in self._tensors]
         self.set_active(torch.ones(lr.shape[0], dtype=torch.bool, device=lr.device))
 
     @staticmethod
     def _shaped(v: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
         return v.reshape(-1, *([1] * (p.ndim - 1)))  # [M, 1, 1] for weights, [M, 1] for biases
 
+    def _expand(self, v: torch.Tensor) -> list[torch.Tensor]:
+        """A per-member vector ``[M]`` shaped to each update tensor: ``[P]`` (flat) or ``[M, 1, ...]``."""
+        if self._member is not None:
+            return [v.index_select(0, self._member)]  # [P]
+        return [self._shaped(v, p) for p in self._tensors]
+
     def set_active(self, active: torch.Tensor) -> None:
         """Freeze the members whose ``active`` entry is False (zero learning rate)."""
         self._lr_eff64 = torch.where(active, self._lr64, torch.zeros_like(self._lr64))  # [M]
         lr32 = self._lr_eff64.to(torch.float32)
-        self._neg_lr = [self._shaped(-lr32, p) for p in self.params]
+        self._neg_lr = self._expand(-lr32) if self.kind == "sgd" else []
         # AdamW's decoupled decay factor 1 - lr * wd, computed in float64 as torch does.
         decay = (1.0 - self._lr_eff64 * self._wd64).to(torch.float32)
-        self._decay = [self._shaped(decay, p) for p in self.params]
+        self._decay = self._expand(decay) if self.kind == "adamw" and self._has_wd else []
 
     @torch.no_grad()
     def reset_members(self, members: torch.Tensor) -> None:
         """Zero the optimizer state of the members where ``members`` [M] is True (after divergence)."""
-        for st in self.state:
+        masks = self._expand(members)
+        for st, mask in zip(self.state, masks):
             for t in st:
                 if t is not None:
-                    t.masked_fill_(self._shaped(members, t), 0.0)
+                    t.masked_fill_(mask, 0.0)
 
     @torch.no_grad()
-    def step(self, grads: Sequence[torch.Tensor]) -> None:
+    def step(self, grads: Sequence[torch.Tensor] | torch.Tensor) -> None:
+        """One update. ``grads``: one gradient per parameter, or (with ``flat``) one flat buffer ``[P]``."""
         self.step_count += 1
-        if self.kind == "sgd":
-            self._sgd(grads)
+        if self._flat is not None:
+            if isinstance(grads, torch.Tensor):
+                gs = [grads]
+            else:
+                gs = [torch.cat([g.reshape(-1) for g in grads])]  # [P], the flat layout
         else:
-            self._adam(grads)
+            gs = list(grads)
+        if self.kind == "sgd":
+            self._sgd(gs)
+        else:
+            self._adam(gs)
 
     def _sgd(self, grads: Sequence[torch.Tensor]) -> None:
         mom, nesterov = self.settings.momentum, self.settings.nesterov
-        for k, (p, g) in enumerate(zip(self.params, grads)):
+        for k, (p, g) in enumerate(zip(self._tensors, grads)):
             d_p = g.addcmul(self._wd[k], p) if self._has_wd else g  # grad + wd * p
             if mom != 0:
                 buf = self.state[k][0]
@@ -297,9 +342,9 @@ class StackOptimizer:
         bc1 = 1 - b1**step
         bc2_sqrt = math.sqrt(1 - b2**step)
         # step_size = lr / bias_correction1 in float64, then float32 (as torch's scalar argument).
-        step_size = (self._lr_eff64 / bc1).to(torch.float32)  # [M]
+        step32 = (self._lr_eff64 / bc1).to(torch.float32)  # [M]
         decoupled = self.kind == "adamw"
-        for k, (p, g) in enumerate(zip(self.params, grads)):
+        for k, (p, g) in enumerate(zip(self._tensors, grads)):
             if decoupled:
                 if self._has_wd:
                     p.mul_(self._decay[k])  # p *= 1 - lr * wd
@@ -313,8 +358,68 @@ class StackOptimizer:
             assert m is not None and v is not None
             m.lerp_(g, 1 - b1)
             v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v.sqrt() / bc2_sqrt).add_(eps)
-            p.sub_(self._shaped(step_size, p) * m / denom)  # p -= (lr / bc1) * m / denom
+            denom = v.sqrt().div_(bc2_sqrt).add_(eps)
+            if self._flat is None:
+                num = self._shaped(step32, p).mul(m)
+            elif p.numel() <= _GATHER_MAX:
+                num = self._expand(step32)[0].mul_(m)  # the step sizes per element [P], times m
+            else:
+                # Big buffers: (lr / bc1) * m layer by layer into one buffer; a broadcast
+                # [M, 1, ...] multiply costs far less than gathering [P] step sizes every step.
+                if self._num is None:
+                    self._num = torch.empty_like(p)
+                    self._num_views = _slices(self._num, self.params)
+                    self._m_views = _slices(m, self.params)
+                num = self._num
+                for q, mk, nk in zip(self.params, self._m_views, self._num_views):
+                    torch.mul(self._shaped(step32, q), mk, out=nk)
+            p.sub_(num.div_(denom))  # p -= (lr / bc1) * m / denom
+
+
+def _slices(buf: torch.Tensor, params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """``buf`` ``[P]`` (the flat layout of ``params``) as one view per parameter, shaped like it."""
+    out, off = [], 0
+    for q in params:
+        out.append(buf[off : off + q.numel()].view(q.shape))
+        off += q.numel()
+    return out
+
+
+def _member_index(params: Sequence[torch.Tensor], flat: torch.Tensor) -> torch.Tensor:
+    """``[P]`` int32: the member of each element of ``flat``, whose slices are ``params`` ``[M, ...]``."""
+    if flat.ndim != 1:
+        raise ConfigError(f"StackOptimizer flat= must be a 1-D buffer, got shape {list(flat.shape)}")
+    parts, off = [], 0
+    for p in params:
+        n = p.numel()
+        ok = p.is_contiguous() and p.device == flat.device and p.untyped_storage().data_ptr() == flat.untyped_storage().data_ptr()
+        if not ok or p.storage_offset() != flat.storage_offset() + off:
+            raise ConfigError("StackOptimizer flat= must hold the parameters as consecutive contiguous slices, in order: use _flatten_parameters")
+        M = p.shape[0]
+        parts.append(torch.arange(M, dtype=torch.int32, device=flat.device).repeat_interleave(n // M))
+        off += n
+    if off != flat.numel():
+        raise ConfigError(f"StackOptimizer flat= holds {flat.numel()} elements but the parameters {off}")
+    return torch.cat(parts)
+
+
+@torch.no_grad()
+def _flatten_parameters(params: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Move ``params`` (each ``[M, ...]``) into one new 1-D buffer and return it.
+
+    Each parameter keeps its identity, shape and values; its ``.data`` becomes a contiguous
+    slice of the buffer, in order, so one elementwise op on the buffer touches every layer.
+    """
+    params = list(params)
+    flat = torch.empty(sum(p.numel() for p in params), dtype=params[0].dtype, device=params[0].device)
+    off = 0
+    for p in params:
+        n = p.numel()
+        view = flat[off : off + n].view(p.shape)
+        view.copy_(p)
+        p.data = view
+        off += n
+    return flat
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -398,6 +503,95 @@ def _outputs(stack: MLPStack, X: torch.Tensor) -> torch.Tensor:
     return torch.cat([stack(X[s : s + _EVAL_ROWS]) for s in range(0, X.shape[0], _EVAL_ROWS)], dim=1)
 
 
+# --- the training step: forward and hand-written backward -----------------------------------
+
+# d act / d z times the incoming gradient, per activation: the same ATen kernels autograd calls,
+# so the gradients equal autograd's. Arguments: (grad, z, act(z)).
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+_ACT_BACKWARD: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "relu": lambda g, z, a: torch.ops.aten.threshold_backward(g, a, 0),
+    "tanh": lambda g, z, a: torch.ops.aten.tanh_backward(g, a),
+    "sigmoid": lambda g, z, a: torch.ops.aten.sigmoid_backward(g, a),
+    "gelu": lambda g, z, a: torch.ops.aten.gelu_backward(g, z, approximate="none"),
+    "leaky_relu": lambda g, z, a: torch.ops.aten.leaky_relu_backward(g, z, 0.01, False),
+    "selu": lambda g, z, a: torch.ops.aten.elu_backward(g, _SELU_ALPHA, _SELU_SCALE, 1.0, False, z),
+    "identity": lambda g, z, a: g,
+}
+
+
+class _Step:
+    """Loss and gradients of one training step, without autograd.
+
+    The forward pass is the stack's (``baddbmm``, activation, unit mask per layer); the backward
+    pass is written out: ``dW = h^T dz`` and ``db = sum_B dz`` per layer, written straight into
+    the flat gradient buffer, ``dh = dz W^T``, then the activation's derivative. The losses and
+    their derivatives are the per-member means of cross-entropy (``(softmax - onehot) / B``) or
+    squared error (``2 (out - y) / (B C)``). Every op is batched over members, so member i's
+    numbers never depend on its stack-mates.
+    """
+
+    def __init__(self, stack: MLPStack, task: str, grad_views: Sequence[torch.Tensor]) -> None:
+        L = stack.depth + 1
+        self.task = task
+        self.W = list(stack.weights)  # [M, in, out] each (avoids ParameterList lookups per step)
+        self.b = [bias.unsqueeze(1) for bias in stack.biases]  # [M, 1, out] each (views)
+        self.masks = [stack.unit_mask(l).unsqueeze(1) for l in range(stack.depth)] if stack.padded else None  # [M, 1, w]
+        self.act = stack.activate
+        self.act_backward = _ACT_BACKWARD[stack.activation]
+        self.gW, self.gb = list(grad_views[:L]), list(grad_views[L:])
+        self._neg_inv: dict[int, torch.Tensor] = {}
+        self.softmax_transposed = stack.device.type == "cpu" and stack.n_out < 16
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """``xb`` ``[M, B, F]``, ``yb`` ``[M, B]`` or ``[M, B, C]``: losses ``[M]``; fills the gradients.
+
+        Call it under ``torch.no_grad()`` (the training loop does, once per epoch rather than per step).
+        """
+        W, b, masks = self.W, self.b, self.masks
+        depth = len(W) - 1
+        ins: list[torch.Tensor] = [xb]  # each layer's input
+        zs: list[torch.Tensor] = []
+        acts: list[torch.Tensor] = []
+        h = xb
+        for l in range(depth):
+            z = torch.baddbmm(b[l], h, W[l])  # [M, B, width_l]
+            a = self.act(z)
+            h = a * masks[l] if masks is not None else a  # padded units exactly 0
+            zs.append(z)
+            acts.append(a)
+            ins.append(h)
+        out = torch.baddbmm(b[depth], h, W[depth])  # [M, B, C]
+        M, B, C = out.shape
+        if self.task == "classification":
+            if self.softmax_transposed:
+                # The same numbers over a [M, C, B] view: on the CPU, torch's log_softmax over a
+                # last dimension shorter than 16 is up to 10x slower than over a strided one.
+                logp = torch.log_softmax(out.transpose(1, 2), dim=1).transpose(1, 2)  # [M, B, C]
+            else:
+                logp = torch.log_softmax(out, dim=2)  # [M, B, C]
+            t = yb.unsqueeze(2)  # [M, B, 1]
+            losses = logp.gather(2, t).squeeze(2).mean(1).neg_()  # [M]: mean of -log p(target)
+            g = logp.exp_().mul_(1.0 / B)  # softmax / B
+            neg = self._neg_inv.get(B)
+            if neg is None:
+                neg = self._neg_inv[B] = torch.full((1, 1, 1), -1.0 / B, dtype=out.dtype, device=out.device).expand(M, B, 1)
+            g.scatter_add_(2, t, neg)  # (softmax - onehot) / B
+        else:
+            diff = out - yb  # [M, B, C]
+            losses = diff.square().mean((1, 2))  # [M]
+            g = diff.mul_(2.0 / (B * C))
+        for l in range(depth, -1, -1):
+            torch.bmm(ins[l].transpose(1, 2), g, out=self.gW[l])  # dW = h^T dz  [M, in, out]
+            torch.sum(g, 1, out=self.gb[l])  # db  [M, out]
+            if l == 0:
+                break
+            dh = torch.bmm(g, W[l].transpose(1, 2))  # [M, B, in]
+            if masks is not None:
+                dh.mul_(masks[l - 1])
+            g = self.act_backward(dh, zs[l - 1], acts[l - 1])  # dz  [M, B, width]
+        return losses
+
+
 # --- one sub-stack --------------------------------------------------------------------------
 
 
@@ -408,7 +602,13 @@ class _Run:
         self.stack, self.indices, self.data, self.settings = stack, indices, data, settings
         self.m = stack.M
         self.params: list[torch.Tensor] = [*stack.weights, *stack.biases]
-        self.opt = StackOptimizer(self.params, stack.lr, stack.weight_decay, settings)
+        # One flat buffer [P] behind all parameters, and one behind their gradients, laid out
+        # alike: the optimizer then updates every layer with a few whole-buffer ops per step.
+        self.flat = _flatten_parameters(self.params)
+        self.grad_flat = torch.zeros_like(self.flat)  # [P]
+        self.grad_views = _slices(self.grad_flat, self.params)  # dW per layer, then db per layer
+        self.step_fn = _Step(stack, data.task, self.grad_views)
+        self.opt = StackOptimizer(self.params, stack.lr, stack.weight_decay, settings, flat=self.flat)
         dev = stack.device
         self.active = torch.ones(self.m, dtype=torch.bool, device=dev)
         self.active_list = [True] * self.m
@@ -457,17 +657,27 @@ class _Run:
         batches = orders.split(B, dim=-1)  # [m, b] (or [b]) each
         loss_sum = torch.zeros(self.m, device=self.stack.device)
         last = len(batches) - 1
-        grads: Sequence[torch.Tensor] = ()
-        for k, idx in enumerate(batches):
-            xb, yb = d.X_train[idx], d.y_train[idx]  # [m, b, F], [m, b] (or [m, b, C])
-            losses = stack_loss(d.task, self.stack(xb), yb)  # [m]
-            grads = torch.autograd.grad(losses.sum(), self.params)
-            before = [p.detach().clone() for p in self.stack.weights] if record_updates and k == last else None
-            self.opt.step(grads)
-            loss_sum += losses.detach() * idx.shape[-1]
-            if before is not None:
-                self.update_norms = [(p.detach() - b).flatten(1).norm(dim=1) for p, b in zip(self.stack.weights, before)]
-        self.last_grads = list(grads)
+        X, y, m = d.X_train, d.y_train, self.m
+        step, opt, grad_flat = self.step_fn, self.opt, self.grad_flat
+        with torch.no_grad():
+            for k, idx in enumerate(batches):
+                b = idx.shape[-1]
+                flat_idx = idx.reshape(-1)  # [m * b] (or [b])
+                xb = X.index_select(0, flat_idx)  # [m * b, F]
+                yb = y.index_select(0, flat_idx)  # [m * b] (or [m * b, C])
+                if idx.ndim == 1:  # one order shared by every member
+                    xb = xb.expand(m, b, -1)
+                    yb = yb.expand(m, *yb.shape)
+                else:
+                    xb = xb.view(m, b, -1)
+                    yb = yb.view(m, b, *yb.shape[1:])
+                losses = step(xb, yb)  # [m]; fills grad_flat
+                before = self.flat.clone() if record_updates and k == last else None
+                opt.step(grad_flat)
+                loss_sum += losses * b
+                if before is not None:
+                    self.update_norms = [(p - q).flatten(1).norm(dim=1) for p, q in zip(self.stack.weights, _slices(before, self.params))]
+        self.last_grads = self.grad_views
         train_loss = (loss_sum / N).tolist()
         vl, vs = _evaluate(self.stack, d.X_val, d.y_val, d.task)
         self._bookkeep(epoch, who, train_loss, vl.tolist(), vs.tolist())
