@@ -478,3 +478,18 @@ def test_flat_optimizer_equals_per_tensor_bit_for_bit(kind: str, momentum: float
     assert flat.data_ptr() == b[0].data_ptr()  # the parameters still live in the buffer
     with pytest.raises(ConfigError, match="flat="):
         StackOptimizer(a, lr, wd, s, flat=flat)  # a's tensors are not slices of flat
+
+
+def test_on_epoch_hook_sees_every_epoch_and_changes_nothing() -> None:
+    """The progress hook is called once per epoch and leaves the training bit-identical."""
+    data = digits(200, 100)
+    specs = [MemberSpec(widths=(16,), init="he_normal", seed=s) for s in range(3)]
+    settings = TrainSettings(max_epochs=6, patience=None, batch_size=32)
+    seen: list[int] = []
+    with_hook = MLPStack(64, 10, specs)
+    train(with_hook, data, settings, on_epoch=seen.append)
+    plain = MLPStack(64, 10, specs)
+    train(plain, data, settings)
+    assert seen == [1, 2, 3, 4, 5, 6]
+    for a, b in zip(with_hook.parameters(), plain.parameters()):
+        assert torch.equal(a, b)

@@ -56,16 +56,27 @@ def _config_of(trial: Any) -> Config:
     return Config.from_dict(trial.user_attrs["config"])
 
 
+def _finished(handle: StudyHandle) -> list[Any]:
+    """Complete or pruned trials that hold a config of their own (not duplicates), in order."""
+    trials = handle.trials((TrialState.COMPLETE, TrialState.PRUNED))
+    return [
+        t for t in sorted(trials, key=lambda t: t.number)
+        if "config" in t.user_attrs and t.user_attrs.get("duplicate_of") is None
+    ]
+
+
+def _per_restart(trial: Any, prefix: str) -> list[tuple[int, Any]]:
+    """(restart, value) of the trial's ``{prefix}_{restart}`` attributes."""
+    head = prefix + "_"
+    return [(int(name[len(head):]), value) for name, value in trial.user_attrs.items() if name.startswith(head)]
+
+
 def restarts_table(handle: StudyHandle, n_in: int, n_out: int) -> pd.DataFrame:
     """One row per restart of every finished (complete or pruned) trial."""
     rows = []
-    for t in sorted(handle.trials((TrialState.COMPLETE, TrialState.PRUNED)), key=lambda t: t.number):
-        if t.user_attrs.get("duplicate_of") is not None or "config" not in t.user_attrs:
-            continue
+    for t in _finished(handle):
         cfg = _config_of(t)
-        for name, rec in t.user_attrs.items():
-            if not name.startswith("restart_"):
-                continue
+        for _, rec in _per_restart(t, "restart"):
             rows.append(
                 {
                     "key": cfg.key,
@@ -105,14 +116,9 @@ def restarts_table(handle: StudyHandle, n_in: int, n_out: int) -> pd.DataFrame:
 def history_table(handle: StudyHandle) -> pd.DataFrame:
     """Per-epoch learning curves: key, restart, epoch, train_loss, val_loss, val_score."""
     rows = []
-    for t in handle.trials((TrialState.COMPLETE, TrialState.PRUNED)):
-        key = t.user_attrs.get("key")
-        if key is None or t.user_attrs.get("duplicate_of") is not None:
-            continue
-        for name, hist in t.user_attrs.items():
-            if not name.startswith("history_"):
-                continue
-            restart = int(name.split("_", 1)[1])
+    for t in _finished(handle):
+        key = t.user_attrs["key"]
+        for restart, hist in _per_restart(t, "history"):
             n = len(hist.get("train_loss", []))
             for e in range(n):
                 rows.append(
@@ -131,15 +137,10 @@ def history_table(handle: StudyHandle) -> pd.DataFrame:
 def diagnostics_table(handle: StudyHandle) -> pd.DataFrame:
     """Diagnostics records (one per key, restart, epoch and layer) stored by the trainer's hook."""
     rows = []
-    for t in handle.trials((TrialState.COMPLETE, TrialState.PRUNED)):
-        key = t.user_attrs.get("key")
-        if key is None or t.user_attrs.get("duplicate_of") is not None:
-            continue
-        for name, recs in t.user_attrs.items():
-            if name.startswith("diagnostics_"):
-                restart = int(name.split("_", 1)[1])
-                for rec in recs:
-                    rows.append({"key": key, "restart": restart, **rec})
+    for t in _finished(handle):
+        key = t.user_attrs["key"]
+        for restart, recs in _per_restart(t, "diagnostics"):
+            rows.extend({"key": key, "restart": restart, **rec} for rec in recs)
     return pd.DataFrame(rows)
 
 
@@ -205,7 +206,7 @@ def finalize(
     if restarts.empty:
         raise JustEnoughError("the search finished no config: nothing to choose from (was the time budget too short?)")
     board = leaderboard(restarts)
-    configs = {t.user_attrs["key"]: _config_of(t) for t in handle.trials((TrialState.COMPLETE, TrialState.PRUNED)) if "config" in t.user_attrs}
+    configs = {t.user_attrs["key"]: _config_of(t) for t in _finished(handle)}
     board["latency_ms"] = [_config_latency_ms(configs[k], n_in, n_out) for k in board["key"]]
     if "pruned" not in board.columns:
         pruned_keys = set(restarts.loc[restarts["pruned"], "key"])

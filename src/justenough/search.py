@@ -12,6 +12,7 @@ The driver owns the study and is its single writer; executors only train. A sear
 
 from __future__ import annotations
 
+import functools
 import math
 import signal
 import threading
@@ -135,7 +136,7 @@ class _Driver:
     n_trials: int | None
     time_budget: float | None
     progress: SearchProgress
-    weights_sink: Callable[[str, list[RestartResult]], None]
+    weights_sink: Callable[[list[RestartResult]], None]
     started: float = field(default_factory=time.time)
     asked: int = 0
     stop_reason: str | None = None
@@ -161,45 +162,59 @@ class _Driver:
         """What configs of one stack share: the architecture, or with halving the whole group."""
         return cfg.group_key() if self.halving else (cfg.group_key(), tuple(cfg.widths))
 
+    @functools.cached_property
     def _configs_per_stack(self) -> int:
+        """How many grid configs one stack holds on average (capped by the member limit without
+        halving, where one stack is one architecture); 1 for samplers, which ask one at a time."""
         if not self.is_grid:
             return 1
         configs = self.space.configs()
-        stacks = len({self._stack_key(c) for c in configs}) or 1
-        per_stack = max(1, len(configs) // stacks)
-        return max(1, min(per_stack, max(1, MAX_STACK_MEMBERS // self.n_init) if not self.halving else per_stack))
+        per_stack = max(1, len(configs) // max(1, len({self._stack_key(c) for c in configs})))
+        return per_stack if self.halving else min(per_stack, max(1, MAX_STACK_MEMBERS // self.n_init))
 
     def _claim(self) -> tuple[optuna.Trial, Config] | None:
-        """Ask one trial and turn it into a config; None when there is nothing left to do."""
+        """Ask one trial and turn it into a config; None when there is nothing left to do.
+
+        A grid config that another driver (or an earlier life of this one) already holds is
+        marked a duplicate and the next waiting trial is asked instead.
+        """
         study = self.handle.study
-        if self.is_grid and not self.handle.trials((TrialState.WAITING,)):
-            return None
-        if not self.is_grid and self.n_trials is not None and self.asked >= self.n_trials:
-            return None
-        with warnings.catch_warnings():
-            # Optuna warns that heartbeats are meant for Study.optimize; with ask-and-tell we send
-            # them ourselves (DESIGN.md, library facts).
-            warnings.filterwarnings("ignore", message="Heartbeat of storage")
-            trial = study.ask()
-        self.asked += 1
-        config = self.space.suggest(trial)
-        trial.set_user_attr("key", config.key)
-        trial.set_user_attr("config", config.to_dict())
-        trial.set_user_attr("driver", driver_id())
-        # Another driver (or an earlier life of this one) may already hold this config.
+        while True:
+            if self.is_grid and not self.handle.trials((TrialState.WAITING,)):
+                return None
+            if not self.is_grid and self.n_trials is not None and self.asked >= self.n_trials:
+                return None
+            with warnings.catch_warnings():
+                # Optuna warns that heartbeats are meant for Study.optimize; with ask-and-tell we
+                # send them ourselves (DESIGN.md, library facts).
+                warnings.filterwarnings("ignore", message="Heartbeat of storage")
+                trial = study.ask()
+            self.asked += 1
+            config = self.space.suggest(trial)
+            trial.set_user_attr("key", config.key)
+            trial.set_user_attr("config", config.to_dict())
+            trial.set_user_attr("driver", driver_id())
+            holder = self._holder(config.key, before=trial.number)
+            if holder is None:
+                return trial, config
+            trial.set_user_attr("duplicate_of", holder)
+            study.tell(trial, state=TrialState.FAIL)
+            if not self.is_grid:
+                return None
+
+    def _holder(self, key: str, before: int) -> int | None:
+        """The number of an earlier live or finished trial of ``key``, if any."""
         for other in self.handle.trials(DONE_STATES + (TrialState.RUNNING,)):
-            if other.number < trial.number and other.user_attrs.get("key") == config.key and not other.user_attrs.get("duplicate_of"):
-                trial.set_user_attr("duplicate_of", other.number)
-                study.tell(trial, state=TrialState.FAIL)
-                return self._claim() if self.is_grid else None
-        return trial, config
+            if other.number < before and other.user_attrs.get("key") == key and not other.user_attrs.get("duplicate_of"):
+                return other.number
+        return None
 
     def next_tasks(self, limit: int) -> list[_InFlight]:
         """Claim up to ``limit`` stacks' worth of configs and group them into stack tasks."""
         claimed: list[tuple[optuna.Trial, Config]] = []
         # Enough configs to fill ``limit`` stacks: the grid lists configs of one stack next to each
         # other, so claiming a stack's worth in order keeps stacks full without over-claiming.
-        want = max(1, limit) * self._configs_per_stack()
+        want = max(1, limit) * self._configs_per_stack
         while len(claimed) < want:
             if self.time_budget is not None and time.time() - self.started >= self.time_budget:
                 self.stop_reason = "time budget"
@@ -233,7 +248,7 @@ class _Driver:
         by_key: dict[str, list[RestartResult]] = defaultdict(list)
         for r in results:
             by_key[r.key].append(r)
-        self.weights_sink(flight.task.task_id, results)
+        self.weights_sink(results)
         for key, trial in flight.trials.items():
             cfg = flight.configs[key]
             rs = sorted(by_key[key], key=lambda r: r.restart)
@@ -434,9 +449,11 @@ def search(
     if n_init < 1:
         raise ConfigError(f"n_init must be at least 1, got {n_init}")
     budget_s = parse_duration(time_budget)
-    latency_limit_ms = None if max_latency is None else parse_duration(max_latency) * 1000.0  # type: ignore[operator]
-    if isinstance(max_latency, (int, float)):
-        latency_limit_ms = float(max_latency)
+    # A number is milliseconds; text is a duration ("1ms", "0.5ms").
+    if max_latency is None or isinstance(max_latency, (int, float)):
+        latency_limit_ms = None if max_latency is None else float(max_latency)
+    else:
+        latency_limit_ms = parse_duration(max_latency) * 1000.0  # type: ignore[operator]
     progress = progress or SearchProgress()
     space = space or Space.default()
 
@@ -536,7 +553,7 @@ class _WeightsStore:
         self.dir = out / "weights" if out is not None else None
         self.memory: dict[tuple[str, int], dict[str, np.ndarray]] = {}
 
-    def put(self, task_id: str, results: list[RestartResult]) -> None:
+    def put(self, results: list[RestartResult]) -> None:
         from safetensors.numpy import save
 
         from justenough.atomic import write_bytes

@@ -250,26 +250,17 @@ def run_stack_task(
         rungs = halving_rungs(first.max_epochs, eta=task.halving_eta)
         halving_cb, pruned_at = _halving_callback(task.configs, task.restarts, task.halving_eta, rungs)
         callbacks.append(halving_cb)
-        callback_every = 1
+        # Rungs are first * eta^k epochs: calling back every ``first`` epochs reaches each one.
+        callback_every = math.gcd(*rungs) if rungs else 0
     recorder = None
     if task.diagnose_every > 0:
         from justenough.diagnose import DiagnosticsRecorder
 
         recorder = DiagnosticsRecorder(data.X_val, every=task.diagnose_every)
         callbacks.append(recorder)
-        # The trainer calls back every ``callback_every`` epochs; halving needs every epoch, and
-        # the recorder keeps only the epochs that are multiples of its own ``every``.
+        # The trainer calls back every ``callback_every`` epochs (the gcd of what halving and the
+        # recorder need); each keeps only its own epochs.
         callback_every = math.gcd(callback_every, task.diagnose_every) if callback_every else task.diagnose_every
-
-    if on_epoch is not None:
-        max_epochs = first.max_epochs
-
-        def report(epoch: int, stk: Any, state: Any) -> list[int]:
-            on_epoch(task.task_id, epoch, max_epochs)
-            return []
-
-        callbacks.append(report)
-        callback_every = 1
 
     def callback(epoch: int, stk: Any, state: Any) -> list[int]:
         stop: list[int] = []
@@ -287,7 +278,14 @@ def run_stack_task(
         callback_every=callback_every,
     )
     t0 = time.perf_counter()
-    result = train(stack, data, settings, callback=callback if callbacks else None)
+    report = None
+    if on_epoch is not None:
+        task_id, max_epochs = task.task_id, first.max_epochs
+
+        def report(epoch: int) -> None:
+            on_epoch(task_id, epoch, max_epochs)
+
+    result = train(stack, data, settings, callback=callback if callbacks else None, on_epoch=report)
     wall = time.perf_counter() - t0
 
     R = len(task.restarts)

@@ -783,6 +783,7 @@ def train(
     *,
     callback: Callable[[int, MLPStack, TrainState], Iterable[int] | None] | None = None,
     memory_budget: int | None = None,
+    on_epoch: Callable[[int], None] | None = None,
 ) -> StackResult:
     """Train every member of ``stack`` at once; returns one ``MemberResult`` per member.
 
@@ -790,7 +791,9 @@ def train(
     indices for classification, float32 ``[N]`` or ``[N, n_outputs]`` for regression), ``task``
     and ``n_outputs``. ``callback(epoch, stack, state)`` runs at epoch 0 (before training) and
     after every ``settings.callback_every``-th epoch; it may return member indices to stop
-    ("pruned"). ``memory_budget`` (bytes; default ``settings.memory_fraction`` of the free
+    ("pruned"). ``on_epoch(epoch)`` is a light hook called after every epoch, for progress
+    displays: unlike the callback it gets no state, so no update norms are recorded for it.
+    ``memory_budget`` (bytes; default ``settings.memory_fraction`` of the free
     memory) caps the members trained together; bigger stacks run as sub-stacks in lock-step.
     On return the stack holds each member's best weights (or last, with ``restore_best=False``).
     """
@@ -863,6 +866,8 @@ def train(
         epochs = epoch
         if due:
             call(epoch)
+        if on_epoch is not None:
+            on_epoch(epoch)
 
     for r in runs:
         r.finish()
