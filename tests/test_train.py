@@ -446,15 +446,18 @@ def test_hand_written_backward_equals_autograd(activation: str, task: str) -> No
             assert torch.count_nonzero(views[l].transpose(1, 2)[dead]) == 0
 
 
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "op-by-op"])
 @pytest.mark.parametrize("gather_max", [0, 1 << 16], ids=["layerwise", "gather"])
 @pytest.mark.parametrize("kind,momentum,nesterov", [("sgd", 0.9, True), ("sgd", 0.0, False), ("adam", 0.9, False), ("adamw", 0.9, False)])
-def test_flat_optimizer_equals_per_tensor_bit_for_bit(kind: str, momentum: float, nesterov: bool, gather_max: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flat_optimizer_equals_per_tensor_bit_for_bit(kind: str, momentum: float, nesterov: bool, gather_max: int, fused: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """One update over the flat buffer is the per-layer update, element by element, exactly
-    (both ways of expanding Adam's per-member step sizes: a gather, or layer by layer)."""
+    (both ways of expanding Adam's per-member step sizes: a gather, or layer by layer; and with
+    torch's fused Adam kernel or op by op)."""
     import justenough.train as train_mod
     from justenough.train import _flatten_parameters
 
     monkeypatch.setattr(train_mod, "_GATHER_MAX", gather_max)
+    monkeypatch.setattr(train_mod, "_FUSED_ADAM", fused)
 
     g = torch.Generator().manual_seed(1)
     shapes = [(3, 7, 5), (3, 5, 4), (3, 5), (3, 4)]
@@ -493,3 +496,127 @@ def test_on_epoch_hook_sees_every_epoch_and_changes_nothing() -> None:
     assert seen == [1, 2, 3, 4, 5, 6]
     for a, b in zip(with_hook.parameters(), plain.parameters()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["adam", "adamw"])
+def test_fused_adam_equals_torch_fused_per_member_bit_for_bit(kind: str) -> None:
+    """With torch's fused kernel, each member's update is torch.optim's ``fused=True`` update of
+    that member alone, exactly, whatever its stack-mates' learning rates and weight decays."""
+    from justenough.train import _flatten_parameters
+
+    g = torch.Generator().manual_seed(3)
+    shapes = [(3, 7, 5), (3, 5)]
+    params = [torch.randn(sh, generator=g) for sh in shapes]
+    alone = [[p[i].clone().requires_grad_(True) for p in params] for i in range(3)]
+    flat = _flatten_parameters(params)
+    lr, wd = torch.tensor([0.05, 0.01, 0.05]), torch.tensor([0.0, 1e-2, 0.0])
+    opt = StackOptimizer(params, lr, wd, TrainSettings(optimizer=kind), flat=flat)
+    cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
+    refs = [cls(alone[i], lr=float(lr[i]), weight_decay=float(wd[i]), fused=True) for i in range(3)]
+    for _ in range(5):
+        grads = [torch.randn(sh, generator=g) for sh in shapes]
+        opt.step(torch.cat([t.reshape(-1) for t in grads]))
+        for i, ref in enumerate(refs):
+            for q, gr in zip(alone[i], grads):
+                q.grad = gr[i].clone()
+            ref.step()
+    for i in range(3):
+        for p, q in zip(params, alone[i]):
+            assert torch.equal(p[i], q.detach())
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "op-by-op"])
+def test_optimizer_take_state_continues_the_kept_members_exactly(kind: str, fused: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compaction: a new optimizer over members [0, 2] that takes the state of the full one
+    moves them exactly as the full one would have."""
+    import justenough.train as train_mod
+    from justenough.train import _flatten_parameters, _slices
+
+    monkeypatch.setattr(train_mod, "_FUSED_ADAM", fused)
+    g = torch.Generator().manual_seed(4)
+    shapes = [(3, 6, 4), (3, 4)]
+    s = TrainSettings(optimizer=kind, momentum=0.9)
+    lr, wd = torch.tensor([0.05, 0.02, 0.01]), torch.tensor([0.0, 0.0, 1e-3])
+    full = [torch.randn(sh, generator=g) for sh in shapes]
+    full_flat = _flatten_parameters(full)
+    opt = StackOptimizer(full, lr, wd, s, flat=full_flat)
+    grads = [[torch.randn(sh, generator=g) for sh in shapes] for _ in range(6)]
+    flat_g = [torch.cat([t.reshape(-1) for t in gs]) for gs in grads]
+    for k in range(3):
+        opt.step(flat_g[k])
+    keep = [0, 2]
+    part = [p[keep].clone() for p in full]
+    part_flat = _flatten_parameters(part)
+    sub = StackOptimizer(part, lr[keep], wd[keep], s, flat=part_flat)
+    sub.take_state(opt, keep)
+    for k in range(3, 6):
+        opt.step(flat_g[k])
+        sub.step(torch.cat([t[keep].reshape(-1) for t in grads[k]]))
+    for p, q in zip(_slices(full_flat, full), part):
+        assert torch.equal(p[keep], q)
+
+
+def test_stopped_members_leave_the_stack_and_change_nothing() -> None:
+    """Members that stop early leave the working stack (compaction); every member's history and
+    weights equal those of the same member trained in a stack of its own, bit for bit."""
+    data = digits(150, 300)
+    specs = [MemberSpec(widths=(32,), init="he_normal", seed=s, lr=0.03) for s in range(4)]
+    s = TrainSettings(optimizer="adam", batch_size=16, max_epochs=40, patience=2)
+    together = train(MLPStack(64, 10, specs), data, s)
+    stops = sorted(m.epochs_run for m in together.members)
+    assert stops[0] < stops[-1]  # members stopped at different epochs
+    for spec, got in zip(specs, together.members):
+        alone = train(MLPStack(64, 10, [spec]), data, s).members[0]
+        assert got.history == alone.history and got.best_epoch == alone.best_epoch
+        for k in alone.state:
+            assert torch.equal(got.state[k], alone.state[k])
+
+
+def test_callback_sees_no_gradient_for_members_that_left() -> None:
+    data = digits(200, 100)
+    specs = [MemberSpec(widths=(16,), init="he_normal", seed=s, lr=0.01) for s in range(3)]
+    seen: dict[int, TrainState] = {}
+
+    def cb(epoch: int, stk: MLPStack, state: TrainState) -> list[int]:
+        seen[epoch] = state
+        return [1] if epoch == 1 else []
+
+    train(MLPStack(64, 10, specs), data, TrainSettings(max_epochs=3, patience=None, callback_every=1), callback=cb)
+    st = seen[3]
+    assert st.active == [True, False, True] and st.grads is not None and st.update_norms is not None
+    dW = st.grads[0][0]  # [M, in, out]
+    assert torch.isnan(dW[1]).all() and torch.isfinite(dW[[0, 2]]).all()
+    assert float(st.update_norms[0][1]) == 0.0 and bool((st.update_norms[0][[0, 2]] > 0).all())
+
+
+def test_monitor_val_score_stops_on_the_score() -> None:
+    data = digits(150, 300)
+    specs = [MemberSpec(widths=(32,), init="he_normal", seed=s, lr=0.03) for s in range(3)]
+    s = TrainSettings(optimizer="adam", batch_size=16, max_epochs=60, patience=4, monitor="val_score")
+    stack = MLPStack(64, 10, specs)
+    res = train(stack, data, s)
+    for i, m in enumerate(res.members):
+        vs = m.history["val_score"]
+        assert m.val_score == max(vs) and m.best_epoch == vs.index(max(vs)) + 1  # the first best epoch
+        assert m.val_loss == m.history["val_loss"][m.best_epoch - 1]
+        if m.stopped_by == "early":
+            assert m.epochs_run - m.best_epoch == s.patience
+        with torch.no_grad():  # the stack holds the best weights by score
+            acc = float((stack.member(i)(data.X_val).argmax(1) == data.y_val).double().mean())
+        assert acc == pytest.approx(m.val_score, abs=1e-9)
+    with pytest.raises(ConfigError, match="monitor"):
+        TrainSettings(monitor="accuracy")
+
+
+def test_stack_loss_fast_path_equals_cross_entropy() -> None:
+    from justenough.metrics import stack_loss
+
+    g = torch.Generator().manual_seed(0)
+    out = torch.randn(4, 50, 10, generator=g) * 3
+    y = torch.randint(0, 10, (50,), generator=g)
+    ref = torch.stack([F.cross_entropy(out[i], y) for i in range(4)])
+    torch.testing.assert_close(stack_loss("classification", out, y), ref, rtol=1e-6, atol=1e-7)
+    y_per = torch.randint(0, 10, (4, 50), generator=g)
+    ref = torch.stack([F.cross_entropy(out[i], y_per[i]) for i in range(4)])
+    torch.testing.assert_close(stack_loss("classification", out, y_per), ref, rtol=1e-6, atol=1e-7)

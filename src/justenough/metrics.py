@@ -107,6 +107,11 @@ def stack_loss(task: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     M, B, C = out.shape
     t = _targets(task, out, y)
     if task == "classification":
+        if out.device.type == "cpu" and C < 16:
+            # The same numbers over a [M, C, B] view: on the CPU, torch's (log-)softmax over a
+            # last dimension shorter than 16 is up to 10x slower than over a strided one.
+            logp = torch.log_softmax(out.transpose(1, 2), dim=1)  # [M, C, B]
+            return logp.gather(1, t.unsqueeze(1)).squeeze(1).mean(1).neg()  # [M]
         ce = F.cross_entropy(out.reshape(M * B, C), t.reshape(M * B), reduction="none")  # [M*B]
         return ce.view(M, B).mean(1)  # [M]
     return ((out - t) ** 2).mean((1, 2))  # [M]

@@ -7,7 +7,8 @@ batched matmuls, no autograd) gives every gradient of every layer into one flat 
 vectorized optimizer step over the flat parameter buffer updates every member with its own
 learning rate and weight decay (no Python loop over members, nor over layers).
 
-Per member, once per epoch: validation loss and score, early stopping (patience, min_delta),
+Per member, once per epoch: validation loss and score, early stopping (patience, min_delta) on
+the monitored one of the two (``monitor``: the loss by default, or the score),
 divergence (a non-finite loss or weight freezes the member and marks it diverged), and the
 best weights so far. A frozen member (stopped, pruned or diverged) gets a zero learning rate, so
 its weights no longer move, while its stack-mates carry on unaffected. The loop ends when the
@@ -50,7 +51,9 @@ __all__ = [
 log = logging.getLogger("justenough")
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+MONITORS = ("val_loss", "val_score")  # what early stopping and the best weights follow
 _GATHER_MAX = 1 << 16  # flat buffers up to this size expand Adam's step sizes by a gather
+_FUSED_ADAM = True  # use torch's fused Adam kernel where there is one (tests turn it off)
 _EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
 
 
@@ -58,7 +61,11 @@ _EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation mem
 class TrainSettings:
     """Training settings shared by every member of a stack.
 
-    ``patience=None`` turns early stopping off (the best weights by validation loss are still
+    ``monitor`` is what early stopping and the best weights follow: ``"val_loss"`` (lower is
+    better) or ``"val_score"`` (accuracy or R², higher is better; a plateau of the score ends
+    training sooner than the slow creep of the loss, as scikit-learn's early stopping does).
+    A member improves when the monitored value beats its best by more than ``min_delta``.
+    ``patience=None`` turns early stopping off (the best weights by the monitored value are still
     kept). ``callback_every=k`` calls the callback after every k-th epoch (0: only at epoch 0,
     before training). ``restore_best=False`` leaves the last weights in the stack and results.
     ``memory_fraction`` of the free RAM (or free GPU memory) is the default memory budget.
@@ -71,6 +78,7 @@ class TrainSettings:
     max_epochs: int = 100
     patience: int | None = 10
     min_delta: float = 0.0
+    monitor: str = "val_loss"
     shared_order: bool = False
     callback_every: int = 0
     betas: tuple[float, float] = (0.9, 0.999)
@@ -96,6 +104,8 @@ class TrainSettings:
             raise ConfigError(f"patience must be a positive integer or None (no early stopping), got {self.patience!r}")
         if not float(self.min_delta) >= 0:
             raise ConfigError(f"min_delta must be >= 0, got {self.min_delta}")
+        if self.monitor not in MONITORS:
+            raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(MONITORS)}")
         if isinstance(self.callback_every, bool) or not isinstance(self.callback_every, int) or self.callback_every < 0:
             raise ConfigError(f"callback_every must be an integer >= 0, got {self.callback_every!r}")
         b1, b2 = (float(b) for b in self.betas)
@@ -274,6 +284,9 @@ class StackOptimizer:
         # Only the per-member factors this optimizer uses (each is [P] with flat=).
         self._wd = self._expand(weight_decay) if self._has_wd and self.kind != "adamw" else []
         self.step_count = 0
+        self._fused_step: torch.Tensor | None = None  # the step count as the fused kernel reads it
+        self._fused_views: tuple[list[list[torch.Tensor]], ...] | None = None  # params, m, v: [param][member]
+        self._fused_grads: tuple[torch.Tensor, list[list[torch.Tensor]]] | None = None
         self.state: list[list[torch.Tensor | None]] = [[None, None] for _ in self._tensors]
         self.set_active(torch.ones(lr.shape[0], dtype=torch.bool, device=lr.device))
 
@@ -289,12 +302,35 @@ class StackOptimizer:
 
     def set_active(self, active: torch.Tensor) -> None:
         """Freeze the members whose ``active`` entry is False (zero learning rate)."""
+        self._fused = self._fused_groups(active)
         self._lr_eff64 = torch.where(active, self._lr64, torch.zeros_like(self._lr64))  # [M]
         lr32 = self._lr_eff64.to(torch.float32)
         self._neg_lr = self._expand(-lr32) if self.kind == "sgd" else []
         # AdamW's decoupled decay factor 1 - lr * wd, computed in float64 as torch does.
         decay = (1.0 - self._lr_eff64 * self._wd64).to(torch.float32)
         self._decay = self._expand(decay) if self.kind == "adamw" and self._has_wd else []
+
+    @torch.no_grad()
+    def take_state(self, previous: "StackOptimizer", keep: Sequence[int]) -> None:
+        """Continue ``previous``'s run for its members ``keep`` (this optimizer's members, in order).
+
+        The step count and each kept member's moments are copied, so the kept members' updates
+        go on exactly as if ``previous`` had carried on with them.
+        """
+        if (self._flat is None) != (previous._flat is None):
+            raise ConfigError("take_state needs two optimizers of the same layout (both flat or both per tensor)")
+        self.step_count = previous.step_count
+        self._fused_views = None  # the fused path's views of the state, rebuilt on the next step
+        idx = torch.tensor(list(keep), dtype=torch.long, device=self.params[0].device)
+        for k, old in enumerate(previous.state):
+            for s, t in enumerate(old):
+                if t is None:
+                    continue
+                if self._flat is not None:  # [P_old] -> per parameter [M_old, ...] -> kept rows -> [P_new]
+                    rows = [v.index_select(0, idx).reshape(-1) for v in _slices(t, previous.params)]
+                    self.state[0][s] = torch.cat(rows)
+                else:
+                    self.state[k][s] = t.index_select(0, idx)
 
     @torch.no_grad()
     def reset_members(self, members: torch.Tensor) -> None:
@@ -335,7 +371,29 @@ class StackOptimizer:
                 d_p = d_p.add(buf, alpha=mom) if nesterov else buf
             p.addcmul_(self._neg_lr[k], d_p)  # p - lr * d_p
 
+    def _fused_groups(self, active: torch.Tensor) -> list[tuple[float, float, list[int]]] | None:
+        """The active members grouped by (lr, weight decay), for torch's fused Adam kernel.
+
+        ``torch._fused_adam_`` (and ``_fused_adamw_``) does a whole update in one pass over
+        memory, where the op-by-op update makes ten; it takes one learning rate and one weight
+        decay per call, hence one call per group (usually one: the restarts of one config share
+        them). Its arithmetic is torch.optim's ``fused=True``. None: no fused kernel here (SGD,
+        or a device without one), so the op-by-op update runs.
+        """
+        if not _FUSED_ADAM or self.kind not in ("adam", "adamw") or self._tensors[0].device.type not in ("cpu", "cuda"):
+            return None
+        if getattr(torch, "_fused_adamw_" if self.kind == "adamw" else "_fused_adam_", None) is None:
+            return None
+        groups: dict[tuple[float, float], list[int]] = {}
+        for i, (on, lr, wd) in enumerate(zip(active.tolist(), self._lr64.tolist(), self._wd64.tolist())):
+            if on:
+                groups.setdefault((lr, wd), []).append(i)
+        return [(lr, wd, members) for (lr, wd), members in groups.items()]
+
     def _adam(self, grads: Sequence[torch.Tensor]) -> None:
+        if self._fused is not None:
+            self._adam_fused(grads, self._fused)
+            return
         b1, b2 = self.settings.betas
         eps = self.settings.eps
         step = self.step_count
@@ -374,6 +432,58 @@ class StackOptimizer:
                 for q, mk, nk in zip(self.params, self._m_views, self._num_views):
                     torch.mul(self._shaped(step32, q), mk, out=nk)
             p.sub_(num.div_(denom))  # p -= (lr / bc1) * m / denom
+
+
+    def _adam_fused(self, grads: Sequence[torch.Tensor], groups: list[tuple[float, float, list[int]]]) -> None:
+        """One Adam/AdamW step of the active members by torch's fused kernel (``_fused_groups``).
+
+        The kernel gets one tensor per (parameter, member): it vectorizes each tensor and
+        finishes its tail element by element, with slightly different rounding, so a member's
+        numbers would otherwise depend on where its slice falls in the buffer, that is on its
+        stack-mates. Per member, they do not.
+        """
+        for st, p in zip(self.state, self._tensors):
+            if st[0] is None:
+                st[0] = torch.zeros_like(p)
+                st[1] = torch.zeros_like(p)
+        if self._fused_views is None:
+            self._fused_step = torch.zeros((), dtype=torch.float32, device=self._tensors[0].device)
+            self._fused_views = (
+                self._per_member(self._tensors),
+                self._per_member([st[0] for st in self.state]),  # type: ignore[misc]
+                self._per_member([st[1] for st in self.state]),  # type: ignore[misc]
+            )
+        if self._fused_grads is None or self._fused_grads[0] is not grads[0]:
+            self._fused_grads = (grads[0], self._per_member(grads))
+        assert self._fused_step is not None
+        self._fused_step.fill_(float(self.step_count))
+        params, exp_avgs, exp_avg_sqs = self._fused_views
+        grad_views = self._fused_grads[1]
+        b1, b2 = self.settings.betas
+        fn = torch._fused_adamw_ if self.kind == "adamw" else torch._fused_adam_
+        for lr, wd, members in groups:
+            pick = lambda views: [v[i] for v in views for i in members]  # noqa: E731
+            ps = pick(params)
+            fn(
+                ps,
+                pick(grad_views),
+                pick(exp_avgs),
+                pick(exp_avg_sqs),
+                [],
+                [self._fused_step] * len(ps),
+                lr=lr,
+                beta1=b1,
+                beta2=b2,
+                weight_decay=wd,
+                eps=self.settings.eps,
+                amsgrad=False,
+                maximize=False,
+            )
+
+    def _per_member(self, tensors: Sequence[torch.Tensor]) -> list[list[torch.Tensor]]:
+        """Update tensors (the flat buffer, or one per parameter) as views ``[parameter][member]``."""
+        shaped = _slices(tensors[0], self.params) if self._flat is not None else list(tensors)
+        return [list(p.unbind(0)) for p in shaped]
 
 
 def _slices(buf: torch.Tensor, params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -596,7 +706,17 @@ class _Step:
 
 
 class _Run:
-    """The training of one (sub-)stack: members ``indices`` of the caller's stack."""
+    """The training of one (sub-)stack: members ``indices`` of the caller's stack.
+
+    Members are numbered ``j = 0..m-1`` within the run's ``stack``. Only the members still
+    training take part in the computation: they form the working stack ``work`` (members
+    ``live``, in order), its own flat parameter buffer, gradients and optimizer. When members
+    stop (early, pruned or diverged) the working stack is compacted: their last weights are
+    written back to ``stack`` and a smaller working stack carries on, with the optimizer state of
+    the remaining members, so the epochs of the slowest restart no longer pay for the finished
+    ones. Every member's arithmetic is its own (batched matmuls), so compaction leaves the
+    numbers unchanged.
+    """
 
     def __init__(self, stack: MLPStack, indices: list[int], data: _Data, settings: TrainSettings) -> None:
         self.stack, self.indices, self.data, self.settings = stack, indices, data, settings
@@ -605,27 +725,84 @@ class _Run:
         # One flat buffer [P] behind all parameters, and one behind their gradients, laid out
         # alike: the optimizer then updates every layer with a few whole-buffer ops per step.
         self.flat = _flatten_parameters(self.params)
-        self.grad_flat = torch.zeros_like(self.flat)  # [P]
-        self.grad_views = _slices(self.grad_flat, self.params)  # dW per layer, then db per layer
-        self.step_fn = _Step(stack, data.task, self.grad_views)
-        self.opt = StackOptimizer(self.params, stack.lr, stack.weight_decay, settings, flat=self.flat)
-        dev = stack.device
-        self.active = torch.ones(self.m, dtype=torch.bool, device=dev)
+        self.live: list[int] = list(range(self.m))  # the members in the working stack, in order
+        self._use_work(stack, self.flat)
         self.active_list = [True] * self.m
         self.diverged = [False] * self.m
         self.stopped_by: list[str | None] = [None] * self.m
         self.history: list[dict[str, list[float]]] = [{"train_loss": [], "val_loss": [], "val_score": []} for _ in range(self.m)]
-        self.best = [p.detach().clone() for p in self.params]
-        self.best_val_loss = [math.inf] * self.m
+        self.best = [p.detach().clone() for p in self.params]  # [m, ...] each
+        # The monitored value, as "lower is better": the loss, or minus the score.
+        self.best_monitored = [math.inf] * self.m
         self.best_epoch = [0] * self.m
         self.best_record: list[dict[str, float]] = [{} for _ in range(self.m)]
         self.wait = [0] * self.m
         self.time = [0.0] * self.m
         self.last_val_loss = [math.nan] * self.m
         self.last_val_score = [math.nan] * self.m
-        self.last_grads: list[torch.Tensor] | None = None
-        self.update_norms: list[torch.Tensor] | None = None
+        self.stepped = False
+        self._update_norms: list[torch.Tensor] | None = None  # [m_live] per layer, last recorded step
+        self._update_live: list[int] = []
         self.seeds = [s.seed for s in stack.members]
+
+    def _use_work(self, work: MLPStack, flat: torch.Tensor, previous: StackOptimizer | None = None, keep: list[int] | None = None) -> None:
+        """Train ``work`` (whose parameters are slices of ``flat``) from now on."""
+        self.work = work
+        self.work_params: list[torch.Tensor] = [*work.weights, *work.biases]
+        self.work_flat = flat
+        self.grad_flat = torch.zeros_like(flat)  # [P_work]
+        self.grad_views = _slices(self.grad_flat, self.work_params)  # dW per layer, then db per layer
+        self.step_fn = _Step(work, self.data.task, self.grad_views)
+        self.opt = StackOptimizer(self.work_params, work.lr, work.weight_decay, self.settings, flat=flat)
+        if previous is not None and keep is not None:
+            self.opt.take_state(previous, keep)
+
+    def _positions(self, js: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Members ``js`` as indices into ``stack`` and into the working stack."""
+        dev = self.stack.device
+        where = {j: k for k, j in enumerate(self.live)}
+        return (
+            torch.tensor(list(js), dtype=torch.long, device=dev),
+            torch.tensor([where[j] for j in js], dtype=torch.long, device=dev),
+        )
+
+    def sync(self) -> None:
+        """Write the working stack's weights back into ``stack`` (its members ``live``)."""
+        if self.work is not self.stack and self.live:
+            self.stack.load_subset_(self.work, self.live)
+
+    def _compact(self) -> None:
+        """Drop the frozen members from the working stack."""
+        keep = [k for k, j in enumerate(self.live) if self.active_list[j]]
+        if len(keep) == len(self.live):
+            return
+        self.sync()  # the leaving members' last weights
+        if keep:
+            sub = self.work.subset(keep)
+            flat = _flatten_parameters([*sub.weights, *sub.biases])
+            self._use_work(sub, flat, previous=self.opt, keep=keep)
+        self.live = [self.live[k] for k in keep]
+
+    def grads(self) -> list[torch.Tensor] | None:
+        """The last step's gradients ``[m, ...]`` per parameter; NaN for members not training."""
+        if not self.stepped:
+            return None
+        if len(self.live) == self.m and self.work is self.stack:
+            return self.grad_views
+        j_idx, k_idx = self._positions(self.live)
+        out = []
+        for g, p in zip(self.grad_views, self.params):
+            full = torch.full_like(p, math.nan)
+            full.index_copy_(0, j_idx, g.index_select(0, k_idx))
+            out.append(full)
+        return out
+
+    def update_norms(self) -> list[torch.Tensor] | None:
+        """``||ΔW||`` ``[m]`` per layer of the last recorded step; 0 for members not training."""
+        if self._update_norms is None:
+            return None
+        j_idx = torch.tensor(self._update_live, dtype=torch.long, device=self.stack.device)
+        return [torch.zeros(self.m, device=u.device, dtype=u.dtype).index_copy_(0, j_idx, u) for u in self._update_norms]
 
     def share_time(self, dt: float, who: Sequence[int]) -> None:
         if who:
@@ -639,25 +816,28 @@ class _Run:
         vl, vs = _evaluate(self.stack, self.data.X_val, self.data.y_val, self.data.task)
         tl_l, vl_l, vs_l = tl.tolist(), vl.tolist(), vs.tolist()
         for i in range(self.m):
-            self.best_val_loss[i] = vl_l[i] if math.isfinite(vl_l[i]) else math.inf
+            v = self._monitored(vl_l[i], vs_l[i])
+            self.best_monitored[i] = v if math.isfinite(v) else math.inf
             self.best_record[i] = {"train_loss": tl_l[i], "val_loss": vl_l[i], "val_score": vs_l[i]}
         self.last_val_loss, self.last_val_score = vl_l, vs_l
         self.share_time(time.perf_counter() - t0, range(self.m))
 
     def train_epoch(self, epoch: int, record_updates: bool) -> None:
-        """One pass over the training data for every member, then per-member bookkeeping."""
+        """One pass over the training data for every member still training, then bookkeeping."""
         t0 = time.perf_counter()
-        who = [i for i in range(self.m) if self.active_list[i]]
+        who = list(self.live)  # every live member is active (frozen ones were compacted away)
+        m = len(who)
         d, st, B = self.data, self.settings, self.settings.batch_size
         N = d.X_train.shape[0]
+        dev = self.stack.device
         if st.shared_order:
-            orders = epoch_orders([st.order_seed], N, epoch, device=self.stack.device)[0]  # [N]
+            orders = epoch_orders([st.order_seed], N, epoch, device=dev)[0]  # [N]
         else:
-            orders = epoch_orders(self.seeds, N, epoch, device=self.stack.device)  # [m, N]
+            orders = epoch_orders([self.seeds[j] for j in who], N, epoch, device=dev)  # [m, N]
         batches = orders.split(B, dim=-1)  # [m, b] (or [b]) each
-        loss_sum = torch.zeros(self.m, device=self.stack.device)
+        loss_sum = torch.zeros(m, device=dev)
         last = len(batches) - 1
-        X, y, m = d.X_train, d.y_train, self.m
+        X, y = d.X_train, d.y_train
         step, opt, grad_flat = self.step_fn, self.opt, self.grad_flat
         with torch.no_grad():
             for k, idx in enumerate(batches):
@@ -672,52 +852,56 @@ class _Run:
                     xb = xb.view(m, b, -1)
                     yb = yb.view(m, b, *yb.shape[1:])
                 losses = step(xb, yb)  # [m]; fills grad_flat
-                before = self.flat.clone() if record_updates and k == last else None
+                before = self.work_flat.clone() if record_updates and k == last else None
                 opt.step(grad_flat)
                 loss_sum += losses * b
                 if before is not None:
-                    self.update_norms = [(p - q).flatten(1).norm(dim=1) for p, q in zip(self.stack.weights, _slices(before, self.params))]
-        self.last_grads = self.grad_views
+                    self._update_norms = [(p - q).flatten(1).norm(dim=1) for p, q in zip(self.work.weights, _slices(before, self.work_params))]
+                    self._update_live = list(who)
+        self.stepped = True
         train_loss = (loss_sum / N).tolist()
-        vl, vs = _evaluate(self.stack, d.X_val, d.y_val, d.task)
+        vl, vs = _evaluate(self.work, d.X_val, d.y_val, d.task)
         self._bookkeep(epoch, who, train_loss, vl.tolist(), vs.tolist())
         self.share_time(time.perf_counter() - t0, who)
 
     @torch.no_grad()
     def _bookkeep(self, epoch: int, who: list[int], train_loss: list[float], vl: list[float], vs: list[float]) -> None:
+        """Per member ``who[k]`` (the working stack's k-th): history, best weights, stopping."""
         finite = self._finite_members()
         improved, diverged, stopped = [], [], []
         st = self.settings
-        for i in who:
+        for k, i in enumerate(who):
             h = self.history[i]
-            h["train_loss"].append(train_loss[i])
-            h["val_loss"].append(vl[i])
-            h["val_score"].append(vs[i])
-            if not (math.isfinite(train_loss[i]) and math.isfinite(vl[i]) and finite[i]):
+            h["train_loss"].append(train_loss[k])
+            h["val_loss"].append(vl[k])
+            h["val_score"].append(vs[k])
+            self.last_val_loss[i], self.last_val_score[i] = vl[k], vs[k]
+            if not (math.isfinite(train_loss[k]) and math.isfinite(vl[k]) and finite[k]):
                 diverged.append(i)
                 continue
-            if vl[i] < self.best_val_loss[i] - st.min_delta:
-                self.best_val_loss[i] = vl[i]
+            monitored = self._monitored(vl[k], vs[k])
+            if monitored < self.best_monitored[i] - st.min_delta:
+                self.best_monitored[i] = monitored
                 self.best_epoch[i] = epoch
-                self.best_record[i] = {"train_loss": train_loss[i], "val_loss": vl[i], "val_score": vs[i]}
+                self.best_record[i] = {"train_loss": train_loss[k], "val_loss": vl[k], "val_score": vs[k]}
                 self.wait[i] = 0
                 improved.append(i)
             else:
                 self.wait[i] += 1
                 if st.patience is not None and self.wait[i] >= st.patience:
                     stopped.append(i)
-        self.last_val_loss = [vl[i] if i in who else self.last_val_loss[i] for i in range(self.m)]
-        self.last_val_score = [vs[i] if i in who else self.last_val_score[i] for i in range(self.m)]
         if improved:
-            mask = self._mask(improved)
-            for p, b in zip(self.params, self.best):
-                b.copy_(torch.where(self._shaped(mask, p), p.detach(), b))
+            j_idx, k_idx = self._positions(improved)
+            for p, b in zip(self.work_params, self.best):
+                b.index_copy_(0, j_idx, p.detach().index_select(0, k_idx))
         if diverged:
             # Back to the best (finite) weights, optimizer state zeroed, frozen: nothing
             # non-finite is left to flow through its slice of the stack.
-            mask = self._mask(diverged)
-            for p, b in zip(self.params, self.best):
-                p.copy_(torch.where(self._shaped(mask, p), b, p.detach()))
+            j_idx, k_idx = self._positions(diverged)
+            for p, b in zip(self.work_params, self.best):
+                p.detach().index_copy_(0, k_idx, b.index_select(0, j_idx))
+            mask = torch.zeros(len(self.live), dtype=torch.bool, device=self.stack.device)
+            mask[k_idx] = True
             self.opt.reset_members(mask)
             for i in diverged:
                 self.diverged[i] = True
@@ -726,22 +910,19 @@ class _Run:
             self.stopped_by[i] = "early"
         self.freeze(diverged + stopped)
 
+    def _monitored(self, val_loss: float, val_score: float) -> float:
+        """The value early stopping follows, lower is better."""
+        return val_loss if self.settings.monitor == "val_loss" else -val_score
+
     def _finite_members(self) -> list[bool]:
-        ok = torch.ones(self.m, dtype=torch.bool, device=self.stack.device)
-        for p in self.params:
+        """Per member of the working stack: are all its weights finite?"""
+        ok = torch.ones(len(self.live), dtype=torch.bool, device=self.stack.device)
+        for p in self.work_params:
             ok &= torch.isfinite(p.detach()).flatten(1).all(1)
         return ok.tolist()
 
-    def _mask(self, idx: Iterable[int]) -> torch.Tensor:
-        mask = torch.zeros(self.m, dtype=torch.bool, device=self.stack.device)
-        mask[list(idx)] = True
-        return mask
-
-    @staticmethod
-    def _shaped(mask: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-        return mask.reshape(-1, *([1] * (p.ndim - 1)))
-
     def freeze(self, idx: Iterable[int], reason: str | None = None) -> None:
+        """Stop members ``idx`` (numbered within the run's stack); they leave the working stack."""
         changed = False
         for i in idx:
             if self.active_list[i]:
@@ -750,11 +931,11 @@ class _Run:
                 if reason is not None and self.stopped_by[i] is None:
                     self.stopped_by[i] = reason
         if changed:
-            self.active = torch.tensor(self.active_list, dtype=torch.bool, device=self.stack.device)
-            self.opt.set_active(self.active)
+            self._compact()
 
     @torch.no_grad()
     def finish(self) -> None:
+        self.sync()
         for i in range(self.m):
             if self.stopped_by[i] is None:
                 self.stopped_by[i] = "budget"
@@ -812,17 +993,19 @@ def train(
         r.initial()
 
     def state(epoch: int) -> TrainState:
-        if not whole:
-            for r in runs:
+        for r in runs:
+            r.sync()
+            if not whole:
                 stack.load_subset_(r.stack, r.indices)
         grads = None
-        if all(r.last_grads is not None for r in runs):
+        per_grads = [r.grads() for r in runs]
+        if all(g is not None for g in per_grads):
             L = stack.depth + 1
-            per = [r.last_grads for r in runs]
-            grads = [(torch.cat([g[l] for g in per if g]), torch.cat([g[L + l] for g in per if g])) for l in range(L)]  # type: ignore[index]
+            grads = [(torch.cat([g[l] for g in per_grads if g]), torch.cat([g[L + l] for g in per_grads if g])) for l in range(L)]  # type: ignore[index]
         upd = None
-        if all(r.update_norms is not None for r in runs):
-            upd = [torch.cat([r.update_norms[l] for r in runs if r.update_norms]) for l in range(stack.depth + 1)]
+        per_upd = [r.update_norms() for r in runs]
+        if all(u is not None for u in per_upd):
+            upd = [torch.cat([u[l] for u in per_upd if u]) for l in range(stack.depth + 1)]
         cat = lambda name: [x for r in runs for x in getattr(r, name)]  # noqa: E731
         return TrainState(
             epoch=epoch,
