@@ -1,0 +1,59 @@
+"""The local executor: how its worker processes start, and that every way trains the same."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import numpy as np
+import pytest
+
+from justenough.data import load, prepare
+from justenough.errors import ConfigError
+from justenough.executors import LocalExecutor, start_method
+from justenough.space import Space
+from justenough.stack_task import StackTask, TrainingData
+
+
+def test_start_method_forks_for_cpu_on_linux_and_spawns_otherwise(monkeypatch):
+    monkeypatch.delenv("JUSTENOUGH_START_METHOD", raising=False)
+    assert start_method("cpu") == "fork"  # the CI machines are Linux
+    assert start_method("cuda") == "spawn"  # fork after CUDA is unsafe
+    assert start_method("cuda:1") == "spawn"
+    monkeypatch.setattr("sys.platform", "darwin")
+    assert start_method("cpu") == "spawn"
+
+
+def test_start_method_can_be_forced(monkeypatch):
+    monkeypatch.setenv("JUSTENOUGH_START_METHOD", "spawn")
+    assert start_method("cpu") == "spawn"
+    monkeypatch.setenv("JUSTENOUGH_START_METHOD", "teleport")
+    with pytest.raises(ConfigError, match="JUSTENOUGH_START_METHOD"):
+        start_method("cpu")
+
+
+@pytest.fixture(scope="module")
+def tasks_and_data():
+    prepared = prepare(load("iris"), seed=0)
+    space = Space.from_options(depth="1", widths="4,8", max_epochs=15, patience=3)
+    tasks = [StackTask(configs=(c,), restarts=(0, 1), study_seed=0, task_id=c.key) for c in space.configs()]
+    return tasks, TrainingData.from_prepared(prepared)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_started_either_way_train_exactly_as_inline(method, tasks_and_data, monkeypatch):
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{method} is not available here")
+    tasks, data = tasks_and_data
+    inline = LocalExecutor(workers=1)
+    inline.start(data)
+    want = [inline.submit(t).result() for t in tasks]
+    inline.close()
+    monkeypatch.setenv("JUSTENOUGH_START_METHOD", method)
+    with LocalExecutor(workers=2) as pool:
+        pool.start(data)
+        got = [f.result(timeout=120) for f in [pool.submit(t) for t in tasks]]
+    for a_list, b_list in zip(want, got):
+        for a, b in zip(a_list, b_list):
+            assert (a.key, a.restart, a.val_score, a.history) == (b.key, b.restart, b.val_score, b.history)
+            for name in a.state:
+                assert np.array_equal(a.state[name], b.state[name])
