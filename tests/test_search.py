@@ -17,8 +17,10 @@ import pytest
 
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
+from justenough.executors import LocalExecutor
 from justenough.search import parse_duration, search
 from justenough.space import Space
+from justenough.stack_task import StackTask
 
 SMALL = dict(max_epochs=30, patience=5)
 
@@ -129,6 +131,40 @@ def test_halving_prunes_configs_inside_a_stack(digits):
     assert pruned["key"].nunique() >= 3
     assert set(pruned["pruned_rung"].dropna().astype(int)) <= {8, 24}
     assert not result.leaderboard.loc[result.leaderboard["chosen"], "pruned"].any()
+
+
+class _RecordingExecutor(LocalExecutor):
+    """The inline executor, noting each stack task it is given (``slots`` stacks at a time)."""
+
+    def __init__(self, slots: int) -> None:
+        super().__init__(workers=1)
+        self.slots = slots
+        self.tasks: list[StackTask] = []
+
+    def submit(self, task):
+        self.tasks.append(task)
+        return super().submit(task)
+
+
+def test_small_architectures_of_a_depth_share_a_stack_and_big_stacks_go_first(digits):
+    space = Space.from_options(depth="1,2", widths="4,8,16,64", max_epochs=4, patience=None)
+    ex = _RecordingExecutor(slots=2)
+    result = search(digits, space=space, n_init=2, executor=ex, report=False)
+    stacks = [sorted(c.widths[0] for c in t.configs) for t in ex.tasks]
+    depths = [t.configs[0].depth for t in ex.tasks]
+    assert sorted(zip(depths, map(tuple, stacks))) == [(1, (4, 8, 16)), (1, (64,)), (2, (4, 8, 16)), (2, (64,))]
+    costs = [sum(c.params(digits.n_features, 10) for c in t.configs) for t in ex.tasks]
+    assert costs == sorted(costs, reverse=True)  # the costliest stacks first
+    assert len(result.leaderboard) == 8 and result.leaderboard["n_restarts"].eq(2).all()
+    # Packing changes no number: a small config trained in the packed stack equals it alone.
+    alone = search(digits, space=Space.from_options(depth="1", widths="8", max_epochs=4, patience=None), n_init=2, workers=1, report=False)
+    key = alone.leaderboard["key"].iloc[0]
+    cols = ["restart", "val_score", "val_loss", "train_loss", "best_epoch"]
+    pd.testing.assert_frame_equal(
+        alone.restarts.loc[alone.restarts["key"] == key, cols].reset_index(drop=True),
+        result.restarts.loc[result.restarts["key"] == key, cols].reset_index(drop=True),
+        rtol=1e-5,
+    )
 
 
 def test_two_worker_processes_give_the_same_leaderboard(digits):

@@ -5,8 +5,10 @@ The driver owns the study and is its single writer; executors only train. A sear
 1. prepare the data (train/val/test; the test split stays sealed),
 2. open or resume the study (``study.py``), enqueue the grid,
 3. keep the executor busy: claim trials, group their configs into stacks (one stack per
-   architecture; with ``halving``, one per depth/activation/training group so configs can be
-   compared inside the stack), submit, and tell each config's restarts as they come back,
+   architecture, except that the small architectures of one depth, at most ``PACK_WIDTH`` units
+   wide, share one padded stack; with ``halving``, one per depth/activation/training group so
+   configs can be compared inside the stack), submit, and tell each config's restarts as they
+   come back; the costliest stacks go first,
 4. select with the rule, score the sealed test split once for the chosen model, write the run.
 """
 
@@ -43,6 +45,11 @@ __all__ = ["search", "SearchInterrupted", "SearchProgress", "MAX_STACK_MEMBERS",
 MAX_STACK_MEMBERS = 32
 # Parameters (of all members) per stack beyond which the working set outgrows a CPU's caches.
 MAX_STACK_PARAMS = 4_000_000
+# Architectures at most this wide (every layer) of one depth share one padded stack: small
+# networks are bound by per-step overhead, so one step for all of them beats one each, and
+# padding costs little at these widths (DESIGN.md performance notes). Members that stop leave
+# the stack (the trainer compacts it), so the padded stack does not wait for its slowest member.
+PACK_WIDTH = 16
 GRID_AUTO_LIMIT = 2000
 DEFAULT_TRIALS = 30
 
@@ -145,7 +152,7 @@ class _Driver:
 
     def enqueue_grid(self) -> int:
         """Enqueue every grid config that is neither done nor claimed. Returns the grid size."""
-        configs = self.space.configs()
+        configs = self._largest_stacks_first(self.space.configs())
         taken = self.handle.keys_in(DONE_STATES + (TrialState.RUNNING, TrialState.WAITING))
         waiting_params = []
         for t in self.handle.trials((TrialState.WAITING,)):
@@ -158,19 +165,53 @@ class _Driver:
             waiting_params.append(params)
         return len(configs)
 
+    def _largest_stacks_first(self, configs: list[Config]) -> list[Config]:
+        """The grid in the order its stacks should train: the costliest (most parameters) first.
+
+        Longest jobs first keeps the workers evenly busy to the end (the last stacks to start
+        are the quick ones). The configs of one stack stay next to each other, in grid order.
+        """
+        n_in, n_out = self.data.n_features, self.data.n_outputs
+        groups: dict[tuple, list[Config]] = {}
+        for cfg in configs:
+            groups.setdefault(self._stack_key(cfg), []).append(cfg)
+        ordered = sorted(groups.values(), key=lambda g: -sum(c.params(n_in, n_out) for c in g))  # stable
+        return [cfg for group in ordered for cfg in group]
+
     def _stack_key(self, cfg: Config) -> tuple:
-        """What configs of one stack share: the architecture, or with halving the whole group."""
-        return cfg.group_key() if self.halving else (cfg.group_key(), tuple(cfg.widths))
+        """What configs of one stack share: the architecture (or, for small ones, the depth), or
+        with halving the whole group."""
+        if self.halving:
+            return cfg.group_key()
+        if max(cfg.widths) <= PACK_WIDTH:
+            return (cfg.group_key(), "packed")
+        return (cfg.group_key(), tuple(cfg.widths))
 
     @functools.cached_property
-    def _configs_per_stack(self) -> int:
-        """How many grid configs one stack holds on average (capped by the member limit without
-        halving, where one stack is one architecture); 1 for samplers, which ask one at a time."""
+    def _grid_configs(self) -> dict[str, Config]:
+        """The grid's configs by their enqueued parameters (``_params_id``)."""
+        return {_params_id(self.space.grid_params(c)): c for c in self.space.configs()}
+
+    def _claims_for(self, limit: int) -> int:
+        """How many trials to claim to fill ``limit`` stacks.
+
+        Grid: the waiting trials are asked in order, so count those of the next ``limit`` stack
+        keys (another driver claiming at the same time only makes some stacks smaller).
+        Samplers ask one config at a time: ``limit``.
+        """
         if not self.is_grid:
-            return 1
-        configs = self.space.configs()
-        per_stack = max(1, len(configs) // max(1, len({self._stack_key(c) for c in configs})))
-        return per_stack if self.halving else min(per_stack, max(1, MAX_STACK_MEMBERS // self.n_init))
+            return max(1, limit)
+        keys: list[tuple] = []
+        n = 0
+        for t in sorted(self.handle.trials((TrialState.WAITING,)), key=lambda t: t.number):
+            cfg = self._grid_configs.get(_params_id(t.system_attrs.get("fixed_params") or {}))
+            key = self._stack_key(cfg) if cfg is not None else ("unknown", t.number)
+            if key not in keys:
+                if len(keys) == limit:
+                    break
+                keys.append(key)
+            n += 1
+        return max(1, n)
 
     def _claim(self) -> tuple[optuna.Trial, Config] | None:
         """Ask one trial and turn it into a config; None when there is nothing left to do.
@@ -214,7 +255,7 @@ class _Driver:
         claimed: list[tuple[optuna.Trial, Config]] = []
         # Enough configs to fill ``limit`` stacks: the grid lists configs of one stack next to each
         # other, so claiming a stack's worth in order keeps stacks full without over-claiming.
-        want = max(1, limit) * self._configs_per_stack
+        want = self._claims_for(limit)
         while len(claimed) < want:
             if self.time_budget is not None and time.time() - self.started >= self.time_budget:
                 self.stop_reason = "time budget"
@@ -372,6 +413,11 @@ class _Driver:
             )
 
 
+def _params_id(params: dict[str, Any]) -> str:
+    """A grid point's parameters as a comparable string."""
+    return repr(sorted(params.items()))
+
+
 def _chunks(
     members: list[tuple[optuna.Trial, Config]], n_init: int, n_in: int, n_out: int
 ) -> list[list[tuple[optuna.Trial, Config]]]:
@@ -489,7 +535,7 @@ def search(
 
     training_data = TrainingData.from_prepared(prepared)
     weights_store = _WeightsStore(out_dir)
-    exec_ = make_executor(executor, workers=workers, address=ray_address) if isinstance(executor, str) else executor
+    exec_ = make_executor(executor, workers=workers, address=ray_address, device=device) if isinstance(executor, str) else executor
     driver = _Driver(
         handle=handle,
         space=space,
