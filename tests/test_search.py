@@ -297,3 +297,17 @@ def test_progress_sees_the_epochs_of_the_stacks_in_flight(digits, workers):
     assert set(rec.epochs) == set(rec.done)
     for seen in rec.epochs.values():
         assert seen == sorted(seen) and max(seen) <= 12
+
+
+def test_monitor_val_score_reaches_the_trainer(digits):
+    """``monitor`` is a setting of the space: with val_score, each restart's best epoch is the
+    first epoch of its highest validation score."""
+    from justenough.stack_task import TrainingData, run_stack_task
+
+    space = Space.from_options(depth="1", widths="16", max_epochs=40, patience=3, monitor="val_score")
+    (cfg,) = space.configs()
+    assert cfg.monitor == "val_score"
+    task = StackTask(configs=(cfg,), restarts=(0, 1), study_seed=0, task_id=cfg.key)
+    for r in run_stack_task(task, TrainingData.from_prepared(digits)):
+        scores = r.history["val_score"]
+        assert r.val_score == max(scores) and r.best_epoch == scores.index(max(scores)) + 1

@@ -17,6 +17,7 @@ The CLI forms (``parse_dim``)::
     lr      "1e-3"  "1e-3,3e-3"                          "1e-4..1e-2" (a log range)
     activation / init / optimizer / shape: comma lists, e.g. "relu,tanh", "auto,orthogonal(gain=1.0)"
     patience  "10"  "none" (no early stopping)
+    monitor   "val_loss" (the default) or "val_score": what early stopping and the best weights follow
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
 ACTIVATIONS: tuple[str, ...] = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu", "selu", "identity")
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
 SHAPES: tuple[str, ...] = ("same", "funnel")
+MONITORS: tuple[str, ...] = ("val_loss", "val_score")  # as train.MONITORS
 # "auto" init: the scheme derived for each activation (He et al. 2015 for the ReLU family,
 # Glorot & Bengio 2010 for saturating and linear units, LeCun for self-normalizing SELU).
 AUTO_INIT: dict[str, str] = {
@@ -97,6 +99,7 @@ _KINDS: dict[str, _DimKind] = {
     "batch_size": _DimKind("int", "batch_size", '"64", "32,128" or "16..256" (a log range)', minimum=1, log=True),
     "max_epochs": _DimKind("int", "max_epochs", '"200" or "50,200"', minimum=1),
     "patience": _DimKind("int", "patience", '"10", "5,20" or "none" (no early stopping)', minimum=1, nullable=True),
+    "monitor": _DimKind("str", "monitor", '"val_loss" or "val_score"', choices=MONITORS),
 }
 _ALIASES = {"width": "widths", "epochs": "max_epochs", "batch": "batch_size", "wd": "weight_decay"}
 _POSITIVE = {"lr"}  # strictly positive (the minimum above is exclusive for these)
@@ -389,6 +392,7 @@ class Config:
     batch_size: int = 64
     max_epochs: int = 200
     patience: int | None = 10
+    monitor: str = "val_loss"
 
     def __post_init__(self) -> None:
         # Normalize types so that equal settings give equal keys (1 vs 1.0, list vs tuple).
@@ -401,6 +405,9 @@ class Config:
         init = _check_str("init", self.init, self.init)
         object.__setattr__(self, "init", resolve_init(init, self.activation))
         object.__setattr__(self, "optimizer", _check_str("optimizer", self.optimizer, self.optimizer))
+        object.__setattr__(self, "monitor", _check_str("monitor", self.monitor, self.monitor))
+        if self.monitor not in MONITORS:
+            raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(MONITORS)}")
         for name in ("lr", "weight_decay", "batch_size", "max_epochs", "patience"):
             object.__setattr__(self, name, _check_number(name, getattr(self, name), getattr(self, name)))
 
@@ -423,6 +430,7 @@ class Config:
             "batch_size": self.batch_size,
             "max_epochs": self.max_epochs,
             "patience": self.patience,
+            "monitor": self.monitor,
         }
 
     @classmethod
@@ -442,8 +450,16 @@ class Config:
 
     @property
     def key(self) -> str:
-        """A stable short hash: the first 12 hex digits of sha256 of the canonical settings JSON."""
-        return hashlib.sha256(_canonical_json(self.to_dict()).encode()).hexdigest()[:12]
+        """A stable short hash: the first 12 hex digits of sha256 of the canonical settings JSON.
+
+        Settings added after 0.1 are left out at their defaults, so a config's key stays the one
+        it had before they existed.
+        """
+        d = self.to_dict()
+        for name, default in _KEY_DEFAULTS.items():
+            if d.get(name) == default:
+                del d[name]
+        return hashlib.sha256(_canonical_json(d).encode()).hexdigest()[:12]
 
     @property
     def label(self) -> str:
@@ -466,12 +482,15 @@ class Config:
 
     def group_key(self) -> tuple[Any, ...]:
         """What every config trained in one stack must share: depth, activation and training settings."""
-        return (self.depth, self.activation, self.optimizer, self.batch_size, self.max_epochs, self.patience)
+        return (self.depth, self.activation, self.optimizer, self.batch_size, self.max_epochs, self.patience, self.monitor)
 
 
 # ----------------------------------------------------------------------------------------------
 # Space
 # ----------------------------------------------------------------------------------------------
+
+# Settings added after 0.1 and their defaults (``Config.key`` leaves them out at these values).
+_KEY_DEFAULTS: dict[str, Any] = {"monitor": "val_loss"}
 
 _UNSET: Any = object()
 DEFAULT_SPACE_TEXT: dict[str, Any] = {
@@ -486,6 +505,7 @@ DEFAULT_SPACE_TEXT: dict[str, Any] = {
     "batch_size": "64",
     "max_epochs": "200",
     "patience": "10",
+    "monitor": "val_loss",
 }
 
 
@@ -504,6 +524,7 @@ class Space:
     batch_size: Dim = field(default_factory=lambda: parse_dim("batch_size", DEFAULT_SPACE_TEXT["batch_size"]))
     max_epochs: Dim = field(default_factory=lambda: parse_dim("max_epochs", DEFAULT_SPACE_TEXT["max_epochs"]))
     patience: Dim = field(default_factory=lambda: parse_dim("patience", DEFAULT_SPACE_TEXT["patience"]))
+    monitor: Dim = field(default_factory=lambda: parse_dim("monitor", DEFAULT_SPACE_TEXT["monitor"]))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -572,6 +593,7 @@ class Space:
             batch_size=chosen["batch_size"],
             max_epochs=chosen["max_epochs"],
             patience=chosen["patience"],
+            monitor=chosen["monitor"],
         )
 
     def configs(self) -> list[Config]:
@@ -640,6 +662,7 @@ class Space:
             "batch_size": config.batch_size,
             "max_epochs": config.max_epochs,
             "patience": config.patience,
+            "monitor": config.monitor,
         }
         # Shape and init are many-to-one (a depth-1 funnel is a same-width net; "auto" resolves
         # by activation): the first listed value that reproduces the config is the one enqueued.

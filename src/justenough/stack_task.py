@@ -275,6 +275,7 @@ def run_stack_task(
         batch_size=first.batch_size,
         max_epochs=first.max_epochs,
         patience=first.patience,
+        monitor=first.monitor,
         callback_every=callback_every,
     )
     t0 = time.perf_counter()
