@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from justenough.allocator import keep_freed_memory
 from justenough.errors import ConfigError, DataError
 from justenough.metrics import score, stack_loss
 from justenough.stack import MemberSpec, MLPStack
@@ -287,6 +288,7 @@ class StackOptimizer:
         self._fused_step: torch.Tensor | None = None  # the step count as the fused kernel reads it
         self._fused_views: tuple[list[list[torch.Tensor]], ...] | None = None  # params, m, v: [param][member]
         self._fused_grads: tuple[torch.Tensor, list[list[torch.Tensor]]] | None = None
+        self._fused_lists: tuple[Any, list[tuple[Any, ...]]] | None = None  # per group: lr, wd, views
         self.state: list[list[torch.Tensor | None]] = [[None, None] for _ in self._tensors]
         self.set_active(torch.ones(lr.shape[0], dtype=torch.bool, device=lr.device))
 
@@ -447,6 +449,7 @@ class StackOptimizer:
                 st[0] = torch.zeros_like(p)
                 st[1] = torch.zeros_like(p)
         if self._fused_views is None:
+            self._fused_lists = None
             self._fused_step = torch.zeros((), dtype=torch.float32, device=self._tensors[0].device)
             self._fused_views = (
                 self._per_member(self._tensors),
@@ -455,20 +458,26 @@ class StackOptimizer:
             )
         if self._fused_grads is None or self._fused_grads[0] is not grads[0]:
             self._fused_grads = (grads[0], self._per_member(grads))
+            self._fused_lists = None
+        if self._fused_lists is None or self._fused_lists[0] is not groups:
+            # Per group: its members' (param, m, v, grad) views, in one list each.
+            params, exp_avgs, exp_avg_sqs = self._fused_views
+            grad_views = self._fused_grads[1]
+            pick = lambda views, members: [v[i] for v in views for i in members]  # noqa: E731
+            self._fused_lists = (groups, [
+                (lr, wd, pick(params, ms), pick(grad_views, ms), pick(exp_avgs, ms), pick(exp_avg_sqs, ms))
+                for lr, wd, ms in groups
+            ])
         assert self._fused_step is not None
         self._fused_step.fill_(float(self.step_count))
-        params, exp_avgs, exp_avg_sqs = self._fused_views
-        grad_views = self._fused_grads[1]
         b1, b2 = self.settings.betas
         fn = torch._fused_adamw_ if self.kind == "adamw" else torch._fused_adam_
-        for lr, wd, members in groups:
-            pick = lambda views: [v[i] for v in views for i in members]  # noqa: E731
-            ps = pick(params)
+        for lr, wd, ps, gs, ms, vs in self._fused_lists[1]:
             fn(
                 ps,
-                pick(grad_views),
-                pick(exp_avgs),
-                pick(exp_avg_sqs),
+                gs,
+                ms,
+                vs,
                 [],
                 [self._fused_step] * len(ps),
                 lr=lr,
@@ -979,6 +988,7 @@ def train(
     On return the stack holds each member's best weights (or last, with ``restore_best=False``).
     """
     settings = settings or TrainSettings()
+    keep_freed_memory()  # fewer page faults from the tensors each step allocates and frees
     d = _check_data(data, stack)
     t_start = time.perf_counter()
     chunks, budget = _plan(stack, settings, d.X_val.shape[0], memory_budget)
