@@ -13,9 +13,10 @@ train+val by GridSearchCV's default; we instead score the fitted best-by-validat
 the test split to keep the comparison like for like (refit=False, then fit that one candidate on
 the training split only).
 
-Then, for reference, the same search with two non-default options, each timed the same way:
-``--halving`` (successive halving inside stacks) and ``--monitor val_score`` (early stopping on
-the validation score, scikit-learn's own rule, instead of the loss). ``--no-variants`` skips them.
+Then, for reference, the same search with non-default options, each timed the same way:
+``--halving`` (successive halving inside stacks), ``--monitor val_score`` (early stopping on the
+validation score, scikit-learn's own rule, instead of the loss), ``--precision bfloat16`` (mixed
+precision matmuls), and all three together. ``--no-variants`` skips them.
 
 The last line is one JSON object: speedup, ours_test_acc, sklearn_test_acc, ours_params,
 sklearn_params (the default search), and ``variants`` with each variant's speedup, test accuracy
@@ -92,10 +93,16 @@ def main() -> None:
           f"size ratio {ours_params / sk_params:.2f}")
     variants: dict[str, dict[str, float]] = {}
     if not args.no_variants:
-        for name, options, halving in [("halving", {}, True), ("monitor_val_score", {"monitor": "val_score"}, False)]:
+        score = {"monitor": "val_score"}
+        for name, options, halving, precision in [
+            ("halving", {}, True, "float32"),
+            ("monitor_val_score", score, False, "float32"),
+            ("bfloat16", {}, False, "bfloat16"),
+            ("all_three", score, True, "bfloat16"),
+        ]:
             t0 = time.perf_counter()
             res = search(prepared, space=Space.from_options(**base_options, **options), n_init=5, workers=args.workers,
-                         halving=halving, report=False)
+                         halving=halving, precision=precision, report=False)
             secs = time.perf_counter() - t0
             variants[name] = {"speedup": round(sk_s / secs, 3), "seconds": round(secs, 2),
                               "test_acc": round(res.test_score, 4), "params": int(res.chosen["params"])}

@@ -113,6 +113,17 @@ def test_resume_with_other_data_is_refused(tmp_path):
         search("wine", space=_space(), n_init=2, out=out, workers=1, report=False)
     with pytest.raises(ConfigError, match="different space"):
         search("iris", space=_space(widths="8,16"), n_init=2, out=out, workers=1, report=False)
+    with pytest.raises(ConfigError, match="different precision"):
+        search("iris", space=_space(), n_init=2, out=out, workers=1, report=False, precision="bfloat16")
+
+
+def test_bfloat16_search_records_its_precision(tmp_path, digits):
+    space = Space.from_options(depth="1", widths="64,128", max_epochs=10, patience=None)
+    result = search(digits, space=space, n_init=2, out=tmp_path / "run", workers=1, report=False, precision="bfloat16")
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["precision"] == "bfloat16" and result.test_score > 0.9
+    with pytest.raises(ConfigError, match="precision"):
+        search(digits, space=space, n_init=2, workers=1, report=False, precision="float16")
 
 
 def test_all_diverged_config_is_recorded_and_never_chosen(digits):

@@ -171,11 +171,11 @@ def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
     return measure_latency(module, n_in, 1, repeats=20) * 1000.0
 
 
-def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str) -> dict[str, np.ndarray]:
+def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str, precision: str = "float32") -> dict[str, np.ndarray]:
     """Re-create a restart's weights from its seed (exact on CPU: invariant 3)."""
     from justenough.stack_task import StackTask, TrainingData, run_stack_task
 
-    task = StackTask(configs=(cfg,), restarts=(restart,), study_seed=seed, device=device)
+    task = StackTask(configs=(cfg,), restarts=(restart,), study_seed=seed, device=device, precision=precision)
     (result,) = run_stack_task(task, TrainingData.from_prepared(prepared))
     return result.state
 
@@ -190,6 +190,7 @@ def finalize(
     seed: int,
     device: str,
     max_params: int | None,
+    precision: str = "float32",
     max_latency_ms: float | None,
     out: Path | None,
     weights: Any,
@@ -226,7 +227,7 @@ def finalize(
     best = mine.iloc[0]
     state = weights.get(choice.key, int(best["restart"]))
     if state is None:
-        state = _retrain(cfg, int(best["restart"]), seed, prepared, device)
+        state = _retrain(cfg, int(best["restart"]), seed, prepared, device, precision)
     arch = {"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation}
     module = build_module(arch)
     module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()})
@@ -292,6 +293,7 @@ def finalize(
         "split_sizes": dict(prepared.split_sizes),
         "task": prepared.task,
         "seed": seed,
+        "precision": precision,
         "storage": "memory" if handle.url is None else handle.url.split("://")[0],
         "versions": versions,
     }

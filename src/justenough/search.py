@@ -139,6 +139,7 @@ class _Driver:
     multi_objective: bool
     halving: bool
     device: str
+    precision: str
     diagnose_every: int
     n_trials: int | None
     time_budget: float | None
@@ -276,6 +277,7 @@ class _Driver:
                     restarts=tuple(range(self.n_init)),
                     study_seed=self.seed,
                     device=self.device,
+                    precision=self.precision,
                     halving=self.halving,
                     diagnose_every=self.diagnose_every,
                     task_id="+".join(c.key for c in configs),
@@ -470,6 +472,7 @@ def search(
     halving: bool = False,
     seed: int = 0,
     device: str = "cpu",
+    precision: str = "float32",
     executor: str | Executor = "local",
     workers: int | None = None,
     ray_address: str | None = None,
@@ -494,6 +497,10 @@ def search(
 
     if n_init < 1:
         raise ConfigError(f"n_init must be at least 1, got {n_init}")
+    from justenough.train import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise ConfigError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
     budget_s = parse_duration(time_budget)
     # A number is milliseconds; text is a duration ("1ms", "0.5ms").
     if max_latency is None or isinstance(max_latency, (int, float)):
@@ -526,6 +533,7 @@ def search(
         "n_init": n_init,
         "seed": seed,
         "halving": bool(halving),
+        "precision": precision,
         "sampler": "grid" if is_grid else sampler,
     }
     handle = open_study(url, fingerprint=fingerprint, sampler=samp, directions=directions)
@@ -547,6 +555,7 @@ def search(
         multi_objective=len(directions) > 1,
         halving=halving,
         device=device,
+        precision=precision,
         diagnose_every=diagnose_every,
         n_trials=n_trials,
         time_budget=budget_s,
@@ -584,6 +593,7 @@ def search(
         n_init=n_init,
         seed=seed,
         device=device,
+        precision=precision,
         max_params=max_params,
         max_latency_ms=latency_limit_ms,
         out=out_dir,

@@ -109,6 +109,7 @@ class StackTask:
     restarts: tuple[int, ...]
     study_seed: int
     device: str = "cpu"
+    precision: str = "float32"  # the training step's matmuls: float32, or bfloat16 (mixed precision)
     halving: bool = False
     halving_eta: int = 3
     diagnose_every: int = 0
@@ -276,6 +277,7 @@ def run_stack_task(
         max_epochs=first.max_epochs,
         patience=first.patience,
         monitor=first.monitor,
+        precision=task.precision,
         callback_every=callback_every,
     )
     t0 = time.perf_counter()
