@@ -439,9 +439,9 @@ def _measure(
             cols["mean_cosine"].append(cmean)
             # Pre-activations and activations in one pass of the same ops: [2, M, B, n].
             mean, std = _masked_mean_std(torch.stack([pres[l], acts[l]]), view.mask)  # [2, M] each
-            for k, key in enumerate(("preact", "act")):
-                cols[f"{key}_mean"].append(mean[k])
-                cols[f"{key}_std"].append(std[k])
+            for i, key in enumerate(("preact", "act")):
+                cols[f"{key}_mean"].append(mean[i])
+                cols[f"{key}_std"].append(std[i])
             hidden = l < L - 1
             cols["dead_fraction"].append(dead_fractions(pres[l], acts[l], activation, view.mask) if hidden else nan)
             # Padded weights are exactly zero and get exactly zero gradient: plain norms are the

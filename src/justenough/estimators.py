@@ -394,7 +394,8 @@ class _BaseMLP(BaseEstimator):
         X64 = np.asarray(X, dtype=np.float64)
         if self.standardize:
             mean, scale = _standardizer(X64)
-            self.x_mean_, self.x_scale_ = mean, scale
+            self.x_mean_: np.ndarray | None = mean
+            self.x_scale_: np.ndarray | None = scale
             Z = ((X64 - mean) / scale).astype(np.float32)  # [N, F]
         else:
             self.x_mean_, self.x_scale_ = None, None
@@ -526,8 +527,8 @@ class _BaseMLP(BaseEstimator):
         self.loss_curve_ = history.get("train_loss", [])
         self.n_iter_ = int(member.epochs_run)
         if self.validation_used_:
-            self.validation_scores_ = history.get("val_score", [])
-            self.best_validation_score_ = float(member.val_score)
+            self.validation_scores_: list[float] | None = history.get("val_score", [])
+            self.best_validation_score_: float | None = float(member.val_score)
             self.best_loss_ = None
         else:
             self.validation_scores_ = None

@@ -98,7 +98,7 @@ def activation_gain(activation: str) -> float:
     name = {"gelu": "relu", "identity": "linear"}.get(activation, activation)
     if name == "leaky_relu":
         return float(torch.nn.init.calculate_gain("leaky_relu", 0.01))
-    return float(torch.nn.init.calculate_gain(name))
+    return float(torch.nn.init.calculate_gain(name))  # type: ignore[arg-type]  # checked against the registry above
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,7 @@ def history_table(handle: StudyHandle) -> pd.DataFrame:
 
 def diagnostics_table(handle: StudyHandle) -> pd.DataFrame:
     """Diagnostics records (one per key, restart, epoch and layer) stored by the trainer's hook."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for t in _finished(handle):
         key = t.user_attrs["key"]
         for restart, recs in _per_restart(t, "diagnostics"):

@@ -441,7 +441,8 @@ class Config:
             missing = [n for n in ("depth", "widths") if n not in d]
             if missing:
                 raise ConfigError(f"config {dict(d)!r} lacks {', '.join(missing)}")
-            cfg = cls(**{n: (tuple(d[n]) if n == "widths" else d[n]) for n in names if n in d})
+            values: dict[str, Any] = {n: (tuple(d[n]) if n == "widths" else d[n]) for n in names if n in d}
+            cfg = cls(**values)
         except TypeError as exc:
             raise ConfigError(f"cannot read config {dict(d)!r}: {exc}") from None
         if "key" in d and d["key"] != cfg.key:

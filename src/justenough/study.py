@@ -200,7 +200,7 @@ def open_study(
     created = False
     try:
         study = optuna.create_study(
-            study_name=_STUDY_NAME, storage=storage, sampler=sampler, directions=directions
+            study_name=_STUDY_NAME, storage=storage, sampler=sampler, directions=directions  # type: ignore[arg-type]  # "maximize"/"minimize" strings
         )
         created = True
     except optuna.exceptions.DuplicatedStudyError:

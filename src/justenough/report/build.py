@@ -324,7 +324,8 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     n_init = s.get("n_init", None if row is None else row.get("n_restarts"))
     p_good = _finite(s.get("p_good", None if row is None else row.get("p_good")))
     r95 = s.get("restarts_for_95", None if row is None else row.get("restarts_for_95"))
-    r95_text = "n/a" if _finite(r95) is None else f"{int(float(r95))}"
+    r95_value = _finite(r95)
+    r95_text = "n/a" if r95_value is None else f"{int(r95_value)}"
     if p_good is None:
         luck = "not recorded"
     else:
