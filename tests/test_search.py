@@ -106,6 +106,12 @@ def test_restart_results_are_idempotent_and_resume_adds_nothing(tmp_path, digits
     )
 
 
+def test_the_sqlite_study_uses_a_write_ahead_log(tmp_path, digits):
+    search(digits, space=_space(widths="8"), n_init=2, out=tmp_path / "run", workers=1, report=False)
+    with sqlite3.connect(tmp_path / "run" / "study.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 def test_resume_with_other_data_is_refused(tmp_path):
     out = tmp_path / "run"
     search("iris", space=_space(), n_init=2, out=out, workers=1, report=False)

@@ -372,13 +372,17 @@ class _Driver:
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, on_sigint)
+        def fill() -> None:
+            if not state["interrupted"] and self.stop_reason is None and len(in_flight) < self.executor.slots:
+                for flight in self.next_tasks(self.executor.slots - len(in_flight)):
+                    self.progress.on_submit(list(flight.configs.values()))
+                    self._flights[flight.task.task_id] = flight
+                    in_flight[self.executor.submit(flight.task)] = flight
+
+        finished: list[tuple[_InFlight, list[RestartResult]]] = []  # back, not yet told
         try:
             while True:
-                if not state["interrupted"] and self.stop_reason is None and len(in_flight) < self.executor.slots:
-                    for flight in self.next_tasks(self.executor.slots - len(in_flight)):
-                        self.progress.on_submit(list(flight.configs.values()))
-                        self._flights[flight.task.task_id] = flight
-                        in_flight[self.executor.submit(flight.task)] = flight
+                fill()
                 if not in_flight:
                     if self.is_grid and not state["interrupted"] and self.stop_reason is None and self._others_running():
                         # Another driver still trains configs of this grid: wait for it (or for its
@@ -397,13 +401,20 @@ class _Driver:
                     flight = in_flight.pop(fut)
                     self._flights.pop(flight.task.task_id, None)
                     try:
-                        results = fut.result()
+                        finished.append((flight, fut.result()))
                     except Exception:
                         self.abandon(flight)
                         raise
+                if finished:
+                    # Keep the workers busy first: telling a stack's results takes the study
+                    # storage a while (a transaction per attribute), and a worker would idle.
+                    fill()
+                while finished:
+                    flight, results = finished[0]
                     self.tell(flight, results)
+                    finished.pop(0)
         except KeyboardInterrupt:
-            for flight in in_flight.values():
+            for flight in [*in_flight.values(), *(f for f, _ in finished)]:
                 self.abandon(flight)
             state["interrupted"] = True
         finally:
