@@ -651,8 +651,8 @@ def test_bfloat16_step_gradients_are_close_to_autograd() -> None:
     stack = MLPStack(64, 10, [MemberSpec(widths=(96, 80), init="he_normal", seed=s) for s in range(2)])
     xb, yb = torch.randn(2, 32, 64, generator=g), torch.randint(0, 10, (2, 32), generator=g)
     params = [*stack.weights, *stack.biases]
-    loss = stack_loss_sum = sum(F.cross_entropy(stack(xb)[i], yb[i]) for i in range(2))
-    ref = torch.autograd.grad(stack_loss_sum, params)
+    loss = sum(F.cross_entropy(stack(xb)[i], yb[i]) for i in range(2))
+    ref = torch.autograd.grad(loss, params)
     buf = torch.zeros(sum(p.numel() for p in params))
     views = _slices(buf, params)
     with torch.no_grad():
