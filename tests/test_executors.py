@@ -57,3 +57,15 @@ def test_workers_started_either_way_train_exactly_as_inline(method, tasks_and_da
             assert (a.key, a.restart, a.val_score, a.history) == (b.key, b.restart, b.val_score, b.history)
             for name in a.state:
                 assert np.array_equal(a.state[name], b.state[name])
+
+
+def test_workers_start_with_the_executor_before_any_task(tasks_and_data, monkeypatch):
+    """A forking pool starts its workers in ``start``, while the caller has no other thread
+    running (the search starts its live display only afterwards)."""
+    monkeypatch.delenv("JUSTENOUGH_START_METHOD", raising=False)
+    _, data = tasks_and_data
+    before = set(multiprocessing.active_children())
+    with LocalExecutor(workers=2) as pool:
+        pool.start(data)
+        started = set(multiprocessing.active_children()) - before
+        assert len(started) >= 2  # the two workers (and maybe the queue's helper)

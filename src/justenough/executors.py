@@ -91,6 +91,10 @@ def start_method(device: str = "cpu") -> str:
     return "fork"
 
 
+def _ready() -> bool:
+    return True
+
+
 def _report_epoch(task_id: str, epoch: int, max_epochs: int) -> None:
     if _WORKER_EPOCHS is not None:
         try:
@@ -141,6 +145,10 @@ class LocalExecutor:
                 initializer=_init_worker,
                 initargs=(data, self._epochs),
             )
+            # Start the workers now (a forking pool starts all of them on its first task): a fork
+            # copies only the calling thread, so it must not happen while another thread of this
+            # process (a progress display, say) may hold a lock the child would need.
+            self._pool.submit(_ready).result()
 
     def submit(self, task: StackTask) -> "Future[list[RestartResult]]":
         if self._data is None:

@@ -586,9 +586,11 @@ def search(
     done = len(handle.keys_in(DONE_STATES))
     if not is_grid and n_trials is not None:
         driver.n_trials = max(0, n_trials - done)
-    progress.on_start(total, done, n_init)
+    # The executor first: forked workers must start while this process runs no other thread
+    # (the live progress display has one).
     exec_.start(training_data)
     try:
+        progress.on_start(total, done, n_init)
         driver.run()
     finally:
         exec_.close()
