@@ -234,6 +234,16 @@ def test_predict_usage_errors(run: tuple[Path, subprocess.CompletedProcess[str]]
     src = tmp_path / "rows.csv"
     iris.drop(columns=["target"]).head(3).to_csv(src, index=False)
     _assert_usage_error(jn("predict", out, src, "--id", "no_such_col"), "no_such_col")
+    # No telling suffix: the delimiter is sniffed from the whole file; a file it cannot sniff
+    # gets an answer, not a traceback.
+    semi = tmp_path / "rows.dat"
+    iris.drop(columns=["target"]).head(3).to_csv(semi, index=False, sep=";")
+    proc = jn("predict", out, semi)
+    assert proc.returncode == 0, proc.stderr
+    assert len(pd.read_csv(io.StringIO(proc.stdout))) == 3
+    odd = tmp_path / "odd.dat"
+    odd.write_text('a,"b\n1,2\n')  # an unclosed quote
+    _assert_usage_error(jn("predict", out, odd), "error:")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ Heavy modules (torch, optuna, plotly) are imported inside the commands, so ``--h
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import sys
@@ -293,8 +295,9 @@ def _read_rows(source: str) -> Any:
             return pd.read_csv(path)
         if kind in (".tsv", ".tab"):
             return pd.read_csv(path, sep="\t")
-        return pd.read_csv(path, sep=None, engine="python")  # sniff the delimiter
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, ImportError, OSError) as exc:
+        # No telling suffix (or a pipe, /dev/fd/N): read it whole, then sniff the delimiter.
+        return pd.read_csv(io.BytesIO(path.read_bytes()), sep=None, engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, ImportError, OSError, csv.Error) as exc:
         raise DataError(f"cannot read {path} as a table ({type(exc).__name__}: {exc}); give a CSV, TSV or Parquet file") from None
 
 
