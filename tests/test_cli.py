@@ -542,3 +542,19 @@ def test_init_lab_writes_summary_and_report(tmp_path: Path) -> None:
     assert f"summary: {out / 'summary.csv'}" in proc.stdout
     assert "he_normal" in proc.stdout and "normal(std=0.01)" in proc.stdout
     _assert_usage_error(jn("init-lab", "iris", "--schemes", "no_such_scheme", "--epochs", "1", "--out", tmp_path / "x"), "no_such_scheme")
+
+
+def test_config_labels_name_every_setting_that_differs() -> None:
+    from justenough.cli import _config_labels
+
+    board = pd.DataFrame({
+        "label": ["1x8", "1x8", "1x8", "1x8"],
+        "lr": [1e-3, 1e-3, 1e-3, 1e-3],
+        "patience": [10.0, 10.0, float("nan"), 10.0],
+        "monitor": ["val_loss", "val_score", "val_loss", "val_loss"],
+        "max_epochs": [200, 200, 200, 50],
+    })
+    labels = _config_labels(board)
+    assert len(set(labels)) == 4  # each config told apart
+    assert labels[1].endswith("val_score") and "patience=none" in labels[2] and "epochs=50" in labels[3]
+    assert "lr=" not in labels[0]  # the same in every config: not repeated

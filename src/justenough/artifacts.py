@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
 import os
 import tempfile
 import warnings
@@ -37,6 +36,7 @@ from torch import nn
 
 from justenough.atomic import atomic_dir, publish_mode, write_bytes
 from justenough.errors import ArtifactError, DataError
+from justenough.numbers import json_ready
 
 __all__ = [
     "FORMAT",
@@ -218,7 +218,7 @@ def save_model(
         "meta": dict(meta or {}),
     }
     try:
-        text = json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(json_ready(doc), indent=2, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ArtifactError(f"the model metadata is not JSON-ready ({exc}); convert it to plain lists, numbers and strings") from exc
     target = Path(directory) / "model"
@@ -226,21 +226,6 @@ def save_model(
         (tmp / WEIGHTS_FILE).write_bytes(weights)
         (tmp / MODEL_FILE).write_text(text + "\n", encoding="utf-8")
     return target
-
-
-def _finite(obj: Any) -> Any:
-    """JSON-ready copy: NumPy scalars to Python, non-finite floats to None, tuples to lists."""
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _finite(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 @dataclass

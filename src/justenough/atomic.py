@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
+
+from justenough.numbers import json_ready
 
 __all__ = ["write_text", "write_bytes", "write_json", "write_csv", "atomic_dir", "publish_mode"]
 
@@ -70,24 +71,13 @@ def write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
     return write_bytes(path, text.encode(encoding))
 
 
-def _finite_json(obj: Any) -> Any:
-    """``obj`` with every non-finite float (NaN, +-inf) replaced by ``None``."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite_json(v) for v in obj]
-    return obj
-
-
 def write_json(path: str | Path, obj: Any, *, indent: int | None = 2) -> Path:
     """Write ``obj`` as strict JSON (UTF-8, keys in insertion order) atomically.
 
     NaN and Infinity are not JSON (browsers and jq reject them), so non-finite floats are written
     as ``null``; anything else that JSON cannot hold raises ``TypeError``.
     """
-    text = json.dumps(_finite_json(obj), indent=indent, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(json_ready(obj), indent=indent, ensure_ascii=False, allow_nan=False)
     return write_text(path, text + "\n")
 
 

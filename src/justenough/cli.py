@@ -25,6 +25,7 @@ from rich.table import Table
 
 from justenough import __version__
 from justenough.errors import ArtifactError, ConfigError, DataError, JustEnoughError
+from justenough.numbers import finite_or_none
 from justenough.space import DEFAULT_SPACE_TEXT
 
 __all__ = ["app", "main", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]
@@ -111,23 +112,15 @@ def _is_percent(summary: dict[str, Any]) -> bool:
     return summary.get("task") == "classification"
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _fmt_score(value: Any, percent: bool) -> str:
-    f = _finite(value)
+    f = finite_or_none(value)
     if f is None:
         return "-"
     return f"{100 * f:.1f}%" if percent else f"{f:.4f}"
 
 
 def _fmt_spread(value: Any, percent: bool) -> str:
-    f = _finite(value)
+    f = finite_or_none(value)
     if f is None:
         return ""
     return f" +/- {100 * f:.1f}" if percent else f" +/- {f:.4f}"
@@ -136,11 +129,11 @@ def _fmt_spread(value: Any, percent: bool) -> str:
 def _fmt_seconds(value: Any) -> str:
     from justenough.cli_progress import format_seconds
 
-    return format_seconds(_finite(value))
+    return format_seconds(finite_or_none(value))
 
 
 def _fmt_int(value: Any) -> str:
-    f = _finite(value)
+    f = finite_or_none(value)
     return "-" if f is None else f"{int(f):,}"
 
 
@@ -157,6 +150,9 @@ def _config_labels(board: Any) -> list[str]:
         ("lr", lambda v: f"lr={float(v):g}"),
         ("weight_decay", lambda v: f"wd={float(v):g}"),
         ("batch_size", lambda v: f"batch={int(v)}"),
+        ("max_epochs", lambda v: f"epochs={int(v)}"),
+        ("patience", lambda v: "patience=none" if finite_or_none(v) is None else f"patience={int(v)}"),
+        ("monitor", str),
     ):
         if col in board.columns and board[col].nunique(dropna=False) > 1:
             labels = [_with(lab, fmt(v)) for lab, v in zip(labels, board[col])]
@@ -717,7 +713,7 @@ def _init_lab_table(summary: Any, *, title: str, width: int) -> Table:
     """The lab's summary, one row per scheme, in the columns that tell the story (all are in summary.csv)."""
 
     def num(row: Any, col: str, fmt: str = "{:.3g}") -> str:
-        f = _finite(row.get(col))
+        f = finite_or_none(row.get(col))
         return "-" if f is None else fmt.format(f)
 
     table = Table(title=title, title_justify="left", header_style="bold")
@@ -731,7 +727,7 @@ def _init_lab_table(summary: Any, *, title: str, width: int) -> Table:
     for _, row in summary.iterrows():
         table.add_row(
             str(row["scheme"]),
-            num(row, "score_mean", "{:.4f}") + (f" +/- {num(row, 'score_std', '{:.4f}')}" if _finite(row.get("score_std")) is not None else ""),
+            num(row, "score_mean", "{:.4f}") + (f" +/- {num(row, 'score_std', '{:.4f}')}" if finite_or_none(row.get("score_std")) is not None else ""),
             num(row, "good_fraction", "{:.0%}"),
             num(row, "diverged_fraction", "{:.0%}"),
             f"{num(row, 'min_effective_width', '{:.0f}')}-{num(row, 'max_effective_width', '{:.0f}')}",

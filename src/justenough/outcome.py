@@ -29,7 +29,7 @@ from justenough.model import Model
 from justenough.space import Config, Space
 from justenough.study import StudyHandle
 
-__all__ = ["SearchResult", "finalize", "restarts_table", "history_table", "diagnostics_table", "measure_latency"]
+__all__ = ["SearchResult", "finalize", "config_columns", "restarts_table", "history_table", "diagnostics_table", "measure_latency"]
 
 
 @dataclass
@@ -71,6 +71,27 @@ def _per_restart(trial: Any, prefix: str) -> list[tuple[int, Any]]:
     return [(int(name[len(head):]), value) for name, value in trial.user_attrs.items() if name.startswith(head)]
 
 
+def config_columns(cfg: Config, n_in: int, n_out: int) -> dict[str, Any]:
+    """A config as the tables and the summary show it: its key, label, every setting, its size."""
+    return {
+        "key": cfg.key,
+        "label": cfg.label,
+        "depth": cfg.depth,
+        "widths": list(cfg.widths),
+        "activation": cfg.activation,
+        "init": cfg.init,
+        "optimizer": cfg.optimizer,
+        "lr": cfg.lr,
+        "weight_decay": cfg.weight_decay,
+        "batch_size": cfg.batch_size,
+        "max_epochs": cfg.max_epochs,
+        "patience": cfg.patience,
+        "monitor": cfg.monitor,
+        "params": int(cfg.params(n_in, n_out)),
+        "flops": int(cfg.flops(n_in, n_out)),
+    }
+
+
 def restarts_table(handle: StudyHandle, n_in: int, n_out: int) -> pd.DataFrame:
     """One row per restart of every finished (complete or pruned) trial."""
     rows = []
@@ -79,21 +100,11 @@ def restarts_table(handle: StudyHandle, n_in: int, n_out: int) -> pd.DataFrame:
         for _, rec in _per_restart(t, "restart"):
             rows.append(
                 {
-                    "key": cfg.key,
-                    "label": cfg.label,
-                    "restart": int(rec["restart"]),
-                    "seed": int(rec["seed"]),
-                    "depth": cfg.depth,
+                    **config_columns(cfg, n_in, n_out),
                     "widths": "-".join(str(w) for w in cfg.widths),
                     "width": int(cfg.widths[0]),
-                    "activation": cfg.activation,
-                    "init": cfg.init,
-                    "optimizer": cfg.optimizer,
-                    "lr": cfg.lr,
-                    "weight_decay": cfg.weight_decay,
-                    "batch_size": cfg.batch_size,
-                    "params": cfg.params(n_in, n_out),
-                    "flops": cfg.flops(n_in, n_out),
+                    "restart": int(rec["restart"]),
+                    "seed": int(rec["seed"]),
                     "val_score": _nan(rec.get("val_score")),
                     "val_loss": _nan(rec.get("val_loss")),
                     "train_loss": _nan(rec.get("train_loss")),
@@ -252,21 +263,7 @@ def finalize(
     p_good = _nan(row.get("p_good"))
     r95 = row.get("restarts_for_95")
     r95 = None if r95 is None or (isinstance(r95, float) and not math.isfinite(r95)) else int(r95)
-    chosen = {
-        "key": cfg.key,
-        "label": cfg.label,
-        "depth": cfg.depth,
-        "widths": list(cfg.widths),
-        "activation": cfg.activation,
-        "init": cfg.init,
-        "optimizer": cfg.optimizer,
-        "lr": cfg.lr,
-        "weight_decay": cfg.weight_decay,
-        "batch_size": cfg.batch_size,
-        "params": int(cfg.params(n_in, n_out)),
-        "flops": int(cfg.flops(n_in, n_out)),
-        "best_restart": int(best["restart"]),
-    }
+    chosen = {**config_columns(cfg, n_in, n_out), "best_restart": int(best["restart"])}
     versions = {"justenough": __version__, "torch": torch.__version__, "python": platform.python_version()}
     summary = {
         "chosen": chosen,

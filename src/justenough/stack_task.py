@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from justenough.numbers import finite_or_none
 from justenough.space import Config
 
 __all__ = [
@@ -148,24 +149,17 @@ class RestartResult:
             "key": self.key,
             "restart": self.restart,
             "seed": self.seed,
-            "val_score": _finite_or_none(self.val_score),
-            "val_loss": _finite_or_none(self.val_loss),
-            "train_loss": _finite_or_none(self.train_loss),
+            "val_score": finite_or_none(self.val_score),
+            "val_loss": finite_or_none(self.val_loss),
+            "train_loss": finite_or_none(self.train_loss),
             "best_epoch": self.best_epoch,
             "epochs_run": self.epochs_run,
             "diverged": self.diverged,
             "stopped_by": self.stopped_by,
             "train_time": self.train_time,
             "pruned_rung": self.pruned_rung,
-            "metrics": {k: _finite_or_none(v) for k, v in self.metrics.items()},
+            "metrics": {k: finite_or_none(v) for k, v in self.metrics.items()},
         }
-
-
-def _finite_or_none(x: float | None) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def _halving_callback(

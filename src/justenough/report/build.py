@@ -17,7 +17,6 @@ import datetime as _dt
 import html
 import json
 import logging
-import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import plotly.io as pio
 import plotly.offline
 
 from justenough.errors import ArtifactError
+from justenough.numbers import finite_or_none
 from justenough.report import figures
 from justenough.report.network_drawing import network_svg
 
@@ -147,16 +147,8 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _num(value: Any, digits: int = 3) -> str:
-    f = _finite(value)
+    f = finite_or_none(value)
     if f is None:
         return "n/a"
     if f == int(f) and abs(f) < 1e15:
@@ -165,14 +157,14 @@ def _num(value: Any, digits: int = 3) -> str:
 
 
 def _score(value: Any, percent: bool) -> str:
-    f = _finite(value)
+    f = finite_or_none(value)
     if f is None:
         return "n/a"
     return f"{100 * f:.2f}%" if percent else f"{f:.4f}"
 
 
 def _seconds(value: Any) -> str:
-    f = _finite(value)
+    f = finite_or_none(value)
     if f is None:
         return "n/a"
     if f < 1:
@@ -183,7 +175,7 @@ def _seconds(value: Any) -> str:
 
 
 def _ms(value: Any) -> str:
-    f = _finite(value)
+    f = finite_or_none(value)
     if f is None:
         return "n/a"
     if f < 1:
@@ -192,7 +184,7 @@ def _ms(value: Any) -> str:
 
 
 def _si(value: Any) -> str:
-    f = _finite(value)
+    f = finite_or_none(value)
     if f is None:
         return "n/a"
     for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
@@ -281,7 +273,7 @@ def _io_sizes(run: RunFiles, widths: list[int], params: Any) -> tuple[int | None
     if data.get("task") == "regression":
         candidates.insert(0, 1)
     candidates += [1, 2]
-    p = _finite(params)
+    p = finite_or_none(params)
     if p is None or not widths:
         return None, (candidates[0] if classes or data.get("task") else None)
     hidden = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
@@ -320,18 +312,18 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     test = _score(s.get("test_score"), percent)
     val_mean = _score(s.get("val_score_mean", None if row is None else row.get("val_mean")), percent)
     se = s.get("val_score_se", None if row is None else row.get("val_se"))
-    se_text = f" ± {_score(se, percent)} (SE)" if _finite(se) is not None else ""
+    se_text = f" ± {_score(se, percent)} (SE)" if finite_or_none(se) is not None else ""
     n_init = s.get("n_init", None if row is None else row.get("n_restarts"))
-    p_good = _finite(s.get("p_good", None if row is None else row.get("p_good")))
+    p_good = finite_or_none(s.get("p_good", None if row is None else row.get("p_good")))
     r95 = s.get("restarts_for_95", None if row is None else row.get("restarts_for_95"))
-    r95_value = _finite(r95)
+    r95_value = finite_or_none(r95)
     r95_text = "n/a" if r95_value is None else f"{int(r95_value)}"
     if p_good is None:
         luck = "not recorded"
     else:
         luck = f"{100 * p_good:.0f}% of restarts land near the best"
     lat = s.get("latency_ms") or {}
-    throughput = _finite(s.get("throughput"))
+    throughput = finite_or_none(s.get("throughput"))
     other_metrics = {k: v for k, v in (s.get("test_metrics") or {}).items() if k != metric}
     extra = ", ".join(f"{_e(k)} {_e(_num(v, 4))}" for k, v in other_metrics.items())
 
@@ -377,9 +369,9 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
     for _, r in top.iterrows():
         is_chosen = str(r["key"]) == chosen_key
         n = _num(r.get("n_restarts"))
-        nd = _finite(r.get("n_diverged"))
+        nd = finite_or_none(r.get("n_diverged"))
         div = f' <span class="diverged">({int(nd)} diverged)</span>' if nd else ""
-        std = _finite(r.get("val_std"))
+        std = finite_or_none(r.get("val_std"))
         std_text = "" if std is None else f" ± {_score(std, percent)}"
         mark = ' <span class="badge">chosen</span>' if is_chosen else ""
         body.append(
@@ -484,7 +476,7 @@ def _diagnostics(run: RunFiles, figs: _Figures) -> str:
             for stage in ("start", "end"):
                 part = table[(table["stage"] == stage) & (table["layer"] == layer)]
                 if len(part) and col in part:
-                    v = _finite(part.iloc[0][col])
+                    v = finite_or_none(part.iloc[0][col])
                     vals.append("n/a" if v is None else (f"{100 * v:.0f}%" if col == "dead_fraction" else f"{v:.{fmt}f}"))
             cells.append(f"<td class=num>{_e(' → '.join(vals))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -524,7 +516,7 @@ def _class_balance(balance: Any) -> str:
         balance = {str(i): v for i, v in enumerate(balance)}
     if not isinstance(balance, dict) or not balance:
         return ""
-    values = {k: _finite(v) or 0.0 for k, v in balance.items()}
+    values = {k: finite_or_none(v) or 0.0 for k, v in balance.items()}
     total = sum(values.values()) or 1.0
     top = max(values.values()) or 1.0
     is_fraction = all(v <= 1.0 for v in values.values()) and abs(total - 1.0) < 1e-6

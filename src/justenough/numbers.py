@@ -1,0 +1,39 @@
+"""Numbers as displays and JSON files want them: finite floats, or None.
+
+Scores, losses and timings can be NaN or infinite (a diverged restart, a config with one
+restart); the tables and the report show those as "n/a", and strict JSON has no NaN at all.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["finite_or_none", "json_ready"]
+
+
+def finite_or_none(value: Any) -> float | None:
+    """``value`` as a finite float, or None (None, NaN, infinities, text that is no number)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def json_ready(obj: Any) -> Any:
+    """A strict-JSON-ready copy: NumPy scalars and arrays to Python, non-finite floats to None,
+    tuples to lists, dict keys to strings."""
+    if isinstance(obj, dict):
+        return {str(k): json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_ready(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
