@@ -297,10 +297,10 @@ class StackOptimizer:
         # Only the per-member factors this optimizer uses (each is [P] with flat=).
         self._wd = self._expand(weight_decay) if self._has_wd and self.kind != "adamw" else []
         self.step_count = 0
-        self._fused_step: torch.Tensor | None = None  # the step count as the fused kernel reads it
-        self._fused_views: tuple[list[list[torch.Tensor]], ...] | None = None  # params, m, v: [param][member]
-        self._fused_grads: tuple[torch.Tensor, list[list[torch.Tensor]]] | None = None
-        self._fused_lists: tuple[Any, list[tuple[Any, ...]]] | None = None  # per group: lr, wd, views
+        # The fused path: the step count as its kernel reads it, and (groups, gradient buffer,
+        # per-group lists of views) built once for the groups and gradient buffer they serve.
+        self._fused_step = torch.zeros((), dtype=torch.float32, device=self._tensors[0].device)
+        self._fused_plan: tuple[Any, torch.Tensor, list[tuple[Any, ...]]] | None = None
         self.state: list[list[torch.Tensor | None]] = [[None, None] for _ in self._tensors]
         self.set_active(torch.ones(lr.shape[0], dtype=torch.bool, device=lr.device))
 
@@ -334,7 +334,7 @@ class StackOptimizer:
         if (self._flat is None) != (previous._flat is None):
             raise ConfigError("take_state needs two optimizers of the same layout (both flat or both per tensor)")
         self.step_count = previous.step_count
-        self._fused_views = None  # the fused path's views of the state, rebuilt on the next step
+        self._fused_plan = None  # the fused path's views of the (new) state, rebuilt on the next step
         idx = torch.tensor(list(keep), dtype=torch.long, device=self.params[0].device)
         for k, old in enumerate(previous.state):
             for s, t in enumerate(old):
@@ -460,31 +460,19 @@ class StackOptimizer:
             if st[0] is None:
                 st[0] = torch.zeros_like(p)
                 st[1] = torch.zeros_like(p)
-        if self._fused_views is None:
-            self._fused_lists = None
-            self._fused_step = torch.zeros((), dtype=torch.float32, device=self._tensors[0].device)
-            self._fused_views = (
-                self._per_member(self._tensors),
-                self._per_member([st[0] for st in self.state]),  # type: ignore[misc]
-                self._per_member([st[1] for st in self.state]),  # type: ignore[misc]
+        plan = self._fused_plan
+        if plan is None or plan[0] is not groups or plan[1] is not grads[0]:
+            # Per group: its members' (param, grad, m, v) views, one list each.
+            params, gs, ms, vs = (
+                self._per_member(t) for t in (self._tensors, grads, [st[0] for st in self.state], [st[1] for st in self.state])
             )
-        if self._fused_grads is None or self._fused_grads[0] is not grads[0]:
-            self._fused_grads = (grads[0], self._per_member(grads))
-            self._fused_lists = None
-        if self._fused_lists is None or self._fused_lists[0] is not groups:
-            # Per group: its members' (param, m, v, grad) views, in one list each.
-            params, exp_avgs, exp_avg_sqs = self._fused_views
-            grad_views = self._fused_grads[1]
             pick = lambda views, members: [v[i] for v in views for i in members]  # noqa: E731
-            self._fused_lists = (groups, [
-                (lr, wd, pick(params, ms), pick(grad_views, ms), pick(exp_avgs, ms), pick(exp_avg_sqs, ms))
-                for lr, wd, ms in groups
-            ])
-        assert self._fused_step is not None
+            per_group = [(lr, wd, pick(params, m), pick(gs, m), pick(ms, m), pick(vs, m)) for lr, wd, m in groups]
+            plan = self._fused_plan = (groups, grads[0], per_group)
         self._fused_step.fill_(float(self.step_count))
         b1, b2 = self.settings.betas
         fn = torch._fused_adamw_ if self.kind == "adamw" else torch._fused_adam_
-        for lr, wd, ps, gs, ms, vs in self._fused_lists[1]:
+        for lr, wd, ps, gs, ms, vs in plan[2]:
             fn(
                 ps,
                 gs,
