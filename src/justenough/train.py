@@ -463,8 +463,9 @@ class StackOptimizer:
         plan = self._fused_plan
         if plan is None or plan[0] is not groups or plan[1] is not grads[0]:
             # Per group: its members' (param, grad, m, v) views, one list each.
+            moments = [[t for t in st if t is not None] for st in self.state]  # [m, v] per update tensor
             params, gs, ms, vs = (
-                self._per_member(t) for t in (self._tensors, grads, [st[0] for st in self.state], [st[1] for st in self.state])
+                self._per_member(t) for t in (self._tensors, grads, [mv[0] for mv in moments], [mv[1] for mv in moments])
             )
             pick = lambda views, members: [v[i] for v in views for i in members]  # noqa: E731
             per_group = [(lr, wd, pick(params, m), pick(gs, m), pick(ms, m), pick(vs, m)) for lr, wd, m in groups]
