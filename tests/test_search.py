@@ -112,6 +112,41 @@ def test_the_sqlite_study_uses_a_write_ahead_log(tmp_path, digits):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_each_restart_is_one_study_attribute_and_older_layouts_still_read(tmp_path, digits):
+    """A restart's record, learning curves and diagnostics are one trial attribute (one write);
+    a study written when curves and diagnostics had attributes of their own reads the same."""
+    import optuna
+
+    from justenough.outcome import diagnostics_table, history_table
+    from justenough.study import StudyHandle
+
+    out = tmp_path / "run"
+    result = search(digits, space=_space(widths="8"), n_init=2, out=out, workers=1, report=False, diagnose_every=5)
+    url = f"sqlite:///{out / 'study.db'}"
+    study = optuna.load_study(study_name="justenough", storage=url)
+    (trial,) = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    per_restart = sorted(k for k in trial.user_attrs if k[-1].isdigit())
+    assert per_restart == ["restart_0", "restart_1"]
+    record = trial.user_attrs["restart_1"]
+    assert len(record["history"]["val_loss"]) == record["epochs_run"]
+    assert record["diagnostics"], "the diagnostics summary is stored with the restart"
+
+    legacy = optuna.create_study(study_name="legacy", storage=url)
+    frozen = optuna.trial.create_trial(
+        value=trial.value,
+        user_attrs={
+            **{k: v for k, v in trial.user_attrs.items() if not k.startswith("restart_")},
+            **{f"restart_{k}": {n: v for n, v in trial.user_attrs[f"restart_{k}"].items() if n not in ("history", "diagnostics")} for k in (0, 1)},
+            **{f"history_{k}": trial.user_attrs[f"restart_{k}"]["history"] for k in (0, 1)},
+            **{f"diagnostics_{k}": trial.user_attrs[f"restart_{k}"]["diagnostics"] for k in (0, 1)},
+        },
+    )
+    legacy.add_trial(frozen)
+    old = StudyHandle(study=legacy, url=url, created=False)
+    pd.testing.assert_frame_equal(history_table(old), result.history)
+    pd.testing.assert_frame_equal(diagnostics_table(old), result.diagnostics)
+
+
 def test_resume_with_other_data_is_refused(tmp_path):
     out = tmp_path / "run"
     search("iris", space=_space(), n_init=2, out=out, workers=1, report=False)

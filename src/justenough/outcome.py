@@ -65,10 +65,23 @@ def _finished(handle: StudyHandle) -> list[Any]:
     ]
 
 
-def _per_restart(trial: Any, prefix: str) -> list[tuple[int, Any]]:
-    """(restart, value) of the trial's ``{prefix}_{restart}`` attributes."""
-    head = prefix + "_"
-    return [(int(name[len(head):]), value) for name, value in trial.user_attrs.items() if name.startswith(head)]
+def _per_restart(trial: Any, part: str | None = None) -> list[tuple[int, Any]]:
+    """(restart, value) for each of the trial's ``restart_{k}`` attributes: the whole record, or
+    one ``part`` of it ("history", "diagnostics"). Studies written by earlier versions kept those parts
+    in attributes of their own (``history_{k}``, ``diagnostics_{k}``); they are read too."""
+    out = []
+    for name, record in trial.user_attrs.items():
+        if not name.startswith("restart_"):
+            continue
+        k = int(name[len("restart_"):])
+        if part is None:
+            out.append((k, record))
+        elif part in record:
+            if record[part]:
+                out.append((k, record[part]))
+        elif f"{part}_{k}" in trial.user_attrs:
+            out.append((k, trial.user_attrs[f"{part}_{k}"]))
+    return out
 
 
 def config_columns(cfg: Config, n_in: int, n_out: int) -> dict[str, Any]:
@@ -97,7 +110,7 @@ def restarts_table(handle: StudyHandle, n_in: int, n_out: int) -> pd.DataFrame:
     rows = []
     for t in _finished(handle):
         cfg = _config_of(t)
-        for _, rec in _per_restart(t, "restart"):
+        for _, rec in _per_restart(t):
             rows.append(
                 {
                     **config_columns(cfg, n_in, n_out),

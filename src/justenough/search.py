@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from justenough.errors import ConfigError, JustEnoughError
 from justenough.executors import Executor, make_executor
@@ -148,6 +148,8 @@ class _Driver:
     started: float = field(default_factory=time.time)
     asked: int = 0
     stop_reason: str | None = None
+    _best: float | None = None
+    _best_read: bool = False
 
     # --- claiming configs ------------------------------------------------------------
 
@@ -193,18 +195,18 @@ class _Driver:
         """The grid's configs by their enqueued parameters (``_params_id``)."""
         return {_params_id(self.space.grid_params(c)): c for c in self.space.configs()}
 
-    def _claims_for(self, limit: int) -> int:
+    def _claims_for(self, limit: int, waiting: list[FrozenTrial]) -> int:
         """How many trials to claim to fill ``limit`` stacks.
 
-        Grid: the waiting trials are asked in order, so count those of the next ``limit`` stack
-        keys (another driver claiming at the same time only makes some stacks smaller).
+        Grid: the ``waiting`` trials are asked in order, so count those of the next ``limit``
+        stack keys (another driver claiming at the same time only makes some stacks smaller).
         Samplers ask one config at a time: ``limit``.
         """
         if not self.is_grid:
             return max(1, limit)
         keys: list[tuple] = []
         n = 0
-        for t in sorted(self.handle.trials((TrialState.WAITING,)), key=lambda t: t.number):
+        for t in sorted(waiting, key=lambda t: t.number):
             cfg = self._grid_configs.get(_params_id(t.system_attrs.get("fixed_params") or {}))
             key = self._stack_key(cfg) if cfg is not None else ("unknown", t.number)
             if key not in keys:
@@ -212,37 +214,35 @@ class _Driver:
                     break
                 keys.append(key)
             n += 1
-        return max(1, n)
+        return n
 
     def _claim(self) -> tuple[optuna.Trial, Config] | None:
         """Ask one trial and turn it into a config; None when there is nothing left to do.
 
         A grid config that another driver (or an earlier life of this one) already holds is
-        marked a duplicate and the next waiting trial is asked instead.
+        marked a duplicate and told failed (with a grid, None is then returned: the caller asks
+        only as many trials as it saw waiting, so a trial the sampler drew because another
+        driver took the last waiting ones ends here too).
         """
         study = self.handle.study
-        while True:
-            if self.is_grid and not self.handle.trials((TrialState.WAITING,)):
-                return None
-            if not self.is_grid and self.n_trials is not None and self.asked >= self.n_trials:
-                return None
-            with warnings.catch_warnings():
-                # Optuna warns that heartbeats are meant for Study.optimize; with ask-and-tell we
-                # send them ourselves (DESIGN.md, library facts).
-                warnings.filterwarnings("ignore", message="Heartbeat of storage")
-                trial = study.ask()
-            self.asked += 1
-            config = self.space.suggest(trial)
-            trial.set_user_attr("key", config.key)
-            trial.set_user_attr("config", config.to_dict())
-            trial.set_user_attr("driver", driver_id())
-            holder = self._holder(config.key, before=trial.number)
-            if holder is None:
-                return trial, config
-            trial.set_user_attr("duplicate_of", holder)
-            study.tell(trial, state=TrialState.FAIL)
-            if not self.is_grid:
-                return None
+        if not self.is_grid and self.n_trials is not None and self.asked >= self.n_trials:
+            return None
+        with warnings.catch_warnings():
+            # Optuna warns that heartbeats are meant for Study.optimize; with ask-and-tell we
+            # send them ourselves (DESIGN.md, library facts).
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = study.ask()
+        self.asked += 1
+        config = self.space.suggest(trial)
+        trial.set_user_attr("key", config.key)
+        trial.set_user_attr("config", config.to_dict())
+        trial.set_user_attr("driver", driver_id())
+        holder = self._holder(config.key, before=trial.number)
+        if holder is None:
+            return trial, config
+        trial.set_user_attr("duplicate_of", holder)
+        study.tell(trial, state=TrialState.FAIL)
+        return None
 
     def _holder(self, key: str, before: int) -> int | None:
         """The number of an earlier live or finished trial of ``key``, if any."""
@@ -256,13 +256,17 @@ class _Driver:
         claimed: list[tuple[optuna.Trial, Config]] = []
         # Enough configs to fill ``limit`` stacks: the grid lists configs of one stack next to each
         # other, so claiming a stack's worth in order keeps stacks full without over-claiming.
-        want = self._claims_for(limit)
-        while len(claimed) < want:
+        # One read of the waiting trials per call: each read of the study's unfinished trials
+        # costs the driver milliseconds of CPU that the workers would otherwise have.
+        waiting = self.handle.trials((TrialState.WAITING,)) if self.is_grid else []
+        for _ in range(self._claims_for(limit, waiting)):
             if self.time_budget is not None and time.time() - self.started >= self.time_budget:
                 self.stop_reason = "time budget"
                 break
             got = self._claim()
             if got is None:
+                if self.is_grid:
+                    continue  # a duplicate: the next waiting trial may still be free
                 break
             claimed.append(got)
         groups: dict[tuple, list[tuple[optuna.Trial, Config]]] = defaultdict(list)
@@ -296,10 +300,10 @@ class _Driver:
             cfg = flight.configs[key]
             rs = sorted(by_key[key], key=lambda r: r.restart)
             for r in rs:
-                trial.set_user_attr(f"restart_{r.restart}", r.record())
-                trial.set_user_attr(f"history_{r.restart}", r.history)
-                if r.diagnostics:
-                    trial.set_user_attr(f"diagnostics_{r.restart}", r.diagnostics)
+                # One attribute per restart (its record, learning curves and diagnostics): every
+                # attribute is a transaction of its own, which the driver pays on the cores the
+                # workers train on.
+                trial.set_user_attr(f"restart_{r.restart}", {**r.record(), "history": r.history, "diagnostics": r.diagnostics})
             stats = restart_stats(rs)
             n_in, n_out = self.data.n_features, self.data.n_outputs
             trial.set_user_attr("stats", stats)
@@ -315,12 +319,19 @@ class _Driver:
                     self.handle.study.tell(trial, [value, float(cfg.params(n_in, n_out))])
                 else:
                     self.handle.study.tell(trial, value)
+            if not pruned and stats["val_mean"] is not None:
+                best = self.best_so_far()
+                self._best = stats["val_mean"] if best is None else max(best, stats["val_mean"])
             self.progress.on_config_done(cfg, stats, self.best_so_far())
 
     def best_so_far(self) -> float | None:
-        vals = [t.user_attrs.get("stats", {}).get("val_mean") for t in self.handle.trials((TrialState.COMPLETE,))]
-        vals = [v for v in vals if v is not None]
-        return max(vals) if vals else None
+        """The best mean validation score of the complete trials: read from the study once (a
+        resume starts with earlier trials), then kept up to date by ``tell``."""
+        if not self._best_read:
+            vals = [t.user_attrs.get("stats", {}).get("val_mean") for t in self.handle.trials((TrialState.COMPLETE,))]
+            vals = [v for v in vals if v is not None]
+            self._best, self._best_read = (max(vals) if vals else None), True
+        return self._best
 
     def _forward_epochs(self) -> None:
         """Pass the executor's latest epoch per stack in flight to the progress display."""
