@@ -18,9 +18,16 @@ Then, for reference, the same search with non-default options, each timed the sa
 validation score, scikit-learn's own rule, instead of the loss), ``--precision bfloat16`` (mixed
 precision matmuls), and all three together. ``--no-variants`` skips them.
 
+Last, the floors (``search_floor.py``): how long the matrix products of our default search take
+at the very least on this machine, counting only those products for the epochs each restart
+actually ran, at the float32 peak and at the search's own shapes, split perfectly over the
+workers. ``sklearn_seconds / floor`` bounds the speedup any float32 implementation of this search
+could reach here.
+
 The last line is one JSON object: speedup, ours_test_acc, sklearn_test_acc, ours_params,
-sklearn_params (the default search), and ``variants`` with each variant's speedup, test accuracy
-and parameters.
+sklearn_params (the default search), ``peak_floor_seconds``, ``shape_floor_seconds`` and
+``speedup_ceiling`` (GridSearchCV's time over the shape floor), and ``variants`` with each
+variant's speedup, test accuracy and parameters.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ import numpy as np  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV, PredefinedSplit  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
+
+from search_floor import floors  # noqa: E402
 
 from justenough.data import load, prepare  # noqa: E402
 from justenough.search import search  # noqa: E402
@@ -91,6 +100,13 @@ def main() -> None:
     print(f"sklearn GridSearch: {sk_s:7.1f} s  chosen {gs.best_params_['hidden_layer_sizes']} ({sk_params} params)  test acc {sk_acc:.4f}")
     print(f"speedup {sk_s / ours_s:.2f}x, accuracy gap {100 * (ours_acc - sk_acc):+.2f} points, "
           f"size ratio {ours_params / sk_params:.2f}")
+    floor = floors(result.restarts, prepared.n_features, prepared.n_outputs, len(X_train), len(X_val),
+                   batch_size=64, workers=args.workers)
+    print(f"floors of our default search ({floor['gflop']:.0f} GFLOP of matrix products, {args.workers} workers): "
+          f"{floor['peak_floor_seconds']:.2f} s at the float32 peak ({floor['peak_gflops']:.0f} GFLOP/s per thread), "
+          f"{floor['shape_floor_seconds']:.2f} s at the search's shapes, so at best "
+          f"{sk_s / floor['shape_floor_seconds']:.2f}x GridSearchCV here; ours takes "
+          f"{ours_s / floor['shape_floor_seconds']:.1f}x the shape floor")
     variants: dict[str, dict[str, float]] = {}
     if not args.no_variants:
         score = {"monitor": "val_score"}
@@ -116,6 +132,9 @@ def main() -> None:
         "sklearn_params": sk_params,
         "ours_seconds": round(ours_s, 2),
         "sklearn_seconds": round(sk_s, 2),
+        "peak_floor_seconds": round(floor["peak_floor_seconds"], 2),
+        "shape_floor_seconds": round(floor["shape_floor_seconds"], 2),
+        "speedup_ceiling": round(sk_s / floor["shape_floor_seconds"], 3),
         "variants": variants,
     }))
 
