@@ -275,6 +275,29 @@ def test_export_onnx_matches_torch(run: tuple[Path, subprocess.CompletedProcess[
     np.testing.assert_allclose(got, want, atol=1e-5, rtol=1e-5)
 
 
+def test_export_raw_inputs_predicts_like_predict_from_raw_rows(run: tuple[Path, subprocess.CompletedProcess[str]], iris: pd.DataFrame, tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    import justenough
+
+    out, _ = run
+    path = tmp_path / "raw.onnx"
+    proc = jn("export", out, "--format", "onnx", "--inputs", "raw", "--out", path)
+    assert proc.returncode == 0, proc.stderr
+    assert "raw numeric columns" in proc.stdout
+    info = json.loads(Path(str(path) + ".features.json").read_text())
+    assert info["inputs"] == "raw"
+    assert sorted(info["features"]) == sorted(iris.columns.drop("target"))
+    raw = iris[info["features"]].to_numpy(np.float32)  # raw rows, no preprocessing: [150, 4]
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (logits,) = session.run(None, {"input": raw})
+    labels = np.asarray(info["output"]["classes"])[logits.argmax(axis=1)]
+    model = justenough.load(out)
+    assert list(labels) == [c.item() if isinstance(c, np.generic) else c for c in model.predict(iris.drop(columns=["target"]))]
+    _assert_usage_error(jn("export", out, "--format", "safetensors", "--inputs", "raw", "--out", tmp_path / "w.st"), "--inputs raw")
+    _assert_usage_error(jn("export", out, "--inputs", "pixels", "--out", tmp_path / "x.onnx"), "--inputs")
+
+
 def test_export_torchscript_and_safetensors(run: tuple[Path, subprocess.CompletedProcess[str]], iris: pd.DataFrame, tmp_path: Path) -> None:
     from safetensors.torch import load_file
 

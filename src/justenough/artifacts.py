@@ -20,6 +20,7 @@ after every hidden layer (``nn.Identity`` for ``identity``), so parameter names 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import logging
@@ -375,16 +376,34 @@ def _plain_cpu(module: nn.Sequential) -> nn.Sequential:
     return copy.eval()
 
 
-def export_onnx(module: nn.Sequential, n_in: int, path: str | Path, *, opset: int | None = None) -> Path:
+def _exportable(module: nn.Module, n_in: int) -> nn.Module:
+    """A CPU float32 eval copy to export: a plain network in the canonical layout, or a
+    ``RawInputNetwork`` around one. Checks that it takes ``n_in`` inputs."""
+    from justenough.deployable import RawInputNetwork
+
+    if isinstance(module, RawInputNetwork):
+        model: nn.Module = copy.deepcopy(module).cpu().float()
+        model.network = _plain_cpu(module.network)  # type: ignore[arg-type]
+        takes = module.n_in
+    elif isinstance(module, nn.Sequential):
+        model = _plain_cpu(module)
+        takes = architecture_of(model)["n_in"]
+    else:
+        raise ArtifactError(f"cannot export a {type(module).__name__}: give the model's network (model.module)")
+    if takes != n_in:
+        raise ArtifactError(f"the module takes {takes} features, not n_in={n_in}")
+    return model.eval()
+
+
+def export_onnx(module: nn.Module, n_in: int, path: str | Path, *, opset: int | None = None) -> Path:
     """Export to ONNX with a dynamic batch axis: input ``input [batch, n_in]``, output ``output [batch, n_out]``.
 
-    Uses torch's exporter (``torch.export``-based, which needs ``onnxscript``: the ``onnx`` extra).
-    Written atomically.
+    ``module`` is the network (``nn.Sequential``, preprocessed features in) or a
+    ``RawInputNetwork`` (raw numeric columns in). Uses torch's exporter (``torch.export``-based,
+    which needs ``onnxscript``: the ``onnx`` extra). Written atomically.
     """
     path = Path(path)
-    model = _plain_cpu(module)
-    if architecture_of(model)["n_in"] != n_in:
-        raise ArtifactError(f"the module takes {architecture_of(model)['n_in']} features, not n_in={n_in}")
+    model = _exportable(module, n_in)
     example = (torch.zeros(2, n_in),)
     try:
         import onnxscript  # noqa: F401  (the exporter needs it; fail with a clear message)
@@ -409,10 +428,12 @@ def export_onnx(module: nn.Sequential, n_in: int, path: str | Path, *, opset: in
     return path
 
 
-def export_torchscript(module: nn.Sequential, n_in: int, path: str | Path) -> Path:
-    """Export as TorchScript (traced), loadable with ``torch.jit.load`` without justenough. Atomic."""
+def export_torchscript(module: nn.Module, n_in: int, path: str | Path) -> Path:
+    """Export as TorchScript (traced), loadable with ``torch.jit.load`` without justenough. Atomic.
+
+    ``module``: the network, or a ``RawInputNetwork`` (as for ``export_onnx``)."""
     path = Path(path)
-    model = _plain_cpu(module)
+    model = _exportable(module, n_in)
     with _temp_beside(path) as tmp, warnings.catch_warnings():
         # torch 2.13 marks torch.jit as deprecated; it is still what C++/LibTorch users load.
         warnings.simplefilter("ignore")

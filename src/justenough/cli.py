@@ -558,19 +558,25 @@ def export(
     run: Path = typer.Argument(..., metavar="RUN", help="A run directory (or its model/ folder). Example: runs/iris"),
     format: str = typer.Option("onnx", "--format", "-f", help="onnx, torchscript or safetensors. Example: --format torchscript"),
     out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: RUN/export/model.<ext>). Example: --out iris.onnx"),
+    inputs: str = typer.Option("preprocessed", "--inputs", help="What the exported model takes: preprocessed features, or raw numeric columns with the preprocessing built in (onnx and torchscript; numeric columns only). Example: --inputs raw"),
 ) -> None:
-    """Export the network for deployment; it takes PREPROCESSED features.
+    """Export the network for deployment.
 
-    The exported network maps preprocessed features [batch, n_features] to logits (classification)
-    or the standardized target (regression). PATH.features.json lists the input features in order,
-    the raw columns, the preprocessing and the output (classes, or the target's mean and std).
+    By default the exported network maps preprocessed features [batch, n_features] to logits
+    (classification) or the standardized target (regression). With --inputs raw it takes the raw
+    numeric columns [batch, n_columns] (NaN for a missing value) and returns logits or predictions
+    in the target's units: the preprocessing is part of the file. PATH.features.json lists the
+    inputs in order, the preprocessing and the output (classes, or the target's mean and std).
 
-    Example: justenough export runs/iris --format onnx --out iris.onnx
+    Example: justenough export runs/iris --format onnx --inputs raw --out iris.onnx
     """
     from justenough.atomic import write_json
     from justenough.model import load
 
     fmt = _validate_choice("--format", format, tuple(_EXPORT_SUFFIX))
+    inputs = _validate_choice("--inputs", inputs, ("preprocessed", "raw"))
+    if inputs == "raw" and fmt == "safetensors":
+        raise ConfigError("--inputs raw needs --format onnx or torchscript: safetensors holds the network's weights only")
     run_path = Path(run)
     model = load(run_path)
     if out is None:
@@ -582,16 +588,27 @@ def export(
     from justenough import artifacts
 
     names_out = _feature_names_out(model)
-    n_in = len(names_out)
+    network: Any = model.module
+    if inputs == "raw":
+        from justenough.deployable import RawInputNetwork
+
+        network = RawInputNetwork(model.module, model.preprocessor, model.target_encoder, model.task)
+        names_in = list(network.columns)
+    else:
+        names_in = names_out
+    n_in = len(names_in)
     if fmt == "onnx":
-        artifacts.export_onnx(model.module, n_in, out)
+        artifacts.export_onnx(network, n_in, out)
     elif fmt == "torchscript":
-        artifacts.export_torchscript(model.module, n_in, out)
+        artifacts.export_torchscript(network, n_in, out)
     else:
         artifacts.export_safetensors(model.module, out, activation=model.activation)
-    write_json(features_path(out), _export_description(model, names_out, fmt))
+    write_json(features_path(out), _export_description(model, names_in, fmt, inputs))
     typer.echo(f"exported: {out}")
-    typer.echo(f"inputs:   {features_path(out)} ({n_in} preprocessed features; apply the run's preprocessing first)")
+    if inputs == "raw":
+        typer.echo(f"inputs:   {features_path(out)} ({n_in} raw numeric columns, in this order; NaN for missing)")
+    else:
+        typer.echo(f"inputs:   {features_path(out)} ({n_in} preprocessed features; apply the run's preprocessing first)")
 
 
 def _feature_names_out(model: Any) -> list[str]:
@@ -602,27 +619,37 @@ def _feature_names_out(model: Any) -> list[str]:
     return names
 
 
-def _export_description(model: Any, names_out: list[str], fmt: str) -> dict[str, Any]:
+def _export_description(model: Any, names_in: list[str], fmt: str, inputs: str = "preprocessed") -> dict[str, Any]:
     """What a deployment needs to feed the exported network and read its output."""
     classification = model.task == "classification"
-    output: dict[str, Any] = (
-        {"kind": "logits", "classes": [c if isinstance(c, (str, int, float, bool)) else str(c) for c in model.classes],
-         "how": "argmax gives the class index; softmax gives probabilities"}
-        if classification
-        else {"kind": "standardized target", "target": model.target_name,
-              "target_encoder": model.target_encoder.to_json(),
-              "how": "prediction = output * std + mean (see target_encoder)"}
+    raw = inputs == "raw"
+    output: dict[str, Any]
+    if classification:
+        output = {"kind": "logits", "classes": [c if isinstance(c, (str, int, float, bool)) else str(c) for c in model.classes],
+                  "how": "argmax gives the class index; softmax gives probabilities"}
+    elif raw:
+        output = {"kind": "prediction", "target": model.target_name, "how": "the prediction in the target's units"}
+    else:
+        output = {"kind": "standardized target", "target": model.target_name,
+                  "target_encoder": model.target_encoder.to_json(),
+                  "how": "prediction = output * std + mean (see target_encoder)"}
+    note = (
+        "The model takes the raw numeric columns in this order (float32, NaN for a missing value); "
+        "the preprocessing below is built in."
+        if raw
+        else "The network takes preprocessed features in this order. Apply the preprocessing "
+        "(or `justenough predict`, or justenough.load(RUN).transform) to raw rows first."
     )
     return {
         "format": fmt,
-        "input": {"name": "input", "shape": ["batch", len(names_out)], "dtype": "float32"},
-        "features": names_out,
+        "inputs": inputs,
+        "input": {"name": "input", "shape": ["batch", len(names_in)], "dtype": "float32"},
+        "features": names_in,
         "raw_columns": list(model.feature_names_in),
         "preprocessing": model.preprocessor.to_json(),
         "output": {"name": "output", **output},
         "task": model.task,
-        "note": "The network takes preprocessed features in this order. Apply the preprocessing "
-        "(or `justenough predict`, or justenough.load(RUN).transform) to raw rows first.",
+        "note": note,
     }
 
 
