@@ -42,6 +42,12 @@ class RawInputNetwork(nn.Module):
     target's units (the standardized output times the target's std, plus its mean).
     """
 
+    median: torch.Tensor  # [F] buffers, float32
+    mean: torch.Tensor
+    std: torch.Tensor
+    target_scale: torch.Tensor  # []
+    target_shift: torch.Tensor
+
     def __init__(self, network: nn.Module, preprocessor: Any, target_encoder: Any, task: str) -> None:
         super().__init__()
         self.columns = raw_input_columns(preprocessor)
