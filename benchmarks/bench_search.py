@@ -102,7 +102,7 @@ def main() -> None:
           f"size ratio {ours_params / sk_params:.2f}")
     floor = floors(result.restarts, prepared.n_features, prepared.n_outputs, len(X_train), len(X_val),
                    batch_size=64, workers=args.workers)
-    print(f"floors of our default search ({floor['gflop']:.0f} GFLOP of matrix products, {args.workers} workers): "
+    print(f"floors of our search ({floor['gflop']:.0f} GFLOP of matrix products, {args.workers} workers): "
           f"{floor['peak_floor_seconds']:.2f} s at the float32 peak ({floor['peak_gflops']:.0f} GFLOP/s per thread), "
           f"{floor['shape_floor_seconds']:.2f} s at the search's shapes, so at best "
           f"{sk_s / floor['shape_floor_seconds']:.2f}x GridSearchCV here; ours takes "
