@@ -8,6 +8,8 @@ scores it once on a sealed test set.
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -39,15 +41,42 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
+# ``search`` and ``init_lab`` are functions named like the submodules that define them.
+_FUNCTION_MODULES = {"search": "justenough.search", "init_lab": "justenough.init_lab"}
 
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY:
         module, attr = _LAZY[name]
         value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'justenough' has no attribute {name!r}")
+    elif name in _FUNCTION_MODULES:
+        value = getattr(importlib.import_module(_FUNCTION_MODULES[name]), name)
+    else:
+        raise AttributeError(f"module 'justenough' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """The package's module type: importing the submodule ``justenough.search`` (or ``init_lab``)
+    must not rebind ``justenough.search`` from the function to the module.
+
+    Python sets a package attribute to each submodule it imports, after loading it. That setattr
+    is dropped for these two names; the functions are bound on first use by ``__getattr__``
+    (``from justenough.search import X`` still finds the module through ``sys.modules``). Eager
+    imports would do the same at the price of loading torch and optuna on ``import justenough``,
+    about 1.2 s for every CLI call, ``--help`` included.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _FUNCTION_MODULES and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
@@ -63,7 +92,3 @@ __all__ = [
     "ArtifactError",
 ]
 
-# ``search`` and ``init_lab`` are also submodule names: importing the submodule would rebind the
-# package attribute to the module, so the functions are bound eagerly, after their modules load.
-from justenough.search import search  # noqa: E402
-from justenough.init_lab import init_lab  # noqa: E402

@@ -1,0 +1,45 @@
+"""The package itself: ``import justenough`` stays light, and the public names resolve, in a fresh
+interpreter each time (what was imported before is what is being tested)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def _fresh(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
+
+
+def test_import_justenough_and_the_cli_load_neither_torch_nor_optuna() -> None:
+    proc = _fresh(
+        """
+        import sys
+        import justenough, justenough.cli
+        heavy = sorted(m for m in ("torch", "optuna", "plotly", "sklearn") if m in sys.modules)
+        assert not heavy, heavy
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_search_and_init_lab_stay_functions_whichever_import_comes_first() -> None:
+    proc = _fresh(
+        """
+        import types
+        from justenough.search import parse_duration      # the submodule first
+        from justenough.init_lab import InitLabResult
+        import justenough
+        assert isinstance(justenough.search, types.FunctionType), justenough.search
+        assert justenough.search.__module__ == "justenough.search"
+        assert isinstance(justenough.init_lab, types.FunctionType), justenough.init_lab
+        import justenough.search as by_dotted_name          # resolves to the package attribute
+        assert by_dotted_name is justenough.search
+        import sys
+        assert isinstance(sys.modules["justenough.search"], types.ModuleType)
+        from justenough import *                            # every name in __all__ resolves
+        assert Space is justenough.Space and callable(search) and callable(load)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
