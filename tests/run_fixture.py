@@ -419,6 +419,14 @@ def write_run(run_dir: str | Path, *, seed: int = 0, hostile: bool = False) -> P
         "task": "classification",
         "seed": seed,
         "versions": {"justenough": "test-fixture", "numpy": np.__version__},
+        # What no network scores: always the most frequent training class, on validation.
+        "baseline": {
+            "kind": "majority class",
+            "prediction": int(np.bincount(data["y_train"]).argmax()),
+            "metric": "accuracy",
+            "val_score": float((data["y_val"] == np.bincount(data["y_train"]).argmax()).mean()),
+        },
+        "notices": [],
     }
 
     restarts.to_csv(run_dir / "results.csv", index=False)

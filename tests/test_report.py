@@ -6,6 +6,7 @@ so every number the report shows is checked against the files it was built from.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -111,6 +112,7 @@ def test_answer_section_states_the_choice(html_text: str, run_dir: Path) -> None
     assert "64 → " + " → ".join(map(str, widths)) + " → 10" in answer
     assert f"{100 * summary['test_score']:.2f}%" in answer
     assert f"{summary['chosen']['params']:,} params" in answer
+    assert f"no network: always {summary['baseline']['prediction']!r} (majority class): " in html.unescape(answer)
     assert f"{summary['restarts_for_95']} for 95%" in answer
     assert "batch 1" in answer and "at batch 1024" in answer and "rows/s" in answer
     assert "one SE" in answer  # the explanation, escaped but present

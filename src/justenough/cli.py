@@ -239,6 +239,12 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
         f"[bold]test {metric}:[/] {_fmt_score(summary.get('test_score'), percent)}{rows} (sealed test split, scored once)",
         highlight=False,
     )
+    if summary.get("baseline"):
+        from justenough.baseline import describe
+
+        console.print(f"[bold]no network:[/] {describe(summary['baseline'], percent)} on validation", highlight=False)
+    for notice in summary.get("notices") or []:
+        console.print(f"[bold yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
     if run_dir is not None:
         report = run_dir / "report.html"
         if report.exists():

@@ -26,6 +26,7 @@ from optuna.trial import TrialState
 
 from justenough.errors import JustEnoughError
 from justenough.model import Model
+from justenough.numbers import finite_or_none
 from justenough.space import Config, Space
 from justenough.study import StudyHandle
 
@@ -307,6 +308,12 @@ def finalize(
         "storage": "memory" if handle.url is None else handle.url.split("://")[0],
         "versions": versions,
     }
+    # What no network scores on the same validation rows, and a notice when the choice does no better.
+    from justenough.baseline import no_network_baseline, weak_signal_notice
+
+    summary["baseline"] = no_network_baseline(prepared)
+    weak = weak_signal_notice(summary["baseline"], float(row["val_mean"]), finite_or_none(row.get("val_se")), cfg.label, percent)
+    summary["notices"] = [weak] if weak else []
     summary = json.loads(json.dumps(summary, default=_json_default))
 
     info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions}
@@ -334,7 +341,7 @@ def finalize(
         model=model,
         summary=summary,
         out=out,
-        notices=list(prepared.notices),
+        notices=[*prepared.notices, *summary["notices"]],
     )
     if out is not None:
         model.save(out)

@@ -327,11 +327,17 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     other_metrics = {k: v for k, v in (s.get("test_metrics") or {}).items() if k != metric}
     extra = ", ".join(f"{_e(k)} {_e(_num(v, 4))}" for k, v in other_metrics.items())
 
+    baseline = s.get("baseline")
+    baseline_text = ""
+    if isinstance(baseline, dict) and finite_or_none(baseline.get("val_score")) is not None:
+        from justenough.baseline import describe
+
+        baseline_text = "; no network: " + _e(describe(baseline, percent))
     facts = "".join(
         [
             _fact(f"test {metric}", f'<span class="big">{_e(test)}</span>',
                   "scored once, on the sealed test split" + (f"; {extra}" if extra else "")),
-            _fact(f"validation {metric}", _e(val_mean + se_text), f"mean over {_e(_num(n_init))} restarts"),
+            _fact(f"validation {metric}", _e(val_mean + se_text), f"mean over {_e(_num(n_init))} restarts" + baseline_text),
             _fact("restarts needed", f"{_e(r95_text)} for 95%", _e(luck)),
             _fact("size", f"{_e(_num(params))} params", f"{_e(_si(flops))} FLOPs per sample"),
             _fact("training time", _e(_seconds(s.get("train_time"))), "all restarts of this config"),
@@ -343,6 +349,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     explanation = s.get("explanation") or "The run does not record why this config was chosen."
     rule = s.get("rule")
     rule_html = f'<p class="rule">rule: <code>{_e(rule)}</code></p>' if rule else ""
+    rule_html += "".join(f'<p class="notice">note: {_e(n)}</p>' for n in s.get("notices") or [])
     return (
         f'<div class="answer-head"><h3>{title}</h3><p class="arch"><code>{_e(arch)}</code>'
         f'{" · " + _e(", ".join(settings)) if settings else ""}</p></div>'
@@ -393,12 +400,14 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
 
 
 def _complexity(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
-    fig = figures.complexity_figure(run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
+    fig = figures.complexity_figure(run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric,
+                                    baseline=run.summary.get("baseline"))
     return (
         '<p class="lead">Each point is a config: its mean validation score over restarts, with the spread '
         "(± one standard deviation) as error bars. The dotted line is the Pareto front: the best score "
         "reachable with at most that many parameters. The shaded band spans one standard error below the "
-        "best mean; configs inside it are statistically as good as the best.</p>"
+        "best mean; configs inside it are statistically as good as the best. The dashed line, when it is "
+        "near enough to show, is what no network scores (the majority class, or the training mean).</p>"
         + figs.div("complexity", fig)
     )
 

@@ -17,6 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from justenough.numbers import finite_or_none
+
 __all__ = [
     "FONT_FAMILY",
     "complexity_figure",
@@ -139,8 +141,10 @@ def pareto_front(params: np.ndarray, score: np.ndarray) -> np.ndarray:
     return np.asarray(front, dtype=int)
 
 
-def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str) -> go.Figure:
-    """Every config: params (log x) vs mean validation score, error bars, Pareto front, one-SE band."""
+def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str,
+                      baseline: dict[str, Any] | None = None) -> go.Figure:
+    """Every config: params (log x) vs mean validation score, error bars, Pareto front, one-SE band,
+    and the no-network baseline's score as a dashed line (``baseline``, when it is in view)."""
     labels = config_labels(board)
     ok = board[np.isfinite(board["val_mean"].astype(float))].reset_index(drop=True)
     params = ok["params"].astype(float).to_numpy()
@@ -211,6 +215,26 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
             [f"{custom[i][0]}: {custom[i][3]}" for i in np.flatnonzero(below)],
         )
         fig.update_yaxes(range=list(rng))
+    base = None if baseline is None else finite_or_none(baseline.get("val_score"))
+    view = rng
+    if view is None and len(ok):
+        view = (float(np.min((mean - std) * scale)), float(np.max((mean + std) * scale)))
+    if base is not None and view is not None:
+        # Show the baseline when it is near the configs (widening the view a little to hold it);
+        # far below, it would squash every config into a line, so it is left to the legend-less
+        # answer card then.
+        y, height = base * scale, max(view[1] - view[0], 1e-12)
+        if view[0] - height <= y < view[0] + 0.06 * height:
+            view = (y - 0.06 * height, view[1] + (0.06 * height if rng is None else 0.0))
+            fig.update_yaxes(range=list(view))
+    if base is not None and view is not None and view[0] <= base * scale <= view[1]:
+        fig.add_hline(y=base * scale, line={"dash": "dash", "color": MUTED, "width": 1})
+        fig.add_trace(
+            go.Scatter(
+                x=[None], y=[None], mode="lines", name=f"no network ({html.escape(str(baseline['kind']))})",  # type: ignore[index]
+                line={"dash": "dash", "color": MUTED, "width": 1},
+            )
+        )
     _layout(fig)
     fig.update_xaxes(type="log", title_text="parameters (log scale)")
     fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
