@@ -6,8 +6,12 @@ download. The accuracy comparison against ``sklearn.neural_network.MLPClassifier
 
 from __future__ import annotations
 
+import json
 import pickle
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -382,6 +386,17 @@ def test_search_regressor_and_run_directory_without_pickles(tmp_path):
     assert (run / "leaderboard.csv").exists()
     files = [p.name for p in run.rglob("*") if p.is_file()]
     assert not any(name.endswith((".pkl", ".pickle", ".joblib", ".pt")) for name in files)
+    # No test split: the run directory says its "test" score is the validation rows' score.
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["test_split"] == "validation" and est.test_score_ is None
+    assert summary["test_score"] == pytest.approx(summary["best_restart_val_score"], abs=1e-6)
+    assert any("validation rows also serve as the test rows" in n for n in est.notices_)
+    shown = subprocess.run([str(Path(sys.executable).with_name("justenough")), "show", str(run)],
+                           capture_output=True, text=True, timeout=120)
+    assert "the validation rows: no independent test split, so optimistic" in shown.stdout, shown.stderr
+    sealed = JustEnoughRegressor(out=tmp_path / "sealed", report=False, test_fraction=0.2, **SEARCH_FAST).fit(X, y)
+    assert json.loads((tmp_path / "sealed" / "summary.json").read_text())["test_split"] == "sealed"
+    assert sealed.test_score_ is not None
 
 
 def test_search_estimator_params_and_clone():

@@ -235,10 +235,12 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
     metric = summary.get("test_metric") or summary.get("metric") or "score"
     n_test = (summary.get("split_sizes") or {}).get("test")
     rows = f" on {n_test} held-out rows" if n_test else ""
-    console.print(
-        f"[bold]test {metric}:[/] {_fmt_score(summary.get('test_score'), percent)}{rows} (sealed test split, scored once)",
-        highlight=False,
+    where = (
+        " (the validation rows: no independent test split, so optimistic)"
+        if summary.get("test_split") == "validation"
+        else " (sealed test split, scored once)"
     )
+    console.print(f"[bold]test {metric}:[/] {_fmt_score(summary.get('test_score'), percent)}{rows}{where}", highlight=False)
     if summary.get("baseline"):
         from justenough.baseline import describe
 

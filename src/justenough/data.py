@@ -1135,6 +1135,9 @@ class Prepared:
     seed: int = 0
     rows: int = 0
     class_balance: dict[str, int] = field(default_factory=dict)
+    # True when the same table was passed as ``val`` and ``test``: the "test" score is then the
+    # chosen model's validation score, not an independent estimate (summaries and reports say so).
+    test_is_val: bool = False
 
     def fingerprint(self) -> str:
         """sha256 over the encoded train and validation arrays, the split sizes and the seed."""
@@ -1296,7 +1299,8 @@ def prepare(
     """Split ``table`` (train/val/test by ``split``, stratified for classification, seeded by ``seed``),
     fit the preprocessing and target encoding on the training rows, and return float32 tensors on
     ``device`` (``"cpu"``, ``"cuda"`` or ``"auto"``). With ``test`` (a separate Table), the main table is
-    split into train/val only; with ``val`` as well, all of it is training data."""
+    split into train/val only; with ``val`` as well, all of it is training data. The same Table as
+    ``val`` and ``test`` means there is no independent test split (``Prepared.test_is_val``)."""
     if not isinstance(table, Table):
         raise ConfigError(f"prepare takes a Table from justenough.data.load, got {type(table).__name__}")
     for name, extra in (("test", test), ("val", val)):
@@ -1359,6 +1363,10 @@ def prepare(
         f"split {len(table)} rows of {table.source} (seed {seed}{', stratified by class' if task == 'classification' else ''}"
         f"{'; ' + ', '.join(origin) if origin else ''}): train {sizes['train']}, validation {sizes['val']}, test {sizes['test']}",
     )
+    test_is_val = test is not None and test is val
+    if test_is_val:
+        _note(notices, "the validation rows also serve as the test rows (the same table was passed as val and test): "
+                       "the test score will be the chosen model's validation score, not an independent estimate")
     balance: dict[str, int] = {}
     if task == "classification":
         counts = Counter(_plain(v) for v in table.target.tolist())
@@ -1381,6 +1389,7 @@ def prepare(
         source=table.source,
         notices=notices,
         seed=int(seed),
-        rows=len(table) + (len(test) if test is not None else 0) + (len(val) if val is not None else 0),
+        rows=len(table) + (len(test) if test is not None and not test_is_val else 0) + (len(val) if val is not None else 0),
         class_balance=balance,
+        test_is_val=test_is_val,
     )

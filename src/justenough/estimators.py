@@ -788,8 +788,9 @@ class _BaseSearch(BaseEstimator):
             extra: dict[str, Any] = {"split": (1.0 - fraction - test_fraction, fraction, test_fraction)}
         else:
             # No test split: every row trains or validates. The split is made here (stratified,
-            # seeded) and the validation rows also stand in for the search's test split, so the
-            # run directory's "test" score is the chosen model's validation score (test_score_ is None).
+            # seeded) and the validation rows also stand in for the search's test split (the same
+            # object as val and test): a run directory says so (summary.json "test_split":
+            # "validation", and its report), and test_score_ is None.
             strat = target.to_numpy() if self._task == "classification" else None
             tr, va, notice = _validation_split(len(frame), fraction, seed, strat)
             if notice:

@@ -287,6 +287,9 @@ def finalize(
         "test_metric": metric_name,
         "test_score": test_score,
         "test_metrics": test_metrics,
+        # "sealed": an independent test split, opened once; "validation": the caller passed the
+        # validation rows as the test rows, so test_score is the chosen model's validation score.
+        "test_split": "validation" if getattr(prepared, "test_is_val", False) else "sealed",
         "val_score_mean": float(row["val_mean"]),
         "val_score_std": _nan(row.get("val_std")),
         "val_score_se": _nan(row.get("val_se")),

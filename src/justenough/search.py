@@ -537,7 +537,10 @@ def search(
     else:
         table = load(data, target=target, task=task)
         test_table = load(test, target=table.target_name, task=table.task) if test is not None else None
-        val_table = load(val, target=table.target_name, task=table.task) if val is not None else None
+        if val is not None and val is test:  # one table for both: no independent test split (data.prepare)
+            val_table = test_table
+        else:
+            val_table = load(val, target=table.target_name, task=table.task) if val is not None else None
         prepared = prepare(table, split=split, seed=seed, test=test_table, val=val_table)
     for notice in prepared.notices:
         progress.on_message(notice)

@@ -336,7 +336,9 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     facts = "".join(
         [
             _fact(f"test {metric}", f'<span class="big">{_e(test)}</span>',
-                  "scored once, on the sealed test split" + (f"; {extra}" if extra else "")),
+                  ("on the validation rows: no independent test split, so optimistic"
+                   if s.get("test_split") == "validation" else "scored once, on the sealed test split")
+                  + (f"; {extra}" if extra else "")),
             _fact(f"validation {metric}", _e(val_mean + se_text), f"mean over {_e(_num(n_init))} restarts" + baseline_text),
             _fact("restarts needed", f"{_e(r95_text)} for 95%", _e(luck)),
             _fact("size", f"{_e(_num(params))} params", f"{_e(_si(flops))} FLOPs per sample"),
