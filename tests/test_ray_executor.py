@@ -75,3 +75,27 @@ def test_a_killed_worker_is_retried_without_duplicates(ray_cluster, digits, tmp_
     assert not result.restarts.duplicated(["key", "restart"]).any()
     local = search(digits, space=space, n_init=2, workers=1, report=False)
     pd.testing.assert_frame_equal(_board(local), _board(result))
+
+
+def test_progress_sees_the_epochs_of_ray_tasks(ray_cluster, digits):  # noqa: F811
+    from justenough.search import SearchProgress
+
+    class Recorder(SearchProgress):
+        def __init__(self) -> None:
+            self.epochs: dict[str, list[int]] = {}
+            self.done: list[str] = []
+
+        def on_epoch(self, configs, epoch, max_epochs):
+            assert max_epochs == 150
+            for cfg in configs:
+                self.epochs.setdefault(cfg.key, []).append(epoch)
+
+        def on_config_done(self, config, stats, best_so_far):
+            self.done.append(config.key)
+
+    rec = Recorder()
+    space = Space.from_options(depth="1", widths="32,64", max_epochs=150, patience=None)
+    search(digits, space=space, n_init=2, executor="ray", ray_address=ray_cluster, report=False, progress=rec)
+    assert sorted(rec.done) == sorted(rec.epochs), "every config's stack reported epochs while it trained"
+    for seen in rec.epochs.values():
+        assert seen == sorted(seen) and 1 <= seen[0] and seen[-1] <= 150

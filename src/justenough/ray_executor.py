@@ -6,6 +6,8 @@
 - Ray retries a task whose worker dies (``max_retries``). Results are keyed by
   (config key, restart), so a retried task cannot duplicate anything (invariant 5).
 - With no address, a local Ray instance is started for the search and shut down after it.
+- Progress: each task reports its epoch to a small actor (``EpochBoard``, no CPU reserved) at
+  most every ``EPOCH_REPORT_S`` seconds, fire and forget; the driver drains it when it polls.
 """
 
 from __future__ import annotations
@@ -19,14 +21,45 @@ from justenough.stack_task import RestartResult, StackTask, TrainingData, run_st
 __all__ = ["RayExecutor"]
 
 MAX_RETRIES = 3
+EPOCH_REPORT_S = 0.5  # a task reports its epoch at most this often (a remote call each)
 
 
-def _run_on_ray(task: StackTask, data: TrainingData) -> list[RestartResult]:
+class EpochBoard:
+    """Collects (task id, epoch, max epochs) reports from the tasks until the driver drains them.
+    Runs as a Ray actor."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[str, int, int]] = []
+
+    def put(self, report: tuple[str, int, int]) -> None:
+        self.reports.append(report)
+
+    def drain(self) -> list[tuple[str, int, int]]:
+        out, self.reports = self.reports, []
+        return out
+
+
+def _run_on_ray(task: StackTask, data: TrainingData, board: Any = None) -> list[RestartResult]:
     """The body of one Ray task: one torch thread per task, as in the local executor."""
+    import time
+
     import torch
 
     torch.set_num_threads(1)
-    return run_stack_task(task, data)
+    if board is None:
+        return run_stack_task(task, data)
+    last = [0.0]
+
+    def report(task_id: str, epoch: int, max_epochs: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= EPOCH_REPORT_S or epoch >= max_epochs:
+            last[0] = now
+            try:
+                board.put.remote((task_id, epoch, max_epochs))
+            except Exception:  # progress is best effort; training must not fail for it
+                pass
+
+    return run_stack_task(task, data, on_epoch=report)
 
 
 class RayExecutor:
@@ -43,6 +76,7 @@ class RayExecutor:
         self._started_here = False
         self._data_ref: Any = None
         self._remote: Any = None
+        self._board: Any = None
 
     def start(self, data: TrainingData) -> None:
         import ray
@@ -68,24 +102,39 @@ class RayExecutor:
             self.slots = min(self.slots, int(self.workers))
         self._data_ref = ray.put(data)
         self._remote = ray.remote(_run_on_ray)
+        self._board = ray.remote(EpochBoard).options(num_cpus=0).remote()
 
     def submit(self, task: StackTask) -> "Future[list[RestartResult]]":
         if self._remote is None:
             raise RuntimeError("RayExecutor.start(data) must be called before submit")
         gpus = 1 if task.device.startswith("cuda") else 0
         ref = self._remote.options(num_cpus=1, num_gpus=gpus, max_retries=MAX_RETRIES, retry_exceptions=False).remote(
-            task, self._data_ref
+            task, self._data_ref, self._board
         )
         return ref.future()
 
     def poll_epochs(self) -> list[tuple[str, int, int]]:
-        """Ray tasks report no per-epoch progress (results still stream back per stack)."""
-        return []
+        """The epoch reports of the tasks in flight since the last poll (best effort: none when
+        the board does not answer within a second)."""
+        if self._board is None:
+            return []
+        import ray
+
+        try:
+            return list(ray.get(self._board.drain.remote(), timeout=1.0))
+        except Exception:
+            return []
 
     def close(self) -> None:
         import ray
 
         self._data_ref = None
+        if self._board is not None and ray.is_initialized():
+            try:
+                ray.kill(self._board)
+            except Exception:
+                pass
+        self._board = None
         if self._started_here and ray.is_initialized():
             ray.shutdown()
         self._started_here = False
