@@ -172,6 +172,14 @@ def test_diagnostics_without_rows_for_the_chosen_config(copy_run: Path) -> None:
     assert "not recorded for the chosen config" in section
 
 
+def test_diagnostics_section_of_a_linear_choice_says_why_it_is_empty(copy_run: Path) -> None:
+    summary = json.loads((copy_run / "summary.json").read_text())
+    summary["chosen"]["depth"], summary["chosen"]["widths"] = 0, []
+    (copy_run / "summary.json").write_text(json.dumps(summary))
+    section = _section(build_report(copy_run).read_text(encoding="utf-8"), "diagnostics")
+    assert "no hidden layer" in section and 'class="figure"' not in section
+
+
 # --- escaping ----------------------------------------------------------------------------------
 
 
@@ -253,6 +261,33 @@ def test_heatmap_is_depth_by_first_width(run_dir: Path) -> None:
         cell = z[list(heat.y).index(str(depth)), list(heat.x).index(str(width))]
         assert cell == pytest.approx(group["val_mean"].max())
     assert np.isnan(z[1, 1])  # no depth-2, width-16 config was trained
+
+
+def test_heatmap_puts_a_linear_model_in_a_none_column(run_dir: Path) -> None:
+    board = load_run(run_dir).leaderboard
+    linear = board.iloc[[0]].assign(key="linear000000", label="linear", depth=0, widths=np.nan, val_mean=0.5)
+    fig = figures.heatmap_figure(pd.concat([board, linear], ignore_index=True), "linear000000", percent=False, metric="accuracy")
+    heat = fig.data[0]
+    assert list(heat.y) == ["0", "1", "2", "3"] and list(heat.x) == ["none", "8", "16", "32"]
+    assert np.array(heat.z, dtype=float)[0, 0] == pytest.approx(0.5)
+    (chosen,) = fig.data[1:]
+    assert list(chosen.x) == ["none"] and list(chosen.y) == ["0"]
+    assert figures.first_width(float("nan")) == 0 and figures.first_width([]) == 0 and figures.first_width("32-16") == 32
+
+
+def test_complexity_figure_draws_the_baseline_only_when_near(run_dir: Path) -> None:
+    run = load_run(run_dir)
+    board, key = run.leaderboard, run.summary["chosen"]["key"]
+    near_value = float(board["val_mean"].max()) - 0.05
+    near = figures.complexity_figure(board, key, percent=True, metric="accuracy",
+                                     baseline={"kind": "majority class", "val_score": near_value})
+    line = [sh for sh in near.layout.shapes if sh.type == "line"]
+    assert len(line) == 1 and line[0].y0 == pytest.approx(100 * near_value)
+    assert min(near.layout.yaxis.range) < 100 * near_value < max(near.layout.yaxis.range)
+    assert any(t.name == "no network (majority class)" for t in near.data)
+    far = figures.complexity_figure(board, key, percent=True, metric="accuracy",
+                                    baseline={"kind": "majority class", "val_score": -5.0})
+    assert not [sh for sh in far.layout.shapes if sh.type == "line"]
 
 
 def test_restarts_figure_shows_every_restart(run_dir: Path) -> None:

@@ -147,6 +147,23 @@ def test_each_restart_is_one_study_attribute_and_older_layouts_still_read(tmp_pa
     pd.testing.assert_frame_equal(diagnostics_table(old), result.diagnostics)
 
 
+def test_depth_zero_is_searched_and_can_be_chosen(tmp_path):
+    """A linear model (no hidden layer) is one more config: trained, tabled, reported, chosen by a
+    target it reaches, and saved as a one-layer network."""
+    space = Space.from_options(depth="0-1", widths="8,16", max_epochs=40, patience=5)
+    result = search("breast_cancer", space=space, n_init=2, out=tmp_path / "run", workers=1, rule="target=0.9",
+                    diagnose_every=5)
+    assert list(result.leaderboard.sort_values("params")["label"])[0] == "linear"
+    rows = result.restarts[result.restarts["label"] == "linear"]
+    assert len(rows) == 2 and set(rows["width"]) == {0} and set(rows["depth"]) == {0}
+    assert result.chosen["label"] == "linear" and result.chosen["widths"] == []
+    assert [type(m).__name__ for m in result.model.module] == ["Linear"]
+    linear_key = result.chosen["key"]
+    assert not (result.diagnostics["key"] == linear_key).any()  # no hidden units to diagnose
+    assert (result.diagnostics["key"] != linear_key).any()
+    assert "no hidden layer" in (tmp_path / "run" / "report.html").read_text()
+
+
 def test_resume_with_other_data_is_refused(tmp_path):
     out = tmp_path / "run"
     search("iris", space=_space(), n_init=2, out=out, workers=1, report=False)

@@ -91,7 +91,7 @@ def test_parse_dim_accepts_python_values() -> None:
         ("lr", "-1e-3", "greater than 0"),
         ("lr", "1e-2..1e-4", "low end"),
         ("lr", "1..2..3", "low..high"),
-        ("depth", "0", "at least 1"),
+        ("depth", "-1", "at least 0"),  # 0 is a linear model (no hidden layer)
         ("depth", "3-1", "low end"),
         ("depth", "1.5", "whole number"),
         ("depth", "x", '"1-3"'),
@@ -183,6 +183,15 @@ def test_funnel_halves_the_width_down_to_four() -> None:
     assert Config.create(depth=3, width=64, shape="funnel").label == "3x[64,32,16]"
 
 
+def test_depth_zero_is_one_linear_config_whatever_the_widths() -> None:
+    """No hidden layer: the widths and shapes of the space make the same network, listed once."""
+    space = Space.from_options(depth="0-1", widths="8,16", shape="same,funnel")
+    assert [c.label for c in space.configs()] == ["linear", "1x8", "1x16"]
+    linear = space.configs()[0]
+    assert linear.widths == () and linear.params(10, 3) == 10 * 3 + 3
+    assert space.size == 3
+
+
 def test_infinite_space_has_no_grid() -> None:
     space = Space.from_options(lr="1e-4..1e-2")
     assert not space.is_finite
@@ -239,6 +248,7 @@ def test_config_key_is_a_stable_hash_of_the_settings() -> None:
 
 
 def test_config_labels() -> None:
+    assert Config(depth=0, widths=()).label == "linear"
     assert Config(depth=2, widths=(64, 64)).label == "2x64"
     assert Config(depth=1, widths=(8,)).label == "1x8"
     assert Config(depth=3, widths=(64, 32, 16)).label == "3x[64,32,16]"
@@ -305,7 +315,7 @@ def test_space_json_round_trip_and_fingerprint() -> None:
 def test_grid_params_make_suggest_return_each_grid_config(tmp_path) -> None:
     """Enqueue every grid config through a real SQLite study; suggest() must give it back exactly."""
     space = Space.from_options(
-        depth="1-2", widths="8,16", shape="same,funnel", activation="relu,tanh", init="auto,he_normal",
+        depth="0-2", widths="8,16", shape="same,funnel", activation="relu,tanh", init="auto,he_normal",
         lr="1e-3,3e-3", patience="5,none",
     )
     configs = space.configs()

@@ -145,6 +145,25 @@ def test_stack_equals_loop(task: str, settings: TrainSettings, lr_scale: float, 
         assert not result.members[i].diverged
 
 
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_depth_zero_stack_equals_loop(task: str) -> None:
+    """A linear model (no hidden layer) is a stack of one layer; invariant 1 holds for it too."""
+    data = digits() if task == "classification" else regression()
+    # Adam's lr scaled as in ORACLE_CASES: it turns gradient rounding into steps of about lr.
+    specs = [MemberSpec(widths=(), init="glorot_uniform", seed=s, lr=0.002) for s in (1, 2, 3)]
+    stack = MLPStack(data.X_train.shape[1], data.n_outputs, specs, activation="relu")
+    assert stack.depth == 0
+    nets = [stack.member(i) for i in range(stack.M)]
+    settings = TrainSettings(optimizer="adam", batch_size=32, max_epochs=8, patience=None, restore_best=False)
+    result = train(stack, data, settings)
+    for i, (net, spec) in enumerate(zip(nets, specs)):
+        assert [type(m) for m in net] == [torch.nn.Linear]
+        hist = loop_train(net, spec, data, settings)
+        for k, v in net.state_dict().items():
+            torch.testing.assert_close(result.members[i].state[k], v, rtol=0, atol=1e-5, msg=f"member {i} {k}")
+        np.testing.assert_allclose(result.members[i].history["val_loss"], hist["val_loss"], rtol=1e-5, atol=1e-6)
+
+
 def test_shared_order_equals_loop() -> None:
     data = digits(300, 100)
     s = TrainSettings(optimizer="adam", batch_size=25, max_epochs=4, patience=None, shared_order=True, order_seed=7, restore_best=False)

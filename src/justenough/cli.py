@@ -323,7 +323,7 @@ def search(
     ),
     target: Optional[str] = typer.Option(None, "--target", help="Target column. Default: 'target', else the last column. Example: --target species"),
     task: str = typer.Option("auto", "--task", help="auto, classification or regression. Example: --task regression"),
-    depth: str = typer.Option(SPACE_DEFAULTS["depth"], "--depth", help="Hidden layers: 2, 1,3, 1-3 or 1..4 (a range for samplers). Example: --depth 1-2"),
+    depth: str = typer.Option(SPACE_DEFAULTS["depth"], "--depth", help="Hidden layers: 2, 1,3, 1-3 or 1..4 (a range for samplers); 0 is a linear model (no hidden layer). Example: --depth 0-2"),
     widths: str = typer.Option(SPACE_DEFAULTS["widths"], "--widths", help="Units per layer: 64, 8,16,32 or 8..256. Example: --widths 8,16,32"),
     shape: str = typer.Option(SPACE_DEFAULTS["shape"], "--shape", help="same (every layer the width) or funnel (halving), or both. Example: --shape same,funnel"),
     activation: str = typer.Option(SPACE_DEFAULTS["activation"], "--activation", help="relu, tanh, sigmoid, gelu, leaky_relu, selu, identity; a list tries each. Example: --activation relu,tanh"),

@@ -608,6 +608,8 @@ class DiagnosticsRecorder:
     def __call__(self, epoch: int, stack: Any, state: Any = None) -> list[int]:
         if epoch % self.every != 0 or epoch in self.epochs:
             return []
+        if getattr(stack, "depth", 1) == 0 and not self.include_output:
+            return []  # no hidden layer (a linear model): no units whose symmetry or signal to follow
         t0 = time.perf_counter()
         views = stack_layers(stack)
         X = _check_batch(self.X, int(views[0].weight.shape[1]), "DiagnosticsRecorder")

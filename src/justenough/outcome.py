@@ -116,7 +116,7 @@ def restarts_table(handle: StudyHandle, n_in: int, n_out: int) -> pd.DataFrame:
                 {
                     **config_columns(cfg, n_in, n_out),
                     "widths": "-".join(str(w) for w in cfg.widths),
-                    "width": int(cfg.widths[0]),
+                    "width": int(cfg.widths[0]) if cfg.widths else 0,  # 0: no hidden layer (depth 0)
                     "restart": int(rec["restart"]),
                     "seed": int(rec["seed"]),
                     "val_score": _nan(rec.get("val_score")),

@@ -186,7 +186,7 @@ class _Driver:
         with halving the whole group."""
         if self.halving:
             return cfg.group_key()
-        if max(cfg.widths) <= PACK_WIDTH:
+        if max(cfg.widths, default=0) <= PACK_WIDTH:
             return (cfg.group_key(), "packed")
         return (cfg.group_key(), tuple(cfg.widths))
 

@@ -88,7 +88,7 @@ class _DimKind:
 
 
 _KINDS: dict[str, _DimKind] = {
-    "depth": _DimKind("int", "depth", '"2", "1,3", "1-3" or "1..4" (a range for samplers)', minimum=1),
+    "depth": _DimKind("int", "depth", '"2", "1,3", "1-3", "0-3" (0: no hidden layer) or "1..4" (a range for samplers)', minimum=0),
     "widths": _DimKind("int", "width", '"64", "8,16,32" or "8..256" (a log range)', minimum=1, log=True),
     "shape": _DimKind("str", "shape", '"same", "funnel" or "same,funnel"', choices=SHAPES),
     "activation": _DimKind("str", "activation", '"relu" or "relu,tanh"', choices=ACTIVATIONS),
@@ -361,6 +361,11 @@ def _funnel(width: int, depth: int) -> tuple[int, ...]:
     return tuple(max(floor, width >> i) for i in range(depth))
 
 
+def _first_value(dim: "Dim") -> Any:
+    """The first listed value of a dimension, or the low end of its range."""
+    return dim.values[0] if dim.values else dim.low
+
+
 def _layer_widths(width: int, depth: int, shape: str) -> tuple[int, ...]:
     return _funnel(width, depth) if shape == "funnel" else (width,) * depth
 
@@ -464,7 +469,10 @@ class Config:
 
     @property
     def label(self) -> str:
-        """``"2x64"`` when every layer has one width, ``"3x[64,32,16]"`` otherwise."""
+        """``"2x64"`` when every layer has one width, ``"3x[64,32,16]"`` otherwise, ``"linear"``
+        for depth 0 (no hidden layer: the inputs go straight to the outputs)."""
+        if self.depth == 0:
+            return "linear"
         if len(set(self.widths)) == 1:
             return f"{self.depth}x{self.widths[0]}"
         return f"{self.depth}x[{','.join(str(w) for w in self.widths)}]"
@@ -655,7 +663,8 @@ class Space:
         """
         values: dict[str, Any] = {
             "depth": config.depth,
-            "widths": config.widths[0],
+            # Depth 0 has no hidden width: any width of the space makes it; the first is enqueued.
+            "widths": config.widths[0] if config.widths else _first_value(self.widths),
             "activation": config.activation,
             "optimizer": config.optimizer,
             "lr": config.lr,
@@ -667,7 +676,7 @@ class Space:
         }
         # Shape and init are many-to-one (a depth-1 funnel is a same-width net; "auto" resolves
         # by activation): the first listed value that reproduces the config is the one enqueued.
-        shapes = [s for s in (self.shape.values or SHAPES) if _layer_widths(config.widths[0], config.depth, s) == config.widths]
+        shapes = [s for s in (self.shape.values or SHAPES) if _layer_widths(values["widths"], config.depth, s) == config.widths]
         inits = [i for i in (self.init.values or ()) if resolve_init(i, config.activation) == config.init]
         if not shapes:
             raise ConfigError(f"config {config.label} has widths {list(config.widths)}, which no shape of this space makes")

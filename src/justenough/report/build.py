@@ -468,6 +468,9 @@ def _curves(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
 
 def _diagnostics(run: RunFiles, figs: _Figures) -> str:
     key = str(run.summary["chosen"]["key"])
+    if run.summary["chosen"].get("depth") == 0:
+        return _note("The chosen config has no hidden layer (a linear model): it has no units whose symmetry, "
+                     "death or signal through the depth there would be to diagnose.")
     if run.diagnostics is None:
         return _note("Diagnostics were not recorded (diagnostics.csv is missing).")
     table = figures.diagnostics_by_layer(run.diagnostics, key)

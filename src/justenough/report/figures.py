@@ -119,10 +119,15 @@ def config_labels(board: pd.DataFrame) -> dict[str, str]:
 
 
 def first_width(widths: Any) -> int:
-    """The first hidden layer's width from ``"32-16"``, ``"[32, 16]"``, ``32`` or a list."""
+    """The first hidden layer's width from ``"32-16"``, ``"[32, 16]"``, ``32`` or a list; 0 when
+    there is no hidden layer (depth 0: an empty list, or an empty cell read back as NaN)."""
     if isinstance(widths, (list, tuple)):
-        return int(widths[0])
+        return int(widths[0]) if len(widths) else 0
+    if widths is None or (isinstance(widths, float) and math.isnan(widths)):
+        return 0
     text = str(widths).strip().strip("[]()")
+    if not text:
+        return 0
     for sep in ("-", ",", "x", " "):
         if sep in text:
             text = text.split(sep)[0]
@@ -251,9 +256,10 @@ def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metri
     scale = 100.0 if percent else 1.0
     z = grid.to_numpy(dtype=float) * scale
     text = [[("" if not math.isfinite(v) else (f"{v:.1f}" if percent else f"{v:.3f}")) for v in row] for row in z]
+    columns = ["none" if c == 0 else str(c) for c in grid.columns]  # width 0: depth 0, no hidden layer
     fig = go.Figure(
         go.Heatmap(
-            z=z, x=[str(c) for c in grid.columns], y=[str(i) for i in grid.index], text=text,
+            z=z, x=columns, y=[str(i) for i in grid.index], text=text,
             texttemplate="%{text}", colorscale="Viridis", hoverongaps=False,
             colorbar={"title": {"text": f"{html.escape(metric)}{' %' if percent else ''}", "side": "right"}, "thickness": 12},
             hovertemplate="depth %{y}, width %{x}<br>" + html.escape(metric) + " %{z:.3f}<extra></extra>",
@@ -264,7 +270,7 @@ def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metri
         c = chosen.iloc[0]
         fig.add_trace(
             go.Scatter(
-                x=[str(int(c["width"]))], y=[str(int(c["depth"]))], mode="markers", name="chosen",
+                x=["none" if int(c["width"]) == 0 else str(int(c["width"]))], y=[str(int(c["depth"]))], mode="markers", name="chosen",
                 marker={"symbol": "square-open", "size": 44, "color": ACCENT, "line": {"width": 3}},
                 hoverinfo="skip", showlegend=False,
             )
