@@ -39,6 +39,7 @@ def test_regression_baseline_is_the_training_mean_in_the_targets_units() -> None
     assert base["prediction"] == pytest.approx(dummy.constant_[0][0], rel=1e-6)
     assert base["val_score"] == pytest.approx(r2_score(y_val, dummy.predict(np.zeros((len(y_val), 1)))), abs=1e-6)
     assert describe(base, percent=False).startswith("always 15")
+    assert describe({**base, "val_score": -0.0004}, percent=False).endswith("r2 0.000")
 
 
 def test_the_notice_comes_only_when_the_choice_is_within_one_se_of_the_baseline() -> None:
