@@ -226,7 +226,8 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
         console.print()
     chosen = summary.get("chosen") or {}
     label = str(chosen.get("label") or f"{chosen.get('depth')}x{chosen.get('widths')}")
-    for setting in (chosen.get("activation"), chosen.get("init")):
+    # A linear model (depth 0) has no hidden activation to show.
+    for setting in (None if chosen.get("depth") == 0 else chosen.get("activation"), chosen.get("init")):
         if setting:
             label = _with(label, str(setting))
     console.print(f"[bold]chosen:[/] {label} ({_fmt_int(chosen.get('params'))} params)", highlight=False)

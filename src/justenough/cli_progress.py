@@ -45,8 +45,10 @@ def format_seconds(seconds: float | None) -> str:
 
 
 def config_text(config: Config) -> str:
-    """``"2x32 relu he_normal adam lr=0.001"``: the label plus the settings that tell configs apart."""
-    return f"{config.label} {config.activation} {config.init} {config.optimizer} lr={config.lr:g}"
+    """``"2x32 relu he_normal adam lr=0.001"``: the label plus the settings that tell configs apart
+    (a linear model has no hidden activation to show)."""
+    activation = "" if config.depth == 0 else f" {config.activation}"
+    return f"{config.label}{activation} {config.init} {config.optimizer} lr={config.lr:g}"
 
 
 def _score(value: float | None) -> str:
