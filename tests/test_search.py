@@ -164,6 +164,24 @@ def test_depth_zero_is_searched_and_can_be_chosen(tmp_path):
     assert "no hidden layer" in (tmp_path / "run" / "report.html").read_text()
 
 
+def test_a_duplicate_waiting_trial_does_not_end_the_search_early(digits, monkeypatch):
+    """A waiting grid trial whose config is already done (two drivers enqueueing at once can
+    leave one) is failed as a duplicate, and the configs waiting behind it are still trained, even
+    when a whole round of claims meets only duplicates."""
+    driver_cls = sys.modules["justenough.search"]._Driver  # the module (justenough.search is the function)
+
+    def enqueue_with_a_duplicate(self):
+        configs = self._largest_stacks_first(self.space.configs())  # 1x128, 1x64, 1x32
+        for cfg in (configs[0], configs[1], configs[0], configs[1], configs[2]):
+            self.handle.study.enqueue_trial(self.space.grid_params(cfg))
+        return len(configs)
+
+    monkeypatch.setattr(driver_cls, "enqueue_grid", enqueue_with_a_duplicate)
+    result = search(digits, space=_space(widths="32,64,128", max_epochs=6), n_init=2, workers=1, report=False)
+    assert sorted(result.leaderboard["label"]) == ["1x128", "1x32", "1x64"]
+    assert not result.restarts.duplicated(["key", "restart"]).any()
+
+
 def test_resume_with_other_data_is_refused(tmp_path):
     out = tmp_path / "run"
     search("iris", space=_space(), n_init=2, out=out, workers=1, report=False)

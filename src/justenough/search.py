@@ -258,17 +258,22 @@ class _Driver:
         # other, so claiming a stack's worth in order keeps stacks full without over-claiming.
         # One read of the waiting trials per call: each read of the study's unfinished trials
         # costs the driver milliseconds of CPU that the workers would otherwise have.
-        waiting = self.handle.trials((TrialState.WAITING,)) if self.is_grid else []
-        for _ in range(self._claims_for(limit, waiting)):
-            if self.time_budget is not None and time.time() - self.started >= self.time_budget:
-                self.stop_reason = "time budget"
+        # A round whose claims were all duplicates (their trials are told failed, so the waiting
+        # set shrinks) is followed by another, so that waiting grid configs are never left behind.
+        while not claimed and self.stop_reason is None:
+            waiting = self.handle.trials((TrialState.WAITING,)) if self.is_grid else []
+            for _ in range(self._claims_for(limit, waiting)):
+                if self.time_budget is not None and time.time() - self.started >= self.time_budget:
+                    self.stop_reason = "time budget"
+                    break
+                got = self._claim()
+                if got is None:
+                    if self.is_grid:
+                        continue  # a duplicate: the next waiting trial may still be free
+                    break
+                claimed.append(got)
+            if not self.is_grid or not waiting:
                 break
-            got = self._claim()
-            if got is None:
-                if self.is_grid:
-                    continue  # a duplicate: the next waiting trial may still be free
-                break
-            claimed.append(got)
         groups: dict[tuple, list[tuple[optuna.Trial, Config]]] = defaultdict(list)
         for trial, cfg in claimed:
             groups[self._stack_key(cfg)].append((trial, cfg))
