@@ -831,6 +831,7 @@ class _BaseSearch(BaseEstimator):
         self.restarts_ = result.restarts
         self.history_ = result.history
         self.notices_ = list(result.notices)
+        self.baseline_ = dict(result.summary.get("baseline") or {})  # what no network scores on validation
         self.test_score_ = float(result.test_score) if test_fraction > 0 else None
         self._columns = names
         return self
