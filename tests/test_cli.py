@@ -93,6 +93,9 @@ def test_search_writes_the_run_and_prints_the_outcome(run: tuple[Path, subproces
     # The choice, its explanation, the test score as summary.json has it, and the paths.
     assert summary["explanation"] in " ".join(text.split())
     assert f"test accuracy: {100 * summary['test_score']:.1f}%" in text
+    paired = summary["paired"]  # the choice against its closest rival, restart k against restart k
+    assert paired["n"] == 2 and paired["other_key"] != summary["chosen"]["key"]
+    assert f"paired: {chosen_label} vs the {paired['relation']}, {paired['other_label']}: {100 * paired['mean_diff']:+.2f}" in text
     base = summary["baseline"]
     assert f"no network: always {base['prediction']!r} (majority class): {100 * base['val_score']:.1f}% on validation" in text
     assert f"report: {out / 'report.html'}" in text

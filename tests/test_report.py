@@ -172,6 +172,15 @@ def test_diagnostics_without_rows_for_the_chosen_config(copy_run: Path) -> None:
     assert "not recorded for the chosen config" in section
 
 
+def test_the_why_box_gives_the_paired_comparison(copy_run: Path) -> None:
+    summary = json.loads((copy_run / "summary.json").read_text())
+    summary["paired"] = {"other_key": "k2", "other_label": "2x32", "relation": "best", "mean_diff": -0.0031,
+                         "se_diff": 0.0012, "n": 3}
+    (copy_run / "summary.json").write_text(json.dumps(summary))
+    answer = html.unescape(_section(build_report(copy_run).read_text(encoding="utf-8"), "answer"))
+    assert f"Paired restarts: {summary['chosen']['label']} vs the best, 2x32: -0.31 +/- 0.12 points" in answer
+
+
 def test_diagnostics_section_of_a_linear_choice_says_why_it_is_empty(copy_run: Path) -> None:
     summary = json.loads((copy_run / "summary.json").read_text())
     summary["chosen"]["depth"], summary["chosen"]["widths"] = 0, []

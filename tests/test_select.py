@@ -17,7 +17,9 @@ from justenough.select import (
     choose,
     leaderboard,
     p_good,
+    describe_paired,
     paired_difference,
+    paired_evidence,
     parse_rule,
     restarts_for_95,
 )
@@ -328,3 +330,38 @@ def test_paired_difference_uses_restart_k_against_restart_k() -> None:
     assert paired_difference(table, "a", "c")["n"] == 0
     with pytest.raises(ConfigError, match="no restarts of config 'zzz'"):
         paired_difference(table, "a", "zzz")
+
+
+def _three_sizes() -> pd.DataFrame:
+    """s < m < L in parameters; L is best by half a point in every restart, m by 10 points over s."""
+    rows = []
+    scores = {"s": [0.80, 0.82, 0.81, 0.79], "m": [0.90, 0.92, 0.91, 0.89], "L": [0.905, 0.925, 0.915, 0.895]}
+    params = {"s": 10, "m": 100, "L": 1000}
+    for key, vals in scores.items():
+        for k, v in enumerate(vals):
+            rows.append({"key": key, "label": f"cfg-{key}", "restart": k, "val_score": v, "diverged": False,
+                         "params": params[key], "flops": 2 * params[key], "lr": 1e-3, "train_time": 1.0, "pruned": False})
+    return pd.DataFrame(rows)
+
+
+def test_paired_evidence_compares_the_choice_with_its_closest_rival() -> None:
+    restarts = _three_sizes()
+    lb = leaderboard(restarts)
+    # One SE: m is within one SE of L, so m is chosen, and it is compared with the best, L.
+    choice = choose(lb, "one-se")
+    assert (choice.key, choice.best_key) == ("m", "L")
+    ev = paired_evidence(lb, restarts, choice)
+    assert ev is not None and (ev["other_key"], ev["other_label"], ev["relation"]) == ("L", "cfg-L", "best")
+    assert ev == {**ev, **paired_difference(restarts, "m", "L")}
+    assert ev["mean_diff"] == pytest.approx(-0.005) and ev["se_diff"] == pytest.approx(0.0, abs=1e-12) and ev["n"] == 4
+    # No tolerance: L is chosen, and compared with the best of the simpler configs, m (not s).
+    best = choose(lb, "tolerance=0")
+    assert best.key == best.best_key == "L"
+    ev = paired_evidence(lb, restarts, best)
+    assert ev is not None and (ev["other_key"], ev["relation"]) == ("m", "best simpler")
+    assert ev["mean_diff"] == pytest.approx(0.005)
+    assert describe_paired(ev, "cfg-L", percent=True).startswith("cfg-L vs the best simpler, cfg-m: +0.50 +/- 0.00 points")
+    # The simplest config chosen as the best has no rival.
+    only_s = restarts[restarts["key"] == "s"]
+    lone = leaderboard(only_s)
+    assert paired_evidence(lone, only_s, choose(lone, "one-se")) is None

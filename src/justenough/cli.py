@@ -233,6 +233,11 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
     console.print(f"[bold]chosen:[/] {label} ({_fmt_int(chosen.get('params'))} params)", highlight=False)
     if summary.get("explanation"):
         console.print(f"[bold]why:[/] {summary['explanation']}", highlight=False, soft_wrap=True)
+    if summary.get("paired"):
+        from justenough.select import describe_paired
+
+        console.print(f"[bold]paired:[/] {describe_paired(summary['paired'], str(chosen.get('label')), percent)}",
+                      highlight=False, soft_wrap=True)
     metric = summary.get("test_metric") or summary.get("metric") or "score"
     n_test = (summary.get("split_sizes") or {}).get("test")
     rows = f" on {n_test} held-out rows" if n_test else ""

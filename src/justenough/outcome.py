@@ -225,7 +225,7 @@ def finalize(
     from justenough.artifacts import build_module
     from justenough.atomic import write_csv, write_json
     from justenough.metrics import score
-    from justenough.select import choose, leaderboard, parse_rule
+    from justenough.select import choose, leaderboard, paired_evidence, parse_rule
 
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
     restarts = restarts_table(handle, n_in, n_out)
@@ -315,6 +315,8 @@ def finalize(
     from justenough.baseline import no_network_baseline, weak_signal_notice
 
     summary["baseline"] = no_network_baseline(prepared)
+    # Restarts as evidence: the choice against its closest rival, restart k against restart k.
+    summary["paired"] = paired_evidence(eligible, restarts, choice)
     weak = weak_signal_notice(summary["baseline"], float(row["val_mean"]), finite_or_none(row.get("val_se")), cfg.label, percent)
     summary["notices"] = [weak] if weak else []
     summary = json.loads(json.dumps(summary, default=_json_default))

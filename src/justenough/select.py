@@ -42,6 +42,8 @@ __all__ = [
     "p_good",
     "restarts_for_95",
     "paired_difference",
+    "paired_evidence",
+    "describe_paired",
     "DEFAULT_GOOD_TOLERANCE",
 ]
 
@@ -426,6 +428,54 @@ def choose(
         explanation=explanation,
         best_key=str(best["key"]),
         qualified=tuple(str(k) for k in _simplest_first(qualified)["key"]),
+    )
+
+
+def paired_evidence(board: pd.DataFrame, restarts: pd.DataFrame, choice: Choice) -> dict[str, Any] | None:
+    """The chosen config compared pairwise with its closest rival, restart k against restart k.
+
+    The rival is the best config when the choice is not the best (how much does the simpler
+    choice give up?), else the best of the simpler configs (how much better is the choice than
+    what it beat?). Returns ``{"other_key", "other_label", "relation", "mean_diff", "se_diff",
+    "n"}`` with ``mean_diff = score(chosen) - score(other)``, or None when there is no rival or
+    no restart pairs.
+    """
+    mine = board[board["key"].astype(str) == choice.key]
+    if mine.empty:
+        return None
+    if choice.best_key != choice.key:
+        others, relation = board[board["key"].astype(str) == choice.best_key], "best"
+    else:
+        params = _num(mine.iloc[0], "params")
+        simpler = board[(_column(board, "params") < params) & np.isfinite(_column(board, "val_mean").to_numpy())]
+        if "pruned" in simpler.columns:
+            simpler = simpler[~simpler["pruned"].astype(bool)]
+        if simpler.empty:
+            return None
+        others, relation = simpler.loc[[_column(simpler, "val_mean").idxmax()]], "best simpler"
+    if others.empty:
+        return None
+    other = others.iloc[0]
+    diff = paired_difference(restarts, choice.key, str(other["key"]))
+    if not diff["n"]:
+        return None
+    label = other.get("label")
+    return {
+        "other_key": str(other["key"]),
+        "other_label": str(label) if label is not None else str(other["key"]),
+        "relation": relation,
+        **diff,
+    }
+
+
+def describe_paired(evidence: dict[str, Any], chosen_label: str, percent: bool) -> str:
+    """``"1x128 vs the best, 2x256: -0.28 +/- 0.31 points, 5 restarts paired by seed"``."""
+    scale, unit = (100.0, " points") if percent else (1.0, "")
+    mean, se = evidence["mean_diff"] * scale, evidence["se_diff"] * scale
+    spread = f" +/- {se:.2f}" if math.isfinite(se) else ""
+    return (
+        f"{chosen_label} vs the {evidence['relation']}, {evidence['other_label']}: {mean:+.2f}{spread}{unit} "
+        f"(mean and standard error of the difference over {evidence['n']} restarts paired by seed)"
     )
 
 

@@ -351,6 +351,11 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     explanation = s.get("explanation") or "The run does not record why this config was chosen."
     rule = s.get("rule")
     rule_html = f'<p class="rule">rule: <code>{_e(rule)}</code></p>' if rule else ""
+    if isinstance(s.get("paired"), dict):
+        from justenough.select import describe_paired
+
+        rule_html = (f'<p class="paired">Paired restarts: {_e(describe_paired(s["paired"], str(label), percent))}.</p>'
+                     + rule_html)
     rule_html += "".join(f'<p class="notice">note: {_e(n)}</p>' for n in s.get("notices") or [])
     return (
         f'<div class="answer-head"><h3>{title}</h3><p class="arch"><code>{_e(arch)}</code>'
