@@ -190,6 +190,11 @@ def test_depth_zero_is_one_linear_config_whatever_the_widths() -> None:
     linear = space.configs()[0]
     assert linear.widths == () and linear.params(10, 3) == 10 * 3 + 3
     assert space.size == 3
+    # It has no activation either: listed activations give one linear model per init they lead to.
+    fixed_init = Space.from_options(depth="0-1", widths="8", activation="relu,tanh", init="orthogonal")
+    assert [(c.label, c.activation) for c in fixed_init.configs()] == [("linear", "identity"), ("1x8", "relu"), ("1x8", "tanh")]
+    auto = Space.from_options(depth="0", widths="8", activation="relu,tanh")
+    assert [(c.activation, c.init) for c in auto.configs()] == [("identity", "he_normal"), ("identity", "glorot_uniform")]
 
 
 def test_infinite_space_has_no_grid() -> None:

@@ -361,6 +361,10 @@ def _funnel(width: int, depth: int) -> tuple[int, ...]:
     return tuple(max(floor, width >> i) for i in range(depth))
 
 
+# The activation a depth-0 config records: it has no hidden layer to apply one to.
+LINEAR_ACTIVATION = "identity"
+
+
 def _first_value(dim: "Dim") -> Any:
     """The first listed value of a dimension, or the low end of its range."""
     return dim.values[0] if dim.values else dim.low
@@ -409,6 +413,10 @@ class Config:
         object.__setattr__(self, "activation", _check_str("activation", self.activation, self.activation))
         init = _check_str("init", self.init, self.init)
         object.__setattr__(self, "init", resolve_init(init, self.activation))
+        if self.depth == 0:
+            # No hidden layer, so no activation: a linear model is the same whatever the space's
+            # activation was (its init was resolved from it above, so "auto" still follows it).
+            object.__setattr__(self, "activation", LINEAR_ACTIVATION)
         object.__setattr__(self, "optimizer", _check_str("optimizer", self.optimizer, self.optimizer))
         object.__setattr__(self, "monitor", _check_str("monitor", self.monitor, self.monitor))
         if self.monitor not in MONITORS:
@@ -677,7 +685,14 @@ class Space:
         # Shape and init are many-to-one (a depth-1 funnel is a same-width net; "auto" resolves
         # by activation): the first listed value that reproduces the config is the one enqueued.
         shapes = [s for s in (self.shape.values or SHAPES) if _layer_widths(values["widths"], config.depth, s) == config.widths]
-        inits = [i for i in (self.init.values or ()) if resolve_init(i, config.activation) == config.init]
+        if config.depth == 0:
+            # Any listed activation makes the linear model, as long as a listed init resolves
+            # with it to the config's init: the first such pair is the one enqueued.
+            pairs = [(a, i) for a in (self.activation.values or ()) for i in (self.init.values or ())
+                     if resolve_init(i, a) == config.init]
+            if pairs:
+                values["activation"] = pairs[0][0]
+        inits = [i for i in (self.init.values or ()) if resolve_init(i, values["activation"]) == config.init]
         if not shapes:
             raise ConfigError(f"config {config.label} has widths {list(config.widths)}, which no shape of this space makes")
         if not inits:
