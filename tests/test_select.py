@@ -55,6 +55,8 @@ TYPICAL = board(
         ("one-se", Rule("one-se")),
         ("ONE_SE", Rule("one-se")),
         ("1se", Rule("one-se")),
+        ("paired-se", Rule("paired-se")),
+        ("Paired_SE", Rule("paired-se")),
         ("target=0.95", Rule("target", 0.95)),
         ("target = 95%", Rule("target", 0.95)),
         ("tolerance=0.01", Rule("tolerance", 0.01)),
@@ -68,7 +70,7 @@ def test_parse_rule(text: str, rule: Rule) -> None:
     assert parse_rule(str(got)) == got  # str() is the canonical text
 
 
-@pytest.mark.parametrize("text", ["", "best", "target", "target=", "target=abc", "target=95", "tolerance=-0.1", "median=3"])
+@pytest.mark.parametrize("text", ["", "best", "target", "target=", "target=abc", "target=95", "tolerance=-0.1", "median=3", "paired-se=1"])
 def test_parse_rule_refuses_bad_text(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_rule(text)
@@ -365,3 +367,37 @@ def test_paired_evidence_compares_the_choice_with_its_closest_rival() -> None:
     only_s = restarts[restarts["key"] == "s"]
     lone = leaderboard(only_s)
     assert paired_evidence(lone, only_s, choose(lone, "one-se")) is None
+
+
+def _restarts(scores: dict[str, list[float]], params: dict[str, int]) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"key": key, "label": key, "restart": k, "val_score": v, "diverged": False, "params": params[key],
+         "flops": 2 * params[key], "lr": 1e-3, "train_time": 1.0, "pruned": False}
+        for key, vals in scores.items() for k, v in enumerate(vals)
+    ])
+
+
+def test_paired_se_is_stricter_than_one_se_when_a_gap_is_consistent() -> None:
+    # m trails L by exactly half a point in every restart: one SE of L's mean forgives it, but the
+    # paired difference has no spread at all, so paired-se keeps L.
+    restarts = _three_sizes()
+    lb = leaderboard(restarts)
+    assert choose(lb, "one-se").key == "m"
+    choice = choose(lb, "paired-se", restarts=restarts)
+    assert choice.key == choice.best_key == "L"
+    assert "beats every simpler config by more than one SE of the paired difference" in choice.explanation
+
+
+def test_paired_se_forgives_noise_that_one_se_does_not() -> None:
+    # B scores 0.90 every time (SE 0); C's mean is half a point lower but swings both ways from
+    # restart to restart: one SE of B rejects C, the paired difference (0.005 +/- 0.025) does not.
+    restarts = _restarts({"C": [0.95, 0.85, 0.93, 0.85], "B": [0.90, 0.90, 0.90, 0.90]}, {"C": 10, "B": 100})
+    lb = leaderboard(restarts)
+    assert choose(lb, "one-se").key == "B"
+    choice = choose(lb, "paired-se", restarts=restarts)
+    assert (choice.key, choice.best_key) == ("C", "B")
+    d = paired_difference(restarts, "B", "C")
+    assert d["mean_diff"] == pytest.approx(0.005) and d["mean_diff"] <= d["se_diff"]
+    assert "within one paired SE of the best" in choice.explanation and "over 4 restarts paired by seed" in choice.explanation
+    with pytest.raises(ConfigError, match="restarts table"):
+        choose(lb, "paired-se")

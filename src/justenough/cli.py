@@ -342,7 +342,7 @@ def search(
     patience: str = typer.Option(SPACE_DEFAULTS["patience"], "--patience", help="Early stopping after N epochs without improvement; none turns it off. Example: --patience 5"),
     monitor: str = typer.Option(SPACE_DEFAULTS["monitor"], "--monitor", help="What early stopping and the best weights follow: val_loss, or val_score (sooner, as scikit-learn). Example: --monitor val_score"),
     n_init: int = typer.Option(5, "--n-init", min=1, help="Restarts (random starts) per config. Example: --n-init 3"),
-    rule: str = typer.Option("one-se", "--rule", help="How to choose: one-se, target=0.95 (or 95%) or tolerance=0.01. Example: --rule target=0.95"),
+    rule: str = typer.Option("one-se", "--rule", help="How to choose: one-se, paired-se (one SE of the paired difference with the best), target=0.95 (or 95%) or tolerance=0.01. Example: --rule paired-se"),
     max_params: Optional[int] = typer.Option(None, "--max-params", min=1, help="Only configs with at most N parameters qualify. Example: --max-params 5000"),
     max_latency: Optional[str] = typer.Option(None, "--max-latency", help="Only configs at most this slow per sample (batch 1). Example: --max-latency 1ms"),
     halving: bool = typer.Option(False, "--halving/--no-halving", help="Successive halving: stop weak configs early. Example: --halving"),

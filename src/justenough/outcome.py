@@ -241,7 +241,8 @@ def finalize(
     metric_name = "accuracy" if percent else "r2"
     rule_obj = parse_rule(rule)
     eligible = board[~board["pruned"].astype(bool)].reset_index(drop=True)
-    choice = choose(eligible, rule_obj, max_params=max_params, max_latency_ms=max_latency_ms, metric_name=metric_name, percent=percent)
+    choice = choose(eligible, rule_obj, max_params=max_params, max_latency_ms=max_latency_ms, metric_name=metric_name,
+                    percent=percent, restarts=restarts)
     board["chosen"] = board["key"] == choice.key
     cfg = configs[choice.key]
 

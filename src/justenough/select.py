@@ -47,11 +47,12 @@ __all__ = [
     "DEFAULT_GOOD_TOLERANCE",
 ]
 
-RULES: tuple[str, ...] = ("one-se", "target", "tolerance")
+RULES: tuple[str, ...] = ("one-se", "paired-se", "target", "tolerance")
+_VALUELESS = ("one-se", "paired-se")
 # A restart is "good" when its validation score is within this of the config's best restart
 # (1 point of accuracy, or 0.01 of R^2).
 DEFAULT_GOOD_TOLERANCE = 0.01
-_RULE_EXAMPLE = 'write "one-se", "target=0.95" or "tolerance=0.01"'
+_RULE_EXAMPLE = 'write "one-se", "paired-se", "target=0.95" or "tolerance=0.01"'
 # Scores that differ by less than this are equal: the SE comparison must not hinge on rounding.
 _EPS = 1e-12
 # Columns copied from the restarts table to the leaderboard: constant within a config.
@@ -76,9 +77,9 @@ class Rule:
     def __post_init__(self) -> None:
         if self.kind not in RULES:
             raise ConfigError(f"unknown rule {self.kind!r}: {_RULE_EXAMPLE}")
-        if self.kind == "one-se" and self.value is not None:
-            raise ConfigError(f"the one-se rule takes no value (got {self.value}): {_RULE_EXAMPLE}")
-        if self.kind != "one-se":
+        if self.kind in _VALUELESS and self.value is not None:
+            raise ConfigError(f"the {self.kind} rule takes no value (got {self.value}): {_RULE_EXAMPLE}")
+        if self.kind not in _VALUELESS:
             if self.value is None or not math.isfinite(self.value):
                 raise ConfigError(f"the {self.kind} rule needs a number: {_RULE_EXAMPLE}")
             if self.kind == "target" and self.value > 1:
@@ -94,7 +95,7 @@ class Rule:
 
 
 def parse_rule(text: str | Rule) -> Rule:
-    """``"one-se"`` | ``"target=0.95"`` (or ``95%``) | ``"tolerance=0.01"`` -> ``Rule``.
+    """``"one-se"`` | ``"paired-se"`` | ``"target=0.95"`` (or ``95%``) | ``"tolerance=0.01"`` -> ``Rule``.
 
     Bad text raises ``ConfigError`` with the accepted forms.
     """
@@ -105,6 +106,8 @@ def parse_rule(text: str | Rule) -> Rule:
     t = text.strip().lower().replace(" ", "")
     if t in ("one-se", "one_se", "onese", "1se", "1-se"):
         return Rule("one-se")
+    if t in ("paired-se", "paired_se", "pairedse"):
+        return Rule("paired-se")
     if "=" not in t:
         raise ConfigError(f"cannot read the rule {text!r}: {_RULE_EXAMPLE}")
     kind, _, raw = t.partition("=")
@@ -349,8 +352,13 @@ def choose(
     *,
     metric_name: str = "accuracy",
     percent: bool | None = None,
+    restarts: pd.DataFrame | None = None,
 ) -> Choice:
     """Pick the just-enough config from a leaderboard with ``rule`` within the limits.
+
+    ``paired-se`` compares every config with the best restart by restart (``restarts``, the
+    per-restart table, is then required): a config qualifies when the best's paired advantage
+    over it is at most one standard error of that paired difference.
 
     ``leaderboard`` needs ``key, val_mean, val_se, n_restarts, n_diverged`` and, for "simplest",
     ``params``, ``flops`` and ``latency_ms`` (NaN latency sorts last). ``percent`` prints scores as
@@ -395,13 +403,30 @@ def choose(
     best_mean, best_se = _num(best, "val_mean"), _num(best, "val_se")
     best_se = best_se if math.isfinite(best_se) else 0.0
     wmeans = _column(within, "val_mean")
-    if rule.kind == "one-se":
+    paired: dict[str, dict[str, float]] = {}
+    if rule.kind == "paired-se":
+        if restarts is None:
+            raise ConfigError("the paired-se rule compares restarts: pass the restarts table (restarts=...)")
+        threshold = best_mean - best_se  # shown for reference only; qualification is paired
+        for key in within["key"].astype(str):
+            if key != str(best["key"]):
+                paired[key] = paired_difference(restarts, str(best["key"]), key)
+    elif rule.kind == "one-se":
         threshold = best_mean - best_se
     elif rule.kind == "tolerance":
         threshold = best_mean - float(rule.value)  # type: ignore[arg-type]
     else:
         threshold = float(rule.value)  # type: ignore[arg-type]
-    qualified = within[wmeans >= threshold - _EPS]
+    if rule.kind == "paired-se":
+        # The best itself, and every config the best does not beat by more than one paired SE
+        # (at least two pairs are needed for an SE: with fewer, the config cannot qualify).
+        def close(key: str) -> bool:
+            d = paired.get(key)
+            return d is None or (d["n"] >= 2 and d["mean_diff"] <= d["se_diff"] + _EPS)
+
+        qualified = within[[close(str(k)) for k in within["key"]]]
+    else:
+        qualified = within[wmeans >= threshold - _EPS]
     limited = len(within) < len(alive)
     if qualified.empty:
         # Only a target can leave nothing: one-se and tolerance always keep the best itself.
@@ -413,7 +438,7 @@ def choose(
         )
     chosen = _simplest_first(qualified).iloc[0]
 
-    explanation = _explain(rule, chosen, best, fmt, threshold)
+    explanation = _explain(rule, chosen, best, fmt, threshold, paired.get(str(chosen["key"])))
     if limited and str(overall_best["key"]) != str(best["key"]):
         explanation += (
             f". The limits ({_limits_text(max_params, max_latency_ms)}) exclude the overall best, "
@@ -491,8 +516,22 @@ def _latency_note(row: pd.Series) -> str:
     return f" at {lat:.3g} ms per sample" if math.isfinite(lat) else ""
 
 
-def _explain(rule: Rule, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float) -> str:
+def _explain(rule: Rule, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
+             paired: dict[str, float] | None = None) -> str:
     same = str(chosen["key"]) == str(best["key"])
+    if rule.kind == "paired-se":
+        if same:
+            return (
+                f"picked {fmt.entry(chosen)}: it has the best mean, and it beats every simpler config by more "
+                "than one SE of the paired difference (restarts paired by seed)"
+            )
+        unit = " points" if fmt.percent else ""
+        d = paired or {}
+        return (
+            f"picked {fmt.entry(chosen)}, within one paired SE of the best, {fmt.entry(best)}: the best is ahead by "
+            f"{fmt.spread(float(d.get('mean_diff', math.nan)))} +/- {fmt.spread(float(d.get('se_diff', math.nan)))}{unit} "
+            f"over {int(d.get('n', 0))} restarts paired by seed{_fewer(chosen, best)}"
+        )
     if rule.kind == "one-se":
         if same:
             return (
