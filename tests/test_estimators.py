@@ -366,6 +366,7 @@ def test_search_classifier_chooses_and_predicts(iris, searched_iris):
     assert len(est.restarts_) == 2 * 2
     assert est.explanation_
     assert est.baseline_["kind"] == "majority class" and 0.2 < est.baseline_["val_score"] < 0.5
+    assert est.paired_ is not None and est.paired_["n"] == 2 and est.paired_["other_key"] != est.chosen_["key"]
     labels = np.array(["a", "b", "c"], dtype=object)[y_te]
     assert (est.predict(X_te) == labels).mean() > 0.8
     proba = est.predict_proba(X_te)

@@ -832,6 +832,8 @@ class _BaseSearch(BaseEstimator):
         self.history_ = result.history
         self.notices_ = list(result.notices)
         self.baseline_ = dict(result.summary.get("baseline") or {})  # what no network scores on validation
+        paired = result.summary.get("paired")
+        self.paired_ = dict(paired) if paired else None  # the choice against its closest rival, restart by restart
         self.test_score_ = float(result.test_score) if test_fraction > 0 else None
         self._columns = names
         return self
