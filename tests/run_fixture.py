@@ -285,6 +285,26 @@ def _latency_ms(net: _MLP, n_in: int, batch: int, repeats: int) -> float:
     return float(np.median(times)) * 1000.0
 
 
+def _paired(restarts: pd.DataFrame, board: pd.DataFrame, chosen: str, best: str) -> dict | None:
+    """The choice against the best (or, when it is the best, the best simpler config), restart k
+    against restart k, computed here with numpy."""
+    if chosen != best:
+        other, relation = best, "best"
+    else:
+        params = float(board.loc[board["key"] == chosen, "params"].iloc[0])
+        simpler = board[(board["params"] < params) & np.isfinite(board["val_mean"])]
+        if simpler.empty:
+            return None
+        other, relation = str(simpler.loc[simpler["val_mean"].idxmax(), "key"]), "best simpler"
+    ok = restarts[~restarts["diverged"]]
+    a = ok[ok["key"] == chosen].set_index("restart")["val_score"]
+    b = ok[ok["key"] == other].set_index("restart")["val_score"]
+    d = (a - b).dropna().to_numpy(dtype=float)
+    return {"other_key": other, "other_label": str(board.loc[board["key"] == other, "label"].iloc[0]),
+            "relation": relation, "mean_diff": float(d.mean()),
+            "se_diff": float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else float("nan"), "n": int(len(d))}
+
+
 def write_run(run_dir: str | Path, *, seed: int = 0, hostile: bool = False) -> Path:
     """Train, choose, test and write a complete run directory at ``run_dir``; return its path."""
     run_dir = Path(run_dir)
@@ -427,6 +447,7 @@ def write_run(run_dir: str | Path, *, seed: int = 0, hostile: bool = False) -> P
             "val_score": float((data["y_val"] == np.bincount(data["y_train"]).argmax()).mean()),
         },
         "notices": [],
+        "paired": _paired(restarts, board, str(cfg.key), str(board.at[best_i, "key"])),
     }
 
     restarts.to_csv(run_dir / "results.csv", index=False)

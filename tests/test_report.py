@@ -181,6 +181,28 @@ def test_the_why_box_gives_the_paired_comparison(copy_run: Path) -> None:
     assert f"Paired restarts: {summary['chosen']['label']} vs the best, 2x32: -0.31 +/- 0.12 points" in answer
 
 
+def test_paired_restarts_are_drawn_restart_by_restart(copy_run: Path) -> None:
+    run = load_run(copy_run)
+    chosen = str(run.summary["chosen"]["key"])
+    other = next(k for k in run.leaderboard["key"].astype(str) if k != chosen)
+    res = run.results.assign(key=run.results["key"].astype(str))
+    fig = figures.paired_figure(res, run.leaderboard, chosen, other, percent=True, metric="accuracy")
+    ok = res[~res["diverged"].astype(bool)]
+    both = sorted(set(ok.loc[ok["key"] == chosen, "restart"]) & set(ok.loc[ok["key"] == other, "restart"]))
+    assert [t.name for t in fig.data] == [f"restart {k}" for k in both]
+    for k, trace in zip(both, fig.data):
+        want = [100 * float(ok[(ok["key"] == key) & (ok["restart"] == k)]["val_score"].iloc[0]) for key in (other, chosen)]
+        np.testing.assert_allclose(trace.y, want)
+    # In the report, under the restart spread, when the summary holds a pairing.
+    summary = json.loads((copy_run / "summary.json").read_text())
+    summary["paired"] = {"other_key": other, "other_label": "rival", "relation": "best", "mean_diff": -0.004,
+                         "se_diff": 0.002, "n": len(both)}
+    (copy_run / "summary.json").write_text(json.dumps(summary))
+    section = _section(build_report(copy_run).read_text(encoding="utf-8"), "restarts")
+    assert "Paired restarts: the choice and the best" in section and 'id="fig-paired"' in section
+    assert f"-0.40 ± 0.20 points over {len(both)} pairs" in html.unescape(section)
+
+
 def test_diagnostics_section_of_a_linear_choice_says_why_it_is_empty(copy_run: Path) -> None:
     summary = json.loads((copy_run / "summary.json").read_text())
     summary["chosen"]["depth"], summary["chosen"]["widths"] = 0, []

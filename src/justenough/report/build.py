@@ -17,6 +17,7 @@ import datetime as _dt
 import html
 import json
 import logging
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -447,7 +448,27 @@ def _restarts(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
     )
     if n_div:
         text += f" {n_div} restart{'s' if n_div != 1 else ''} diverged (marked ✕ at the bottom)."
-    return f'<p class="lead">{_e(text)}</p>' + figs.div("restarts", fig)
+    out = f'<p class="lead">{_e(text)}</p>' + figs.div("restarts", fig)
+    paired = run.summary.get("paired")
+    if isinstance(paired, dict) and paired.get("other_key") is not None:
+        key = str(run.summary["chosen"]["key"])
+        pfig = figures.paired_figure(res, run.leaderboard, key, str(paired["other_key"]), percent=percent, metric=metric)
+        if pfig.data:
+            out += (
+                f'<h3>Paired restarts: the choice and the {_e(str(paired.get("relation", "rival")))}</h3>'
+                '<p class="lead">Restart k of every config starts from seed stream k, so each line joins two '
+                "restarts that shared their luck (pink where the choice scored at least as well). The slopes "
+                f"are the paired differences; their mean and standard error: {_e(_paired_numbers(paired, percent))}.</p>"
+                + figs.div("paired", pfig)
+            )
+    return out
+
+
+def _paired_numbers(paired: dict[str, Any], percent: bool) -> str:
+    scale, unit = (100.0, " points") if percent else (1.0, "")
+    mean, se = float(paired.get("mean_diff", math.nan)) * scale, float(paired.get("se_diff", math.nan)) * scale
+    spread = f" ± {se:.2f}" if math.isfinite(se) else ""
+    return f"{mean:+.2f}{spread}{unit} over {paired.get('n', '?')} pairs (the choice minus the rival)"
 
 
 def _diverged_restarts(run: RunFiles, key: str) -> set[int]:

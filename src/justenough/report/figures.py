@@ -22,6 +22,7 @@ from justenough.numbers import finite_or_none
 __all__ = [
     "FONT_FAMILY",
     "complexity_figure",
+    "paired_figure",
     "heatmap_figure",
     "restarts_figure",
     "curves_figure",
@@ -337,6 +338,38 @@ def restarts_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str,
     _layout(fig, height=420, margin={"l": 60, "r": 20, "t": 30, "b": 110})
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=[labels[k] for k in order], tickangle=-40,
                      title_text="config (by size)")
+    fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
+    return fig
+
+
+def paired_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str, other_key: str, *,
+                  percent: bool, metric: str) -> go.Figure:
+    """The chosen config and its rival side by side, restart k joined to restart k: the lines'
+    slopes are the paired differences (shared seeds, so shared luck cancels)."""
+    labels = config_labels(board)
+    scale = 100.0 if percent else 1.0
+    res = results.assign(key=results["key"].astype(str))
+    diverged = res["diverged"].astype(str).str.lower().isin(["true", "1"]) if "diverged" in res else pd.Series(False, index=res.index)
+    res = res[~diverged & np.isfinite(res["val_score"].astype(float))]
+
+    def side(key: str) -> pd.Series:
+        mine = res[res["key"] == key]
+        return pd.Series(mine["val_score"].astype(float).to_numpy() * scale, index=mine["restart"].astype(int).to_numpy())
+
+    pairs = pd.concat([side(other_key).rename("other"), side(chosen_key).rename("chosen")], axis=1, join="inner").sort_index()
+    x = [labels.get(other_key, html.escape(other_key)), labels.get(chosen_key, html.escape(chosen_key))]
+    fig = go.Figure()
+    for k, row in pairs.iterrows():
+        up = row["chosen"] >= row["other"]
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=[row["other"], row["chosen"]], mode="lines+markers", name=f"restart {k}", showlegend=False,
+                line={"color": ACCENT if up else MAIN, "width": 1.5}, marker={"size": 7},
+                hovertemplate=f"restart {k}<br>%{{x}}: %{{y:.3f}}<extra></extra>",
+            )
+        )
+    _layout(fig, height=360, margin={"l": 60, "r": 20, "t": 30, "b": 60})
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x, range=[-0.6, 1.6])
     fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
     return fig
 
