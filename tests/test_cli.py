@@ -252,6 +252,28 @@ def test_predict_usage_errors(run: tuple[Path, subprocess.CompletedProcess[str]]
 
 
 # ----------------------------------------------------------------------------------------------
+# compare
+# ----------------------------------------------------------------------------------------------
+
+
+def test_compare_pairs_two_configs_restart_by_restart(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    from justenough.select import paired_difference
+
+    out, _ = run
+    proc = jn("compare", out, "1x16", "1x8")
+    assert proc.returncode == 0, proc.stderr
+    results = pd.read_csv(out / "results.csv")
+    board = pd.read_csv(out / "leaderboard.csv").set_index("label")
+    d = paired_difference(results, str(board.at["1x16", "key"]), str(board.at["1x8", "key"]))
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("paired:"))
+    assert f"1x16 - 1x8 = {100 * d['mean_diff']:+.2f}" in line and f"over {d['n']} restarts paired by seed" in line
+    # A key works as well as a label; an unknown name or the same config twice is a usage error.
+    assert jn("compare", out, str(board.at["1x16", "key"]), "1x8").returncode == 0
+    _assert_usage_error(jn("compare", out, "1x16", "9x9"), "no config '9x9'")
+    _assert_usage_error(jn("compare", out, "1x8", "1x8"), "same config")
+
+
+# ----------------------------------------------------------------------------------------------
 # export
 # ----------------------------------------------------------------------------------------------
 
@@ -359,12 +381,12 @@ def test_version_and_help() -> None:
     assert proc.returncode == 0 and __version__ in proc.stdout
     # Every command documents every option with an example (in process: --help needs no subprocess).
     runner = CliRunner()
-    for command in ("search", "show", "report", "predict", "export", "init-lab", "datasets"):
+    for command in ("search", "show", "compare", "report", "predict", "export", "init-lab", "datasets"):
         result = runner.invoke(app, [command, "--help"], terminal_width=400)
         assert result.exit_code == 0, result.output
         assert "Example" in result.output, command
         options = [line for line in result.output.splitlines() if line.lstrip().startswith("--") and "--help" not in line]
-        assert options or command == "datasets", command
+        assert options or command in ("datasets", "compare"), command  # these take arguments only
         for line in options:
             assert "Example:" in line, (command, line)
 

@@ -486,6 +486,75 @@ def show(
 
 
 @app.command()
+def compare(
+    run: Path = typer.Argument(..., metavar="RUN", help="A run directory written by search. Example: runs/iris"),
+    first: str = typer.Argument(..., metavar="A", help="A config of the run, by label or key. Example: 1x128"),
+    second: str = typer.Argument(..., metavar="B", help="Another config, by label or key. Example: 1x32"),
+) -> None:
+    """Compare two configs of a run restart by restart: restart k of each shares seed stream k.
+
+    Prints each pair of restarts and the paired difference A - B (mean and standard error), next
+    to the unpaired one: the pairing cancels the luck the two configs share.
+
+    Example: justenough compare runs/digits 1x128 1x32
+    """
+    import pandas as pd
+
+    from justenough.select import paired_difference
+
+    run_dir = _run_dir(run)
+    board, summary = _read_run(run_dir)
+    results_path = run_dir / "results.csv"
+    if not results_path.is_file():
+        raise ArtifactError(f"{results_path} is missing: the run has no per-restart results to pair")
+    results = pd.read_csv(results_path)
+    key_a, label_a = _config_named(board, first)
+    key_b, label_b = _config_named(board, second)
+    if key_a == key_b:
+        raise ConfigError(f"{first!r} and {second!r} are the same config ({label_a}): give two different ones")
+    percent = _is_percent(summary)
+    scale, unit = (100.0, " points") if percent else (1.0, "")
+    d = paired_difference(results, key_a, key_b)
+    table = Table(title=f"{label_a} vs {label_b}, by restart")
+    for col in ("restart", label_a, label_b, "A - B"):
+        table.add_column(col, justify="right")
+
+    def score_of(key: str) -> dict[int, float]:
+        mine = results[(results["key"].astype(str) == key) & ~results["diverged"].astype(str).str.lower().isin(["true", "1"])]
+        return {int(r): float(v) for r, v in zip(mine["restart"], mine["val_score"]) if math.isfinite(float(v))}
+
+    a, b = score_of(key_a), score_of(key_b)
+    for k in sorted(set(a) | set(b)):
+        diff = f"{scale * (a[k] - b[k]):+.2f}" if k in a and k in b else "unpaired"
+        table.add_row(str(k), _fmt_score(a.get(k), percent), _fmt_score(b.get(k), percent), diff)
+    console = _out_console()
+    console.print(table)
+    if not d["n"]:
+        console.print("no restart of one config has a partner in the other (diverged or missing): nothing to pair", highlight=False)
+        return
+    se = f" +/- {scale * d['se_diff']:.2f}" if math.isfinite(d["se_diff"]) else ""
+    rows = board.set_index(board["key"].astype(str))
+    unpaired = math.sqrt(sum(float(rows.at[k, "val_se"]) ** 2 for k in (key_a, key_b)))
+    console.print(
+        f"[bold]paired:[/] {label_a} - {label_b} = {scale * d['mean_diff']:+.2f}{se}{unit} over {d['n']} restarts paired by seed"
+        + (f" (unpaired: +/- {scale * unpaired:.2f})" if math.isfinite(unpaired) else ""),
+        highlight=False,
+    )
+
+
+def _config_named(board: Any, name: str) -> tuple[str, str]:
+    """(key, label) of the leaderboard's config called ``name`` (a label or a key)."""
+    keys = board["key"].astype(str)
+    labels = board["label"].astype(str) if "label" in board.columns else keys
+    hit = board[(keys == name) | (labels == name)]
+    if len(hit) == 1:
+        return str(hit["key"].iloc[0]), str(hit["label"].iloc[0] if "label" in hit.columns else hit["key"].iloc[0])
+    if len(hit) > 1:
+        raise ConfigError(f"{name!r} names {len(hit)} configs of this run: give a key instead ({', '.join(map(str, hit['key']))})")
+    raise ConfigError(f"no config {name!r} in this run: use a label or key from leaderboard.csv ({', '.join(labels)})")
+
+
+@app.command()
 def report(
     run: Path = typer.Argument(..., metavar="RUN", help="A run directory written by search. Example: runs/iris"),
     out: Optional[Path] = typer.Option(None, "--out", help="Where to write the HTML (default: RUN/report.html). Example: --out iris.html"),
