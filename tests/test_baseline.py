@@ -66,3 +66,4 @@ def test_a_search_with_signal_has_a_baseline_and_no_notice() -> None:
                     n_init=2, workers=1, report=False)
     assert result.summary["baseline"]["val_score"] == pytest.approx(1 / 3, abs=0.05)
     assert result.summary["notices"] == []
+    assert result.baseline == result.summary["baseline"] and result.paired is None  # one config: no rival

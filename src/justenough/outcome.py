@@ -52,6 +52,17 @@ class SearchResult:
     report_path: Path | None = None
     notices: list[str] = field(default_factory=list)
 
+    @property
+    def baseline(self) -> dict[str, Any]:
+        """What no network scores on validation (``summary["baseline"]``)."""
+        return dict(self.summary.get("baseline") or {})
+
+    @property
+    def paired(self) -> dict[str, Any] | None:
+        """The choice against its closest rival, restart by restart (``summary["paired"]``)."""
+        paired = self.summary.get("paired")
+        return dict(paired) if paired else None
+
 
 def _config_of(trial: Any) -> Config:
     return Config.from_dict(trial.user_attrs["config"])
