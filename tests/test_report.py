@@ -200,7 +200,7 @@ def test_paired_restarts_are_drawn_restart_by_restart(copy_run: Path) -> None:
     (copy_run / "summary.json").write_text(json.dumps(summary))
     section = _section(build_report(copy_run).read_text(encoding="utf-8"), "restarts")
     assert "Paired restarts: the choice and the best" in section and 'id="fig-paired"' in section
-    assert f"-0.40 ± 0.20 points over {len(both)} pairs" in html.unescape(section)
+    assert f"-0.40 +/- 0.20 points over {len(both)} pairs" in html.unescape(section)
 
 
 def test_diagnostics_section_of_a_linear_choice_says_why_it_is_empty(copy_run: Path) -> None:

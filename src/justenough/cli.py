@@ -500,7 +500,7 @@ def compare(
     """
     import pandas as pd
 
-    from justenough.select import paired_difference
+    from justenough.select import format_difference, paired_difference
 
     run_dir = _run_dir(run)
     board, summary = _read_run(run_dir)
@@ -513,7 +513,7 @@ def compare(
     if key_a == key_b:
         raise ConfigError(f"{first!r} and {second!r} are the same config ({label_a}): give two different ones")
     percent = _is_percent(summary)
-    scale, unit = (100.0, " points") if percent else (1.0, "")
+    scale = 100.0 if percent else 1.0
     d = paired_difference(results, key_a, key_b)
     table = Table(title=f"{label_a} vs {label_b}, by restart")
     for col in ("restart", label_a, label_b, "A - B"):
@@ -532,12 +532,12 @@ def compare(
     if not d["n"]:
         console.print("no restart of one config has a partner in the other (diverged or missing): nothing to pair", highlight=False)
         return
-    se = f" +/- {scale * d['se_diff']:.2f}" if math.isfinite(d["se_diff"]) else ""
     rows = board.set_index(board["key"].astype(str))
     unpaired = math.sqrt(sum(float(rows.at[k, "val_se"]) ** 2 for k in (key_a, key_b)))
     console.print(
-        f"[bold]paired:[/] {label_a} - {label_b} = {scale * d['mean_diff']:+.2f}{se}{unit} over {d['n']} restarts paired by seed"
-        + (f" (unpaired: +/- {scale * unpaired:.2f})" if math.isfinite(unpaired) else ""),
+        f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(d['mean_diff'], d['se_diff'], percent)} "
+        f"over {d['n']} restarts paired by seed"
+        + (f" (unpaired: +/- {scale * unpaired:.{2 if percent else 3}f})" if math.isfinite(unpaired) else ""),
         highlight=False,
     )
 

@@ -44,6 +44,7 @@ __all__ = [
     "paired_difference",
     "paired_evidence",
     "describe_paired",
+    "format_difference",
     "DEFAULT_GOOD_TOLERANCE",
 ]
 
@@ -493,13 +494,19 @@ def paired_evidence(board: pd.DataFrame, restarts: pd.DataFrame, choice: Choice)
     }
 
 
+def format_difference(mean: float, se: float, percent: bool) -> str:
+    """A paired difference as people read it: ``"+0.33 +/- 0.37 points"`` (percent) or
+    ``"+0.012 +/- 0.004"``; the SE is left out when it is not finite."""
+    scale, unit, places = (100.0, " points", 2) if percent else (1.0, "", 3)
+    spread = f" +/- {se * scale:.{places}f}" if math.isfinite(se) else ""
+    return f"{mean * scale:+.{places}f}{spread}{unit}"
+
+
 def describe_paired(evidence: dict[str, Any], chosen_label: str, percent: bool) -> str:
-    """``"1x128 vs the best, 2x256: -0.28 +/- 0.31 points, 5 restarts paired by seed"``."""
-    scale, unit = (100.0, " points") if percent else (1.0, "")
-    mean, se = evidence["mean_diff"] * scale, evidence["se_diff"] * scale
-    spread = f" +/- {se:.2f}" if math.isfinite(se) else ""
+    """``"1x128 vs the best, 2x256: -0.28 +/- 0.31 points (mean and standard error ...)"``."""
     return (
-        f"{chosen_label} vs the {evidence['relation']}, {evidence['other_label']}: {mean:+.2f}{spread}{unit} "
+        f"{chosen_label} vs the {evidence['relation']}, {evidence['other_label']}: "
+        f"{format_difference(evidence['mean_diff'], evidence['se_diff'], percent)} "
         f"(mean and standard error of the difference over {evidence['n']} restarts paired by seed)"
     )
 

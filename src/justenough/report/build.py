@@ -465,10 +465,10 @@ def _restarts(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
 
 
 def _paired_numbers(paired: dict[str, Any], percent: bool) -> str:
-    scale, unit = (100.0, " points") if percent else (1.0, "")
-    mean, se = float(paired.get("mean_diff", math.nan)) * scale, float(paired.get("se_diff", math.nan)) * scale
-    spread = f" ± {se:.2f}" if math.isfinite(se) else ""
-    return f"{mean:+.2f}{spread}{unit} over {paired.get('n', '?')} pairs (the choice minus the rival)"
+    from justenough.select import format_difference
+
+    mean, se = float(paired.get("mean_diff", math.nan)), float(paired.get("se_diff", math.nan))
+    return f"{format_difference(mean, se, percent)} over {paired.get('n', '?')} pairs (the choice minus the rival)"
 
 
 def _diverged_restarts(run: RunFiles, key: str) -> set[int]:
