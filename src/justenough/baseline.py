@@ -56,8 +56,7 @@ def no_network_baseline(prepared: Any) -> dict[str, Any]:
 
 def describe(baseline: dict[str, Any], percent: bool) -> str:
     """``"always 'no' (majority class): 76.9%"`` or ``"always 152.1 (training mean): r2 -0.01"``."""
-    value = baseline["val_score"]
-    shown = f"{100 * value:.1f}%" if percent else f"{baseline['metric']} {_three_places(value)}"
+    shown = _score_text(baseline["val_score"], baseline["metric"], percent)
     prediction = baseline["prediction"]
     what = repr(prediction) if isinstance(prediction, str) else f"{prediction:.4g}" if isinstance(prediction, float) else str(prediction)
     return f"always {what} ({baseline['kind']}): {shown}"
@@ -68,14 +67,17 @@ def weak_signal_notice(baseline: dict[str, Any], val_mean: float, val_se: float 
     se = val_se if val_se is not None and math.isfinite(val_se) else 0.0
     if not math.isfinite(val_mean) or val_mean - baseline["val_score"] > se:
         return None
-    mine = f"{100 * val_mean:.1f}%" if percent else f"{baseline['metric']} {_three_places(val_mean)}"
+    mine = _score_text(val_mean, baseline["metric"], percent)
     return (
         f"the chosen {label} ({mine}) does not beat predicting {describe(baseline, percent)} by more than 1 SE "
         "on validation: the features may carry little information about the target"
     )
 
 
-def _three_places(value: float) -> str:
-    """``-0.0004`` shows as ``0.000``, not ``-0.000`` (the mean's r2 is about 0 either side)."""
+def _score_text(value: float, metric: str, percent: bool) -> str:
+    """``76.9%``, or ``r2 0.512``; ``-0.0004`` shows as ``0.000``, not ``-0.000`` (the mean's r2 is
+    about 0 either side)."""
+    if percent:
+        return f"{100 * value:.1f}%"
     text = f"{value:.3f}"
-    return "0.000" if text == "-0.000" else text
+    return f"{metric} {'0.000' if text == '-0.000' else text}"

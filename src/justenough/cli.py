@@ -500,7 +500,7 @@ def compare(
     """
     import pandas as pd
 
-    from justenough.select import format_difference, paired_difference
+    from justenough.select import format_difference, paired_difference, paired_scores
 
     run_dir = _run_dir(run)
     board, summary = _read_run(run_dir)
@@ -519,14 +519,10 @@ def compare(
     for col in ("restart", label_a, label_b, "A - B"):
         table.add_column(col, justify="right")
 
-    def score_of(key: str) -> dict[int, float]:
-        mine = results[(results["key"].astype(str) == key) & ~results["diverged"].astype(str).str.lower().isin(["true", "1"])]
-        return {int(r): float(v) for r, v in zip(mine["restart"], mine["val_score"]) if math.isfinite(float(v))}
-
-    a, b = score_of(key_a), score_of(key_b)
-    for k in sorted(set(a) | set(b)):
-        diff = f"{scale * (a[k] - b[k]):+.2f}" if k in a and k in b else "unpaired"
-        table.add_row(str(k), _fmt_score(a.get(k), percent), _fmt_score(b.get(k), percent), diff)
+    scores = paired_scores(results, key_a, key_b, pairs_only=False)  # by restart: a, b (NaN: diverged or missing)
+    for k, a, b in zip(scores.index, scores["a"], scores["b"]):
+        diff = f"{scale * (a - b):+.2f}" if math.isfinite(a) and math.isfinite(b) else "unpaired"
+        table.add_row(str(k), _fmt_score(a, percent), _fmt_score(b, percent), diff)
     console = _out_console()
     console.print(table)
     if not d["n"]:

@@ -41,6 +41,7 @@ __all__ = [
     "choose",
     "p_good",
     "restarts_for_95",
+    "paired_scores",
     "paired_difference",
     "paired_evidence",
     "describe_paired",
@@ -163,10 +164,17 @@ def restarts_for_95(p: float | None) -> int | None:
 
 
 def _diverged(group: pd.DataFrame) -> np.ndarray:
-    """The ``diverged`` flags as booleans (missing column or missing values: not diverged)."""
+    """The ``diverged`` flags as booleans (missing column or missing values: not diverged; text
+    read back from a CSV: "True"/"1")."""
     if "diverged" not in group.columns:
         return np.zeros(len(group), dtype=bool)
-    return np.array([False if pd.isna(x) else bool(x) for x in group["diverged"]], dtype=bool)
+
+    def flag(x: Any) -> bool:
+        if isinstance(x, str):
+            return x.strip().lower() in ("true", "1")
+        return False if pd.isna(x) else bool(x)
+
+    return np.array([flag(x) for x in group["diverged"]], dtype=bool)
 
 
 def _val_scores(group: pd.DataFrame) -> np.ndarray:
@@ -229,6 +237,24 @@ def leaderboard(restarts: pd.DataFrame, *, tolerance: float = DEFAULT_GOOD_TOLER
     return board
 
 
+def paired_scores(restarts: pd.DataFrame, key_a: str, key_b: str, *, pairs_only: bool = True) -> pd.DataFrame:
+    """Validation scores of two configs side by side, by restart: columns ``a`` and ``b``, indexed
+    by restart, NaN where a restart diverged or is missing. ``pairs_only`` keeps the restarts
+    where both have a score (the pairs); otherwise every restart either has, in order."""
+    keys = restarts["key"].astype(str)
+    for key in (key_a, key_b):
+        if key not in set(keys):
+            raise ConfigError(f"no restarts of config {key!r} in the table: check the key (see leaderboard.csv)")
+
+    def side(key: str) -> pd.Series:
+        g = restarts[keys == key]
+        s = np.where(_diverged(g), np.nan, _val_scores(g))
+        return pd.Series(s, index=g["restart"].astype(int).to_numpy())
+
+    joined = pd.concat([side(key_a).rename("a"), side(key_b).rename("b")], axis=1, join="outer").sort_index()
+    return joined.dropna() if pairs_only else joined
+
+
 def paired_difference(restarts: pd.DataFrame, key_a: str, key_b: str) -> dict[str, float]:
     """Mean and standard error of ``score(a) - score(b)``, pairing restart k of a with restart k of b.
 
@@ -236,17 +262,7 @@ def paired_difference(restarts: pd.DataFrame, key_a: str, key_b: str) -> dict[st
     difference cancels the luck of the draw that both share. Pairs where either restart
     diverged are left out. Returns ``{"mean_diff", "se_diff", "n"}`` (``nan`` when n is too small).
     """
-    for key in (key_a, key_b):
-        if key not in set(restarts["key"]):
-            raise ConfigError(f"no restarts of config {key!r} in the table: check the key (see leaderboard.csv)")
-
-    def side(key: str) -> pd.Series:
-        g = restarts[restarts["key"] == key]
-        s = np.where(_diverged(g), np.nan, _val_scores(g))
-        return pd.Series(s, index=g["restart"].astype(int).to_numpy())
-
-    a, b = side(key_a), side(key_b)
-    joined = pd.concat([a.rename("a"), b.rename("b")], axis=1, join="inner").dropna()
+    joined = paired_scores(restarts, key_a, key_b)
     d = (joined["a"] - joined["b"]).to_numpy(dtype=float)
     n = len(d)
     mean = float(d.mean()) if n else float("nan")
@@ -404,29 +420,24 @@ def choose(
     best_mean, best_se = _num(best, "val_mean"), _num(best, "val_se")
     best_se = best_se if math.isfinite(best_se) else 0.0
     wmeans = _column(within, "val_mean")
-    paired: dict[str, dict[str, float]] = {}
+    paired: dict[str, dict[str, float]] = {}  # paired-se: the best minus each other config, by key
     if rule.kind == "paired-se":
         if restarts is None:
             raise ConfigError("the paired-se rule compares restarts: pass the restarts table (restarts=...)")
-        threshold = best_mean - best_se  # shown for reference only; qualification is paired
-        for key in within["key"].astype(str):
-            if key != str(best["key"]):
-                paired[key] = paired_difference(restarts, str(best["key"]), key)
-    elif rule.kind == "one-se":
-        threshold = best_mean - best_se
-    elif rule.kind == "tolerance":
-        threshold = best_mean - float(rule.value)  # type: ignore[arg-type]
-    else:
-        threshold = float(rule.value)  # type: ignore[arg-type]
-    if rule.kind == "paired-se":
+        threshold = best_mean - best_se  # for the explanation of a best that nothing matches
+        paired = {k: paired_difference(restarts, str(best["key"]), k) for k in within["key"].astype(str) if k != str(best["key"])}
         # The best itself, and every config the best does not beat by more than one paired SE
         # (at least two pairs are needed for an SE: with fewer, the config cannot qualify).
-        def close(key: str) -> bool:
-            d = paired.get(key)
-            return d is None or (d["n"] >= 2 and d["mean_diff"] <= d["se_diff"] + _EPS)
-
-        qualified = within[[close(str(k)) for k in within["key"]]]
+        close = [k not in paired or (paired[k]["n"] >= 2 and paired[k]["mean_diff"] <= paired[k]["se_diff"] + _EPS)
+                 for k in within["key"].astype(str)]
+        qualified = within[close]
     else:
+        if rule.kind == "one-se":
+            threshold = best_mean - best_se
+        elif rule.kind == "tolerance":
+            threshold = best_mean - float(rule.value)  # type: ignore[arg-type]
+        else:
+            threshold = float(rule.value)  # type: ignore[arg-type]
         qualified = within[wmeans >= threshold - _EPS]
     limited = len(within) < len(alive)
     if qualified.empty:
@@ -532,12 +543,11 @@ def _explain(rule: Rule, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshol
                 f"picked {fmt.entry(chosen)}: it has the best mean, and it beats every simpler config by more "
                 "than one SE of the paired difference (restarts paired by seed)"
             )
-        unit = " points" if fmt.percent else ""
         d = paired or {}
+        ahead = format_difference(float(d.get("mean_diff", math.nan)), float(d.get("se_diff", math.nan)), fmt.percent)
         return (
             f"picked {fmt.entry(chosen)}, within one paired SE of the best, {fmt.entry(best)}: the best is ahead by "
-            f"{fmt.spread(float(d.get('mean_diff', math.nan)))} +/- {fmt.spread(float(d.get('se_diff', math.nan)))}{unit} "
-            f"over {int(d.get('n', 0))} restarts paired by seed{_fewer(chosen, best)}"
+            f"{ahead} over {int(d.get('n', 0))} restarts paired by seed{_fewer(chosen, best)}"
         )
     if rule.kind == "one-se":
         if same:

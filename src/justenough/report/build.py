@@ -450,8 +450,9 @@ def _restarts(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
         text += f" {n_div} restart{'s' if n_div != 1 else ''} diverged (marked ✕ at the bottom)."
     out = f'<p class="lead">{_e(text)}</p>' + figs.div("restarts", fig)
     paired = run.summary.get("paired")
-    if isinstance(paired, dict) and paired.get("other_key") is not None:
-        key = str(run.summary["chosen"]["key"])
+    key = str(run.summary["chosen"]["key"])
+    keys = set(res["key"].astype(str))
+    if isinstance(paired, dict) and key in keys and str(paired.get("other_key")) in keys:  # both in results.csv
         pfig = figures.paired_figure(res, run.leaderboard, key, str(paired["other_key"]), percent=percent, metric=metric)
         if pfig.data:
             out += (

@@ -346,25 +346,18 @@ def paired_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str, o
                   percent: bool, metric: str) -> go.Figure:
     """The chosen config and its rival side by side, restart k joined to restart k: the lines'
     slopes are the paired differences (shared seeds, so shared luck cancels)."""
+    from justenough.select import paired_scores
+
     labels = config_labels(board)
     scale = 100.0 if percent else 1.0
-    res = results.assign(key=results["key"].astype(str))
-    diverged = res["diverged"].astype(str).str.lower().isin(["true", "1"]) if "diverged" in res else pd.Series(False, index=res.index)
-    res = res[~diverged & np.isfinite(res["val_score"].astype(float))]
-
-    def side(key: str) -> pd.Series:
-        mine = res[res["key"] == key]
-        return pd.Series(mine["val_score"].astype(float).to_numpy() * scale, index=mine["restart"].astype(int).to_numpy())
-
-    pairs = pd.concat([side(other_key).rename("other"), side(chosen_key).rename("chosen")], axis=1, join="inner").sort_index()
+    pairs = paired_scores(results, other_key, chosen_key) * scale  # [pairs, (a: the rival, b: the choice)]
     x = [labels.get(other_key, html.escape(other_key)), labels.get(chosen_key, html.escape(chosen_key))]
     fig = go.Figure()
-    for k, row in pairs.iterrows():
-        up = row["chosen"] >= row["other"]
+    for k, (other, chosen) in zip(pairs.index, pairs.itertuples(index=False)):
         fig.add_trace(
             go.Scatter(
-                x=x, y=[row["other"], row["chosen"]], mode="lines+markers", name=f"restart {k}", showlegend=False,
-                line={"color": ACCENT if up else MAIN, "width": 1.5}, marker={"size": 7},
+                x=x, y=[other, chosen], mode="lines+markers", name=f"restart {k}", showlegend=False,
+                line={"color": ACCENT if chosen >= other else MAIN, "width": 1.5}, marker={"size": 7},
                 hovertemplate=f"restart {k}<br>%{{x}}: %{{y:.3f}}<extra></extra>",
             )
         )
