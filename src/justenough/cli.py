@@ -11,8 +11,6 @@ Heavy modules (torch, optuna, plotly) are imported inside the commands, so ``--h
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import sys
@@ -28,7 +26,7 @@ from justenough.errors import ArtifactError, ConfigError, DataError, JustEnoughE
 from justenough.numbers import finite_or_none
 from justenough.space import DEFAULT_SPACE_TEXT
 
-__all__ = ["app", "main", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]
+__all__ = ["app", "main", "cli_text", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]
 
 app = typer.Typer(
     name="justenough",
@@ -46,6 +44,12 @@ _state = {"debug": False}
 # Defaults of the search space as the CLI writes them (the space module owns them; a test checks
 # that they equal ``Space.default()``).
 SPACE_DEFAULTS: dict[str, str] = dict(DEFAULT_SPACE_TEXT)
+_DELIMITER_HELP = "The text file's delimiter (default: sniffed): ',' ';' tab or '|'. Example: --delimiter ';'"
+_DECIMAL_HELP = (
+    "The decimal mark, '.' or ',' (default: a decimal comma is detected when the delimiter is not a comma). "
+    "Example: --decimal ,"
+)
+_ENCODING_HELP = "The text file's encoding (default: UTF-8 with or without BOM, else cp1252). Example: --encoding latin-1"
 _PERCENT_METRICS = ("accuracy", "balanced_accuracy")
 _LEADERBOARD_ROWS = 25
 
@@ -252,7 +256,7 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
 
         console.print(f"[bold]no network:[/] {describe(summary['baseline'], percent)} on validation", highlight=False)
     for notice in summary.get("notices") or []:
-        console.print(f"[bold yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
+        console.print(f"[bold yellow]note:[/] {cli_text(notice)}", highlight=False, soft_wrap=True)
     if run_dir is not None:
         report = run_dir / "report.html"
         if report.exists():
@@ -283,37 +287,27 @@ def _read_run(run_dir: Path) -> tuple[Any, dict[str, Any]]:
     return board, summary
 
 
-def _read_rows(source: str) -> Any:
-    """A raw table (no target needed) for prediction: CSV/TSV/Parquet path or a bundled dataset name."""
-    import pandas as pd
+def _reading(model: Any, **given: str | None) -> dict[str, str | None]:
+    """How to read predict's rows: what the run's table used (``model.info["reading"]``: its
+    decimal comma, and a delimiter or encoding given to search), the flags overriding it."""
+    saved = dict(model.info.get("reading") or {})
+    return {key: value if value is not None else saved.get(key) for key, value in given.items()}
+
+
+def _read_rows(source: str, reading: dict[str, str | None] | None = None) -> Any:
+    """A raw table (no target needed) for prediction, read as ``data.load`` reads tables: a
+    CSV/TSV/Parquet path or a bundled dataset name; ``reading``: delimiter, decimal, encoding."""
+    from justenough.data import read_rows
 
     path = Path(source)
-    if not path.exists():
-        if _is_dataset(source):
-            from justenough.datasets import load_dataset
-
-            return load_dataset(source)
+    if not path.exists() and not _is_dataset(source):
         raise DataError(f"DATA {source!r}: no such file (give a CSV, TSV or Parquet file of rows to predict)")
-    suffixes = [x.lower() for x in path.suffixes]
-    if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zip"):
-        suffixes = suffixes[:-1]  # pandas decompresses by the last suffix
-    kind = suffixes[-1] if suffixes else ""
-    try:
-        if kind in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if kind == ".csv":
-            return pd.read_csv(path)
-        if kind in (".tsv", ".tab"):
-            return pd.read_csv(path, sep="\t")
-        # No telling suffix (or a pipe, /dev/fd/N): read it whole, then sniff the delimiter.
-        return pd.read_csv(io.BytesIO(path.read_bytes()), sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, ImportError, OSError, csv.Error) as exc:
-        raise DataError(f"cannot read {path} as a table ({type(exc).__name__}: {exc}); give a CSV, TSV or Parquet file") from None
+    return read_rows(source, **(reading or {}))
 
 
 def _print_notices(notices: Any) -> None:
     for notice in notices or []:
-        err.print(f"[yellow]note:[/] {notice}", highlight=False)
+        err.print(f"[yellow]note:[/] {cli_text(notice)}", highlight=False)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -359,6 +353,10 @@ def search(
     seed: int = typer.Option(0, "--seed", help="Study seed: split, inits and data order derive from it. Example: --seed 1"),
     test_file: Optional[str] = typer.Option(None, "--test-file", help="A separate test table (else 20% of DATA is held out). Example: --test-file test.csv"),
     val_file: Optional[str] = typer.Option(None, "--val-file", help="A separate validation table. Example: --val-file val.csv"),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=_DELIMITER_HELP),
+    decimal: Optional[str] = typer.Option(None, "--decimal", help=_DECIMAL_HELP),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=_ENCODING_HELP),
+    max_categories: int = typer.Option(50, "--max-categories", min=2, help="Most categories a text column may have (more is refused). Example: --max-categories 200"),
     diagnose_every: int = typer.Option(10, "--diagnose-every", min=0, help="Record symmetry/signal diagnostics every N epochs (0: never). Example: --diagnose-every 5"),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end. Example: --no-report"),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file of options (keys = option names); flags override it. Example: --config search.toml"),
@@ -382,7 +380,8 @@ def search(
     _validate_device(o["device"])
     # The command line checks these bounds itself; values from a config file are checked here.
     for option, name, low in (("--n-init", "n_init", 1), ("--workers", "workers", 1), ("--n-trials", "n_trials", 1),
-                              ("--max-params", "max_params", 1), ("--diagnose-every", "diagnose_every", 0)):
+                              ("--max-params", "max_params", 1), ("--diagnose-every", "diagnose_every", 0),
+                              ("--max-categories", "max_categories", 2)):
         if o[name] is not None and o[name] < low:
             raise ConfigError(f"{option} must be at least {low}, got {o[name]}")
 
@@ -408,6 +407,8 @@ def search(
 
     console = _out_console()
     progress = make_progress(console, quiet=o["quiet"])
+    show_message = progress.on_message
+    progress.on_message = lambda text: show_message(cli_text(text))  # type: ignore[method-assign]
     result = run_search(
         data,
         o["target"],
@@ -434,6 +435,10 @@ def search(
         diagnose_every=o["diagnose_every"],
         report=o["report"],
         progress=progress,
+        delimiter=o["delimiter"],
+        decimal=o["decimal"],
+        encoding=o["encoding"],
+        max_categories=o["max_categories"],
     )
     if not o["quiet"]:
         console.print()
@@ -584,10 +589,15 @@ def predict(
     out: Optional[Path] = typer.Option(None, "--out", help="Write the predictions CSV here (default: print to stdout). Example: --out preds.csv"),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class (classification). Example: --proba"),
     id_col: Optional[str] = typer.Option(None, "--id", help="Copy this column into the output, first. Example: --id customer_id"),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=_DELIMITER_HELP + " (default: as the run's table, else sniffed)"),
+    decimal: Optional[str] = typer.Option(None, "--decimal", help="The decimal mark, '.' or ',' (default: as the run's table, else detected). Example: --decimal ,"),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=_ENCODING_HELP),
 ) -> None:
     """Predict new rows with a run's model: its saved preprocessing, then the network.
 
-    Output columns: [ID], prediction, and with --proba proba_<class> for each class.
+    Output columns: [ID], prediction, and with --proba proba_<class> for each class. The rows are
+    read as the run's table was (a decimal comma, a delimiter or an encoding given to search);
+    --delimiter, --decimal and --encoding override that.
 
     Example: justenough predict runs/iris new_flowers.csv --proba --out preds.csv
     """
@@ -596,7 +606,7 @@ def predict(
     from justenough.model import load
 
     model = load(run)
-    rows = _read_rows(data)
+    rows = _read_rows(data, _reading(model, delimiter=delimiter, decimal=decimal, encoding=encoding))
     features = rows
     if id_col is not None:
         if id_col not in rows.columns:
@@ -799,7 +809,7 @@ def init_lab(
     title = f"init lab: depth {o['depth']} x width {o['width']} {o['activation']}, {o['n_init']} restarts x {o['epochs']} epochs"
     console.print(_init_lab_table(result.summary, title=title, width=o["width"]))
     for notice in result.notices:
-        console.print(f"[yellow]note:[/] {notice}", highlight=False)
+        console.print(f"[yellow]note:[/] {cli_text(notice)}", highlight=False)
     console.print(f"[bold]summary:[/] {saved / 'summary.csv'}", highlight=False)
     console.print(f"[bold]report:[/] {saved / 'init_lab.html'}", highlight=False)
 
@@ -891,7 +901,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     except JustEnoughError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {cli_text(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -908,7 +918,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         # show themselves and carry their exit code (2 for usage, 1 otherwise).
         show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
         if callable(show) and isinstance(code, int):
-            show()
+            _print_usage_error(exc)
             sys.exit(code)
         if debug:
             raise
@@ -918,6 +928,28 @@ def main(argv: Optional[list[str]] = None) -> None:
             sys.exit(1)
         err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n(run again with --debug for the traceback)", highlight=False)
         sys.exit(1)
+
+
+def _print_usage_error(exc: Any) -> None:
+    """click's usage error as one line, in the style of every other error: ``error: ...``."""
+    format_message = getattr(exc, "format_message", None)
+    message = " ".join(str(format_message() if callable(format_message) else exc).split())
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None) or "justenough"
+    err.print(f"[bold red]error:[/] {message} (see `{path} --help`)", highlight=False)
+
+
+def cli_text(message: str) -> str:
+    """``message`` with its option references (``errors.option``) written as this CLI's flags."""
+    from justenough.cli_language import flag_table, to_cli
+
+    if "flags" not in _FLAGS:
+        group = typer.main.get_command(app)
+        _FLAGS["flags"] = flag_table(getattr(group, "commands", {}).values())
+    return to_cli(message, _FLAGS["flags"])
+
+
+_FLAGS: dict[str, Any] = {}
 
 
 if __name__ == "__main__":

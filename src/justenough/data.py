@@ -18,6 +18,7 @@ with NumPy and pandas from those parameters, so a loaded preprocessor gives iden
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import gzip
@@ -39,7 +40,7 @@ import pandas as pd
 import torch
 
 from justenough import datasets
-from justenough.errors import ConfigError, DataError
+from justenough.errors import ConfigError, DataError, option
 
 __all__ = [
     "TASKS",
@@ -49,7 +50,9 @@ __all__ = [
     "SealedSplit",
     "Prepared",
     "load",
+    "read_rows",
     "prepare",
+    "DECIMALS",
 ]
 
 log = logging.getLogger("justenough")
@@ -64,6 +67,14 @@ TINY_STD = 1e-300  # a standard deviation at or below this is numerically zero: 
 MIN_TABLE_ROWS = 2  # rows with a target that a table must keep
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
+DECIMALS: tuple[str, ...] = (".", ",")  # the decimal marks a text table may use
+_DECIMAL_WORDS = {"point": ".", "dot": ".", "period": ".", "comma": ","}
+# A number written with a decimal comma: "39,1", "-0,5", ",5", "3.750,0", "1 234 567,25", "1e-3".
+# Thousands groups are exactly three digits after a leading group of 1-3 digits (not starting
+# with 0), one separator throughout, so a date ("01.02.2024") or a version ("1.2") never matches.
+_DECIMAL_COMMA_NUMBER = re.compile(
+    r"[+-]?(?:(?:[1-9]\d{0,2}(?P<sep>[.\u00a0\u202f ])\d{3}(?:(?P=sep)\d{3})*|\d+)(?:,\d+)?|,\d+)(?:[eE][+-]?\d+)?"
+)
 _TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ".dat", ".data", ""}
 _PREPROCESSOR_FORMAT = "justenough.preprocessor/1"
 _ENCODER_FORMAT = "justenough.target_encoder/1"
@@ -105,6 +116,10 @@ class Table:
     task: Task
     source: str
     notices: list[str] = field(default_factory=list)
+    # How to read new rows like this table (predict does): the decimal comma when the file used
+    # one, and the delimiter and encoding when they were given ({} when there is nothing to reuse:
+    # a sniffed delimiter is sniffed again, so new rows may come in another layout).
+    reading: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.target)
@@ -119,6 +134,7 @@ class _Raw:
     default_target: str | None  # the target the source itself names (arrays, npz, datasets)
     task_hint: str | None  # a bundled dataset knows its task
     notices: list[str]
+    reading: dict[str, str] = field(default_factory=dict)
 
 
 def load(
@@ -129,6 +145,8 @@ def load(
     delimiter: str | None = None,
     max_categories: int = 50,
     seed: int = 0,
+    decimal: str | None = None,
+    encoding: str | None = None,
 ) -> Table:
     """Load and validate a table.
 
@@ -138,11 +156,17 @@ def load(
     the sample of a synthetic one). ``target`` names the target column; without it a file's last
     column is used, with a notice. ``task`` is ``"auto"`` (inferred), ``"classification"`` or
     ``"regression"``. A text column with more than ``max_categories`` distinct values is refused.
+
+    Text files: ``decimal`` is the decimal mark, ``"."`` or ``","``. By default (``None``) a file
+    whose delimiter is not a comma is read with the decimal comma (``39,1``, ``3.750,0``) when a
+    column parses fully with it; columns that are text stay text. ``encoding`` names the file's
+    encoding (default: UTF-8 with or without a BOM, else Windows-1252). ``Table.reading`` records
+    what to reuse to read new rows alike.
     """
     task = _check_task(task)
     if isinstance(max_categories, bool) or not isinstance(max_categories, (int, np.integer)) or max_categories < 2:
         raise ConfigError(f"max_categories must be an integer of at least 2, got {max_categories!r}")
-    raw = _read_source(source, delimiter, seed)
+    raw = _read_source(source, delimiter, seed, decimal=decimal, encoding=encoding)
     notices = raw.notices
     frame = _check_columns_of(raw.frame, raw.source)
     target_name = _resolve_target(frame, target, raw, notices)
@@ -152,14 +176,14 @@ def load(
     if features.shape[1] == 0:
         raise DataError(
             f"{raw.source} has only the target column {target_name!r}: add feature columns, "
-            "or pass target=... to name another column as the target"
+            f"or pass {option('target')} to name another column as the target"
         )
     keep = _present(y_raw)
     n_missing = int((~keep).sum())
     if n_missing == len(y_raw):
         raise DataError(
             f"the target column {target_name!r} in {raw.source} is empty: all {len(y_raw)} values are missing; "
-            "fill it in, or pass target=... (CLI: --target) to use another column"
+            f"fill it in, or pass {option('target')} to use another column"
         )
     if n_missing:
         remaining = len(y_raw) - n_missing
@@ -181,7 +205,16 @@ def load(
         task=task_used,  # type: ignore[arg-type]
         source=raw.source,
         notices=notices,
+        reading=dict(raw.reading),
     )
+
+
+def read_rows(
+    source: Any, *, delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
+    """Rows to predict, read like ``load`` reads a table (delimiter, decimal mark, encoding) but
+    without a target or any validation: the model's preprocessing checks the columns."""
+    return _read_source(source, delimiter, 0, decimal=decimal, encoding=encoding).frame
 
 
 def _check_task(task: str) -> str:
@@ -193,7 +226,14 @@ def _check_task(task: str) -> str:
 # --- reading sources --------------------------------------------------------------------------
 
 
-def _read_source(source: Any, delimiter: str | None, seed: int) -> _Raw:
+def _read_source(
+    source: Any, delimiter: str | None, seed: int, *, decimal: str | None = None, encoding: str | None = None
+) -> _Raw:
+    # The reading options are checked first, whatever the source, so a typo is refused at once.
+    if delimiter is not None:
+        _parse_delimiter(delimiter)
+    decimal = _parse_decimal(decimal)
+    encoding = _parse_encoding(encoding)
     if isinstance(source, pd.DataFrame):
         return _Raw(source.copy(), "DataFrame", None, None, [])
     if isinstance(source, tuple):
@@ -204,7 +244,8 @@ def _read_source(source: Any, delimiter: str | None, seed: int) -> _Raw:
             name = source.strip().lower().replace("-", "_").replace(" ", "_")
             frame = datasets.load_dataset(name, seed=seed)
             return _Raw(frame, name, "target", datasets.DATASETS[name].task, [])
-        return _Raw(_read_path(path, source, delimiter), str(source), None, None, [])
+        frame, reading = _read_path(path, source, delimiter, decimal, encoding)
+        return _Raw(frame, str(source), None, None, [], reading)
     raise DataError(
         f"cannot load data from a {type(source).__name__}: pass a file path (CSV, TSV, Parquet, .npz), "
         "a pandas DataFrame, a tuple (X, y) of arrays, or a bundled dataset name"
@@ -241,7 +282,9 @@ def _read_arrays(pair: tuple[Any, ...]) -> _Raw:
     return _Raw(features, "arrays (X, y)", name, None, [])
 
 
-def _read_path(path: Path, given: str | Path, delimiter: str | None) -> pd.DataFrame:
+def _read_path(
+    path: Path, given: str | Path, delimiter: str | None, decimal: str | None, encoding: str | None
+) -> tuple[pd.DataFrame, dict[str, str]]:
     if not path.exists():
         close = difflib.get_close_matches(str(given), list(datasets.DATASETS), n=2, cutoff=0.7)
         hint = f" (did you mean the bundled dataset {' or '.join(repr(c) for c in close)}?)" if close else ""
@@ -260,13 +303,13 @@ def _read_path(path: Path, given: str | Path, delimiter: str | None) -> pd.DataF
     suffixes = [s.lower() for s in path.suffixes]
     ext = suffixes[-1] if suffixes else ""
     if ext in (".parquet", ".pq"):
-        return _read_parquet(path)
+        return _read_parquet(path), {}
     if ext == ".npz":
-        return _read_npz(path)
+        return _read_npz(path), {}
     compressed = ext == ".gz"
     inner = suffixes[-2] if compressed and len(suffixes) > 1 else ext
     if inner in _TEXT_SUFFIXES:
-        return _read_text(path, delimiter, compressed=compressed, tsv=inner == ".tsv")
+        return _read_text(path, delimiter, decimal, encoding, compressed=compressed, tsv=inner == ".tsv")
     raise DataError(
         f"{path}: unsupported file type {ext!r}; use CSV/TSV (.csv, .tsv, .txt, optionally .gz), Parquet (.parquet) "
         "or NumPy (.npz)"
@@ -280,14 +323,16 @@ def _read_bytes(path: Path) -> bytes:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}; check the file's permissions") from exc
 
 
-def _read_text(path: Path, delimiter: str | None, *, compressed: bool, tsv: bool) -> pd.DataFrame:
+def _read_text(
+    path: Path, delimiter: str | None, decimal: str | None, encoding: str | None, *, compressed: bool, tsv: bool
+) -> tuple[pd.DataFrame, dict[str, str]]:
     raw = _read_bytes(path)
     if compressed:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{path} is named .gz but is not valid gzip data ({exc}); check the file") from exc
-    text = _decode(raw, path)
+    text = _decode(raw, path, encoding)
     if not text.strip():
         raise DataError(f"{path} is empty (only blank lines): pass a file with a header row and data rows")
     sep = _parse_delimiter(delimiter) if delimiter is not None else ("\t" if tsv else _sniff_delimiter(text))
@@ -310,7 +355,8 @@ def _read_text(path: Path, delimiter: str | None, *, compressed: bool, tsv: bool
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise DataError(
             f"{path} cannot be parsed as a table with delimiter {_show_delimiter(sep)}: {detail}; check that every row "
-            "has as many fields as the header, quote fields that contain the delimiter, or pass delimiter=..."
+            "has as many fields as the header, quote fields that contain the delimiter, or pass "
+            f"{option('delimiter')}"
         ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 1:
@@ -321,16 +367,66 @@ def _read_text(path: Path, delimiter: str | None, *, compressed: bool, tsv: bool
             shown = "'\\t'" if d == "\t" else repr(d)
             raise DataError(
                 f"{path}: everything landed in one column ({col[:60]!r}) with delimiter {_show_delimiter(sep)}; the file "
-                f"seems to use {_show_delimiter(d)} as its delimiter: pass delimiter={shown} (CLI: --delimiter {shown})"
+                f"seems to use {_show_delimiter(d)} as its delimiter: pass {option('delimiter', d)}"
             )
     if len(frame) == 0:
         raise DataError(
             f"{path} has a header ({_quote_list(frame.columns, 6)}) but no data rows: add rows below the header"
         )
-    return frame
+    used = _decimal_comma_columns(text, sep, frame, decimal)
+    reading = {"decimal": ","} if used is not None else {}
+    if delimiter is not None:
+        reading["delimiter"] = sep
+    if encoding is not None:
+        reading["encoding"] = encoding
+    if used:
+        frame = frame.assign(**used)
+    return frame, reading
 
 
-def _decode(raw: bytes, path: Path) -> str:
+def _decimal_comma_columns(text: str, sep: str, frame: pd.DataFrame, decimal: str | None) -> dict[str, pd.Series] | None:
+    """The columns to read as decimal-comma numbers (float64), or None when the file does not use one.
+
+    ``decimal=","`` forces the decimal comma; ``"."`` rules it out; ``None`` detects it, only when the
+    delimiter is not a comma (else a decimal comma would have split the field), from a column whose
+    every present value parses with it and at least one holds a comma. Every column that parses
+    fully is then converted; one with a value that does not (real text, "1.5") keeps what the
+    ordinary reader made of it.
+    """
+    if decimal == "." or (decimal is None and sep == ","):
+        return None
+    cells = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, dtype=str, low_memory=False)
+    cells.columns = list(frame.columns)
+    converted: dict[str, pd.Series] = {}
+    uses_comma = False
+    for name in frame.columns:
+        values = cells[name].str.strip()
+        present = values.notna() & (values != "")
+        shown = values[present]
+        if len(shown) == 0 or not shown.map(lambda v: _DECIMAL_COMMA_NUMBER.fullmatch(v) is not None).all():
+            continue
+        comma = bool(shown.str.contains(",", regex=False).any())
+        grouped = bool(shown.str.contains(r"\d[.\u00a0\u202f ]\d", regex=True).any())
+        uses_comma |= comma
+        if comma or grouped:  # plain integers are read right already
+            numbers = pd.Series(np.nan, index=frame.index, dtype="float64")
+            numbers[present] = [float(re.sub(r"[.\u00a0\u202f ]", "", v).replace(",", ".")) for v in shown]
+            converted[name] = numbers
+    if decimal is None and not uses_comma:
+        return None
+    return converted
+
+
+def _decode(raw: bytes, path: Path, encoding: str | None = None) -> str:
+    if encoding is not None:  # as the user says; utf-8 also drops a BOM
+        codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path} cannot be decoded as {encoding}: byte {raw[exc.start:exc.start + 1]!r} at position {exc.start} "
+                f"is not valid there; pass the file's encoding as {option('encoding', 'cp1252')} (or utf-8, latin-1, ...)"
+            ) from None
     head = raw[:8192]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -368,6 +464,33 @@ def _parse_delimiter(delimiter: str) -> str:
     if len(d) != 1:
         raise ConfigError(f"delimiter must be one character such as ',' ';' '\\t' '|' (or 'tab'), got {delimiter!r}")
     return d
+
+
+def _parse_decimal(decimal: str | None) -> str | None:
+    """``None``/``"auto"`` (detect), ``"."`` or ``","`` (also ``"point"``, ``"comma"``)."""
+    if decimal is None:
+        return None
+    if isinstance(decimal, str):
+        d = _DECIMAL_WORDS.get(decimal.strip().lower(), decimal.strip())
+        if d.lower() == "auto":
+            return None
+        if d in DECIMALS:
+            return d
+    raise ConfigError(f"decimal must be '.' or ',' (or 'auto' to detect it), got {decimal!r}: pass {option('decimal', ',')} for 39,1")
+
+
+def _parse_encoding(encoding: str | None) -> str | None:
+    if encoding is None:
+        return None
+    try:
+        if not isinstance(encoding, str):
+            raise LookupError(encoding)
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigError(
+            f"unknown encoding {encoding!r}: use a Python codec name such as {option('encoding', 'utf-8')}, cp1252 or latin-1"
+        ) from None
+    return encoding
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -478,7 +601,7 @@ def _resolve_target(frame: pd.DataFrame, target: str | None, raw: _Raw, notices:
         if raw.default_target is not None and raw.default_target in columns:
             return raw.default_target
         name = columns[-1]
-        _note(notices, f"no target given: using the last column {name!r} as the target (pass target=... or --target to choose)")
+        _note(notices, f"no target given: using the last column {name!r} as the target (pass {option('target')} to choose)")
         return name
     target = str(target)
     if target in columns:
@@ -491,7 +614,7 @@ def _resolve_target(frame: pd.DataFrame, target: str | None, raw: _Raw, notices:
     hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
     raise DataError(
         f"target column {target!r} is not in {raw.source}: {hint}the columns are {_quote_list(columns, 20)}; "
-        "pass one of them as target=... (CLI: --target)"
+        f"pass one of them as {option('target')}"
     )
 
 
@@ -592,7 +715,7 @@ def _target_values(y: pd.Series, name: str, task: str, raw: _Raw, notices: list[
 
     if task == "auto":
         task, reason = _infer_task(y, numbers, bools, raw.task_hint)
-        _note(notices, f"task: {task} ({reason}); pass task=... (CLI: --task) to override")
+        _note(notices, f"task: {task} ({reason}); pass {option('task')} to override")
     if task == "regression":
         if numbers is None:
             if bools:
@@ -603,7 +726,7 @@ def _target_values(y: pd.Series, name: str, task: str, raw: _Raw, notices: list[
                 example_idx = ok[~ok].index[0]
             raise DataError(
                 f"target {name!r} in {source} holds text ({str(y.loc[example_idx])[:40]!r} at {_row_label(example_idx)}), "
-                "so it cannot be a regression target: pass task='classification', or fix the column"
+                f"so it cannot be a regression target: pass {option('task', 'classification')}, or fix the column"
             )
         _reject_inf(numbers.to_numpy(), numbers.index, name, source, what="target")
         return numbers.astype(np.float64), task
@@ -645,12 +768,24 @@ def _coerce_features(features: pd.DataFrame, source: str, max_categories: int) -
             id_like = len(present) == len(col) and n_cats == len(col) and len(col) >= ID_MIN_ROWS
             if n_cats > max_categories and not id_like:
                 suggestion = max(n_cats, 2 * max_categories)
+                fix = _decimal_comma_hint(present) or (
+                    f"raise the limit with {option('max_categories', suggestion)}, or drop the column"
+                )
                 raise DataError(
-                    f"column {name!r} in {source} has {n_cats} categories, more than max_categories={max_categories}: "
-                    f"raise the limit with load(..., max_categories={suggestion}) (CLI: --max-categories {suggestion}), "
-                    "or drop the column"
+                    f"column {name!r} in {source} has {n_cats} categories, more than {option('max_categories', max_categories)}: {fix}"
                 )
     return pd.DataFrame(out, index=features.index)
+
+
+def _decimal_comma_hint(values: pd.Series) -> str | None:
+    """The fix for a text column that is really numbers with a decimal comma ("39,1"), if it is one."""
+    texts = values.astype(str).str.strip()
+    if len(texts) and texts.map(lambda v: _DECIMAL_COMMA_NUMBER.fullmatch(v) is not None).all():
+        return (
+            f"its values are numbers with a decimal comma (such as {texts.iloc[0]!r}): "
+            f"read them as numbers with {option('decimal', ',')}"
+        )
+    return None
 
 
 def _coerce_feature(series: pd.Series, name: str, source: str) -> pd.Series:
@@ -796,8 +931,8 @@ class Preprocessor:
             return None
         if self.max_categories is not None and len(counts) > self.max_categories:
             raise DataError(
-                f"column {name!r} has {len(counts)} categories, more than max_categories={self.max_categories}: "
-                f"raise the limit (max_categories=..., CLI --max-categories) or drop the column"
+                f"column {name!r} has {len(counts)} categories, more than {option('max_categories', self.max_categories)}: "
+                f"raise the limit ({option('max_categories')}) or drop the column"
             )
         categories = sorted(counts)
         mode = max(categories, key=lambda c: (counts[c], -categories.index(c)))  # ties: first in sorted order
@@ -1138,6 +1273,7 @@ class Prepared:
     # True when the same table was passed as ``val`` and ``test``: the "test" score is then the
     # chosen model's validation score, not an independent estimate (summaries and reports say so).
     test_is_val: bool = False
+    reading: dict[str, str] = field(default_factory=dict)  # Table.reading of the main table
 
     def fingerprint(self) -> str:
         """sha256 over the encoded train and validation arrays, the split sizes and the seed."""
@@ -1182,7 +1318,7 @@ def _device(device: str | torch.device) -> torch.device:
     except (RuntimeError, ValueError) as exc:
         raise ConfigError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'auto'") from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} was asked for but CUDA is not available here: use device='cpu' or 'auto'")
+        raise ConfigError(f"device {device!r} was asked for but CUDA is not available here: use {option('device', 'cpu')} or {option('device', 'auto')}")
     if dev.type not in ("cpu", "cuda"):
         raise ConfigError(f"device {device!r} is not supported: use 'cpu', 'cuda', 'cuda:N' or 'auto'")
     return dev
@@ -1318,7 +1454,7 @@ def prepare(
             only = next(iter(classes))
             raise DataError(
                 f"target {table.target_name!r} in {table.source} has a single class ({only!r} in all {len(table)} rows): "
-                "a classifier needs at least two classes; check the target column, or pass task='regression'"
+                f"a classifier needs at least two classes; check the target column, or pass {option('task', 'regression')}"
             )
 
     positions = _split_positions(table, fractions, int(seed))
@@ -1392,4 +1528,5 @@ def prepare(
         rows=len(table) + (len(test) if test is not None and not test_is_val else 0) + (len(val) if val is not None else 0),
         class_balance=balance,
         test_is_val=test_is_val,
+        reading=dict(table.reading),
     )

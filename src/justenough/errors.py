@@ -3,11 +3,20 @@
 Every message says what is wrong, where (file, column, option), and how to fix it.
 The CLI prints the message and exits with status 2 (usage and input errors) or 1
 (runtime failures), without a traceback unless ``--debug``.
+
+Messages speak the reader's language. A message that names an option writes it with
+``option(name, value)``, in Python syntax between backticks (`` `task="regression"` ``), which is
+what the Python API shows. The command line translates every such reference to its flag
+(`` `--task regression` ``) in one place, ``cli_language.to_cli``, from the CLI's real options.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 __all__ = [
+    "option",
     "JustEnoughError",
     "DataError",
     "ConfigError",
@@ -15,6 +24,25 @@ __all__ = [
     "TrainingError",
     "ArtifactError",
 ]
+
+
+_NO_VALUE: Any = object()
+
+
+def option(name: str, value: Any = _NO_VALUE) -> str:
+    """A reference to an option in a message: `` `name=value` `` in Python syntax.
+
+    ``option("task", "regression")`` -> `` `task="regression"` ``; ``option("target")`` ->
+    `` `target=...` ``; lists and numbers as Python writes them. The CLI shows it as
+    `` `--task regression` `` (``cli_language.to_cli``).
+    """
+    if value is _NO_VALUE:
+        shown = "..."
+    elif isinstance(value, str):
+        shown = json.dumps(value, ensure_ascii=False)
+    else:
+        shown = repr(value)
+    return f"`{name}={shown}`"
 
 
 class JustEnoughError(Exception):

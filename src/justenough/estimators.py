@@ -674,6 +674,27 @@ def _option_text(value: Any) -> Any:
         return value
 
 
+def _text_frame(X: Any) -> pd.DataFrame | None:
+    """``X`` when it is a DataFrame with a text (or category) column, else None."""
+    if not isinstance(X, pd.DataFrame):
+        return None
+    numeric = [pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]) for c in X.columns]
+    return None if all(numeric) else X
+
+
+def _progress(verbose: Any) -> Any:
+    """``verbose=0``: silent; ``>= 1``: one line per finished config on stdout, as the CLI's log."""
+    if isinstance(verbose, bool) or not isinstance(verbose, Integral) or verbose < 0:
+        raise EstimatorConfigError(f"verbose must be a non-negative int, got {verbose!r}")
+    if not verbose:
+        return None
+    from rich.console import Console
+
+    from justenough.cli_progress import PlainProgress
+
+    return PlainProgress(Console(width=160, highlight=False))
+
+
 class _BaseSearch(BaseEstimator):
     """Shared parameters and fitting of the search estimators."""
 
@@ -682,13 +703,13 @@ class _BaseSearch(BaseEstimator):
     def __init__(
         self,
         *,
-        depth: Any = "1-2",
-        widths: Any = "16,32,64",
+        depth: Any = "1-3",
+        widths: Any = "4,8,16,32,64,128,256",
         activation: str = "relu",
         init: str = "auto",
         learning_rate_init: Any = 0.001,
         batch_size: Any = 64,
-        max_epochs: int = 100,
+        max_epochs: int = 200,
         patience: int | None = 10,
         space: Any = None,
         rule: str = "one-se",
@@ -704,6 +725,7 @@ class _BaseSearch(BaseEstimator):
         device: str = "cpu",
         workers: int = 1,
         out: Any = None,
+        verbose: int = 0,
     ) -> None:
         self.depth = depth
         self.widths = widths
@@ -727,6 +749,7 @@ class _BaseSearch(BaseEstimator):
         self.device = device
         self.workers = workers
         self.out = out
+        self.verbose = verbose
 
     def _space(self) -> Any:
         from justenough.space import Space
@@ -754,11 +777,15 @@ class _BaseSearch(BaseEstimator):
     def _fit(self, X: Any, y: Any) -> "_BaseSearch":
         from justenough.search import search
 
+        # A DataFrame with text columns goes to the search as it is (it one-hot encodes them and
+        # imputes missing cells, as the CLI does); anything else is a numeric array, as in scikit-learn.
+        table = _text_frame(X)
         X, y = validate_data(
             self,
             X,
             y,
-            dtype=(np.float64, np.float32),
+            dtype=None if table is not None else (np.float64, np.float32),
+            ensure_all_finite=table is None,
             y_numeric=self._task == "regression",
         )
         if self._task == "classification":
@@ -780,8 +807,12 @@ class _BaseSearch(BaseEstimator):
             raise EstimatorConfigError(
                 f"test_fraction must be >= 0 and leave rows for training (validation_fraction={fraction}), got {self.test_fraction!r}"
             )
-        names = [f"x{i}" for i in range(X.shape[1])]
-        frame = pd.DataFrame(np.asarray(X, dtype=np.float64), columns=names)
+        if table is not None:
+            names = [str(c) for c in table.columns]
+            frame = table.set_axis(names, axis=1).reset_index(drop=True)
+        else:
+            names = [f"x{i}" for i in range(X.shape[1])]
+            frame = pd.DataFrame(np.asarray(X, dtype=np.float64), columns=names)
         if test_fraction > 0:
             # A sealed test split inside the search: test_score_ is an honest estimate.
             data: Any = (frame, target)
@@ -816,6 +847,7 @@ class _BaseSearch(BaseEstimator):
                 workers=_check_positive_int("workers", self.workers),
                 max_params=self.max_params,
                 report=bool(self.report) and self.out is not None,
+                progress=_progress(self.verbose),
                 **extra,
             )
         except (EstimatorConfigError, EstimatorInputError):
@@ -836,10 +868,22 @@ class _BaseSearch(BaseEstimator):
         self.paired_ = dict(paired) if paired else None  # the choice against its closest rival, restart by restart
         self.test_score_ = float(result.test_score) if test_fraction > 0 else None
         self._columns = names
+        self._text_input = table is not None
         return self
 
     def _model_input(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "model_")
+        if getattr(self, "_text_input", False):
+            table = _text_frame(X)
+            if table is None:
+                if not isinstance(X, pd.DataFrame):
+                    raise EstimatorInputError(
+                        f"{type(self).__name__} was fitted on a DataFrame with text columns: pass a DataFrame "
+                        f"with the columns {', '.join(self._columns[:8])}{', ...' if len(self._columns) > 8 else ''}"
+                    )
+                table = X
+            validate_data(self, table, dtype=None, ensure_all_finite=False, reset=False)  # names and count
+            return table.set_axis([str(c) for c in table.columns], axis=1).reset_index(drop=True)
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         return pd.DataFrame(np.asarray(X, dtype=np.float64), columns=self._columns)
 

@@ -334,6 +334,8 @@ def finalize(
     summary = json.loads(json.dumps(summary, default=_json_default))
 
     info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions}
+    # How the table was read (a decimal comma, a given delimiter or encoding): predict reads new rows alike.
+    info["reading"] = dict(getattr(prepared, "reading", {}))
     model = Model(
         module,
         activation=cfg.activation,

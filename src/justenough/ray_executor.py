@@ -15,7 +15,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
-from justenough.errors import ConfigError
+from justenough.errors import ConfigError, option
 from justenough.stack_task import RestartResult, StackTask, TrainingData, run_stack_task
 
 __all__ = ["RayExecutor"]
@@ -89,7 +89,7 @@ class RayExecutor:
                 except ConnectionError as exc:
                     raise ConfigError(
                         f"cannot reach the Ray cluster at {self.address!r}: {exc}. Start one with "
-                        "'ray start --head' or leave --ray-address out for a local instance"
+                        f"'ray start --head', or leave out {option('ray_address')} for a local instance"
                     ) from exc
             else:
                 if self.workers is not None:

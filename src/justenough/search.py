@@ -30,9 +30,9 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from justenough.errors import ConfigError, JustEnoughError
+from justenough.errors import ConfigError, JustEnoughError, option
 from justenough.executors import Executor, make_executor
-from justenough.space import Config, Space
+from justenough.space import DEFAULT_SPACE_TEXT, Config, Space
 from justenough.stack_task import RestartResult, StackTask, TrainingData
 from justenough.study import DONE_STATES, StudyHandle, driver_id, open_study, storage_url
 
@@ -77,6 +77,17 @@ class SearchProgress:
     def on_end(self) -> None: ...
 
 
+class _CliDefault(str):
+    """A search-space keyword's default: the CLI's default text, marked so that ``search`` can
+    tell a keyword left at its default from one given (``space=`` and a keyword conflict)."""
+
+
+# The search-space keywords of ``search()``: the CLI's options, with the CLI's defaults. A new
+# dimension of the space gets its keyword from one line in the signature below (a test checks
+# that the two agree).
+_SPACE_KEYWORD_DEFAULTS: dict[str, _CliDefault] = {name: _CliDefault(text) for name, text in DEFAULT_SPACE_TEXT.items()}
+
+
 def parse_duration(text: str | float | int | None) -> float | None:
     """``90``, ``90s``, ``10m``, ``1.5h`` -> seconds."""
     if text is None or text == "":
@@ -107,7 +118,7 @@ def _make_sampler(name: str, space: Space, seed: int) -> tuple[optuna.samplers.B
         name = "grid" if space.is_finite and space.size <= GRID_AUTO_LIMIT else "tpe"
     if name == "grid":
         if not space.is_finite:
-            raise ConfigError("the grid sampler needs a finite space: list values instead of ranges, or use --sampler tpe")
+            raise ConfigError(f"the grid sampler needs a finite space: list values instead of ranges, or use {option('sampler', 'tpe')}")
         return optuna.samplers.RandomSampler(seed=seed), True, ["maximize"]
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed), False, ["maximize"]
@@ -511,6 +522,22 @@ def search(
     diagnose_every: int = 10,
     report: bool = True,
     progress: SearchProgress | None = None,
+    depth: Any = _SPACE_KEYWORD_DEFAULTS["depth"],
+    widths: Any = _SPACE_KEYWORD_DEFAULTS["widths"],
+    shape: Any = _SPACE_KEYWORD_DEFAULTS["shape"],
+    activation: Any = _SPACE_KEYWORD_DEFAULTS["activation"],
+    init: Any = _SPACE_KEYWORD_DEFAULTS["init"],
+    optimizer: Any = _SPACE_KEYWORD_DEFAULTS["optimizer"],
+    lr: Any = _SPACE_KEYWORD_DEFAULTS["lr"],
+    weight_decay: Any = _SPACE_KEYWORD_DEFAULTS["weight_decay"],
+    batch_size: Any = _SPACE_KEYWORD_DEFAULTS["batch_size"],
+    max_epochs: Any = _SPACE_KEYWORD_DEFAULTS["max_epochs"],
+    patience: Any = _SPACE_KEYWORD_DEFAULTS["patience"],
+    monitor: Any = _SPACE_KEYWORD_DEFAULTS["monitor"],
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    max_categories: int = 50,
+    encoding: str | None = None,
 ) -> "SearchResult":
     """Search depth x width (and more), choose the just-enough config, and test it once.
 
@@ -518,7 +545,14 @@ def search(
     dataset name) or an already ``Prepared`` dataset. With ``out``, everything is persisted in that
     run directory (the study in ``out/study.db`` unless ``storage`` is given) and running the same
     search again resumes it. Returns a ``SearchResult``.
+
+    The search space: the keywords of the CLI's options, with the same names, syntax and defaults
+    (``depth="1-2"``, ``widths=[8, 32]``, ``lr="1e-4..1e-2"``, ``patience="none"``), or a whole
+    ``Space`` as ``space=`` (not both). Reading a file: ``delimiter``, ``decimal``, ``encoding`` and
+    ``max_categories``, as ``justenough.data.load`` takes them (also for ``test`` and ``val``).
     """
+    arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
+    space_options = {name: arguments[name] for name in _SPACE_KEYWORD_DEFAULTS}
     from justenough.data import Prepared, load, prepare
     from justenough.outcome import finalize
 
@@ -535,17 +569,27 @@ def search(
     else:
         latency_limit_ms = parse_duration(max_latency) * 1000.0  # type: ignore[operator]
     progress = progress or SearchProgress()
-    space = space or Space.default()
+    given = [name for name, value in space_options.items() if not isinstance(value, _CliDefault)]
+    if space is not None and given:
+        raise ConfigError(
+            f"pass either a whole space (space=Space(...)) or the search-space keywords ({', '.join(given)}), not both: "
+            "put these settings into the Space, or drop space="
+        )
+    if space is None:
+        space = Space.from_options(**space_options)
+    elif not isinstance(space, Space):
+        raise ConfigError(f"space must be a justenough.Space, got {type(space).__name__}; or pass the keywords (depth=..., widths=...)")
+    reading = {"delimiter": delimiter, "decimal": decimal, "encoding": encoding, "max_categories": max_categories}
 
     if isinstance(data, Prepared):
         prepared = data
     else:
-        table = load(data, target=target, task=task)
-        test_table = load(test, target=table.target_name, task=table.task) if test is not None else None
+        table = load(data, target=target, task=task, **reading)
+        test_table = load(test, target=table.target_name, task=table.task, **reading) if test is not None else None
         if val is not None and val is test:  # one table for both: no independent test split (data.prepare)
             val_table = test_table
         else:
-            val_table = load(val, target=table.target_name, task=table.task) if val is not None else None
+            val_table = load(val, target=table.target_name, task=table.task, **reading) if val is not None else None
         prepared = prepare(table, split=split, seed=seed, test=test_table, val=val_table)
     for notice in prepared.notices:
         progress.on_message(notice)

@@ -30,7 +30,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from justenough.errors import ConfigError
+from justenough.errors import ConfigError, option
 
 __all__ = [
     "RULES",
@@ -399,7 +399,7 @@ def choose(
     if alive.empty:
         raise ConfigError(
             "every restart of every config diverged (or scored nothing): there is no config to choose; "
-            "lower the learning rate (e.g. --lr 1e-4) or use an optimizer such as adam"
+            f"lower the learning rate (e.g. {option('lr', '1e-4')}) or use an optimizer such as adam"
         )
 
     # Limits first: "best" then means the best config the user would accept.
@@ -445,8 +445,8 @@ def choose(
         where = f" within the limits ({_limits_text(max_params, max_latency_ms)})" if limited else ""
         raise ConfigError(
             f"no config reaches the target {metric_name} {fmt.score(threshold)}{where}: the best is "
-            f"{fmt.entry(best)}; lower the target (e.g. target={math.floor(best_mean * 1000 + 1e-9) / 1000:g}), "
-            "widen the space (more depth or width, more epochs) or use --rule one-se"
+            f"{fmt.entry(best)}; lower the target (e.g. {option('rule', f'target={math.floor(best_mean * 1000 + 1e-9) / 1000:g}')}), "
+            f"widen the space (more depth or width, more epochs) or use {option('rule', 'one-se')}"
         )
     chosen = _simplest_first(qualified).iloc[0]
 

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from justenough.errors import ConfigError, StorageError
+from justenough.errors import ConfigError, StorageError, option
 
 __all__ = [
     "StudyHandle",
@@ -275,6 +275,6 @@ def _check_fingerprint(
         where = _redact(url) if url else "memory"
         raise ConfigError(
             f"this study ({where}) was started with a different {', '.join(changed)}; "
-            "resuming it would mix results. Use a new --out directory (or --storage), or delete the old study."
+            f"resuming it would mix results. Use a new run directory ({option('out')}) or {option('storage')}, or delete the old study."
         )
     return handle
