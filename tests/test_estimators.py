@@ -432,3 +432,55 @@ def test_accuracy_at_least_sklearn_mlp(loader):
         for rs in range(5)
     ]
     assert np.mean(ours) * 100 >= np.mean(sk) * 100 - 0.5, (ours, sk)
+
+
+# --- search estimators: the CLI's defaults, tables with text columns, verbose --------------------
+
+
+def test_search_estimators_default_to_the_cli_space():
+    from justenough.space import DEFAULT_SPACE_TEXT, Space
+
+    for cls in (JustEnoughClassifier, JustEnoughRegressor):
+        est = cls()
+        p = est.get_params()
+        assert p["depth"] == DEFAULT_SPACE_TEXT["depth"] and p["widths"] == DEFAULT_SPACE_TEXT["widths"]
+        assert p["verbose"] == 0
+        assert est._space() == Space.default()  # every dimension as `justenough search` has it
+
+
+def _penguin_like(n: int = 150) -> tuple[pd.DataFrame, np.ndarray]:
+    """iris with a text column that carries signal, a text column that does not, and missing cells."""
+    X, y = load_iris(return_X_y=True)
+    frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    frame["island"] = np.array(["Biscoe", "Dream", "Torgersen"], dtype=object)[y]
+    frame["colour"] = np.array(["red", "blue"], dtype=object)[np.arange(n) % 2]
+    frame.loc[5, "sw"] = np.nan
+    frame.loc[7, "colour"] = None
+    return frame, np.array(["a", "b", "c"], dtype=object)[y]
+
+
+def test_search_estimator_takes_a_dataframe_with_text_columns(capsys):
+    frame, labels = _penguin_like()
+    est = JustEnoughClassifier(verbose=1, **SEARCH_FAST).fit(frame, labels)
+    printed = capsys.readouterr().out
+    assert "search: 2 configs x 2 restarts" in printed and "search done" in printed  # verbose=1: a log line per config
+    assert list(est.feature_names_in_) == ["sl", "sw", "pl", "pw", "island", "colour"] and est.n_features_in_ == 6
+    names_out = est.model_.preprocessor.feature_names_out
+    assert {"island=Biscoe", "island=Dream", "island=Torgersen"} <= set(names_out)  # one-hot, as the CLI does
+    # Predictions are the chosen model's on the same frame (the search's own preprocessing).
+    np.testing.assert_array_equal(est.predict_proba(frame), est.model_.predict_proba(frame).astype(np.float64))
+    assert (est.predict(frame) == labels).mean() > 0.9  # the island column gives the class away
+    # Columns in another order are refused by name, as scikit-learn does for DataFrames.
+    with pytest.raises(ValueError, match="feature names"):
+        est.predict(frame[frame.columns[::-1]])
+    with pytest.raises(EstimatorInputError, match="fitted on a DataFrame with text columns: pass a DataFrame"):
+        est.predict(frame.to_numpy())
+    # Silent by default.
+    JustEnoughRegressor(**SEARCH_FAST).fit(frame.drop(columns=["pl"]), frame["pl"].to_numpy())
+    assert capsys.readouterr().out == ""
+
+
+def test_search_estimator_refuses_a_bad_verbose():
+    frame, labels = _penguin_like()
+    with pytest.raises(EstimatorConfigError, match="verbose must be a non-negative int"):
+        JustEnoughClassifier(verbose=-1, **SEARCH_FAST).fit(frame, labels)

@@ -579,7 +579,7 @@ def search(
         space = Space.from_options(**space_options)
     elif not isinstance(space, Space):
         raise ConfigError(f"space must be a justenough.Space, got {type(space).__name__}; or pass the keywords (depth=..., widths=...)")
-    reading = {"delimiter": delimiter, "decimal": decimal, "encoding": encoding, "max_categories": max_categories}
+    reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "encoding": encoding, "max_categories": max_categories}
 
     if isinstance(data, Prepared):
         prepared = data

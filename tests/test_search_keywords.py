@@ -1,0 +1,74 @@
+"""The Python API speaks like the CLI: ``search()`` takes every search-space option of the CLI as a
+keyword (same names, syntax and defaults), and the reading options of ``load``."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+
+import justenough
+from justenough.cli import app
+from justenough.errors import ConfigError, DataError
+from justenough.search import search
+from justenough.space import DEFAULT_SPACE_TEXT, Space
+
+
+def test_every_space_option_of_the_cli_is_a_keyword_with_the_cli_default() -> None:
+    keywords = inspect.signature(search).parameters
+    command = typer.main.get_command(app).commands["search"]  # type: ignore[attr-defined]
+    cli_defaults = {p.name: p.default for p in command.params}
+    for name, text in DEFAULT_SPACE_TEXT.items():
+        assert name in keywords, name
+        assert keywords[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert keywords[name].default == text == cli_defaults[name], name
+    # The reading options, as the CLI's search takes them.
+    for name in ("delimiter", "decimal", "encoding", "max_categories"):
+        assert keywords[name].default == cli_defaults[name], name
+    # The defaults make the default space.
+    assert Space.from_options(**{n: keywords[n].default for n in DEFAULT_SPACE_TEXT}) == Space.default()
+
+
+def test_search_takes_the_cli_keywords() -> None:
+    from justenough.datasets import load_dataset
+
+    iris = load_dataset("iris")
+    result = justenough.search(iris, depth="1-2", widths=[8, 32], n_init=3, lr="1e-2", max_epochs=10, workers=1, report=False)
+    expected = Space.from_options(depth="1-2", widths=[8, 32], lr="1e-2", max_epochs=10).configs()
+    assert sorted(result.leaderboard["key"]) == sorted(c.key for c in expected)
+    assert sorted(result.leaderboard["label"]) == ["1x32", "1x8", "2x32", "2x8"]
+    assert (result.restarts.groupby("key").size() == 3).all()
+    assert set(result.restarts["lr"]) == {0.01} and set(result.restarts["max_epochs"]) == {10}
+
+
+def test_space_and_a_space_keyword_conflict_before_anything_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match=r"either a whole space .* or the search-space keywords \(depth, widths\), not both"):
+        search("iris", space=Space.default(), depth="1", widths="8", out=out)
+    with pytest.raises(ConfigError, match=r"cannot read widths 'eight'"):
+        search("iris", widths="eight", out=out)
+    with pytest.raises(ConfigError, match="space must be a justenough.Space"):
+        search("iris", space="1-2", out=out)  # type: ignore[arg-type]
+    assert not out.exists()
+
+
+def test_search_reads_files_with_the_reading_keywords(tmp_path: Path) -> None:
+    rows = "".join(f"{i % 30},{i % 10};c{i % 60};{'ab'[i % 2]}\r\n" for i in range(120))
+    path = tmp_path / "eu.csv"
+    path.write_text("x;code;y\r\n" + rows, encoding="utf-8")
+    out = tmp_path / "run"
+    with pytest.raises(DataError, match=r"'code' .* 60 categories, more than `max_categories=50`: raise the limit with `max_categories=100`"):
+        search(path, target="y", out=out)
+    with pytest.raises(DataError, match=r"'x' .* more than `max_categories=20`: its values are numbers with a decimal comma .*`decimal=\",\"`"):
+        search(path, target="y", decimal=".", max_categories=20, out=out)
+    with pytest.raises(ConfigError, match="unknown encoding"):
+        search(path, target="y", encoding="klingon", out=out)
+    assert not out.exists()
+    result = search(path, target="y", max_categories=60, depth="1", widths="4", n_init=2, max_epochs=3, workers=1, report=False)
+    assert result.model.preprocessor.feature_names_in == ["x", "code"]
+    assert "x" in result.model.preprocessor.feature_names_out  # a number, not 30 categories
+    frame = pd.DataFrame({"x": [1.5], "code": ["c1"]})
+    assert result.model.predict(frame).shape == (1,)
