@@ -148,6 +148,7 @@ def test_an_option_reference_reads_as_python_and_as_a_flag() -> None:
         (option("max_categories", 120), "`max_categories=120`", "`--max-categories 120`"),
         (option("target"), "`target=...`", "`--target ...`"),
         (option("delimiter", ";"), '`delimiter=";"`', "`--delimiter ';'`"),  # quoted for the shell
+        (option("delimiter", "\t"), '`delimiter="\\t"`', "`--delimiter tab`"),
         (option("widths", [8, 32]), "`widths=[8, 32]`", "`--widths 8,32`"),
         (option("halving", True), "`halving=True`", "`--halving`"),
         (option("report", False), "`report=False`", "`--no-report`"),

@@ -395,6 +395,8 @@ def _decimal_comma_columns(text: str, sep: str, frame: pd.DataFrame, decimal: st
     """
     if decimal == "." or (decimal is None and sep == ","):
         return None
+    if decimal is None and all(_is_numeric_column(frame[name]) for name in frame.columns):
+        return None  # a value with a decimal comma would have made its column text: none to detect
     cells = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, dtype=str, low_memory=False)
     cells.columns = list(frame.columns)
     converted: dict[str, pd.Series] = {}
@@ -415,6 +417,10 @@ def _decimal_comma_columns(text: str, sep: str, frame: pd.DataFrame, decimal: st
     if decimal is None and not uses_comma:
         return None
     return converted
+
+
+def _is_numeric_column(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
 def _decode(raw: bytes, path: Path, encoding: str | None = None) -> str:

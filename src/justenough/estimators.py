@@ -25,6 +25,10 @@ Decisions (documented in docs/sklearn.md):
   for ``n_iter_no_change`` consecutive epochs), as scikit-learn does.
 - Estimators hold NumPy arrays only (``coefs_``, ``intercepts_``), so pickling them is cheap and
   device-free; prediction runs on the CPU with torch. Run artifacts (``out``) stay pickle-free.
+- The search estimators search the CLI's default space (``Space.default()``) and take a DataFrame
+  with text columns as the CLI takes a CSV (the search one-hot encodes them); ``verbose=1`` logs
+  one line per config. Their two different defaults (``workers=1``, no test split) are justified
+  in docs/sklearn.md.
 """
 
 from __future__ import annotations
@@ -900,7 +904,9 @@ class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     ``fit`` runs ``justenough.search.search`` with a validation split inside
     (``validation_fraction``) and no test split (score on your own held-out data, as with any
     estimator). The space is ``depth`` x ``widths`` (CLI syntax: ``"1-3"``, ``"16,32,64"``, or
-    tuples), or a whole ``justenough.space.Space`` given as ``space``. Fitted: ``chosen_``,
+    tuples; the defaults are the CLI's), or a whole ``justenough.space.Space`` given as ``space``.
+    ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
+    encodes them). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
     ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``classes_``.
     """
 
