@@ -251,7 +251,8 @@ def run_stack_task(
     if task.diagnose_every > 0:
         from justenough.diagnose import DiagnosticsRecorder
 
-        recorder = DiagnosticsRecorder(data.X_val, every=task.diagnose_every)
+        # Wide layers' symmetry is measured on a sample of units drawn from the study seed.
+        recorder = DiagnosticsRecorder(data.X_val, every=task.diagnose_every, seed=task.study_seed)
         callbacks.append(recorder)
         # The trainer calls back every ``callback_every`` epochs (the gcd of what halving and the
         # recorder need); each keeps only its own epochs.
