@@ -125,7 +125,7 @@ def test_memory_of_a_wide_layer_is_bounded_whatever_the_width() -> None:
     # The exact path would need [M, n, n] float32 cosines: 3.2 GB at 20,000 units.
     assert wide < M * 20_000 * 20_000 * 4 / 40
     # Bounded by the block of (sampled unit, unit) pairs, not by the width.
-    assert wide <= 8 * _BLOCK_ELEMENTS
+    assert wide <= 8 * M * _BLOCK_ELEMENTS
     assert wide == narrow
     assert 2 * 20_000 > MAX_UNITS
 

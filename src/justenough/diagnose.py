@@ -27,7 +27,7 @@ Wide layers: the pairwise measures cost ``width^2`` memory, so above ``MAX_UNITS
 layer's symmetry is measured on a sample of ``MAX_UNITS`` units, drawn from a generator seeded
 from the explicit ``seed`` (and the layer), never the global RNG: the same units at every epoch.
 Each sampled unit is compared with *every* unit of the layer, block by block (memory bounded by
-``_BLOCK_ELEMENTS`` pairs, whatever the width), which gives its number of duplicates ``c_i``
+``_BLOCK_ELEMENTS`` pairs a member, whatever the width), which gives its number of duplicates ``c_i``
 exactly; ``effective_width`` is then estimated as ``(n / s) * sum_i 1 / c_i`` over the ``s``
 sampled units of ``n`` (unbiased; exact when every group of duplicates has the same size, as
 for all-distinct or all-identical units). ``max_cosine`` is the largest cosine between a sampled
@@ -79,9 +79,9 @@ MAX_ROWS = 256  # rows of the batch used by the recorder (a fixed prefix: cheap 
 # Above this many real units in a layer, its symmetry is measured on a sample of this many units
 # (the exact pairwise measures need [M, n, n] matrices: 20,000 units would take 1.6 GB a member).
 MAX_UNITS = 1024
-# (sampled unit, unit) pairs compared at once, over all members: bounds the sampled path's
-# temporaries (a few float32/float64 copies of [M, s, block]) to ~100 MB at any width.
-_BLOCK_ELEMENTS = 1 << 22
+# (sampled unit, unit) pairs compared at once per member: bounds the sampled path's temporaries
+# (a few float32/float64 copies of [M, s, block]) to ~20 MB a member at any width.
+_BLOCK_ELEMENTS = 1 << 19
 
 # The per-layer keys of a record, in order (JSON-ready floats, None where not available).
 COLUMNS: tuple[str, ...] = (
@@ -317,7 +317,7 @@ def _sampled_symmetry(
     """(estimated effective width int64 [M], max cosine [M], mean cosine [M], units sampled [M]).
 
     vectors: [M, n, d]; mask: bool [M, n]. Each of ``s <= max_units`` sampled units per member is
-    compared with every real unit, ``_BLOCK_ELEMENTS // (M * s)`` units at a time, so the
+    compared with every real unit, ``_BLOCK_ELEMENTS // s`` units at a time, so the
     temporaries are [M, s, block] whatever n is. For sampled unit i, ``c_i`` counts the real units
     that are the same as it (itself included, by the float64 test of ``_exact_width``, run only
     on blocks with a float32 cosine above ``1 - 1e-3`` or two zero units); the width is estimated
@@ -349,7 +349,7 @@ def _sampled_symmetry(
     sq_s64 = None
     same_count = torch.ones(M, s, dtype=torch.float64, device=dev)  # c_i, itself included
     cmax = torch.full((M,), -math.inf, dtype=torch.float32, device=dev)
-    block = max(1, _BLOCK_ELEMENTS // max(M * s, 1))
+    block = max(1, _BLOCK_ELEMENTS // max(s, 1))
     for j0 in range(0, n, block):
         j1 = min(n, j0 + block)
         vb = v[:, j0:j1]  # [M, b, d]
