@@ -162,3 +162,11 @@ def test_a_search_whose_stacks_are_split_gives_the_same_results(tmp_path: Path, 
     cols = ["key", "restart", "val_score", "val_loss", "best_epoch"]
     pd.testing.assert_frame_equal(whole.restarts[cols].sort_values(cols[:2]).reset_index(drop=True),
                                   split.restarts[cols].sort_values(cols[:2]).reset_index(drop=True))
+
+
+def test_a_linear_model_that_cannot_fit_is_named_linear() -> None:
+    with pytest.raises(MemoryBudgetError) as info:
+        check_memory(Space.from_options(depth="0"), n_features=100_000, n_outputs=10, n_val=100, budget=10**6, diagnose=True)
+    assert str(info.value).startswith("one linear network needs about ")
+    assert info.value.largest is None and "with no hidden layer to narrow, use a smaller batch_size" in str(info.value)
+    assert "--batch-size" in info.value.cli_message

@@ -92,12 +92,19 @@ class MemoryBudgetError(ConfigError):
 
     def _message(self, *, cli: bool) -> str:
         opt = (lambda name, value: f"--{name.replace('_', '-')} {value}") if cli else (lambda name, value: f"{name}={value}")
-        label = f"{self.depth}x{self.widths[0]}" if len(set(self.widths)) == 1 else f"{self.depth}x[{','.join(map(str, self.widths))}]"
+        if self.depth == 0:
+            label = "linear"
+        elif len(set(self.widths)) == 1:
+            label = f"{self.depth}x{self.widths[0]}"
+        else:
+            label = f"{self.depth}x[{','.join(map(str, self.widths))}]"
         what = "parameters, optimizer state, activations, evaluation" + (" and diagnostics" if self.diagnose else "")
         budget = format_bytes(self.budget) + ("" if self.explicit else " (a quarter of the free memory)")
         text = f"one {label} network needs about {format_bytes(self.need)} to train ({what}), more than the memory budget of {budget}: "
         if self.largest:
             text += f"the largest width that fits at depth {self.depth} is {self.largest:,}: use {opt('widths', f'up to {self.largest}')}"
+        elif self.depth == 0:
+            text += f"with no hidden layer to narrow, use a smaller {'--batch-size' if cli else 'batch_size'}"
         else:
             text += f"no width fits at depth {self.depth}: use a smaller {'--batch-size' if cli else 'batch_size'} or fewer layers"
         need = f"{math.ceil(self.need / 1e8) / 10:g}GB" if self.need >= 1e9 else f"{math.ceil(self.need / 1e6)}MB"
