@@ -154,11 +154,17 @@ def test_trainer_splits_by_the_diagnostics_memory_and_refuses_a_member_that_cann
 
 
 def test_a_search_whose_stacks_are_split_gives_the_same_results(tmp_path: Path, iris) -> None:
+    # Widths 8 and 16 share one padded stack (search.PACK_WIDTH) of 2 configs x 3 restarts, 16
+    # units wide; the recorder measures the 30 validation rows. A budget of three such members
+    # makes the trainer split the stack of six into two sub-stacks of three.
     space = Space.from_options(depth="1", widths="8,16", max_epochs=5, patience=None)
-    per = check_memory(space, n_features=iris.n_features, n_outputs=iris.n_outputs, n_val=int(iris.X_val.shape[0]),
-                       budget=10**12, diagnose=True)
+    n_val = int(iris.X_val.shape[0])
+    sizes = [iris.n_features, 16, iris.n_outputs]
+    per = member_bytes(sizes, 64, "adam", n_val) + diagnostics_bytes(sizes, rows=min(n_val, 256))
+    budget = 3 * per
+    assert check_memory(space, n_features=iris.n_features, n_outputs=iris.n_outputs, n_val=n_val, budget=budget, diagnose=True) <= budget
     whole = search("iris", space=space, n_init=3, workers=1, diagnose_every=2, report=False)
-    split = search("iris", space=space, n_init=3, workers=1, diagnose_every=2, report=False, memory_budget=int(1.5 * per))
+    split = search("iris", space=space, n_init=3, workers=1, diagnose_every=2, report=False, memory_budget=budget)
     cols = ["key", "restart", "val_score", "val_loss", "best_epoch"]
     pd.testing.assert_frame_equal(whole.restarts[cols].sort_values(cols[:2]).reset_index(drop=True),
                                   split.restarts[cols].sort_values(cols[:2]).reset_index(drop=True))
