@@ -410,3 +410,17 @@ def test_regression_run_and_sparse_files(copy_run: Path) -> None:
     assert "0.8123" in answer and "rmse 1.5" in answer and "%" not in answer.split("test r2")[1][:80]
     data = _section(text, "data")
     assert "house.csv" in data and "extra" in data
+
+
+def test_diagnostics_section_says_which_layers_were_sampled(copy_run: Path) -> None:
+    summary = json.loads((copy_run / "summary.json").read_text())
+    key = summary["chosen"]["key"]
+    diag = pd.read_csv(copy_run / "diagnostics.csv")
+    section = _section(build_report(copy_run).read_text(encoding="utf-8"), "diagnostics")
+    assert "estimated from" not in section  # no column: every pair of units was compared
+    diag["symmetry_units"] = np.where((diag["key"] == key) & (diag["layer"] == 1), 1024, np.nan)
+    diag.to_csv(copy_run / "diagnostics.csv", index=False)
+    section = _section(build_report(copy_run).read_text(encoding="utf-8"), "diagnostics")
+    width = int(str(summary["chosen"]["widths"]).strip("[]()").split(",")[0])
+    assert f"layer 1: effective width estimated from 1,024 of {width:,} units" in html.unescape(section)
+    assert "layer 2:" not in html.unescape(section)

@@ -358,6 +358,7 @@ def search(
     encoding: Optional[str] = typer.Option(None, "--encoding", help=_ENCODING_HELP),
     max_categories: int = typer.Option(50, "--max-categories", min=2, help="Most categories a text column may have (more is refused). Example: --max-categories 200"),
     diagnose_every: int = typer.Option(10, "--diagnose-every", min=0, help="Record symmetry/signal diagnostics every N epochs (0: never). Example: --diagnose-every 5"),
+    memory_budget: Optional[str] = typer.Option(None, "--memory-budget", help="Memory one stack may use (default: a quarter of the free memory); bigger stacks are split, a network that cannot fit is refused at once. Example: --memory-budget 2GB"),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end. Example: --no-report"),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file of options (keys = option names); flags override it. Example: --config search.toml"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live progress and no leaderboard: just the result. Example: -q"),
@@ -402,6 +403,14 @@ def search(
         if value is not None:
             _check_data_arg(str(value), option)
     out_dir = Path(o["out"]) if o["out"] is not None else default_out(data)
+    from justenough.preflight import check_out_dir, parse_bytes
+
+    check_out_dir(out_dir, "--out")
+    if o["memory_budget"] is not None:
+        try:
+            parse_bytes(o["memory_budget"])
+        except ConfigError as exc:
+            raise ConfigError(f"--memory-budget: {exc}") from None
 
     from justenough.cli_progress import make_progress
 
@@ -433,6 +442,7 @@ def search(
         test=o["test_file"],
         val=o["val_file"],
         diagnose_every=o["diagnose_every"],
+        memory_budget=o["memory_budget"],
         report=o["report"],
         progress=progress,
         delimiter=o["delimiter"],
@@ -455,9 +465,19 @@ def _validate_choice(option: str, value: str, choices: tuple[str, ...]) -> str:
 
 def _validate_device(device: str) -> None:
     d = str(device).lower()
-    if d in ("auto", "cpu", "cuda", "mps") or (d.startswith("cuda:") and d[5:].isdigit()):
-        return
-    raise ConfigError(f"--device {device!r} is not a device: use cpu, cuda, cuda:N or auto")
+    if not (d in ("auto", "cpu", "cuda", "mps") or (d.startswith("cuda:") and d[5:].isdigit())):
+        raise ConfigError(f"--device {device!r} is not a device: use cpu, cuda, cuda:N or auto")
+    if d.startswith("cuda"):
+        # Asked for CUDA: refuse now, before the data is read or the run directory is created.
+        import torch
+
+        if not torch.cuda.is_available():
+            why = f"this torch ({torch.__version__}) was built without CUDA" if torch.version.cuda is None else "torch finds no CUDA GPU"
+            raise ConfigError(f"--device {device}: CUDA is not available here ({why}): use --device cpu or --device auto, "
+                              "or install a CUDA build of torch (README, Quickstart)")
+        count = torch.cuda.device_count()
+        if ":" in d and int(d[5:]) >= count:
+            raise ConfigError(f"--device {device}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -892,6 +912,9 @@ def _frame_table(frame: Any, *, title: str) -> Table:
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point of the ``justenough`` executable."""
     args = list(sys.argv[1:] if argv is None else argv)
+    from justenough.cli_stdout import guard_stdout
+
+    guard_stdout()  # `justenough search ... | head`: a reader that leaves must not stop the search
     debug = "--debug" in args
     if debug:
         # --debug is an option of the root command; accept it anywhere on the line.
@@ -901,7 +924,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     except JustEnoughError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/] {cli_text(str(exc))}", highlight=False)
+        # An error that knows its command-line wording (preflight.MemoryBudgetError) uses it.
+        err.print(f"[bold red]error:[/] {cli_text(str(getattr(exc, 'cli_message', exc)))}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

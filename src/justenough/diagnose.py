@@ -23,6 +23,17 @@ explode. The diagnostics below make both visible, per member and per layer:
   optimizer step of the epoch (the trainer's ``TrainState.update_norms``); ``diagnose`` gives it
   when passed ``previous``, the weights before an update. None at epoch 0.
 
+Wide layers: the pairwise measures cost ``width^2`` memory, so above ``MAX_UNITS`` real units a
+layer's symmetry is measured on a sample of ``MAX_UNITS`` units, drawn from a generator seeded
+from the explicit ``seed`` (and the layer), never the global RNG: the same units at every epoch.
+Each sampled unit is compared with *every* unit of the layer, block by block (memory bounded by
+``_BLOCK_ELEMENTS`` pairs a member, whatever the width), which gives its number of duplicates ``c_i``
+exactly; ``effective_width`` is then estimated as ``(n / s) * sum_i 1 / c_i`` over the ``s``
+sampled units of ``n`` (unbiased; exact when every group of duplicates has the same size, as
+for all-distinct or all-identical units). ``max_cosine`` is the largest cosine between a sampled
+unit and any other unit; ``mean_cosine`` stays exact (it needs no matrix). ``symmetry_units``
+records the sample size (None when every unit was used).
+
 Layers are numbered from 1 (the first hidden layer); the output layer is ``depth + 1``.
 Only real units count: a member narrower than the stack's padded width is measured on its own
 units.
@@ -56,6 +67,8 @@ __all__ = [
     "cosine_stats",
     "dead_fractions",
     "stack_layers",
+    "MAX_UNITS",
+    "diagnostics_bytes",
 ]
 
 VANISHING = 1e-3  # grad_ratio below this: the gradient vanishes on its way to the first layer
@@ -63,6 +76,12 @@ EXPLODING = 1e3  # grad_ratio above this: it explodes
 SATURATION = 0.99  # |a| above this (tanh; |2a - 1| for sigmoid) is saturated
 DEFAULT_RTOL = 1e-6
 MAX_ROWS = 256  # rows of the batch used by the recorder (a fixed prefix: cheap and seed-free)
+# Above this many real units in a layer, its symmetry is measured on a sample of this many units
+# (the exact pairwise measures need [M, n, n] matrices: 20,000 units would take 1.6 GB a member).
+MAX_UNITS = 1024
+# (sampled unit, unit) pairs compared at once per member: bounds the sampled path's temporaries
+# (a few float32/float64 copies of [M, s, block]) to ~20 MB a member at any width.
+_BLOCK_ELEMENTS = 1 << 19
 
 # The per-layer keys of a record, in order (JSON-ready floats, None where not available).
 COLUMNS: tuple[str, ...] = (
@@ -81,6 +100,7 @@ COLUMNS: tuple[str, ...] = (
     "grad_ratio",
     "vanishing",
     "exploding",
+    "symmetry_units",
 )
 _VALUES: tuple[str, ...] = COLUMNS[2:]  # the measured values, in the order of _measure's first axis
 
@@ -265,30 +285,172 @@ def _exact_width(vectors: torch.Tensor, mask: torch.Tensor, rtol: float) -> torc
     return _components(same, mask)
 
 
+def _sample_generator(seed: int, layer: int) -> torch.Generator:
+    """The sample's generator: from the explicit seed and the layer only (never the global RNG)."""
+    return torch.Generator().manual_seed((int(seed) * 1_000_003 + int(layer)) % (2**63))
+
+
+def _sample_units(mask: torch.Tensor, max_units: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per member, up to ``max_units`` of its real units: (indices int64 [M, s], valid bool [M, s]).
+
+    A member with at most ``max_units`` real units keeps them all; others get a uniform sample
+    without replacement (sorted). Members draw one after the other from ``generator``.
+    """
+    rows = []
+    for m in range(mask.shape[0]):
+        real = torch.nonzero(mask[m].cpu(), as_tuple=False).flatten()  # [r_m]
+        if real.numel() > max_units:
+            real = real[torch.randperm(real.numel(), generator=generator)[:max_units]].sort().values
+        rows.append(real)
+    s = max(1, max(r.numel() for r in rows))
+    idx = torch.zeros(mask.shape[0], s, dtype=torch.long)
+    valid = torch.zeros(mask.shape[0], s, dtype=torch.bool)
+    for m, real in enumerate(rows):
+        idx[m, : real.numel()] = real
+        valid[m, : real.numel()] = True
+    return idx.to(mask.device), valid.to(mask.device)
+
+
+def _sampled_symmetry(
+    vectors: torch.Tensor, mask: torch.Tensor, rtol: float, max_units: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(estimated effective width int64 [M], max cosine [M], mean cosine [M], units sampled [M]).
+
+    vectors: [M, n, d]; mask: bool [M, n]. Each of ``s <= max_units`` sampled units per member is
+    compared with every real unit, ``_BLOCK_ELEMENTS // s`` units at a time, so the
+    temporaries are [M, s, block] whatever n is. For sampled unit i, ``c_i`` counts the real units
+    that are the same as it (itself included, by the float64 test of ``_exact_width``, run only
+    on blocks with a float32 cosine above ``1 - 1e-3`` or two zero units); the width is estimated
+    as ``(r / s) * sum_i 1 / c_i`` with r real units. The mean cosine over all pairs of real units
+    is exact: the sum of the unit vectors gives it without any pair matrix.
+    """
+    M, n, _ = vectors.shape
+    dev = vectors.device
+    v = vectors.float()  # [M, n, d] (no copy for float32 weights)
+    norm = torch.linalg.vector_norm(v, dim=2)  # [M, n]
+    zero = (norm == 0) & mask  # [M, n]
+    inv = torch.where(norm > 0, 1.0 / norm.clamp_min(torch.finfo(torch.float32).tiny), torch.zeros_like(norm))  # [M, n]
+    real_n = mask.sum(dim=1)  # [M]
+    nonzero_w = (inv * (mask & ~zero)).unsqueeze(1)  # [M, 1, n]: weights of the unit vectors' sum
+    total = torch.bmm(nonzero_w, v).squeeze(1).double().square().sum(dim=1)  # [M]: |sum_i u_i|^2
+    nz = (mask & ~zero).sum(dim=1).double()
+    z = zero.sum(dim=1).double()
+    pairs = (real_n * (real_n - 1)).double()
+    nan = torch.full((M,), math.nan, dtype=torch.float64, device=dev)
+    # Pairs of non-zero units: |sum u|^2 minus the diagonal; two zero units count as cosine 1.
+    cmean = torch.where(pairs > 0, ((total - nz + z * (z - 1)) / pairs.clamp_min(1)).clamp(-1.0, 1.0), nan)
+
+    idx, valid = _sample_units(mask, max_units, generator)  # [M, s] each
+    s = idx.shape[1]
+    vs = torch.gather(v, 1, idx.unsqueeze(2).expand(M, s, v.shape[2]))  # [M, s, d]
+    inv_s = torch.gather(inv, 1, idx)  # [M, s]
+    zero_s = torch.gather(zero, 1, idx) & valid  # [M, s]
+    vs64 = None
+    sq_s64 = None
+    same_count = torch.ones(M, s, dtype=torch.float64, device=dev)  # c_i, itself included
+    cmax = torch.full((M,), -math.inf, dtype=torch.float32, device=dev)
+    block = max(1, _BLOCK_ELEMENTS // max(s, 1))
+    for j0 in range(0, n, block):
+        j1 = min(n, j0 + block)
+        vb = v[:, j0:j1]  # [M, b, d]
+        cols = torch.arange(j0, j1, device=dev)
+        pair = valid.unsqueeze(2) & mask[:, j0:j1].unsqueeze(1) & (idx.unsqueeze(2) != cols.view(1, 1, -1))  # [M, s, b]
+        cos = torch.bmm(vs, vb.transpose(1, 2)).mul_(inv_s.unsqueeze(2)).mul_(inv[:, j0:j1].unsqueeze(1)).clamp_(-1.0, 1.0)
+        both_zero = zero_s.unsqueeze(2) & zero[:, j0:j1].unsqueeze(1)  # [M, s, b]
+        cos = torch.where(both_zero, torch.ones_like(cos), cos)
+        cmax = torch.maximum(cmax, cos.masked_fill(~pair, -math.inf).amax(dim=(1, 2)))
+        if not bool(((cos > _CANDIDATE_COS) & pair).any()):
+            continue
+        # The exact test (as _exact_width), on this block only.
+        if vs64 is None:
+            vs64 = vs.double()
+            sq_s64 = vs64.square().sum(dim=2)  # [M, s]
+        vb64 = vb.double()
+        sq_b64 = vb64.square().sum(dim=2)  # [M, b]
+        G = torch.bmm(vs64, vb64.transpose(1, 2))  # [M, s, b]
+        big_sq = torch.maximum(sq_s64.unsqueeze(2), sq_b64.unsqueeze(1))  # type: ignore[union-attr]
+        dist_sq = (sq_s64.unsqueeze(2) + sq_b64.unsqueeze(1) - 2 * G).clamp_min(0)  # type: ignore[union-attr]
+        same = (dist_sq <= (rtol * rtol) * big_sq) & pair
+        same_count += same.sum(dim=2).double()
+    count = valid.sum(dim=1)  # [M]
+    cmax64 = torch.where(pairs > 0, cmax.double().clamp(-1.0, 1.0), nan)
+    per_unit = torch.where(valid, 1.0 / same_count, torch.zeros_like(same_count)).sum(dim=1)  # [M]
+    width = torch.round(real_n.double() / count.clamp_min(1).double() * per_unit).long()
+    width = torch.where(real_n > 0, width.clamp_min(1), torch.zeros_like(width))
+    sampled = torch.where(real_n > max_units, count.double(), nan)
+    return width, cmax64, cmean, sampled
+
+
+def _layer_symmetry(
+    vectors: torch.Tensor, mask: torch.Tensor, rtol: float, *, max_units: int = MAX_UNITS, seed: int = 0, layer: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(effective width int64 [M], max cosine [M], mean cosine [M], units sampled float64 [M]).
+
+    Every unit when no member has more than ``max_units`` real units (``_symmetry``, exact; units
+    sampled NaN); else the sampled estimate of ``_sampled_symmetry``, its sample drawn from
+    ``seed`` and ``layer``.
+    """
+    if isinstance(max_units, bool) or not isinstance(max_units, int) or max_units < 2:
+        raise ConfigError(f"max_units must be an integer of at least 2 units, got {max_units!r}")
+    if int(mask.sum(dim=1).max()) <= max_units:
+        widths, cmax, cmean = _symmetry(vectors, mask, rtol)
+        return widths, cmax, cmean, torch.full((vectors.shape[0],), math.nan, dtype=torch.float64, device=vectors.device)
+    return _sampled_symmetry(vectors, mask, rtol, max_units, _sample_generator(seed, layer))
+
+
+def diagnostics_bytes(sizes: Sequence[int], *, rows: int = MAX_ROWS, max_units: int = MAX_UNITS) -> int:
+    """One member's peak memory, in bytes, while the recorder measures a stack of layer ``sizes``
+    (``[n_in, w_1, ..., n_out]``), on top of what training holds.
+
+    Counted: copies of the weights (the unit vectors [n, fan_in + 1], the previous weights), the
+    forward pass on ``rows`` rows (pre-activations, activations and their stacked copy), and the
+    largest layer's pairwise temporaries: about 40 bytes a pair (float32 cosines, float64 Gram and
+    distances, the int64 labels of the components) over ``n^2`` pairs up to ``max_units`` units,
+    over at most ``_BLOCK_ELEMENTS`` pairs (plus the sample's float64 vectors) above it.
+    """
+    layers = list(zip(sizes[:-1], sizes[1:]))
+    params = sum(a * b + b for a, b in layers)
+    widest = max((a + 1) * b for a, b in layers)
+    forward = rows * sum(sizes[1:]) * 4 * 4
+    pairwise = 0
+    for fan_in, n in layers:
+        if n <= max_units:
+            pairwise = max(pairwise, 40 * n * n)
+        else:
+            pairwise = max(pairwise, 40 * min(max_units * n, _BLOCK_ELEMENTS) + 12 * max_units * (fan_in + 1))
+    return 4 * (2 * params + widest) + forward + pairwise
+
+
 def _all_real(vectors: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     if mask is None:
         return torch.ones(vectors.shape[0], vectors.shape[1], dtype=torch.bool, device=vectors.device)
     return mask.to(device=vectors.device, dtype=torch.bool)
 
 
-def effective_widths(vectors: torch.Tensor, mask: torch.Tensor | None = None, rtol: float = DEFAULT_RTOL) -> torch.Tensor:
+def effective_widths(
+    vectors: torch.Tensor, mask: torch.Tensor | None = None, rtol: float = DEFAULT_RTOL, *, max_units: int = MAX_UNITS, seed: int = 0
+) -> torch.Tensor:
     """Distinct units per member: int64 [M].
 
     vectors: [M, n, d], one incoming vector per unit; mask: bool [M, n], the real units.
     Units i and j are "the same" when ``||v_i - v_j|| <= rtol * max(||v_i||, ||v_j||)``; the
     count is the number of connected components of that relation (min-label propagation, all
-    members at once).
+    members at once). Above ``max_units`` real units, an estimate from a sample of that many units
+    drawn from ``seed`` (the module's docstring).
     """
-    return _symmetry(vectors, _all_real(vectors, mask), rtol)[0]
+    return _layer_symmetry(vectors, _all_real(vectors, mask), rtol, max_units=max_units, seed=seed)[0]
 
 
-def cosine_stats(vectors: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def cosine_stats(
+    vectors: torch.Tensor, mask: torch.Tensor | None = None, *, max_units: int = MAX_UNITS, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(max, mean) pairwise cosine similarity over distinct pairs of real units: float64 [M] each.
 
     Two all-zero vectors have cosine 1 (duplicates); a zero and a non-zero vector have cosine 0.
-    NaN where a member has fewer than two real units.
+    NaN where a member has fewer than two real units. Above ``max_units`` real units the max is
+    over the pairs of a sample of units with every unit (the mean stays exact).
     """
-    _, cmax, cmean = _symmetry(vectors, _all_real(vectors, mask), DEFAULT_RTOL)
+    _, cmax, cmean, _ = _layer_symmetry(vectors, _all_real(vectors, mask), DEFAULT_RTOL, max_units=max_units, seed=seed)
     return cmax, cmean
 
 
@@ -389,6 +551,8 @@ def _measure(
     rtol: float,
     activate: Callable[[torch.Tensor], torch.Tensor] | None = None,
     output_stats: bool = True,
+    seed: int = 0,
+    max_units: int = MAX_UNITS,
 ) -> torch.Tensor:
     """Every diagnostic as one float64 tensor [K, M, L] (K = ``_VALUES``, NaN where not available),
     L = layers including the output layer.
@@ -398,6 +562,7 @@ def _measure(
 
     grads: dW per layer [M, fan_in, fan_out] (used when ``y`` is None); previous: the weights
     before the update per layer; update_norms: ``||dW||`` per layer [M] (wins over ``previous``).
+    seed, max_units: layers wider than ``max_units`` are measured on a sample drawn from ``seed``.
     """
     M = views[0].weight.shape[0]
     L = len(views)
@@ -433,8 +598,9 @@ def _measure(
                 cols["grad_norm"][-1] = _norm(g.detach()) if g is not None else nan
                 continue
             vec = _unit_vectors(view)  # [M, n, fan_in + 1]
-            widths, cmax, cmean = _symmetry(vec, view.mask, rtol)
+            widths, cmax, cmean, sampled = _layer_symmetry(vec, view.mask, rtol, max_units=max_units, seed=seed, layer=l + 1)
             cols["effective_width"].append(widths.double())
+            cols["symmetry_units"].append(sampled)
             cols["max_cosine"].append(cmax)
             cols["mean_cosine"].append(cmean)
             # Pre-activations and activations in one pass of the same ops: [2, M, B, n].
@@ -476,7 +642,7 @@ def _norm(t: torch.Tensor) -> torch.Tensor:
 def _rows(values: torch.Tensor, epoch: int, layers: int) -> list[list[dict[str, Any]]]:
     """Records per member from ``_measure``'s [K, M, L]: one JSON-ready dict per layer (from layer 1)."""
     table = values[:, :, :layers].permute(1, 2, 0).cpu().tolist()  # [M][layers][K]
-    ints = {i for i, k in enumerate(_VALUES) if k == "effective_width"}
+    ints = {i for i, k in enumerate(_VALUES) if k in ("effective_width", "symmetry_units")}
     flags = {i for i, k in enumerate(_VALUES) if k in ("vanishing", "exploding")}
     out = []
     for member in table:
@@ -521,6 +687,8 @@ def diagnose(
     epoch: int = 0,
     previous: Sequence[torch.Tensor] | None = None,
     include_output: bool = True,
+    seed: int = 0,
+    max_units: int = MAX_UNITS,
 ) -> pd.DataFrame:
     """Every diagnostic of every member and layer of ``stack`` on the batch ``X``.
 
@@ -529,7 +697,8 @@ def diagnose(
     are None. ``previous`` (the weights of each layer before an update, [M, fan_in, fan_out] each)
     gives the update ratios. Returns one row per member and layer: ``member``, ``layer`` (1-based;
     the output layer is ``depth + 1``), ``kind`` ("hidden" or "output"), ``width`` (real units)
-    and the ``COLUMNS``.
+    and the ``COLUMNS``. Layers wider than ``max_units`` have their symmetry measured on a sample
+    of that many units drawn from ``seed`` (``symmetry_units`` says how many; None: all).
     """
     if task not in ("classification", "regression"):
         raise ConfigError(f"diagnose: task must be 'classification' or 'regression', got {task!r}")
@@ -542,7 +711,7 @@ def diagnose(
             raise DataError(f"diagnose: y has {yt.shape[0]} rows but X has {X.shape[0]}; pass matching rows")
     values = _measure(
         views, _stack_activation(stack), X, y=yt, task=task, grads=None, previous=previous, update_norms=None, rtol=rtol,
-        activate=getattr(stack, "activate", None),
+        activate=getattr(stack, "activate", None), seed=seed, max_units=max_units,
     )
     L = len(views) if include_output else len(views) - 1
     rows = []
@@ -575,6 +744,9 @@ class DiagnosticsRecorder:
     ``update_ratio`` is the trainer's last step (``TrainState.update_norms``) over the weights'
     norm; None at epoch 0. Called without a state, it compares with the previous record's weights.
     include_output: also record the output layer (as layer ``depth + 1``).
+    seed, max_units: a layer of more than ``max_units`` real units has its symmetry measured on a
+    sample of that many units, drawn from ``seed`` and the layer (the same units at every epoch);
+    its records say so in ``symmetry_units``.
     """
 
     def __init__(
@@ -587,11 +759,15 @@ class DiagnosticsRecorder:
         rtol: float = DEFAULT_RTOL,
         max_rows: int = MAX_ROWS,
         include_output: bool = False,
+        seed: int = 0,
+        max_units: int = MAX_UNITS,
     ) -> None:
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ConfigError(f"DiagnosticsRecorder: every must be a positive integer of epochs, got {every!r}")
         if task not in ("classification", "regression"):
             raise ConfigError(f"DiagnosticsRecorder: task must be 'classification' or 'regression', got {task!r}")
+        if isinstance(max_units, bool) or not isinstance(max_units, int) or max_units < 2:
+            raise ConfigError(f"DiagnosticsRecorder: max_units must be an integer of at least 2 units, got {max_units!r}")
         X = X if isinstance(X, torch.Tensor) else torch.as_tensor(X, dtype=torch.float32)
         self.X = X[:max_rows]
         self.y = None if y is None else torch.as_tensor(y)[:max_rows]
@@ -599,6 +775,8 @@ class DiagnosticsRecorder:
         self.task = task
         self.rtol = rtol
         self.include_output = include_output
+        self.seed = int(seed)
+        self.max_units = max_units
         self.epochs: list[int] = []
         self._values: list[tuple[int, torch.Tensor]] = []  # (epoch, [K, M, layers] on the CPU)
         self._records: list[list[dict[str, Any]]] | None = None  # built on first read
@@ -629,6 +807,8 @@ class DiagnosticsRecorder:
             rtol=self.rtol,
             activate=getattr(stack, "activate", None),
             output_stats=self.include_output,
+            seed=self.seed,
+            max_units=self.max_units,
         )
         layers = len(views) if self.include_output else len(views) - 1
         # Keep the numbers; the JSON-ready dicts are built once, when first read (cheaper in bulk).
@@ -638,6 +818,10 @@ class DiagnosticsRecorder:
         self.epochs.append(int(epoch))
         self.seconds += time.perf_counter() - t0
         return []
+
+    def member_bytes(self, sizes: Sequence[int]) -> int:
+        """Peak bytes a member of layer ``sizes`` needs while this recorder measures it (``diagnostics_bytes``)."""
+        return diagnostics_bytes(sizes, rows=int(self.X.shape[0]), max_units=self.max_units)
 
     def _all_records(self) -> list[list[dict[str, Any]]]:
         if self._records is None:

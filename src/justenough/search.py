@@ -152,6 +152,7 @@ class _Driver:
     device: str
     precision: str
     diagnose_every: int
+    memory_budget: int | None
     n_trials: int | None
     time_budget: float | None
     progress: SearchProgress
@@ -300,6 +301,7 @@ class _Driver:
                     precision=self.precision,
                     halving=self.halving,
                     diagnose_every=self.diagnose_every,
+                    memory_budget=self.memory_budget,
                     task_id="+".join(c.key for c in configs),
                 )
                 tasks.append(_InFlight(task, {c.key: t for t, c in chunk}, {c.key: c for c in configs}))
@@ -538,18 +540,23 @@ def search(
     decimal: str | None = None,
     max_categories: int = 50,
     encoding: str | None = None,
+    memory_budget: int | str | None = None,
 ) -> "SearchResult":
     """Search depth x width (and more), choose the just-enough config, and test it once.
 
     ``data`` is anything ``justenough.data.load`` takes (a path, a DataFrame, ``(X, y)``, a bundled
     dataset name) or an already ``Prepared`` dataset. With ``out``, everything is persisted in that
     run directory (the study in ``out/study.db`` unless ``storage`` is given) and running the same
-    search again resumes it. Returns a ``SearchResult``.
+    search again resumes it.
 
     The search space: the keywords of the CLI's options, with the same names, syntax and defaults
     (``depth="1-2"``, ``widths=[8, 32]``, ``lr="1e-4..1e-2"``, ``patience="none"``), or a whole
     ``Space`` as ``space=`` (not both). Reading a file: ``delimiter``, ``decimal``, ``encoding`` and
     ``max_categories``, as ``justenough.data.load`` takes them (also for ``test`` and ``val``).
+    ``memory_budget`` (bytes, or text such as ``"2GB"``; default a quarter
+    of the free memory) is what one stack may use: a stack that does not fit is split, and a space
+    whose largest network does not fit even alone is refused before anything is created
+    (``preflight.check_memory``, naming the largest width that fits). Returns a ``SearchResult``.
     """
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
     space_options = {name: arguments[name] for name in _SPACE_KEYWORD_DEFAULTS}
@@ -580,6 +587,15 @@ def search(
     elif not isinstance(space, Space):
         raise ConfigError(f"space must be a justenough.Space, got {type(space).__name__}; or pass the keywords (depth=..., widths=...)")
     reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "encoding": encoding, "max_categories": max_categories}
+    # Refused before anything is loaded or created: a device this torch cannot use, an ``out``
+    # that is a file (preflight.py).
+    from justenough.preflight import check_memory, check_out_dir, default_memory_budget, parse_bytes
+    from justenough.stack import resolve_device
+
+    resolve_device(device)
+    if out is not None:
+        check_out_dir(out, "out")
+    budget = parse_bytes(memory_budget) if memory_budget is not None else default_memory_budget(device)
 
     if isinstance(data, Prepared):
         prepared = data
@@ -593,6 +609,8 @@ def search(
         prepared = prepare(table, split=split, seed=seed, test=test_table, val=val_table)
     for notice in prepared.notices:
         progress.on_message(notice)
+    check_memory(space, n_features=prepared.n_features, n_outputs=prepared.n_outputs, n_val=int(prepared.X_val.shape[0]),
+                 budget=budget, diagnose=diagnose_every > 0, explicit=memory_budget is not None)
 
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
@@ -631,6 +649,7 @@ def search(
         device=device,
         precision=precision,
         diagnose_every=diagnose_every,
+        memory_budget=budget,
         n_trials=n_trials,
         time_budget=budget_s,
         progress=progress,

@@ -75,7 +75,10 @@ def resolve_device(device: str | torch.device) -> torch.device:
     except RuntimeError:
         raise ConfigError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'auto'") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} was asked for but CUDA is not available here: use 'cpu' or 'auto'")
+        why = f"this torch ({torch.__version__}) was built without CUDA" if torch.version.cuda is None else "torch finds no CUDA GPU"
+        raise ConfigError(f"device {device!r} was asked for but CUDA is not available here ({why}): use 'cpu' or 'auto'")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ConfigError(f"device {device!r} was asked for but there are {torch.cuda.device_count()} CUDA GPUs (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
     return dev
 
 

@@ -115,6 +115,7 @@ class StackTask:
     halving_eta: int = 3
     diagnose_every: int = 0
     task_id: str = ""
+    memory_budget: int | None = None  # bytes one stack may use (None: the trainer's default)
 
     @property
     def n_members(self) -> int:
@@ -251,7 +252,8 @@ def run_stack_task(
     if task.diagnose_every > 0:
         from justenough.diagnose import DiagnosticsRecorder
 
-        recorder = DiagnosticsRecorder(data.X_val, every=task.diagnose_every)
+        # Wide layers' symmetry is measured on a sample of units drawn from the study seed.
+        recorder = DiagnosticsRecorder(data.X_val, every=task.diagnose_every, seed=task.study_seed)
         callbacks.append(recorder)
         # The trainer calls back every ``callback_every`` epochs (the gcd of what halving and the
         # recorder need); each keeps only its own epochs.
@@ -282,7 +284,10 @@ def run_stack_task(
         def report(epoch: int) -> None:
             on_epoch(task_id, epoch, max_epochs)
 
-    result = train(stack, data, settings, callback=callback if callbacks else None, on_epoch=report)
+    result = train(
+        stack, data, settings, callback=callback if callbacks else None, on_epoch=report, memory_budget=task.memory_budget,
+        callback_bytes=recorder.member_bytes(stack.sizes) if recorder is not None else 0,
+    )
     wall = time.perf_counter() - t0
 
     R = len(task.restarts)

@@ -975,12 +975,22 @@ class _Run:
 # --- the trainer ----------------------------------------------------------------------------
 
 
-def _plan(stack: MLPStack, settings: TrainSettings, n_val: int, memory_budget: int | None) -> tuple[list[list[int]], int]:
-    """Split members into sub-stacks of at most ``budget // per-member bytes`` members."""
+def _plan(
+    stack: MLPStack, settings: TrainSettings, n_val: int, memory_budget: int | None, callback_bytes: int = 0
+) -> tuple[list[list[int]], int]:
+    """Split members into sub-stacks of at most ``budget // per-member bytes`` members.
+
+    A member that does not fit even alone is refused (``ConfigError``) before anything trains.
+    """
     budget = int(memory_budget) if memory_budget is not None else int(settings.memory_fraction * available_memory(stack.device))
     if budget <= 0:
         raise ConfigError(f"memory_budget must be a positive number of bytes, got {memory_budget}")
-    per = member_bytes(stack.sizes, settings.batch_size, settings.optimizer, n_val)
+    per = member_bytes(stack.sizes, settings.batch_size, settings.optimizer, n_val) + max(0, int(callback_bytes))
+    if per > budget:
+        raise ConfigError(
+            f"one member of layer sizes {list(stack.sizes)} needs about {per / 1e6:,.0f} MB to train, more than the memory "
+            f"budget of {budget / 1e6:,.0f} MB: use narrower layers, a smaller batch_size or a larger memory_budget"
+        )
     size = max(1, min(stack.M, budget // max(per, 1)))
     return [list(range(s, min(s + size, stack.M))) for s in range(0, stack.M, size)], budget
 
@@ -993,6 +1003,7 @@ def train(
     callback: Callable[[int, MLPStack, TrainState], Iterable[int] | None] | None = None,
     memory_budget: int | None = None,
     on_epoch: Callable[[int], None] | None = None,
+    callback_bytes: int = 0,
 ) -> StackResult:
     """Train every member of ``stack`` at once; returns one ``MemberResult`` per member.
 
@@ -1003,14 +1014,17 @@ def train(
     ("pruned"). ``on_epoch(epoch)`` is a light hook called after every epoch, for progress
     displays: unlike the callback it gets no state, so no update norms are recorded for it.
     ``memory_budget`` (bytes; default ``settings.memory_fraction`` of the free
-    memory) caps the members trained together; bigger stacks run as sub-stacks in lock-step.
+    memory) caps the members trained together; bigger stacks run as sub-stacks in lock-step, and
+    a stack whose single member does not fit is refused (``ConfigError``) before training.
+    ``callback_bytes``: the extra bytes per member the callback needs at its peak (the diagnostics
+    recorder's ``member_bytes(stack.sizes)``), counted in that plan.
     On return the stack holds each member's best weights (or last, with ``restore_best=False``).
     """
     settings = settings or TrainSettings()
     keep_freed_memory()  # fewer page faults from the tensors each step allocates and frees
     d = _check_data(data, stack)
     t_start = time.perf_counter()
-    chunks, budget = _plan(stack, settings, d.X_val.shape[0], memory_budget)
+    chunks, budget = _plan(stack, settings, d.X_val.shape[0], memory_budget, callback_bytes)
     notices: list[str] = []
     if len(chunks) > 1:
         msg = f"{stack.M} members split into {len(chunks)} sub-stacks of up to {len(chunks[0])} to fit a memory budget of {budget / 2**20:.0f} MiB"

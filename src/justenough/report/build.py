@@ -18,8 +18,6 @@ import html
 import json
 import logging
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -31,6 +29,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.offline
 
+from justenough.atomic import write_text
 from justenough.errors import ArtifactError
 from justenough.numbers import finite_or_none
 from justenough.report import figures
@@ -528,10 +527,30 @@ def _diagnostics(run: RunFiles, figs: _Figures) -> str:
         "Effective width counts how many directions the layer's activations really use; far below the "
         "width means units that act alike (symmetry not broken). Dead units never activate. An activation "
         "spread that shrinks or explodes from layer to layer means the signal does not survive the depth.</p>"
+        + _sampled_note(run.diagnostics, key, widths)
         + figs.div("diagnostics", fig)
         + f'<div class="table-box"><table><caption>{_e("epoch 0 → last epoch, mean over restarts" if "start" in stages else "last epoch, mean over restarts")}</caption><thead>{head}</thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def _sampled_note(diag: pd.DataFrame, key: str, widths: list[int]) -> str:
+    """Which layers' symmetry was estimated from a sample of units (diagnose.MAX_UNITS), if any."""
+    if "symmetry_units" not in diag:
+        return ""
+    mine = diag[(diag["key"].astype(str) == str(key))]
+    sampled = pd.to_numeric(mine["symmetry_units"], errors="coerce")
+    mine = mine[sampled.notna()]
+    if mine.empty:
+        return ""
+    parts = []
+    for layer, rows in mine.groupby("layer"):
+        units = int(pd.to_numeric(rows["symmetry_units"]).max())
+        width = widths[int(layer) - 1] if 1 <= int(layer) <= len(widths) else None
+        of = f" of {width:,}" if width is not None else ""
+        parts.append(f"layer {int(layer)}: effective width estimated from {units:,}{of} units")
+    return _note("; ".join(parts) + " (a sample drawn from the study seed: comparing every pair of units "
+                 "of so wide a layer would need memory that grows with the width squared).")
 
 
 def _value_html(value: Any, depth: int = 0) -> str:
@@ -657,20 +676,6 @@ def render(run: RunFiles, *, now: _dt.datetime | None = None) -> str:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write the run's report (``run_dir/report.html`` unless ``out`` is given), atomically; return its path.
 
@@ -679,6 +684,6 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """
     run = load_run(run_dir)
     path = Path(out) if out is not None else Path(run_dir) / "report.html"
-    _write_atomic(path, render(run))
+    write_text(path, render(run))  # atomic, with the same permissions as every other file of a run
     log.info("report written to %s", path)
     return path

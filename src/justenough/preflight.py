@@ -1,0 +1,160 @@
+"""What a search checks before it creates anything: the run directory, and the memory of its
+largest network.
+
+A search that cannot succeed must say so at once and leave nothing behind (no ``study.db``, no
+run directory), not fail after minutes with an out-of-memory kill. ``check_out_dir`` refuses an
+``out`` that is a file. ``check_memory`` estimates one member's working set (``train.member_bytes``:
+parameters, gradients, best copy, optimizer state, the activations of one training batch and of
+one evaluation chunk; plus ``diagnose.diagnostics_bytes`` when diagnostics are recorded) for the
+largest network the space holds; when not even one member fits the memory budget, it refuses and
+names the largest width that fits. Stacks of several members that do not fit are split by the
+trainer into sub-stacks that do (``train._plan``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from justenough.errors import ConfigError
+
+__all__ = ["check_out_dir", "parse_bytes", "format_bytes", "default_memory_budget", "check_memory", "MemoryBudgetError"]
+
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
+          "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def check_out_dir(out: str | Path, option: str) -> Path:
+    """``out`` as a Path, refused (``ConfigError``) when it or a folder above it is an existing file.
+
+    ``option`` is how the user gave it (``--out`` on the command line, ``out`` in Python), so the
+    message names the user's path and option, never a temporary file.
+    """
+    path = Path(out)
+    for candidate in (path, *path.parents):
+        if candidate.exists() and not candidate.is_dir():
+            if candidate == path:
+                example = f"{option} {path.with_suffix('')}-run" if option.startswith("--") else f"{option}={str(path.with_suffix('')) + '-run'!r}"
+                where = f"is an existing file, not a folder: a run needs a directory (a new one, or a run to resume), e.g. {example}"
+            else:
+                where = f"lies under {str(candidate)!r}, which is a file, not a folder: give a run directory elsewhere"
+            raise ConfigError(f"{option} {str(path)!r} {where}")
+    return path
+
+
+def parse_bytes(text: Any) -> int:
+    """``2GB``, ``512MiB``, ``1.5g``, ``1e9`` or a number of bytes -> bytes (positive int)."""
+    if isinstance(text, bool):
+        raise ConfigError(f"cannot read the memory size {text!r}: write e.g. 512MB, 2GB or 1.5GiB")
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*", str(text).lower())
+        if not m or m.group(2) not in _UNITS:
+            raise ConfigError(f"cannot read the memory size {text!r}: write e.g. 512MB, 2GB or 1.5GiB")
+        value = float(m.group(1)) * _UNITS[m.group(2)]
+    if not math.isfinite(value) or value < 1:
+        raise ConfigError(f"a memory size must be at least one byte, got {text!r}")
+    return int(value)
+
+
+def format_bytes(n: float) -> str:
+    """``1.5 GB``, ``320 MB``, ``12 kB``: decimal units, 2-3 significant digits."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} B"
+
+
+def default_memory_budget(device: str) -> int:
+    """What one stack may use when no budget is given: ``TrainSettings.memory_fraction`` of the
+    free memory of ``device`` (free RAM for the CPU, free GPU memory for CUDA)."""
+    from justenough.stack import resolve_device
+    from justenough.train import TrainSettings, available_memory
+
+    return max(1, int(TrainSettings().memory_fraction * available_memory(resolve_device(device))))
+
+
+class MemoryBudgetError(ConfigError):
+    """Not even one network of the space fits the memory budget.
+
+    ``str()`` speaks Python (``widths=``, ``memory_budget=``); ``cli_message`` speaks the command
+    line (``--widths``, ``--memory-budget``).
+    """
+
+    def __init__(self, *, depth: int, widths: tuple[int, ...], need: int, budget: int, largest: int | None, diagnose: bool, explicit: bool) -> None:
+        self.depth, self.widths, self.need, self.budget, self.largest = depth, widths, need, budget, largest
+        self.diagnose, self.explicit = diagnose, explicit
+        super().__init__(self._message(cli=False))
+        self.cli_message = self._message(cli=True)
+
+    def _message(self, *, cli: bool) -> str:
+        opt = (lambda name, value: f"--{name.replace('_', '-')} {value}") if cli else (lambda name, value: f"{name}={value}")
+        if self.depth == 0:
+            label = "linear"
+        elif len(set(self.widths)) == 1:
+            label = f"{self.depth}x{self.widths[0]}"
+        else:
+            label = f"{self.depth}x[{','.join(map(str, self.widths))}]"
+        what = "parameters, optimizer state, activations, evaluation" + (" and diagnostics" if self.diagnose else "")
+        budget = format_bytes(self.budget) + ("" if self.explicit else " (a quarter of the free memory)")
+        text = f"one {label} network needs about {format_bytes(self.need)} to train ({what}), more than the memory budget of {budget}: "
+        if self.largest:
+            text += f"the largest width that fits at depth {self.depth} is {self.largest:,}: use {opt('widths', f'up to {self.largest}')}"
+        elif self.depth == 0:
+            text += f"with no hidden layer to narrow, use a smaller {'--batch-size' if cli else 'batch_size'}"
+        else:
+            text += f"no width fits at depth {self.depth}: use a smaller {'--batch-size' if cli else 'batch_size'} or fewer layers"
+        need = f"{math.ceil(self.need / 1e8) / 10:g}GB" if self.need >= 1e9 else f"{math.ceil(self.need / 1e6)}MB"
+        more = opt("memory_budget", need if cli else repr(need))
+        return text + f", or raise the budget ({more}, if the machine has it)"
+
+
+def _dim_max(dim: Any) -> float:
+    return max(v for v in dim.values if v is not None) if dim.values is not None else dim.high
+
+
+def check_memory(
+    space: Any, *, n_features: int, n_outputs: int, n_val: int, budget: int, diagnose: bool, explicit: bool = True
+) -> int:
+    """Refuse (``MemoryBudgetError``) when one member of the space's largest network does not fit
+    ``budget`` bytes; else return its estimated bytes.
+
+    The largest network: the deepest depth, the widest width, each listed shape (layer by layer,
+    the widest of them: what a padded stack holds), the largest batch size and the optimizer with
+    the most state. The bytes only grow with each of these, so no config of the space needs more.
+    """
+    from justenough.diagnose import diagnostics_bytes
+    from justenough.space import _layer_widths
+    from justenough.train import member_bytes
+
+    depth = int(_dim_max(space.depth))
+    width = int(_dim_max(space.widths))
+    shapes = list(space.shape.values or ("same",))
+    batch = int(_dim_max(space.batch_size))
+    optimizers = [str(o) for o in (space.optimizer.values or ("adam",))]
+    optimizer = "adam" if any(o in ("adam", "adamw") for o in optimizers) else optimizers[0]
+
+    def hidden(w: int) -> tuple[int, ...]:
+        per_shape = [_layer_widths(w, depth, s) for s in shapes]
+        return tuple(max(layer) for layer in zip(*per_shape)) if depth else ()
+
+    def need(w: int) -> int:
+        sizes = [int(n_features), *hidden(w), int(n_outputs)]
+        extra = diagnostics_bytes(sizes) if diagnose and depth > 0 else 0
+        return member_bytes(sizes, batch, optimizer, int(n_val)) + extra
+
+    bytes_needed = need(width)
+    if bytes_needed <= budget:
+        return bytes_needed
+    largest = None
+    if depth > 0 and need(1) <= budget:
+        lo, hi = 1, width  # need(lo) fits, need(hi) does not
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if need(mid) <= budget else (lo, mid)
+        largest = lo
+    raise MemoryBudgetError(depth=depth, widths=hidden(width) or (0,), need=bytes_needed, budget=budget, largest=largest,
+                            diagnose=diagnose and depth > 0, explicit=explicit)
