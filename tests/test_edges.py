@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
+import sqlite3
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 from sklearn.preprocessing import OneHotEncoder
@@ -312,6 +313,11 @@ def test_cli_orders_and_labels_agree_and_the_test_split_counts_its_models(tmp_pa
     assert any(line.split()[1:4] == ["linear", "he_normal", "adam"] for line in progress)
     assert "identity" not in first.stdout
 
+    # The count lives in the study. Make run 1 look like a run from before the count (its study
+    # holds no count): its summary.json still says which model it scored.
+    with sqlite3.connect(out / "study.db") as db:
+        assert db.execute("DELETE FROM study_user_attributes WHERE key = 'test_scored_models'").rowcount == 1
+
     # Run 2 on the same run directory with another rule: a second model scores the sealed split.
     second = jn("search", "xor", *XOR_RUN, "--rule", "one-se", "--out", out)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -330,10 +336,15 @@ def test_cli_orders_and_labels_agree_and_the_test_split_counts_its_models(tmp_pa
     shown = jn("show", out)
     assert "which has now scored 2 models" in " ".join(shown.stdout.split())
 
-    # Run 3 repeats run 2's rule: the same model, no new look at the test rows.
-    third = jn("search", "xor", *XOR_RUN, "--rule", "one-se", "--out", out, "--no-report", "-q")
+    study = optuna.load_study(study_name=None, storage=f"sqlite:///{out / 'study.db'}")
+    assert [m["label"] for m in study.user_attrs["test_scored_models"]] == ["linear", "1x16"]
+
+    # Run 3 repeats run 1's rule: a model already scored, no new look at the test rows.
+    third = jn("search", "xor", *XOR_RUN, "--rule", "tolerance=1", "--out", out, "--no-report", "-q")
     assert third.returncode == 0, third.stdout + third.stderr
-    assert json.loads((out / "summary.json").read_text())["test_models_scored"] == 2
+    s3 = json.loads((out / "summary.json").read_text())
+    assert s3["chosen"]["label"] == "linear" and s3["test_models_scored"] == 2
+    assert "which has now scored 2 models" in " ".join(third.stdout.split())
 
 
 def test_result_leaderboard_is_best_first() -> None:

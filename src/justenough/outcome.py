@@ -283,7 +283,8 @@ def finalize(
         test_metrics = score("regression", enc.decode(y_true), enc.decode(out_test[:, 0]))
     test_metrics = {k: float(v) for k, v in test_metrics.items()}
     test_score = float(test_metrics[metric_name])
-    scored = _record_test_scoring(handle, {"key": choice.key, "label": cfg.label, "restart": int(best["restart"]), "rule": str(rule)})
+    scored = _record_test_scoring(handle, {"key": choice.key, "label": cfg.label, "restart": int(best["restart"]), "rule": str(rule)},
+                                  out)
 
     lat1 = measure_latency(module, n_in, 1)
     lat1024 = measure_latency(module, n_in, 1024, repeats=10)
@@ -386,16 +387,34 @@ def finalize(
 TEST_SCORED_ATTR = "test_scored_models"  # the study attribute that remembers what the test split scored
 
 
-def _record_test_scoring(handle: StudyHandle, model: dict[str, Any]) -> list[dict[str, Any]]:
+def _record_test_scoring(handle: StudyHandle, model: dict[str, Any], out: Path | None) -> list[dict[str, Any]]:
     """Add ``model`` (its config key and restart; label and rule for people) to the models this
     study's test split has scored, and return them all, oldest first. Scoring the same model again
     (the same config and restart, e.g. rerunning with the same rule) adds nothing: it is the same
-    look at the test rows. Kept in the study, so a rerun of the run directory sees earlier ones."""
-    scored = [dict(m) for m in handle.get_attr(TEST_SCORED_ATTR, []) or []]
+    look at the test rows. Kept in the study, so a rerun of the run directory sees earlier ones; a
+    study from before the count started from the model its run directory's summary.json names."""
+    recorded = handle.get_attr(TEST_SCORED_ATTR)
+    scored = [dict(m) for m in recorded or []]
+    if recorded is None and out is not None:
+        # Only a summary of this study's own configs counts: a leftover from other data does not.
+        known = set(handle.keys_in([TrialState.COMPLETE]))
+        scored = [m for m in _scored_before_the_count(out) if m["key"] in known]
     if not any(m.get("key") == model["key"] and m.get("restart") == model["restart"] for m in scored):
         scored.append(model)
         handle.set_attr(TEST_SCORED_ATTR, scored)
     return scored
+
+
+def _scored_before_the_count(out: Path) -> list[dict[str, Any]]:
+    """The model an earlier version's summary.json says it scored on the test split (none when
+    there is no readable summary)."""
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        chosen = summary["chosen"]
+        return [{"key": str(chosen["key"]), "label": str(chosen.get("label")), "restart": int(chosen["best_restart"]),
+                 "rule": str(summary.get("rule"))}]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _reused_test_notice(scored: list[dict[str, Any]]) -> str:

@@ -540,7 +540,7 @@ def best_first(board: pd.DataFrame) -> pd.DataFrame:
         _params=_column(board, "params").fillna(np.inf),
         _flops=_column(board, "flops").fillna(np.inf),
         _lat=_column(board, "latency_ms").fillna(np.inf),
-        _key=board["key"].astype(str),
+        _key=board["key"].astype(str) if "key" in board.columns else "",  # a table without keys keeps its order
     )
     b = b.sort_values(["_neg_mean", "_params", "_flops", "_lat", "_key"], kind="stable", na_position="last")
     return b.drop(columns=["_neg_mean", "_params", "_flops", "_lat", "_key"]).reset_index(drop=True)
