@@ -13,7 +13,9 @@ The leaderboard has one row per config, built from the restarts table (one row p
 Simplest means fewest parameters, then fewest FLOPs, then lowest measured latency. Limits
 (``max_params``, ``max_latency_ms`` per sample) remove configs before the rule is applied, so
 "best" means the best config within the limits. A config whose every restart diverged is never
-chosen. Scores are "higher is better" (accuracy, R^2).
+chosen. Scores are "higher is better" (accuracy, R^2). When the choice is the simplest config
+within the limits, the explanation says so rather than comparing it with simpler configs that do
+not exist. ``best_first`` is the one row order of every leaderboard shown or written.
 
 Restart statistics answer "how many restarts do I need?": ``p_good`` is the fraction of a config's
 restarts that land within a tolerance of its best restart, and ``restarts_for_95(p_good)`` is the
