@@ -338,7 +338,7 @@ def finalize(
     summary["paired"] = paired_evidence(eligible, restarts, choice)
     weak = weak_signal_notice(summary["baseline"], float(row["val_mean"]), finite_or_none(row.get("val_se")), cfg.label, percent)
     summary["notices"] = [weak] if weak else []
-    if len(scored) > 1:
+    if len(scored) > 1 and summary["test_split"] == "sealed":  # validation rows as the test are optimistic anyway
         summary["notices"].append(_reused_test_notice(scored))
     summary = json.loads(json.dumps(summary, default=_json_default))
 
