@@ -142,30 +142,11 @@ def _fmt_int(value: Any) -> str:
 
 
 def _config_labels(board: Any) -> list[str]:
-    """The label (``2x32``) plus any setting that differs between configs (activation, lr, ...)."""
-    if "label" in board.columns:
-        labels = [str(x) for x in board["label"]]
-    else:
-        labels = [f"{int(d)}x{w}" for d, w in zip(board["depth"], board["widths"])]
-    for col, fmt in (
-        ("activation", str),
-        ("init", str),
-        ("optimizer", str),
-        ("lr", lambda v: f"lr={float(v):g}"),
-        ("weight_decay", lambda v: f"wd={float(v):g}"),
-        ("batch_size", lambda v: f"batch={int(v)}"),
-        ("max_epochs", lambda v: f"epochs={int(v)}"),
-        ("patience", lambda v: "patience=none" if finite_or_none(v) is None else f"patience={int(v)}"),
-        ("monitor", str),
-    ):
-        if col in board.columns and board[col].nunique(dropna=False) > 1:
-            labels = [_with(lab, fmt(v)) for lab, v in zip(labels, board[col])]
-    return labels
+    """The label (``2x32``) plus any setting that differs between configs (activation, lr, ...),
+    written as the progress line writes it (``labels.py``)."""
+    from justenough.labels import table_labels
 
-
-def _with(label: str, setting: str) -> str:
-    """``label`` plus ``setting``, unless the label already says it."""
-    return label if setting in label.split() else f"{label} {setting}"
+    return table_labels(board)
 
 
 def _truthy(value: Any) -> bool:
@@ -183,12 +164,14 @@ def leaderboard_table(board: Any, summary: dict[str, Any], *, limit: int | None 
     Columns: config, params, validation mean +/- std over restarts, best restart, diverged
     restarts, training time (all restarts). With ``limit``, the top rows plus the chosen one.
     """
+    from justenough.select import best_first
+
     percent = _is_percent(summary)
     metric = str(summary.get("test_metric") or summary.get("metric") or "score")
     board = board.copy()
     board["_label"] = _config_labels(board)
     board["_chosen"] = [_truthy(v) for v in board["chosen"]] if "chosen" in board.columns else False
-    board = board.sort_values(["val_mean", "params"], ascending=[False, True], na_position="last", kind="stable")
+    board = best_first(board)
     shown = board if limit is None or len(board) <= limit else board.head(limit)
     if limit is not None and len(board) > limit and not shown["_chosen"].any():
         shown = board[board.index.isin(shown.index) | board["_chosen"]]
@@ -229,11 +212,9 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
         console.print(leaderboard_table(board, summary))
         console.print()
     chosen = summary.get("chosen") or {}
-    label = str(chosen.get("label") or f"{chosen.get('depth')}x{chosen.get('widths')}")
-    # A linear model (depth 0) has no hidden activation to show.
-    for setting in (None if chosen.get("depth") == 0 else chosen.get("activation"), chosen.get("init")):
-        if setting:
-            label = _with(label, str(setting))
+    from justenough.labels import config_label
+
+    label = config_label(chosen, ("activation", "init"))  # a linear model has no hidden activation to show
     console.print(f"[bold]chosen:[/] {label} ({_fmt_int(chosen.get('params'))} params)", highlight=False)
     if summary.get("explanation"):
         console.print(f"[bold]why:[/] {summary['explanation']}", highlight=False, soft_wrap=True)
@@ -245,10 +226,13 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
     metric = summary.get("test_metric") or summary.get("metric") or "score"
     n_test = (summary.get("split_sizes") or {}).get("test")
     rows = f" on {n_test} held-out rows" if n_test else ""
+    n_scored = int(summary.get("test_models_scored") or 1)  # runs before the count scored one model
     where = (
         " (the validation rows: no independent test split, so optimistic)"
         if summary.get("test_split") == "validation"
         else " (sealed test split, scored once)"
+        if n_scored == 1
+        else f" (sealed test split, which has now scored {n_scored} models: no longer an unbiased estimate)"
     )
     console.print(f"[bold]test {metric}:[/] {_fmt_score(summary.get('test_score'), percent)}{rows}{where}", highlight=False)
     if summary.get("baseline"):
@@ -630,7 +614,8 @@ def predict(
     features = rows
     if id_col is not None:
         if id_col not in rows.columns:
-            raise DataError(f"--id {id_col!r}: no such column in {data} (columns: {', '.join(map(str, rows.columns[:12]))})")
+            more = ", …" if len(rows.columns) > 12 else ""
+            raise DataError(f"--id {id_col!r}: no such column in {data} (columns: {', '.join(map(str, rows.columns[:12]))}{more})")
         if id_col not in model.feature_names_in:
             features = rows.drop(columns=[id_col])
     if proba and model.task != "classification":

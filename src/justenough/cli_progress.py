@@ -23,6 +23,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from justenough.labels import PROGRESS_SETTINGS, config_label
 from justenough.search import SearchProgress
 from justenough.space import Config
 
@@ -45,10 +46,10 @@ def format_seconds(seconds: float | None) -> str:
 
 
 def config_text(config: Config) -> str:
-    """``"2x32 relu he_normal adam lr=0.001"``: the label plus the settings that tell configs apart
-    (a linear model has no hidden activation to show)."""
-    activation = "" if config.depth == 0 else f" {config.activation}"
-    return f"{config.label}{activation} {config.init} {config.optimizer} lr={config.lr:g}"
+    """``"2x32 relu he_normal adam lr=0.001"``: the label plus the settings that tell configs apart,
+    written as the leaderboard table writes them (``labels.py``; a linear model has no hidden
+    activation to show)."""
+    return config_label({**config.to_dict(), "label": config.label}, PROGRESS_SETTINGS)
 
 
 def _score(value: float | None) -> str:

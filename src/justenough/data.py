@@ -63,6 +63,10 @@ TASKS: tuple[str, ...] = ("classification", "regression")
 MAX_CLASS_INT_VALUES = 20  # integer targets with at most this many distinct values can be classes
 JUNK_FRACTION = 0.9  # a text column where at least this share parses as numbers is "numbers with junk"
 ID_MIN_ROWS = 10  # a column unique per row is only called an ID from this many rows on
+# A classification target with distinct values in at least this share of its rows is an ID or
+# free text: most of its "classes" would have one row. Floats and integers with that many values
+# are inferred as regression before this applies; it catches text and task="classification".
+ID_TARGET_UNIQUE_SHARE = 0.9
 TINY_STD = 1e-300  # a standard deviation at or below this is numerically zero: scale by 1 instead
 MIN_TABLE_ROWS = 2  # rows with a target that a table must keep
 _DELIMITERS = (",", ";", "\t", "|")
@@ -89,7 +93,7 @@ def _note(notices: list[str], message: str) -> None:
 def _quote_list(names: Iterable[Any], limit: int = 12) -> str:
     names = list(names)
     shown = ", ".join(repr(str(n)) for n in names[:limit])
-    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+    return shown + (f", … ({len(names) - limit} more)" if len(names) > limit else "")
 
 
 def _show_delimiter(d: str) -> str:
@@ -967,6 +971,12 @@ class Preprocessor:
         if missing:
             hints = []
             for m in missing[:5]:
+                # Names that differ only in case are the likeliest mistake; difflib misses them
+                # when the name is short ("AGE" vs "age" scores 0).
+                same_but_case = [c for c in by_name if c.lower() == m.lower()]
+                if same_but_case:
+                    hints.append(f"{m!r} (did you mean {same_but_case[0]!r}? the names differ only in case)")
+                    continue
                 close = difflib.get_close_matches(m, list(by_name), n=1, cutoff=0.6)
                 if close:
                     hints.append(f"{m!r} (is it {close[0]!r}?)")
@@ -979,13 +989,31 @@ class Preprocessor:
 
     def check_columns(self, features: pd.DataFrame) -> list[str]:
         """Check a frame at predict time: missing columns raise ``DataError`` naming them, extra
-        columns are ignored (returned as a notice and logged), column order does not matter."""
+        columns are ignored (returned as a notice and logged), column order does not matter.
+        Categories training never saw are counted and named, one notice per column: they are
+        encoded as all zeros, so those rows are predicted as if the column were absent."""
         by_name = self._lookup(features)
         known = set(self.feature_names_in)
         extra = [n for n in by_name if n not in known]
         notices: list[str] = []
         if extra:
             _note(notices, f"ignored {len(extra)} column(s) the model does not use: {_quote_list(extra)}")
+        for spec in self.columns:
+            if spec["kind"] != "categorical":
+                continue
+            col = features[by_name[spec["name"]]]
+            if isinstance(col, pd.DataFrame):  # duplicated non-needed names resolve to frames; take the first
+                col = col.iloc[:, 0]
+            cats = pd.Series(_categories(col))
+            unseen = cats.notna() & ~cats.isin(spec["categories"])
+            if unseen.any():
+                values = sorted(cats[unseen].unique().tolist())
+                _note(
+                    notices,
+                    f"column {spec['name']!r}: {int(unseen.sum())} of {len(cats)} row(s) hold {len(values)} "
+                    f"categor{'y' if len(values) == 1 else 'ies'} not seen in training ({_quote_list(values, 5)}); "
+                    "they are encoded as all zeros (no known category)",
+                )
         return notices
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
@@ -1359,6 +1387,33 @@ def _fractions(split: Any, *, has_test: bool, has_val: bool) -> dict[str, float]
     return {k: v / total for k, v in wanted.items()}
 
 
+def _refuse_id_like_target(table: Table) -> None:
+    """A classification target with (nearly) one value per row is an ID or free text, not classes:
+    most classes would have one row, which no split can stratify and no model can learn."""
+    n = len(table)
+    distinct = int(table.target.map(_plain).nunique(dropna=True))
+    if n < ID_MIN_ROWS or distinct < ID_TARGET_UNIQUE_SHARE * n:
+        return
+    numeric = not _is_text_like(table.target)
+    quantity = " or, if it is a quantity, pass task='regression' (CLI: --task regression)" if numeric else ""
+    raise DataError(
+        f"target {table.target_name!r} in {table.source} looks like an ID or free text: {distinct} distinct values "
+        f"in {n} rows, so nearly every class has a single row and there is nothing to learn about it; pass the "
+        f"column to predict as target=... (CLI: --target){quantity}"
+    )
+
+
+def _refuse_constant_target(table: Table) -> None:
+    """A regression target with one value has nothing to predict (R^2 is undefined on it)."""
+    values = np.unique(_to_float(table.target))
+    if values.size == 1:
+        raise DataError(
+            f"target {table.target_name!r} in {table.source} is constant ({values[0]:g} in all {len(table)} rows): "
+            "there is nothing to predict; pass the column to predict as target=... (CLI: --target), or use rows "
+            "where the target varies"
+        )
+
+
 def _split_positions(table: Table, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
     """Row positions for each split: stratified by class for classification, seeded."""
     n = len(table)
@@ -1462,6 +1517,9 @@ def prepare(
                 f"target {table.target_name!r} in {table.source} has a single class ({only!r} in all {len(table)} rows): "
                 f"a classifier needs at least two classes; check the target column, or pass {option('task', 'regression')}"
             )
+        _refuse_id_like_target(table)
+    else:
+        _refuse_constant_target(table)
 
     positions = _split_positions(table, fractions, int(seed))
     train_rows = positions["train"]

@@ -27,7 +27,7 @@ def raw_input_columns(preprocessor: Any) -> list[str]:
     """The raw columns a raw-input network takes, in order; ``ArtifactError`` if any is text."""
     text = [spec["name"] for spec in preprocessor.columns if spec["kind"] != "numeric"]
     if text:
-        shown = ", ".join(repr(n) for n in text[:5]) + (", ..." if len(text) > 5 else "")
+        shown = ", ".join(repr(n) for n in text[:5]) + (", …" if len(text) > 5 else "")
         raise ArtifactError(
             f"the model one-hot encodes text column(s) {shown}, which a float input cannot carry: "
             "export with --inputs preprocessed (the default) and encode rows with justenough.load(RUN).transform"

@@ -65,7 +65,7 @@ class Model:
             names = self.feature_names_in
             if X.ndim != 2 or X.shape[1] != len(names):
                 raise DataError(
-                    f"expected an array with {len(names)} columns ({', '.join(names[:8])}{'...' if len(names) > 8 else ''}), "
+                    f"expected an array with {len(names)} columns ({', '.join(names[:8])}{', …' if len(names) > 8 else ''}), "
                     f"got shape {X.shape}; pass a DataFrame with named columns instead"
                 )
             X = pd.DataFrame(X, columns=names)

@@ -236,7 +236,7 @@ def finalize(
     from justenough.artifacts import build_module
     from justenough.atomic import write_csv, write_json
     from justenough.metrics import score
-    from justenough.select import choose, leaderboard, paired_evidence, parse_rule
+    from justenough.select import best_first, choose, leaderboard, paired_evidence, parse_rule
 
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
     restarts = restarts_table(handle, n_in, n_out)
@@ -248,6 +248,7 @@ def finalize(
     if "pruned" not in board.columns:
         pruned_keys = set(restarts.loc[restarts["pruned"], "key"])
         board["pruned"] = board["key"].isin(pruned_keys)
+    board = best_first(board)  # leaderboard.csv and result.leaderboard read like the printed table
     percent = prepared.task == "classification"
     metric_name = "accuracy" if percent else "r2"
     rule_obj = parse_rule(rule)
@@ -282,6 +283,8 @@ def finalize(
         test_metrics = score("regression", enc.decode(y_true), enc.decode(out_test[:, 0]))
     test_metrics = {k: float(v) for k, v in test_metrics.items()}
     test_score = float(test_metrics[metric_name])
+    scored = _record_test_scoring(handle, {"key": choice.key, "label": cfg.label, "restart": int(best["restart"]), "rule": str(rule)},
+                                  out)
 
     lat1 = measure_latency(module, n_in, 1)
     lat1024 = measure_latency(module, n_in, 1024, repeats=10)
@@ -302,6 +305,10 @@ def finalize(
         # "sealed": an independent test split, opened once; "validation": the caller passed the
         # validation rows as the test rows, so test_score is the chosen model's validation score.
         "test_split": "validation" if getattr(prepared, "test_is_val", False) else "sealed",
+        # Every model the test split has scored in this study (this run directory), this one included:
+        # past one, the test score is one of several looks at the same rows, no longer unbiased.
+        "test_models_scored": len(scored),
+        "test_scored_models": scored,
         "val_score_mean": float(row["val_mean"]),
         "val_score_std": _nan(row.get("val_std")),
         "val_score_se": _nan(row.get("val_se")),
@@ -331,6 +338,8 @@ def finalize(
     summary["paired"] = paired_evidence(eligible, restarts, choice)
     weak = weak_signal_notice(summary["baseline"], float(row["val_mean"]), finite_or_none(row.get("val_se")), cfg.label, percent)
     summary["notices"] = [weak] if weak else []
+    if len(scored) > 1 and summary["test_split"] == "sealed":  # validation rows as the test are optimistic anyway
+        summary["notices"].append(_reused_test_notice(scored))
     summary = json.loads(json.dumps(summary, default=_json_default))
 
     info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions}
@@ -375,6 +384,49 @@ def finalize(
 
             result.report_path = build_report(out)
     return result
+
+
+TEST_SCORED_ATTR = "test_scored_models"  # the study attribute that remembers what the test split scored
+
+
+def _record_test_scoring(handle: StudyHandle, model: dict[str, Any], out: Path | None) -> list[dict[str, Any]]:
+    """Add ``model`` (its config key and restart; label and rule for people) to the models this
+    study's test split has scored, and return them all, oldest first. Scoring the same model again
+    (the same config and restart, e.g. rerunning with the same rule) adds nothing: it is the same
+    look at the test rows. Kept in the study, so a rerun of the run directory sees earlier ones; a
+    study from before the count started from the model its run directory's summary.json names."""
+    recorded = handle.get_attr(TEST_SCORED_ATTR)
+    scored = [dict(m) for m in recorded or []]
+    if recorded is None and out is not None:
+        # Only a summary of this study's own configs counts: a leftover from other data does not.
+        known = set(handle.keys_in([TrialState.COMPLETE]))
+        scored = [m for m in _scored_before_the_count(out) if m["key"] in known]
+    if not any(m.get("key") == model["key"] and m.get("restart") == model["restart"] for m in scored):
+        scored.append(model)
+        handle.set_attr(TEST_SCORED_ATTR, scored)
+    return scored
+
+
+def _scored_before_the_count(out: Path) -> list[dict[str, Any]]:
+    """The model an earlier version's summary.json says it scored on the test split (none when
+    there is no readable summary)."""
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        chosen = summary["chosen"]
+        return [{"key": str(chosen["key"]), "label": str(chosen.get("label")), "restart": int(chosen["best_restart"]),
+                 "rule": str(summary.get("rule"))}]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _reused_test_notice(scored: list[dict[str, Any]]) -> str:
+    """Say plainly that a test split that scored several models no longer gives an unbiased estimate."""
+    models = "; ".join(f"{m.get('label')} restart {m.get('restart')} by rule {m.get('rule')}" for m in scored)
+    return (
+        f"the sealed test split has now scored {len(scored)} different models ({models}): the test score is no "
+        "longer an unbiased estimate of the score on new data, since picking among them by it would fit the "
+        "test rows; for an unbiased one, score the choice on rows no model has seen (--test-file)"
+    )
 
 
 def _json_default(obj: Any) -> Any:

@@ -13,7 +13,9 @@ The leaderboard has one row per config, built from the restarts table (one row p
 Simplest means fewest parameters, then fewest FLOPs, then lowest measured latency. Limits
 (``max_params``, ``max_latency_ms`` per sample) remove configs before the rule is applied, so
 "best" means the best config within the limits. A config whose every restart diverged is never
-chosen. Scores are "higher is better" (accuracy, R^2).
+chosen. Scores are "higher is better" (accuracy, R^2). When the choice is the simplest config
+within the limits, the explanation says so rather than comparing it with simpler configs that do
+not exist. ``best_first`` is the one row order of every leaderboard shown or written.
 
 Restart statistics answer "how many restarts do I need?": ``p_good`` is the fraction of a config's
 restarts that land within a tolerance of its best restart, and ``restarts_for_95(p_good)`` is the
@@ -38,6 +40,7 @@ __all__ = [
     "Choice",
     "parse_rule",
     "leaderboard",
+    "best_first",
     "choose",
     "p_good",
     "restarts_for_95",
@@ -449,8 +452,16 @@ def choose(
             f"widen the space (more depth or width, more epochs) or use {option('rule', 'one-se')}"
         )
     chosen = _simplest_first(qualified).iloc[0]
+    # Every config within the limits counts, diverged ones too: a simpler config that scored
+    # nothing still exists, so the explanation must not say the choice has no simpler rival.
+    in_limits = board
+    if max_params is not None:
+        in_limits = in_limits[_column(in_limits, "params") <= max_params]
+    if max_latency_ms is not None:
+        in_limits = in_limits[_column(in_limits, "latency_ms") <= max_latency_ms]
 
-    explanation = _explain(rule, chosen, best, fmt, threshold, paired.get(str(chosen["key"])))
+    explanation = _explain(rule, chosen, best, fmt, threshold, paired.get(str(chosen["key"])),
+                           simplest=_is_simplest(chosen, in_limits))
     if limited and str(overall_best["key"]) != str(best["key"]):
         explanation += (
             f". The limits ({_limits_text(max_params, max_latency_ms)}) exclude the overall best, "
@@ -522,6 +533,21 @@ def describe_paired(evidence: dict[str, Any], chosen_label: str, percent: bool) 
     )
 
 
+def best_first(board: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard's rows in the order every table shows them: the highest validation mean
+    first (configs without one last); equal means: the simplest first (fewest parameters, then
+    FLOPs, then lowest latency, unknown last), then by key. The index is reset."""
+    b = board.assign(
+        _neg_mean=-_column(board, "val_mean"),
+        _params=_column(board, "params").fillna(np.inf),
+        _flops=_column(board, "flops").fillna(np.inf),
+        _lat=_column(board, "latency_ms").fillna(np.inf),
+        _key=board["key"].astype(str) if "key" in board.columns else "",  # a table without keys keeps its order
+    )
+    b = b.sort_values(["_neg_mean", "_params", "_flops", "_lat", "_key"], kind="stable", na_position="last")
+    return b.drop(columns=["_neg_mean", "_params", "_flops", "_lat", "_key"]).reset_index(drop=True)
+
+
 def _best(board: pd.DataFrame) -> pd.Series:
     """The highest mean; among equal means, the simplest."""
     means = _column(board, "val_mean")
@@ -534,9 +560,39 @@ def _latency_note(row: pd.Series) -> str:
     return f" at {lat:.3g} ms per sample" if math.isfinite(lat) else ""
 
 
+def _complexity(board: pd.DataFrame) -> pd.DataFrame:
+    """What "simpler" compares, in order: params, FLOPs, latency (unknown: infinitely complex)."""
+    return pd.DataFrame({
+        "params": _column(board, "params").fillna(np.inf),
+        "flops": _column(board, "flops").fillna(np.inf),
+        "latency": _column(board, "latency_ms").fillna(np.inf),
+    }, index=board.index)
+
+
+def _is_simplest(chosen: pd.Series, candidates: pd.DataFrame) -> bool:
+    """True when no config of ``candidates`` is simpler than ``chosen`` (params, then FLOPs, then
+    latency, compared as a tuple; a config exactly as simple does not make the choice less simple)."""
+    mine = tuple(_complexity(pd.DataFrame([chosen])).iloc[0])
+    return not any(tuple(row) < mine for row in _complexity(candidates).itertuples(index=False))
+
+
+_SIMPLEST = "it is the simplest config to choose from"
+
+
 def _explain(rule: Rule, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
-             paired: dict[str, float] | None = None) -> str:
+             paired: dict[str, float] | None = None, *, simplest: bool = False) -> str:
     same = str(chosen["key"]) == str(best["key"])
+    if same and simplest and rule.kind != "target":
+        # No simpler config exists to be compared with: say so instead of "no simpler config comes close".
+        return f"picked {fmt.entry(chosen)}: it has the best mean, and {_SIMPLEST}"
+    text = _explain_by_rule(rule, chosen, best, fmt, threshold, paired, same=same, simplest=simplest)
+    if simplest and rule.kind != "target":
+        text += f"; {_SIMPLEST}"
+    return text
+
+
+def _explain_by_rule(rule: Rule, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
+                     paired: dict[str, float] | None, *, same: bool, simplest: bool) -> str:
     if rule.kind == "paired-se":
         if same:
             return (
@@ -562,6 +618,8 @@ def _explain(rule: Rule, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshol
             return f"picked {fmt.entry(chosen)}: it has the best mean, and no simpler config comes within {tol} of it"
         return f"picked {fmt.entry(chosen)}, within the tolerance {tol} of the best, {fmt.entry(best)}{_fewer(chosen, best)}"
     text = f"picked {fmt.entry(chosen)}: the simplest config whose mean reaches the target {fmt.score(threshold)}"
+    if simplest:
+        text = f"picked {fmt.entry(chosen)}: {_SIMPLEST}, and its mean reaches the target {fmt.score(threshold)}"
     if not same:
         text += f"; the best is {fmt.entry(best)}{_fewer(chosen, best)}"
     return text

@@ -327,6 +327,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     other_metrics = {k: v for k, v in (s.get("test_metrics") or {}).items() if k != metric}
     extra = ", ".join(f"{_e(k)} {_e(_num(v, 4))}" for k, v in other_metrics.items())
 
+    n_scored = int(s.get("test_models_scored") or 1)  # runs before the count scored one model
     baseline = s.get("baseline")
     baseline_text = ""
     if isinstance(baseline, dict) and finite_or_none(baseline.get("val_score")) is not None:
@@ -337,7 +338,9 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
         [
             _fact(f"test {metric}", f'<span class="big">{_e(test)}</span>',
                   ("on the validation rows: no independent test split, so optimistic"
-                   if s.get("test_split") == "validation" else "scored once, on the sealed test split")
+                   if s.get("test_split") == "validation" else "scored once, on the sealed test split"
+                   if n_scored == 1 else f"the sealed test split has now scored {n_scored} models: "
+                   "no longer an unbiased estimate")
                   + (f"; {extra}" if extra else "")),
             _fact(f"validation {metric}", _e(val_mean + se_text), f"mean over {_e(_num(n_init))} restarts" + baseline_text),
             _fact("restarts needed", f"{_e(r95_text)} for 95%", _e(luck)),
@@ -371,7 +374,9 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
     labels = figures.config_labels(board)  # already escaped
     chosen_key = str(run.summary["chosen"]["key"])
     board["_mean"] = pd.to_numeric(board["val_mean"], errors="coerce")
-    ranked = board.sort_values("_mean", ascending=False, na_position="last").reset_index(drop=True)
+    from justenough.select import best_first
+
+    ranked = best_first(board)  # the order of leaderboard.csv and the printed table
     ranked["_rank"] = range(1, len(ranked) + 1)
     top = ranked.head(LEADERBOARD_ROWS)
     if not (top["key"].astype(str) == chosen_key).any():
@@ -571,6 +576,15 @@ def _value_html(value: Any, depth: int = 0) -> str:
     return _e(value)
 
 
+def _lines_html(value: Any) -> str:
+    """A list of sentences (notices) as one line each."""
+    if not isinstance(value, list):
+        return _value_html(value)
+    if not value:
+        return "—"
+    return '<ul class="lines">' + "".join(f"<li>{_e(v)}</li>" for v in value) + "</ul>"
+
+
 def _class_balance(balance: Any) -> str:
     if isinstance(balance, list):
         balance = {str(i): v for i, v in enumerate(balance)}
@@ -607,13 +621,18 @@ def _data(run: RunFiles) -> str:
     for key, value in data.items():
         if key in known or key == "class_balance":
             continue
-        rows.append(f"<tr><th>{_e(names.get(key, key.replace('_', ' ')))}</th><td>{_value_html(value)}</td></tr>")
+        # Notices are sentences: one per line, never run together as a comma-separated list.
+        cell = _lines_html(value) if key == "notices" else _value_html(value)
+        rows.append(f"<tr><th>{_e(names.get(key, key.replace('_', ' ')))}</th><td>{cell}</td></tr>")
     split = data.get("split_sizes")
     split_note = ""
+    n_scored = int(run.summary.get("test_models_scored") or 1)
     if isinstance(split, dict) and "test" in split:
         split_note = _note(
             "Preprocessing was fitted on the training split only; the test split was sealed until the "
-            "final, single scoring of the chosen model."
+            + ("final, single scoring of the chosen model." if n_scored == 1 else
+               f"final scoring, and has now scored {n_scored} models of this run: its score is no longer "
+               "an unbiased estimate.")
         )
     return (
         f'<div class="data-grid"><div class="table-box"><table class="facts-table"><tbody>{"".join(rows)}</tbody>'

@@ -136,6 +136,30 @@ def first_width(widths: Any) -> int:
     return int(float(text))
 
 
+def count_text(value: float) -> str:
+    """A tick label for a count: ``100``, ``2k``, ``10k``, ``1.5M``."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"{value / size:g}{unit}"
+    return f"{value:g}"
+
+
+def log_ticks(values: np.ndarray) -> tuple[list[float], list[str]]:
+    """Tick positions and labels for a log axis over ``values`` (positive counts): the powers of
+    ten around them (``100, 1k, 10k``), and 2x and 5x between them when the values span less than
+    a decade, so a narrow axis still has labelled ticks. Plotly's own log ticks label the minor
+    2 and 5 marks as bare digits, which read as counts of 2 and 5."""
+    positive = np.asarray(values, dtype=float)
+    positive = positive[np.isfinite(positive) & (positive > 0)]
+    if positive.size == 0:
+        return [], []
+    low, high = math.floor(math.log10(positive.min())), math.ceil(math.log10(positive.max()))
+    high = max(high, low + 1)
+    steps = (1.0,) if positive.max() / positive.min() >= 10 else (1.0, 2.0, 5.0)
+    ticks = [m * 10.0**e for e in range(low, high + 1) for m in steps if m * 10.0**e <= 10.0**high]
+    return ticks, [count_text(t) for t in ticks]
+
+
 def pareto_front(params: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Indices of configs that no config with fewer (or equal) parameters beats, by params ascending."""
     order = np.lexsort((-score, params))  # params ascending, then score descending
@@ -242,7 +266,8 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
             )
         )
     _layout(fig)
-    fig.update_xaxes(type="log", title_text="parameters (log scale)")
+    tickvals, ticktext = log_ticks(params)
+    fig.update_xaxes(type="log", title_text="parameters (log scale)", tickvals=tickvals, ticktext=ticktext)
     fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
     return fig
 
