@@ -62,12 +62,14 @@ def test_digits_search_finds_a_good_simple_model(tmp_path):
 
 
 def test_search_in_memory_returns_a_usable_model(digits):
+    # `digits` is shared by the module's tests, and each search opens its test split once: count
+    # this search's opening, whatever ran before (the tests run in any order).
+    opened_before = digits.test.times_opened
     result = search(digits, space=_space(), n_init=2, workers=1, report=False)
     assert result.out is None
     assert len(result.restarts) == 2 * 2
     assert set(result.restarts.groupby("key").size()) == {2}
-    X = digits.test  # the test split was opened once, by finalize
-    assert X.times_opened == 1
+    assert digits.test.times_opened == opened_before + 1  # opened once, by finalize
     preds = result.model.predict(load("digits").features.iloc[:5])
     assert len(preds) == 5
 
@@ -203,11 +205,20 @@ def test_bfloat16_search_records_its_precision(tmp_path, digits):
 
 
 def test_all_diverged_config_is_recorded_and_never_chosen(digits):
-    space = _space(widths="16", lr="1e-3,1e6", optimizer="sgd")
+    # Divergence by construction, never by a chaotic trajectory (a huge learning rate may as well
+    # kill every ReLU and stay finite): weights of scale 1e30 multiply the signal by ~1e30 per
+    # layer, so the logits of the first forward pass are ~1e60, 22 orders of magnitude past
+    # float32's largest value (3.4e38): the loss is non-finite at once, for any seed, CPU or BLAS.
+    # (No draw saves it: every product of a hidden activation and an output weight would have to be
+    # 1e-22 times its typical size.)
+    space = _space(widths="16", init="he_normal,normal(std=1e30)")
     result = search(digits, space=space, n_init=2, workers=1, report=False)
-    board = result.leaderboard.set_index("lr")
-    assert board.loc[1e6, "n_diverged"] == 2
-    assert result.chosen["lr"] == pytest.approx(1e-3)
+    board = result.leaderboard.set_index("init")
+    assert board.loc["normal(std=1e+30)", "n_diverged"] == 2
+    assert board.loc["he_normal", "n_diverged"] == 0
+    blown = result.restarts[result.restarts["init"] == "normal(std=1e+30)"]
+    assert (blown["epochs_run"] == 1).all() and (blown["stopped_by"] == "diverged").all()
+    assert result.chosen["init"] == "he_normal"
 
 
 def test_halving_prunes_configs_inside_a_stack(digits):
