@@ -76,7 +76,7 @@ def test_unique_floats_are_regression_but_not_classes() -> None:
     assert table.task == "regression"
     assert prepare(table).split_sizes["train"] == 30  # accepted: a quantity, every value distinct
     with pytest.raises(DataError, match=r"looks like an ID or free text: 50 distinct values in 50 rows.*"
-                                        r"if it is a quantity, pass task='regression' \(CLI: --task regression\)"):
+                                        r'if it is a quantity, pass `task="regression"`'):
         prepare(load(frame, target="y", task="classification"))
 
 

@@ -1395,11 +1395,11 @@ def _refuse_id_like_target(table: Table) -> None:
     if n < ID_MIN_ROWS or distinct < ID_TARGET_UNIQUE_SHARE * n:
         return
     numeric = not _is_text_like(table.target)
-    quantity = " or, if it is a quantity, pass task='regression' (CLI: --task regression)" if numeric else ""
+    quantity = f" or, if it is a quantity, pass {option('task', 'regression')}" if numeric else ""
     raise DataError(
         f"target {table.target_name!r} in {table.source} looks like an ID or free text: {distinct} distinct values "
         f"in {n} rows, so nearly every class has a single row and there is nothing to learn about it; pass the "
-        f"column to predict as target=... (CLI: --target){quantity}"
+        f"column to predict as {option('target')}{quantity}"
     )
 
 
@@ -1409,7 +1409,7 @@ def _refuse_constant_target(table: Table) -> None:
     if values.size == 1:
         raise DataError(
             f"target {table.target_name!r} in {table.source} is constant ({values[0]:g} in all {len(table)} rows): "
-            "there is nothing to predict; pass the column to predict as target=... (CLI: --target), or use rows "
+            f"there is nothing to predict; pass the column to predict as {option('target')}, or use rows "
             "where the target varies"
         )
 
