@@ -31,8 +31,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 EXE = Path(sys.executable).with_name("justenough")
 
 _FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
-# Lines about other programs (their flags are theirs): pip, the browser, a Ray cluster, make.
-_OTHER_PROGRAM = re.compile(r"\b(pip install|chromium|ray start|make \w+ \w+=)")
+# Lines about other programs (their flags are theirs): pip, the browser, a Ray cluster, make, pytest.
+_OTHER_PROGRAM = re.compile(r"\b(pip install|chromium|ray start|make \w+ \w+=|-m pytest|pytest-randomly|randomly-seed)")
 
 
 def _commands() -> dict[str, set[str]]:

@@ -42,7 +42,7 @@ def _files(root: Path) -> set[str]:
 def test_constant_regression_target_is_refused() -> None:
     frame = pd.DataFrame({"x": np.arange(30.0), "y": np.full(30, 4.5)})
     with pytest.raises(DataError, match=r"target 'y' in DataFrame is constant \(4\.5 in all 30 rows\): there is nothing to "
-                                        r"predict; pass the column to predict as target=\.\.\."):
+                                        r"predict; pass the column to predict as `target=\.\.\.`"):
         prepare(load(frame, target="y"))
     # Forcing regression on a one-valued column is refused the same way.
     with pytest.raises(DataError, match="is constant"):
