@@ -49,6 +49,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -352,18 +353,23 @@ def print_dataset(rows: list[dict[str, Any]]) -> None:
 
 
 def figure(frame: pd.DataFrame) -> Any:
-    """Test score of justenough (y) against each peer (x), one point per dataset, with the diagonal."""
+    """Top: test score of justenough (y) against each peer (x), one point per dataset, with the
+    diagonal. Bottom: the gap per dataset in points, with the +-0.5 band of a draw."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     score = 100.0 * frame.pivot(index="dataset", columns="method", values="test_score")
+    order = list(dict.fromkeys(frame["dataset"]))
     task = frame.drop_duplicates("dataset").set_index("dataset")["task"]
-    fig = make_subplots(rows=1, cols=len(PEERS), subplot_titles=[PEER_TITLES[p] for p in PEERS], horizontal_spacing=0.07)
+    per = gaps(frame)
+    fig = make_subplots(rows=2, cols=len(PEERS), subplot_titles=[PEER_TITLES[p] for p in PEERS],
+                        horizontal_spacing=0.07, vertical_spacing=0.1, row_heights=[0.5, 0.5])
     low = float(np.floor(min(score.min().min(), 100) / 5) * 5)
+    colours = {"classification": "#1f77b4", "regression": "#d62728"}
     for col, peer in enumerate(PEERS, start=1):
         fig.add_trace(go.Scatter(x=[low, 100], y=[low, 100], mode="lines", line=dict(color="#999", dash="dot"),
                                  showlegend=False, hoverinfo="skip"), row=1, col=col)
-        for kind, colour in (("classification", "#1f77b4"), ("regression", "#d62728")):
+        for kind, colour in colours.items():
             names = task.index[task == kind]
             fig.add_trace(go.Scatter(
                 x=score.loc[names, peer], y=score.loc[names, "justenough"], mode="markers+text", text=list(names),
@@ -372,8 +378,16 @@ def figure(frame: pd.DataFrame) -> Any:
                 legendgroup=kind), row=1, col=col)
         fig.update_xaxes(title_text="peer's test score", range=[low, 101], row=1, col=col)
         fig.update_yaxes(title_text="justenough's test score" if col == 1 else None, range=[low, 101], row=1, col=col)
-    fig.update_layout(height=470, title="Quality suite: above the diagonal, justenough scores higher on the test rows",
-                      legend=dict(orientation="h", y=-0.2), margin=dict(t=80, l=60, r=20, b=40))
+        gap = per.loc[order, f"gap_vs_{peer}"]
+        fig.add_trace(go.Bar(x=gap, y=order, orientation="h", showlegend=False,
+                             marker=dict(color=[colours[task[n]] for n in order]),
+                             text=[f"{g:+.1f}" for g in gap], textposition="outside", textfont=dict(size=9)),
+                      row=2, col=col)
+        fig.add_vrect(x0=-WIN_MARGIN, x1=WIN_MARGIN, fillcolor="#999", opacity=0.25, line_width=0, row=2, col=col)
+        fig.update_xaxes(title_text="justenough minus peer (points)", row=2, col=col)
+        fig.update_yaxes(autorange="reversed", showticklabels=col == 1, row=2, col=col)
+    fig.update_layout(height=900, title="Quality suite: above the diagonal (right of zero), justenough scores higher on the test rows",
+                      legend=dict(orientation="h", y=-0.08), margin=dict(t=80, l=60, r=20, b=40))
     return fig
 
 
@@ -386,7 +400,7 @@ def write_figure(frame: pd.DataFrame, out: Path, kind: str) -> Path | None:
     fig = figure(frame)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if kind == "png" and chromium:
-        width, height = 1500, 500
+        width, height = 1500, 920
         fig.update_layout(width=width - 20, height=height - 20)
         path = out / "quality.png"
         with tempfile.TemporaryDirectory() as tmp:
@@ -471,6 +485,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     per = gaps(frame)
     print("\nper dataset (points, justenough minus peer):")
     print(per.round(2).to_string())
+    cpu = sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+              for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(f"CPU time of this run and its finished worker processes: {cpu:.0f} s "
+          f"(so at least {cpu / 2:.0f} s of wall time on 2 free cores)")
     figure_path = write_figure(frame, args.out, args.figure)
     print(f"wrote {csv_path}" + (f" and {figure_path}" if figure_path else ""))
     print(json.dumps(summary))
