@@ -20,7 +20,8 @@ classification) is shared by every method:
 - ``gridsearch``: ``GridSearchCV`` over the same architectures as justenough's grid and its
   ``n_init`` random states, as in ``bench_search.py`` (Adam lr 1e-3, batch 64, sklearn's early
   stopping with n_iter_no_change 10, no L2, a ``PredefinedSplit`` on our validation rows,
-  ``n_jobs=--workers``); the best (architecture, seed) by validation, fitted on the training rows.
+  ``n_jobs=--workers``); the best (architecture, seed) by validation, fitted on the training rows
+  (``--gridsearch-refit``: on train+validation, GridSearchCV's own ``refit=True``).
 - ``hgb``: ``HistGradientBoostingClassifier``/``Regressor`` with defaults (random_state 0), the
   non-network reference.
 
@@ -38,7 +39,7 @@ writes ``quality.csv`` (one row per dataset x method) and ``quality.png`` (or ``
 ``--out`` (default ``benchmarks/results``); and its last line is one JSON object:
 ``datasets``, ``mean_gap_vs_mlp``, ``worst_gap_vs_mlp``, ``wins_vs_mlp``, ``losses_vs_mlp``,
 ``mean_gap_vs_gridsearch``, ``median_speedup_vs_gridsearch``, ``median_params_ratio_vs_gridsearch``
-(and ``mean_gap_vs_hgb``, ``je_options``). Gaps are in points (accuracy or R^2 x 100),
+(and ``mean_gap_vs_hgb``, ``je_options``, ``gridsearch_refit``). Gaps are in points (accuracy or R^2 x 100),
 justenough minus the peer; a win is a gap above +0.5, a loss one below -0.5. The speedup is
 GridSearchCV's seconds over justenough's; the parameter ratio is justenough's over GridSearchCV's.
 """
@@ -253,8 +254,12 @@ def run_mlp(data: Encoded, task: str, seeds: int, workers: int) -> dict[str, Any
             "params": sklearn_params(best), "seconds": seconds, "chosen": f"{best.hidden_layer_sizes} seed {best.random_state}"}
 
 
-def run_gridsearch(data: Encoded, task: str, archs: list[tuple[int, ...]], seeds: int, workers: int) -> dict[str, Any]:
-    """GridSearchCV over (architecture, seed) as ``bench_search.py``: PredefinedSplit on our validation rows."""
+def run_gridsearch(data: Encoded, task: str, archs: list[tuple[int, ...]], seeds: int, workers: int,
+                   refit: bool = False) -> dict[str, Any]:
+    """GridSearchCV over (architecture, seed) as ``bench_search.py``: PredefinedSplit on our validation rows.
+
+    The best candidate is fitted on the training rows (the model GridSearchCV scored), or with
+    ``refit`` on train+validation, as GridSearchCV's own ``refit=True`` does."""
     kind = MLPClassifier if task == "classification" else MLPRegressor
     base = kind(solver="adam", learning_rate_init=1e-3, batch_size=64, max_iter=200,
                 early_stopping=True, n_iter_no_change=10, alpha=0.0)
@@ -267,8 +272,10 @@ def run_gridsearch(data: Encoded, task: str, archs: list[tuple[int, ...]], seeds
         warnings.simplefilter("ignore", ConvergenceWarning)
         gs = GridSearchCV(base, grid, cv=PredefinedSplit(fold), n_jobs=workers, refit=False)
         gs.fit(X, y)
-        # The same fit as the winning candidate's (PredefinedSplit's training fold is X_train, in order).
-        best = kind(**{**base.get_params(), **gs.best_params_}).fit(data.X_train, data.y_train)
+        # Without refit, the same fit as the winning candidate's (PredefinedSplit's training fold is
+        # X_train, in order); with it, GridSearchCV's refit on train+validation.
+        best = kind(**{**base.get_params(), **gs.best_params_})
+        best.fit(*((X, y) if refit else (data.X_train, data.y_train)))
     seconds = time.perf_counter() - t0
     return {"test_score": test_score_of(best, data.X_test, data.y_test), "val_score": float(gs.best_score_),
             "params": sklearn_params(best), "seconds": seconds,
@@ -286,7 +293,7 @@ def run_hgb(data: Encoded, task: str) -> dict[str, Any]:
 
 
 def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_options: dict[str, Any],
-                workers: int, mlp_seeds: int = MLP_SEEDS) -> list[dict[str, Any]]:
+                workers: int, mlp_seeds: int = MLP_SEEDS, gridsearch_refit: bool = False) -> list[dict[str, Any]]:
     """Every method on one dataset's fixed split: one row per method (``CSV_COLUMNS``)."""
     frame = dataset.load()
     tables = split_tables(frame, dataset.target, dataset.task)
@@ -295,7 +302,8 @@ def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_o
     results = {
         "justenough": run_justenough(tables, dataset, space_options, search_options, workers),
         "mlp": run_mlp(data, dataset.task, mlp_seeds, workers),
-        "gridsearch": run_gridsearch(data, dataset.task, architectures(space_options), n_init, workers),
+        "gridsearch": run_gridsearch(data, dataset.task, architectures(space_options), n_init, workers,
+                                     gridsearch_refit),
         "hgb": run_hgb(data, dataset.task),
     }
     common = {"dataset": dataset.name, "task": dataset.task, "n_train": len(tables.train), "n_val": len(tables.val),
@@ -317,7 +325,7 @@ def gaps(frame: pd.DataFrame) -> pd.DataFrame:
     return out.loc[list(dict.fromkeys(frame["dataset"]))]  # run order
 
 
-def summarize(frame: pd.DataFrame, je_options: Sequence[str] = ()) -> dict[str, Any]:
+def summarize(frame: pd.DataFrame, je_options: Sequence[str] = (), gridsearch_refit: bool = False) -> dict[str, Any]:
     """The JSON summary line, computed from the CSV's rows alone."""
     per = gaps(frame)
     mlp = per["gap_vs_mlp"]
@@ -332,6 +340,7 @@ def summarize(frame: pd.DataFrame, je_options: Sequence[str] = ()) -> dict[str, 
         "median_params_ratio_vs_gridsearch": round(float(statistics.median(per["params_ratio_vs_gridsearch"])), 3),
         "mean_gap_vs_hgb": round(float(per["gap_vs_hgb"].mean()), 3),
         "je_options": list(je_options),
+        "gridsearch_refit": bool(gridsearch_refit),
     }
 
 
@@ -447,6 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="a Space dimension (lr=1e-2, monitor=val_score, patience=30) or a search() keyword (n_init=3)")
     parser.add_argument("--workers", type=int, default=2, help="processes for each method (default 2)")
     parser.add_argument("--mlp-seeds", type=int, default=MLP_SEEDS, help="random states of the default MLP (default 5)")
+    parser.add_argument("--gridsearch-refit", action="store_true",
+                        help="refit GridSearchCV's choice on train+validation (its refit=True) instead of scoring it as chosen")
     parser.add_argument("--figure", choices=("png", "html", "none"), default="png",
                         help="png needs chromium (else html is written)")
     args = parser.parse_args(argv)
@@ -474,14 +485,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     csv_path = args.out / "quality.csv"
     for dataset in datasets:
-        dataset_rows = run_dataset(dataset, space_options, search_options, args.workers, args.mlp_seeds)
+        dataset_rows = run_dataset(dataset, space_options, search_options, args.workers, args.mlp_seeds,
+                                   args.gridsearch_refit)
         print_dataset(dataset_rows)
         rows.extend(dataset_rows)
         # Rewritten whole after each dataset (a complete file at every moment), so a long run
         # that is stopped keeps the datasets it finished.
         write_csv(pd.DataFrame(rows, columns=CSV_COLUMNS), csv_path)
     frame = pd.DataFrame(rows, columns=CSV_COLUMNS)
-    summary = summarize(frame, args.je_option)
+    summary = summarize(frame, args.je_option, args.gridsearch_refit)
     per = gaps(frame)
     print("\nper dataset (points, justenough minus peer):")
     print(per.round(2).to_string())

@@ -12,11 +12,13 @@ import os
 import statistics
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
@@ -154,6 +156,49 @@ def test_scores_match_scikit_learn() -> None:
     assert math.isclose(bench_quality.test_score("regression", (y - 3) / 2, (p - 3) / 2), r2_score(y, p), rel_tol=1e-12)
     labels, guesses = rng.integers(0, 3, 40).astype(str), rng.integers(0, 3, 40).astype(str)
     assert bench_quality.test_score("classification", labels, guesses) == accuracy_score(labels, guesses)
+
+
+def test_je_options_go_to_the_space_or_to_search() -> None:
+    space, search = bench_quality.parse_je_options(["lr=1e-2", "monitor=val_score", "epochs=300", "n_init=3",
+                                                    "halving=true", "time-budget=10m"])
+    assert space == {"lr": "1e-2", "monitor": "val_score", "epochs": "300"}
+    assert search == {"n_init": 3, "halving": True, "time_budget": "10m"}
+    # GridSearchCV's grid is justenough's architectures: depth 1-2 x widths 4, 8 -> 4 of them.
+    assert bench_quality.architectures({"depth": "1-2", "widths": "4,8", "lr": "1e-2"}) == [(4,), (8,), (4, 4), (8, 8)]
+    assert len(bench_quality.architectures({})) == 21  # the default grid: depth 1-3 x 7 widths
+
+
+def test_peers_keep_the_best_on_validation_like_a_plain_loop() -> None:
+    """The MLP and GridSearchCV peers against plain scikit-learn fits, one (architecture, seed) at a time."""
+    from sklearn.neural_network import MLPClassifier
+
+    dataset = by_name("smoke")
+    tables = bench_quality.split_tables(dataset.load(), dataset.target, dataset.task)
+    data = bench_quality.encode_for_peers(tables, dataset.target, dataset.task)
+
+    def loop(models: list[MLPClassifier]) -> tuple[float, float]:
+        """(best validation accuracy, the test accuracy of the first model that reached it)."""
+        scored = []
+        for model in models:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(data.X_train, data.y_train)
+            scored.append((bench_quality.test_score_of(model, data.X_val, data.y_val), model))
+        best = max(s for s, _ in scored)
+        first = next(m for s, m in scored if s == best)
+        return best, bench_quality.test_score_of(first, data.X_test, data.y_test)
+
+    mlp = bench_quality.run_mlp(data, "classification", seeds=2, workers=1)
+    assert (mlp["val_score"], mlp["test_score"]) == loop([MLPClassifier(random_state=s) for s in range(2)])
+
+    archs = [(4,), (8,)]
+    grid = bench_quality.run_gridsearch(data, "classification", archs, seeds=2, workers=1)
+    base = dict(solver="adam", learning_rate_init=1e-3, batch_size=64, max_iter=200, early_stopping=True,
+                n_iter_no_change=10, alpha=0.0)
+    # GridSearchCV's grid runs architectures outer, seeds inner, and keeps the first of tied candidates.
+    candidates = [MLPClassifier(hidden_layer_sizes=a, random_state=s, **base) for a in archs for s in range(2)]
+    assert (grid["val_score"], grid["test_score"]) == loop(candidates)
+    assert grid["params"] in (6 * 4 + 4 + 4 + 1, 6 * 8 + 8 + 8 + 1)
 
 
 # --- the summary arithmetic ------------------------------------------------------------------------
