@@ -191,7 +191,7 @@ def test_peers_keep_the_best_on_validation_like_a_plain_loop() -> None:
     mlp = bench_quality.run_mlp(data, "classification", seeds=2, workers=1)
     assert (mlp["val_score"], mlp["test_score"]) == loop([MLPClassifier(random_state=s) for s in range(2)])
 
-    archs = [(4,), (8,)]
+    archs: list[tuple[int, ...]] = [(4,), (8,)]
     grid = bench_quality.run_gridsearch(data, "classification", archs, seeds=2, workers=1)
     base = dict(solver="adam", learning_rate_init=1e-3, batch_size=64, max_iter=200, early_stopping=True,
                 n_iter_no_change=10, alpha=0.0)
