@@ -9,9 +9,9 @@ can be compared with another. The datasets are listed in ``quality_datasets.py``
 On each dataset, one fixed split by seed (60/20/20 train/val/test, stratified for
 classification) is shared by every method:
 
-- ``justenough``: ``justenough.search`` with the default settings on the training rows, with the
-  validation rows as ``val=`` and the test rows as ``test=`` (so its split is ours), ``n_init`` 5,
-  ``--workers`` processes. ``--je-option NAME=VALUE`` (repeatable) changes a search-space
+- ``justenough``: ``justenough.search`` with its default settings on the training rows, with the
+  validation rows as ``val=`` and the test rows as ``test=`` (so its split is ours), ``--workers``
+  processes; nothing else is passed unless asked for. ``--je-option NAME=VALUE`` (repeatable) changes a search-space
   dimension (``lr``, ``monitor``, ``patience``, ``depth``, ... anything ``Space`` has) or else
   passes a keyword to ``search()`` (``n_init=3``, ``halving=true``; values are read as JSON when
   they parse, else as text). Its preprocessing is its own (``docs/data.md``).
@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import os
 import resource
@@ -215,15 +216,24 @@ def architectures(space_options: dict[str, str]) -> list[tuple[int, ...]]:
     return sorted({tuple(c.widths) for c in configs}, key=lambda w: (len(w), w))
 
 
+def default_n_init() -> int:
+    """justenough's default restarts per config: GridSearchCV gets as many random states."""
+    from justenough.search import search
+
+    return int(inspect.signature(search).parameters["n_init"].default)
+
+
 def run_justenough(tables: SplitTables, dataset: QualityDataset, space_options: dict[str, str],
                    search_options: dict[str, Any], workers: int) -> dict[str, Any]:
     from justenough.search import search
     from justenough.space import Space
 
-    options = {"n_init": 5, "workers": workers, "report": False, **search_options}
+    # Only what was asked for is passed: the defaults stay search()'s own, whatever the recipe.
+    options: dict[str, Any] = {"workers": workers, "report": False, **search_options}
+    if space_options:
+        options["space"] = Space.from_options(**space_options)
     t0 = time.perf_counter()
-    result = search(tables.train, target=dataset.target, task=dataset.task, val=tables.val, test=tables.test,
-                    space=Space.from_options(**space_options), **options)
+    result = search(tables.train, target=dataset.target, task=dataset.task, val=tables.val, test=tables.test, **options)
     seconds = time.perf_counter() - t0
     board = result.leaderboard
     val_score = float(board.loc[board["chosen"], "val_mean"].iloc[0]) if "val_mean" in board else float("nan")
@@ -298,7 +308,7 @@ def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_o
     frame = dataset.load()
     tables = split_tables(frame, dataset.target, dataset.task)
     data = encode_for_peers(tables, dataset.target, dataset.task)
-    n_init = int(search_options.get("n_init", 5))
+    n_init = int(search_options.get("n_init", default_n_init()))
     results = {
         "justenough": run_justenough(tables, dataset, space_options, search_options, workers),
         "mlp": run_mlp(data, dataset.task, mlp_seeds, workers),
