@@ -153,6 +153,7 @@ def _config_labels(board: Any) -> list[str]:
         ("max_epochs", lambda v: f"epochs={int(v)}"),
         ("patience", lambda v: "patience=none" if finite_or_none(v) is None else f"patience={int(v)}"),
         ("monitor", str),
+        ("schedule", str),
     ):
         if col in board.columns and board[col].nunique(dropna=False) > 1:
             labels = [_with(lab, fmt(v)) for lab, v in zip(labels, board[col])]
@@ -341,6 +342,7 @@ def search(
     max_epochs: str = typer.Option(SPACE_DEFAULTS["max_epochs"], "--max-epochs", help="Most epochs per restart. Example: --max-epochs 50"),
     patience: str = typer.Option(SPACE_DEFAULTS["patience"], "--patience", help="Early stopping after N epochs without improvement; none turns it off. Example: --patience 5"),
     monitor: str = typer.Option(SPACE_DEFAULTS["monitor"], "--monitor", help="What early stopping and the best weights follow: val_loss, or val_score (sooner, as scikit-learn). Example: --monitor val_score"),
+    schedule: str = typer.Option(SPACE_DEFAULTS["schedule"], "--schedule", help="How each restart's learning rate moves: constant, or cosine (decays to 0 over --max-epochs). Example: --schedule cosine"),
     n_init: int = typer.Option(5, "--n-init", min=1, help="Restarts (random starts) per config. Example: --n-init 3"),
     rule: str = typer.Option("one-se", "--rule", help="How to choose: one-se, paired-se (one SE of the paired difference with the best), target=0.95 (or 95%) or tolerance=0.01. Example: --rule paired-se"),
     max_params: Optional[int] = typer.Option(None, "--max-params", min=1, help="Only configs with at most N parameters qualify. Example: --max-params 5000"),

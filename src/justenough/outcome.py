@@ -112,6 +112,7 @@ def config_columns(cfg: Config, n_in: int, n_out: int) -> dict[str, Any]:
         "max_epochs": cfg.max_epochs,
         "patience": cfg.patience,
         "monitor": cfg.monitor,
+        "schedule": cfg.schedule,
         "params": int(cfg.params(n_in, n_out)),
         "flops": int(cfg.flops(n_in, n_out)),
     }
