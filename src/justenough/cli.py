@@ -178,8 +178,13 @@ def leaderboard_table(board: Any, summary: dict[str, Any], *, limit: int | None 
     """The leaderboard as a rich table, best validation mean first, the chosen row marked.
 
     Columns: config, params, validation mean +/- std over restarts, best restart, diverged
-    restarts, training time (all restarts). With ``limit``, the top rows plus the chosen one.
+    restarts, training time (all restarts), and how it was trained: the learning rate (and
+    schedule), the mean epochs run and why the restarts stopped, with ``recipe``'s flags
+    (under-trained?, stopped at once?) in the last column. With ``limit``, the top rows plus the
+    chosen one.
     """
+    from justenough.recipe import epochs_text, lr_text
+
     percent = _is_percent(summary)
     metric = str(summary.get("test_metric") or summary.get("metric") or "score")
     board = board.copy()
@@ -198,11 +203,16 @@ def leaderboard_table(board: Any, summary: dict[str, Any], *, limit: int | None 
     table.add_column("best", justify="right")
     table.add_column("diverged", justify="right")
     table.add_column("time", justify="right")
+    table.add_column("lr", justify="right")
+    table.add_column("epochs (stopped)", justify="right")
     table.add_column("")
     for _, row in shown.iterrows():
         chosen = bool(row["_chosen"])
         n = _fmt_int(row.get("n_restarts"))
         note = "<- chosen" if chosen else ("pruned" if "pruned" in row and _truthy(row.get("pruned")) else "")
+        flag = row.get("training_flag")
+        if isinstance(flag, str) and flag:
+            note = f"{note} {flag}".strip()
         table.add_row(
             str(row["_label"]),
             _fmt_int(row.get("params")),
@@ -210,6 +220,8 @@ def leaderboard_table(board: Any, summary: dict[str, Any], *, limit: int | None 
             _fmt_score(row.get("val_max"), percent),
             f"{_fmt_int(row.get('n_diverged'))}/{n}",
             _fmt_seconds(row.get("train_time")),
+            lr_text(row.get("lr"), row.get("schedule")),
+            epochs_text(row.get("epochs_run"), row.get("stopped_by")),
             note,
             style="bold green" if chosen else None,
         )
