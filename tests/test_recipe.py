@@ -68,12 +68,12 @@ def test_texts() -> None:
 
 @pytest.fixture(scope="module")
 def short_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real search whose restarts all stop at the budget: 2 epochs, patience 10."""
+    """A real search whose restarts all stop at the budget: 2 epochs, patience 10 (and --refit)."""
     out = tmp_path_factory.mktemp("recipe") / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "220"}
     proc = subprocess.run(
         [str(EXE), "search", "iris", "--depth", "1", "--widths", "4,8", "--n-init", "2", "--lr", "0.01",
-         "--schedule", "cosine", "--max-epochs", "2", "--patience", "10", "--workers", "1", "--out", str(out), "-q"],
+         "--schedule", "cosine", "--max-epochs", "2", "--patience", "10", "--workers", "1", "--refit", "--out", str(out), "-q"],
         capture_output=True, text=True, env=env, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -100,6 +100,10 @@ def test_show_and_report_show_the_recipe_and_flag(short_run: Path) -> None:
     assert len(rows) == 2
     for line in rows:
         assert "0.01 cosine" in line and "2 (budget 2)" in line and UNDER_TRAINED in line, proc.stdout
+    fit = json.loads((short_run / "summary.json").read_text())["model"]
+    assert fit["fit_on"] == "train+validation" and fit["rows"] == 120  # iris: 60% + 20% of 150 rows
+    assert f"tested model: refit on train+validation (120 rows) for {fit['epochs']} epochs" in proc.stdout
     html = (short_run / "report.html").read_text(encoding="utf-8")
+    assert "tested model" in html and "refit on train+validation (120 rows)" in html
     assert html.count(f'<span class="flag">{UNDER_TRAINED}</span>') == 2
     assert "<th>stopped by</th>" in html and "<td>budget 2</td>" in html and "0.01 cosine" in html

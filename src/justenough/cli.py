@@ -260,6 +260,11 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
         else " (sealed test split, scored once)"
     )
     console.print(f"[bold]test {metric}:[/] {_fmt_score(summary.get('test_score'), percent)}{rows}{where}", highlight=False)
+    fit = summary.get("model")
+    if isinstance(fit, dict) and fit.get("fit_on"):  # which model the test scored (refit.py)
+        from justenough.refit import describe_fit
+
+        console.print(f"[bold]tested model:[/] {describe_fit(fit)}", highlight=False)
     if summary.get("baseline"):
         from justenough.baseline import describe
 
@@ -374,6 +379,7 @@ def search(
     test_file: Optional[str] = typer.Option(None, "--test-file", help="A separate test table (else 20% of DATA is held out). Example: --test-file test.csv"),
     val_file: Optional[str] = typer.Option(None, "--val-file", help="A separate validation table. Example: --val-file val.csv"),
     diagnose_every: int = typer.Option(10, "--diagnose-every", min=0, help="Record symmetry/signal diagnostics every N epochs (0: never). Example: --diagnose-every 5"),
+    refit: bool = typer.Option(False, "--refit/--no-refit", help="Train the chosen config again on train+validation (its restarts' median best epoch) and test that model, as GridSearchCV's refit. Example: --refit"),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end. Example: --no-report"),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file of options (keys = option names); flags override it. Example: --config search.toml"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live progress and no leaderboard: just the result. Example: -q"),
@@ -448,6 +454,7 @@ def search(
         diagnose_every=o["diagnose_every"],
         report=o["report"],
         progress=progress,
+        refit=o["refit"],
     )
     if not o["quiet"]:
         console.print()

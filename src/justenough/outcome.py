@@ -232,6 +232,7 @@ def finalize(
     out: Path | None,
     weights: Any,
     report: bool = True,
+    refit: bool = False,
 ) -> SearchResult:
     from justenough import __version__
     from justenough.artifacts import build_module
@@ -266,6 +267,20 @@ def finalize(
     state = weights.get(choice.key, int(best["restart"]))
     if state is None:
         state = _retrain(cfg, int(best["restart"]), seed, prepared, device, precision)
+    # Which model the test scores (refit.py): the best restart as the search trained it, or the
+    # chosen config trained again on train+validation for its restarts' median best epoch.
+    sizes = prepared.split_sizes
+    model_fit: dict[str, Any] = {"fit_on": "train", "rows": int(sizes["train"]), "restart": int(best["restart"]),
+                                 "epochs": int(best["best_epoch"])}
+    if refit:
+        from justenough.refit import refit as refit_model
+        from justenough.refit import refit_epochs
+        from justenough.stack_task import restart_seed
+
+        epochs = refit_epochs(mine)
+        state = refit_model(cfg, restart_seed(seed, int(best["restart"])), prepared, epochs, device=device, precision=precision)
+        model_fit = {"fit_on": "train+validation", "rows": int(sizes["train"]) + int(sizes["val"]),
+                     "restart": int(best["restart"]), "epochs": min(epochs, cfg.max_epochs)}
     arch = {"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation}
     module = build_module(arch)
     module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()})
@@ -307,6 +322,7 @@ def finalize(
         "val_score_std": _nan(row.get("val_std")),
         "val_score_se": _nan(row.get("val_se")),
         "best_restart_val_score": float(best["val_score"]),
+        "model": model_fit,
         "n_init": n_init,
         "n_configs": int(len(board)),
         "n_restarts": int(len(restarts)),
@@ -334,7 +350,8 @@ def finalize(
     summary["notices"] = [weak] if weak else []
     summary = json.loads(json.dumps(summary, default=_json_default))
 
-    info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions}
+    info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions,
+            "fit": model_fit}
     model = Model(
         module,
         activation=cfg.activation,

@@ -34,6 +34,7 @@ import plotly.offline
 from justenough.errors import ArtifactError
 from justenough.numbers import finite_or_none
 from justenough.recipe import lr_text
+from justenough.refit import describe_fit
 from justenough.report import figures
 from justenough.report.network_drawing import network_svg
 
@@ -341,6 +342,8 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
                   ("on the validation rows: no independent test split, so optimistic"
                    if s.get("test_split") == "validation" else "scored once, on the sealed test split")
                   + (f"; {extra}" if extra else "")),
+            *([_fact("tested model", "refit" if s["model"].get("fit_on") == "train+validation" else "best restart",
+                     _e(describe_fit(s["model"])))] if isinstance(s.get("model"), dict) else []),
             _fact(f"validation {metric}", _e(val_mean + se_text), f"mean over {_e(_num(n_init))} restarts" + baseline_text),
             _fact("restarts needed", f"{_e(r95_text)} for 95%", _e(luck)),
             _fact("size", f"{_e(_num(params))} params", f"{_e(_si(flops))} FLOPs per sample"),
