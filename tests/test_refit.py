@@ -78,3 +78,16 @@ def test_without_refit_the_tested_model_is_the_best_restart(tmp_path: Path) -> N
     assert fit == {"fit_on": "train", "rows": prepared.split_sizes["train"], "restart": result.chosen["best_restart"],
                    "epochs": int(best["best_epoch"].iloc[0])}
     assert describe_fit(fit).startswith(f"restart {fit['restart']} as the search trained it")
+
+
+def test_no_refit_when_the_validation_rows_are_the_test_rows() -> None:
+    """Refitting on train+validation would train on the test rows: the best restart stays the model."""
+    from justenough.datasets import load_dataset
+
+    iris = load_dataset("iris").sample(frac=1.0, random_state=0).reset_index(drop=True)
+    train, held_out = iris.iloc[:100], iris.iloc[100:]
+    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="10", patience="5")
+    result = search(train, val=held_out, test=held_out, space=space, n_init=2, workers=1, report=False, refit=True)
+    assert result.summary["test_split"] == "validation"
+    assert result.summary["model"]["fit_on"] == "train"
+    assert any("no refit on train+validation" in n for n in result.summary["notices"])

@@ -272,7 +272,10 @@ def finalize(
     sizes = prepared.split_sizes
     model_fit: dict[str, Any] = {"fit_on": "train", "rows": int(sizes["train"]), "restart": int(best["restart"]),
                                  "epochs": int(best["best_epoch"])}
-    if refit:
+    # The validation rows may also be the test rows (no independent test split): refitting on
+    # them would train on the test, so the best restart stays the model.
+    refit_skipped = bool(refit and getattr(prepared, "test_is_val", False))
+    if refit and not refit_skipped:
         from justenough.refit import refit as refit_model
         from justenough.refit import refit_epochs
         from justenough.stack_task import restart_seed
@@ -348,6 +351,9 @@ def finalize(
     summary["paired"] = paired_evidence(eligible, restarts, choice)
     weak = weak_signal_notice(summary["baseline"], float(row["val_mean"]), finite_or_none(row.get("val_se")), cfg.label, percent)
     summary["notices"] = [weak] if weak else []
+    if refit_skipped:
+        summary["notices"].append("no refit on train+validation: the validation rows are also the test rows, "
+                                  "so the best restart (trained on the training rows) is the model")
     summary = json.loads(json.dumps(summary, default=_json_default))
 
     info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions,
