@@ -511,16 +511,16 @@ def search(
     diagnose_every: int = 10,
     report: bool = True,
     progress: SearchProgress | None = None,
-    refit: bool = False,
+    refit: bool = True,
 ) -> "SearchResult":
     """Search depth x width (and more), choose the just-enough config, and test it once.
 
     ``data`` is anything ``justenough.data.load`` takes (a path, a DataFrame, ``(X, y)``, a bundled
     dataset name) or an already ``Prepared`` dataset. With ``out``, everything is persisted in that
     run directory (the study in ``out/study.db`` unless ``storage`` is given) and running the same
-    search again resumes it. ``refit=True`` trains the chosen config again on train+validation
-    (``refit.py``) and the test scores that model (``summary["model"]`` says which). Returns a
-    ``SearchResult``.
+    search again resumes it. ``refit=True`` (the default) trains the chosen config again on
+    train+validation (``refit.py``) and the test scores that model (``summary["model"]`` says
+    which); ``refit=False`` keeps its best restart. Returns a ``SearchResult``.
     """
     from justenough.data import Prepared, load, prepare
     from justenough.outcome import finalize
