@@ -70,9 +70,10 @@ def test_refit_trains_the_chosen_config_on_train_and_validation_as_a_plain_loop(
 
 
 def test_without_refit_the_tested_model_is_the_best_restart(tmp_path: Path) -> None:
+    """refit=False (refit is the default): the best restart, trained on the training rows."""
     prepared = prepare(load("iris"), seed=0)
     space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="10", patience="5")
-    result = search(prepared, space=space, n_init=2, workers=1, report=False)
+    result = search(prepared, space=space, n_init=2, workers=1, report=False, refit=False)
     fit = result.summary["model"]
     best = result.restarts[(result.restarts["key"] == result.chosen["key"]) & (result.restarts["restart"] == fit["restart"])]
     assert fit == {"fit_on": "train", "rows": prepared.split_sizes["train"], "restart": result.chosen["best_restart"],
