@@ -4,7 +4,7 @@
 
 A quick harness for choosing the default recipe (issue 14) until ``bench_quality.py`` exists: per
 dataset, justenough's search with the recipe's options (the default space otherwise, n_init 5,
-one worker) and scikit-learn's default MLPClassifier/MLPRegressor (5 random states, the best on
+one worker; a recipe may add ``refit``) and scikit-learn's default MLPClassifier/MLPRegressor (5 random states, the best on
 validation kept), both on the same prepared split, scored once on the test split. One JSON line
 per (recipe, dataset) is appended to ``--out``.
 """
@@ -97,7 +97,6 @@ def main() -> None:
     torch.set_num_threads(1)
     for name in names:
         df, target = dataset(name)
-        prepared = prepare(load(df, target=target), seed=0)
         if a.sklearn:
             t0 = time.perf_counter()
             s = sklearn_mlp(prepare(load(df, target=target), seed=0))
@@ -109,7 +108,8 @@ def main() -> None:
             opts = dict(RECIPES[r])
             refit = bool(opts.pop("refit", ""))  # a search() option, not a space dimension
             t0 = time.perf_counter()
-            res = search(prepared if False else prepare(load(df, target=target), seed=0),
+            # A fresh Prepared per search: its sealed test split is opened once, by that search.
+            res = search(prepare(load(df, target=target), seed=0),
                          space=Space.from_options(**opts), n_init=5, workers=1, report=False, refit=refit)
             lb = res.leaderboard
             row = dict(recipe=r, dataset=name, test=res.test_score, seconds=time.perf_counter() - t0,
