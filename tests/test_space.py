@@ -148,7 +148,8 @@ def test_default_space_is_depth_1_to_3_by_seven_widths() -> None:
     assert [(c.depth, c.widths[0]) for c in configs] == sorted((c.depth, c.widths[0]) for c in configs)
     first = configs[0]
     assert (first.activation, first.init, first.optimizer) == ("relu", "he_normal", "adam")
-    assert (first.lr, first.weight_decay, first.batch_size, first.max_epochs, first.patience) == (1e-3, 0.0, 64, 200, 10)
+    assert (first.lr, first.weight_decay, first.batch_size, first.max_epochs, first.patience) == (1e-2, 0.0, 64, 300, 30)
+    assert (first.monitor, first.schedule) == ("val_score", "constant")
     assert len({c.key for c in configs}) == len(configs)
 
 
@@ -229,8 +230,8 @@ def test_invalid_init_is_refused_by_the_space() -> None:
 
 def test_config_key_is_a_stable_hash_of_the_settings() -> None:
     cfg = Config(depth=2, widths=(64, 64))
-    # Settings added after 0.1 (monitor) are left out of the hash at their defaults.
-    settings = {k: v for k, v in cfg.to_dict().items() if k != "monitor"}
+    # Settings added after 0.1 (monitor, schedule) are left out of the hash at their defaults.
+    settings = {k: v for k, v in cfg.to_dict().items() if k not in ("monitor", "schedule")}
     canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
     assert cfg.key == hashlib.sha256(canonical.encode()).hexdigest()[:12]
     # The same settings written differently give the same key.
@@ -240,14 +241,19 @@ def test_config_key_is_a_stable_hash_of_the_settings() -> None:
     assert cfg.to_dict() == {
         "depth": 2, "widths": [64, 64], "activation": "relu", "init": "he_normal", "optimizer": "adam",
         "lr": 0.001, "weight_decay": 0.0, "batch_size": 64, "max_epochs": 200, "patience": 10,
-        "monitor": "val_loss",
+        "monitor": "val_loss", "schedule": "constant",
     }
     assert cfg.key == "8935b0ce80c9"
     score = Config(depth=2, widths=(64, 64), monitor="val_score")
     assert score.key != cfg.key and Config.from_dict(score.to_dict()) == score
-    assert Config.from_dict({k: v for k, v in cfg.to_dict().items() if k != "monitor"}) == cfg  # 0.1 records
+    assert Config.from_dict({k: v for k, v in cfg.to_dict().items() if k not in ("monitor", "schedule")}) == cfg  # 0.1 records
     with pytest.raises(ConfigError, match="monitor"):
         Config(depth=1, widths=(8,), monitor="accuracy")
+    cosine = Config(depth=2, widths=(64, 64), schedule="cosine")
+    assert cosine.key not in (cfg.key, score.key) and Config.from_dict(cosine.to_dict()) == cosine
+    assert cosine.group_key() != cfg.group_key()  # a schedule is shared by a stack
+    with pytest.raises(ConfigError, match="schedule"):
+        Config(depth=1, widths=(8,), schedule="linear")
     assert Config(depth=2, widths=(64, 64), lr=3e-3).key != cfg.key
     assert Config(depth=2, widths=(64, 32)).key != cfg.key
 
@@ -282,7 +288,7 @@ def test_params_and_flops_match_a_torch_network(widths: tuple[int, ...]) -> None
 def test_group_key_is_what_a_stack_shares() -> None:
     a = Config(depth=2, widths=(8, 8), lr=1e-3, init="he_normal")
     b = Config(depth=2, widths=(64, 32), lr=1e-2, init="glorot_uniform", weight_decay=1e-4)
-    assert a.group_key() == b.group_key() == (2, "relu", "adam", 64, 200, 10, "val_loss")
+    assert a.group_key() == b.group_key() == (2, "relu", "adam", 64, 200, 10, "val_loss", "constant")
     assert Config(depth=2, widths=(8, 8), batch_size=32).group_key() != a.group_key()
     assert Config(depth=2, widths=(8, 8), monitor="val_score").group_key() != a.group_key()
     assert Config(depth=2, widths=(8, 8), activation="tanh").group_key() != a.group_key()
@@ -358,5 +364,7 @@ def test_grid_params_refuses_a_config_outside_the_space() -> None:
         space.grid_params(Config(depth=1, widths=(32,)))
     with pytest.raises(ConfigError, match="shape"):
         space.grid_params(Config(depth=2, widths=(16, 8)))
-    assert Config(depth=1, widths=(8,)) in space
+    # The space's default recipe (Config's own field defaults are those of 0.1 records).
+    assert Config(depth=1, widths=(8,), lr=1e-2, max_epochs=300, patience=30, monitor="val_score") in space
+    assert Config(depth=1, widths=(8,)) not in space
     assert Config(depth=1, widths=(32,)) not in space

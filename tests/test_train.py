@@ -21,6 +21,7 @@ from justenough.train import (
     TrainSettings,
     TrainState,
     epoch_orders,
+    lr_factor,
     member_bytes,
     train,
 )
@@ -70,13 +71,15 @@ def regression(n_train: int = 400, n_val: int = 150) -> Data:
 
 
 def loop_train(net: torch.nn.Sequential, spec: MemberSpec, data: Data, s: TrainSettings) -> dict[str, list[float]]:
-    """The reference: one member alone, torch.optim, the batches ``epoch_orders`` gives its seed."""
+    """The reference: one member alone, torch.optim (and torch.optim.lr_scheduler for a schedule),
+    the batches ``epoch_orders`` gives its seed."""
     if s.optimizer == "sgd":
         opt = torch.optim.SGD(net.parameters(), lr=spec.lr, momentum=s.momentum, nesterov=s.nesterov, weight_decay=spec.weight_decay)
     elif s.optimizer == "adam":
         opt = torch.optim.Adam(net.parameters(), lr=spec.lr, betas=s.betas, eps=s.eps, weight_decay=spec.weight_decay)
     else:
         opt = torch.optim.AdamW(net.parameters(), lr=spec.lr, betas=s.betas, eps=s.eps, weight_decay=spec.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s.max_epochs) if s.schedule == "cosine" else None
 
     def loss_fn(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(out, y) if data.task == "classification" else F.mse_loss(out[:, 0], y)
@@ -95,6 +98,8 @@ def loop_train(net: torch.nn.Sequential, spec: MemberSpec, data: Data, s: TrainS
         hist["train_loss"].append(total / N)
         with torch.no_grad():
             hist["val_loss"].append(float(loss_fn(net(data.X_val), data.y_val)))
+        if sched is not None:
+            sched.step()
     return hist
 
 
@@ -113,6 +118,10 @@ ORACLE_CASES = [
     ("regression", TrainSettings(optimizer="sgd", momentum=0.9, nesterov=True, batch_size=32, max_epochs=16, patience=None, restore_best=False), 0.2),
     ("regression", TrainSettings(optimizer="adam", batch_size=32, max_epochs=16, patience=None, restore_best=False), 0.1),
     ("regression", TrainSettings(optimizer="adamw", batch_size=32, max_epochs=16, patience=None, restore_best=False), 0.1),
+    # A per-member schedule: each member's own lr decays (cosine), as torch's CosineAnnealingLR.
+    ("classification", TrainSettings(optimizer="sgd", momentum=0.9, batch_size=32, max_epochs=12, patience=None, restore_best=False, schedule="cosine"), 1.0),
+    ("classification", TrainSettings(optimizer="adam", batch_size=32, max_epochs=12, patience=None, restore_best=False, schedule="cosine"), 0.1),
+    ("regression", TrainSettings(optimizer="adamw", batch_size=32, max_epochs=16, patience=None, restore_best=False, schedule="cosine"), 0.1),
 ]
 
 
@@ -580,12 +589,14 @@ def test_optimizer_take_state_continues_the_kept_members_exactly(kind: str, fuse
         assert torch.equal(p[keep], q)
 
 
-def test_stopped_members_leave_the_stack_and_change_nothing() -> None:
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_stopped_members_leave_the_stack_and_change_nothing(schedule: str) -> None:
     """Members that stop early leave the working stack (compaction); every member's history and
-    weights equal those of the same member trained in a stack of its own, bit for bit."""
+    weights equal those of the same member trained in a stack of its own, bit for bit (with a
+    schedule too: the smaller stack carries on at the same epoch's learning rate)."""
     data = digits(150, 300)
     specs = [MemberSpec(widths=(32,), init="he_normal", seed=s, lr=0.03) for s in range(4)]
-    s = TrainSettings(optimizer="adam", batch_size=16, max_epochs=40, patience=2)
+    s = TrainSettings(optimizer="adam", batch_size=16, max_epochs=40, patience=2, schedule=schedule)
     together = train(MLPStack(64, 10, specs), data, s)
     stops = sorted(m.epochs_run for m in together.members)
     assert stops[0] < stops[-1]  # members stopped at different epochs
@@ -630,6 +641,21 @@ def test_monitor_val_score_stops_on_the_score() -> None:
         assert acc == pytest.approx(m.val_score, abs=1e-9)
     with pytest.raises(ConfigError, match="monitor"):
         TrainSettings(monitor="accuracy")
+
+
+def test_cosine_lr_factor_follows_torch_scheduler() -> None:
+    """``lr_factor`` per epoch equals the lr CosineAnnealingLR gives after ``epoch - 1`` steps."""
+    T, base = 7, 0.3
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=T)
+    for epoch in range(1, T + 1):
+        assert base * lr_factor("cosine", epoch, T) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12, abs=1e-15)
+        assert lr_factor("constant", epoch, T) == 1.0
+        opt.step()
+        sched.step()
+    assert lr_factor("cosine", 1, T) == 1.0 and 0 < lr_factor("cosine", T, T) < 0.1
+    with pytest.raises(ConfigError, match="schedule"):
+        TrainSettings(schedule="linear")
 
 
 def test_stack_loss_fast_path_equals_cross_entropy() -> None:

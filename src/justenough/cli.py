@@ -162,9 +162,13 @@ def leaderboard_table(board: Any, summary: dict[str, Any], *, limit: int | None 
     """The leaderboard as a rich table, best validation mean first, the chosen row marked.
 
     Columns: config, params, validation mean +/- std over restarts, best restart, diverged
-    restarts, training time (all restarts). With ``limit``, the top rows plus the chosen one.
+    restarts, training time (all restarts), and how it was trained: the learning rate (and
+    schedule), the mean epochs run and why the restarts stopped, with ``recipe``'s flags
+    (under-trained?, stopped at once?) in the last column. With ``limit``, the top rows plus the
+    chosen one.
     """
     from justenough.select import best_first
+    from justenough.recipe import epochs_text, lr_text
 
     percent = _is_percent(summary)
     metric = str(summary.get("test_metric") or summary.get("metric") or "score")
@@ -184,11 +188,16 @@ def leaderboard_table(board: Any, summary: dict[str, Any], *, limit: int | None 
     table.add_column("best", justify="right")
     table.add_column("diverged", justify="right")
     table.add_column("time", justify="right")
+    table.add_column("lr", justify="right")
+    table.add_column("epochs (stopped)", justify="right")
     table.add_column("")
     for _, row in shown.iterrows():
         chosen = bool(row["_chosen"])
         n = _fmt_int(row.get("n_restarts"))
         note = "<- chosen" if chosen else ("pruned" if "pruned" in row and _truthy(row.get("pruned")) else "")
+        flag = row.get("training_flag")
+        if isinstance(flag, str) and flag:
+            note = f"{note} {flag}".strip()
         table.add_row(
             str(row["_label"]),
             _fmt_int(row.get("params")),
@@ -196,6 +205,8 @@ def leaderboard_table(board: Any, summary: dict[str, Any], *, limit: int | None 
             _fmt_score(row.get("val_max"), percent),
             f"{_fmt_int(row.get('n_diverged'))}/{n}",
             _fmt_seconds(row.get("train_time")),
+            lr_text(row.get("lr"), row.get("schedule")),
+            epochs_text(row.get("epochs_run"), row.get("stopped_by")),
             note,
             style="bold green" if chosen else None,
         )
@@ -235,6 +246,11 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
         else f" (sealed test split, which has now scored {n_scored} models: no longer an unbiased estimate)"
     )
     console.print(f"[bold]test {metric}:[/] {_fmt_score(summary.get('test_score'), percent)}{rows}{where}", highlight=False)
+    fit = summary.get("model")
+    if isinstance(fit, dict) and fit.get("fit_on"):  # which model the test scored (refit.py)
+        from justenough.refit import describe_fit
+
+        console.print(f"[bold]tested model:[/] {describe_fit(fit)}", highlight=False)
     if summary.get("baseline"):
         from justenough.baseline import describe
 
@@ -318,7 +334,8 @@ def search(
     batch_size: str = typer.Option(SPACE_DEFAULTS["batch_size"], "--batch-size", help="Minibatch size(s). Example: --batch-size 32,128"),
     max_epochs: str = typer.Option(SPACE_DEFAULTS["max_epochs"], "--max-epochs", help="Most epochs per restart. Example: --max-epochs 50"),
     patience: str = typer.Option(SPACE_DEFAULTS["patience"], "--patience", help="Early stopping after N epochs without improvement; none turns it off. Example: --patience 5"),
-    monitor: str = typer.Option(SPACE_DEFAULTS["monitor"], "--monitor", help="What early stopping and the best weights follow: val_loss, or val_score (sooner, as scikit-learn). Example: --monitor val_score"),
+    monitor: str = typer.Option(SPACE_DEFAULTS["monitor"], "--monitor", help="What early stopping and the best weights follow: val_score (accuracy or R^2), or val_loss. Example: --monitor val_loss"),
+    schedule: str = typer.Option(SPACE_DEFAULTS["schedule"], "--schedule", help="How each restart's learning rate moves: constant, or cosine (decays to 0 over --max-epochs). Example: --schedule cosine"),
     n_init: int = typer.Option(5, "--n-init", min=1, help="Restarts (random starts) per config. Example: --n-init 3"),
     rule: str = typer.Option("one-se", "--rule", help="How to choose: one-se, paired-se (one SE of the paired difference with the best), target=0.95 (or 95%) or tolerance=0.01. Example: --rule paired-se"),
     max_params: Optional[int] = typer.Option(None, "--max-params", min=1, help="Only configs with at most N parameters qualify. Example: --max-params 5000"),
@@ -343,6 +360,7 @@ def search(
     max_categories: int = typer.Option(50, "--max-categories", min=2, help="Most categories a text column may have (more is refused). Example: --max-categories 200"),
     diagnose_every: int = typer.Option(10, "--diagnose-every", min=0, help="Record symmetry/signal diagnostics every N epochs (0: never). Example: --diagnose-every 5"),
     memory_budget: Optional[str] = typer.Option(None, "--memory-budget", help="Memory one stack may use (default: a quarter of the free memory); bigger stacks are split, a network that cannot fit is refused at once. Example: --memory-budget 2GB"),
+    refit: bool = typer.Option(True, "--refit/--no-refit", help="Train the chosen config again on train+validation (its restarts' median best epoch) and test that model, as GridSearchCV's refit; --no-refit keeps its best restart. Example: --no-refit"),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end. Example: --no-report"),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file of options (keys = option names); flags override it. Example: --config search.toml"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live progress and no leaderboard: just the result. Example: -q"),
@@ -433,6 +451,7 @@ def search(
         decimal=o["decimal"],
         encoding=o["encoding"],
         max_categories=o["max_categories"],
+        refit=o["refit"],
     )
     if not o["quiet"]:
         console.print()

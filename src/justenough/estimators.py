@@ -834,7 +834,7 @@ class _BaseSearch(BaseEstimator):
                 )
             data = (frame.iloc[tr].reset_index(drop=True), target.iloc[tr].reset_index(drop=True))
             held = (frame.iloc[va].reset_index(drop=True), target.iloc[va].reset_index(drop=True))
-            extra = {"val": held, "test": held}
+            extra = {"val": held, "test": held, "refit": False}  # refitting on val would train on the "test" rows
         try:
             result = search(
                 data,

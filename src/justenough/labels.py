@@ -46,6 +46,7 @@ SETTINGS: tuple[tuple[str, Callable[[Any], str]], ...] = (
     ("max_epochs", lambda v: f"epochs={int(v)}"),
     ("patience", _patience),
     ("monitor", str),
+    ("schedule", str),
 )
 _SETTING_NAMES = tuple(name for name, _ in SETTINGS)
 # What the progress line always shows: it prints each config as it finishes, before the search

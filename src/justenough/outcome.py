@@ -112,6 +112,7 @@ def config_columns(cfg: Config, n_in: int, n_out: int) -> dict[str, Any]:
         "max_epochs": cfg.max_epochs,
         "patience": cfg.patience,
         "monitor": cfg.monitor,
+        "schedule": cfg.schedule,
         "params": int(cfg.params(n_in, n_out)),
         "flops": int(cfg.flops(n_in, n_out)),
     }
@@ -231,6 +232,7 @@ def finalize(
     out: Path | None,
     weights: Any,
     report: bool = True,
+    refit: bool = False,
 ) -> SearchResult:
     from justenough import __version__
     from justenough.artifacts import build_module
@@ -266,6 +268,23 @@ def finalize(
     state = weights.get(choice.key, int(best["restart"]))
     if state is None:
         state = _retrain(cfg, int(best["restart"]), seed, prepared, device, precision)
+    # Which model the test scores (refit.py): the best restart as the search trained it, or the
+    # chosen config trained again on train+validation for its restarts' median best epoch.
+    sizes = prepared.split_sizes
+    model_fit: dict[str, Any] = {"fit_on": "train", "rows": int(sizes["train"]), "restart": int(best["restart"]),
+                                 "epochs": int(best["best_epoch"])}
+    # The validation rows may also be the test rows (no independent test split): refitting on
+    # them would train on the test, so the best restart stays the model.
+    refit_skipped = bool(refit and getattr(prepared, "test_is_val", False))
+    if refit and not refit_skipped:
+        from justenough.refit import refit as refit_model
+        from justenough.refit import refit_epochs
+        from justenough.stack_task import restart_seed
+
+        epochs = refit_epochs(mine)
+        state = refit_model(cfg, restart_seed(seed, int(best["restart"])), prepared, epochs, device=device, precision=precision)
+        model_fit = {"fit_on": "train+validation", "rows": int(sizes["train"]) + int(sizes["val"]),
+                     "restart": int(best["restart"]), "epochs": min(epochs, cfg.max_epochs)}
     arch = {"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation}
     module = build_module(arch)
     module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()})
@@ -313,6 +332,7 @@ def finalize(
         "val_score_std": _nan(row.get("val_std")),
         "val_score_se": _nan(row.get("val_se")),
         "best_restart_val_score": float(best["val_score"]),
+        "model": model_fit,
         "n_init": n_init,
         "n_configs": int(len(board)),
         "n_restarts": int(len(restarts)),
@@ -338,11 +358,15 @@ def finalize(
     summary["paired"] = paired_evidence(eligible, restarts, choice)
     weak = weak_signal_notice(summary["baseline"], float(row["val_mean"]), finite_or_none(row.get("val_se")), cfg.label, percent)
     summary["notices"] = [weak] if weak else []
+    if refit_skipped:
+        summary["notices"].append("no refit on train+validation: the validation rows are also the test rows, "
+                                  "so the best restart (trained on the training rows) is the model")
     if len(scored) > 1 and summary["test_split"] == "sealed":  # validation rows as the test are optimistic anyway
         summary["notices"].append(_reused_test_notice(scored))
     summary = json.loads(json.dumps(summary, default=_json_default))
 
-    info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions}
+    info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions,
+            "fit": model_fit}
     # How the table was read (a decimal comma, a given delimiter or encoding): predict reads new rows alike.
     info["reading"] = dict(getattr(prepared, "reading", {}))
     model = Model(

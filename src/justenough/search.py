@@ -536,11 +536,13 @@ def search(
     max_epochs: Any = _SPACE_KEYWORD_DEFAULTS["max_epochs"],
     patience: Any = _SPACE_KEYWORD_DEFAULTS["patience"],
     monitor: Any = _SPACE_KEYWORD_DEFAULTS["monitor"],
+    schedule: Any = _SPACE_KEYWORD_DEFAULTS["schedule"],
     delimiter: str | None = None,
     decimal: str | None = None,
     max_categories: int = 50,
     encoding: str | None = None,
     memory_budget: int | str | None = None,
+    refit: bool = True,
 ) -> "SearchResult":
     """Search depth x width (and more), choose the just-enough config, and test it once.
 
@@ -556,7 +558,9 @@ def search(
     ``memory_budget`` (bytes, or text such as ``"2GB"``; default a quarter
     of the free memory) is what one stack may use: a stack that does not fit is split, and a space
     whose largest network does not fit even alone is refused before anything is created
-    (``preflight.check_memory``, naming the largest width that fits). Returns a ``SearchResult``.
+    (``preflight.check_memory``, naming the largest width that fits). ``refit=True`` (the default) trains the chosen config again on
+    train+validation (``refit.py``) and the test scores that model (``summary["model"]`` says
+    which); ``refit=False`` keeps its best restart. Returns a ``SearchResult``.
     """
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
     space_options = {name: arguments[name] for name in _SPACE_KEYWORD_DEFAULTS}
@@ -694,6 +698,7 @@ def search(
         out=out_dir,
         weights=weights_store,
         report=report,
+        refit=refit,
     )
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from justenough.errors import ConfigError, option
+from justenough.recipe import training_columns
 
 __all__ = [
     "RULES",
@@ -63,7 +64,7 @@ _EPS = 1e-12
 # Columns copied from the restarts table to the leaderboard: constant within a config.
 _CONFIG_COLUMNS = (
     "label", "depth", "widths", "width", "activation", "init", "optimizer", "lr", "weight_decay",
-    "batch_size", "max_epochs", "patience", "monitor", "params", "flops", "latency_ms",
+    "batch_size", "max_epochs", "patience", "monitor", "schedule", "params", "flops", "latency_ms",
 )
 
 
@@ -198,8 +199,9 @@ def leaderboard(restarts: pd.DataFrame, *, tolerance: float = DEFAULT_GOOD_TOLER
     widths, params, flops, ...``) are carried over when present. Statistics over the non-diverged
     restarts: ``val_mean``, ``val_std`` (ddof=1; 0 for one restart), ``val_se`` (std/sqrt(n)),
     ``val_min``, ``val_max``; and ``n_restarts``, ``n_diverged``, ``p_good``, ``restarts_for_95``
-    (nullable integer), ``train_time`` (sum) and ``pruned`` (any) when present. Rows keep the
-    order in which configs first appear.
+    (nullable integer), ``train_time`` (sum) and ``pruned`` (any) when present; how the config
+    was trained (``recipe.training_columns``: ``epochs_run``, ``best_epoch``, ``stopped_by``,
+    ``training_flag``) when the restarts say. Rows keep the order in which configs first appear.
     """
     missing = [c for c in ("key", "val_score") if c not in restarts.columns]
     if missing:
@@ -232,6 +234,7 @@ def leaderboard(restarts: pd.DataFrame, *, tolerance: float = DEFAULT_GOOD_TOLER
             row["train_time"] = float(pd.to_numeric(group["train_time"], errors="coerce").sum())
         if "pruned" in group.columns:
             row["pruned"] = bool(any(False if pd.isna(x) else bool(x) for x in group["pruned"]))
+        row.update(training_columns(group))  # how it was trained: epochs, why it stopped, a flag
         rows.append(row)
     board = pd.DataFrame(rows)
     if board.empty:

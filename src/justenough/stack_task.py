@@ -273,6 +273,7 @@ def run_stack_task(
         max_epochs=first.max_epochs,
         patience=first.patience,
         monitor=first.monitor,
+        schedule=first.schedule,
         precision=task.precision,
         callback_every=callback_every,
     )

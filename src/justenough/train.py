@@ -47,12 +47,14 @@ __all__ = [
     "order_seed",
     "available_memory",
     "member_bytes",
+    "lr_factor",
 ]
 
 log = logging.getLogger("justenough")
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 MONITORS = ("val_loss", "val_score")  # what early stopping and the best weights follow
+SCHEDULES = ("constant", "cosine")  # how each member's learning rate moves over the epochs
 PRECISIONS = ("float32", "bfloat16")  # the training step's matmuls (see TrainSettings)
 # bfloat16 matmuls pay for layers at least this big (fan_in x fan_out); smaller ones are bound by
 # per-op overhead, which the casts add to (measured: break-even near 64 x 64 on a 2-core CPU).
@@ -79,6 +81,10 @@ class TrainSettings:
     float32 one. ``callback_every=k`` calls the callback after every k-th epoch (0: only at epoch 0,
     before training). ``restore_best=False`` leaves the last weights in the stack and results.
     ``memory_fraction`` of the free RAM (or free GPU memory) is the default memory budget.
+    ``schedule="cosine"`` decays every member's learning rate from its own ``lr`` to 0 over
+    ``max_epochs`` (epoch e trains at ``lr * (1 + cos(pi * (e - 1) / max_epochs)) / 2``), as
+    ``torch.optim.lr_scheduler.CosineAnnealingLR(T_max=max_epochs)`` stepped once per epoch
+    does; ``"constant"`` keeps ``lr``.
     """
 
     optimizer: str = "adam"
@@ -97,6 +103,7 @@ class TrainSettings:
     order_seed: int = 0
     restore_best: bool = True
     memory_fraction: float = 0.25
+    schedule: str = "constant"
 
     def __post_init__(self) -> None:
         opt = str(self.optimizer).lower()
@@ -117,6 +124,8 @@ class TrainSettings:
             raise ConfigError(f"min_delta must be >= 0, got {self.min_delta}")
         if self.monitor not in MONITORS:
             raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(MONITORS)}")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"unknown schedule {self.schedule!r}: use one of {', '.join(SCHEDULES)}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"unknown precision {self.precision!r}: use one of {', '.join(PRECISIONS)}")
         if isinstance(self.callback_every, bool) or not isinstance(self.callback_every, int) or self.callback_every < 0:
@@ -282,6 +291,8 @@ class StackOptimizer:
         self.settings = settings
         self.kind = settings.optimizer
         self._lr64 = lr.to(torch.float64)  # [M]; torch keeps lr as a Python float (float64)
+        self._base_lr64 = self._lr64  # [M]: the members' own lr, which a schedule scales
+        self._lr_factor = 1.0
         self._wd64 = weight_decay.to(torch.float64)  # [M]
         self._flat = flat
         self._num: torch.Tensor | None = None  # [P]: Adam's numerator, reused (big flat buffers)
@@ -314,8 +325,18 @@ class StackOptimizer:
             return [v.index_select(0, self._member)]  # [P]
         return [self._shaped(v, p) for p in self._tensors]
 
+    def set_lr_factor(self, factor: float) -> None:
+        """Train every member at ``factor`` times its own lr from now on (a schedule's epoch)."""
+        if factor == self._lr_factor:
+            return
+        self._lr_factor = float(factor)
+        # float64 as torch's schedulers keep a group's lr (a Python float).
+        self._lr64 = self._base_lr64 * self._lr_factor
+        self.set_active(self._active)
+
     def set_active(self, active: torch.Tensor) -> None:
         """Freeze the members whose ``active`` entry is False (zero learning rate)."""
+        self._active = active
         self._fused = self._fused_groups(active)
         self._lr_eff64 = torch.where(active, self._lr64, torch.zeros_like(self._lr64))  # [M]
         lr32 = self._lr_eff64.to(torch.float32)
@@ -334,6 +355,7 @@ class StackOptimizer:
         if (self._flat is None) != (previous._flat is None):
             raise ConfigError("take_state needs two optimizers of the same layout (both flat or both per tensor)")
         self.step_count = previous.step_count
+        self.set_lr_factor(previous._lr_factor)
         self._fused_plan = None  # the fused path's views of the (new) state, rebuilt on the next step
         idx = torch.tensor(list(keep), dtype=torch.long, device=self.params[0].device)
         for k, old in enumerate(previous.state):
@@ -867,6 +889,7 @@ class _Run:
         last = len(batches) - 1
         X, y = d.X_train, d.y_train
         step, opt, grad_flat = self.step_fn, self.opt, self.grad_flat
+        opt.set_lr_factor(lr_factor(st.schedule, epoch, st.max_epochs))
         with torch.no_grad():
             for k, idx in enumerate(batches):
                 b = idx.shape[-1]
@@ -973,6 +996,17 @@ class _Run:
 
 
 # --- the trainer ----------------------------------------------------------------------------
+
+
+def lr_factor(schedule: str, epoch: int, max_epochs: int) -> float:
+    """What epoch ``epoch`` (1-based) multiplies each member's lr by under ``schedule``.
+
+    Cosine: ``(1 + cos(pi * (epoch - 1) / max_epochs)) / 2``, from 1 at the first epoch towards 0
+    at the last, as ``CosineAnnealingLR(T_max=max_epochs, eta_min=0)`` after ``epoch - 1`` steps.
+    """
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / max_epochs))
+    return 1.0
 
 
 def _plan(

@@ -32,6 +32,8 @@ import plotly.offline
 from justenough.atomic import write_text
 from justenough.errors import ArtifactError
 from justenough.numbers import finite_or_none
+from justenough.recipe import lr_text
+from justenough.refit import describe_fit
 from justenough.report import figures
 from justenough.report.network_drawing import network_svg
 
@@ -342,6 +344,8 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
                    if n_scored == 1 else f"the sealed test split has now scored {n_scored} models: "
                    "no longer an unbiased estimate")
                   + (f"; {extra}" if extra else "")),
+            *([_fact("tested model", "refit" if s["model"].get("fit_on") == "train+validation" else "best restart",
+                     _e(describe_fit(s["model"])))] if isinstance(s.get("model"), dict) else []),
             _fact(f"validation {metric}", _e(val_mean + se_text), f"mean over {_e(_num(n_init))} restarts" + baseline_text),
             _fact("restarts needed", f"{_e(r95_text)} for 95%", _e(luck)),
             _fact("size", f"{_e(_num(params))} params", f"{_e(_si(flops))} FLOPs per sample"),
@@ -383,7 +387,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
         top = pd.concat([top, ranked[ranked["key"].astype(str) == chosen_key]])
     head = "<tr><th>#</th><th>config</th><th>depth</th><th>widths</th><th class=num>params</th>" \
            "<th class=num>val mean ± std</th><th class=num>restarts</th><th class=num>p_good</th>" \
-           "<th class=num>train time</th></tr>"
+           "<th class=num>train time</th><th class=num>lr</th><th class=num>epochs run</th><th>stopped by</th></tr>"
     body = []
     for _, r in top.iterrows():
         is_chosen = str(r["key"]) == chosen_key
@@ -393,13 +397,21 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
         std = finite_or_none(r.get("val_std"))
         std_text = "" if std is None else f" ± {_score(std, percent)}"
         mark = ' <span class="badge">chosen</span>' if is_chosen else ""
+        flag = r.get("training_flag")
+        if isinstance(flag, str) and flag:  # recipe.py: every restart ran out of epochs, or stopped at once
+            mark += f' <span class="flag">{_e(flag)}</span>'
+        epochs = finite_or_none(r.get("epochs_run"))
+        stopped = r.get("stopped_by")
         body.append(
             f'<tr{" class=chosen" if is_chosen else ""}><td>{int(r["_rank"])}</td>'
             f'<td>{labels[str(r["key"])]}{mark}</td><td>{_e(r.get("depth"))}</td><td>{_e(r.get("widths"))}</td>'
             f'<td class=num>{_e(_num(r.get("params")))}</td>'
             f'<td class=num>{_e(_score(r["_mean"], percent) + std_text)}</td>'
             f'<td class=num>{_e(n)}{div}</td><td class=num>{_e(_num(r.get("p_good"), 2))}</td>'
-            f'<td class=num>{_e(_seconds(r.get("train_time")))}</td></tr>'
+            f'<td class=num>{_e(_seconds(r.get("train_time")))}</td>'
+            f'<td class=num>{_e(lr_text(r.get("lr"), r.get("schedule")))}</td>'
+            f'<td class=num>{"" if epochs is None else f"{epochs:.0f}"}</td>'
+            f'<td>{_e(stopped) if isinstance(stopped, str) else ""}</td></tr>'
         )
     more = len(board) - len(top)
     caption = f"Leaderboard: the top {min(LEADERBOARD_ROWS, len(board))} of {len(board)} configs by mean validation score"

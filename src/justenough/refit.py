@@ -1,0 +1,93 @@
+"""Refitting the chosen config on train+validation, as GridSearchCV's ``refit`` does.
+
+The search trains every restart on the training rows (60% of the data by default) and keeps its
+best epoch by validation. Once the config is chosen, the validation rows have done their job, so
+``search(refit=True)`` (``--refit``) trains the chosen config once more on train+validation: from
+its best restart's seed (the same initial weights and data-order stream), with its training
+settings (optimizer, lr, schedule over ``max_epochs``, batch size), for a fixed number of epochs,
+the median best epoch of its restarts (there is no validation left to stop on), and keeps the
+last weights. The sealed test split then scores that refitted model.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from justenough.space import Config
+
+if TYPE_CHECKING:  # torch is imported where a refit trains: show and the report only describe one
+    import torch
+
+__all__ = ["refit_epochs", "refit", "describe_fit"]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """What ``train.train`` reads: train+validation to fit on; the validation rows are still
+    evaluated each epoch (the trainer's bookkeeping) but decide nothing."""
+
+    X_train: torch.Tensor  # [N_train + N_val, F]
+    y_train: torch.Tensor  # [N_train + N_val]
+    X_val: torch.Tensor  # [N_val, F]
+    y_val: torch.Tensor
+    task: str
+    n_outputs: int
+
+
+def refit_epochs(restarts: pd.DataFrame) -> int:
+    """The median best epoch of a config's restarts (diverged ones left out), at least 1.
+
+    ``restarts``: the config's rows of the restarts table (``best_epoch``, ``diverged``).
+    """
+    ok = restarts[~restarts["diverged"].astype(bool)] if "diverged" in restarts.columns else restarts
+    epochs = pd.to_numeric(ok["best_epoch"], errors="coerce").dropna().tolist()
+    if not epochs:
+        return 1
+    return max(1, int(round(statistics.median(epochs))))
+
+
+def refit(cfg: Config, seed: int, prepared: Any, epochs: int, *, device: str = "cpu", precision: str = "float32") -> dict[str, np.ndarray]:
+    """Train ``cfg`` from member seed ``seed`` on train+validation for ``epochs`` epochs (at most
+    ``cfg.max_epochs``); returns the last weights as the ``member(0)`` state dict (NumPy)."""
+    import torch
+
+    from justenough.stack import MemberSpec, MLPStack
+    from justenough.train import TrainSettings, train
+
+    epochs = max(1, min(int(epochs), cfg.max_epochs))
+    X_train, y_train = prepared.X_train.to(device), prepared.y_train.to(device)
+    X_val, y_val = prepared.X_val.to(device), prepared.y_val.to(device)
+    rows = _Rows(torch.cat([X_train, X_val]), torch.cat([y_train, y_val]), X_val, y_val, prepared.task, int(prepared.n_outputs))
+    member = MemberSpec(widths=tuple(cfg.widths), init=cfg.init, seed=seed, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # LSUV (a data-dependent init) sees the first 512 training rows, as in the search.
+    stack = MLPStack(int(prepared.n_features), int(prepared.n_outputs), [member], activation=cfg.activation,
+                     device=device, init_data=X_train[:512])
+    # max_epochs stays the config's own, so a schedule decays over the same horizon as in the
+    # search; a callback ends training after ``epochs`` epochs, and the last weights are kept.
+    settings = TrainSettings(optimizer=cfg.optimizer, batch_size=cfg.batch_size, max_epochs=cfg.max_epochs, patience=None,
+                             monitor=cfg.monitor, schedule=cfg.schedule, precision=precision, restore_best=False,
+                             callback_every=epochs)
+
+    def stop_after(epoch: int, _stack: Any, _state: Any) -> list[int]:
+        return [0] if epoch >= epochs else []
+
+    result = train(stack, rows, settings, callback=stop_after)
+    return {k: v.detach().cpu().numpy() for k, v in result.members[0].state.items()}
+
+
+def describe_fit(fit: dict[str, Any]) -> str:
+    """Which model the test scored (``summary["model"]``), in words."""
+
+    def n(key: str) -> str:
+        value = fit.get(key)
+        return f"{int(value):,}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
+
+    if fit.get("fit_on") == "train+validation":
+        return (f"refit on train+validation ({n('rows')} rows) for {n('epochs')} epochs "
+                f"(the median best epoch of its restarts), from restart {n('restart')}'s seed")
+    return f"restart {n('restart')} as the search trained it, on the {n('rows')} training rows (best epoch {n('epochs')})"
