@@ -148,8 +148,8 @@ def test_default_space_is_depth_1_to_3_by_seven_widths() -> None:
     assert [(c.depth, c.widths[0]) for c in configs] == sorted((c.depth, c.widths[0]) for c in configs)
     first = configs[0]
     assert (first.activation, first.init, first.optimizer) == ("relu", "he_normal", "adam")
-    assert (first.lr, first.weight_decay, first.batch_size, first.max_epochs, first.patience) == (1e-2, 0.0, 64, 300, 30)
-    assert (first.monitor, first.schedule) == ("val_score", "constant")
+    assert (first.lr, first.weight_decay, first.batch_size, first.max_epochs, first.patience) == (1e-3, 0.0, 64, 200, 10)
+    assert (first.monitor, first.schedule) == ("val_loss", "constant")
     assert len({c.key for c in configs}) == len(configs)
 
 
@@ -364,7 +364,5 @@ def test_grid_params_refuses_a_config_outside_the_space() -> None:
         space.grid_params(Config(depth=1, widths=(32,)))
     with pytest.raises(ConfigError, match="shape"):
         space.grid_params(Config(depth=2, widths=(16, 8)))
-    # The space's default recipe (Config's own field defaults are those of 0.1 records).
-    assert Config(depth=1, widths=(8,), lr=1e-2, max_epochs=300, patience=30, monitor="val_score") in space
-    assert Config(depth=1, widths=(8,)) not in space
+    assert Config(depth=1, widths=(8,)) in space
     assert Config(depth=1, widths=(32,)) not in space

@@ -3,11 +3,10 @@
 A ``Space`` has one ``Dim`` per setting. Each dimension is *fixed* (one value), *listed* (a few
 values, all of which a grid tries) or *ranged* (``low..high``, which only a sampler such as TPE
 can explore). The default space is depth 1 to 3 x widths 4 to 256 (powers of two), the same width
-in every layer, ReLU with He-normal initialization, Adam at lr 1e-2, batch 64, up to 300 epochs
-with early stopping on the validation score after 30 epochs without improvement (the recipe
-measured on many datasets: docs/training.md, "The default recipe, measured"). ``Config``'s own
-field defaults stay those of 0.1 (lr 1e-3, 200 epochs, patience 10, the loss), since they say how
-a record that lacks a setting was trained.
+in every layer, ReLU with He-normal initialization, Adam at lr 1e-3, batch 64, up to 200 epochs
+with early stopping on the validation loss after 10 epochs without improvement. That recipe, with
+the chosen config refitted on train+validation (``refit.py``), won the quality suite against the
+candidates measured (docs/training.md, "The default recipe, measured on the quality suite").
 
 A ``Config`` is one point of the space: one network design plus its training settings. Its
 ``key`` is a stable hash of those settings, so the same config has the same key in every process,
@@ -20,7 +19,7 @@ The CLI forms (``parse_dim``)::
     lr      "1e-3"  "1e-3,3e-3"                          "1e-4..1e-2" (a log range)
     activation / init / optimizer / shape: comma lists, e.g. "relu,tanh", "auto,orthogonal(gain=1.0)"
     patience  "10"  "none" (no early stopping)
-    monitor   "val_score" (the default) or "val_loss": what early stopping and the best weights follow
+    monitor   "val_loss" (the default) or "val_score": what early stopping and the best weights follow
     schedule  "constant" or "cosine" (each restart's lr decays to 0 over max_epochs), or both
 """
 
@@ -527,12 +526,12 @@ DEFAULT_SPACE_TEXT: dict[str, Any] = {
     "activation": "relu",
     "init": "auto",
     "optimizer": "adam",
-    "lr": "1e-2",
+    "lr": "1e-3",
     "weight_decay": "0",
     "batch_size": "64",
-    "max_epochs": "300",
-    "patience": "30",
-    "monitor": "val_score",
+    "max_epochs": "200",
+    "patience": "10",
+    "monitor": "val_loss",
     "schedule": "constant",
 }
 
@@ -565,8 +564,8 @@ class Space:
 
     @classmethod
     def default(cls) -> "Space":
-        """Depth 1-3 x widths 4..256, same width per layer, ReLU + He normal, Adam 1e-2, batch 64,
-        up to 300 epochs, stopping on the validation score after 30 epochs without improvement."""
+        """Depth 1-3 x widths 4..256, same width per layer, ReLU + He normal, Adam 1e-3, batch 64,
+        up to 200 epochs, stopping on the validation loss after 10 epochs without improvement."""
         return cls()
 
     @classmethod
