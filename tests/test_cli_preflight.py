@@ -5,7 +5,6 @@ reader that leaves early (``| head``) neither stops nor loses the search."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,16 +12,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.test_cli import _env
+
 EXE = Path(sys.executable).with_name("justenough")
 TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "4", "--workers", "1"]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["OMP_NUM_THREADS"] = "1"
-    env["COLUMNS"] = "200"
-    env.pop("FORCE_COLOR", None)
-    return env
 
 
 def jn(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:

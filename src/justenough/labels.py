@@ -19,19 +19,13 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
+from justenough.numbers import finite_or_none
+
 __all__ = ["SETTINGS", "PROGRESS_SETTINGS", "config_label", "varying_settings", "table_labels"]
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _patience(value: Any) -> str:
-    f = _finite(value)
+    f = finite_or_none(value)
     return "patience=none" if f is None else f"patience={int(f)}"
 
 
@@ -58,14 +52,14 @@ def _architecture(config: Mapping[str, Any]) -> str:
     label = config.get("label")
     if label is not None and not (isinstance(label, float) and math.isnan(label)) and str(label):
         return str(label)
-    depth = _finite(config.get("depth"))
+    depth = finite_or_none(config.get("depth"))
     if depth == 0:
         return "linear"
     return f"{int(depth) if depth is not None else '?'}x{config.get('widths', '?')}"
 
 
 def _is_linear(config: Mapping[str, Any]) -> bool:
-    return _finite(config.get("depth")) == 0 or str(config.get("label")) == "linear"
+    return finite_or_none(config.get("depth")) == 0 or str(config.get("label")) == "linear"
 
 
 def config_label(config: Mapping[str, Any], settings: Iterable[str]) -> str:
