@@ -455,6 +455,40 @@ class _Driver:
             )
 
 
+def _grow(driver: _Driver, handle: StudyHandle, space: Space, data: TrainingData, patience: int,
+          max_params: int | None) -> Any:
+    """The grow strategy's loop: replay the walk on the study's results (``grow.walk``), enqueue
+    the configs it asks for next (one round: every live direction's next step, trained together),
+    train them with the grid's machinery, and again, until the walk is done or the search stops.
+
+    The walk is a function of the finished trials alone, so a resumed search or a second driver
+    on a shared study takes the same path; the claims dedupe configs that two drivers enqueue.
+    """
+    from justenough import grow
+    from justenough.outcome import restarts_table
+
+    configs = space.configs()
+    while True:
+        restarts = restarts_table(handle, data.n_features, data.n_outputs)
+        state = grow.walk(configs, restarts, n_in=data.n_features, n_out=data.n_outputs, patience=patience,
+                          max_params=max_params)
+        if state.done or driver.stop_reason is not None:
+            return state
+        taken = handle.keys_in(DONE_STATES + (TrialState.RUNNING, TrialState.WAITING))
+        waiting = [t.system_attrs.get("fixed_params") for t in handle.trials((TrialState.WAITING,))]
+        for cfg in driver._largest_stacks_first(state.pending):
+            params = space.grid_params(cfg)
+            if cfg.key not in taken and params not in waiting:
+                handle.study.enqueue_trial(params)
+                waiting.append(params)
+        done_before = len(handle.keys_in(DONE_STATES))
+        driver.run()
+        if len(handle.keys_in(DONE_STATES)) == done_before and not driver._others_running():
+            # Nothing new finished (every pending config failed): the walk cannot go on.
+            raise JustEnoughError("the grow search could not train " + ", ".join(c.label for c in state.pending)
+                                  + ": run the same command again to retry them")
+
+
 def _params_id(params: dict[str, Any]) -> str:
     """A grid point's parameters as a comparable string."""
     return repr(sorted(params.items()))
@@ -541,6 +575,8 @@ def search(
     max_categories: int = 50,
     encoding: str | None = None,
     memory_budget: int | str | None = None,
+    strategy: str = "grid",
+    grow_patience: int = 2,
 ) -> "SearchResult":
     """Search depth x width (and more), choose the just-enough config, and test it once.
 
@@ -556,7 +592,9 @@ def search(
     ``memory_budget`` (bytes, or text such as ``"2GB"``; default a quarter
     of the free memory) is what one stack may use: a stack that does not fit is split, and a space
     whose largest network does not fit even alone is refused before anything is created
-    (``preflight.check_memory``, naming the largest width that fits). Returns a ``SearchResult``.
+    (``preflight.check_memory``, naming the largest width that fits). ``strategy="grow"`` trains
+    from the simplest config up, while bigger keeps paying (``grow.py``; ``grow_patience``
+    non-improving steps stop a direction) instead of the whole grid. Returns a ``SearchResult``.
     """
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
     space_options = {name: arguments[name] for name in _SPACE_KEYWORD_DEFAULTS}
@@ -565,6 +603,15 @@ def search(
 
     if n_init < 1:
         raise ConfigError(f"n_init must be at least 1, got {n_init}")
+    if strategy not in ("grid", "grow"):
+        raise ConfigError(f"unknown strategy {strategy!r}: use grid (every config) or grow (from the simplest up)")
+    if strategy == "grow" and halving:
+        raise ConfigError(f"the grow strategy and successive halving do not combine: drop {option('halving', True)} "
+                          f"or use {option('strategy', 'grid')}")
+    if strategy == "grow" and sampler.lower() not in ("auto", "grid"):
+        raise ConfigError(f"the grow strategy walks the grid itself: drop {option('sampler', sampler)} or use {option('strategy', 'grid')}")
+    if grow_patience < 1:
+        raise ConfigError(f"grow_patience must be at least 1, got {grow_patience}")
     from justenough.train import PRECISIONS
 
     if precision not in PRECISIONS:
@@ -616,7 +663,7 @@ def search(
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     url = storage_url(storage, out_dir)
-    samp, is_grid, directions = _make_sampler(sampler, space, seed)
+    samp, is_grid, directions = _make_sampler("grid" if strategy == "grow" else sampler, space, seed)
     if not is_grid and n_trials is None and budget_s is None:
         n_trials = DEFAULT_TRIALS
     fingerprint = {
@@ -628,6 +675,8 @@ def search(
         "precision": precision,
         "sampler": "grid" if is_grid else sampler,
     }
+    if strategy == "grow":  # a grid study and a grow study train different configs: never mix them
+        fingerprint["strategy"] = "grow"
     handle = open_study(url, fingerprint=fingerprint, sampler=samp, directions=directions)
     revived = handle.fail_dead_trials()
     if revived:
@@ -655,14 +704,14 @@ def search(
         progress=progress,
         weights_sink=weights_store.put,
     )
-    if is_grid and not handle.created:
+    if is_grid and not handle.created and strategy == "grid":
         # A driver that joins a study waits until its creator has enqueued the grid, so that the
         # grid is not enqueued several times over (claims would still dedupe, at a cost).
         deadline = time.time() + 60
         while not handle.get_attr("grid_enqueued") and time.time() < deadline:
             time.sleep(0.2)
             handle.study = optuna.load_study(study_name=handle.study.study_name, storage=handle.storage, sampler=samp)
-    total = driver.enqueue_grid() if is_grid else n_trials
+    total = (driver.enqueue_grid() if strategy == "grid" else None) if is_grid else n_trials
     if is_grid and handle.created:
         handle.set_attr("grid_enqueued", True)
     done = len(handle.keys_in(DONE_STATES))
@@ -671,14 +720,24 @@ def search(
     # The executor first: forked workers must start while this process runs no other thread
     # (the live progress display has one).
     exec_.start(training_data)
+    growth: Any = None
     try:
         progress.on_start(total, done, n_init)
-        driver.run()
+        if strategy == "grow":
+            growth = _grow(driver, handle, space, training_data, grow_patience, max_params)
+        else:
+            driver.run()
     finally:
         exec_.close()
         progress.on_end()
     if driver.stop_reason:
         progress.on_message(f"stopped: {driver.stop_reason}")
+    growth_summary = None
+    if strategy == "grow":
+        from justenough import grow
+
+        growth_summary = grow.summary(growth, space.configs(), prepared.task == "classification", driver.stop_reason)
+        progress.on_message(growth_summary["explanation"])
 
     return finalize(
         handle=handle,
@@ -694,6 +753,7 @@ def search(
         out=out_dir,
         weights=weights_store,
         report=report,
+        growth=growth_summary,
     )
 
 
