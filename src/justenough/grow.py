@@ -232,13 +232,14 @@ def explain(w: Walk, percent: bool) -> str:
             continue
         steps = w.stop_steps.get(direction, [])
         reason = w.stops[direction]
-        if steps and "successive steps" in reason:
+        if steps:
             first, rest = steps[0], steps[1:]
             text = (f"{node_label(first.node)} did not beat {node_label(first.compared_to or w.best)} "
                     f"({format_difference(first.mean_diff, first.se_diff, percent)} paired)")
             for s in rest:
                 text += f", nor did {node_label(s.node)} ({format_difference(s.mean_diff, s.se_diff, percent)})"
-            parts.append(f"{direction}: {text}: stopped")
+            edge = "" if "successive steps" in reason else f" and {reason}"
+            parts.append(f"{direction}: {text}{edge}: stopped")
         else:
             parts.append(f"{direction}: stopped ({reason})")
     head = f"growth stopped at {node_label(w.best)}"
