@@ -157,6 +157,7 @@ class _Driver:
     time_budget: float | None
     progress: SearchProgress
     weights_sink: Callable[[list[RestartResult]], None]
+    grow: bool = False  # the grow strategy enqueues its own rounds (``_grow``), never the whole grid
     started: float = field(default_factory=time.time)
     asked: int = 0
     stop_reason: str | None = None
@@ -245,6 +246,12 @@ class _Driver:
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()
         self.asked += 1
+        if self.grow and "fixed_params" not in self.handle.storage.get_trial_system_attrs(trial._trial_id):
+            # Another driver took the round's last waiting config, so the sampler drew one of its
+            # own: grow trains only the configs its walk asks for (``_grow``).
+            trial.set_user_attr("not_asked_for", True)
+            study.tell(trial, state=TrialState.FAIL)
+            return None
         config = self.space.suggest(trial)
         trial.set_user_attr("key", config.key)
         trial.set_user_attr("config", config.to_dict())
@@ -417,8 +424,8 @@ class _Driver:
                         # Another driver still trains configs of this grid: wait for it (or for its
                         # heartbeat to go stale, then retry its configs here).
                         time.sleep(1.0)
-                        if self.handle.fail_dead_trials():
-                            self.enqueue_grid()
+                        if self.handle.fail_dead_trials() and not self.grow:
+                            self.enqueue_grid()  # (grow: its loop replays the walk and enqueues again)
                         continue
                     break
                 done, _ = wait(list(in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
@@ -703,6 +710,7 @@ def search(
         time_budget=budget_s,
         progress=progress,
         weights_sink=weights_store.put,
+        grow=strategy == "grow",
     )
     if is_grid and not handle.created and strategy == "grid":
         # A driver that joins a study waits until its creator has enqueued the grid, so that the
