@@ -125,3 +125,28 @@ def test_sigkill_then_resume_takes_the_same_path_as_an_uninterrupted_run(tmp_pat
         fresh.leaderboard[cols].sort_values("key").reset_index(drop=True),
     )
     assert resumed.summary["growth"]["path"] == fresh.summary["growth"]["path"]
+
+
+@pytest.mark.slow
+def test_the_report_draws_the_growth_path_and_greys_the_configs_not_needed(tmp_path):
+    from justenough.report import figures
+
+    space = Space.from_options(depth="0-2", widths="4,8,16,32", max_epochs=30)
+    result = search("moons", space=space, n_init=3, workers=1, out=tmp_path / "run", strategy="grow")
+    growth = result.summary["growth"]
+    html_text = (tmp_path / "run" / "report.html").read_text()
+    assert 'id="fig-growth"' in html_text and "Growth path" in html_text
+    # The path's points are the leaderboard's means and SEs, in the order tried (percent: x100).
+    fig = figures.growth_figure(growth["path"], result.leaderboard, result.chosen["key"], percent=True, metric="accuracy")
+    board = result.leaderboard.set_index("key")
+    assert list(fig.data[0].x) == [f"{i + 1}. {p['config']}" for i, p in enumerate(growth["path"])]
+    assert list(fig.data[0].y) == pytest.approx([100 * board.loc[p["key"], "val_mean"] for p in growth["path"]])
+    assert list(fig.data[0].error_y.array) == pytest.approx([100 * board.loc[p["key"], "val_se"] for p in growth["path"]])
+    # Every config not needed is a grey cell of the depth x width map.
+    heat = figures.heatmap_figure(result.leaderboard, result.chosen["key"], percent=True, metric="accuracy",
+                                  untried=[(n["depth"], n["width"]) for n in growth["not_needed"]])
+    grey = [t for t in heat.data if t.name == "not needed"]
+    cells = {(int(y), 0 if x == "none" else int(x)) for x, y in zip(grey[0].x, grey[0].y)} if grey else set()
+    assert cells == {(n["depth"], n["width"]) for n in growth["not_needed"]}
+    if growth["not_needed"]:
+        assert "not needed" in html_text

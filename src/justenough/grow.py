@@ -259,7 +259,7 @@ def summary(w: Walk, configs: Sequence[Config], percent: bool, stop_reason: str 
         node = node_of(cfg)
         if node in tried_nodes or cfg.key in tried:
             continue
-        not_needed.append({"key": cfg.key, "config": cfg.label,
+        not_needed.append({"key": cfg.key, "config": cfg.label, "depth": node[0], "width": node[1],
                            "reason": f"growth stopped at {node_label(w.best)} before reaching it" if w.best else explanation})
     return {
         "strategy": "grow",
