@@ -1,7 +1,7 @@
 """Grow against the full grid, side by side, on the quality suite's datasets (issue 15).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_grow.py [--quick] [--datasets a,b,c] [--workers 2]
-        [--quality-dir DIR]
+        [--grow-patience N] [--quality-dir DIR]
 
 Runs against whichever ``justenough`` is importable (``PYTHONPATH=/path/to/src``). The datasets,
 their loading and the one fixed 60/20/20 split by seed are the quality suite's
@@ -45,12 +45,13 @@ def _import_quality(quality_dir: Path) -> tuple[Any, Any]:
     return bench_quality, quality_datasets
 
 
-def run_one(tables: Any, dataset: Any, strategy: str, workers: int) -> dict[str, Any]:
+def run_one(tables: Any, dataset: Any, strategy: str, workers: int, patience: int | None = None) -> dict[str, Any]:
     from justenough.search import search
 
+    extra = {"grow_patience": patience} if patience is not None else {}  # else search()'s default
     t0 = time.perf_counter()
     result = search(tables.train, target=dataset.target, task=dataset.task, val=tables.val, test=tables.test,
-                    workers=workers, report=False, strategy=strategy)
+                    workers=workers, report=False, strategy=strategy, **extra)
     seconds = time.perf_counter() - t0
     growth = result.summary.get("growth") or {}
     return {
@@ -67,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="only the quality suite's quick datasets")
     parser.add_argument("--datasets", help="comma-separated names (default: the whole suite)")
     parser.add_argument("--workers", type=int, default=2, help="processes for each search (default 2)")
+    parser.add_argument("--grow-patience", type=int, default=None, help="grow's patience (default: search()'s)")
     parser.add_argument("--quality-dir", type=Path, default=Path(__file__).resolve().parent,
                         help="where bench_quality.py and quality_datasets.py are (default: next to this file)")
     args = parser.parse_args(argv)
@@ -83,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         frame = dataset.load()
         tables = bq.split_tables(frame, dataset.target, dataset.task)
         grid = run_one(tables, dataset, "grid", args.workers)
-        grow = run_one(tables, dataset, "grow", args.workers)
+        grow = run_one(tables, dataset, "grow", args.workers, args.grow_patience)
         row = {
             "dataset": dataset.name, "task": dataset.task,
             "grid_chosen": grid["chosen"], "grow_chosen": grow["chosen"],
