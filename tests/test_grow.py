@@ -166,3 +166,13 @@ def test_nodes_group_the_configs_of_one_depth_and_width():
     space = Space.from_options(depth="1", widths="8", lr="1e-3,1e-2", max_epochs=5)
     w = walk(space.configs(), pd.DataFrame(), n_in=N_IN, n_out=N_OUT)
     assert len(w.pending) == 2 and {node_of(c) for c in w.pending} == {(1, 8)}
+
+
+def test_a_search_stopped_early_says_so_for_every_config_not_reached():
+    levels = {c.label: (0.5 if c.depth == 0 else 0.9) for c in CONFIGS}
+    w = walk(CONFIGS, _table(levels, {"linear", "1x4"}), n_in=N_IN, n_out=N_OUT)
+    assert not w.done
+    s = summary(w, CONFIGS, percent=True, stop_reason="time budget")
+    assert not s["complete"] and "the search stopped early: time budget" in s["explanation"]
+    assert {n["config"] for n in s["not_needed"]} == {c.label for c in CONFIGS} - {"linear", "1x4"}
+    assert all("time budget" in n["reason"] for n in s["not_needed"])

@@ -150,3 +150,10 @@ def test_the_report_draws_the_growth_path_and_greys_the_configs_not_needed(tmp_p
     assert cells == {(n["depth"], n["width"]) for n in growth["not_needed"]}
     if growth["not_needed"]:
         assert "not needed" in html_text
+
+
+def test_grow_refuses_a_space_whose_simplest_config_is_over_max_params(tmp_path):
+    with pytest.raises(ConfigError, match="max_params"):
+        search("moons", depth="1", widths="32,64", n_init=2, max_params=10, out=tmp_path / "run", strategy="grow",
+               report=False)
+

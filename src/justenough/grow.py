@@ -259,8 +259,11 @@ def summary(w: Walk, configs: Sequence[Config], percent: bool, stop_reason: str 
         node = node_of(cfg)
         if node in tried_nodes or cfg.key in tried:
             continue
-        not_needed.append({"key": cfg.key, "config": cfg.label, "depth": node[0], "width": node[1],
-                           "reason": f"growth stopped at {node_label(w.best)} before reaching it" if w.best else explanation})
+        if stop_reason:
+            reason = f"the search stopped ({stop_reason}) before growth reached it"
+        else:
+            reason = f"growth stopped at {node_label(w.best)} before reaching it" if w.best else explanation
+        not_needed.append({"key": cfg.key, "config": cfg.label, "depth": node[0], "width": node[1], "reason": reason})
     return {
         "strategy": "grow",
         "best": node_label(w.best) if w.best else None,

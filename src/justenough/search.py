@@ -479,6 +479,8 @@ def _grow(driver: _Driver, handle: StudyHandle, space: Space, data: TrainingData
         restarts = restarts_table(handle, data.n_features, data.n_outputs)
         state = grow.walk(configs, restarts, n_in=data.n_features, n_out=data.n_outputs, patience=patience,
                           max_params=max_params)
+        if state.done and state.best is None:  # even the simplest config is over --max-params
+            raise ConfigError(grow.explain(state, percent=True) + f": raise {option('max_params', max_params)} or drop it")
         if state.done or driver.stop_reason is not None:
             return state
         taken = handle.keys_in(DONE_STATES + (TrialState.RUNNING, TrialState.WAITING))
@@ -490,7 +492,7 @@ def _grow(driver: _Driver, handle: StudyHandle, space: Space, data: TrainingData
                 waiting.append(params)
         done_before = len(handle.keys_in(DONE_STATES))
         driver.run()
-        if len(handle.keys_in(DONE_STATES)) == done_before and not driver._others_running():
+        if driver.stop_reason is None and len(handle.keys_in(DONE_STATES)) == done_before and not driver._others_running():
             # Nothing new finished (every pending config failed): the walk cannot go on.
             raise JustEnoughError("the grow search could not train " + ", ".join(c.label for c in state.pending)
                                   + ": run the same command again to retry them")
