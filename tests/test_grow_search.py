@@ -157,3 +157,26 @@ def test_grow_refuses_a_space_whose_simplest_config_is_over_max_params(tmp_path)
         search("moons", depth="1", widths="32,64", n_init=2, max_params=10, out=tmp_path / "run", strategy="grow",
                report=False)
 
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # asking outside Study.optimize, as the driver does
+def test_a_trial_whose_driver_died_before_naming_itself_is_failed_after_the_grace_period(tmp_path, monkeypatch):
+    # A kill between asking a trial and naming its driver left a RUNNING trial that no one owned,
+    # and a resumed search waited for it forever (found by the SIGKILL test above).
+    import optuna
+
+    from justenough import study as study_module
+    from justenough.study import driver_id, open_study, storage_url
+
+    handle = open_study(storage_url(None, tmp_path), fingerprint={"test": 1}, sampler=optuna.samplers.RandomSampler(0),
+                        directions=["maximize"])
+    orphan = handle.study.ask()
+    mine = handle.study.ask()
+    mine.set_user_attr("driver", driver_id())
+    assert handle.fail_dead_trials() == []  # young: its driver may be naming itself right now
+    monkeypatch.setattr(study_module, "GRACE_PERIOD_S", 0)
+    time.sleep(0.05)
+    assert handle.fail_dead_trials() == [orphan.number]
+    states = {t.number: t.state for t in handle.trials()}
+    assert states[orphan.number] == optuna.trial.TrialState.FAIL
+    assert states[mine.number] == optuna.trial.TrialState.RUNNING

@@ -245,6 +245,7 @@ class _Driver:
             # send them ourselves (DESIGN.md, library facts).
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()
+        trial.set_user_attr("driver", driver_id())  # first: a trial with no driver is an orphan (study.fail_dead_trials)
         self.asked += 1
         if self.grow and "fixed_params" not in self.handle.storage.get_trial_system_attrs(trial._trial_id):
             # Another driver took the round's last waiting config, so the sampler drew one of its
@@ -255,7 +256,6 @@ class _Driver:
         config = self.space.suggest(trial)
         trial.set_user_attr("key", config.key)
         trial.set_user_attr("config", config.to_dict())
-        trial.set_user_attr("driver", driver_id())
         holder = self._holder(config.key, before=trial.number)
         if holder is None:
             return trial, config
