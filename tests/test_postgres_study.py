@@ -56,3 +56,39 @@ def test_sqlite_single_driver_is_unaffected(tmp_path):
     result = search("iris", space=space, n_init=2, out=tmp_path / "run", workers=1, report=False)
     assert (tmp_path / "run" / "study.db").exists()
     assert len(result.restarts) == 2
+
+
+_GROW_DRIVER = textwrap.dedent(
+    """
+    import json, sys
+    from justenough.search import search
+    from justenough.space import Space
+    space = Space.from_options(depth="0-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
+    r = search("digits", space=space, n_init=2, storage=sys.argv[1], out=sys.argv[2], workers=1, report=False,
+               strategy="grow")
+    print("PATH=" + json.dumps([p["key"] for p in r.summary["growth"]["path"]]))
+    """
+)
+
+
+def test_two_drivers_grow_one_shared_study_and_train_each_config_once(postgres_url, tmp_path):  # noqa: F811
+    import json
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _GROW_DRIVER, postgres_url, str(tmp_path / f"d{i}")],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for i in range(2)
+    ]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    for p, text in zip(procs, outputs):
+        assert p.returncode == 0, text[-3000:]
+    paths = [json.loads(next(line for line in text.splitlines() if line.startswith("PATH="))[5:]) for text in outputs]
+    assert paths[0] == paths[1], "both drivers replay the same walk from the shared results"
+
+    url = postgres_url.replace("postgresql://", "postgresql+psycopg://")
+    study = optuna.load_study(study_name="justenough", storage=url)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    keys = Counter(t.user_attrs["key"] for t in complete)
+    assert set(keys) == set(paths[0]), "exactly the configs on the growth path were trained"
+    assert set(keys.values()) == {1}, keys

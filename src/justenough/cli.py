@@ -229,6 +229,10 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
     console.print(f"[bold]chosen:[/] {label} ({_fmt_int(chosen.get('params'))} params)", highlight=False)
     if summary.get("explanation"):
         console.print(f"[bold]why:[/] {summary['explanation']}", highlight=False, soft_wrap=True)
+    growth = summary.get("growth")
+    if growth:  # --strategy grow: where growth stopped, and how many configs it did not need
+        console.print(f"[bold]growth:[/] {growth['explanation']}; {len(growth['path'])} configs trained, "
+                      f"{len(growth['not_needed'])} not needed", highlight=False, soft_wrap=True)
     if summary.get("paired"):
         from justenough.select import describe_paired
 
@@ -341,6 +345,8 @@ def search(
     max_params: Optional[int] = typer.Option(None, "--max-params", min=1, help="Only configs with at most N parameters qualify. Example: --max-params 5000"),
     max_latency: Optional[str] = typer.Option(None, "--max-latency", help="Only configs at most this slow per sample (batch 1). Example: --max-latency 1ms"),
     halving: bool = typer.Option(False, "--halving/--no-halving", help="Successive halving: stop weak configs early. Example: --halving"),
+    strategy: str = typer.Option("grid", "--strategy", help="grid (train every config) or grow (from the simplest config up, while bigger keeps beating the best by more than one paired SE). Example: --strategy grow"),
+    grow_patience: int = typer.Option(2, "--grow-patience", min=1, help="With --strategy grow: a direction (wider, deeper) stops after N successive steps that do not beat the best. Example: --grow-patience 3"),
     time_budget: Optional[str] = typer.Option(None, "--time-budget", help="Stop asking for configs after this long (90s, 10m, 1.5h). Example: --time-budget 10m"),
     sampler: str = typer.Option("auto", "--sampler", help="auto (grid when finite, else tpe), grid, random, tpe or nsga2. Example: --sampler tpe"),
     n_trials: Optional[int] = typer.Option(None, "--n-trials", min=1, help="Configs to try with a sampler (default 30; the grid tries all). Example: --n-trials 50"),
@@ -378,13 +384,14 @@ def search(
         ("--task", "task", ("auto", "classification", "regression")),
         ("--sampler", "sampler", ("auto", "grid", "random", "tpe", "nsga2")),
         ("--executor", "executor", ("local", "ray")),
+        ("--strategy", "strategy", ("grid", "grow")),
     ):
         o[name] = _validate_choice(option, o[name], choices)
     _validate_device(o["device"])
     # The command line checks these bounds itself; values from a config file are checked here.
     for option, name, low in (("--n-init", "n_init", 1), ("--workers", "workers", 1), ("--n-trials", "n_trials", 1),
                               ("--max-params", "max_params", 1), ("--diagnose-every", "diagnose_every", 0),
-                              ("--max-categories", "max_categories", 2)):
+                              ("--max-categories", "max_categories", 2), ("--grow-patience", "grow_patience", 1)):
         if o[name] is not None and o[name] < low:
             raise ConfigError(f"{option} must be at least {low}, got {o[name]}")
 
@@ -452,6 +459,8 @@ def search(
         encoding=o["encoding"],
         max_categories=o["max_categories"],
         refit=o["refit"],
+        strategy=o["strategy"],
+        grow_patience=o["grow_patience"],
     )
     if not o["quiet"]:
         console.print()

@@ -233,6 +233,7 @@ def finalize(
     weights: Any,
     report: bool = True,
     refit: bool = False,
+    growth: dict[str, Any] | None = None,
 ) -> SearchResult:
     from justenough import __version__
     from justenough.artifacts import build_module
@@ -350,6 +351,8 @@ def finalize(
         "storage": "memory" if handle.url is None else handle.url.split("://")[0],
         "versions": versions,
     }
+    if growth is not None:  # the grow strategy: its path, its stops and the configs not needed
+        summary["growth"] = growth
     # What no network scores on the same validation rows, and a notice when the choice does no better.
     from justenough.baseline import no_network_baseline, weak_signal_notice
 
@@ -382,7 +385,7 @@ def finalize(
     diagnostics = diagnostics_table(handle)
     result = SearchResult(
         chosen=chosen,
-        explanation=choice.explanation,
+        explanation=choice.explanation + (f" ({growth['explanation']})" if growth else ""),
         leaderboard=board,
         restarts=restarts,
         history=history,

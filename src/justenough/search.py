@@ -157,6 +157,7 @@ class _Driver:
     time_budget: float | None
     progress: SearchProgress
     weights_sink: Callable[[list[RestartResult]], None]
+    grow: bool = False  # the grow strategy enqueues its own rounds (``_grow``), never the whole grid
     started: float = field(default_factory=time.time)
     asked: int = 0
     stop_reason: str | None = None
@@ -244,11 +245,17 @@ class _Driver:
             # send them ourselves (DESIGN.md, library facts).
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()
+        trial.set_user_attr("driver", driver_id())  # first: a trial with no driver is an orphan (study.fail_dead_trials)
         self.asked += 1
+        if self.grow and "fixed_params" not in self.handle.storage.get_trial_system_attrs(trial._trial_id):
+            # Another driver took the round's last waiting config, so the sampler drew one of its
+            # own: grow trains only the configs its walk asks for (``_grow``).
+            trial.set_user_attr("not_asked_for", True)
+            study.tell(trial, state=TrialState.FAIL)
+            return None
         config = self.space.suggest(trial)
         trial.set_user_attr("key", config.key)
         trial.set_user_attr("config", config.to_dict())
-        trial.set_user_attr("driver", driver_id())
         holder = self._holder(config.key, before=trial.number)
         if holder is None:
             return trial, config
@@ -417,8 +424,8 @@ class _Driver:
                         # Another driver still trains configs of this grid: wait for it (or for its
                         # heartbeat to go stale, then retry its configs here).
                         time.sleep(1.0)
-                        if self.handle.fail_dead_trials():
-                            self.enqueue_grid()
+                        if self.handle.fail_dead_trials() and not self.grow:
+                            self.enqueue_grid()  # (grow: its loop replays the walk and enqueues again)
                         continue
                     break
                 done, _ = wait(list(in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
@@ -453,6 +460,42 @@ class _Driver:
             raise SearchInterrupted(
                 "interrupted: the finished configs are saved in the study; run the same command again to resume"
             )
+
+
+def _grow(driver: _Driver, handle: StudyHandle, space: Space, data: TrainingData, patience: int,
+          max_params: int | None) -> Any:
+    """The grow strategy's loop: replay the walk on the study's results (``grow.walk``), enqueue
+    the configs it asks for next (one round: every live direction's next step, trained together),
+    train them with the grid's machinery, and again, until the walk is done or the search stops.
+
+    The walk is a function of the finished trials alone, so a resumed search or a second driver
+    on a shared study takes the same path; the claims dedupe configs that two drivers enqueue.
+    """
+    from justenough import grow
+    from justenough.outcome import restarts_table
+
+    configs = space.configs()
+    while True:
+        restarts = restarts_table(handle, data.n_features, data.n_outputs)
+        state = grow.walk(configs, restarts, n_in=data.n_features, n_out=data.n_outputs, patience=patience,
+                          max_params=max_params)
+        if state.done and state.best is None:  # even the simplest config is over --max-params
+            raise ConfigError(grow.explain(state, percent=True) + f": raise {option('max_params', max_params)} or drop it")
+        if state.done or driver.stop_reason is not None:
+            return state
+        taken = handle.keys_in(DONE_STATES + (TrialState.RUNNING, TrialState.WAITING))
+        waiting = [t.system_attrs.get("fixed_params") for t in handle.trials((TrialState.WAITING,))]
+        for cfg in driver._largest_stacks_first(state.pending):
+            params = space.grid_params(cfg)
+            if cfg.key not in taken and params not in waiting:
+                handle.study.enqueue_trial(params)
+                waiting.append(params)
+        done_before = len(handle.keys_in(DONE_STATES))
+        driver.run()
+        if driver.stop_reason is None and len(handle.keys_in(DONE_STATES)) == done_before and not driver._others_running():
+            # Nothing new finished (every pending config failed): the walk cannot go on.
+            raise JustEnoughError("the grow search could not train " + ", ".join(c.label for c in state.pending)
+                                  + ": run the same command again to retry them")
 
 
 def _params_id(params: dict[str, Any]) -> str:
@@ -543,6 +586,8 @@ def search(
     encoding: str | None = None,
     memory_budget: int | str | None = None,
     refit: bool = True,
+    strategy: str = "grid",
+    grow_patience: int = 2,
 ) -> "SearchResult":
     """Search depth x width (and more), choose the just-enough config, and test it once.
 
@@ -560,7 +605,10 @@ def search(
     whose largest network does not fit even alone is refused before anything is created
     (``preflight.check_memory``, naming the largest width that fits). ``refit=True`` (the default) trains the chosen config again on
     train+validation (``refit.py``) and the test scores that model (``summary["model"]`` says
-    which); ``refit=False`` keeps its best restart. Returns a ``SearchResult``.
+    which); ``refit=False`` keeps its best restart.
+    ``strategy="grow"`` trains
+    from the simplest config up, while bigger keeps paying (``grow.py``; ``grow_patience``
+    non-improving steps stop a direction) instead of the whole grid. Returns a ``SearchResult``.
     """
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
     space_options = {name: arguments[name] for name in _SPACE_KEYWORD_DEFAULTS}
@@ -569,6 +617,15 @@ def search(
 
     if n_init < 1:
         raise ConfigError(f"n_init must be at least 1, got {n_init}")
+    if strategy not in ("grid", "grow"):
+        raise ConfigError(f"unknown strategy {strategy!r}: use grid (every config) or grow (from the simplest up)")
+    if strategy == "grow" and halving:
+        raise ConfigError(f"the grow strategy and successive halving do not combine: drop {option('halving', True)} "
+                          f"or use {option('strategy', 'grid')}")
+    if strategy == "grow" and sampler.lower() not in ("auto", "grid"):
+        raise ConfigError(f"the grow strategy walks the grid itself: drop {option('sampler', sampler)} or use {option('strategy', 'grid')}")
+    if grow_patience < 1:
+        raise ConfigError(f"grow_patience must be at least 1, got {grow_patience}")
     from justenough.train import PRECISIONS
 
     if precision not in PRECISIONS:
@@ -620,7 +677,7 @@ def search(
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     url = storage_url(storage, out_dir)
-    samp, is_grid, directions = _make_sampler(sampler, space, seed)
+    samp, is_grid, directions = _make_sampler("grid" if strategy == "grow" else sampler, space, seed)
     if not is_grid and n_trials is None and budget_s is None:
         n_trials = DEFAULT_TRIALS
     fingerprint = {
@@ -632,6 +689,8 @@ def search(
         "precision": precision,
         "sampler": "grid" if is_grid else sampler,
     }
+    if strategy == "grow":  # a grid study and a grow study train different configs: never mix them
+        fingerprint["strategy"] = "grow"
     handle = open_study(url, fingerprint=fingerprint, sampler=samp, directions=directions)
     revived = handle.fail_dead_trials()
     if revived:
@@ -658,15 +717,16 @@ def search(
         time_budget=budget_s,
         progress=progress,
         weights_sink=weights_store.put,
+        grow=strategy == "grow",
     )
-    if is_grid and not handle.created:
+    if is_grid and not handle.created and strategy == "grid":
         # A driver that joins a study waits until its creator has enqueued the grid, so that the
         # grid is not enqueued several times over (claims would still dedupe, at a cost).
         deadline = time.time() + 60
         while not handle.get_attr("grid_enqueued") and time.time() < deadline:
             time.sleep(0.2)
             handle.study = optuna.load_study(study_name=handle.study.study_name, storage=handle.storage, sampler=samp)
-    total = driver.enqueue_grid() if is_grid else n_trials
+    total = (driver.enqueue_grid() if strategy == "grid" else None) if is_grid else n_trials
     if is_grid and handle.created:
         handle.set_attr("grid_enqueued", True)
     done = len(handle.keys_in(DONE_STATES))
@@ -675,14 +735,24 @@ def search(
     # The executor first: forked workers must start while this process runs no other thread
     # (the live progress display has one).
     exec_.start(training_data)
+    growth: Any = None
     try:
         progress.on_start(total, done, n_init)
-        driver.run()
+        if strategy == "grow":
+            growth = _grow(driver, handle, space, training_data, grow_patience, max_params)
+        else:
+            driver.run()
     finally:
         exec_.close()
         progress.on_end()
     if driver.stop_reason:
         progress.on_message(f"stopped: {driver.stop_reason}")
+    growth_summary = None
+    if strategy == "grow":
+        from justenough import grow
+
+        growth_summary = grow.summary(growth, space.configs(), prepared.task == "classification", driver.stop_reason)
+        progress.on_message(growth_summary["explanation"])
 
     return finalize(
         handle=handle,
@@ -699,6 +769,7 @@ def search(
         weights=weights_store,
         report=report,
         refit=refit,
+        growth=growth_summary,
     )
 
 

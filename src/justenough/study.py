@@ -173,8 +173,11 @@ class StudyHandle:
         for t in self.trials((TrialState.RUNNING,)):
             owner = str(t.user_attrs.get("driver", ""))
             parts = owner.split(":")
-            if len(parts) == 3 and parts[0] == host and owner != driver_id():
-                if not _pid_alive(int(parts[1])):
+            # A trial with no driver yet: its driver died between asking it and naming itself
+            # (``search._Driver._claim`` names itself first thing, within milliseconds).
+            orphan = not owner and t.datetime_start is not None and time.time() - t.datetime_start.timestamp() > GRACE_PERIOD_S
+            if orphan or (len(parts) == 3 and parts[0] == host and owner != driver_id()):
+                if orphan or not _pid_alive(int(parts[1])):
                     try:
                         if self.storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
                             failed.append(t.number)

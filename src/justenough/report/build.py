@@ -438,8 +438,10 @@ def _complexity(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> st
 
 def _heatmap(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
     board = run.leaderboard
+    growth = run.summary.get("growth") or {}
+    untried = [(int(n["depth"]), int(n["width"])) for n in growth.get("not_needed", []) if "depth" in n]
     try:
-        fig = figures.heatmap_figure(board, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
+        fig = figures.heatmap_figure(board, str(run.summary["chosen"]["key"]), percent=percent, metric=metric, untried=untried)
     except (ValueError, TypeError) as exc:
         return _note(f"The widths in leaderboard.csv could not be read ({exc}).")
     dup = board.assign(_w=[figures.first_width(w) for w in board["widths"]]).duplicated(["depth", "_w"]).any()
@@ -449,7 +451,21 @@ def _heatmap(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
     )
     if dup:
         text += " Where several configs share a cell (other settings differ), the cell shows the best of them."
-    return f'<p class="lead">{_e(text)} The chosen config is outlined.</p>' + figs.div("heatmap", fig)
+    if untried:
+        text += " Grey cells were not needed: the grow strategy stopped before them."
+    body = f'<p class="lead">{_e(text)} The chosen config is outlined.</p>' + figs.div("heatmap", fig)
+    if growth.get("path"):
+        body += _growth(run, figs, growth, percent, metric)
+    return body
+
+
+def _growth(run: RunFiles, figs: _Figures, growth: dict[str, Any], percent: bool, metric: str) -> str:
+    """The grow strategy's path (``summary["growth"]``): the configs in the order tried, and where it stopped."""
+    fig = figures.growth_figure(growth["path"], run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
+    text = ("The growth path: configs in the order the grow strategy tried them, with mean and SE; blue steps beat "
+            "the best so far by more than one SE of the paired difference, crosses mark the steps that stopped growth.")
+    return (f'<h3>Growth path</h3><p class="lead">{_e(text)}</p><p>{_e(str(growth.get("explanation", "")))}</p>'
+            + figs.div("growth", fig))
 
 
 def _restarts(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -272,8 +272,11 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
     return fig
 
 
-def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str) -> go.Figure:
-    """Mean validation score by depth (rows) x first-layer width (columns); best over other settings."""
+def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str,
+                   untried: Sequence[tuple[int, int]] = ()) -> go.Figure:
+    """Mean validation score by depth (rows) x first-layer width (columns); best over other settings.
+
+    ``untried``: (depth, width) cells the grow strategy never trained, drawn grey ("not needed")."""
     df = board.copy()
     df["width"] = [first_width(w) for w in df["widths"]]
     df["val_mean"] = df["val_mean"].astype(float)
@@ -301,9 +304,65 @@ def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metri
                 hoverinfo="skip", showlegend=False,
             )
         )
-    _layout(fig, height=max(260, 90 + 70 * len(grid.index)))
+    trained = {(int(d), int(w)) for d, w in zip(df["depth"], df["width"])}
+    grey = sorted({(int(d), int(w)) for d, w in untried} - trained)
+    if grey:
+        fig.add_trace(
+            go.Scatter(
+                x=["none" if w == 0 else str(w) for _, w in grey], y=[str(d) for d, _ in grey], mode="markers+text",
+                name="not needed", text=["not needed"] * len(grey), textfont={"color": MUTED, "size": 10},
+                marker={"symbol": "square", "size": 44, "color": "#e9ecef", "line": {"width": 1, "color": MUTED}},
+                hovertemplate="depth %{y}, width %{x}: not needed (growth stopped before it)<extra></extra>", showlegend=False,
+            )
+        )
+        # The category axes in numeric order, untried cells included.
+        depths = sorted({int(i) for i in grid.index} | {d for d, _ in grey})
+        widths_all = sorted({int(c) for c in grid.columns} | {w for _, w in grey})
+        fig.update_xaxes(categoryorder="array", categoryarray=["none" if w == 0 else str(w) for w in widths_all])
+        fig.update_yaxes(categoryorder="array", categoryarray=[str(d) for d in depths])
+    _layout(fig, height=max(260, 90 + 70 * (len(grid.index) + len({d for d, _ in grey} - {int(i) for i in grid.index}))))
     fig.update_xaxes(type="category", title_text="width (first hidden layer)")
     fig.update_yaxes(type="category", title_text="depth (hidden layers)")
+    return fig
+
+
+def growth_figure(path: Sequence[dict[str, Any]], board: pd.DataFrame, chosen_key: str, *, percent: bool,
+                  metric: str) -> go.Figure:
+    """The grow strategy's path: the configs in the order tried (x), each with its mean validation
+    score and SE (y, error bars); steps that beat the best so far in blue, the others grey, the
+    steps that stopped a direction marked with a cross, the chosen config outlined."""
+    scale = 100.0 if percent else 1.0
+    stats = board.set_index(board["key"].astype(str))
+    xs = [f"{i + 1}. {p['config']}" for i, p in enumerate(path)]
+    mean = np.array([float(stats.loc[p["key"], "val_mean"]) if p["key"] in stats.index else math.nan for p in path]) * scale
+    se = np.array([float(stats.loc[p["key"], "val_se"]) if p["key"] in stats.index else math.nan for p in path]) * scale
+    beat = [bool(p["beat"]) for p in path]
+    hover = [
+        f"{p['config']} ({p['direction']}, round {p['round']})"
+        + ("" if p.get("compared_to") is None or p.get("mean_diff") is None else
+           f"<br>vs {p['compared_to']}: {p['mean_diff'] * scale:+.2f} ± {(p.get('se_diff') or 0.0) * scale:.2f} paired")
+        for p in path
+    ]
+    fig = go.Figure(
+        go.Scatter(
+            x=xs, y=mean, mode="lines+markers", name="mean ± SE", line={"color": MUTED, "width": 1, "dash": "dot"},
+            marker={"size": 11, "color": [MAIN if b else MUTED for b in beat]},
+            error_y={"type": "data", "array": se, "thickness": 1.5, "width": 4, "color": MUTED},
+            text=hover, hovertemplate="%{text}<br>" + html.escape(metric) + " %{y:.3f}<extra></extra>",
+        )
+    )
+    # A direction stops at its last failed step before the next success (or the end of the path).
+    stopped = [i for i, p in enumerate(path) if not p["beat"] and not any(q["beat"] for q in path[i + 1:])]
+    if stopped:
+        fig.add_trace(go.Scatter(x=[xs[i] for i in stopped], y=[mean[i] for i in stopped], mode="markers", name="did not beat the best: stopped",
+                                 marker={"symbol": "x", "size": 14, "color": DIVERGED}, hoverinfo="skip"))
+    chosen = [i for i, p in enumerate(path) if str(p["key"]) == str(chosen_key)]
+    if chosen:
+        fig.add_trace(go.Scatter(x=[xs[chosen[0]]], y=[mean[chosen[0]]], mode="markers", name="chosen",
+                                 marker={"symbol": "circle-open", "size": 22, "color": ACCENT, "line": {"width": 3}}, hoverinfo="skip"))
+    _layout(fig, height=360)
+    fig.update_xaxes(type="category", title_text="configs in the order tried")
+    fig.update_yaxes(title_text=f"{html.escape(metric)}{' %' if percent else ''} (validation)")
     return fig
 
 

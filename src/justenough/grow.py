@@ -1,0 +1,275 @@
+"""The grow strategy's decisions: which configs to train next, and when growth stops.
+
+Pure logic, no training: given the space's configs and the restarts trained so far (a table
+with ``key``, ``restart``, ``val_score``, ``diverged``, as ``outcome.restarts_table`` writes it),
+``walk`` replays the whole walk from the start and returns what to train next (or that it is
+done), the path taken and why each direction stopped. Replaying from the results instead of
+keeping state is what makes a resumed or shared search take the same path: the walk is a
+function of the results alone.
+
+The walk. A *node* is an architecture class ``(depth, width)`` (width: the first hidden layer's,
+0 for depth 0); its configs are every config of the space with that depth and width (other
+dimensions: activation, lr, shape...), and it is represented by its best config (highest mean).
+It starts at the simplest node (depth 0 when the space has it, else the smallest depth at the
+smallest width). From the best node so far two directions grow: *width* (the next width of the
+space at the same depth; none from depth 0) and *depth* (the next depth at the same width; from
+depth 0, depth 1 at the smallest width). Step i of a direction is i widths (or depths) away from
+the best node. A round trains the next step of every live direction. A step *beats* the best when
+its paired difference (restart k against restart k, ``select.paired_difference``) is more than
+one SE above zero; then it becomes the best and every direction starts afresh from it. A
+direction stops after ``patience`` successive steps that do not beat the best, at the edge of the
+space, or where the next step's smallest config has more than ``max_params`` parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import pandas as pd
+
+from justenough.space import Config
+
+__all__ = ["Node", "Step", "Walk", "walk", "nodes_of", "DIRECTIONS", "DEFAULT_PATIENCE"]
+
+DIRECTIONS = ("width", "depth")
+DEFAULT_PATIENCE = 2
+
+Node = tuple[int, int]  # (depth, width of the first hidden layer; 0 at depth 0)
+
+
+def node_of(cfg: Config) -> Node:
+    return (cfg.depth, cfg.widths[0] if cfg.widths else 0)
+
+
+def node_label(node: Node) -> str:
+    return "linear" if node[0] == 0 else f"{node[0]}x{node[1]}"
+
+
+def nodes_of(configs: Sequence[Config]) -> dict[Node, list[Config]]:
+    """The space's configs grouped by node, in the space's order inside a node."""
+    out: dict[Node, list[Config]] = {}
+    for cfg in configs:
+        out.setdefault(node_of(cfg), []).append(cfg)
+    return out
+
+
+@dataclass(frozen=True)
+class Step:
+    """One trained step, compared with the best node at the time (``mean_diff``: step minus best)."""
+
+    node: Node
+    key: str
+    direction: str  # "start", "width" or "depth"
+    round: int
+    compared_to: Node | None
+    compared_key: str | None
+    mean_diff: float
+    se_diff: float
+    n_pairs: int
+    beat: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        def num(x: float) -> float | None:
+            return float(x) if math.isfinite(x) else None
+
+        return {
+            "config": node_label(self.node), "key": self.key, "direction": self.direction, "round": self.round,
+            "compared_to": node_label(self.compared_to) if self.compared_to is not None else None,
+            "compared_key": self.compared_key, "mean_diff": num(self.mean_diff), "se_diff": num(self.se_diff),
+            "n_pairs": self.n_pairs, "beat": self.beat,
+        }
+
+
+@dataclass
+class Walk:
+    """Where the walk stands: ``pending`` (configs to train before it can go on; empty when done),
+    the ``path`` of trained steps in order, the ``best`` node and each direction's stop reason."""
+
+    pending: list[Config]
+    path: list[Step]
+    best: Node | None
+    stops: dict[str, str] = field(default_factory=dict)
+    stop_steps: dict[str, list[Step]] = field(default_factory=dict)  # the failed steps that stopped a direction
+
+    @property
+    def done(self) -> bool:
+        return not self.pending
+
+
+def _node_scores(restarts: pd.DataFrame, configs: list[Config]) -> tuple[str, float] | None:
+    """The node's representative: its config with the highest mean validation score (ties: the
+    space's order); None when none of its configs is trained."""
+    best: tuple[str, float] | None = None
+    for cfg in configs:
+        rows = restarts[restarts["key"] == cfg.key]
+        if rows.empty:
+            continue
+        ok = rows.loc[~rows["diverged"].astype(bool), "val_score"].astype(float)
+        mean = float(ok.mean()) if len(ok) else -math.inf
+        if best is None or mean > best[1]:
+            best = (cfg.key, mean)
+    return best
+
+
+def _trained(restarts: pd.DataFrame, configs: list[Config]) -> bool:
+    keys = set(restarts["key"].astype(str)) if not restarts.empty else set()
+    return all(c.key in keys for c in configs)
+
+
+def walk(
+    configs: Sequence[Config],
+    restarts: pd.DataFrame,
+    *,
+    n_in: int,
+    n_out: int,
+    patience: int = DEFAULT_PATIENCE,
+    max_params: int | None = None,
+) -> Walk:
+    """Replay the walk over ``configs`` (the space's) on the results in ``restarts``; see the module doc."""
+    from justenough.select import paired_difference
+
+    if patience < 1:
+        from justenough.errors import ConfigError
+
+        raise ConfigError(f"grow_patience must be at least 1, got {patience}")
+    if restarts.empty:
+        restarts = pd.DataFrame({"key": pd.Series(dtype=str), "restart": [], "val_score": [], "diverged": []})
+    nodes = nodes_of(configs)
+    depths = sorted({d for d, _ in nodes})
+    widths = sorted({w for d, w in nodes if d > 0})
+    start: Node = (0, 0) if 0 in depths else (depths[0], widths[0])
+
+    def params(node: Node) -> int:
+        return min(c.params(n_in, n_out) for c in nodes[node])
+
+    def too_big(node: Node) -> bool:
+        return max_params is not None and params(node) > max_params
+
+    def chain(best: Node, direction: str, i: int) -> Node | None:
+        """Step ``i`` (1, 2, ...) of ``direction`` from ``best``; None past the space's edge."""
+        d, w = best
+        if direction == "width":
+            if d == 0 or w not in widths or widths.index(w) + i >= len(widths):
+                return None
+            node = (d, widths[widths.index(w) + i])
+        else:
+            if depths.index(d) + i >= len(depths):
+                return None
+            node = (depths[depths.index(d) + i], widths[0] if d == 0 else w)
+        return node if node in nodes else None
+
+    if too_big(start) and max_params is not None:
+        return Walk([], [], None, {"all": f"even the simplest config, {node_label(start)}, has more than max_params={max_params} parameters"})
+    if not _trained(restarts, nodes[start]):
+        return Walk(list(nodes[start]), [], None)
+    rep = _node_scores(restarts, nodes[start])
+    assert rep is not None
+    path = [Step(start, rep[0], "start", 0, None, None, math.nan, math.nan, 0, True)]
+    best, best_key = start, rep[0]
+    been_best = {start}
+    fails = {d: 0 for d in DIRECTIONS}
+    failed_steps: dict[str, list[Step]] = {d: [] for d in DIRECTIONS}
+    stops: dict[str, str] = {}
+    round_no = 0
+    while True:
+        round_no += 1
+        candidates: dict[str, Node] = {}
+        for direction in DIRECTIONS:
+            if fails[direction] >= patience:
+                stops[direction] = f"{patience} successive steps did not beat {node_label(best)}"
+                continue
+            node = chain(best, direction, fails[direction] + 1)
+            if node is None:
+                stops[direction] = f"the space has no {'wider' if direction == 'width' else 'deeper'} config than {node_label(best) if not failed_steps[direction] else node_label(failed_steps[direction][-1].node)}"
+                continue
+            if too_big(node):
+                stops[direction] = f"{node_label(node)} would have more than max_params={max_params} parameters"
+                continue
+            stops.pop(direction, None)
+            candidates[direction] = node
+        if not candidates:
+            return Walk([], path, best, stops, {d: list(failed_steps[d]) for d in stops})
+        untrained = [c for node in dict.fromkeys(candidates.values()) for c in nodes[node] if not _trained(restarts, [c])]
+        if untrained:
+            return Walk(untrained, path, best, stops, {d: list(failed_steps[d]) for d in stops})
+        winners: list[tuple[float, Node, str]] = []
+        for direction, node in candidates.items():
+            rep = _node_scores(restarts, nodes[node])
+            assert rep is not None
+            diff = paired_difference(restarts, rep[0], best_key)
+            mean, se, n = diff["mean_diff"], diff["se_diff"], int(diff["n"])
+            # With one restart there is no SE: any gain counts (the user asked for no evidence).
+            margin = se if math.isfinite(se) else (0.0 if n == 1 else math.inf)
+            beat = math.isfinite(mean) and mean > margin and node not in been_best
+            step = Step(node, rep[0], direction, round_no, best, best_key, mean, se, n, beat)
+            path.append(step)
+            if beat:
+                winners.append((rep[1], node, rep[0]))
+            else:
+                fails[direction] += 1
+                failed_steps[direction].append(step)
+        if winners:
+            # The best of the round's winners (a stable max: width before depth on a tie).
+            _, best, best_key = max(winners, key=lambda w: w[0])
+            been_best.add(best)
+            fails = {d: 0 for d in DIRECTIONS}
+            failed_steps = {d: [] for d in DIRECTIONS}
+            stops = {}
+
+
+def explain(w: Walk, percent: bool) -> str:
+    """Where growth stopped and why: ``"2x64 did not beat 1x128 (-0.10 +/- 0.30 points paired),
+    nor did 1x256 (+0.20 +/- 0.40 points): stopped"``, one sentence per direction."""
+    from justenough.select import format_difference
+
+    if w.best is None:
+        return "growth did not start: " + "; ".join(w.stops.values()) if w.stops else "growth did not start"
+    parts = []
+    for direction in DIRECTIONS:
+        if direction not in w.stops:
+            continue
+        steps = w.stop_steps.get(direction, [])
+        reason = w.stops[direction]
+        if steps:
+            first, rest = steps[0], steps[1:]
+            text = (f"{node_label(first.node)} did not beat {node_label(first.compared_to or w.best)} "
+                    f"({format_difference(first.mean_diff, first.se_diff, percent)} paired)")
+            for s in rest:
+                text += f", nor did {node_label(s.node)} ({format_difference(s.mean_diff, s.se_diff, percent)})"
+            edge = "" if "successive steps" in reason else f" and {reason}"
+            parts.append(f"{direction}: {text}{edge}: stopped")
+        else:
+            parts.append(f"{direction}: stopped ({reason})")
+    head = f"growth stopped at {node_label(w.best)}"
+    return head + (": " + "; ".join(parts) if parts else "")
+
+
+def summary(w: Walk, configs: Sequence[Config], percent: bool, stop_reason: str | None = None) -> dict[str, Any]:
+    """The JSON-ready account of the walk: the path, the stops, the explanation and the configs
+    that were not needed (never trained), with the reason."""
+    tried = {s.key for s in w.path}
+    tried_nodes = {s.node for s in w.path}
+    explanation = explain(w, percent)
+    if stop_reason:
+        explanation += f" (the search stopped early: {stop_reason})"
+    not_needed = []
+    for cfg in configs:
+        node = node_of(cfg)
+        if node in tried_nodes or cfg.key in tried:
+            continue
+        if stop_reason:
+            reason = f"the search stopped ({stop_reason}) before growth reached it"
+        else:
+            reason = f"growth stopped at {node_label(w.best)} before reaching it" if w.best else explanation
+        not_needed.append({"key": cfg.key, "config": cfg.label, "depth": node[0], "width": node[1], "reason": reason})
+    return {
+        "strategy": "grow",
+        "best": node_label(w.best) if w.best else None,
+        "path": [s.to_dict() for s in w.path],
+        "stops": dict(w.stops),
+        "explanation": explanation,
+        "not_needed": not_needed,
+        "complete": w.done and not stop_reason,
+    }
