@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -17,7 +16,7 @@ import pytest
 from justenough.errors import ConfigError
 from justenough.search import search
 from justenough.space import Space
-from tests.test_search import _completed
+from tests.test_search import run_and_kill
 
 # Moons: a linear model cannot separate the half circles, a small hidden layer can.
 MOONS_SPACE = dict(depth="0-2", widths="4,8,16,32,64", max_epochs=80)
@@ -91,17 +90,7 @@ _SCRIPT = textwrap.dedent(
 @pytest.mark.slow
 def test_sigkill_then_resume_takes_the_same_path_as_an_uninterrupted_run(tmp_path):
     killed = tmp_path / "killed"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(killed)], env=env)
-    deadline = time.time() + 300
-    while _completed(killed / "study.db") < 2 and time.time() < deadline:
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    assert proc.poll() is None, "the search finished before it could be killed; make it longer"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done_before = _completed(killed / "study.db")
+    done_before = run_and_kill(_SCRIPT, killed, after=2)
     assert done_before >= 2
 
     import sqlite3

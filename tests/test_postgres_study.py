@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from collections import Counter
 
 import optuna
@@ -27,16 +28,23 @@ _DRIVER = textwrap.dedent(
 )
 
 
-def test_three_drivers_finish_the_grid_once(postgres_url, tmp_path):  # noqa: F811
+def _run_drivers(script: str, url: str, tmp_path: Path, n: int) -> list[str]:
+    """Run ``n`` search drivers on the shared study at ``url`` at once (each with its own run
+    directory); assert each succeeded and return their outputs."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     procs = [
-        subprocess.Popen([sys.executable, "-c", _DRIVER, postgres_url, str(tmp_path / f"d{i}")],
+        subprocess.Popen([sys.executable, "-c", script, url, str(tmp_path / f"d{i}")],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for i in range(3)
+        for i in range(n)
     ]
     outputs = [p.communicate(timeout=600)[0] for p in procs]
     for p, text in zip(procs, outputs):
         assert p.returncode == 0, text[-3000:]
+    return outputs
+
+
+def test_three_drivers_finish_the_grid_once(postgres_url, tmp_path):  # noqa: F811
+    outputs = _run_drivers(_DRIVER, postgres_url, tmp_path, 3)
 
     url = postgres_url.replace("postgresql://", "postgresql+psycopg://")
     study = optuna.load_study(study_name="justenough", storage=url)
@@ -74,15 +82,7 @@ _GROW_DRIVER = textwrap.dedent(
 def test_two_drivers_grow_one_shared_study_and_train_each_config_once(postgres_url, tmp_path):  # noqa: F811
     import json
 
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [
-        subprocess.Popen([sys.executable, "-c", _GROW_DRIVER, postgres_url, str(tmp_path / f"d{i}")],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for i in range(2)
-    ]
-    outputs = [p.communicate(timeout=600)[0] for p in procs]
-    for p, text in zip(procs, outputs):
-        assert p.returncode == 0, text[-3000:]
+    outputs = _run_drivers(_GROW_DRIVER, postgres_url, tmp_path, 2)
     paths = [json.loads(next(line for line in text.splitlines() if line.startswith("PATH="))[5:]) for text in outputs]
     assert paths[0] == paths[1], "both drivers replay the same walk from the shared results"
 

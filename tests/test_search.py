@@ -305,20 +305,26 @@ def _completed(db: Path) -> int:
         return 0
 
 
-@pytest.mark.slow
-def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
-    killed = tmp_path / "killed"
+def run_and_kill(script: str, out: Path, after: int) -> int:
+    """Run ``script`` (a search writing to ``out``) in a subprocess, SIGKILL it once ``after``
+    trials of its study are complete, and return how many were complete when it died."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(killed)], env=env)
+    proc = subprocess.Popen([sys.executable, "-c", script, str(out)], env=env)
     deadline = time.time() + 300
-    while _completed(killed / "study.db") < 2 and time.time() < deadline:
+    while _completed(out / "study.db") < after and time.time() < deadline:
         if proc.poll() is not None:
             break
         time.sleep(0.2)
     assert proc.poll() is None, "the search finished before it could be killed; make it longer"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = _completed(killed / "study.db")
+    return _completed(out / "study.db")
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
+    killed = tmp_path / "killed"
+    done_before = run_and_kill(_SCRIPT, killed, after=2)
     assert 2 <= done_before < 6
 
     with sqlite3.connect(killed / "study.db") as con:
