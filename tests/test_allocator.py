@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-CHECK = "from justenough.allocator import keep_freed_memory as k; print(k(), k())"
+CHECK = "from justenough.train.allocator import keep_freed_memory as k; print(k(), k())"
 
 
 def _run(env_extra: dict[str, str]) -> str:

@@ -441,8 +441,9 @@ def test_cuda_equals_cpu() -> None:
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_hand_written_backward_equals_autograd(activation: str, task: str) -> None:
     """The training step's own backward pass gives autograd's losses and gradients."""
-    from justenough.metrics import stack_loss
-    from justenough.train import _flatten_parameters, _Step
+    from justenough.train.metrics import stack_loss
+    from justenough.train.backward import _Step
+    from justenough.train.optimizer import _flatten_parameters
 
     n_out = 10 if task == "classification" else 3
     specs = [replace(m, seed=m.seed + 20) for m in MIXED]  # padded: the unit masks matter
@@ -485,8 +486,8 @@ def test_flat_optimizer_equals_per_tensor_bit_for_bit(kind: str, momentum: float
     """One update over the flat buffer is the per-layer update, element by element, exactly
     (both ways of expanding Adam's per-member step sizes: a gather, or layer by layer; and with
     torch's fused Adam kernel or op by op)."""
-    import justenough.train as train_mod
-    from justenough.train import _flatten_parameters
+    import justenough.train.optimizer as train_mod
+    from justenough.train.optimizer import _flatten_parameters
 
     monkeypatch.setattr(train_mod, "_GATHER_MAX", gather_max)
     monkeypatch.setattr(train_mod, "_FUSED_ADAM", fused)
@@ -534,7 +535,7 @@ def test_on_epoch_hook_sees_every_epoch_and_changes_nothing() -> None:
 def test_fused_adam_equals_torch_fused_per_member_bit_for_bit(kind: str) -> None:
     """With torch's fused kernel, each member's update is torch.optim's ``fused=True`` update of
     that member alone, exactly, whatever its stack-mates' learning rates and weight decays."""
-    from justenough.train import _flatten_parameters
+    from justenough.train.optimizer import _flatten_parameters
 
     g = torch.Generator().manual_seed(3)
     shapes = [(3, 7, 5), (3, 5)]
@@ -562,8 +563,8 @@ def test_fused_adam_equals_torch_fused_per_member_bit_for_bit(kind: str) -> None
 def test_optimizer_take_state_continues_the_kept_members_exactly(kind: str, fused: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Compaction: a new optimizer over members [0, 2] that takes the state of the full one
     moves them exactly as the full one would have."""
-    import justenough.train as train_mod
-    from justenough.train import _flatten_parameters, _slices
+    import justenough.train.optimizer as train_mod
+    from justenough.train.optimizer import _flatten_parameters, _slices
 
     monkeypatch.setattr(train_mod, "_FUSED_ADAM", fused)
     g = torch.Generator().manual_seed(4)
@@ -659,7 +660,7 @@ def test_cosine_lr_factor_follows_torch_scheduler() -> None:
 
 
 def test_stack_loss_fast_path_equals_cross_entropy() -> None:
-    from justenough.metrics import stack_loss
+    from justenough.train.metrics import stack_loss
 
     g = torch.Generator().manual_seed(0)
     out = torch.randn(4, 50, 10, generator=g) * 3
@@ -694,7 +695,8 @@ def test_bfloat16_precision_trains_as_well_and_leaves_small_layers_float32() -> 
 
 
 def test_bfloat16_step_gradients_are_close_to_autograd() -> None:
-    from justenough.train import _slices, _Step
+    from justenough.train.backward import _Step
+    from justenough.train.optimizer import _slices
 
     g = torch.Generator().manual_seed(5)
     stack = MLPStack(64, 10, [MemberSpec(widths=(96, 80), init="he_normal", seed=s) for s in range(2)])

@@ -26,7 +26,7 @@ __all__ = ["no_network_baseline", "describe", "weak_signal_notice"]
 def no_network_baseline(prepared: Any) -> dict[str, Any]:
     """``{"kind", "prediction", "metric", "val_score", "val_metrics"}`` for ``prepared`` (a
     ``data.Prepared``); ``prediction`` is the class label or the mean, in the target's units."""
-    from justenough.metrics import score  # torch: imported here so that ``describe`` stays light for the CLI
+    from justenough.train.metrics import score  # torch: imported here so that ``describe`` stays light for the CLI
 
     y_train = prepared.y_train.detach().cpu().numpy()
     y_val = prepared.y_val.detach().cpu().numpy()

@@ -238,7 +238,7 @@ def finalize(
     from justenough import __version__
     from justenough.artifacts import build_module
     from justenough.atomic import write_csv, write_json
-    from justenough.metrics import score
+    from justenough.train.metrics import score
     from justenough.select import best_first, choose, leaderboard, paired_evidence, parse_rule
 
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)

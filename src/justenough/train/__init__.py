@@ -1,0 +1,44 @@
+"""Training a stack: one gradient-descent process for all of its members at once.
+
+Every step, each member gets its own minibatch (``[M, B, n_in]``, from its own seeded order),
+the stack computes all M outputs, the per-member mean losses are *summed* (so member i's
+gradient is exactly the gradient of its own loss), one hand-written backward pass (``_Step``:
+batched matmuls, no autograd) gives every gradient of every layer into one flat buffer, and one
+vectorized optimizer step over the flat parameter buffer updates every member with its own
+learning rate and weight decay (no Python loop over members, nor over layers).
+
+Per member, once per epoch: validation loss and score, early stopping (patience, min_delta) on
+the monitored one of the two (``monitor``: the loss by default, or the score),
+divergence (a non-finite loss or weight freezes the member and marks it diverged), and the
+best weights so far. A frozen member (stopped, pruned or diverged) gets a zero learning rate, so
+its weights no longer move, while its stack-mates carry on unaffected. The loop ends when the
+epoch budget is spent or every member is frozen, and each member's best weights are restored.
+
+Big grids are split into sub-stacks that fit a memory budget and trained in lock-step; every
+member's mathematics is independent of its stack-mates, so the results are the same either way.
+"""
+
+from justenough.train.batches import epoch_orders, order_seed
+from justenough.train.loop import train
+from justenough.train.memory import available_memory, member_bytes
+from justenough.train.optimizer import StackOptimizer, lr_factor
+from justenough.train.results import MemberResult, StackResult, TrainState
+from justenough.train.settings import MONITORS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainSettings
+
+__all__ = [
+    "TrainSettings",
+    "TrainState",
+    "MemberResult",
+    "StackResult",
+    "StackOptimizer",
+    "train",
+    "epoch_orders",
+    "order_seed",
+    "available_memory",
+    "member_bytes",
+    "lr_factor",
+    "OPTIMIZERS",
+    "MONITORS",
+    "SCHEDULES",
+    "PRECISIONS",
+]

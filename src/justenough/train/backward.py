@@ -1,0 +1,117 @@
+"""The training step: the stack's forward pass and a hand-written backward pass, no autograd."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+from justenough.stack import MLPStack
+
+# bfloat16 matmuls pay for layers at least this big (fan_in x fan_out); smaller ones are bound by
+# per-op overhead, which the casts add to (measured: break-even near 64 x 64 on a 2-core CPU).
+_LOW_PRECISION_MIN = 64 * 64
+
+# d act / d z times the incoming gradient, per activation: the same ATen kernels autograd calls,
+# so the gradients equal autograd's. Arguments: (grad, z, act(z)).
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+_ACT_BACKWARD: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "relu": lambda g, z, a: torch.ops.aten.threshold_backward(g, a, 0),
+    "tanh": lambda g, z, a: torch.ops.aten.tanh_backward(g, a),
+    "sigmoid": lambda g, z, a: torch.ops.aten.sigmoid_backward(g, a),
+    "gelu": lambda g, z, a: torch.ops.aten.gelu_backward(g, z, approximate="none"),
+    "leaky_relu": lambda g, z, a: torch.ops.aten.leaky_relu_backward(g, z, 0.01, False),
+    "selu": lambda g, z, a: torch.ops.aten.elu_backward(g, _SELU_ALPHA, _SELU_SCALE, 1.0, False, z),
+    "identity": lambda g, z, a: g,
+}
+
+
+class _Step:
+    """Loss and gradients of one training step, without autograd.
+
+    The forward pass is the stack's (``baddbmm``, activation, unit mask per layer); the backward
+    pass is written out: ``dW = h^T dz`` and ``db = sum_B dz`` per layer, written straight into
+    the flat gradient buffer, ``dh = dz W^T``, then the activation's derivative. The losses and
+    their derivatives are the per-member means of cross-entropy (``(softmax - onehot) / B``) or
+    squared error (``2 (out - y) / (B C)``). Every op is batched over members, so member i's
+    numbers never depend on its stack-mates.
+    """
+
+    def __init__(self, stack: MLPStack, task: str, grad_views: Sequence[torch.Tensor], precision: str = "float32") -> None:
+        L = stack.depth + 1
+        self.task = task
+        # Layers whose matmuls run in bfloat16 (mixed precision), by size; see TrainSettings.
+        sizes = stack.sizes
+        self.low = [precision == "bfloat16" and sizes[l] * sizes[l + 1] >= _LOW_PRECISION_MIN for l in range(L)]
+        self.W = list(stack.weights)  # [M, in, out] each (avoids ParameterList lookups per step)
+        self.b = [bias.unsqueeze(1) for bias in stack.biases]  # [M, 1, out] each (views)
+        self.masks = [stack.unit_mask(l).unsqueeze(1) for l in range(stack.depth)] if stack.padded else None  # [M, 1, w]
+        self.act = stack.activate
+        self.act_backward = _ACT_BACKWARD[stack.activation]
+        self.gW, self.gb = list(grad_views[:L]), list(grad_views[L:])
+        self._neg_inv: dict[int, torch.Tensor] = {}
+        self.softmax_transposed = stack.device.type == "cpu" and stack.n_out < 16
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """``xb`` ``[M, B, F]``, ``yb`` ``[M, B]`` or ``[M, B, C]``: losses ``[M]``; fills the gradients.
+
+        Call it under ``torch.no_grad()`` (the training loop does, once per epoch rather than per step).
+        """
+        W, b, masks, low = self.W, self.b, self.masks, self.low
+        depth = len(W) - 1
+        # bfloat16 copies of the weights and layer inputs of the low-precision layers (this step's).
+        W16 = [w.to(torch.bfloat16) if lo else None for w, lo in zip(W, low)]
+        ins: list[torch.Tensor] = []  # each layer's input (bfloat16 for low-precision layers)
+        zs: list[torch.Tensor] = []
+        acts: list[torch.Tensor] = []
+        h = xb
+        for l in range(depth + 1):
+            if low[l]:
+                h = h.to(torch.bfloat16)
+                z = torch.bmm(h, W16[l]).float().add_(b[l])  # type: ignore[arg-type]  # [M, B, width_l], float32
+            else:
+                z = torch.baddbmm(b[l], h, W[l])  # [M, B, width_l]
+            ins.append(h)
+            if l == depth:
+                break
+            a = self.act(z)
+            h = a * masks[l] if masks is not None else a  # padded units exactly 0
+            zs.append(z)
+            acts.append(a)
+        out = z  # [M, B, C]
+        M, B, C = out.shape
+        if self.task == "classification":
+            if self.softmax_transposed:
+                # The same numbers over a [M, C, B] view: on the CPU, torch's log_softmax over a
+                # last dimension shorter than 16 is up to 10x slower than over a strided one.
+                logp = torch.log_softmax(out.transpose(1, 2), dim=1).transpose(1, 2)  # [M, B, C]
+            else:
+                logp = torch.log_softmax(out, dim=2)  # [M, B, C]
+            t = yb.unsqueeze(2)  # [M, B, 1]
+            losses = logp.gather(2, t).squeeze(2).mean(1).neg_()  # [M]: mean of -log p(target)
+            g = logp.exp_().mul_(1.0 / B)  # softmax / B
+            neg = self._neg_inv.get(B)
+            if neg is None:
+                neg = self._neg_inv[B] = torch.full((1, 1, 1), -1.0 / B, dtype=out.dtype, device=out.device).expand(M, B, 1)
+            g.scatter_add_(2, t, neg)  # (softmax - onehot) / B
+        else:
+            diff = out - yb  # [M, B, C]
+            losses = diff.square().mean((1, 2))  # [M]
+            g = diff.mul_(2.0 / (B * C))
+        for l in range(depth, -1, -1):
+            if low[l]:
+                g16 = g.to(torch.bfloat16)
+                self.gW[l].copy_(torch.bmm(ins[l].transpose(1, 2), g16))  # dW = h^T dz  [M, in, out]
+            else:
+                torch.bmm(ins[l].transpose(1, 2), g, out=self.gW[l])  # dW = h^T dz  [M, in, out]
+            torch.sum(g, 1, out=self.gb[l])  # db  [M, out]
+            if l == 0:
+                break
+            if low[l]:
+                dh = torch.bmm(g16, W16[l].transpose(1, 2)).float()  # type: ignore[union-attr]  # [M, B, in]
+            else:
+                dh = torch.bmm(g, W[l].transpose(1, 2))  # [M, B, in]
+            if masks is not None:
+                dh.mul_(masks[l - 1])
+            g = self.act_backward(dh, zs[l - 1], acts[l - 1])  # dz  [M, B, width]
+        return losses

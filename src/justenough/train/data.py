@@ -1,0 +1,92 @@
+"""The training and validation data on the stack's device, checked; passes over them in row chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from justenough.errors import DataError
+from justenough.stack import MLPStack
+from justenough.train.metrics import stack_loss
+
+_EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
+
+
+@dataclass
+class _Data:
+    task: str
+    X_train: torch.Tensor  # [N, F]
+    y_train: torch.Tensor  # [N] int64 or [N, C] float32
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+
+
+def _check_data(data: Any, stack: MLPStack) -> _Data:
+    missing = [a for a in ("X_train", "y_train", "X_val", "y_val", "task", "n_outputs") if not hasattr(data, a)]
+    if missing:
+        raise DataError(f"train() needs data with X_train, y_train, X_val, y_val, task, n_outputs; missing {', '.join(missing)}")
+    task = str(data.task)
+    if task not in ("classification", "regression"):
+        raise DataError(f"data.task must be 'classification' or 'regression', got {task!r}")
+    if int(data.n_outputs) != stack.n_out:
+        raise DataError(f"data.n_outputs is {data.n_outputs} but the stack has {stack.n_out} outputs: build the stack with n_out={data.n_outputs}")
+    dev = stack.device
+    out = {}
+    for split in ("train", "val"):
+        X = torch.as_tensor(getattr(data, f"X_{split}")).to(dev, torch.float32)
+        y = torch.as_tensor(getattr(data, f"y_{split}")).to(dev)
+        if X.ndim != 2 or X.shape[1] != stack.n_in:
+            raise DataError(f"X_{split} must be [N, {stack.n_in}] (the stack's n_in), got {list(X.shape)}")
+        if X.shape[0] < 1 or y.shape[0] != X.shape[0]:
+            raise DataError(f"X_{split} and y_{split} must hold the same number (>= 1) of rows, got {X.shape[0]} and {y.shape[0]}")
+        if not bool(torch.isfinite(X).all()):
+            raise DataError(f"X_{split} holds NaN or infinite values: impute or drop them before training")
+        if task == "classification":
+            if y.ndim != 1 or y.dtype.is_floating_point:
+                raise DataError(f"y_{split} must be int64 class indices [N] for classification, got {y.dtype} {list(y.shape)}")
+            y = y.long()
+            if int(y.min()) < 0 or int(y.max()) >= stack.n_out:
+                raise DataError(f"y_{split} class indices must lie in 0..{stack.n_out - 1}, got {int(y.min())}..{int(y.max())}")
+        else:
+            y = y.to(torch.float32)
+            if y.ndim == 1:
+                y = y.unsqueeze(1)  # [N, 1]
+            if y.ndim != 2 or y.shape[1] != stack.n_out:
+                raise DataError(f"y_{split} must be [N] or [N, {stack.n_out}] for regression, got {list(y.shape)}")
+            if not bool(torch.isfinite(y).all()):
+                raise DataError(f"y_{split} holds NaN or infinite values: drop those rows before training")
+        out[f"X_{split}"], out[f"y_{split}"] = X, y
+    return _Data(task=task, **out)
+
+
+@torch.no_grad()
+def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss ``[M]`` and score ``[M]`` (accuracy or R^2) over all rows, in row chunks."""
+    N = X.shape[0]
+    loss_sum = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
+    hit = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
+    sse = torch.zeros(stack.M, stack.n_out, dtype=torch.float64, device=X.device)
+    for s in range(0, N, _EVAL_ROWS):
+        xb, yb = X[s : s + _EVAL_ROWS], y[s : s + _EVAL_ROWS]
+        out = stack(xb)  # [M, b, C]
+        loss_sum += stack_loss(task, out, yb).to(torch.float64) * xb.shape[0]
+        if task == "classification":
+            hit += (out.argmax(-1) == yb).sum(1).to(torch.float64)
+        else:
+            sse += ((out.to(torch.float64) - yb.to(torch.float64)) ** 2).sum(1)  # [M, C]
+    loss = loss_sum / N
+    if task == "classification":
+        return loss, hit / N
+    y64 = y.to(torch.float64)
+    sst = ((y64 - y64.mean(0)) ** 2).sum(0)  # [C]
+    safe = torch.where(sst > 0, sst, torch.ones_like(sst))
+    r2 = torch.where(sst > 0, 1.0 - sse / safe, (sse == 0).to(torch.float64))  # [M, C]
+    return loss, r2.mean(1)
+
+
+@torch.no_grad()
+def _outputs(stack: MLPStack, X: torch.Tensor) -> torch.Tensor:
+    """Outputs ``[M, N, C]`` over all rows, in row chunks."""
+    return torch.cat([stack(X[s : s + _EVAL_ROWS]) for s in range(0, X.shape[0], _EVAL_ROWS)], dim=1)
