@@ -60,7 +60,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Comp
 
 @pytest.fixture(scope="module")
 def iris() -> pd.DataFrame:
-    from justenough.datasets import load_dataset
+    from justenough.data.datasets import load_dataset
 
     return load_dataset("iris")
 
@@ -105,7 +105,7 @@ def test_search_writes_the_run_and_prints_the_outcome(run: tuple[Path, subproces
 
 def test_search_default_out_is_runs_slash_data_stem(tmp_path: Path) -> None:
     data = tmp_path / "flowers.csv"
-    from justenough.datasets import load_dataset
+    from justenough.data.datasets import load_dataset
 
     load_dataset("iris").to_csv(data, index=False)
     proc = jn("search", data, "--depth", "1", "--widths", "4", "--n-init", "1", "--max-epochs", "5", "--workers", "1",
@@ -392,7 +392,7 @@ def test_version_and_help() -> None:
 
 
 def test_datasets_lists_the_bundled_sets() -> None:
-    from justenough.datasets import available
+    from justenough.data.datasets import available
 
     proc = jn("datasets")
     assert proc.returncode == 0, proc.stderr

@@ -9,7 +9,7 @@ import pytest
 from sklearn import datasets as skd
 
 from justenough.data import load, prepare
-from justenough.datasets import DATASETS, available, is_dataset, load_dataset
+from justenough.data.datasets import DATASETS, available, is_dataset, load_dataset
 from justenough.errors import DataError
 
 SYNTHETIC = ["moons", "circles", "xor", "spiral"]

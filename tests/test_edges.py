@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import OneHotEncoder
 
-from justenough.data import Preprocessor, _quote_list, load, prepare
+from justenough.data import Preprocessor, load, prepare
+from justenough.data.messages import _quote_list
 from justenough.errors import DataError
 from justenough.select import best_first, choose, leaderboard
 from tests.test_cli import _assert_usage_error, jn
@@ -349,7 +350,7 @@ def test_cli_orders_and_labels_agree_and_the_test_split_counts_its_models(tmp_pa
 
 def test_result_leaderboard_is_best_first() -> None:
     import justenough
-    from justenough.datasets import load_dataset
+    from justenough.data.datasets import load_dataset
     from justenough.space import Space
 
     space = Space.from_options(depth="0-1", widths=[4, 16], lr=[0.03], max_epochs=[40], patience=[10])

@@ -83,7 +83,7 @@ def test_without_refit_the_tested_model_is_the_best_restart(tmp_path: Path) -> N
 
 def test_no_refit_when_the_validation_rows_are_the_test_rows() -> None:
     """Refitting on train+validation would train on the test rows: the best restart stays the model."""
-    from justenough.datasets import load_dataset
+    from justenough.data.datasets import load_dataset
 
     iris = load_dataset("iris").sample(frac=1.0, random_state=0).reset_index(drop=True)
     train, held_out = iris.iloc[:100], iris.iloc[100:]

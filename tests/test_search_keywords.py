@@ -33,7 +33,7 @@ def test_every_space_option_of_the_cli_is_a_keyword_with_the_cli_default() -> No
 
 
 def test_search_takes_the_cli_keywords() -> None:
-    from justenough.datasets import load_dataset
+    from justenough.data.datasets import load_dataset
 
     iris = load_dataset("iris")
     result = justenough.search(iris, depth="1-2", widths=[8, 32], n_init=3, lr="1e-2", max_epochs=10, workers=1, report=False)

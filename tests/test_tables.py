@@ -143,7 +143,7 @@ def _european_iris(rows: pd.DataFrame) -> str:
 
 @pytest.fixture(scope="module")
 def european_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from justenough.datasets import load_dataset
+    from justenough.data.datasets import load_dataset
 
     tmp = tmp_path_factory.mktemp("eu")
     iris = load_dataset("iris")

@@ -89,7 +89,7 @@ def default_out(data: str) -> Path:
 
 def _is_dataset(name: str) -> bool:
     try:
-        from justenough.datasets import is_dataset
+        from justenough.data.datasets import is_dataset
     except ImportError:  # no bundled datasets in this build: only paths are data
         return False
     return bool(is_dataset(name))
@@ -853,7 +853,7 @@ def datasets() -> None:
 
     Example: justenough datasets
     """
-    from justenough.datasets import available
+    from justenough.data.datasets import available
 
     _out_console().print(_frame_table(available(), title="bundled datasets"))
 

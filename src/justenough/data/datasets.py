@@ -80,7 +80,7 @@ def load_dataset(name: str, seed: int = 0) -> pd.DataFrame:
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
         raise DataError(
             f"unknown dataset {name!r}: {hint}the bundled datasets are {', '.join(DATASETS)} "
-            "(see justenough.datasets.available())"
+            "(see justenough.data.datasets.available())"
         )
     if key in _REAL:
         return _load_real(key)
