@@ -816,7 +816,7 @@ def init_lab(
     _validate_device(o["device"])
     data = str(o["data"])
     _check_data_arg(data)
-    from justenough.init_lab import init_lab as run_lab
+    from justenough.diagnose.lab import init_lab as run_lab
 
     source: Any = data
     if o["target"] is not None:
