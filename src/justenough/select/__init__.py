@@ -38,11 +38,6 @@ from justenough.select.stats import (
 __all__ = [
     "RULES",
     "Rule",
-    "OneSERule",
-    "PairedSERule",
-    "TargetRule",
-    "ToleranceRule",
-    "Candidates",
     "Choice",
     "parse_rule",
     "leaderboard",
@@ -56,4 +51,9 @@ __all__ = [
     "describe_paired",
     "format_difference",
     "DEFAULT_GOOD_TOLERANCE",
+    "OneSERule",
+    "PairedSERule",
+    "TargetRule",
+    "ToleranceRule",
+    "Candidates",
 ]
