@@ -9,7 +9,7 @@ import pytest
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import log_loss, r2_score
 
-from justenough.baseline import describe, no_network_baseline, weak_signal_notice
+from justenough.select.baseline import describe, no_network_baseline, weak_signal_notice
 from justenough.data import load, prepare
 from justenough.search import search
 from justenough.space import Space

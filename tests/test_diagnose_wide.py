@@ -13,7 +13,6 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from justenough.data import load, prepare
 from justenough.diagnose import (
-    _BLOCK_ELEMENTS,
     MAX_UNITS,
     DiagnosticsRecorder,
     cosine_stats,
@@ -21,6 +20,7 @@ from justenough.diagnose import (
     diagnostics_bytes,
     effective_widths,
 )
+from justenough.diagnose.symmetry import _BLOCK_ELEMENTS
 from justenough.errors import ConfigError
 from justenough.stack import MemberSpec, MLPStack
 
@@ -85,7 +85,7 @@ def test_sampled_cosines_mean_exact_and_max_over_the_sample() -> None:
     assert cmax.item() <= cmax_all.item() + 1e-6
     # The max over the sampled units' pairs with every unit, by NumPy.
     mask = torch.ones(1, 300, dtype=torch.bool)
-    from justenough.diagnose import _sample_generator, _sample_units
+    from justenough.diagnose.symmetry import _sample_generator, _sample_units
 
     idx, _ = _sample_units(mask, 40, _sample_generator(0, 0))
     rows = idx[0].numpy()

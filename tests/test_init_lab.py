@@ -15,7 +15,7 @@ import torch
 from justenough import init as init_mod
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
-from justenough.init_lab import SUMMARY_COLUMNS, InitLabResult, default_schemes, init_lab
+from justenough.diagnose.lab import SUMMARY_COLUMNS, InitLabResult, default_schemes, init_lab
 from justenough.stack import MemberSpec, MLPStack
 from justenough.train import TrainSettings, train
 

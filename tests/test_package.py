@@ -29,7 +29,7 @@ def test_search_and_init_lab_stay_functions_whichever_import_comes_first() -> No
         """
         import types
         from justenough.search import parse_duration      # the submodule first
-        from justenough.init_lab import InitLabResult
+        from justenough.diagnose.lab import InitLabResult
         import justenough
         assert isinstance(justenough.search, types.FunctionType), justenough.search
         assert justenough.search.__module__ == "justenough.search"

@@ -22,7 +22,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import plotly.io as pio  # noqa: E402
 
-from justenough.init_lab import init_lab  # noqa: E402
+from justenough.diagnose.lab import init_lab  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

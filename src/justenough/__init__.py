@@ -38,11 +38,12 @@ _LAZY = {
     "MLPRegressor": ("justenough.estimators", "MLPRegressor"),
     "JustEnoughClassifier": ("justenough.estimators", "JustEnoughClassifier"),
     "JustEnoughRegressor": ("justenough.estimators", "JustEnoughRegressor"),
+    "init_lab": ("justenough.diagnose.lab", "init_lab"),
 }
 
 
-# ``search`` and ``init_lab`` are functions named like the submodules that define them.
-_FUNCTION_MODULES = {"search": "justenough.search", "init_lab": "justenough.init_lab"}
+# ``search`` is a function named like the submodule that defines it.
+_FUNCTION_MODULES = {"search": "justenough.search"}
 
 
 def __getattr__(name: str) -> object:
@@ -60,11 +61,11 @@ def __getattr__(name: str) -> object:
 
 
 class _Package(types.ModuleType):
-    """The package's module type: importing the submodule ``justenough.search`` (or ``init_lab``)
+    """The package's module type: importing the submodule ``justenough.search``
     must not rebind ``justenough.search`` from the function to the module.
 
     Python sets a package attribute to each submodule it imports, after loading it. That setattr
-    is dropped for these two names; the functions are bound on first use by ``__getattr__``
+    is dropped for this name; the function is bound on first use by ``__getattr__``
     (``from justenough.search import X`` still finds the module through ``sys.modules``). Eager
     imports would do the same at the price of loading torch and optuna on ``import justenough``,
     about 1.2 s for every CLI call, ``--help`` included.
@@ -81,7 +82,6 @@ sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "search",
-    "init_lab",
     *_LAZY,
     "__version__",
     "JustEnoughError",

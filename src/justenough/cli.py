@@ -256,7 +256,7 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
 
         console.print(f"[bold]tested model:[/] {describe_fit(fit)}", highlight=False)
     if summary.get("baseline"):
-        from justenough.baseline import describe
+        from justenough.select.baseline import describe
 
         console.print(f"[bold]no network:[/] {describe(summary['baseline'], percent)} on validation", highlight=False)
     for notice in summary.get("notices") or []:
@@ -816,7 +816,7 @@ def init_lab(
     _validate_device(o["device"])
     data = str(o["data"])
     _check_data_arg(data)
-    from justenough.init_lab import init_lab as run_lab
+    from justenough.diagnose.lab import init_lab as run_lab
 
     source: Any = data
     if o["target"] is not None:

@@ -354,7 +354,7 @@ def finalize(
     if growth is not None:  # the grow strategy: its path, its stops and the configs not needed
         summary["growth"] = growth
     # What no network scores on the same validation rows, and a notice when the choice does no better.
-    from justenough.baseline import no_network_baseline, weak_signal_notice
+    from justenough.select.baseline import no_network_baseline, weak_signal_notice
 
     summary["baseline"] = no_network_baseline(prepared)
     # Restarts as evidence: the choice against its closest rival, restart k against restart k.

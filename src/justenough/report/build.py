@@ -333,7 +333,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     baseline = s.get("baseline")
     baseline_text = ""
     if isinstance(baseline, dict) and finite_or_none(baseline.get("val_score")) is not None:
-        from justenough.baseline import describe
+        from justenough.select.baseline import describe
 
         baseline_text = "; no network: " + _e(describe(baseline, percent))
     facts = "".join(

@@ -1,0 +1,182 @@
+"""Choosing the just-enough config from a leaderboard, and the evidence for the choice.
+
+A *rule* (``justenough.select.rules``) picks the simplest config that is good enough. Simplest
+means fewest parameters, then fewest FLOPs, then lowest measured latency. Limits
+(``max_params``, ``max_latency_ms`` per sample) remove configs before the rule is applied, so
+"best" means the best config within the limits. A config whose every restart diverged is never
+chosen. Scores are "higher is better" (accuracy, R^2). When the choice is the simplest config
+within the limits, the explanation says so rather than comparing it with simpler configs that do
+not exist.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from justenough.errors import ConfigError, option
+from justenough.select.explain import _Fmt, _latency_note, _limits_text
+from justenough.select.order import _best, _column, _is_simplest, _num, _simplest_first
+from justenough.select.rules import Rule, parse_rule
+from justenough.select.stats import paired_difference
+
+__all__ = ["Choice", "choose", "paired_evidence"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The chosen config: its ``key``, its leaderboard ``row``, the ``rule``, why, and the best."""
+
+    key: str
+    row: dict[str, Any]
+    rule: Rule
+    explanation: str
+    best_key: str
+    qualified: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _within_limits(board: pd.DataFrame, max_params: int | None, max_latency_ms: float | None) -> pd.DataFrame:
+    """The rows of ``board`` that meet the limits."""
+    if max_params is not None:
+        board = board[_column(board, "params") <= max_params]
+    if max_latency_ms is not None:
+        board = board[_column(board, "latency_ms") <= max_latency_ms]  # unknown latency cannot be shown to meet the limit
+    return board
+
+
+def _alive(leaderboard: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The leaderboard (index reset) and its configs with a finite mean and a restart that did not diverge."""
+    if leaderboard is None or len(leaderboard) == 0:
+        raise ConfigError("the leaderboard is empty: no config finished, so there is nothing to choose from")
+    board = leaderboard.reset_index(drop=True)
+    missing = [c for c in ("key", "val_mean") if c not in board.columns]
+    if missing:
+        raise ConfigError(f"the leaderboard lacks the column(s) {', '.join(missing)}: build it with select.leaderboard")
+    means = _column(board, "val_mean")
+    n_restarts = _column(board, "n_restarts")
+    n_ok = n_restarts.fillna(1.0) - _column(board, "n_diverged").fillna(0.0)
+    alive = board[np.isfinite(means.to_numpy()) & (n_ok.to_numpy() > 0)]
+    if alive.empty:
+        raise ConfigError(
+            "every restart of every config diverged (or scored nothing): there is no config to choose; "
+            f"lower the learning rate (e.g. {option('lr', '1e-4')}) or use an optimizer such as adam"
+        )
+    return board, alive
+
+
+def _json_row(chosen: pd.Series) -> dict[str, Any]:
+    """The chosen leaderboard row as a dict, missing values as None."""
+    row = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in chosen.to_dict().items()}
+    return {k: (None if v is pd.NA else v) for k, v in row.items()}
+
+
+def choose(
+    leaderboard: pd.DataFrame,
+    rule: Rule | str = "one-se",
+    max_params: int | None = None,
+    max_latency_ms: float | None = None,
+    *,
+    metric_name: str = "accuracy",
+    percent: bool | None = None,
+    restarts: pd.DataFrame | None = None,
+) -> Choice:
+    """Pick the just-enough config from a leaderboard with ``rule`` within the limits.
+
+    ``paired-se`` compares every config with the best restart by restart (``restarts``, the
+    per-restart table, is then required): a config qualifies when the best's paired advantage
+    over it is at most one standard error of that paired difference.
+
+    ``leaderboard`` needs ``key, val_mean, val_se, n_restarts, n_diverged`` and, for "simplest",
+    ``params``, ``flops`` and ``latency_ms`` (NaN latency sorts last). ``percent`` prints scores as
+    percentages (default: for accuracy-like metrics). Raises ``ConfigError`` when no config
+    qualifies, saying what the best available is and how to relax the rule or the limits.
+    """
+    rule = parse_rule(rule)
+    if percent is None:
+        percent = "accuracy" in metric_name
+    fmt = _Fmt(metric_name, percent)
+    board, alive = _alive(leaderboard)
+
+    # Limits first: "best" then means the best config the user would accept.
+    within = _within_limits(alive, max_params, max_latency_ms)
+    overall_best = _best(alive)
+    if within.empty:
+        smallest = _simplest_first(alive).iloc[0]
+        raise ConfigError(
+            f"no config meets the limits ({_limits_text(max_params, max_latency_ms)}): the smallest is "
+            f"{fmt.entry(smallest)}{_latency_note(smallest)} and the best is {fmt.entry(overall_best)}; "
+            "relax the limits or add smaller widths to the space"
+        )
+    best = _best(within)
+    candidates = rule.qualified(within, best, restarts)
+    limited = len(within) < len(alive)
+    if candidates.rows.empty:
+        # Only a target can leave nothing: one-se and tolerance always keep the best itself.
+        where = f" within the limits ({_limits_text(max_params, max_latency_ms)})" if limited else ""
+        best_mean = _num(best, "val_mean")
+        raise ConfigError(
+            f"no config reaches the target {metric_name} {fmt.score(candidates.threshold)}{where}: the best is "
+            f"{fmt.entry(best)}; lower the target (e.g. {option('rule', f'target={math.floor(best_mean * 1000 + 1e-9) / 1000:g}')}), "
+            f"widen the space (more depth or width, more epochs) or use {option('rule', 'one-se')}"
+        )
+    chosen = _simplest_first(candidates.rows).iloc[0]
+    # Every config within the limits counts, diverged ones too: a simpler config that scored
+    # nothing still exists, so the explanation must not say the choice has no simpler rival.
+    in_limits = _within_limits(board, max_params, max_latency_ms)
+
+    explanation = rule.explain(chosen, best, fmt, candidates.threshold, candidates.paired.get(str(chosen["key"])),
+                               simplest=_is_simplest(chosen, in_limits))
+    if limited and str(overall_best["key"]) != str(best["key"]):
+        explanation += (
+            f". The limits ({_limits_text(max_params, max_latency_ms)}) exclude the overall best, "
+            f"{fmt.entry(overall_best)}"
+        )
+    return Choice(
+        key=str(chosen["key"]),
+        row=_json_row(chosen),
+        rule=rule,
+        explanation=explanation,
+        best_key=str(best["key"]),
+        qualified=tuple(str(k) for k in _simplest_first(candidates.rows)["key"]),
+    )
+
+
+def paired_evidence(board: pd.DataFrame, restarts: pd.DataFrame, choice: Choice) -> dict[str, Any] | None:
+    """The chosen config compared pairwise with its closest rival, restart k against restart k.
+
+    The rival is the best config when the choice is not the best (how much does the simpler
+    choice give up?), else the best of the simpler configs (how much better is the choice than
+    what it beat?). Returns ``{"other_key", "other_label", "relation", "mean_diff", "se_diff",
+    "n"}`` with ``mean_diff = score(chosen) - score(other)``, or None when there is no rival or
+    no restart pairs.
+    """
+    mine = board[board["key"].astype(str) == choice.key]
+    if mine.empty:
+        return None
+    if choice.best_key != choice.key:
+        others, relation = board[board["key"].astype(str) == choice.best_key], "best"
+    else:
+        params = _num(mine.iloc[0], "params")
+        simpler = board[(_column(board, "params") < params) & np.isfinite(_column(board, "val_mean").to_numpy())]
+        if "pruned" in simpler.columns:
+            simpler = simpler[~simpler["pruned"].astype(bool)]
+        if simpler.empty:
+            return None
+        others, relation = simpler.loc[[_column(simpler, "val_mean").idxmax()]], "best simpler"
+    if others.empty:
+        return None
+    other = others.iloc[0]
+    diff = paired_difference(restarts, choice.key, str(other["key"]))
+    if not diff["n"]:
+        return None
+    label = other.get("label")
+    return {
+        "other_key": str(other["key"]),
+        "other_label": str(label) if label is not None else str(other["key"]),
+        "relation": relation,
+        **diff,
+    }

@@ -1,0 +1,84 @@
+"""The prose of a choice: scores as people read them, and the sentences that explain a choice.
+
+Every string here is part of what the CLI prints and the report shows: keep them word for word.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from justenough.select.order import _num
+
+__all__ = ["format_difference", "describe_paired"]
+
+_SIMPLEST = "it is the simplest config to choose from"
+
+
+class _Fmt:
+    """Scores as people read them: percent with one decimal, or R^2-like with three."""
+
+    def __init__(self, metric_name: str, percent: bool) -> None:
+        self.metric, self.percent = metric_name, percent
+
+    def score(self, x: float) -> str:
+        return f"{100 * x:.1f}%" if self.percent else f"{x:.3f}"
+
+    def spread(self, x: float) -> str:
+        if not math.isfinite(x):
+            return "?"
+        return f"{100 * x:.1f}" if self.percent else f"{x:.3f}"
+
+    def entry(self, row: pd.Series) -> str:
+        """``2x128 (accuracy 97.4% +/- 0.2 SE, 12,345 parameters)``."""
+        label = str(row.get("label", row["key"]))
+        params = _num(row, "params")
+        size = f", {int(params):,} parameters" if math.isfinite(params) else ""
+        return f"{label} ({self.metric} {self.score(_num(row, 'val_mean'))} +/- {self.spread(_num(row, 'val_se'))} SE{size})"
+
+
+def _fewer(chosen: pd.Series, best: pd.Series) -> str:
+    """``12x fewer parameters`` / ``35% fewer parameters`` / ``as many parameters``."""
+    p, q = _num(chosen, "params"), _num(best, "params")
+    if not (math.isfinite(p) and math.isfinite(q)) or p <= 0:
+        return ""
+    if q >= 2 * p:
+        return f", with {q / p:.0f}x fewer parameters"
+    if q > p:
+        return f", with {100 * (1 - p / q):.0f}% fewer parameters"
+    if q == p:
+        return ", with as many parameters"
+    return f", with {p / q:.1f}x the parameters"
+
+
+def _limits_text(max_params: int | None, max_latency_ms: float | None) -> str:
+    parts = []
+    if max_params is not None:
+        parts.append(f"max_params={max_params:,}")
+    if max_latency_ms is not None:
+        parts.append(f"max_latency={max_latency_ms:g} ms")
+    return " and ".join(parts)
+
+
+def _latency_note(row: pd.Series) -> str:
+    lat = _num(row, "latency_ms")
+    return f" at {lat:.3g} ms per sample" if math.isfinite(lat) else ""
+
+
+def format_difference(mean: float, se: float, percent: bool) -> str:
+    """A paired difference as people read it: ``"+0.33 +/- 0.37 points"`` (percent) or
+    ``"+0.012 +/- 0.004"``; the SE is left out when it is not finite."""
+    scale, unit, places = (100.0, " points", 2) if percent else (1.0, "", 3)
+    spread = f" +/- {se * scale:.{places}f}" if math.isfinite(se) else ""
+    return f"{mean * scale:+.{places}f}{spread}{unit}"
+
+
+def describe_paired(evidence: dict[str, Any], chosen_label: str, percent: bool) -> str:
+    """``"1x128 vs the best, 2x256: -0.28 +/- 0.31 points (mean and standard error ...)"``."""
+    return (
+        f"{chosen_label} vs the {evidence['relation']}, {evidence['other_label']}: "
+        f"{format_difference(evidence['mean_diff'], evidence['se_diff'], percent)} "
+        f"(mean and standard error of the difference over {evidence['n']} restarts paired by seed)"
+    )
