@@ -124,7 +124,7 @@ class InitLabResult:
     def save(self, directory: str | Path) -> Path:
         """Write ``summary.csv``, ``restarts.csv``, ``signal.csv``, ``symmetry.csv``,
         ``movement.csv``, ``settings.json`` and ``init_lab.html`` into ``directory``; returns it."""
-        from justenough.atomic import write_csv, write_json, write_text
+        from justenough.run.atomic import write_csv, write_json, write_text
 
         out = Path(directory)
         if out.exists() and not out.is_dir():
@@ -561,7 +561,7 @@ def _render(result: InitLabResult) -> str:
     import plotly.io as pio
     import plotly.offline
 
-    from justenough.report.build import safe_json
+    from justenough.report.embedding import safe_json
 
     s = result.settings
     specs = list(s["schemes"])
