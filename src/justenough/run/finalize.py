@@ -99,18 +99,18 @@ def finalize(
 ) -> SearchResult:
     """The five steps of the module's docstring, in order; returns what the run directory holds."""
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
-    restarts, board, configs = _tables(handle, n_in, n_out)  # 1
+    restarts, board, configs = _tables(handle, n_in, n_out)  # step 1
     percent = prepared.task == "classification"
     metric_name = "accuracy" if percent else "r2"
     pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
-                 max_latency_ms=max_latency_ms)  # 2
+                 max_latency_ms=max_latency_ms)  # step 2
     board["chosen"] = board["key"] == pick.choice.key
     fitted = _fit_model(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit)
-    test_metrics = _score_on_test(fitted.module, prepared, percent)  # 3
+    test_metrics = _score_on_test(fitted.module, prepared, percent)  # step 3
     best_restart = int(pick.best["restart"])
     scored = _record_test_scoring(handle, {"key": pick.choice.key, "label": pick.config.label, "restart": best_restart,
                                            "rule": str(rule)}, out)
-    speed = _measure_speed(fitted.module, n_in)  # 4
+    speed = _measure_speed(fitted.module, n_in)  # step 4
     chosen = {**config_columns(pick.config, n_in, n_out), "best_restart": best_restart}
     summary = _summary(pick, chosen, board, restarts, prepared, fitted, rule=rule, metric_name=metric_name,
                        test_metrics=test_metrics, scored=scored, speed=speed, n_init=n_init, seed=seed,
@@ -133,7 +133,7 @@ def finalize(
         notices=[*prepared.notices, *summary["notices"]],
     )
     if out is not None:
-        result.report_path = _write_run_dir(out, result, prepared, report=report)  # 5
+        result.report_path = _write_run_dir(out, result, prepared, report=report)  # step 5
     return result
 
 
