@@ -13,11 +13,10 @@ import pytest
 import torch
 from torch import nn
 
-from justenough.artifacts import (
+from justenough.errors import ArtifactError, DataError
+from justenough.run.artifacts import (
     ACTIVATION_MODULES,
     FORMAT_VERSION,
-    MODEL_FILE,
-    WEIGHTS_FILE,
     architecture_of,
     build_module,
     export_onnx,
@@ -26,8 +25,8 @@ from justenough.artifacts import (
     load_model,
     save_model,
 )
-from justenough.atomic import atomic_dir, write_bytes, write_csv, write_json, write_text
-from justenough.errors import ArtifactError, DataError
+from justenough.run.atomic import atomic_dir, write_bytes, write_csv, write_json, write_text
+from justenough.run.files import MODEL_FILE, WEIGHTS_FILE
 
 N_IN, N_OUT = 7, 3
 

@@ -1,4 +1,4 @@
-"""justenough.datasets: the bundled real datasets match scikit-learn, the synthetic sets are seeded
+"""justenough.data.datasets: the bundled real datasets match scikit-learn, the synthetic sets are seeded
 and shaped as documented, and available() tells the truth about every one of them."""
 
 from __future__ import annotations

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import torch
 
-from justenough.artifacts import build_module, export_onnx, export_torchscript
+from justenough.run.artifacts import build_module, export_onnx, export_torchscript
 from justenough.data import Preprocessor, TargetEncoder
 from justenough.deployable import RawInputNetwork, raw_input_columns
 from justenough.errors import ArtifactError
-from justenough.model import Model
+from justenough.run.model import Model
 
 
 def _rows(n: int = 200, seed: int = 0) -> pd.DataFrame:

@@ -367,7 +367,8 @@ def test_result_leaderboard_is_best_first() -> None:
 
 
 def test_log_axis_ticks_are_readable_counts() -> None:
-    from justenough.report.figures import complexity_figure, count_text, log_ticks
+    from justenough.report.figure_style import count_text, log_ticks
+    from justenough.report.figures import complexity_figure
 
     assert log_ticks(np.array([131.0, 5000.0, 60000.0])) == ([100.0, 1e3, 1e4, 1e5], ["100", "1k", "10k", "100k"])
     # Less than a decade: 2x and 5x marks too, so the axis still has labels.

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from justenough.errors import ArtifactError
 from justenough.report import build_report
 from justenough.report import figures
-from justenough.report.build import SECTIONS, load_run, safe_json
+from justenough.report import SECTIONS, safe_json
 from justenough.report.network_drawing import drawn_units, network_svg
+from justenough.run.files import load_run
 from tests.run_fixture import CONFIGS, HOSTILE, write_run
 
 

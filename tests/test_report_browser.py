@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from justenough.report import build_report
-from justenough.report.build import SECTIONS
+from justenough.report import SECTIONS
 from tests.run_fixture import HOSTILE, write_run
 
 pytestmark = pytest.mark.browser

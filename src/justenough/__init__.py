@@ -29,10 +29,10 @@ from justenough.errors import (
 # The public API, imported on first use so that ``import justenough`` (and the CLI's --version)
 # stays fast: torch, optuna and plotly load only when something needs them.
 _LAZY = {
-    "SearchResult": ("justenough.outcome", "SearchResult"),
+    "SearchResult": ("justenough.run.result", "SearchResult"),
     "Space": ("justenough.space", "Space"),
-    "load": ("justenough.model", "load"),
-    "Model": ("justenough.model", "Model"),
+    "load": ("justenough.run.model", "load"),
+    "Model": ("justenough.run.model", "Model"),
     "MLPStack": ("justenough.stack", "MLPStack"),
     "MLPClassifier": ("justenough.estimators", "MLPClassifier"),
     "MLPRegressor": ("justenough.estimators", "MLPRegressor"),

@@ -270,25 +270,10 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
 
 def _read_run(run_dir: Path) -> tuple[Any, dict[str, Any]]:
     """``leaderboard.csv`` and ``summary.json`` of a run, with clear errors when they are missing."""
-    import pandas as pd
+    from justenough.run.files import read_leaderboard, read_summary
 
-    summary_path, board_path = run_dir / "summary.json", run_dir / "leaderboard.csv"
-    for path in (summary_path, board_path):
-        if not path.is_file():
-            raise ArtifactError(
-                f"{path} is missing: {run_dir} is not a finished run (run `justenough search` with --out {run_dir} to finish it)"
-            )
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{summary_path} is not valid JSON ({exc}); re-run the search to rewrite it") from None
-    try:
-        board = pd.read_csv(board_path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{board_path} cannot be read as CSV ({exc}); re-run the search to rewrite it") from None
-    if "val_mean" not in board.columns:
-        raise ArtifactError(f"{board_path} lacks the column val_mean: it is not a justenough leaderboard")
-    return board, summary
+    summary = read_summary(run_dir)
+    return read_leaderboard(run_dir), summary
 
 
 def _reading(model: Any, **given: str | None) -> dict[str, str | None]:
@@ -635,7 +620,7 @@ def predict(
     """
     import pandas as pd
 
-    from justenough.model import load
+    from justenough.run.model import load
 
     model = load(run)
     rows = _read_rows(data, _reading(model, delimiter=delimiter, decimal=decimal, encoding=encoding))
@@ -661,7 +646,7 @@ def predict(
     if out is None:
         result.to_csv(sys.stdout, index=False)
     else:
-        from justenough.atomic import write_csv
+        from justenough.run.atomic import write_csv
 
         write_csv(Path(out), result)
         err.print(f"wrote {len(result)} predictions to {out}", highlight=False)
@@ -692,8 +677,8 @@ def export(
 
     Example: justenough export runs/iris --format onnx --inputs raw --out iris.onnx
     """
-    from justenough.atomic import write_json
-    from justenough.model import load
+    from justenough.run.atomic import write_json
+    from justenough.run.model import load
 
     fmt = _validate_choice("--format", format, tuple(_EXPORT_SUFFIX))
     inputs = _validate_choice("--inputs", inputs, ("preprocessed", "raw"))
@@ -707,7 +692,7 @@ def export(
     out = Path(out)
     if out.is_dir():
         raise ConfigError(f"--out {out} is a directory: give a file name, e.g. {out / ('model' + _EXPORT_SUFFIX[fmt])}")
-    from justenough import artifacts
+    from justenough.run import artifacts
 
     names_out = _feature_names_out(model)
     network: Any = model.module

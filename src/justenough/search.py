@@ -36,8 +36,8 @@ from justenough.space import DEFAULT_SPACE_TEXT, Config, Space
 from justenough.stack_task import RestartResult, StackTask, TrainingData
 from justenough.study import DONE_STATES, StudyHandle, driver_id, open_study, storage_url
 
-if TYPE_CHECKING:  # outcome imports torch; ``import justenough`` stays light without it
-    from justenough.outcome import SearchResult
+if TYPE_CHECKING:  # run.result imports torch; ``import justenough`` stays light without it
+    from justenough.run.result import SearchResult
 
 __all__ = ["search", "SearchInterrupted", "SearchProgress", "MAX_STACK_MEMBERS", "parse_duration"]
 
@@ -472,7 +472,7 @@ def _grow(driver: _Driver, handle: StudyHandle, space: Space, data: TrainingData
     on a shared study takes the same path; the claims dedupe configs that two drivers enqueue.
     """
     from justenough import grow
-    from justenough.outcome import restarts_table
+    from justenough.run.tables import restarts_table
 
     configs = space.configs()
     while True:
@@ -613,7 +613,7 @@ def search(
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
     space_options = {name: arguments[name] for name in _SPACE_KEYWORD_DEFAULTS}
     from justenough.data import Prepared, load, prepare
-    from justenough.outcome import finalize
+    from justenough.run.finalize import finalize
 
     if n_init < 1:
         raise ConfigError(f"n_init must be at least 1, got {n_init}")
@@ -783,7 +783,7 @@ class _WeightsStore:
     def put(self, results: list[RestartResult]) -> None:
         from safetensors.numpy import save
 
-        from justenough.atomic import write_bytes
+        from justenough.run.atomic import write_bytes
 
         by_key: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
         for r in results:

@@ -63,7 +63,7 @@ def load(
 
     ``source``: a path (CSV/TSV with the delimiter sniffed unless given, Parquet, ``.npz`` holding
     ``X`` and ``y`` or one array whose last column is the target), a pandas DataFrame, an ``(X, y)``
-    tuple of arrays, or a bundled dataset name (``justenough.datasets.available()``; ``seed`` picks
+    tuple of arrays, or a bundled dataset name (``justenough.data.datasets.available()``; ``seed`` picks
     the sample of a synthetic one). ``target`` names the target column; without it a file's last
     column is used, with a notice. ``task`` is ``"auto"`` (inferred), ``"classification"`` or
     ``"regression"``. A text column with more than ``max_categories`` distinct values is refused.

@@ -99,7 +99,7 @@ class InitLabResult:
     def save(self, directory: str | Path) -> Path:
         """Write ``summary.csv``, ``restarts.csv``, ``signal.csv``, ``symmetry.csv``,
         ``movement.csv``, ``settings.json`` and ``init_lab.html`` into ``directory``; returns it."""
-        from justenough.atomic import write_csv, write_json, write_text
+        from justenough.run.atomic import write_csv, write_json, write_text
 
         out = Path(directory)
         if out.exists() and not out.is_dir():

@@ -58,7 +58,7 @@ def _render(result: InitLabResult) -> str:
     import plotly.io as pio
     import plotly.offline
 
-    from justenough.report.build import safe_json
+    from justenough.report.embedding import safe_json
 
     s = result.settings
     specs = list(s["schemes"])

@@ -18,9 +18,20 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from justenough.numbers import finite_or_none
+from justenough.report.figure_style import (
+    ACCENT,
+    DIVERGED,
+    MAIN,
+    MUTED,
+    RESTART_COLORS,
+    apply_layout,
+    floor_marks,
+    focus_range,
+    log_ticks,
+    score_label,
+)
 
 __all__ = [
-    "FONT_FAMILY",
     "complexity_figure",
     "paired_figure",
     "heatmap_figure",
@@ -31,75 +42,7 @@ __all__ = [
     "config_labels",
     "first_width",
     "pareto_front",
-    "focus_range",
 ]
-
-# System fonts only: the report makes no network requests, so no web fonts.
-FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-ACCENT = "#d6336c"  # the chosen config, everywhere
-MAIN = "#1c7ed6"
-MUTED = "#868e96"
-DIVERGED = "#e8590c"
-RESTART_COLORS = ("#1c7ed6", "#2f9e44", "#f08c00", "#ae3ec9", "#0c8599", "#e03131", "#5c940d", "#495057")
-
-
-def _layout(fig: go.Figure, *, height: int = 400, **kwargs: Any) -> go.Figure:
-    """A compact, quiet common style; ``autosize`` so the figure follows its container's width."""
-    settings: dict[str, Any] = {
-        "template": "plotly_white",
-        "autosize": True,
-        "height": height,
-        "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
-        "font": {"family": FONT_FAMILY, "size": 12, "color": "#212529"},
-        "hoverlabel": {"font": {"family": FONT_FAMILY}},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
-    }
-    settings.update(kwargs)
-    fig.update_layout(**settings)
-    return fig
-
-
-def _fmt(value: float, percent: bool) -> str:
-    if value is None or not math.isfinite(float(value)):
-        return "n/a"
-    return f"{100 * value:.2f}%" if percent else f"{value:.4f}"
-
-
-def focus_range(values: np.ndarray, upper: np.ndarray | None = None, pad: float = 0.06) -> tuple[float, float] | None:
-    """A y range that keeps the competitive configs readable when a few are far behind.
-
-    Returns None when every value fits comfortably. Otherwise the range spans the values above
-    ``median - 10 * (best - median)`` (and ``upper``, e.g. the tops of error bars); values below
-    it are drawn on the floor, marked, with the real value on hover.
-    """
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if len(v) < 3:
-        return None
-    best, med, low = float(v.max()), float(np.median(v)), float(v.min())
-    spread = max(best - med, 1e-12)
-    floor = med - 10.0 * spread
-    if low >= floor:
-        return None
-    lo = float(v[v >= floor].min())
-    hi = best
-    if upper is not None:
-        u = np.asarray(upper, dtype=float)
-        u = u[np.isfinite(u)]
-        hi = max(hi, float(u.max())) if len(u) else hi
-    margin = pad * (hi - lo)
-    return lo - 2 * margin, hi + margin
-
-
-def _floor_marks(fig: go.Figure, x: list[Any], values: np.ndarray, lo: float, name: str, hover: list[str]) -> None:
-    """Values below the shown range, as downward triangles on the axis floor (hover gives the value)."""
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=[lo] * len(x), mode="markers", name=name, cliponaxis=False,
-            marker={"symbol": "triangle-down", "size": 10, "color": MUTED},
-            text=hover, hovertemplate="%{text}<extra>below the axis</extra>",
-        )
-    )
 
 
 def config_labels(board: pd.DataFrame) -> dict[str, str]:
@@ -136,29 +79,6 @@ def first_width(widths: Any) -> int:
     return int(float(text))
 
 
-def count_text(value: float) -> str:
-    """A tick label for a count: ``100``, ``2k``, ``10k``, ``1.5M``."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= size:
-            return f"{value / size:g}{unit}"
-    return f"{value:g}"
-
-
-def log_ticks(values: np.ndarray) -> tuple[list[float], list[str]]:
-    """Tick positions and labels for a log axis over ``values`` (positive counts): the powers of
-    ten around them (``100, 1k, 10k``), and 2x and 5x between them when the values span less than
-    a decade, so a narrow axis still has labelled ticks. Plotly's own log ticks label the minor
-    2 and 5 marks as bare digits, which read as counts of 2 and 5."""
-    positive = np.asarray(values, dtype=float)
-    positive = positive[np.isfinite(positive) & (positive > 0)]
-    if positive.size == 0:
-        return [], []
-    low, high = math.floor(math.log10(positive.min())), math.ceil(math.log10(positive.max()))
-    high = max(high, low + 1)
-    steps = (1.0,) if positive.max() / positive.min() >= 10 else (1.0, 2.0, 5.0)
-    ticks = [m * 10.0**e for e in range(low, high + 1) for m in steps if m * 10.0**e <= 10.0**high]
-    return ticks, [count_text(t) for t in ticks]
-
 
 def pareto_front(params: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Indices of configs that no config with fewer (or equal) parameters beats, by params ascending."""
@@ -188,7 +108,7 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
             [labels[str(k)] for k in ok["key"]],
             [html.escape(str(k)) for k in ok["key"]],
             [f"{int(p):,}" for p in params],
-            [_fmt(m, percent) for m in mean],
+            [score_label(m, percent) for m in mean],
             [(f"{100 * s:.2f}%" if percent else f"{s:.4f}") for s in std],
             [str(int(n)) for n in ok.get("n_restarts", pd.Series([0] * len(ok)))],
         ],
@@ -200,18 +120,7 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
     )
     fig = go.Figure()
     if len(ok):
-        b = int(np.argmax(mean))
-        lo, hi = (mean[b] - se[b]) * scale, mean[b] * scale
-        fig.add_hrect(
-            y0=lo, y1=hi, fillcolor=ACCENT, opacity=0.12, line_width=0, layer="below",
-        )
-        # A legend entry for the band (shapes have none).
-        fig.add_trace(
-            go.Scatter(
-                x=[None], y=[None], mode="markers", name="one-SE band of the best",
-                marker={"symbol": "square", "size": 12, "color": ACCENT, "opacity": 0.25},
-            )
-        )
+        _one_se_band(fig, mean, se, scale)
     fig.add_trace(
         go.Scatter(
             x=params, y=mean * scale, mode="markers", name="config (mean ± std over restarts)",
@@ -240,15 +149,44 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
     rng = focus_range(mean * scale, upper=(mean + std) * scale)
     if rng is not None:
         below = mean * scale < rng[0]
-        _floor_marks(
+        floor_marks(
             fig, list(params[below]), mean[below] * scale, rng[0] + 0.02 * (rng[1] - rng[0]), "far below (value on hover)",
             [f"{custom[i][0]}: {custom[i][3]}" for i in np.flatnonzero(below)],
         )
         fig.update_yaxes(range=list(rng))
-    base = None if baseline is None else finite_or_none(baseline.get("val_score"))
     view = rng
     if view is None and len(ok):
         view = (float(np.min((mean - std) * scale)), float(np.max((mean + std) * scale)))
+    _baseline_line(fig, baseline, rng, view, scale)
+    apply_layout(fig)
+    tickvals, ticktext = log_ticks(params)
+    fig.update_xaxes(type="log", title_text="parameters (log scale)", tickvals=tickvals, ticktext=ticktext)
+    fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
+    return fig
+
+
+
+def _one_se_band(fig: go.Figure, mean: np.ndarray, se: np.ndarray, scale: float) -> None:
+    """The band one standard error below the best mean (``mean``, ``se``: [n_configs])."""
+    b = int(np.argmax(mean))
+    lo, hi = (mean[b] - se[b]) * scale, mean[b] * scale
+    fig.add_hrect(
+        y0=lo, y1=hi, fillcolor=ACCENT, opacity=0.12, line_width=0, layer="below",
+    )
+    # A legend entry for the band (shapes have none).
+    fig.add_trace(
+        go.Scatter(
+            x=[None], y=[None], mode="markers", name="one-SE band of the best",
+            marker={"symbol": "square", "size": 12, "color": ACCENT, "opacity": 0.25},
+        )
+    )
+
+
+def _baseline_line(fig: go.Figure, baseline: dict[str, Any] | None, rng: tuple[float, float] | None,
+                   view: tuple[float, float] | None, scale: float) -> None:
+    """The no-network baseline's score as a dashed line, when it is in ``view`` (the y range shown;
+    ``rng``: the focused range, if the configs needed one)."""
+    base = None if baseline is None else finite_or_none(baseline.get("val_score"))
     if base is not None and view is not None:
         # Show the baseline when it is near the configs (widening the view a little to hold it);
         # far below, it would squash every config into a line, so it is left to the legend-less
@@ -265,11 +203,6 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
                 line={"dash": "dash", "color": MUTED, "width": 1},
             )
         )
-    _layout(fig)
-    tickvals, ticktext = log_ticks(params)
-    fig.update_xaxes(type="log", title_text="parameters (log scale)", tickvals=tickvals, ticktext=ticktext)
-    fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
-    return fig
 
 
 def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str,
@@ -320,7 +253,7 @@ def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metri
         widths_all = sorted({int(c) for c in grid.columns} | {w for _, w in grey})
         fig.update_xaxes(categoryorder="array", categoryarray=["none" if w == 0 else str(w) for w in widths_all])
         fig.update_yaxes(categoryorder="array", categoryarray=[str(d) for d in depths])
-    _layout(fig, height=max(260, 90 + 70 * (len(grid.index) + len({d for d, _ in grey} - {int(i) for i in grid.index}))))
+    apply_layout(fig, height=max(260, 90 + 70 * (len(grid.index) + len({d for d, _ in grey} - {int(i) for i in grid.index}))))
     fig.update_xaxes(type="category", title_text="width (first hidden layer)")
     fig.update_yaxes(type="category", title_text="depth (hidden layers)")
     return fig
@@ -360,7 +293,7 @@ def growth_figure(path: Sequence[dict[str, Any]], board: pd.DataFrame, chosen_ke
     if chosen:
         fig.add_trace(go.Scatter(x=[xs[chosen[0]]], y=[mean[chosen[0]]], mode="markers", name="chosen",
                                  marker={"symbol": "circle-open", "size": 22, "color": ACCENT, "line": {"width": 3}}, hoverinfo="skip"))
-    _layout(fig, height=360)
+    apply_layout(fig, height=360)
     fig.update_xaxes(type="category", title_text="configs in the order tried")
     fig.update_yaxes(title_text=f"{html.escape(metric)}{' %' if percent else ''} (validation)")
     return fig
@@ -393,7 +326,7 @@ def restarts_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str,
     rng = focus_range(values)
     if rng is not None:
         below = values < rng[0]
-        _floor_marks(
+        floor_marks(
             fig, [x_ok[i] for i in np.flatnonzero(below)], values[below], rng[0] + 0.07 * (rng[1] - rng[0]),
             "far below (value on hover)",
             [f"{x_ok[i]}, restart {int(ok['restart'].iloc[i])}: {values[i]:.3f}" for i in np.flatnonzero(below)],
@@ -419,7 +352,7 @@ def restarts_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str,
                 hovertemplate="%{x}<br>%{y:.3f}<extra>chosen</extra>",
             )
         )
-    _layout(fig, height=420, margin={"l": 60, "r": 20, "t": 30, "b": 110})
+    apply_layout(fig, height=420, margin={"l": 60, "r": 20, "t": 30, "b": 110})
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=[labels[k] for k in order], tickangle=-40,
                      title_text="config (by size)")
     fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
@@ -445,7 +378,7 @@ def paired_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str, o
                 hovertemplate=f"restart {k}<br>%{{x}}: %{{y:.3f}}<extra></extra>",
             )
         )
-    _layout(fig, height=360, margin={"l": 60, "r": 20, "t": 30, "b": 60})
+    apply_layout(fig, height=360, margin={"l": 60, "r": 20, "t": 30, "b": 60})
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=x, range=[-0.6, 1.6])
     fig.update_yaxes(title_text=f"validation {html.escape(metric)}{' (%)' if percent else ''}")
     return fig
@@ -481,7 +414,7 @@ def curves_figure(history: pd.DataFrame, chosen_key: str, *, percent: bool, metr
                              line={"color": MUTED, "dash": "dash"}), row=1, col=1)
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="validation (solid)",
                              line={"color": MUTED}), row=1, col=1)
-    _layout(fig, height=380, margin={"l": 60, "r": 20, "t": 60, "b": 50})
+    apply_layout(fig, height=380, margin={"l": 60, "r": 20, "t": 60, "b": 50})
     fig.update_layout(legend={"y": 1.12})
     fig.update_xaxes(title_text="epoch")
     return fig
@@ -514,7 +447,7 @@ def diagnostics_figure(diag: pd.DataFrame, chosen_key: str, widths: list[int]) -
         fig.add_trace(go.Scatter(x=x, y=[widths[int(layer) - 1] for layer in layers], mode="markers", name="real width",
                                  marker={"symbol": "line-ew-open", "size": 28, "color": ACCENT, "line": {"width": 2}},
                                  hovertemplate="%{x}: %{y} units<extra>real width</extra>"), row=1, col=1)
-    _layout(fig, height=340, margin={"l": 50, "r": 20, "t": 60, "b": 40}, barmode="group")
+    apply_layout(fig, height=340, margin={"l": 50, "r": 20, "t": 60, "b": 40}, barmode="group")
     fig.update_layout(legend={"y": 1.14})
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(range=[0, 1], row=1, col=2)

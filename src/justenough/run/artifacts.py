@@ -35,15 +35,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from justenough.atomic import atomic_dir, publish_mode, write_bytes
+from justenough.run.atomic import atomic_dir, publish_mode, write_bytes
 from justenough.errors import ArtifactError, DataError
 from justenough.numbers import json_ready
+from justenough.run.files import MODEL_DIR, MODEL_FILE, WEIGHTS_FILE
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "WEIGHTS_FILE",
-    "MODEL_FILE",
     "ACTIVATION_MODULES",
     "LoadedModel",
     "activation_module",
@@ -58,8 +57,6 @@ __all__ = [
 
 FORMAT = "justenough-model"
 FORMAT_VERSION = 1
-WEIGHTS_FILE = "weights.safetensors"
-MODEL_FILE = "model.json"
 # The activation names of the stack, and the module each one becomes in a plain Sequential.
 ACTIVATION_MODULES: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -222,7 +219,7 @@ def save_model(
         text = json.dumps(json_ready(doc), indent=2, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ArtifactError(f"the model metadata is not JSON-ready ({exc}); convert it to plain lists, numbers and strings") from exc
-    target = Path(directory) / "model"
+    target = Path(directory) / MODEL_DIR
     with atomic_dir(target) as tmp:
         (tmp / WEIGHTS_FILE).write_bytes(weights)
         (tmp / MODEL_FILE).write_text(text + "\n", encoding="utf-8")
@@ -262,8 +259,8 @@ class LoadedModel:
 
 def _model_dir(path: Path) -> Path:
     """Accept a run directory (holding model/) or the model directory itself."""
-    if (path / "model" / MODEL_FILE).exists() or ((path / "model").is_dir() and not (path / MODEL_FILE).exists()):
-        return path / "model"
+    if (path / MODEL_DIR / MODEL_FILE).exists() or ((path / MODEL_DIR).is_dir() and not (path / MODEL_FILE).exists()):
+        return path / MODEL_DIR
     return path
 
 

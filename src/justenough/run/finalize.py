@@ -15,9 +15,9 @@ import json
 import math
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,164 +25,26 @@ import torch
 from optuna.trial import TrialState
 
 from justenough.errors import JustEnoughError
-from justenough.model import Model
 from justenough.numbers import finite_or_none
+from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULTS, SUMMARY
+from justenough.run.model import Model
+from justenough.run.result import SearchResult
+from justenough.run.tables import (
+    config_columns,
+    config_of,
+    diagnostics_table,
+    finished_trials,
+    float_or_nan,
+    history_table,
+    restarts_table,
+)
 from justenough.space import Config, Space
 from justenough.study import StudyHandle
 
-__all__ = ["SearchResult", "finalize", "config_columns", "restarts_table", "history_table", "diagnostics_table", "measure_latency"]
+if TYPE_CHECKING:
+    from justenough.select import Choice
 
-
-@dataclass
-class SearchResult:
-    """What a search returns; the same facts are in the run directory."""
-
-    chosen: dict[str, Any]
-    explanation: str
-    leaderboard: pd.DataFrame
-    restarts: pd.DataFrame
-    history: pd.DataFrame
-    diagnostics: pd.DataFrame
-    test_metric: str
-    test_score: float
-    test_metrics: dict[str, float]
-    model: Model
-    summary: dict[str, Any]
-    out: Path | None = None
-    report_path: Path | None = None
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def baseline(self) -> dict[str, Any]:
-        """What no network scores on validation (``summary["baseline"]``)."""
-        return dict(self.summary.get("baseline") or {})
-
-    @property
-    def paired(self) -> dict[str, Any] | None:
-        """The choice against its closest rival, restart by restart (``summary["paired"]``)."""
-        paired = self.summary.get("paired")
-        return dict(paired) if paired else None
-
-
-def _config_of(trial: Any) -> Config:
-    return Config.from_dict(trial.user_attrs["config"])
-
-
-def _finished(handle: StudyHandle) -> list[Any]:
-    """Complete or pruned trials that hold a config of their own (not duplicates), in order."""
-    trials = handle.trials((TrialState.COMPLETE, TrialState.PRUNED))
-    return [
-        t for t in sorted(trials, key=lambda t: t.number)
-        if "config" in t.user_attrs and t.user_attrs.get("duplicate_of") is None
-    ]
-
-
-def _per_restart(trial: Any, part: str | None = None) -> list[tuple[int, Any]]:
-    """(restart, value) for each of the trial's ``restart_{k}`` attributes: the whole record, or
-    one ``part`` of it ("history", "diagnostics"). Studies written by earlier versions kept those parts
-    in attributes of their own (``history_{k}``, ``diagnostics_{k}``); they are read too."""
-    out = []
-    for name, record in trial.user_attrs.items():
-        if not name.startswith("restart_"):
-            continue
-        k = int(name[len("restart_"):])
-        if part is None:
-            out.append((k, record))
-        elif part in record:
-            if record[part]:
-                out.append((k, record[part]))
-        elif f"{part}_{k}" in trial.user_attrs:
-            out.append((k, trial.user_attrs[f"{part}_{k}"]))
-    return out
-
-
-def config_columns(cfg: Config, n_in: int, n_out: int) -> dict[str, Any]:
-    """A config as the tables and the summary show it: its key, label, every setting, its size."""
-    return {
-        "key": cfg.key,
-        "label": cfg.label,
-        "depth": cfg.depth,
-        "widths": list(cfg.widths),
-        "activation": cfg.activation,
-        "init": cfg.init,
-        "optimizer": cfg.optimizer,
-        "lr": cfg.lr,
-        "weight_decay": cfg.weight_decay,
-        "batch_size": cfg.batch_size,
-        "max_epochs": cfg.max_epochs,
-        "patience": cfg.patience,
-        "monitor": cfg.monitor,
-        "schedule": cfg.schedule,
-        "params": int(cfg.params(n_in, n_out)),
-        "flops": int(cfg.flops(n_in, n_out)),
-    }
-
-
-def restarts_table(handle: StudyHandle, n_in: int, n_out: int) -> pd.DataFrame:
-    """One row per restart of every finished (complete or pruned) trial."""
-    rows = []
-    for t in _finished(handle):
-        cfg = _config_of(t)
-        for _, rec in _per_restart(t):
-            rows.append(
-                {
-                    **config_columns(cfg, n_in, n_out),
-                    "widths": "-".join(str(w) for w in cfg.widths),
-                    "width": int(cfg.widths[0]) if cfg.widths else 0,  # 0: no hidden layer (depth 0)
-                    "restart": int(rec["restart"]),
-                    "seed": int(rec["seed"]),
-                    "val_score": _nan(rec.get("val_score")),
-                    "val_loss": _nan(rec.get("val_loss")),
-                    "train_loss": _nan(rec.get("train_loss")),
-                    "best_epoch": rec.get("best_epoch"),
-                    "epochs_run": rec.get("epochs_run"),
-                    "diverged": bool(rec.get("diverged")),
-                    "stopped_by": rec.get("stopped_by"),
-                    "train_time": rec.get("train_time"),
-                    "pruned": t.state == TrialState.PRUNED,
-                    "pruned_rung": t.user_attrs.get("pruned_rung"),
-                    "trial": t.number,
-                }
-            )
-    df = pd.DataFrame(rows)
-    if not df.empty:
-        df = df.sort_values(["depth", "width", "key", "restart"], kind="stable").reset_index(drop=True)
-    return df
-
-
-def history_table(handle: StudyHandle) -> pd.DataFrame:
-    """Per-epoch learning curves: key, restart, epoch, train_loss, val_loss, val_score."""
-    rows = []
-    for t in _finished(handle):
-        key = t.user_attrs["key"]
-        for restart, hist in _per_restart(t, "history"):
-            n = len(hist.get("train_loss", []))
-            for e in range(n):
-                rows.append(
-                    {
-                        "key": key,
-                        "restart": restart,
-                        "epoch": e + 1,
-                        "train_loss": _nan(hist["train_loss"][e]),
-                        "val_loss": _nan(hist.get("val_loss", [None] * n)[e]),
-                        "val_score": _nan(hist.get("val_score", [None] * n)[e]),
-                    }
-                )
-    return pd.DataFrame(rows, columns=["key", "restart", "epoch", "train_loss", "val_loss", "val_score"])
-
-
-def diagnostics_table(handle: StudyHandle) -> pd.DataFrame:
-    """Diagnostics records (one per key, restart, epoch and layer) stored by the trainer's hook."""
-    rows: list[dict[str, Any]] = []
-    for t in _finished(handle):
-        key = t.user_attrs["key"]
-        for restart, recs in _per_restart(t, "diagnostics"):
-            rows.extend({"key": key, "restart": restart, **rec} for rec in recs)
-    return pd.DataFrame(rows)
-
-
-def _nan(x: Any) -> float:
-    return float("nan") if x is None else float(x)
+__all__ = ["finalize", "measure_latency"]
 
 
 @torch.no_grad()
@@ -202,7 +64,7 @@ def measure_latency(module: torch.nn.Module, n_in: int, batch: int, repeats: int
 
 def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
     """Per-sample latency at batch 1 of the config's architecture (weights do not change it)."""
-    from justenough.artifacts import build_module
+    from justenough.run.artifacts import build_module
 
     module = build_module({"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation})
     return measure_latency(module, n_in, 1, repeats=20) * 1000.0
@@ -235,38 +97,113 @@ def finalize(
     refit: bool = False,
     growth: dict[str, Any] | None = None,
 ) -> SearchResult:
-    from justenough import __version__
-    from justenough.artifacts import build_module
-    from justenough.atomic import write_csv, write_json
-    from justenough.train.metrics import score
-    from justenough.select import best_first, choose, leaderboard, paired_evidence, parse_rule
-
+    """The five steps of the module's docstring, in order; returns what the run directory holds."""
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
+    restarts, board, configs = _tables(handle, n_in, n_out)  # step 1
+    percent = prepared.task == "classification"
+    metric_name = "accuracy" if percent else "r2"
+    pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
+                 max_latency_ms=max_latency_ms)  # step 2
+    board["chosen"] = board["key"] == pick.choice.key
+    fitted = _fit_model(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit)
+    test_metrics = _score_on_test(fitted.module, prepared, percent)  # step 3
+    best_restart = int(pick.best["restart"])
+    scored = _record_test_scoring(handle, {"key": pick.choice.key, "label": pick.config.label, "restart": best_restart,
+                                           "rule": str(rule)}, out)
+    speed = _measure_speed(fitted.module, n_in)  # step 4
+    chosen = {**config_columns(pick.config, n_in, n_out), "best_restart": best_restart}
+    summary = _summary(pick, chosen, board, restarts, prepared, fitted, rule=rule, metric_name=metric_name,
+                       test_metrics=test_metrics, scored=scored, speed=speed, n_init=n_init, seed=seed,
+                       precision=precision, limits={"max_params": max_params, "max_latency_ms": max_latency_ms},
+                       storage="memory" if handle.url is None else handle.url.split("://")[0], growth=growth)
+    model = _model(fitted, pick, chosen, summary, prepared, test_metrics)
+    result = SearchResult(
+        chosen=chosen,
+        explanation=pick.choice.explanation + (f" ({growth['explanation']})" if growth else ""),
+        leaderboard=board,
+        restarts=restarts,
+        history=history_table(handle),
+        diagnostics=diagnostics_table(handle),
+        test_metric=metric_name,
+        test_score=float(test_metrics[metric_name]),
+        test_metrics=test_metrics,
+        model=model,
+        summary=summary,
+        out=out,
+        notices=[*prepared.notices, *summary["notices"]],
+    )
+    if out is not None:
+        result.report_path = _write_run_dir(out, result, prepared, report=report)  # step 5
+    return result
+
+
+def _tables(handle: StudyHandle, n_in: int, n_out: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Config]]:
+    """Step 1: the restarts table, the leaderboard (best first, with each config's latency and
+    whether it was pruned) and the configs by key."""
+    from justenough.select import best_first, leaderboard
+
     restarts = restarts_table(handle, n_in, n_out)
     if restarts.empty:
         raise JustEnoughError("the search finished no config: nothing to choose from (was the time budget too short?)")
     board = leaderboard(restarts)
-    configs = {t.user_attrs["key"]: _config_of(t) for t in _finished(handle)}
+    configs = {t.user_attrs["key"]: config_of(t) for t in finished_trials(handle)}
     board["latency_ms"] = [_config_latency_ms(configs[k], n_in, n_out) for k in board["key"]]
     if "pruned" not in board.columns:
         pruned_keys = set(restarts.loc[restarts["pruned"], "key"])
         board["pruned"] = board["key"].isin(pruned_keys)
     board = best_first(board)  # leaderboard.csv and result.leaderboard read like the printed table
-    percent = prepared.task == "classification"
-    metric_name = "accuracy" if percent else "r2"
+    return restarts, board, configs
+
+
+@dataclass(frozen=True)
+class _Pick:
+    """Step 2's choice: the rule's ``choice`` among the ``eligible`` leaderboard rows (not pruned),
+    its ``config``, and its restarts that did not diverge, best first (``mine``)."""
+
+    choice: Choice
+    config: Config
+    eligible: pd.DataFrame
+    mine: pd.DataFrame
+
+    @property
+    def best(self) -> pd.Series:
+        """The model's restart: the chosen config's best by validation score."""
+        return self.mine.iloc[0]
+
+
+def _pick(board: pd.DataFrame, restarts: pd.DataFrame, configs: dict[str, Config], rule: str, *, metric_name: str,
+          percent: bool, max_params: int | None, max_latency_ms: float | None) -> _Pick:
+    """Step 2: the rule picks a config among those not pruned, within the limits."""
+    from justenough.select import choose, parse_rule
+
     rule_obj = parse_rule(rule)
     eligible = board[~board["pruned"].astype(bool)].reset_index(drop=True)
     choice = choose(eligible, rule_obj, max_params=max_params, max_latency_ms=max_latency_ms, metric_name=metric_name,
                     percent=percent, restarts=restarts)
-    board["chosen"] = board["key"] == choice.key
-    cfg = configs[choice.key]
-
     # The model: the chosen config's best restart by validation score (ties: the lowest restart).
     mine = restarts[(restarts["key"] == choice.key) & (~restarts["diverged"])].sort_values(
         ["val_score", "restart"], ascending=[False, True]
     )
-    best = mine.iloc[0]
-    state = weights.get(choice.key, int(best["restart"]))
+    return _Pick(choice=choice, config=configs[choice.key], eligible=eligible, mine=mine)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The model the test scores: its ``module``, how it was fitted (``summary["model"]``), and
+    whether a refit was asked for but skipped (the validation rows are the test rows)."""
+
+    module: torch.nn.Sequential
+    fit: dict[str, Any]
+    refit_skipped: bool
+
+
+def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: str, precision: str, refit: bool) -> _Fitted:
+    """Step 2's model: the best restart's weights (kept, or trained again from its seed), or the
+    chosen config refit on train+validation."""
+    from justenough.run.artifacts import build_module
+
+    cfg, best = pick.config, pick.best
+    state = weights.get(pick.choice.key, int(best["restart"]))
     if state is None:
         state = _retrain(cfg, int(best["restart"]), seed, prepared, device, precision)
     # Which model the test scores (refit.py): the best restart as the search trained it, or the
@@ -282,14 +219,21 @@ def finalize(
         from justenough.refit import refit_epochs
         from justenough.stack_task import restart_seed
 
-        epochs = refit_epochs(mine)
+        epochs = refit_epochs(pick.mine)
         state = refit_model(cfg, restart_seed(seed, int(best["restart"])), prepared, epochs, device=device, precision=precision)
         model_fit = {"fit_on": "train+validation", "rows": int(sizes["train"]) + int(sizes["val"]),
                      "restart": int(best["restart"]), "epochs": min(epochs, cfg.max_epochs)}
-    arch = {"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation}
+    arch = {"n_in": int(prepared.n_features), "widths": list(cfg.widths), "n_out": int(prepared.n_outputs),
+            "activation": cfg.activation}
     module = build_module(arch)
     module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()})
     module.eval()
+    return _Fitted(module=module, fit=model_fit, refit_skipped=refit_skipped)
+
+
+def _score_on_test(module: torch.nn.Module, prepared: Any, percent: bool) -> dict[str, float]:
+    """Step 3: the chosen model's metrics on the test split."""
+    from justenough.train.metrics import score
 
     # Invariant 4: the sealed test split is opened here, once, for the chosen model only.
     X_test, y_test = prepared.test.open()
@@ -301,26 +245,34 @@ def finalize(
     else:
         enc = prepared.target_encoder
         test_metrics = score("regression", enc.decode(y_true), enc.decode(out_test[:, 0]))
-    test_metrics = {k: float(v) for k, v in test_metrics.items()}
-    test_score = float(test_metrics[metric_name])
-    scored = _record_test_scoring(handle, {"key": choice.key, "label": cfg.label, "restart": int(best["restart"]), "rule": str(rule)},
-                                  out)
+    return {k: float(v) for k, v in test_metrics.items()}
 
+
+def _measure_speed(module: torch.nn.Module, n_in: int) -> dict[str, Any]:
+    """Step 4: latency at batch 1 and 1024 (ms) and throughput (rows per second at batch 1024)."""
     lat1 = measure_latency(module, n_in, 1)
     lat1024 = measure_latency(module, n_in, 1024, repeats=10)
-    row = board[board["key"] == choice.key].iloc[0]
-    p_good = _nan(row.get("p_good"))
+    return {"latency_ms": {"batch_1": lat1 * 1000.0, "batch_1024": lat1024 * 1000.0},
+            "throughput": 1024.0 / lat1024 if lat1024 > 0 else None}
+
+
+def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts: pd.DataFrame, prepared: Any,
+             fitted: _Fitted, *, rule: str, metric_name: str, test_metrics: dict[str, float],
+             scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
+             limits: dict[str, Any], storage: str, growth: dict[str, Any] | None) -> dict[str, Any]:
+    """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
+    from justenough import __version__
+
+    row = board[board["key"] == pick.choice.key].iloc[0]
     r95 = row.get("restarts_for_95")
     r95 = None if r95 is None or (isinstance(r95, float) and not math.isfinite(r95)) else int(r95)
-    chosen = {**config_columns(cfg, n_in, n_out), "best_restart": int(best["restart"])}
-    versions = {"justenough": __version__, "torch": torch.__version__, "python": platform.python_version()}
     summary = {
         "chosen": chosen,
         "rule": str(rule),
-        "explanation": choice.explanation,
+        "explanation": pick.choice.explanation,
         "metric": metric_name,
         "test_metric": metric_name,
-        "test_score": test_score,
+        "test_score": float(test_metrics[metric_name]),
         "test_metrics": test_metrics,
         # "sealed": an independent test split, opened once; "validation": the caller passed the
         # validation rows as the test rows, so test_score is the chosen model's validation score.
@@ -330,88 +282,87 @@ def finalize(
         "test_models_scored": len(scored),
         "test_scored_models": scored,
         "val_score_mean": float(row["val_mean"]),
-        "val_score_std": _nan(row.get("val_std")),
-        "val_score_se": _nan(row.get("val_se")),
-        "best_restart_val_score": float(best["val_score"]),
-        "model": model_fit,
+        "val_score_std": float_or_nan(row.get("val_std")),
+        "val_score_se": float_or_nan(row.get("val_se")),
+        "best_restart_val_score": float(pick.best["val_score"]),
+        "model": fitted.fit,
         "n_init": n_init,
         "n_configs": int(len(board)),
         "n_restarts": int(len(restarts)),
-        "p_good": p_good,
+        "p_good": float_or_nan(row.get("p_good")),
         "restarts_for_95": r95,
-        "train_time": float(restarts.loc[restarts["key"] == choice.key, "train_time"].sum()),
+        "train_time": float(restarts.loc[restarts["key"] == pick.choice.key, "train_time"].sum()),
         "search_train_time": float(restarts["train_time"].sum()),
-        "latency_ms": {"batch_1": lat1 * 1000.0, "batch_1024": lat1024 * 1000.0},
-        "throughput": 1024.0 / lat1024 if lat1024 > 0 else None,
-        "limits": {"max_params": max_params, "max_latency_ms": max_latency_ms},
+        **speed,
+        "limits": limits,
         "split_sizes": dict(prepared.split_sizes),
         "task": prepared.task,
         "seed": seed,
         "precision": precision,
-        "storage": "memory" if handle.url is None else handle.url.split("://")[0],
-        "versions": versions,
+        "storage": storage,
+        "versions": {"justenough": __version__, "torch": torch.__version__, "python": platform.python_version()},
     }
     if growth is not None:  # the grow strategy: its path, its stops and the configs not needed
         summary["growth"] = growth
-    # What no network scores on the same validation rows, and a notice when the choice does no better.
-    from justenough.select.baseline import no_network_baseline, weak_signal_notice
+    _add_evidence(summary, pick, row, restarts, prepared, fitted, scored)
+    return json.loads(json.dumps(summary, default=_json_default))
 
+
+def _add_evidence(summary: dict[str, Any], pick: _Pick, row: pd.Series, restarts: pd.DataFrame, prepared: Any,
+                  fitted: _Fitted, scored: list[dict[str, Any]]) -> None:
+    """The summary's baseline, paired evidence and notices (what a reader should know about the score)."""
+    from justenough.select.baseline import no_network_baseline, weak_signal_notice
+    from justenough.select import paired_evidence
+
+    percent = prepared.task == "classification"
+    # What no network scores on the same validation rows, and a notice when the choice does no better.
     summary["baseline"] = no_network_baseline(prepared)
     # Restarts as evidence: the choice against its closest rival, restart k against restart k.
-    summary["paired"] = paired_evidence(eligible, restarts, choice)
-    weak = weak_signal_notice(summary["baseline"], float(row["val_mean"]), finite_or_none(row.get("val_se")), cfg.label, percent)
+    summary["paired"] = paired_evidence(pick.eligible, restarts, pick.choice)
+    weak = weak_signal_notice(summary["baseline"], float(row["val_mean"]), finite_or_none(row.get("val_se")),
+                              pick.config.label, percent)
     summary["notices"] = [weak] if weak else []
-    if refit_skipped:
+    if fitted.refit_skipped:
         summary["notices"].append("no refit on train+validation: the validation rows are also the test rows, "
                                   "so the best restart (trained on the training rows) is the model")
     if len(scored) > 1 and summary["test_split"] == "sealed":  # validation rows as the test are optimistic anyway
         summary["notices"].append(_reused_test_notice(scored))
-    summary = json.loads(json.dumps(summary, default=_json_default))
 
-    info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": float(row["val_mean"])}, "versions": versions,
-            "fit": model_fit}
+
+def _model(fitted: _Fitted, pick: _Pick, chosen: dict[str, Any], summary: dict[str, Any], prepared: Any,
+           test_metrics: dict[str, float]) -> Model:
+    """The chosen model as users hold it, with what it was chosen and scored by in ``info``."""
+    info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": summary["val_score_mean"]},
+            "versions": summary["versions"], "fit": fitted.fit}
     # How the table was read (a decimal comma, a given delimiter or encoding): predict reads new rows alike.
     info["reading"] = dict(getattr(prepared, "reading", {}))
-    model = Model(
-        module,
-        activation=cfg.activation,
+    return Model(
+        fitted.module,
+        activation=pick.config.activation,
         preprocessor=prepared.preprocessor,
         target_encoder=prepared.target_encoder,
         task=prepared.task,
         target_name=prepared.target_name,
         info=info,
     )
-    history = history_table(handle)
-    diagnostics = diagnostics_table(handle)
-    result = SearchResult(
-        chosen=chosen,
-        explanation=choice.explanation + (f" ({growth['explanation']})" if growth else ""),
-        leaderboard=board,
-        restarts=restarts,
-        history=history,
-        diagnostics=diagnostics,
-        test_metric=metric_name,
-        test_score=test_score,
-        test_metrics=test_metrics,
-        model=model,
-        summary=summary,
-        out=out,
-        notices=[*prepared.notices, *summary["notices"]],
-    )
-    if out is not None:
-        model.save(out)
-        write_csv(out / "results.csv", restarts)
-        write_csv(out / "leaderboard.csv", board)
-        write_csv(out / "history.csv", history)
-        write_csv(out / "diagnostics.csv", diagnostics)
-        write_json(out / "data.json", json.loads(json.dumps(prepared.describe(), default=_json_default)))
-        write_json(out / "summary.json", summary)
-        if report:
-            from justenough.report import build_report
 
-            result.report_path = build_report(out)
-    return result
 
+def _write_run_dir(out: Path, result: SearchResult, prepared: Any, *, report: bool) -> Path | None:
+    """Step 5: the run directory, file by file, each atomically; returns the report's path (if one is built)."""
+    from justenough.run.atomic import write_csv, write_json
+
+    result.model.save(out)
+    write_csv(out / RESULTS, result.restarts)
+    write_csv(out / LEADERBOARD, result.leaderboard)
+    write_csv(out / HISTORY, result.history)
+    write_csv(out / DIAGNOSTICS, result.diagnostics)
+    write_json(out / DATA, json.loads(json.dumps(prepared.describe(), default=_json_default)))
+    write_json(out / SUMMARY, result.summary)
+    if not report:
+        return None
+    from justenough.report import build_report
+
+    return build_report(out)
 
 TEST_SCORED_ATTR = "test_scored_models"  # the study attribute that remembers what the test split scored
 
@@ -438,7 +389,7 @@ def _scored_before_the_count(out: Path) -> list[dict[str, Any]]:
     """The model an earlier version's summary.json says it scored on the test split (none when
     there is no readable summary)."""
     try:
-        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
         chosen = summary["chosen"]
         return [{"key": str(chosen["key"]), "label": str(chosen.get("label")), "restart": int(chosen["best_restart"]),
                  "rule": str(summary.get("rule"))}]

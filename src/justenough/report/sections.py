@@ -1,240 +1,44 @@
-"""Assemble the HTML report of a run directory: one self-contained file that works offline.
+"""The report's sections as HTML: the answer, the evidence (complexity, depth x width, restarts,
+learning curves, diagnostics) and the data.
 
-The report reads only the files a search leaves behind (docs/architecture.md, "Run directory"):
-``summary.json`` and ``leaderboard.csv`` (required), and ``results.csv``, ``history.csv``,
-``diagnostics.csv``, ``data.json``, ``model/model.json`` (optional: a missing one leaves a short
-"not recorded" note in its section).
-
-Plotly's JavaScript is embedded once; each figure follows as JSON inside a ``<script>`` with
-``<``, ``>`` and ``&`` escaped as ``\\u003c`` etc., so no string from the data can close the
-script element. Every other user string goes through ``html.escape``. There are no external
-resources at all (no CDN, no web fonts, no images), and a Content-Security-Policy forbids any.
+Every user string goes through ``formatting.escape``; figures go through ``EmbeddedFigures``.
+``section_bodies`` gives each section's HTML by its id (``page.SECTIONS``).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import html
-import json
-import logging
 import math
-from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
-from string import Template
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.io as pio
-import plotly.offline
 
-from justenough.atomic import write_text
-from justenough.errors import ArtifactError
 from justenough.numbers import finite_or_none
 from justenough.recipe import lr_text
 from justenough.refit import describe_fit
 from justenough.report import figures
+from justenough.report.embedding import EmbeddedFigures
+from justenough.report.formatting import escape, ms_text, note_html, number_text, score_text, seconds_text, si_text
 from justenough.report.network_drawing import network_svg
+from justenough.run.files import RunFiles
 
-__all__ = ["RunFiles", "build_report", "load_run", "render", "safe_json", "SECTIONS"]
+__all__ = ["section_bodies", "LEADERBOARD_ROWS"]
 
-log = logging.getLogger("justenough")
-
-# (id, heading) in the order they appear.
-SECTIONS: tuple[tuple[str, str], ...] = (
-    ("answer", "The answer"),
-    ("complexity", "Score vs complexity"),
-    ("heatmap", "Depth x width"),
-    ("restarts", "Restart spread"),
-    ("curves", "Learning curves"),
-    ("diagnostics", "Diagnostics"),
-    ("data", "The data"),
-)
 LEADERBOARD_ROWS = 10
-_PLOT_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 _PERCENT_METRICS = {"accuracy", "balanced_accuracy"}
 
 
-@dataclass(frozen=True)
-class RunFiles:
-    """What the report reads from a run directory; optional tables are None when absent."""
-
-    run_dir: Path
-    summary: dict[str, Any]
-    leaderboard: pd.DataFrame
-    results: pd.DataFrame | None
-    history: pd.DataFrame | None
-    diagnostics: pd.DataFrame | None
-    data: dict[str, Any] | None
-    model: dict[str, Any] | None
-
-
-def _read_json(path: Path, *, required: bool) -> dict[str, Any] | None:
-    if not path.is_file():
-        if required:
-            raise ArtifactError(
-                f"{path} is missing: the report needs the summary a finished search writes; "
-                "run the search to the end (or point to the right run directory)"
-            )
-        return None
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{path} is not valid JSON ({exc}); re-run the search to rewrite it") from exc
-    if not isinstance(value, dict):
-        raise ArtifactError(f"{path} should hold a JSON object, found {type(value).__name__}; re-run the search")
-    return value
-
-
-def _read_csv(path: Path, *, required: bool, columns: tuple[str, ...] = ()) -> pd.DataFrame | None:
-    if not path.is_file():
-        if required:
-            raise ArtifactError(
-                f"{path} is missing: the report needs the leaderboard a finished search writes; "
-                "run the search to the end (or point to the right run directory)"
-            )
-        return None
-    try:
-        df = pd.read_csv(path)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        if not required:
-            log.info("report: skipping unreadable %s (%s)", path, exc)
-            return None
-        raise ArtifactError(f"{path} cannot be read as CSV ({exc}); re-run the search to rewrite it") from exc
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        if not required:
-            log.info("report: skipping %s, it lacks columns %s", path, missing)
-            return None
-        raise ArtifactError(f"{path} lacks the columns {', '.join(missing)}; it is from another version or damaged")
-    return df
-
-
-def load_run(run_dir: str | Path) -> RunFiles:
-    """Read a run directory's files for the report; raises ``ArtifactError`` when required ones are missing."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ArtifactError(f"no run directory at {run_dir}: pass the folder a search wrote (e.g. runs/NAME)")
-    summary = _read_json(run_dir / "summary.json", required=True)
-    assert summary is not None
-    if not isinstance(summary.get("chosen"), dict) or "key" not in summary["chosen"]:
-        raise ArtifactError(f"{run_dir / 'summary.json'} has no chosen config (chosen.key); re-run the search")
-    board = _read_csv(run_dir / "leaderboard.csv", required=True, columns=("key", "depth", "widths", "params", "val_mean"))
-    assert board is not None
-    if board.empty:
-        raise ArtifactError(f"{run_dir / 'leaderboard.csv'} has no configs; re-run the search")
-    model = None
-    if (run_dir / "model" / "model.json").is_file():
-        try:
-            model = _read_json(run_dir / "model" / "model.json", required=False)
-        except ArtifactError as exc:
-            log.info("report: ignoring model/model.json (%s)", exc)
-    return RunFiles(
-        run_dir=run_dir,
-        summary=summary,
-        leaderboard=board,
-        results=_read_csv(run_dir / "results.csv", required=False, columns=("key", "restart", "val_score")),
-        history=_read_csv(run_dir / "history.csv", required=False, columns=("key", "restart", "epoch", "train_loss", "val_loss")),
-        diagnostics=_read_csv(run_dir / "diagnostics.csv", required=False, columns=("key", "restart", "epoch", "layer")),
-        data=_read_json(run_dir / "data.json", required=False),
-        model=model,
-    )
-
-
-# --- small formatting helpers -------------------------------------------------------------
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    f = finite_or_none(value)
-    if f is None:
-        return "n/a"
-    if f == int(f) and abs(f) < 1e15:
-        return f"{int(f):,}"
-    return f"{f:,.{digits}g}" if abs(f) < 1e-3 or abs(f) >= 1e4 else f"{f:.{digits}f}".rstrip("0").rstrip(".")
-
-
-def _score(value: Any, percent: bool) -> str:
-    f = finite_or_none(value)
-    if f is None:
-        return "n/a"
-    return f"{100 * f:.2f}%" if percent else f"{f:.4f}"
-
-
-def _seconds(value: Any) -> str:
-    f = finite_or_none(value)
-    if f is None:
-        return "n/a"
-    if f < 1:
-        return f"{f * 1000:.0f} ms"
-    if f < 120:
-        return f"{f:.1f} s"
-    return f"{f / 60:.1f} min"
-
-
-def _ms(value: Any) -> str:
-    f = finite_or_none(value)
-    if f is None:
-        return "n/a"
-    if f < 1:
-        return f"{f * 1000:.1f} µs"
-    return f"{f:.2f} ms"
-
-
-def _si(value: Any) -> str:
-    f = finite_or_none(value)
-    if f is None:
-        return "n/a"
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(f) >= size:
-            return f"{f / size:.3g}{unit}"
-    return f"{f:.3g}"
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{_e(text)}</p>'
-
-
-def safe_json(text: str) -> str:
-    """JSON text made safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators as ``\\uXXXX``.
-
-    The escapes are still valid JSON (and JavaScript) and decode to the same strings, but the text
-    can no longer contain ``</script>`` or ``<!--``.
-    """
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
-
-
-class _Figures:
-    """Collects figures; each gets a div now and a ``Plotly.newPlot`` call in the final script."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def div(self, name: str, fig: go.Figure) -> str:
-        div_id = f"fig-{name}"
-        payload = safe_json(pio.to_json(fig, validate=False))
-        config = json.dumps(_PLOT_CONFIG)
-        self.calls.append(
-            f'(function(){{var f={payload};Plotly.newPlot("{div_id}",f.data,f.layout,{config});}})();'
-        )
-        return f'<div class="figure" id="{div_id}"></div>'
-
-    def script(self) -> str:
-        # A figure that fails to draw must not stop the others; the error still reaches the console.
-        return "\n".join(f"try{{{c}}}catch(err){{console.error(err);}}" for c in self.calls)
-
-
-# --- sections --------------------------------------------------------------------------------
+def section_bodies(run: RunFiles, figs: EmbeddedFigures) -> dict[str, str]:
+    """Each section's HTML by its id; the figures they show are collected in ``figs``."""
+    metric, percent = _metric(run.summary)
+    return {
+        "answer": _answer(run, percent, metric),
+        "complexity": _complexity(run, figs, percent, metric),
+        "heatmap": _heatmap(run, figs, percent, metric),
+        "restarts": _restarts(run, figs, percent, metric),
+        "curves": _curves(run, figs, percent, metric),
+        "diagnostics": _diagnostics(run, figs),
+        "data": _data(run),
+    }
 
 
 def _metric(summary: dict[str, Any]) -> tuple[str, bool]:
@@ -288,7 +92,7 @@ def _io_sizes(run: RunFiles, widths: list[int], params: Any) -> tuple[int | None
 
 def _fact(label: str, value: str, detail: str = "") -> str:
     d = f'<span class="detail">{detail}</span>' if detail else ""
-    return f'<div class="fact"><dt>{_e(label)}</dt><dd>{value}{d}</dd></div>'
+    return f'<div class="fact"><dt>{escape(label)}</dt><dd>{value}{d}</dd></div>'
 
 
 def _answer(run: RunFiles, percent: bool, metric: str) -> str:
@@ -308,13 +112,13 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     arch = " → ".join([str(n_in or "?"), *[str(w) for w in widths], str(n_out or "?")])
     settings = [f"{k} {chosen[k]}" for k in ("activation", "init", "optimizer") if chosen.get(k)]
     if chosen.get("lr") is not None:
-        settings.append(f"lr {_num(chosen['lr'], 4)}")
-    title = _e(label) if label and str(label) != "nan" else _e(arch)
+        settings.append(f"lr {number_text(chosen['lr'], 4)}")
+    title = escape(label) if label and str(label) != "nan" else escape(arch)
 
-    test = _score(s.get("test_score"), percent)
-    val_mean = _score(s.get("val_score_mean", None if row is None else row.get("val_mean")), percent)
+    test = score_text(s.get("test_score"), percent)
+    val_mean = score_text(s.get("val_score_mean", None if row is None else row.get("val_mean")), percent)
     se = s.get("val_score_se", None if row is None else row.get("val_se"))
-    se_text = f" ± {_score(se, percent)} (SE)" if finite_or_none(se) is not None else ""
+    se_text = f" ± {score_text(se, percent)} (SE)" if finite_or_none(se) is not None else ""
     n_init = s.get("n_init", None if row is None else row.get("n_restarts"))
     p_good = finite_or_none(s.get("p_good", None if row is None else row.get("p_good")))
     r95 = s.get("restarts_for_95", None if row is None else row.get("restarts_for_95"))
@@ -327,7 +131,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     lat = s.get("latency_ms") or {}
     throughput = finite_or_none(s.get("throughput"))
     other_metrics = {k: v for k, v in (s.get("test_metrics") or {}).items() if k != metric}
-    extra = ", ".join(f"{_e(k)} {_e(_num(v, 4))}" for k, v in other_metrics.items())
+    extra = ", ".join(f"{escape(k)} {escape(number_text(v, 4))}" for k, v in other_metrics.items())
 
     n_scored = int(s.get("test_models_scored") or 1)  # runs before the count scored one model
     baseline = s.get("baseline")
@@ -335,40 +139,40 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     if isinstance(baseline, dict) and finite_or_none(baseline.get("val_score")) is not None:
         from justenough.select.baseline import describe
 
-        baseline_text = "; no network: " + _e(describe(baseline, percent))
+        baseline_text = "; no network: " + escape(describe(baseline, percent))
     facts = "".join(
         [
-            _fact(f"test {metric}", f'<span class="big">{_e(test)}</span>',
+            _fact(f"test {metric}", f'<span class="big">{escape(test)}</span>',
                   ("on the validation rows: no independent test split, so optimistic"
                    if s.get("test_split") == "validation" else "scored once, on the sealed test split"
                    if n_scored == 1 else f"the sealed test split has now scored {n_scored} models: "
                    "no longer an unbiased estimate")
                   + (f"; {extra}" if extra else "")),
             *([_fact("tested model", "refit" if s["model"].get("fit_on") == "train+validation" else "best restart",
-                     _e(describe_fit(s["model"])))] if isinstance(s.get("model"), dict) else []),
-            _fact(f"validation {metric}", _e(val_mean + se_text), f"mean over {_e(_num(n_init))} restarts" + baseline_text),
-            _fact("restarts needed", f"{_e(r95_text)} for 95%", _e(luck)),
-            _fact("size", f"{_e(_num(params))} params", f"{_e(_si(flops))} FLOPs per sample"),
-            _fact("training time", _e(_seconds(s.get("train_time"))), "all restarts of this config"),
-            _fact("latency", f"{_e(_ms(lat.get('batch_1')))} <span class=\"detail\">batch 1</span>",
-                  f"{_e(_ms(lat.get('batch_1024')))} at batch 1024"),
-            _fact("throughput", f"{_e(_si(throughput))} rows/s" if throughput else "n/a", "at batch 1024"),
+                     escape(describe_fit(s["model"])))] if isinstance(s.get("model"), dict) else []),
+            _fact(f"validation {metric}", escape(val_mean + se_text), f"mean over {escape(number_text(n_init))} restarts" + baseline_text),
+            _fact("restarts needed", f"{escape(r95_text)} for 95%", escape(luck)),
+            _fact("size", f"{escape(number_text(params))} params", f"{escape(si_text(flops))} FLOPs per sample"),
+            _fact("training time", escape(seconds_text(s.get("train_time"))), "all restarts of this config"),
+            _fact("latency", f"{escape(ms_text(lat.get('batch_1')))} <span class=\"detail\">batch 1</span>",
+                  f"{escape(ms_text(lat.get('batch_1024')))} at batch 1024"),
+            _fact("throughput", f"{escape(si_text(throughput))} rows/s" if throughput else "n/a", "at batch 1024"),
         ]
     )
     explanation = s.get("explanation") or "The run does not record why this config was chosen."
     rule = s.get("rule")
-    rule_html = f'<p class="rule">rule: <code>{_e(rule)}</code></p>' if rule else ""
+    rule_html = f'<p class="rule">rule: <code>{escape(rule)}</code></p>' if rule else ""
     if isinstance(s.get("paired"), dict):
         from justenough.select import describe_paired
 
-        rule_html = (f'<p class="paired">Paired restarts: {_e(describe_paired(s["paired"], str(label), percent))}.</p>'
+        rule_html = (f'<p class="paired">Paired restarts: {escape(describe_paired(s["paired"], str(label), percent))}.</p>'
                      + rule_html)
-    rule_html += "".join(f'<p class="notice">note: {_e(n)}</p>' for n in s.get("notices") or [])
+    rule_html += "".join(f'<p class="notice">note: {escape(n)}</p>' for n in s.get("notices") or [])
     return (
-        f'<div class="answer-head"><h3>{title}</h3><p class="arch"><code>{_e(arch)}</code>'
-        f'{" · " + _e(", ".join(settings)) if settings else ""}</p></div>'
+        f'<div class="answer-head"><h3>{title}</h3><p class="arch"><code>{escape(arch)}</code>'
+        f'{" · " + escape(", ".join(settings)) if settings else ""}</p></div>'
         f'<div class="answer-grid"><div class="drawing">{svg}</div><dl class="facts">{facts}</dl></div>'
-        f'<div class="why"><h3>Why this one</h3><p>{_e(explanation)}</p>{rule_html}</div>'
+        f'<div class="why"><h3>Why this one</h3><p>{escape(explanation)}</p>{rule_html}</div>'
         + _leaderboard(run, percent)
     )
 
@@ -391,39 +195,39 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
     body = []
     for _, r in top.iterrows():
         is_chosen = str(r["key"]) == chosen_key
-        n = _num(r.get("n_restarts"))
+        n = number_text(r.get("n_restarts"))
         nd = finite_or_none(r.get("n_diverged"))
         div = f' <span class="diverged">({int(nd)} diverged)</span>' if nd else ""
         std = finite_or_none(r.get("val_std"))
-        std_text = "" if std is None else f" ± {_score(std, percent)}"
+        std_text = "" if std is None else f" ± {score_text(std, percent)}"
         mark = ' <span class="badge">chosen</span>' if is_chosen else ""
         flag = r.get("training_flag")
         if isinstance(flag, str) and flag:  # recipe.py: every restart ran out of epochs, or stopped at once
-            mark += f' <span class="flag">{_e(flag)}</span>'
+            mark += f' <span class="flag">{escape(flag)}</span>'
         epochs = finite_or_none(r.get("epochs_run"))
         stopped = r.get("stopped_by")
         body.append(
             f'<tr{" class=chosen" if is_chosen else ""}><td>{int(r["_rank"])}</td>'
-            f'<td>{labels[str(r["key"])]}{mark}</td><td>{_e(r.get("depth"))}</td><td>{_e(r.get("widths"))}</td>'
-            f'<td class=num>{_e(_num(r.get("params")))}</td>'
-            f'<td class=num>{_e(_score(r["_mean"], percent) + std_text)}</td>'
-            f'<td class=num>{_e(n)}{div}</td><td class=num>{_e(_num(r.get("p_good"), 2))}</td>'
-            f'<td class=num>{_e(_seconds(r.get("train_time")))}</td>'
-            f'<td class=num>{_e(lr_text(r.get("lr"), r.get("schedule")))}</td>'
+            f'<td>{labels[str(r["key"])]}{mark}</td><td>{escape(r.get("depth"))}</td><td>{escape(r.get("widths"))}</td>'
+            f'<td class=num>{escape(number_text(r.get("params")))}</td>'
+            f'<td class=num>{escape(score_text(r["_mean"], percent) + std_text)}</td>'
+            f'<td class=num>{escape(n)}{div}</td><td class=num>{escape(number_text(r.get("p_good"), 2))}</td>'
+            f'<td class=num>{escape(seconds_text(r.get("train_time")))}</td>'
+            f'<td class=num>{escape(lr_text(r.get("lr"), r.get("schedule")))}</td>'
             f'<td class=num>{"" if epochs is None else f"{epochs:.0f}"}</td>'
-            f'<td>{_e(stopped) if isinstance(stopped, str) else ""}</td></tr>'
+            f'<td>{escape(stopped) if isinstance(stopped, str) else ""}</td></tr>'
         )
     more = len(board) - len(top)
     caption = f"Leaderboard: the top {min(LEADERBOARD_ROWS, len(board))} of {len(board)} configs by mean validation score"
     if more > 0:
         caption += f" ({more} more in leaderboard.csv)"
     return (
-        f'<div class="table-box"><table class="leaderboard"><caption>{_e(caption)}</caption>'
+        f'<div class="table-box"><table class="leaderboard"><caption>{escape(caption)}</caption>'
         f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
-def _complexity(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
+def _complexity(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     fig = figures.complexity_figure(run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric,
                                     baseline=run.summary.get("baseline"))
     return (
@@ -436,14 +240,14 @@ def _complexity(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> st
     )
 
 
-def _heatmap(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
+def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     board = run.leaderboard
     growth = run.summary.get("growth") or {}
     untried = [(int(n["depth"]), int(n["width"])) for n in growth.get("not_needed", []) if "depth" in n]
     try:
         fig = figures.heatmap_figure(board, str(run.summary["chosen"]["key"]), percent=percent, metric=metric, untried=untried)
     except (ValueError, TypeError) as exc:
-        return _note(f"The widths in leaderboard.csv could not be read ({exc}).")
+        return note_html(f"The widths in leaderboard.csv could not be read ({exc}).")
     dup = board.assign(_w=[figures.first_width(w) for w in board["widths"]]).duplicated(["depth", "_w"]).any()
     text = (
         "Mean validation score by depth (rows) and width (columns). For funnel or mixed widths the "
@@ -453,24 +257,24 @@ def _heatmap(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
         text += " Where several configs share a cell (other settings differ), the cell shows the best of them."
     if untried:
         text += " Grey cells were not needed: the grow strategy stopped before them."
-    body = f'<p class="lead">{_e(text)} The chosen config is outlined.</p>' + figs.div("heatmap", fig)
+    body = f'<p class="lead">{escape(text)} The chosen config is outlined.</p>' + figs.div("heatmap", fig)
     if growth.get("path"):
         body += _growth(run, figs, growth, percent, metric)
     return body
 
 
-def _growth(run: RunFiles, figs: _Figures, growth: dict[str, Any], percent: bool, metric: str) -> str:
+def _growth(run: RunFiles, figs: EmbeddedFigures, growth: dict[str, Any], percent: bool, metric: str) -> str:
     """The grow strategy's path (``summary["growth"]``): the configs in the order tried, and where it stopped."""
     fig = figures.growth_figure(growth["path"], run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
     text = ("The growth path: configs in the order the grow strategy tried them, with mean and SE; blue steps beat "
             "the best so far by more than one SE of the paired difference, crosses mark the steps that stopped growth.")
-    return (f'<h3>Growth path</h3><p class="lead">{_e(text)}</p><p>{_e(str(growth.get("explanation", "")))}</p>'
+    return (f'<h3>Growth path</h3><p class="lead">{escape(text)}</p><p>{escape(str(growth.get("explanation", "")))}</p>'
             + figs.div("growth", fig))
 
 
-def _restarts(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
+def _restarts(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     if run.results is None or run.results.empty:
-        return _note("Per-restart results were not recorded (results.csv is missing), so the spread cannot be shown.")
+        return note_html("Per-restart results were not recorded (results.csv is missing), so the spread cannot be shown.")
     fig = figures.restarts_figure(run.results, run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
     res = run.results
     n_div = int(res["diverged"].astype(str).str.lower().isin(["true", "1"]).sum()) if "diverged" in res else 0
@@ -480,7 +284,7 @@ def _restarts(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
     )
     if n_div:
         text += f" {n_div} restart{'s' if n_div != 1 else ''} diverged (marked ✕ at the bottom)."
-    out = f'<p class="lead">{_e(text)}</p>' + figs.div("restarts", fig)
+    out = f'<p class="lead">{escape(text)}</p>' + figs.div("restarts", fig)
     paired = run.summary.get("paired")
     key = str(run.summary["chosen"]["key"])
     keys = set(res["key"].astype(str))
@@ -488,10 +292,10 @@ def _restarts(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
         pfig = figures.paired_figure(res, run.leaderboard, key, str(paired["other_key"]), percent=percent, metric=metric)
         if pfig.data:
             out += (
-                f'<h3>Paired restarts: the choice and the {_e(str(paired.get("relation", "rival")))}</h3>'
+                f'<h3>Paired restarts: the choice and the {escape(str(paired.get("relation", "rival")))}</h3>'
                 '<p class="lead">Restart k of every config starts from seed stream k, so each line joins two '
                 "restarts that shared their luck (pink where the choice scored at least as well). The slopes "
-                f"are the paired differences; their mean and standard error: {_e(_paired_numbers(paired, percent))}.</p>"
+                f"are the paired differences; their mean and standard error: {escape(_paired_numbers(paired, percent))}.</p>"
                 + figs.div("paired", pfig)
             )
     return out
@@ -512,12 +316,12 @@ def _diverged_restarts(run: RunFiles, key: str) -> set[int]:
     return {int(r) for r in mine["restart"]}
 
 
-def _curves(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
+def _curves(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     key = str(run.summary["chosen"]["key"])
     if run.history is None:
-        return _note("Learning curves were not recorded (history.csv is missing).")
+        return note_html("Learning curves were not recorded (history.csv is missing).")
     if not (run.history["key"].astype(str) == key).any():
-        return _note("Learning curves were not recorded for the chosen config (no rows for it in history.csv).")
+        return note_html("Learning curves were not recorded for the chosen config (no rows for it in history.csv).")
     fig = figures.curves_figure(run.history, key, percent=percent, metric=metric, diverged=_diverged_restarts(run, key))
     return (
         '<p class="lead">The chosen config\'s restarts, epoch by epoch: training loss (dashed) and '
@@ -525,16 +329,16 @@ def _curves(run: RunFiles, figs: _Figures, percent: bool, metric: str) -> str:
     )
 
 
-def _diagnostics(run: RunFiles, figs: _Figures) -> str:
+def _diagnostics(run: RunFiles, figs: EmbeddedFigures) -> str:
     key = str(run.summary["chosen"]["key"])
     if run.summary["chosen"].get("depth") == 0:
-        return _note("The chosen config has no hidden layer (a linear model): it has no units whose symmetry, "
+        return note_html("The chosen config has no hidden layer (a linear model): it has no units whose symmetry, "
                      "death or signal through the depth there would be to diagnose.")
     if run.diagnostics is None:
-        return _note("Diagnostics were not recorded (diagnostics.csv is missing).")
+        return note_html("Diagnostics were not recorded (diagnostics.csv is missing).")
     table = figures.diagnostics_by_layer(run.diagnostics, key)
     if table.empty:
-        return _note("Diagnostics were not recorded for the chosen config (no rows for it in diagnostics.csv).")
+        return note_html("Diagnostics were not recorded for the chosen config (no rows for it in diagnostics.csv).")
     chosen = run.summary["chosen"]
     widths = _widths(chosen, None)
     fig = figures.diagnostics_figure(run.diagnostics, key, widths)
@@ -543,7 +347,7 @@ def _diagnostics(run: RunFiles, figs: _Figures) -> str:
     rows = []
     for layer in sorted(table["layer"].unique()):
         # Layers are 1-based hidden layers (diagnostics.csv).
-        cells = [f"<td>{int(layer)}</td>", f"<td class=num>{_e(widths[int(layer) - 1] if 1 <= int(layer) <= len(widths) else '?')}</td>"]
+        cells = [f"<td>{int(layer)}</td>", f"<td class=num>{escape(widths[int(layer) - 1] if 1 <= int(layer) <= len(widths) else '?')}</td>"]
         for col, fmt in (("effective_width", 1), ("dead_fraction", 0), ("act_std", 2), ("grad_norm", 2), ("max_cosine", 2)):
             vals = []
             for stage in ("start", "end"):
@@ -551,18 +355,18 @@ def _diagnostics(run: RunFiles, figs: _Figures) -> str:
                 if len(part) and col in part:
                     v = finite_or_none(part.iloc[0][col])
                     vals.append("n/a" if v is None else (f"{100 * v:.0f}%" if col == "dead_fraction" else f"{v:.{fmt}f}"))
-            cells.append(f"<td class=num>{_e(' → '.join(vals))}</td>")
+            cells.append(f"<td class=num>{escape(' → '.join(vals))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = ("<tr><th>layer</th><th class=num>width</th><th class=num>effective width</th><th class=num>dead units</th>"
             "<th class=num>activation std</th><th class=num>gradient norm</th><th class=num>max |cos| between units</th></tr>")
     return (
-        f'<p class="lead">{_e("Per hidden layer of the chosen config, " + when + ", averaged over its restarts.")} '
+        f'<p class="lead">{escape("Per hidden layer of the chosen config, " + when + ", averaged over its restarts.")} '
         "Effective width counts how many directions the layer's activations really use; far below the "
         "width means units that act alike (symmetry not broken). Dead units never activate. An activation "
         "spread that shrinks or explodes from layer to layer means the signal does not survive the depth.</p>"
         + _sampled_note(run.diagnostics, key, widths)
         + figs.div("diagnostics", fig)
-        + f'<div class="table-box"><table><caption>{_e("epoch 0 → last epoch, mean over restarts" if "start" in stages else "last epoch, mean over restarts")}</caption><thead>{head}</thead>'
+        + f'<div class="table-box"><table><caption>{escape("epoch 0 → last epoch, mean over restarts" if "start" in stages else "last epoch, mean over restarts")}</caption><thead>{head}</thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
@@ -582,7 +386,7 @@ def _sampled_note(diag: pd.DataFrame, key: str, widths: list[int]) -> str:
         width = widths[int(layer) - 1] if 1 <= int(layer) <= len(widths) else None
         of = f" of {width:,}" if width is not None else ""
         parts.append(f"layer {int(layer)}: effective width estimated from {units:,}{of} units")
-    return _note("; ".join(parts) + " (a sample drawn from the study seed: comparing every pair of units "
+    return note_html("; ".join(parts) + " (a sample drawn from the study seed: comparing every pair of units "
                  "of so wide a layer would need memory that grows with the width squared).")
 
 
@@ -591,17 +395,17 @@ def _value_html(value: Any, depth: int = 0) -> str:
     if isinstance(value, dict):
         if not value:
             return "—"
-        items = "".join(f"<li><span class=k>{_e(k)}</span> {_value_html(v, depth + 1)}</li>" for k, v in value.items())
+        items = "".join(f"<li><span class=k>{escape(k)}</span> {_value_html(v, depth + 1)}</li>" for k, v in value.items())
         return f'<ul class="kv">{items}</ul>'
     if isinstance(value, list):
-        shown = ", ".join(_e(v) if not isinstance(v, (dict, list)) else _value_html(v, depth + 1) for v in value[:20])
+        shown = ", ".join(escape(v) if not isinstance(v, (dict, list)) else _value_html(v, depth + 1) for v in value[:20])
         more = f" … ({len(value) - 20} more)" if len(value) > 20 else ""
-        return f"{shown}{_e(more)}" if value else "—"
+        return f"{shown}{escape(more)}" if value else "—"
     if isinstance(value, float):
-        return _e(_num(value, 4))
+        return escape(number_text(value, 4))
     if value is None:
         return "—"
-    return _e(value)
+    return escape(value)
 
 
 def _lines_html(value: Any) -> str:
@@ -610,7 +414,7 @@ def _lines_html(value: Any) -> str:
         return _value_html(value)
     if not value:
         return "—"
-    return '<ul class="lines">' + "".join(f"<li>{_e(v)}</li>" for v in value) + "</ul>"
+    return '<ul class="lines">' + "".join(f"<li>{escape(v)}</li>" for v in value) + "</ul>"
 
 
 def _class_balance(balance: Any) -> str:
@@ -627,8 +431,8 @@ def _class_balance(balance: Any) -> str:
         share = v / total
         count = f"{100 * v:.1f}%" if is_fraction else f"{int(v):,} ({100 * share:.1f}%)"
         rows.append(
-            f'<tr><td class="label" title="{_e(k)}">{_e(k)}</td><td class="bar-cell"><span class="bar" style="width:{100 * v / top:.1f}%">'
-            f"</span></td><td class=num>{_e(count)}</td></tr>"
+            f'<tr><td class="label" title="{escape(k)}">{escape(k)}</td><td class="bar-cell"><span class="bar" style="width:{100 * v / top:.1f}%">'
+            f"</span></td><td class=num>{escape(count)}</td></tr>"
         )
     return (
         '<div class="table-box"><table class="balance"><caption>class balance</caption>'
@@ -639,24 +443,24 @@ def _class_balance(balance: Any) -> str:
 def _data(run: RunFiles) -> str:
     data = run.data
     if data is None:
-        return _note("The data description was not recorded (data.json is missing).")
+        return note_html("The data description was not recorded (data.json is missing).")
     known = ("source", "target", "rows", "features", "task", "split_sizes", "preprocessing")
     names = {"split_sizes": "split sizes", "feature_names": "feature names", "class_balance": "class balance"}
     rows = []
     for key in known:
         if key in data:
-            rows.append(f"<tr><th>{_e(names.get(key, key))}</th><td>{_value_html(data[key])}</td></tr>")
+            rows.append(f"<tr><th>{escape(names.get(key, key))}</th><td>{_value_html(data[key])}</td></tr>")
     for key, value in data.items():
         if key in known or key == "class_balance":
             continue
         # Notices are sentences: one per line, never run together as a comma-separated list.
         cell = _lines_html(value) if key == "notices" else _value_html(value)
-        rows.append(f"<tr><th>{_e(names.get(key, key.replace('_', ' ')))}</th><td>{cell}</td></tr>")
+        rows.append(f"<tr><th>{escape(names.get(key, key.replace('_', ' ')))}</th><td>{cell}</td></tr>")
     split = data.get("split_sizes")
     split_note = ""
     n_scored = int(run.summary.get("test_models_scored") or 1)
     if isinstance(split, dict) and "test" in split:
-        split_note = _note(
+        split_note = note_html(
             "Preprocessing was fitted on the training split only; the test split was sealed until the "
             + ("final, single scoring of the chosen model." if n_scored == 1 else
                f"final scoring, and has now scored {n_scored} models of this run: its score is no longer "
@@ -666,71 +470,3 @@ def _data(run: RunFiles) -> str:
         f'<div class="data-grid"><div class="table-box"><table class="facts-table"><tbody>{"".join(rows)}</tbody>'
         f"</table></div>{_class_balance(data.get('class_balance'))}</div>{split_note}"
     )
-
-
-# --- assembly --------------------------------------------------------------------------------
-
-
-def _resource(name: str) -> str:
-    return resources.files("justenough.report").joinpath(name).read_text(encoding="utf-8")
-
-
-def _section(sid: str, heading: str, body: str) -> str:
-    return f'<section id="{sid}"><h2>{_e(heading)}</h2>{body}</section>'
-
-
-def render(run: RunFiles, *, now: _dt.datetime | None = None) -> str:
-    """The report's HTML text for loaded run files."""
-    metric, percent = _metric(run.summary)
-    figs = _Figures()
-    bodies = {
-        "answer": _answer(run, percent, metric),
-        "complexity": _complexity(run, figs, percent, metric),
-        "heatmap": _heatmap(run, figs, percent, metric),
-        "restarts": _restarts(run, figs, percent, metric),
-        "curves": _curves(run, figs, percent, metric),
-        "diagnostics": _diagnostics(run, figs),
-        "data": _data(run),
-    }
-    sections = "\n".join(_section(sid, heading, bodies[sid]) for sid, heading in SECTIONS)
-    nav = " ".join(f'<a href="#{sid}">{_e(heading)}</a>' for sid, heading in SECTIONS)
-    s = run.summary
-    now = now or _dt.datetime.now().astimezone()
-    name = run.run_dir.resolve().name
-    meta_bits = [now.strftime("%Y-%m-%d %H:%M")]
-    if s.get("task"):
-        meta_bits.append(str(s["task"]))
-    n_configs = s.get("n_configs", len(run.leaderboard))
-    meta_bits.append(f"{n_configs} configs")
-    if s.get("n_restarts"):
-        meta_bits.append(f"{s['n_restarts']} restarts")
-    if s.get("rule"):
-        meta_bits.append(f"rule {s['rule']}")
-    versions = s.get("versions") or {}
-    footer = "Made by justenough" + (
-        " · " + ", ".join(f"{k} {v}" for k, v in versions.items()) if isinstance(versions, dict) and versions else ""
-    )
-    return Template(_resource("template.html")).substitute(
-        title=_e(f"justenough report: {name}"),
-        css=_resource("style.css"),
-        run_name=_e(name),
-        meta=_e(" · ".join(meta_bits)),
-        nav=nav,
-        sections=sections,
-        footer=_e(footer),
-        plotlyjs=plotly.offline.get_plotlyjs(),
-        figures=figs.script(),
-    )
-
-
-def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the run's report (``run_dir/report.html`` unless ``out`` is given), atomically; return its path.
-
-    Raises ``ArtifactError`` when ``summary.json`` or ``leaderboard.csv`` is missing or unreadable.
-    Missing optional files leave a "not recorded" note in their section.
-    """
-    run = load_run(run_dir)
-    path = Path(out) if out is not None else Path(run_dir) / "report.html"
-    write_text(path, render(run))  # atomic, with the same permissions as every other file of a run
-    log.info("report written to %s", path)
-    return path

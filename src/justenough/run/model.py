@@ -97,7 +97,7 @@ class Model:
 
     def save(self, run_dir: str | Path) -> Path:
         """Write ``RUN/model/`` (weights.safetensors + model.json), atomically."""
-        from justenough.artifacts import save_model
+        from justenough.run.artifacts import save_model
 
         meta = {
             "task": self.task,
@@ -111,13 +111,14 @@ class Model:
     @classmethod
     def load(cls, path: str | Path) -> "Model":
         """Load from a run directory (``RUN/model``) or a model directory."""
-        from justenough.artifacts import load_model
         from justenough.data import Preprocessor, TargetEncoder
+        from justenough.run.artifacts import load_model
+        from justenough.run.files import MODEL_DIR, MODEL_FILE
 
         path = Path(path)
         if not path.exists():
             raise ArtifactError(f"no run or model at {path}: check the path (a run directory holds model/)")
-        model_dir = path / "model" if (path / "model").is_dir() else path
+        model_dir = path / MODEL_DIR if (path / MODEL_DIR).is_dir() else path
         loaded = load_model(model_dir)
         meta = loaded.meta
         try:
@@ -125,7 +126,7 @@ class Model:
             encoder = TargetEncoder.from_json(meta["target_encoder"])
             task = str(meta["task"])
         except (KeyError, TypeError, ValueError, DataError) as exc:
-            raise ArtifactError(f"{model_dir / 'model.json'} is damaged or from another version: {exc}") from exc
+            raise ArtifactError(f"{model_dir / MODEL_FILE} is damaged or from another version: {exc}") from exc
         return cls(
             loaded.module,
             activation=str(loaded.architecture.get("activation", "relu")),

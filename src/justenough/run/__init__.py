@@ -1,0 +1,41 @@
+"""A finished search's run: its result, its model, and the run directory that holds them.
+
+- ``finalize``: the study turned into a ``SearchResult`` and a run directory (``finalize.py``);
+- ``tables``: the study as tables (restarts, learning curves, diagnostics);
+- ``files``: the run directory's file names, and ``load_run`` that reads them back;
+- ``model``/``artifacts``: the chosen ``Model``, saved and loaded as safetensors plus JSON;
+- ``atomic``: the atomic writer every file of a run goes through.
+
+The names are imported on first use: ``show`` and the report read a run directory without
+loading torch, which ``Model`` and ``SearchResult`` need.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from justenough.run.files import RunFiles, load_run
+    from justenough.run.finalize import finalize
+    from justenough.run.model import Model, load
+    from justenough.run.result import SearchResult
+
+__all__ = ["Model", "RunFiles", "SearchResult", "finalize", "load", "load_run"]
+
+_MODULE_OF = {
+    "Model": "justenough.run.model",
+    "load": "justenough.run.model",
+    "RunFiles": "justenough.run.files",
+    "load_run": "justenough.run.files",
+    "SearchResult": "justenough.run.result",
+    "finalize": "justenough.run.finalize",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'justenough.run' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value
+    return value

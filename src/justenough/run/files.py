@@ -1,0 +1,151 @@
+"""The run directory: the one place that knows its file names and reads them back.
+
+A finished search writes these files into ``runs/NAME/`` (docs/architecture.md, "Run directory");
+``run.finalize`` writes them with these names, and the report, ``show`` and ``compare`` read them
+here. ``summary.json`` and ``leaderboard.csv`` are required (a run without them is not finished);
+the other tables are optional: a missing or unreadable one reads as None.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from justenough.errors import ArtifactError
+
+__all__ = [
+    "SUMMARY",
+    "LEADERBOARD",
+    "RESULTS",
+    "HISTORY",
+    "DIAGNOSTICS",
+    "DATA",
+    "MODEL_DIR",
+    "MODEL_FILE",
+    "WEIGHTS_FILE",
+    "REPORT",
+    "RunFiles",
+    "load_run",
+    "read_summary",
+    "read_leaderboard",
+]
+
+log = logging.getLogger("justenough")
+
+SUMMARY = "summary.json"  # the choice, its test score and why
+LEADERBOARD = "leaderboard.csv"  # one row per config, best first
+RESULTS = "results.csv"  # one row per restart
+HISTORY = "history.csv"  # per-epoch learning curves
+DIAGNOSTICS = "diagnostics.csv"  # per-layer diagnostics records
+DATA = "data.json"  # Prepared.describe()
+MODEL_DIR = "model"  # the chosen model: MODEL_DIR/MODEL_FILE and MODEL_DIR/WEIGHTS_FILE
+MODEL_FILE = "model.json"
+WEIGHTS_FILE = "weights.safetensors"
+REPORT = "report.html"
+
+# The columns without which a leaderboard cannot be shown (every version writes them).
+_LEADERBOARD_COLUMNS = ("key", "depth", "widths", "params", "val_mean")
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """What the report reads from a run directory; optional tables are None when absent."""
+
+    run_dir: Path
+    summary: dict[str, Any]
+    leaderboard: pd.DataFrame
+    results: pd.DataFrame | None
+    history: pd.DataFrame | None
+    diagnostics: pd.DataFrame | None
+    data: dict[str, Any] | None
+    model: dict[str, Any] | None
+
+
+def _not_finished(path: Path) -> ArtifactError:
+    return ArtifactError(
+        f"{path} is missing: {path.parent} is not a finished run; run the search to the end "
+        "(or point to the right run directory)"
+    )
+
+
+def _read_json(path: Path, *, required: bool) -> dict[str, Any] | None:
+    if not path.is_file():
+        if required:
+            raise _not_finished(path)
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{path} is not valid JSON ({exc}); re-run the search to rewrite it") from exc
+    if not isinstance(value, dict):
+        raise ArtifactError(f"{path} should hold a JSON object, found {type(value).__name__}; re-run the search")
+    return value
+
+
+def _read_csv(path: Path, *, required: bool, columns: tuple[str, ...] = ()) -> pd.DataFrame | None:
+    if not path.is_file():
+        if required:
+            raise _not_finished(path)
+        return None
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        if not required:
+            log.info("report: skipping unreadable %s (%s)", path, exc)
+            return None
+        raise ArtifactError(f"{path} cannot be read as CSV ({exc}); re-run the search to rewrite it") from exc
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        if not required:
+            log.info("report: skipping %s, it lacks columns %s", path, missing)
+            return None
+        raise ArtifactError(f"{path} lacks the columns {', '.join(missing)}; it is from another version or damaged")
+    return df
+
+
+def read_summary(run_dir: Path) -> dict[str, Any]:
+    """``summary.json``; raises ``ArtifactError`` when it is missing, unreadable or names no chosen config."""
+    summary = _read_json(run_dir / SUMMARY, required=True)
+    assert summary is not None
+    if not isinstance(summary.get("chosen"), dict) or "key" not in summary["chosen"]:
+        raise ArtifactError(f"{run_dir / SUMMARY} has no chosen config (chosen.key); re-run the search")
+    return summary
+
+
+def read_leaderboard(run_dir: Path) -> pd.DataFrame:
+    """``leaderboard.csv``; raises ``ArtifactError`` when it is missing, unreadable or empty."""
+    board = _read_csv(run_dir / LEADERBOARD, required=True, columns=_LEADERBOARD_COLUMNS)
+    assert board is not None
+    if board.empty:
+        raise ArtifactError(f"{run_dir / LEADERBOARD} has no configs; re-run the search")
+    return board
+
+
+def load_run(run_dir: str | Path) -> RunFiles:
+    """Read a run directory's files for the report; raises ``ArtifactError`` when required ones are missing."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ArtifactError(f"no run directory at {run_dir}: pass the folder a search wrote (e.g. runs/NAME)")
+    summary = read_summary(run_dir)
+    board = read_leaderboard(run_dir)
+    model = None
+    if (run_dir / MODEL_DIR / MODEL_FILE).is_file():
+        try:
+            model = _read_json(run_dir / MODEL_DIR / MODEL_FILE, required=False)
+        except ArtifactError as exc:
+            log.info("report: ignoring model/model.json (%s)", exc)
+    return RunFiles(
+        run_dir=run_dir,
+        summary=summary,
+        leaderboard=board,
+        results=_read_csv(run_dir / RESULTS, required=False, columns=("key", "restart", "val_score")),
+        history=_read_csv(run_dir / HISTORY, required=False, columns=("key", "restart", "epoch", "train_loss", "val_loss")),
+        diagnostics=_read_csv(run_dir / DIAGNOSTICS, required=False, columns=("key", "restart", "epoch", "layer")),
+        data=_read_json(run_dir / DATA, required=False),
+        model=model,
+    )

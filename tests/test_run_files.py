@@ -1,0 +1,77 @@
+"""The run directory's one reader (``run/files.py``): the names it knows, what it requires, and
+what it tolerates. The report, ``show`` and ``compare`` all read a run through it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from justenough.errors import ArtifactError
+from justenough.run.files import (
+    DATA,
+    DIAGNOSTICS,
+    HISTORY,
+    LEADERBOARD,
+    RESULTS,
+    SUMMARY,
+    load_run,
+    read_leaderboard,
+    read_summary,
+)
+from tests.run_fixture import write_run
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_run(tmp_path_factory.mktemp("run") / "digits")
+
+
+@pytest.fixture
+def copy_run(run_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "copy"
+    shutil.copytree(run_dir, target)
+    return target
+
+
+def test_every_table_of_a_run_is_read(run_dir: Path) -> None:
+    for name in (SUMMARY, LEADERBOARD, RESULTS, HISTORY, DIAGNOSTICS, DATA):
+        assert (run_dir / name).is_file(), name
+    run = load_run(run_dir)
+    assert run.summary == json.loads((run_dir / SUMMARY).read_text(encoding="utf-8"))
+    pd.testing.assert_frame_equal(run.leaderboard, pd.read_csv(run_dir / LEADERBOARD))
+    assert run.results is not None and run.history is not None and run.diagnostics is not None and run.data is not None
+
+
+def test_a_missing_summary_says_the_run_is_not_finished(copy_run: Path) -> None:
+    (copy_run / SUMMARY).unlink()
+    with pytest.raises(ArtifactError, match="not a finished run"):
+        read_summary(copy_run)
+
+
+def test_a_summary_without_a_chosen_config_is_refused(copy_run: Path) -> None:
+    summary = json.loads((copy_run / SUMMARY).read_text(encoding="utf-8"))
+    del summary["chosen"]
+    (copy_run / SUMMARY).write_text(json.dumps(summary), encoding="utf-8")
+    with pytest.raises(ArtifactError, match="no chosen config"):
+        read_summary(copy_run)
+
+
+def test_an_empty_or_foreign_leaderboard_is_refused(copy_run: Path) -> None:
+    board = pd.read_csv(copy_run / LEADERBOARD)
+    board.iloc[:0].to_csv(copy_run / LEADERBOARD, index=False)
+    with pytest.raises(ArtifactError, match="has no configs"):
+        read_leaderboard(copy_run)
+    board.drop(columns=["val_mean"]).to_csv(copy_run / LEADERBOARD, index=False)
+    with pytest.raises(ArtifactError, match="lacks the columns val_mean"):
+        read_leaderboard(copy_run)
+
+
+def test_an_unreadable_optional_table_reads_as_none(copy_run: Path) -> None:
+    (copy_run / HISTORY).write_text("key,restart\n1,2\n", encoding="utf-8")  # lacks epoch and the losses
+    (copy_run / DIAGNOSTICS).unlink()
+    run = load_run(copy_run)
+    assert run.history is None and run.diagnostics is None and run.results is not None
