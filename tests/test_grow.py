@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from justenough.errors import ConfigError
-from justenough.grow import explain, node_label, node_of, summary, walk
-from justenough.space import Config, Space
+from justenough.search.grow import explain, node_label, node_of, summary, walk
+from justenough.search.space import Config, Space
 
 N_IN, N_OUT = 2, 2
 N_RESTARTS = 5

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from justenough.errors import ConfigError
-from justenough.space import AUTO_INIT, Config, Dim, Space, _split_list, parse_dim
+from justenough.search.space import AUTO_INIT, Config, Dim, Space, _split_list, parse_dim
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -30,7 +30,7 @@ from justenough.errors import (
 # stays fast: torch, optuna and plotly load only when something needs them.
 _LAZY = {
     "SearchResult": ("justenough.outcome", "SearchResult"),
-    "Space": ("justenough.space", "Space"),
+    "Space": ("justenough.search.space", "Space"),
     "load": ("justenough.model", "load"),
     "Model": ("justenough.model", "Model"),
     "MLPStack": ("justenough.stack", "MLPStack"),

@@ -189,7 +189,7 @@ def init_lab(
     """
     from justenough.diagnose import DiagnosticsRecorder, diagnose
     from justenough.stack import MemberSpec, MLPStack
-    from justenough.stack_task import restart_seed
+    from justenough.search.task import restart_seed
     from justenough.train import TrainSettings, train
 
     depth = _check_int("depth", depth, 1)

@@ -33,7 +33,7 @@ from justenough.atomic import write_text
 from justenough.errors import ArtifactError
 from justenough.numbers import finite_or_none
 from justenough.recipe import lr_text
-from justenough.refit import describe_fit
+from justenough.search.refit import describe_fit
 from justenough.report import figures
 from justenough.report.network_drawing import network_svg
 

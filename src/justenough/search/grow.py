@@ -29,7 +29,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from justenough.space import Config
+from justenough.search.space import Config
 
 __all__ = ["Node", "Step", "Walk", "walk", "nodes_of", "DIRECTIONS", "DEFAULT_PATIENCE"]
 
