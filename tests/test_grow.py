@@ -16,7 +16,8 @@ import pytest
 
 from justenough.errors import ConfigError
 from justenough.search.grow import explain, node_label, node_of, summary, walk
-from justenough.search.space import Config, Space
+from justenough.search.config import Config
+from justenough.search.space import Space
 
 N_IN, N_OUT = 2, 2
 N_RESTARTS = 5

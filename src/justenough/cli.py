@@ -890,7 +890,7 @@ def _init_lab_table(summary: Any, *, title: str, width: int) -> Table:
 
 def split_specs(text: str) -> tuple[str, ...]:
     """``"he_normal,normal(std=0.1,mean=0)"`` -> two specs: commas inside parentheses stay."""
-    from justenough.search.space import _split_list
+    from justenough.search.dims import _split_list
 
     return tuple(s for s in _split_list(text) if s)
 

@@ -27,7 +27,8 @@ from optuna.trial import TrialState
 from justenough.errors import JustEnoughError
 from justenough.model import Model
 from justenough.numbers import finite_or_none
-from justenough.search.space import Config, Space
+from justenough.search.config import Config
+from justenough.search.space import Space
 from justenough.search.study import StudyHandle
 
 __all__ = ["SearchResult", "finalize", "config_columns", "restarts_table", "history_table", "diagnostics_table", "measure_latency"]

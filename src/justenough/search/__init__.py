@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from justenough.search.durations import parse_duration
 from justenough.search.progress import SearchProgress
 from justenough.search.settings import SPACE_KEYWORD_DEFAULTS, SearchSettings
-from justenough.search.space import Config, Space
+from justenough.search.config import Config
+from justenough.search.space import Space
 
 if TYPE_CHECKING:  # the names of _LAZY, for the type checker
     from justenough.outcome import SearchResult

@@ -27,7 +27,8 @@ from justenough.errors import ConfigError, JustEnoughError, option
 from justenough.search.executors import Executor
 from justenough.search.progress import SearchProgress
 from justenough.search.record import RestartResult, restart_stats
-from justenough.search.space import Config, Space
+from justenough.search.config import Config
+from justenough.search.space import Space
 from justenough.search.study import DONE_STATES, StudyHandle, driver_id, restart_attr
 from justenough.search.task import StackTask
 from justenough.search.training_data import TrainingData

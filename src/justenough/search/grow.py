@@ -29,7 +29,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from justenough.search.space import Config
+from justenough.search.config import Config
 
 __all__ = ["Node", "Step", "Walk", "walk", "nodes_of", "DIRECTIONS", "DEFAULT_PATIENCE"]
 

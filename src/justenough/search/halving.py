@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from justenough.search.space import Config
+from justenough.search.config import Config
 
 __all__ = ["halving_rungs", "halving_callback"]
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from justenough.search.halving import halving_callback, halving_rungs
 from justenough.search.record import RestartResult
-from justenough.search.space import Config
+from justenough.search.config import Config
 from justenough.search.training_data import TrainingData, TensorData
 
 if TYPE_CHECKING:  # torch loads where a task trains, not where one is built
