@@ -71,8 +71,8 @@ def __getattr__(name: str) -> object:
     return value
 
 
-# Wiring only: the settings, then the run. (It lives here, as ``justenough.search``, until the
-# package's API module takes it.)
+# ``search`` lives here, as ``justenough.search``, until the package's API module takes it.
+# 81 lines: the signature is one keyword per line, every option of the CLI; the body is wiring only
 def search(
     data: Any,
     target: str | None = None,
