@@ -27,6 +27,7 @@ from justenough.errors import ConfigError, JustEnoughError, option
 from justenough.search.executors import Executor
 from justenough.search.progress import SearchProgress
 from justenough.search.record import RestartResult, restart_stats
+from justenough.search.settings import SearchSettings
 from justenough.search.config import Config
 from justenough.search.space import Space
 from justenough.search.study import DONE_STATES, StudyHandle, driver_id, restart_attr
@@ -67,28 +68,29 @@ class Driver:
     """Runs the ask/train/tell loop of one search process."""
 
     handle: StudyHandle
-    space: Space
+    settings: SearchSettings
     data: TrainingData
     executor: Executor
-    n_init: int
-    seed: int
     is_grid: bool
     multi_objective: bool
-    halving: bool
-    device: str
-    precision: str
-    diagnose_every: int
-    memory_budget: int | None
-    n_trials: int | None
-    time_budget: float | None
+    memory_budget: int | None  # bytes one stack may use (``SearchSettings.stack_memory_budget``)
+    n_trials: int | None  # trials left to ask (samplers only)
     progress: SearchProgress
     weights_sink: Callable[[list[RestartResult]], None]
-    grow: bool = False  # the grow strategy enqueues its own rounds (``run_grow``), never the whole grid
     started: float = field(default_factory=time.time)
     asked: int = 0
     stop_reason: str | None = None
     _best: float | None = None
     _best_read: bool = False
+
+    @property
+    def space(self) -> Space:
+        return self.settings.space
+
+    @property
+    def grow(self) -> bool:
+        """The grow strategy enqueues its own rounds (``run_grow``), never the whole grid."""
+        return self.settings.strategy == "grow"
 
     # --- claiming configs ------------------------------------------------------------
 
@@ -123,7 +125,7 @@ class Driver:
     def _stack_key(self, cfg: Config) -> tuple:
         """What configs of one stack share: the architecture (or, for small ones, the depth), or
         with halving the whole group."""
-        if self.halving:
+        if self.settings.halving:
             return cfg.group_key()
         if max(cfg.widths, default=0) <= PACK_WIDTH:
             return (cfg.group_key(), "packed")
@@ -208,7 +210,7 @@ class Driver:
         while not claimed and self.stop_reason is None:
             waiting = self.handle.trials((TrialState.WAITING,)) if self.is_grid else []
             for _ in range(self._claims_for(limit, waiting)):
-                if self.time_budget is not None and time.time() - self.started >= self.time_budget:
+                if self.settings.time_budget is not None and time.time() - self.started >= self.settings.time_budget:
                     self.stop_reason = "time budget"
                     break
                 got = self._claim()
@@ -224,16 +226,16 @@ class Driver:
             groups[self._stack_key(cfg)].append((trial, cfg))
         tasks: list[_InFlight] = []
         for members in groups.values():
-            for chunk in _chunks(members, self.n_init, self.data.n_features, self.data.n_outputs):
+            for chunk in _chunks(members, self.settings.n_init, self.data.n_features, self.data.n_outputs):
                 configs = tuple(c for _, c in chunk)
                 task = StackTask(
                     configs=configs,
-                    restarts=tuple(range(self.n_init)),
-                    study_seed=self.seed,
-                    device=self.device,
-                    precision=self.precision,
-                    halving=self.halving,
-                    diagnose_every=self.diagnose_every,
+                    restarts=tuple(range(self.settings.n_init)),
+                    study_seed=self.settings.seed,
+                    device=self.settings.device,
+                    precision=self.settings.precision,
+                    halving=self.settings.halving,
+                    diagnose_every=self.settings.diagnose_every,
                     memory_budget=self.memory_budget,
                     task_id="+".join(c.key for c in configs),
                 )

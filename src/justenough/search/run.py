@@ -131,26 +131,9 @@ def _make_driver(
     executor = settings.executor
     if isinstance(executor, str):
         executor = make_executor(executor, workers=settings.workers, address=settings.ray_address, device=settings.device)
-    return Driver(
-        handle=handle,
-        space=settings.space,
-        data=training_data,
-        executor=executor,
-        n_init=settings.n_init,
-        seed=settings.seed,
-        is_grid=is_grid,
-        multi_objective=multi_objective,
-        halving=settings.halving,
-        device=settings.device,
-        precision=settings.precision,
-        diagnose_every=settings.diagnose_every,
-        memory_budget=budget,
-        n_trials=n_trials,
-        time_budget=settings.time_budget,
-        progress=progress,
-        weights_sink=weights_store.put,
-        grow=settings.strategy == "grow",
-    )
+    return Driver(handle=handle, settings=settings, data=training_data, executor=executor, is_grid=is_grid,
+                  multi_objective=multi_objective, memory_budget=budget, n_trials=n_trials, progress=progress,
+                  weights_sink=weights_store.put)
 
 
 def _drive(
