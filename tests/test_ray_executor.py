@@ -13,7 +13,7 @@ import pytest
 
 from justenough.data import load, prepare
 from justenough.search import search
-from justenough.space import Space
+from justenough.search.space import Space
 from tests.services import ray_cluster  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]

@@ -12,11 +12,11 @@ import torch
 import torch.nn.functional as F
 
 from justenough.data import load, prepare
-from justenough.refit import describe_fit, refit_epochs
+from justenough.search.refit import describe_fit, refit_epochs
 from justenough.search import search
-from justenough.space import Space
+from justenough.search.space import Space
 from justenough.stack import MemberSpec, MLPStack
-from justenough.stack_task import restart_seed
+from justenough.search.task import restart_seed
 from justenough.train import epoch_orders
 
 torch.set_num_threads(1)

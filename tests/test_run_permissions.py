@@ -9,7 +9,7 @@ from pathlib import Path
 
 from justenough.report import build_report
 from justenough.search import search
-from justenough.space import Space
+from justenough.search.space import Space
 
 
 def _umask() -> int:

@@ -17,10 +17,10 @@ import pytest
 
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
-from justenough.executors import LocalExecutor
+from justenough.search.executors import LocalExecutor
 from justenough.search import parse_duration, search
-from justenough.space import Space
-from justenough.stack_task import StackTask
+from justenough.search.space import Space
+from justenough.search.task import StackTask
 
 SMALL = dict(max_epochs=30, patience=5)
 
@@ -120,7 +120,7 @@ def test_each_restart_is_one_study_attribute_and_older_layouts_still_read(tmp_pa
     import optuna
 
     from justenough.run.tables import diagnostics_table, history_table
-    from justenough.study import StudyHandle
+    from justenough.search.study import StudyHandle
 
     out = tmp_path / "run"
     result = search(digits, space=_space(widths="8"), n_init=2, out=out, workers=1, report=False, diagnose_every=5)
@@ -170,7 +170,7 @@ def test_a_duplicate_waiting_trial_does_not_end_the_search_early(digits, monkeyp
     """A waiting grid trial whose config is already done (two drivers enqueueing at once can
     leave one) is failed as a duplicate, and the configs waiting behind it are still trained, even
     when a whole round of claims meets only duplicates."""
-    driver_cls = sys.modules["justenough.search"]._Driver  # the module (justenough.search is the function)
+    driver_cls = sys.modules["justenough.search.driver"].Driver  # the module (justenough.search is the function)
 
     def enqueue_with_a_duplicate(self):
         configs = self._largest_stacks_first(self.space.configs())  # 1x128, 1x64, 1x32
@@ -288,7 +288,7 @@ _SCRIPT = textwrap.dedent(
     """
     import sys
     from justenough.search import search
-    from justenough.space import Space
+    from justenough.search.space import Space
     space = Space.from_options(depth="1-2", widths="16,32,64", max_epochs=40, patience=None)
     search("digits", space=space, n_init=2, out=sys.argv[1], workers=1, report=False)
     """
@@ -406,7 +406,8 @@ def test_progress_sees_the_epochs_of_the_stacks_in_flight(digits, workers):
 def test_monitor_val_score_reaches_the_trainer(digits):
     """``monitor`` is a setting of the space: with val_score, each restart's best epoch is the
     first epoch of its highest validation score."""
-    from justenough.stack_task import TrainingData, run_stack_task
+    from justenough.search.task import run_stack_task
+    from justenough.search.training_data import TrainingData
 
     space = Space.from_options(depth="1", widths="16", max_epochs=40, patience=3, monitor="val_score")
     (cfg,) = space.configs()

@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from justenough.errors import ConfigError
-from justenough.space import AUTO_INIT, Config, Dim, Space, _split_list, parse_dim
+from justenough.search.config import Config
+from justenough.search.dims import AUTO_INIT, Dim, _split_list, parse_dim
+from justenough.search.space import Space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -24,7 +24,7 @@ from rich.table import Table
 from justenough import __version__
 from justenough.errors import ArtifactError, ConfigError, DataError, JustEnoughError
 from justenough.numbers import finite_or_none
-from justenough.space import DEFAULT_SPACE_TEXT
+from justenough.search.space import DEFAULT_SPACE_TEXT
 
 __all__ = ["app", "main", "cli_text", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]
 
@@ -252,7 +252,7 @@ def _print_outcome(console: Console, board: Any, summary: dict[str, Any], run_di
     console.print(f"[bold]test {metric}:[/] {_fmt_score(summary.get('test_score'), percent)}{rows}{where}", highlight=False)
     fit = summary.get("model")
     if isinstance(fit, dict) and fit.get("fit_on"):  # which model the test scored (refit.py)
-        from justenough.refit import describe_fit
+        from justenough.search.refit import describe_fit
 
         console.print(f"[bold]tested model:[/] {describe_fit(fit)}", highlight=False)
     if summary.get("baseline"):
@@ -383,7 +383,7 @@ def search(
     from justenough.search import parse_duration
     from justenough.search import search as run_search
     from justenough.select import parse_rule
-    from justenough.space import Space
+    from justenough.search.space import Space
 
     # Everything that can be wrong with the options is checked before any training starts, so a
     # typo costs nothing and leaves nothing behind.
@@ -397,7 +397,7 @@ def search(
         if value is not None:
             _check_data_arg(str(value), option)
     out_dir = Path(o["out"]) if o["out"] is not None else default_out(data)
-    from justenough.preflight import check_out_dir, parse_bytes
+    from justenough.search.preflight import check_out_dir, parse_bytes
 
     check_out_dir(out_dir, "--out")
     if o["memory_budget"] is not None:
@@ -875,7 +875,7 @@ def _init_lab_table(summary: Any, *, title: str, width: int) -> Table:
 
 def split_specs(text: str) -> tuple[str, ...]:
     """``"he_normal,normal(std=0.1,mean=0)"`` -> two specs: commas inside parentheses stay."""
-    from justenough.space import _split_list
+    from justenough.search.dims import _split_list
 
     return tuple(s for s in _split_list(text) if s)
 

@@ -25,7 +25,7 @@ from rich.text import Text
 
 from justenough.labels import PROGRESS_SETTINGS, config_label
 from justenough.search import SearchProgress
-from justenough.space import Config
+from justenough.search.config import Config
 
 __all__ = ["LiveProgress", "PlainProgress", "QuietProgress", "make_progress", "config_text", "format_seconds"]
 

@@ -345,7 +345,7 @@ class _BaseMLP(BaseEstimator):
     def _init_spec(self, activation: str) -> str:
         """``init='auto'``: the search's choice per activation (He for the ReLU family, Glorot
         for saturating and linear units, LeCun for SELU); any other spec is checked by ``init.parse``."""
-        from justenough.space import resolve_init
+        from justenough.search.dims import resolve_init
 
         spec = resolve_init(str(self.init), activation)
         try:
@@ -440,7 +440,7 @@ class _BaseMLP(BaseEstimator):
         scikit-learn's training-loss rule stops each restart.
         """
         from justenough.stack import MemberSpec, MLPStack
-        from justenough.stack_task import restart_seed
+        from justenough.search.task import restart_seed
         from justenough.train import TrainSettings, train
 
         # sklearn adds alpha/2 * ||W||^2 / batch to each minibatch's loss, i.e. a gradient of
@@ -493,7 +493,7 @@ class _BaseMLP(BaseEstimator):
         return list(result.members), time.perf_counter() - t0
 
     def _store_result(self, members: list[Any], p: dict[str, Any], seed: int, wall: float) -> None:
-        from justenough.stack_task import restart_seed
+        from justenough.search.task import restart_seed
 
         # The trainer calls a callback's stop "pruned"; here it is scikit-learn's stopping rule.
         rule_stop = "early" if self.validation_used_ else "converged"
@@ -756,7 +756,7 @@ class _BaseSearch(BaseEstimator):
         self.verbose = verbose
 
     def _space(self) -> Any:
-        from justenough.space import Space
+        from justenough.search.space import Space
 
         if self.space is not None:
             if not isinstance(self.space, Space):

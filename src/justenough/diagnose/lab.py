@@ -185,7 +185,7 @@ def init_lab(
     overall. Diagnostics are recorded at epoch 0 and every ``diagnose_every`` epochs. With
     ``out``, the result is also saved there. No early stopping: every restart runs ``epochs``.
     """
-    from justenough.stack_task import restart_seed
+    from justenough.search.task import restart_seed
     from justenough.train import TrainSettings
 
     depth = _check_int("depth", depth, 1)

@@ -38,8 +38,9 @@ from justenough.run.tables import (
     history_table,
     restarts_table,
 )
-from justenough.space import Config, Space
-from justenough.study import StudyHandle
+from justenough.search.config import Config
+from justenough.search.space import Space
+from justenough.search.study import StudyHandle
 
 if TYPE_CHECKING:
     from justenough.select import Choice
@@ -72,7 +73,8 @@ def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
 
 def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str, precision: str = "float32") -> dict[str, np.ndarray]:
     """Re-create a restart's weights from its seed (exact on CPU: invariant 3)."""
-    from justenough.stack_task import StackTask, TrainingData, run_stack_task
+    from justenough.search.task import StackTask, run_stack_task
+    from justenough.search.training_data import TrainingData
 
     task = StackTask(configs=(cfg,), restarts=(restart,), study_seed=seed, device=device, precision=precision)
     (result,) = run_stack_task(task, TrainingData.from_prepared(prepared))
@@ -215,9 +217,9 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
     # them would train on the test, so the best restart stays the model.
     refit_skipped = bool(refit and getattr(prepared, "test_is_val", False))
     if refit and not refit_skipped:
-        from justenough.refit import refit as refit_model
-        from justenough.refit import refit_epochs
-        from justenough.stack_task import restart_seed
+        from justenough.search.refit import refit as refit_model
+        from justenough.search.refit import refit_epochs
+        from justenough.search.task import restart_seed
 
         epochs = refit_epochs(pick.mine)
         state = refit_model(cfg, restart_seed(seed, int(best["restart"])), prepared, epochs, device=device, precision=precision)

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 from optuna.trial import TrialState
 
-from justenough.space import Config
-from justenough.study import StudyHandle
+from justenough.search.config import Config
+from justenough.search.study import StudyHandle
 
 __all__ = ["config_columns", "restarts_table", "history_table", "diagnostics_table", "finished_trials", "config_of", "float_or_nan"]
 

@@ -29,7 +29,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from justenough.space import Config
+from justenough.search.config import Config
 
 __all__ = ["Node", "Step", "Walk", "walk", "nodes_of", "DIRECTIONS", "DEFAULT_PATIENCE"]
 
@@ -118,6 +118,63 @@ def _trained(restarts: pd.DataFrame, configs: list[Config]) -> bool:
     return all(c.key in keys for c in configs)
 
 
+@dataclass
+class _Lattice:
+    """The space's nodes as a lattice of depths x widths, and the walk's moves on it."""
+
+    nodes: dict[Node, list[Config]]
+    n_in: int
+    n_out: int
+    max_params: int | None
+    depths: list[int] = field(init=False)
+    widths: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.depths = sorted({d for d, _ in self.nodes})
+        self.widths = sorted({w for d, w in self.nodes if d > 0})
+
+    def params(self, node: Node) -> int:
+        return min(c.params(self.n_in, self.n_out) for c in self.nodes[node])
+
+    def too_big(self, node: Node) -> bool:
+        return self.max_params is not None and self.params(node) > self.max_params
+
+    def chain(self, best: Node, direction: str, i: int) -> Node | None:
+        """Step ``i`` (1, 2, ...) of ``direction`` from ``best``; None past the space's edge."""
+        depths, widths = self.depths, self.widths
+        d, w = best
+        if direction == "width":
+            if d == 0 or w not in widths or widths.index(w) + i >= len(widths):
+                return None
+            node = (d, widths[widths.index(w) + i])
+        else:
+            if depths.index(d) + i >= len(depths):
+                return None
+            node = (depths[depths.index(d) + i], widths[0] if d == 0 else w)
+        return node if node in self.nodes else None
+
+    def candidates(self, best: Node, fails: dict[str, int], failed_steps: dict[str, list[Step]], patience: int,
+                   stops: dict[str, str]) -> dict[str, Node]:
+        """Each live direction's next node from ``best``; a direction that cannot go on gets its
+        reason in ``stops`` (and loses an old one when it can)."""
+        max_params = self.max_params
+        candidates: dict[str, Node] = {}
+        for direction in DIRECTIONS:
+            if fails[direction] >= patience:
+                stops[direction] = f"{patience} successive steps did not beat {node_label(best)}"
+                continue
+            node = self.chain(best, direction, fails[direction] + 1)
+            if node is None:
+                stops[direction] = f"the space has no {'wider' if direction == 'width' else 'deeper'} config than {node_label(best) if not failed_steps[direction] else node_label(failed_steps[direction][-1].node)}"
+                continue
+            if self.too_big(node):
+                stops[direction] = f"{node_label(node)} would have more than max_params={max_params} parameters"
+                continue
+            stops.pop(direction, None)
+            candidates[direction] = node
+        return candidates
+
+
 def walk(
     configs: Sequence[Config],
     restarts: pd.DataFrame,
@@ -136,31 +193,11 @@ def walk(
         raise ConfigError(f"grow_patience must be at least 1, got {patience}")
     if restarts.empty:
         restarts = pd.DataFrame({"key": pd.Series(dtype=str), "restart": [], "val_score": [], "diverged": []})
-    nodes = nodes_of(configs)
-    depths = sorted({d for d, _ in nodes})
-    widths = sorted({w for d, w in nodes if d > 0})
+    lattice = _Lattice(nodes_of(configs), n_in, n_out, max_params)
+    nodes, depths, widths = lattice.nodes, lattice.depths, lattice.widths
     start: Node = (0, 0) if 0 in depths else (depths[0], widths[0])
 
-    def params(node: Node) -> int:
-        return min(c.params(n_in, n_out) for c in nodes[node])
-
-    def too_big(node: Node) -> bool:
-        return max_params is not None and params(node) > max_params
-
-    def chain(best: Node, direction: str, i: int) -> Node | None:
-        """Step ``i`` (1, 2, ...) of ``direction`` from ``best``; None past the space's edge."""
-        d, w = best
-        if direction == "width":
-            if d == 0 or w not in widths or widths.index(w) + i >= len(widths):
-                return None
-            node = (d, widths[widths.index(w) + i])
-        else:
-            if depths.index(d) + i >= len(depths):
-                return None
-            node = (depths[depths.index(d) + i], widths[0] if d == 0 else w)
-        return node if node in nodes else None
-
-    if too_big(start) and max_params is not None:
+    if lattice.too_big(start) and max_params is not None:
         return Walk([], [], None, {"all": f"even the simplest config, {node_label(start)}, has more than max_params={max_params} parameters"})
     if not _trained(restarts, nodes[start]):
         return Walk(list(nodes[start]), [], None)
@@ -175,20 +212,7 @@ def walk(
     round_no = 0
     while True:
         round_no += 1
-        candidates: dict[str, Node] = {}
-        for direction in DIRECTIONS:
-            if fails[direction] >= patience:
-                stops[direction] = f"{patience} successive steps did not beat {node_label(best)}"
-                continue
-            node = chain(best, direction, fails[direction] + 1)
-            if node is None:
-                stops[direction] = f"the space has no {'wider' if direction == 'width' else 'deeper'} config than {node_label(best) if not failed_steps[direction] else node_label(failed_steps[direction][-1].node)}"
-                continue
-            if too_big(node):
-                stops[direction] = f"{node_label(node)} would have more than max_params={max_params} parameters"
-                continue
-            stops.pop(direction, None)
-            candidates[direction] = node
+        candidates = lattice.candidates(best, fails, failed_steps, patience, stops)
         if not candidates:
             return Walk([], path, best, stops, {d: list(failed_steps[d]) for d in stops})
         untrained = [c for node in dict.fromkeys(candidates.values()) for c in nodes[node] if not _trained(restarts, [c])]

@@ -127,7 +127,7 @@ def check_memory(
     the most state. The bytes only grow with each of these, so no config of the space needs more.
     """
     from justenough.diagnose import diagnostics_bytes
-    from justenough.space import _layer_widths
+    from justenough.search.config import _layer_widths
     from justenough.train import member_bytes
 
     depth = int(_dim_max(space.depth))

@@ -16,7 +16,9 @@ from concurrent.futures import Future
 from typing import Any
 
 from justenough.errors import ConfigError, option
-from justenough.stack_task import RestartResult, StackTask, TrainingData, run_stack_task
+from justenough.search.record import RestartResult
+from justenough.search.task import StackTask, run_stack_task
+from justenough.search.training_data import TrainingData
 
 __all__ = ["RayExecutor"]
 

@@ -1,16 +1,11 @@
-"""Executors: the only part that knows where training runs.
+"""The local executor: stacks train on this machine, inline or in worker processes.
 
-An executor receives the training data once (``start``), then stack tasks (``submit``), and
-returns futures of their restart results. Executors are stateless trainers: the driver owns the
-study and is its single writer.
-
-- ``LocalExecutor``: in this process (``workers=1``), or in worker processes with one torch
-  thread each (``workers>1``; the default is one per core). Two processes with one thread each
-  beat one process with two threads on small networks (DESIGN.md, performance notes). On Linux,
-  for CPU training, the workers are forked from the driver: they start in milliseconds with
-  torch already imported and the data already in memory, where spawned workers each take about a
-  second to import torch (and, started one after the other, two seconds for two).
-- ``RayExecutor``: on a Ray cluster (the ``ray`` extra).
+``LocalExecutor`` trains in this process (``workers=1``), or in worker processes with one torch
+thread each (``workers>1``; the default is one per core). Two processes with one thread each
+beat one process with two threads on small networks (DESIGN.md, performance notes). On Linux,
+for CPU training, the workers are forked from the driver: they start in milliseconds with
+torch already imported and the data already in memory, where spawned workers each take about a
+second to import torch (and, started one after the other, two seconds for two).
 """
 
 from __future__ import annotations
@@ -21,28 +16,14 @@ import queue
 import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 from justenough.errors import ConfigError
-from justenough.stack_task import RestartResult, StackTask, TrainingData, run_stack_task
+from justenough.search.record import RestartResult
+from justenough.search.task import StackTask, run_stack_task
+from justenough.search.training_data import TrainingData
 
-__all__ = ["Executor", "LocalExecutor", "make_executor", "default_workers", "start_method"]
-
-
-class Executor(Protocol):
-    """Where stack tasks run. ``slots`` is how many tasks are worth keeping in flight."""
-
-    slots: int
-
-    def start(self, data: TrainingData) -> None: ...
-
-    def submit(self, task: StackTask) -> "Future[list[RestartResult]]": ...
-
-    def close(self) -> None: ...
-
-    def poll_epochs(self) -> list[tuple[str, int, int]]:
-        """(task id, epoch, max epochs) reports since the last poll, for the progress display."""
-        ...
+__all__ = ["LocalExecutor", "default_workers", "start_method"]
 
 
 def default_workers() -> int:
@@ -186,18 +167,3 @@ class LocalExecutor:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def make_executor(kind: str = "local", *, workers: int | None = None, address: str | None = None, device: str = "cpu") -> Executor:
-    """Build an executor by name: ``local`` or ``ray``."""
-    if kind == "local":
-        return LocalExecutor(workers=workers, device=device)
-    if kind == "ray":
-        try:
-            from justenough.ray_executor import RayExecutor
-        except ImportError as exc:  # ray is an optional extra
-            raise ConfigError(
-                "the Ray executor needs the 'ray' extra: pip install 'justenough[ray]'"
-            ) from exc
-        return RayExecutor(address=address, workers=workers)
-    raise ConfigError(f"unknown executor {kind!r}: use 'local' or 'ray'")

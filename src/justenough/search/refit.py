@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from justenough.space import Config
+from justenough.search.config import Config
 
 if TYPE_CHECKING:  # torch is imported where a refit trains: show and the report only describe one
     import torch

@@ -1,15 +1,10 @@
-"""The search: ask configs, batch them into stacks, train, tell the results, resume.
+"""The driver: ask configs, batch them into stacks, train, tell the results, resume.
 
-The driver owns the study and is its single writer; executors only train. A search proceeds:
-
-1. prepare the data (train/val/test; the test split stays sealed),
-2. open or resume the study (``study.py``), enqueue the grid,
-3. keep the executor busy: claim trials, group their configs into stacks (one stack per
-   architecture, except that the small architectures of one depth, at most ``PACK_WIDTH`` units
-   wide, share one padded stack; with ``halving``, one per depth/activation/training group so
-   configs can be compared inside the stack), submit, and tell each config's restarts as they
-   come back; the costliest stacks go first,
-4. select with the rule, score the sealed test split once for the chosen model, write the run.
+The driver owns the study and is its single writer; executors only train. It keeps the executor
+busy: claim trials, group their configs into stacks (one stack per architecture, except that the
+small architectures of one depth, at most ``PACK_WIDTH`` units wide, share one padded stack; with
+``halving``, one per depth/activation/training group so configs can be compared inside the
+stack), submit, and tell each config's restarts as they come back; the costliest stacks go first.
 """
 
 from __future__ import annotations
@@ -23,23 +18,26 @@ import warnings
 from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable
 
-import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from justenough.errors import ConfigError, JustEnoughError, option
-from justenough.executors import Executor, make_executor
-from justenough.space import DEFAULT_SPACE_TEXT, Config, Space
-from justenough.stack_task import RestartResult, StackTask, TrainingData
-from justenough.study import DONE_STATES, StudyHandle, driver_id, open_study, storage_url
+from justenough.search.executors import Executor
+from justenough.search.progress import SearchProgress
+from justenough.search.record import RestartResult, restart_stats
+from justenough.search.settings import SearchSettings
+from justenough.search.config import Config
+from justenough.search.space import Space
+from justenough.search.study import DONE_STATES, StudyHandle, driver_id, restart_attr
+from justenough.search.task import StackTask
+from justenough.search.training_data import TrainingData
 
-if TYPE_CHECKING:  # run.result imports torch; ``import justenough`` stays light without it
-    from justenough.run.result import SearchResult
+if TYPE_CHECKING:
+    from justenough.search.grow import Walk
 
-__all__ = ["search", "SearchInterrupted", "SearchProgress", "MAX_STACK_MEMBERS", "parse_duration"]
+__all__ = ["Driver", "SearchInterrupted", "run_grow", "MAX_STACK_MEMBERS", "MAX_STACK_PARAMS", "PACK_WIDTH"]
 
 # A stack's members beyond this gain little and outgrow the caches (DESIGN.md performance notes).
 MAX_STACK_MEMBERS = 32
@@ -50,83 +48,12 @@ MAX_STACK_PARAMS = 4_000_000
 # padding costs little at these widths (DESIGN.md performance notes). Members that stop leave
 # the stack (the trainer compacts it), so the padded stack does not wait for its slowest member.
 PACK_WIDTH = 16
-GRID_AUTO_LIMIT = 2000
-DEFAULT_TRIALS = 30
 
 
 class SearchInterrupted(JustEnoughError):
     """Ctrl-C: the stacks in flight were finished and saved; run the same command to resume."""
 
     exit_code = 130
-
-
-@dataclass
-class SearchProgress:
-    """Hooks the CLI uses for its live display; every method is optional to override."""
-
-    def on_start(self, total: int | None, done: int, n_init: int) -> None: ...
-
-    def on_submit(self, configs: Sequence[Config]) -> None: ...
-
-    def on_config_done(self, config: Config, stats: dict[str, Any], best_so_far: float | None) -> None: ...
-
-    def on_epoch(self, configs: Sequence[Config], epoch: int, max_epochs: int) -> None: ...
-
-    def on_message(self, text: str) -> None: ...
-
-    def on_end(self) -> None: ...
-
-
-class _CliDefault(str):
-    """A search-space keyword's default: the CLI's default text, marked so that ``search`` can
-    tell a keyword left at its default from one given (``space=`` and a keyword conflict)."""
-
-
-# The search-space keywords of ``search()``: the CLI's options, with the CLI's defaults. A new
-# dimension of the space gets its keyword from one line in the signature below (a test checks
-# that the two agree).
-_SPACE_KEYWORD_DEFAULTS: dict[str, _CliDefault] = {name: _CliDefault(text) for name, text in DEFAULT_SPACE_TEXT.items()}
-
-
-def parse_duration(text: str | float | int | None) -> float | None:
-    """``90``, ``90s``, ``10m``, ``1.5h`` -> seconds."""
-    if text is None or text == "":
-        return None
-    if isinstance(text, (int, float)):
-        return float(text)
-    t = str(text).strip().lower()
-    units = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-    for suffix in sorted(units, key=len, reverse=True):
-        if t.endswith(suffix):
-            num = t[: -len(suffix)]
-            break
-    else:
-        suffix, num = "s", t
-    try:
-        value = float(num) * units[suffix]
-    except ValueError:
-        raise ConfigError(f"cannot read the duration {text!r}: write e.g. 90s, 10m or 1.5h") from None
-    if value <= 0:
-        raise ConfigError(f"a duration must be positive, got {text!r}")
-    return value
-
-
-def _make_sampler(name: str, space: Space, seed: int) -> tuple[optuna.samplers.BaseSampler, bool, list[str]]:
-    """(sampler, is_grid, directions). Grid is enumerated by us (enqueue), so its sampler never samples."""
-    name = name.lower()
-    if name == "auto":
-        name = "grid" if space.is_finite and space.size <= GRID_AUTO_LIMIT else "tpe"
-    if name == "grid":
-        if not space.is_finite:
-            raise ConfigError(f"the grid sampler needs a finite space: list values instead of ranges, or use {option('sampler', 'tpe')}")
-        return optuna.samplers.RandomSampler(seed=seed), True, ["maximize"]
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed), False, ["maximize"]
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed), False, ["maximize"]
-    if name in ("nsga2", "nsgaii", "nsga-ii"):
-        return optuna.samplers.NSGAIISampler(seed=seed), False, ["maximize", "minimize"]
-    raise ConfigError(f"unknown sampler {name!r}: use auto, grid, random, tpe or nsga2")
 
 
 @dataclass
@@ -137,32 +64,33 @@ class _InFlight:
 
 
 @dataclass
-class _Driver:
+class Driver:
     """Runs the ask/train/tell loop of one search process."""
 
     handle: StudyHandle
-    space: Space
+    settings: SearchSettings
     data: TrainingData
     executor: Executor
-    n_init: int
-    seed: int
     is_grid: bool
     multi_objective: bool
-    halving: bool
-    device: str
-    precision: str
-    diagnose_every: int
-    memory_budget: int | None
-    n_trials: int | None
-    time_budget: float | None
+    memory_budget: int | None  # bytes one stack may use (``SearchSettings.stack_memory_budget``)
+    n_trials: int | None  # trials left to ask (samplers only)
     progress: SearchProgress
     weights_sink: Callable[[list[RestartResult]], None]
-    grow: bool = False  # the grow strategy enqueues its own rounds (``_grow``), never the whole grid
     started: float = field(default_factory=time.time)
     asked: int = 0
     stop_reason: str | None = None
     _best: float | None = None
     _best_read: bool = False
+
+    @property
+    def space(self) -> Space:
+        return self.settings.space
+
+    @property
+    def grow(self) -> bool:
+        """The grow strategy enqueues its own rounds (``run_grow``), never the whole grid."""
+        return self.settings.strategy == "grow"
 
     # --- claiming configs ------------------------------------------------------------
 
@@ -197,7 +125,7 @@ class _Driver:
     def _stack_key(self, cfg: Config) -> tuple:
         """What configs of one stack share: the architecture (or, for small ones, the depth), or
         with halving the whole group."""
-        if self.halving:
+        if self.settings.halving:
             return cfg.group_key()
         if max(cfg.widths, default=0) <= PACK_WIDTH:
             return (cfg.group_key(), "packed")
@@ -249,7 +177,7 @@ class _Driver:
         self.asked += 1
         if self.grow and "fixed_params" not in self.handle.storage.get_trial_system_attrs(trial._trial_id):
             # Another driver took the round's last waiting config, so the sampler drew one of its
-            # own: grow trains only the configs its walk asks for (``_grow``).
+            # own: grow trains only the configs its walk asks for (``run_grow``).
             trial.set_user_attr("not_asked_for", True)
             study.tell(trial, state=TrialState.FAIL)
             return None
@@ -282,7 +210,7 @@ class _Driver:
         while not claimed and self.stop_reason is None:
             waiting = self.handle.trials((TrialState.WAITING,)) if self.is_grid else []
             for _ in range(self._claims_for(limit, waiting)):
-                if self.time_budget is not None and time.time() - self.started >= self.time_budget:
+                if self.settings.time_budget is not None and time.time() - self.started >= self.settings.time_budget:
                     self.stop_reason = "time budget"
                     break
                 got = self._claim()
@@ -298,16 +226,16 @@ class _Driver:
             groups[self._stack_key(cfg)].append((trial, cfg))
         tasks: list[_InFlight] = []
         for members in groups.values():
-            for chunk in _chunks(members, self.n_init, self.data.n_features, self.data.n_outputs):
+            for chunk in _chunks(members, self.settings.n_init, self.data.n_features, self.data.n_outputs):
                 configs = tuple(c for _, c in chunk)
                 task = StackTask(
                     configs=configs,
-                    restarts=tuple(range(self.n_init)),
-                    study_seed=self.seed,
-                    device=self.device,
-                    precision=self.precision,
-                    halving=self.halving,
-                    diagnose_every=self.diagnose_every,
+                    restarts=tuple(range(self.settings.n_init)),
+                    study_seed=self.settings.seed,
+                    device=self.settings.device,
+                    precision=self.settings.precision,
+                    halving=self.settings.halving,
+                    diagnose_every=self.settings.diagnose_every,
                     memory_budget=self.memory_budget,
                     task_id="+".join(c.key for c in configs),
                 )
@@ -328,7 +256,7 @@ class _Driver:
                 # One attribute per restart (its record, learning curves and diagnostics): every
                 # attribute is a transaction of its own, which the driver pays on the cores the
                 # workers train on.
-                trial.set_user_attr(f"restart_{r.restart}", {**r.record(), "history": r.history, "diagnostics": r.diagnostics})
+                trial.set_user_attr(restart_attr(r.restart), r.to_attrs())
             stats = restart_stats(rs)
             n_in, n_out = self.data.n_features, self.data.n_outputs
             trial.set_user_attr("stats", stats)
@@ -462,8 +390,8 @@ class _Driver:
             )
 
 
-def _grow(driver: _Driver, handle: StudyHandle, space: Space, data: TrainingData, patience: int,
-          max_params: int | None) -> Any:
+def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingData, patience: int,
+             max_params: int | None) -> "Walk":
     """The grow strategy's loop: replay the walk on the study's results (``grow.walk``), enqueue
     the configs it asks for next (one round: every live direction's next step, trained together),
     train them with the grid's machinery, and again, until the walk is done or the search stops.
@@ -471,7 +399,7 @@ def _grow(driver: _Driver, handle: StudyHandle, space: Space, data: TrainingData
     The walk is a function of the finished trials alone, so a resumed search or a second driver
     on a shared study takes the same path; the claims dedupe configs that two drivers enqueue.
     """
-    from justenough import grow
+    from justenough.search import grow
     from justenough.run.tables import restarts_table
 
     configs = space.configs()
@@ -520,299 +448,5 @@ def _chunks(
     if current:
         chunks.append(current)
     return chunks
-
-
-def restart_stats(results: Sequence[RestartResult]) -> dict[str, Any]:
-    """Mean, std, standard error, min and max of the validation score over non-diverged restarts."""
-    scores = np.array([r.val_score for r in results if not r.diverged and math.isfinite(r.val_score)], dtype=float)
-    n = len(scores)
-    out: dict[str, Any] = {
-        "n_restarts": len(results),
-        "n_diverged": int(sum(r.diverged for r in results)),
-        "val_mean": float(scores.mean()) if n else None,
-        "val_std": float(scores.std(ddof=1)) if n > 1 else (0.0 if n == 1 else None),
-        "val_min": float(scores.min()) if n else None,
-        "val_max": float(scores.max()) if n else None,
-        "train_time": float(sum(r.train_time for r in results)),
-    }
-    out["val_se"] = out["val_std"] / math.sqrt(n) if n > 1 else (0.0 if n == 1 else None)
-    return out
-
-
-def search(
-    data: Any,
-    target: str | None = None,
-    *,
-    task: str = "auto",
-    space: Space | None = None,
-    rule: str = "one-se",
-    n_init: int = 5,
-    storage: str | None = None,
-    out: str | Path | None = None,
-    sampler: str = "auto",
-    n_trials: int | None = None,
-    time_budget: str | float | None = None,
-    halving: bool = False,
-    seed: int = 0,
-    device: str = "cpu",
-    precision: str = "float32",
-    executor: str | Executor = "local",
-    workers: int | None = None,
-    ray_address: str | None = None,
-    max_params: int | None = None,
-    max_latency: str | float | None = None,
-    test: Any = None,
-    val: Any = None,
-    split: tuple[float, float, float] = (0.6, 0.2, 0.2),
-    diagnose_every: int = 10,
-    report: bool = True,
-    progress: SearchProgress | None = None,
-    depth: Any = _SPACE_KEYWORD_DEFAULTS["depth"],
-    widths: Any = _SPACE_KEYWORD_DEFAULTS["widths"],
-    shape: Any = _SPACE_KEYWORD_DEFAULTS["shape"],
-    activation: Any = _SPACE_KEYWORD_DEFAULTS["activation"],
-    init: Any = _SPACE_KEYWORD_DEFAULTS["init"],
-    optimizer: Any = _SPACE_KEYWORD_DEFAULTS["optimizer"],
-    lr: Any = _SPACE_KEYWORD_DEFAULTS["lr"],
-    weight_decay: Any = _SPACE_KEYWORD_DEFAULTS["weight_decay"],
-    batch_size: Any = _SPACE_KEYWORD_DEFAULTS["batch_size"],
-    max_epochs: Any = _SPACE_KEYWORD_DEFAULTS["max_epochs"],
-    patience: Any = _SPACE_KEYWORD_DEFAULTS["patience"],
-    monitor: Any = _SPACE_KEYWORD_DEFAULTS["monitor"],
-    schedule: Any = _SPACE_KEYWORD_DEFAULTS["schedule"],
-    delimiter: str | None = None,
-    decimal: str | None = None,
-    max_categories: int = 50,
-    encoding: str | None = None,
-    memory_budget: int | str | None = None,
-    refit: bool = True,
-    strategy: str = "grid",
-    grow_patience: int = 2,
-) -> "SearchResult":
-    """Search depth x width (and more), choose the just-enough config, and test it once.
-
-    ``data`` is anything ``justenough.data.load`` takes (a path, a DataFrame, ``(X, y)``, a bundled
-    dataset name) or an already ``Prepared`` dataset. With ``out``, everything is persisted in that
-    run directory (the study in ``out/study.db`` unless ``storage`` is given) and running the same
-    search again resumes it.
-
-    The search space: the keywords of the CLI's options, with the same names, syntax and defaults
-    (``depth="1-2"``, ``widths=[8, 32]``, ``lr="1e-4..1e-2"``, ``patience="none"``), or a whole
-    ``Space`` as ``space=`` (not both). Reading a file: ``delimiter``, ``decimal``, ``encoding`` and
-    ``max_categories``, as ``justenough.data.load`` takes them (also for ``test`` and ``val``).
-    ``memory_budget`` (bytes, or text such as ``"2GB"``; default a quarter
-    of the free memory) is what one stack may use: a stack that does not fit is split, and a space
-    whose largest network does not fit even alone is refused before anything is created
-    (``preflight.check_memory``, naming the largest width that fits). ``refit=True`` (the default) trains the chosen config again on
-    train+validation (``refit.py``) and the test scores that model (``summary["model"]`` says
-    which); ``refit=False`` keeps its best restart.
-    ``strategy="grow"`` trains
-    from the simplest config up, while bigger keeps paying (``grow.py``; ``grow_patience``
-    non-improving steps stop a direction) instead of the whole grid. Returns a ``SearchResult``.
-    """
-    arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
-    space_options = {name: arguments[name] for name in _SPACE_KEYWORD_DEFAULTS}
-    from justenough.data import Prepared, load, prepare
-    from justenough.run.finalize import finalize
-
-    if n_init < 1:
-        raise ConfigError(f"n_init must be at least 1, got {n_init}")
-    if strategy not in ("grid", "grow"):
-        raise ConfigError(f"unknown strategy {strategy!r}: use grid (every config) or grow (from the simplest up)")
-    if strategy == "grow" and halving:
-        raise ConfigError(f"the grow strategy and successive halving do not combine: drop {option('halving', True)} "
-                          f"or use {option('strategy', 'grid')}")
-    if strategy == "grow" and sampler.lower() not in ("auto", "grid"):
-        raise ConfigError(f"the grow strategy walks the grid itself: drop {option('sampler', sampler)} or use {option('strategy', 'grid')}")
-    if grow_patience < 1:
-        raise ConfigError(f"grow_patience must be at least 1, got {grow_patience}")
-    from justenough.train import PRECISIONS
-
-    if precision not in PRECISIONS:
-        raise ConfigError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
-    budget_s = parse_duration(time_budget)
-    # A number is milliseconds; text is a duration ("1ms", "0.5ms").
-    if max_latency is None or isinstance(max_latency, (int, float)):
-        latency_limit_ms = None if max_latency is None else float(max_latency)
-    else:
-        latency_limit_ms = parse_duration(max_latency) * 1000.0  # type: ignore[operator]
-    progress = progress or SearchProgress()
-    given = [name for name, value in space_options.items() if not isinstance(value, _CliDefault)]
-    if space is not None and given:
-        raise ConfigError(
-            f"pass either a whole space (space=Space(...)) or the search-space keywords ({', '.join(given)}), not both: "
-            "put these settings into the Space, or drop space="
-        )
-    if space is None:
-        space = Space.from_options(**space_options)
-    elif not isinstance(space, Space):
-        raise ConfigError(f"space must be a justenough.Space, got {type(space).__name__}; or pass the keywords (depth=..., widths=...)")
-    reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "encoding": encoding, "max_categories": max_categories}
-    # Refused before anything is loaded or created: a device this torch cannot use, an ``out``
-    # that is a file (preflight.py).
-    from justenough.preflight import check_memory, check_out_dir, default_memory_budget, parse_bytes
-    from justenough.stack import resolve_device
-
-    resolve_device(device)
-    if out is not None:
-        check_out_dir(out, "out")
-    budget = parse_bytes(memory_budget) if memory_budget is not None else default_memory_budget(device)
-
-    if isinstance(data, Prepared):
-        prepared = data
-    else:
-        table = load(data, target=target, task=task, **reading)
-        test_table = load(test, target=table.target_name, task=table.task, **reading) if test is not None else None
-        if val is not None and val is test:  # one table for both: no independent test split (data.prepare)
-            val_table = test_table
-        else:
-            val_table = load(val, target=table.target_name, task=table.task, **reading) if val is not None else None
-        prepared = prepare(table, split=split, seed=seed, test=test_table, val=val_table)
-    for notice in prepared.notices:
-        progress.on_message(notice)
-    check_memory(space, n_features=prepared.n_features, n_outputs=prepared.n_outputs, n_val=int(prepared.X_val.shape[0]),
-                 budget=budget, diagnose=diagnose_every > 0, explicit=memory_budget is not None)
-
-    out_dir = Path(out) if out is not None else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    url = storage_url(storage, out_dir)
-    samp, is_grid, directions = _make_sampler("grid" if strategy == "grow" else sampler, space, seed)
-    if not is_grid and n_trials is None and budget_s is None:
-        n_trials = DEFAULT_TRIALS
-    fingerprint = {
-        "data": prepared.fingerprint(),
-        "space": space.fingerprint(),
-        "n_init": n_init,
-        "seed": seed,
-        "halving": bool(halving),
-        "precision": precision,
-        "sampler": "grid" if is_grid else sampler,
-    }
-    if strategy == "grow":  # a grid study and a grow study train different configs: never mix them
-        fingerprint["strategy"] = "grow"
-    handle = open_study(url, fingerprint=fingerprint, sampler=samp, directions=directions)
-    revived = handle.fail_dead_trials()
-    if revived:
-        progress.on_message(f"resuming: {len(revived)} trial(s) whose process died will be retried")
-
-    training_data = TrainingData.from_prepared(prepared)
-    weights_store = _WeightsStore(out_dir)
-    exec_ = make_executor(executor, workers=workers, address=ray_address, device=device) if isinstance(executor, str) else executor
-    driver = _Driver(
-        handle=handle,
-        space=space,
-        data=training_data,
-        executor=exec_,
-        n_init=n_init,
-        seed=seed,
-        is_grid=is_grid,
-        multi_objective=len(directions) > 1,
-        halving=halving,
-        device=device,
-        precision=precision,
-        diagnose_every=diagnose_every,
-        memory_budget=budget,
-        n_trials=n_trials,
-        time_budget=budget_s,
-        progress=progress,
-        weights_sink=weights_store.put,
-        grow=strategy == "grow",
-    )
-    if is_grid and not handle.created and strategy == "grid":
-        # A driver that joins a study waits until its creator has enqueued the grid, so that the
-        # grid is not enqueued several times over (claims would still dedupe, at a cost).
-        deadline = time.time() + 60
-        while not handle.get_attr("grid_enqueued") and time.time() < deadline:
-            time.sleep(0.2)
-            handle.study = optuna.load_study(study_name=handle.study.study_name, storage=handle.storage, sampler=samp)
-    total = (driver.enqueue_grid() if strategy == "grid" else None) if is_grid else n_trials
-    if is_grid and handle.created:
-        handle.set_attr("grid_enqueued", True)
-    done = len(handle.keys_in(DONE_STATES))
-    if not is_grid and n_trials is not None:
-        driver.n_trials = max(0, n_trials - done)
-    # The executor first: forked workers must start while this process runs no other thread
-    # (the live progress display has one).
-    exec_.start(training_data)
-    growth: Any = None
-    try:
-        progress.on_start(total, done, n_init)
-        if strategy == "grow":
-            growth = _grow(driver, handle, space, training_data, grow_patience, max_params)
-        else:
-            driver.run()
-    finally:
-        exec_.close()
-        progress.on_end()
-    if driver.stop_reason:
-        progress.on_message(f"stopped: {driver.stop_reason}")
-    growth_summary = None
-    if strategy == "grow":
-        from justenough import grow
-
-        growth_summary = grow.summary(growth, space.configs(), prepared.task == "classification", driver.stop_reason)
-        progress.on_message(growth_summary["explanation"])
-
-    return finalize(
-        handle=handle,
-        prepared=prepared,
-        space=space,
-        rule=rule,
-        n_init=n_init,
-        seed=seed,
-        device=device,
-        precision=precision,
-        max_params=max_params,
-        max_latency_ms=latency_limit_ms,
-        out=out_dir,
-        weights=weights_store,
-        report=report,
-        refit=refit,
-        growth=growth_summary,
-    )
-
-
-class _WeightsStore:
-    """Best weights of every restart: ``OUT/weights/KEY.safetensors`` (``R/NAME`` tensors), or in memory."""
-
-    def __init__(self, out: Path | None) -> None:
-        self.dir = out / "weights" if out is not None else None
-        self.memory: dict[tuple[str, int], dict[str, np.ndarray]] = {}
-
-    def put(self, results: list[RestartResult]) -> None:
-        from safetensors.numpy import save
-
-        from justenough.run.atomic import write_bytes
-
-        by_key: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
-        for r in results:
-            if self.dir is None:
-                self.memory[(r.key, r.restart)] = r.state
-            else:
-                for name, arr in r.state.items():
-                    by_key[r.key][f"{r.restart}/{name}"] = np.ascontiguousarray(arr)
-        if self.dir is not None:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            for key, tensors in by_key.items():
-                write_bytes(self.dir / f"{key}.safetensors", save(tensors))
-
-    def get(self, key: str, restart: int) -> dict[str, np.ndarray] | None:
-        if (key, restart) in self.memory:
-            return self.memory[(key, restart)]
-        if self.dir is None:
-            return None
-        path = self.dir / f"{key}.safetensors"
-        if not path.exists():
-            return None
-        from safetensors.numpy import load_file
-
-        try:
-            tensors = load_file(str(path))
-        except Exception:
-            return None
-        prefix = f"{restart}/"
-        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        return state or None
 
 

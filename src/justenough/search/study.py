@@ -24,6 +24,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from justenough.errors import ConfigError, StorageError, option
+from justenough.search.record import RestartRecord
 
 __all__ = [
     "StudyHandle",
@@ -31,6 +32,8 @@ __all__ = [
     "storage_url",
     "driver_id",
     "DONE_STATES",
+    "restart_attr",
+    "restart_records",
 ]
 
 DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -59,6 +62,17 @@ def storage_url(storage: str | None, out: Path | None) -> str | None:
     if out is not None:
         return f"sqlite:///{(out / 'study.db').resolve()}"
     return None
+
+
+def restart_attr(restart: int) -> str:
+    """The trial attribute that holds restart ``restart``: its ``RestartRecord.to_attrs()``."""
+    return f"restart_{restart}"
+
+
+def restart_records(trial: FrozenTrial) -> list[RestartRecord]:
+    """The restart records a trial holds (``restart_{k}`` attributes), by restart index."""
+    records = [RestartRecord.from_attrs(v) for k, v in trial.user_attrs.items() if k.startswith("restart_")]
+    return sorted(records, key=lambda r: r.restart)
 
 
 def _make_storage(url: str | None) -> optuna.storages.BaseStorage:
@@ -174,7 +188,7 @@ class StudyHandle:
             owner = str(t.user_attrs.get("driver", ""))
             parts = owner.split(":")
             # A trial with no driver yet: its driver died between asking it and naming itself
-            # (``search._Driver._claim`` names itself first thing, within milliseconds).
+            # (``search.driver.Driver._claim`` names itself first thing, within milliseconds).
             orphan = not owner and t.datetime_start is not None and time.time() - t.datetime_start.timestamp() > GRACE_PERIOD_S
             if orphan or (len(parts) == 3 and parts[0] == host and owner != driver_id()):
                 if orphan or not _pid_alive(int(parts[1])):

@@ -1,0 +1,164 @@
+"""A ``Config``: one point of the search space, one network design plus its training settings.
+
+Its ``key`` is a stable hash of those settings, so the same config has the same key in every
+process, every run and every storage (results are keyed by it: invariant 5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from justenough.errors import ConfigError
+from justenough.search.dims import FUNNEL_MIN_WIDTH, MONITORS, _check_number, _check_str, resolve_init
+
+__all__ = ["LINEAR_ACTIVATION", "Config"]
+
+
+def _funnel(width: int, depth: int) -> tuple[int, ...]:
+    """Width halves layer by layer, never below ``FUNNEL_MIN_WIDTH`` (nor below a smaller start)."""
+    floor = min(width, FUNNEL_MIN_WIDTH)
+    return tuple(max(floor, width >> i) for i in range(depth))
+
+
+# The activation a depth-0 config records: it has no hidden layer to apply one to.
+LINEAR_ACTIVATION = "identity"
+
+
+def _layer_widths(width: int, depth: int, shape: str) -> tuple[int, ...]:
+    return _funnel(width, depth) if shape == "funnel" else (width,) * depth
+
+
+def _canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+# Settings added after 0.1 and their defaults (``Config.key`` leaves them out at these values).
+_KEY_DEFAULTS: dict[str, Any] = {"monitor": "val_loss", "schedule": "constant"}
+
+
+
+
+@dataclass(frozen=True)
+class Config:
+    """One network design plus its training settings: one point of the search space.
+
+    ``widths`` holds the hidden widths, one per layer (``len(widths) == depth``); ``init`` is a
+    resolved scheme spec (never ``"auto"``). ``key`` is a stable 12-hex hash of the settings.
+    """
+
+    depth: int
+    widths: tuple[int, ...]
+    activation: str = "relu"
+    init: str = "auto"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    batch_size: int = 64
+    max_epochs: int = 200
+    patience: int | None = 10
+    monitor: str = "val_loss"
+    schedule: str = "constant"  # a record from before schedules existed trained at a constant lr
+
+    def __post_init__(self) -> None:
+        # Normalize types so that equal settings give equal keys (1 vs 1.0, list vs tuple).
+        widths = tuple(int(_check_number("widths", w, self.widths)) for w in self.widths)  # type: ignore[arg-type]
+        object.__setattr__(self, "widths", widths)
+        object.__setattr__(self, "depth", _check_number("depth", self.depth, self.depth))
+        if self.depth != len(widths):
+            raise ConfigError(f"config has depth {self.depth} but {len(widths)} widths {list(widths)}: give one width per layer")
+        object.__setattr__(self, "activation", _check_str("activation", self.activation, self.activation))
+        init = _check_str("init", self.init, self.init)
+        object.__setattr__(self, "init", resolve_init(init, self.activation))
+        if self.depth == 0:
+            # No hidden layer, so no activation: a linear model is the same whatever the space's
+            # activation was (its init was resolved from it above, so "auto" still follows it).
+            object.__setattr__(self, "activation", LINEAR_ACTIVATION)
+        object.__setattr__(self, "optimizer", _check_str("optimizer", self.optimizer, self.optimizer))
+        object.__setattr__(self, "monitor", _check_str("monitor", self.monitor, self.monitor))
+        if self.monitor not in MONITORS:
+            raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(MONITORS)}")
+        object.__setattr__(self, "schedule", _check_str("schedule", self.schedule, self.schedule))
+        for name in ("lr", "weight_decay", "batch_size", "max_epochs", "patience"):
+            object.__setattr__(self, name, _check_number(name, getattr(self, name), getattr(self, name)))
+
+    @classmethod
+    def create(cls, *, depth: int, width: int, shape: str = "same", **settings: Any) -> "Config":
+        """A config from one width and a shape (``same``: every layer ``width``; ``funnel``: halving)."""
+        shape = _check_str("shape", shape, shape)
+        return cls(depth=depth, widths=_layer_widths(int(width), int(depth), shape), **settings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings (no key: it is derived)."""
+        return {
+            "depth": self.depth,
+            "widths": list(self.widths),
+            "activation": self.activation,
+            "init": self.init,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "batch_size": self.batch_size,
+            "max_epochs": self.max_epochs,
+            "patience": self.patience,
+            "monitor": self.monitor,
+            "schedule": self.schedule,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Config":
+        """The inverse of ``to_dict``; extra entries such as ``key`` or ``label`` are checked or ignored."""
+        try:
+            names = [f.name for f in fields(cls)]
+            missing = [n for n in ("depth", "widths") if n not in d]
+            if missing:
+                raise ConfigError(f"config {dict(d)!r} lacks {', '.join(missing)}")
+            values: dict[str, Any] = {n: (tuple(d[n]) if n == "widths" else d[n]) for n in names if n in d}
+            cfg = cls(**values)
+        except TypeError as exc:
+            raise ConfigError(f"cannot read config {dict(d)!r}: {exc}") from None
+        if "key" in d and d["key"] != cfg.key:
+            raise ConfigError(f"config key {d['key']!r} does not match its settings (key {cfg.key!r}): the record was edited")
+        return cfg
+
+    @property
+    def key(self) -> str:
+        """A stable short hash: the first 12 hex digits of sha256 of the canonical settings JSON.
+
+        Settings added after 0.1 are left out at their defaults, so a config's key stays the one
+        it had before they existed.
+        """
+        d = self.to_dict()
+        for name, default in _KEY_DEFAULTS.items():
+            if d.get(name) == default:
+                del d[name]
+        return hashlib.sha256(_canonical_json(d).encode()).hexdigest()[:12]
+
+    @property
+    def label(self) -> str:
+        """``"2x64"`` when every layer has one width, ``"3x[64,32,16]"`` otherwise, ``"linear"``
+        for depth 0 (no hidden layer: the inputs go straight to the outputs)."""
+        if self.depth == 0:
+            return "linear"
+        if len(set(self.widths)) == 1:
+            return f"{self.depth}x{self.widths[0]}"
+        return f"{self.depth}x[{','.join(str(w) for w in self.widths)}]"
+
+    def _layer_sizes(self, n_in: int, n_out: int) -> list[tuple[int, int]]:
+        sizes = [int(n_in), *self.widths, int(n_out)]
+        return list(zip(sizes[:-1], sizes[1:]))
+
+    def params(self, n_in: int, n_out: int) -> int:
+        """Weights plus biases of the network for ``n_in`` features and ``n_out`` outputs."""
+        return sum(fi * fo + fo for fi, fo in self._layer_sizes(n_in, n_out))
+
+    def flops(self, n_in: int, n_out: int) -> int:
+        """Floating-point operations of one forward pass per sample: 2 x multiply-adds."""
+        return sum(2 * fi * fo for fi, fo in self._layer_sizes(n_in, n_out))
+
+    def group_key(self) -> tuple[Any, ...]:
+        """What every config trained in one stack must share: depth, activation and training settings."""
+        return (self.depth, self.activation, self.optimizer, self.batch_size, self.max_epochs, self.patience, self.monitor,
+                self.schedule)

@@ -1,0 +1,112 @@
+"""One restart of one config: its record, as the task returns it and as the study stores it.
+
+A ``RestartRecord`` holds the fields a restart produces, defined once: the task builds it from
+the trainer's ``MemberResult`` (``task.py``), the driver stores it as the trial attribute
+``restart_{k}`` (``to_attrs``), and ``from_attrs`` reads it back. ``restart_stats`` summarizes
+the records of one config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from justenough.numbers import finite_or_none
+
+__all__ = ["RestartRecord", "RestartResult", "restart_stats"]
+
+
+@dataclass(frozen=True)
+class RestartRecord:
+    """What one restart of one config produced. Keyed by (config key, restart): idempotent."""
+
+    key: str
+    restart: int
+    seed: int
+    val_score: float
+    val_loss: float
+    train_loss: float
+    best_epoch: int
+    epochs_run: int
+    diverged: bool
+    stopped_by: str
+    train_time: float
+    pruned_rung: int | None
+    metrics: dict[str, float]
+    history: dict[str, list[float]]
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_attrs(self) -> dict[str, Any]:
+        """The study's ``restart_{k}`` attribute: the record JSON-ready (non-finite scores and
+        losses as None), then its learning curves (``history``) and diagnostics records."""
+        return {
+            "key": self.key,
+            "restart": self.restart,
+            "seed": self.seed,
+            "val_score": finite_or_none(self.val_score),
+            "val_loss": finite_or_none(self.val_loss),
+            "train_loss": finite_or_none(self.train_loss),
+            "best_epoch": self.best_epoch,
+            "epochs_run": self.epochs_run,
+            "diverged": self.diverged,
+            "stopped_by": self.stopped_by,
+            "train_time": self.train_time,
+            "pruned_rung": self.pruned_rung,
+            "metrics": {k: finite_or_none(v) for k, v in self.metrics.items()},
+            "history": self.history,
+            "diagnostics": self.diagnostics,
+        }
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> "RestartRecord":
+        """A record from its ``restart_{k}`` attribute (None scores read as NaN). Studies from
+        earlier versions kept curves and diagnostics in attributes of their own: they read as empty."""
+        return cls(
+            key=str(attrs["key"]),
+            restart=int(attrs["restart"]),
+            seed=int(attrs["seed"]),
+            val_score=_nan_if_none(attrs.get("val_score")),
+            val_loss=_nan_if_none(attrs.get("val_loss")),
+            train_loss=_nan_if_none(attrs.get("train_loss")),
+            best_epoch=int(attrs["best_epoch"]),
+            epochs_run=int(attrs["epochs_run"]),
+            diverged=bool(attrs.get("diverged")),
+            stopped_by=str(attrs["stopped_by"]),
+            train_time=float(attrs["train_time"]),
+            pruned_rung=attrs.get("pruned_rung"),
+            metrics={k: _nan_if_none(v) for k, v in (attrs.get("metrics") or {}).items()},
+            history=dict(attrs.get("history") or {}),
+            diagnostics=list(attrs.get("diagnostics") or []),
+        )
+
+
+@dataclass(frozen=True)
+class RestartResult(RestartRecord):
+    """A restart's record plus its best weights: what a stack task returns to the driver."""
+
+    # The best weights as a ``member(i)`` state dict of NumPy arrays: {"0.weight": [out, in], ...}.
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _nan_if_none(x: Any) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def restart_stats(results: Sequence[RestartRecord]) -> dict[str, Any]:
+    """Mean, std, standard error, min and max of the validation score over non-diverged restarts."""
+    scores = np.array([r.val_score for r in results if not r.diverged and math.isfinite(r.val_score)], dtype=float)
+    n = len(scores)
+    out: dict[str, Any] = {
+        "n_restarts": len(results),
+        "n_diverged": int(sum(r.diverged for r in results)),
+        "val_mean": float(scores.mean()) if n else None,
+        "val_std": float(scores.std(ddof=1)) if n > 1 else (0.0 if n == 1 else None),
+        "val_min": float(scores.min()) if n else None,
+        "val_max": float(scores.max()) if n else None,
+        "train_time": float(sum(r.train_time for r in results)),
+    }
+    out["val_se"] = out["val_std"] / math.sqrt(n) if n > 1 else (0.0 if n == 1 else None)
+    return out

@@ -1,0 +1,174 @@
+"""One search, from its settings to its result. A search proceeds:
+
+1. prepare the data (train/val/test; the test split stays sealed),
+2. open or resume the study (``study.py``), enqueue the grid,
+3. keep the executor busy (``driver.py``): claim trials, group their configs into stacks, submit,
+   and tell each config's restarts as they come back,
+4. select with the rule, score the sealed test split once for the chosen model, write the run.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import optuna
+
+from justenough.search.driver import Driver, run_grow
+from justenough.search.executors import make_executor
+from justenough.search.progress import SearchProgress
+from justenough.search.sampler import make_sampler
+from justenough.search.settings import SearchSettings
+from justenough.search.study import DONE_STATES, StudyHandle, open_study, storage_url
+from justenough.search.training_data import TrainingData
+from justenough.search.weights import WeightsStore
+
+if TYPE_CHECKING:  # outcome imports torch
+    from justenough.data import Prepared
+    from justenough.run.result import SearchResult
+    from justenough.search.grow import Walk
+
+__all__ = ["run_search", "prepare_data", "DEFAULT_TRIALS"]
+
+DEFAULT_TRIALS = 30
+
+
+def prepare_data(data: Any, target: str | None, test: Any, val: Any, settings: SearchSettings) -> "Prepared":
+    """``data`` (anything ``justenough.data.load`` takes, or a ``Prepared``) loaded and split."""
+    from justenough.data import Prepared, load, prepare
+
+    if isinstance(data, Prepared):
+        return data
+    reading = settings.reading
+    table = load(data, target=target, task=settings.task, **reading)
+    test_table = load(test, target=table.target_name, task=table.task, **reading) if test is not None else None
+    if val is not None and val is test:  # one table for both: no independent test split (data.prepare)
+        val_table = test_table
+    else:
+        val_table = load(val, target=table.target_name, task=table.task, **reading) if val is not None else None
+    return prepare(table, split=settings.split, seed=settings.seed, test=test_table, val=val_table)
+
+
+def run_search(
+    settings: SearchSettings, data: Any, *, target: str | None, test: Any, val: Any, progress: SearchProgress
+) -> "SearchResult":
+    """Prepare the data, check its memory, open the study, drive it, and finalize the run."""
+    from justenough.run.finalize import finalize
+    from justenough.search.preflight import check_memory
+
+    budget = settings.stack_memory_budget()
+    prepared = prepare_data(data, target, test, val, settings)
+    for notice in prepared.notices:
+        progress.on_message(notice)
+    check_memory(settings.space, n_features=prepared.n_features, n_outputs=prepared.n_outputs,
+                 n_val=int(prepared.X_val.shape[0]), budget=budget, diagnose=settings.diagnose_every > 0,
+                 explicit=settings.memory_budget is not None)
+    if settings.out is not None:
+        settings.out.mkdir(parents=True, exist_ok=True)
+    sampler, is_grid, directions = make_sampler("grid" if settings.strategy == "grow" else settings.sampler,
+                                                settings.space, settings.seed)
+    n_trials = settings.n_trials
+    if not is_grid and n_trials is None and settings.time_budget is None:
+        n_trials = DEFAULT_TRIALS
+    handle = open_study(storage_url(settings.storage, settings.out), fingerprint=_fingerprint(settings, prepared, is_grid),
+                        sampler=sampler, directions=directions)
+    revived = handle.fail_dead_trials()
+    if revived:
+        progress.on_message(f"resuming: {len(revived)} trial(s) whose process died will be retried")
+
+    training_data = TrainingData.from_prepared(prepared)
+    weights_store = WeightsStore(settings.out)
+    driver = _make_driver(settings, handle, training_data, is_grid, len(directions) > 1, budget, n_trials, progress,
+                          weights_store)
+    growth = _drive(settings, driver, handle, sampler, is_grid, n_trials, training_data, progress)
+    growth_summary = None
+    if settings.strategy == "grow":
+        from justenough.search import grow
+
+        assert growth is not None  # the grow loop returns its walk
+        growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == "classification", driver.stop_reason)
+        progress.on_message(growth_summary["explanation"])
+
+    return finalize(
+        handle=handle,
+        prepared=prepared,
+        space=settings.space,
+        rule=settings.rule,
+        n_init=settings.n_init,
+        seed=settings.seed,
+        device=settings.device,
+        precision=settings.precision,
+        max_params=settings.max_params,
+        max_latency_ms=settings.max_latency_ms,
+        out=settings.out,
+        weights=weights_store,
+        report=settings.report,
+        refit=settings.refit,
+        growth=growth_summary,
+    )
+
+
+def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool) -> dict[str, Any]:
+    """What a resume must match: the data, the space and the settings that change the results."""
+    fingerprint: dict[str, Any] = {
+        "data": prepared.fingerprint(),
+        "space": settings.space.fingerprint(),
+        "n_init": settings.n_init,
+        "seed": settings.seed,
+        "halving": bool(settings.halving),
+        "precision": settings.precision,
+        "sampler": "grid" if is_grid else settings.sampler,
+    }
+    if settings.strategy == "grow":  # a grid study and a grow study train different configs: never mix them
+        fingerprint["strategy"] = "grow"
+    return fingerprint
+
+
+def _make_driver(
+    settings: SearchSettings, handle: StudyHandle, training_data: TrainingData, is_grid: bool, multi_objective: bool,
+    budget: int, n_trials: int | None, progress: SearchProgress, weights_store: WeightsStore,
+) -> Driver:
+    executor = settings.executor
+    if isinstance(executor, str):
+        executor = make_executor(executor, workers=settings.workers, address=settings.ray_address, device=settings.device)
+    return Driver(handle=handle, settings=settings, data=training_data, executor=executor, is_grid=is_grid,
+                  multi_objective=multi_objective, memory_budget=budget, n_trials=n_trials, progress=progress,
+                  weights_sink=weights_store.put)
+
+
+def _drive(
+    settings: SearchSettings, driver: Driver, handle: StudyHandle, sampler: optuna.samplers.BaseSampler, is_grid: bool,
+    n_trials: int | None, training_data: TrainingData, progress: SearchProgress,
+) -> "Walk | None":
+    """Enqueue the grid (or wait for the driver that does), start the executor, run the driver
+    (or the grow loop) to the end. Returns the grow strategy's walk (None for a grid)."""
+    strategy = settings.strategy
+    if is_grid and not handle.created and strategy == "grid":
+        # A driver that joins a study waits until its creator has enqueued the grid, so that the
+        # grid is not enqueued several times over (claims would still dedupe, at a cost).
+        deadline = time.time() + 60
+        while not handle.get_attr("grid_enqueued") and time.time() < deadline:
+            time.sleep(0.2)
+            handle.study = optuna.load_study(study_name=handle.study.study_name, storage=handle.storage, sampler=sampler)
+    total = (driver.enqueue_grid() if strategy == "grid" else None) if is_grid else n_trials
+    if is_grid and handle.created:
+        handle.set_attr("grid_enqueued", True)
+    done = len(handle.keys_in(DONE_STATES))
+    if not is_grid and n_trials is not None:
+        driver.n_trials = max(0, n_trials - done)
+    # The executor first: forked workers must start while this process runs no other thread
+    # (the live progress display has one).
+    driver.executor.start(training_data)
+    growth = None
+    try:
+        progress.on_start(total, done, settings.n_init)
+        if strategy == "grow":
+            growth = run_grow(driver, handle, settings.space, training_data, settings.grow_patience, settings.max_params)
+        else:
+            driver.run()
+    finally:
+        driver.executor.close()
+        progress.on_end()
+    if driver.stop_reason:
+        progress.on_message(f"stopped: {driver.stop_reason}")
+    return growth

@@ -1,0 +1,154 @@
+"""Every setting of a search, validated once: ``SearchSettings``.
+
+``search()`` builds it from its keywords (``SearchSettings.from_keywords``: the search-space
+keywords or a whole ``Space``, durations and sizes as text); the checks run in the constructor,
+in the order the messages were always given, before any data is loaded or anything is created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from justenough.errors import ConfigError, option
+from justenough.search.durations import parse_duration
+from justenough.search.space import DEFAULT_SPACE_TEXT, Space
+
+if TYPE_CHECKING:
+    from justenough.search.executors import Executor
+
+__all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "STRATEGIES"]
+
+STRATEGIES = ("grid", "grow")
+
+
+class _CliDefault(str):
+    """A search-space keyword's default: the CLI's default text, marked so that ``search`` can
+    tell a keyword left at its default from one given (``space=`` and a keyword conflict)."""
+
+
+# The search-space keywords of ``search()``: the CLI's options, with the CLI's defaults. A new
+# dimension of the space gets its keyword from one line in the signature of ``search()`` (a test
+# checks that the two agree).
+SPACE_KEYWORD_DEFAULTS: dict[str, _CliDefault] = {name: _CliDefault(text) for name, text in DEFAULT_SPACE_TEXT.items()}
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """The settings of one search, as ``search()`` documents its keywords.
+
+    ``time_budget`` (seconds; text such as ``"10m"`` is read), ``max_latency_ms`` (a number is
+    milliseconds; text is a duration such as ``"1ms"``), ``memory_budget`` (bytes; text such as
+    ``"2GB"`` is read; None: a share of the free memory, ``stack_memory_budget``) and ``out`` (a
+    ``Path``) hold their read values after construction.
+    """
+
+    space: Space
+    task: str = "auto"
+    rule: str = "one-se"
+    n_init: int = 5
+    storage: str | None = None
+    out: Path | None = None
+    sampler: str = "auto"
+    n_trials: int | None = None
+    time_budget: float | None = None
+    halving: bool = False
+    seed: int = 0
+    device: str = "cpu"
+    precision: str = "float32"
+    executor: "str | Executor" = "local"
+    workers: int | None = None
+    ray_address: str | None = None
+    max_params: int | None = None
+    max_latency_ms: float | None = None
+    split: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    diagnose_every: int = 10
+    report: bool = True
+    delimiter: str | None = None
+    decimal: str | None = None
+    max_categories: int = 50
+    encoding: str | None = None
+    memory_budget: int | None = None
+    refit: bool = True
+    strategy: str = "grid"
+    grow_patience: int = 2
+
+    def __post_init__(self) -> None:
+        self._check_choices(self.n_init, self.strategy, self.halving, self.sampler, self.grow_patience, self.precision)
+        self._set("time_budget", parse_duration(self.time_budget))
+        self._set("max_latency_ms", _latency_ms(self.max_latency_ms))
+        if not isinstance(self.space, Space):
+            raise ConfigError(f"space must be a justenough.Space, got {type(self.space).__name__}; or pass the keywords (depth=..., widths=...)")
+        # Refused before anything is loaded or created: a device this torch cannot use, an ``out``
+        # that is a file (preflight.py).
+        from justenough.search.preflight import check_out_dir, parse_bytes
+        from justenough.stack import resolve_device
+
+        resolve_device(self.device)
+        if self.out is not None:
+            self._set("out", check_out_dir(self.out, "out"))
+        if self.memory_budget is not None:
+            self._set("memory_budget", parse_bytes(self.memory_budget))
+
+    @classmethod
+    def from_keywords(cls, *, space: Space | None, space_options: Mapping[str, Any], **settings: Any) -> "SearchSettings":
+        """The settings from ``search()``'s keywords: ``space`` or the search-space keywords
+        (``space_options``, at their ``SPACE_KEYWORD_DEFAULTS`` unless given), not both; every
+        other setting by its field name (``max_latency`` for ``max_latency_ms``)."""
+        settings["max_latency_ms"] = settings.pop("max_latency", None)
+        # The checks that came before the space's, first (the constructor runs them again, as no-ops).
+        cls._check_choices(*(settings.get(name, cls.__dataclass_fields__[name].default)
+                             for name in ("n_init", "strategy", "halving", "sampler", "grow_patience", "precision")))
+        parse_duration(settings.get("time_budget"))
+        _latency_ms(settings["max_latency_ms"])
+        given = [name for name, value in space_options.items() if not isinstance(value, _CliDefault)]
+        if space is not None and given:
+            raise ConfigError(
+                f"pass either a whole space (space=Space(...)) or the search-space keywords ({', '.join(given)}), not both: "
+                "put these settings into the Space, or drop space="
+            )
+        if space is None:
+            space = Space.from_options(**space_options)
+        return cls(space=space, **settings)
+
+    @staticmethod
+    def _check_choices(n_init: int, strategy: str, halving: bool, sampler: str, grow_patience: int, precision: str) -> None:
+        """The counts and the choices among names, and the combinations that do not go together."""
+        if n_init < 1:
+            raise ConfigError(f"n_init must be at least 1, got {n_init}")
+        if strategy not in STRATEGIES:
+            raise ConfigError(f"unknown strategy {strategy!r}: use grid (every config) or grow (from the simplest up)")
+        if strategy == "grow" and halving:
+            raise ConfigError(f"the grow strategy and successive halving do not combine: drop {option('halving', True)} "
+                              f"or use {option('strategy', 'grid')}")
+        if strategy == "grow" and sampler.lower() not in ("auto", "grid"):
+            raise ConfigError(f"the grow strategy walks the grid itself: drop {option('sampler', sampler)} or use {option('strategy', 'grid')}")
+        if grow_patience < 1:
+            raise ConfigError(f"grow_patience must be at least 1, got {grow_patience}")
+        from justenough.train import PRECISIONS
+
+        if precision not in PRECISIONS:
+            raise ConfigError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)  # a read value replaces the text given (frozen otherwise)
+
+    @property
+    def reading(self) -> dict[str, Any]:
+        """How files are read, as ``justenough.data.load`` takes it (also for ``test`` and ``val``)."""
+        return {"delimiter": self.delimiter, "decimal": self.decimal, "encoding": self.encoding,
+                "max_categories": self.max_categories}
+
+    def stack_memory_budget(self) -> int:
+        """What one stack may use, in bytes: the budget given, else a share of the free memory now."""
+        from justenough.search.preflight import default_memory_budget
+
+        return self.memory_budget if self.memory_budget is not None else default_memory_budget(self.device)
+
+
+def _latency_ms(max_latency: str | float | None) -> float | None:
+    """The latency limit in milliseconds: a number is milliseconds; text is a duration ("1ms", "0.5ms")."""
+    if max_latency is None or isinstance(max_latency, (int, float)):
+        return None if max_latency is None else float(max_latency)
+    return parse_duration(max_latency) * 1000.0  # type: ignore[operator]

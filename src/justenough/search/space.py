@@ -1,0 +1,258 @@
+"""The search space: which configs a search may try.
+
+A ``Space`` has one ``Dim`` (``dims.py``) per setting; its points are ``Config``s (``config.py``).
+The default space is depth 1 to 3 x widths 4 to 256 (powers of two), the same width
+in every layer, ReLU with He-normal initialization, Adam at lr 1e-3, batch 64, up to 200 epochs
+with early stopping on the validation loss after 10 epochs without improvement. That recipe, with
+the chosen config refitted on train+validation (``refit.py``), won the quality suite against the
+candidates measured (docs/training.md, "The default recipe, measured on the quality suite").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+from justenough.errors import ConfigError
+from justenough.search.config import Config, _canonical_json, _layer_widths
+from justenough.search.dims import _KINDS, SHAPES, Dim, _dim_name, parse_dim, resolve_init
+
+__all__ = ["DEFAULT_SPACE_TEXT", "Space"]
+
+
+# Above this many raw grid points, ``Space.size`` reports the product instead of enumerating.
+_ENUMERATE_LIMIT = 50_000
+
+
+def _first_value(dim: "Dim") -> Any:
+    """The first listed value of a dimension, or the low end of its range."""
+    return dim.values[0] if dim.values else dim.low
+
+
+
+_UNSET: Any = object()
+DEFAULT_SPACE_TEXT: dict[str, Any] = {
+    "depth": "1-3",
+    "widths": "4,8,16,32,64,128,256",
+    "shape": "same",
+    "activation": "relu",
+    "init": "auto",
+    "optimizer": "adam",
+    "lr": "1e-3",
+    "weight_decay": "0",
+    "batch_size": "64",
+    "max_epochs": "200",
+    "patience": "10",
+    "monitor": "val_loss",
+    "schedule": "constant",
+}
+
+
+@dataclass(frozen=True)
+class Space:
+    """Every dimension of the search, each fixed, listed or ranged (see ``parse_dim``)."""
+
+    depth: Dim = field(default_factory=lambda: parse_dim("depth", DEFAULT_SPACE_TEXT["depth"]))
+    widths: Dim = field(default_factory=lambda: parse_dim("widths", DEFAULT_SPACE_TEXT["widths"]))
+    shape: Dim = field(default_factory=lambda: parse_dim("shape", DEFAULT_SPACE_TEXT["shape"]))
+    activation: Dim = field(default_factory=lambda: parse_dim("activation", DEFAULT_SPACE_TEXT["activation"]))
+    init: Dim = field(default_factory=lambda: parse_dim("init", DEFAULT_SPACE_TEXT["init"]))
+    optimizer: Dim = field(default_factory=lambda: parse_dim("optimizer", DEFAULT_SPACE_TEXT["optimizer"]))
+    lr: Dim = field(default_factory=lambda: parse_dim("lr", DEFAULT_SPACE_TEXT["lr"]))
+    weight_decay: Dim = field(default_factory=lambda: parse_dim("weight_decay", DEFAULT_SPACE_TEXT["weight_decay"]))
+    batch_size: Dim = field(default_factory=lambda: parse_dim("batch_size", DEFAULT_SPACE_TEXT["batch_size"]))
+    max_epochs: Dim = field(default_factory=lambda: parse_dim("max_epochs", DEFAULT_SPACE_TEXT["max_epochs"]))
+    patience: Dim = field(default_factory=lambda: parse_dim("patience", DEFAULT_SPACE_TEXT["patience"]))
+    monitor: Dim = field(default_factory=lambda: parse_dim("monitor", DEFAULT_SPACE_TEXT["monitor"]))
+    schedule: Dim = field(default_factory=lambda: parse_dim("schedule", DEFAULT_SPACE_TEXT["schedule"]))
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            dim = getattr(self, f.name)
+            if not isinstance(dim, Dim) or dim.name != f.name:
+                raise ConfigError(f"Space.{f.name} must be a Dim named {f.name!r} (use parse_dim), got {dim!r}")
+
+    # --- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> "Space":
+        """Depth 1-3 x widths 4..256, same width per layer, ReLU + He normal, Adam 1e-3, batch 64,
+        up to 200 epochs, stopping on the validation loss after 10 epochs without improvement."""
+        return cls()
+
+    @classmethod
+    def from_options(cls, **options: Any) -> "Space":
+        """A space from CLI-style options; unnamed dimensions keep their defaults.
+
+        Each option is CLI text (``depth="1-3"``, ``lr="1e-4..1e-2"``), a value, a list, or a ``Dim``.
+        ``None`` keeps the default, except for ``patience``, where ``None`` turns early stopping
+        off. Aliases: ``width`` (widths), ``epochs`` (max_epochs), ``batch`` (batch_size).
+        """
+        dims: dict[str, Dim] = {}
+        for raw_name, value in options.items():
+            name = _dim_name(raw_name)
+            if name in dims:
+                raise ConfigError(f"the search-space option {name!r} is given twice (as {raw_name!r} too)")
+            if value is _UNSET or (value is None and name != "patience"):
+                continue
+            dims[name] = parse_dim(name, value)
+        return cls(**dims)
+
+    # --- size and enumeration ---------------------------------------------------------------
+
+    def dims(self) -> list[Dim]:
+        """The dimensions in grid order: depth, widths, shape, then the training settings."""
+        return [getattr(self, f.name) for f in fields(self)]
+
+    @property
+    def is_finite(self) -> bool:
+        """Every dimension fixed or listed: the grid can be enumerated."""
+        return all(d.is_finite for d in self.dims())
+
+    @property
+    def size(self) -> float:
+        """The number of distinct configs (``math.inf`` with a range).
+
+        Above 50,000 raw grid points it is the product of the dimension sizes (an upper bound:
+        a funnel of depth 1 equals the same-width config and is counted once by ``configs``).
+        """
+        if not self.is_finite:
+            return math.inf
+        raw = math.prod(len(d.values or ()) for d in self.dims())
+        return raw if raw > _ENUMERATE_LIMIT else len(self.configs())
+
+    def _config_from(self, chosen: Mapping[str, Any]) -> Config:
+        return Config.create(
+            depth=chosen["depth"],
+            width=chosen["widths"],
+            shape=chosen["shape"],
+            activation=chosen["activation"],
+            init=resolve_init(chosen["init"], chosen["activation"]),
+            optimizer=chosen["optimizer"],
+            lr=chosen["lr"],
+            weight_decay=chosen["weight_decay"],
+            batch_size=chosen["batch_size"],
+            max_epochs=chosen["max_epochs"],
+            patience=chosen["patience"],
+            monitor=chosen["monitor"],
+            schedule=chosen["schedule"],
+        )
+
+    def configs(self) -> list[Config]:
+        """The grid, in a stable order: by depth, then width, then the other dimensions as listed.
+
+        Configs that come out identical (a depth-1 funnel, ``auto`` next to the scheme it
+        resolves to) appear once. Raises ``ConfigError`` for a space with a range.
+        """
+        if not self.is_finite:
+            ranged = [d.name for d in self.dims() if not d.is_finite]
+            raise ConfigError(
+                f"the space has ranges ({', '.join(ranged)}), so it has no grid: list values instead "
+                "(e.g. lr 1e-3,3e-3) or use a sampler such as tpe"
+            )
+        names = [f.name for f in fields(self)]
+        seen: set[str] = set()
+        out: list[Config] = []
+        for combo in itertools.product(*(d.values or () for d in self.dims())):
+            cfg = self._config_from(dict(zip(names, combo)))
+            if cfg.key not in seen:
+                seen.add(cfg.key)
+                out.append(cfg)
+        return out
+
+    def __contains__(self, config: object) -> bool:
+        if not isinstance(config, Config):
+            return False
+        try:
+            self.grid_params(config)
+        except ConfigError:
+            return False
+        return True
+
+    # --- Optuna -------------------------------------------------------------------------------
+
+    def suggest(self, trial: Any) -> Config:
+        """The config an Optuna trial proposes (fixed dimensions are not suggested).
+
+        Listed dimensions use ``suggest_categorical``, integer ranges ``suggest_int`` and float
+        ranges ``suggest_float`` (log scale where the dimension is logarithmic).
+        """
+        chosen: dict[str, Any] = {}
+        for dim in self.dims():
+            if dim.is_fixed:
+                chosen[dim.name] = dim.values[0]  # type: ignore[index]
+            elif dim.values is not None:
+                chosen[dim.name] = trial.suggest_categorical(dim.param, list(dim.values))
+            elif _KINDS[dim.name].kind == "int":
+                chosen[dim.name] = trial.suggest_int(dim.param, int(dim.low), int(dim.high), log=dim.log)  # type: ignore[arg-type]
+            else:
+                chosen[dim.name] = trial.suggest_float(dim.param, float(dim.low), float(dim.high), log=dim.log)  # type: ignore[arg-type]
+        return self._config_from(chosen)
+
+    def grid_params(self, config: Config) -> dict[str, Any]:
+        """The Optuna params that make ``suggest`` return ``config`` (for ``study.enqueue_trial``).
+
+        Only the dimensions that vary appear. Raises ``ConfigError`` when ``config`` is not in the space.
+        """
+        values: dict[str, Any] = {
+            "depth": config.depth,
+            # Depth 0 has no hidden width: any width of the space makes it; the first is enqueued.
+            "widths": config.widths[0] if config.widths else _first_value(self.widths),
+            "activation": config.activation,
+            "optimizer": config.optimizer,
+            "lr": config.lr,
+            "weight_decay": config.weight_decay,
+            "batch_size": config.batch_size,
+            "max_epochs": config.max_epochs,
+            "patience": config.patience,
+            "monitor": config.monitor,
+            "schedule": config.schedule,
+        }
+        # Shape and init are many-to-one (a depth-1 funnel is a same-width net; "auto" resolves
+        # by activation): the first listed value that reproduces the config is the one enqueued.
+        shapes = [s for s in (self.shape.values or SHAPES) if _layer_widths(values["widths"], config.depth, s) == config.widths]
+        if config.depth == 0:
+            # Any listed activation makes the linear model, as long as a listed init resolves
+            # with it to the config's init: the first such pair is the one enqueued.
+            pairs = [(a, i) for a in (self.activation.values or ()) for i in (self.init.values or ())
+                     if resolve_init(i, a) == config.init]
+            if pairs:
+                values["activation"] = pairs[0][0]
+        inits = [i for i in (self.init.values or ()) if resolve_init(i, values["activation"]) == config.init]
+        if not shapes:
+            raise ConfigError(f"config {config.label} has widths {list(config.widths)}, which no shape of this space makes")
+        if not inits:
+            raise ConfigError(f"config {config.label} has init {config.init!r}, which this space does not list")
+        values["shape"], values["init"] = shapes[0], inits[0]
+        params: dict[str, Any] = {}
+        for dim in self.dims():
+            v = values[dim.name]
+            inside = v in dim.values if dim.values is not None else (v is not None and dim.low <= v <= dim.high)  # type: ignore[operator]
+            if not inside:
+                raise ConfigError(f"config {config.label} has {dim.name} {v!r}, outside this space ({dim.text()})")
+            if not dim.is_fixed:
+                params[dim.param] = v
+        return params
+
+    # --- persistence ----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``{"version": 1, "dims": {name: {"values": [...]} | {"low", "high", "log"}}}``."""
+        return {"version": 1, "dims": {d.name: d.to_dict() for d in self.dims()}}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Space":
+        if not isinstance(d, Mapping) or d.get("version") != 1 or not isinstance(d.get("dims"), Mapping):
+            raise ConfigError("cannot read the search space: expected {'version': 1, 'dims': {...}} as Space.to_dict writes")
+        return cls(**{_dim_name(n): Dim.from_dict(n, v) for n, v in d["dims"].items()})
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON of the space: equal spaces, equal fingerprints."""
+        return hashlib.sha256(_canonical_json(self.to_dict()).encode()).hexdigest()
+
+    def describe(self) -> dict[str, str]:
+        """Each dimension in its CLI form, e.g. ``{"depth": "1,2,3", "widths": "4,8,...", ...}``."""
+        return {d.name: d.text() for d in self.dims()}

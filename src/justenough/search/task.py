@@ -1,0 +1,212 @@
+"""One unit of work for an executor: train the restarts of some configs as one stack.
+
+A ``StackTask`` is plain data (configs, restart indices, seeds), so it can cross a process or a
+Ray boundary. ``run_stack_task`` is the stateless trainer every executor calls: it builds the
+``MLPStack``, trains it with one gradient-descent process, and returns one ``RestartResult`` per
+(config, restart), with the best weights as NumPy arrays (no torch objects cross boundaries).
+
+Restart k of every config uses seed stream k (``restart_seed(study_seed, k)``): the same initial
+weight draws and the same minibatch order, so configs are compared pairwise (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from justenough.search.halving import halving_callback, halving_rungs
+from justenough.search.record import RestartResult
+from justenough.search.config import Config
+from justenough.search.training_data import TrainingData, TensorData
+
+if TYPE_CHECKING:  # torch loads where a task trains, not where one is built
+    from justenough.diagnose import DiagnosticsRecorder
+    from justenough.stack import MLPStack
+    from justenough.train import StackResult
+
+__all__ = ["StackTask", "restart_seed", "run_stack_task"]
+
+
+def restart_seed(study_seed: int, restart: int) -> int:
+    """The seed of restart ``restart``: a pure function of (study seed, restart index)."""
+    state = np.random.SeedSequence([int(study_seed), int(restart)]).generate_state(1, dtype=np.uint32)
+    return int(state[0])
+
+
+@dataclass(frozen=True)
+class StackTask:
+    """Train ``configs`` x ``restarts`` as one stack. All configs share ``Config.group_key()``."""
+
+    configs: tuple[Config, ...]
+    restarts: tuple[int, ...]
+    study_seed: int
+    device: str = "cpu"
+    precision: str = "float32"  # the training step's matmuls: float32, or bfloat16 (mixed precision)
+    halving: bool = False
+    halving_eta: int = 3
+    diagnose_every: int = 0
+    task_id: str = ""
+    memory_budget: int | None = None  # bytes one stack may use (None: the trainer's default)
+
+    @property
+    def n_members(self) -> int:
+        return len(self.configs) * len(self.restarts)
+
+
+def run_stack_task(
+    task: StackTask, training_data: TrainingData, on_epoch: Callable[[str, int, int], None] | None = None
+) -> list[RestartResult]:
+    """Train one stack task and return its restart results.
+
+    ``on_epoch(task_id, epoch, max_epochs)``, when given, is called after every epoch: the
+    executors forward it to the driver's progress display.
+
+    Stateless: everything it needs is in ``task`` and ``data``; executors call it locally, in worker
+    processes or as a Ray task. The result order is config-major, then restart.
+    """
+    from justenough.train import TrainSettings, train
+
+    if not task.configs:
+        return []
+    first = task.configs[0]
+    group = first.group_key()
+    for cfg in task.configs[1:]:
+        if cfg.group_key() != group:
+            raise ValueError(f"configs of one stack must share depth, activation and training: {cfg.key}")
+
+    seeds = [restart_seed(task.study_seed, r) for r in task.restarts]
+    data, stack = _build_stack(task, seeds, training_data)
+    callbacks = _TaskCallbacks.for_task(task, data)
+    settings = TrainSettings(
+        optimizer=first.optimizer,
+        batch_size=first.batch_size,
+        max_epochs=first.max_epochs,
+        patience=first.patience,
+        monitor=first.monitor,
+        schedule=first.schedule,
+        precision=task.precision,
+        callback_every=callbacks.every,
+    )
+    t0 = time.perf_counter()
+    report = None
+    if on_epoch is not None:
+        task_id, max_epochs = task.task_id, first.max_epochs
+
+        def report(epoch: int) -> None:
+            on_epoch(task_id, epoch, max_epochs)
+
+    recorder = callbacks.recorder
+    result = train(
+        stack, data, settings, callback=callbacks if callbacks.hooks else None, on_epoch=report, memory_budget=task.memory_budget,
+        callback_bytes=recorder.member_bytes(stack.sizes) if recorder is not None else 0,
+    )
+    wall = time.perf_counter() - t0
+    return _restart_results(task, seeds, result, callbacks, wall)
+
+
+def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData) -> tuple[TensorData, "MLPStack"]:
+    """The task's data on its device, and its stack: members config-major (member = c * R + r)."""
+    from justenough.stack import MemberSpec, MLPStack
+
+    first = task.configs[0]
+    members = [
+        MemberSpec(widths=tuple(cfg.widths), init=cfg.init, seed=seed, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        for cfg in task.configs
+        for seed in seeds
+    ]
+    device = _resolve_device(task.device)
+    data = training_data.on(device)
+    X_train = data.X_train
+    # LSUV needs a batch of real data; the first 512 training rows (a fixed, seed-free choice).
+    init_data = X_train[:512]
+    stack = MLPStack(
+        data.n_features, data.n_outputs, members, activation=first.activation, device=device, init_data=init_data
+    )
+    return data, stack
+
+
+@dataclass
+class _TaskCallbacks:
+    """The trainer callbacks of one task (successive halving, the diagnostics recorder), called
+    as one every ``every`` epochs."""
+
+    hooks: list[Callable[..., Any]] = field(default_factory=list)
+    every: int = 0
+    pruned_at: dict[int, int] = field(default_factory=dict)  # config index -> the rung it was dropped at
+    recorder: "DiagnosticsRecorder | None" = None
+
+    @classmethod
+    def for_task(cls, task: StackTask, data: TensorData) -> "_TaskCallbacks":
+        out = cls()
+        first = task.configs[0]
+        if task.halving and len(task.configs) > 1:
+            rungs = halving_rungs(first.max_epochs, eta=task.halving_eta)
+            halving_cb, out.pruned_at = halving_callback(task.configs, task.restarts, task.halving_eta, rungs)
+            out.hooks.append(halving_cb)
+            # Rungs are first * eta^k epochs: calling back every ``first`` epochs reaches each one.
+            out.every = math.gcd(*rungs) if rungs else 0
+        if task.diagnose_every > 0:
+            from justenough.diagnose import DiagnosticsRecorder
+
+            # Wide layers' symmetry is measured on a sample of units drawn from the study seed.
+            out.recorder = DiagnosticsRecorder(data.X_val, every=task.diagnose_every, seed=task.study_seed)
+            out.hooks.append(out.recorder)
+            # The trainer calls back every ``callback_every`` epochs (the gcd of what halving and the
+            # recorder need); each keeps only its own epochs.
+            out.every = math.gcd(out.every, task.diagnose_every) if out.every else task.diagnose_every
+        return out
+
+    def __call__(self, epoch: int, stk: Any, state: Any) -> list[int]:
+        stop: list[int] = []
+        for cb in self.hooks:
+            out = cb(epoch, stk, state)
+            if out:
+                stop.extend(out)
+        return stop
+
+
+def _restart_results(
+    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks, wall: float
+) -> list[RestartResult]:
+    """One ``RestartResult`` per member of the trained stack, config-major, then restart."""
+    R = len(task.restarts)
+    recorder, pruned_at = callbacks.recorder, callbacks.pruned_at
+    out: list[RestartResult] = []
+    for i, member in enumerate(result.members):
+        c, r = divmod(i, R)
+        cfg = task.configs[c]
+        diags = recorder.records_for(i) if recorder is not None else []
+        out.append(
+            RestartResult(
+                key=cfg.key,
+                restart=task.restarts[r],
+                seed=seeds[r],
+                val_score=float(member.val_score),
+                val_loss=float(member.val_loss),
+                train_loss=float(member.train_loss),
+                best_epoch=int(member.best_epoch),
+                epochs_run=int(member.epochs_run),
+                diverged=bool(member.diverged),
+                stopped_by="pruned" if c in pruned_at else str(member.stopped_by),
+                train_time=float(member.train_time) if member.train_time is not None else wall / len(result.members),
+                pruned_rung=pruned_at.get(c),
+                metrics={k: float(v) for k, v in member.metrics.items()},
+                history={k: [float(x) for x in v] for k, v in member.history.items()},
+                diagnostics=diags,
+                state={k: v.detach().cpu().numpy().copy() for k, v in member.state.items()},
+            )
+        )
+    return out
+
+
+def _resolve_device(device: str) -> str:
+    """``auto`` means CUDA when available, else CPU."""
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device

@@ -1,0 +1,47 @@
+"""A restart's record: what the task returns is what the study stores and reads back."""
+
+from __future__ import annotations
+
+import math
+
+import optuna
+
+from justenough.search.record import RestartRecord, RestartResult, restart_stats
+from justenough.search.study import restart_attr, restart_records
+
+
+def _record(restart: int, val_score: float, *, diverged: bool = False) -> RestartResult:
+    return RestartResult(
+        key="abc", restart=restart, seed=11 + restart, val_score=val_score, val_loss=0.5, train_loss=math.inf,
+        best_epoch=3, epochs_run=4, diverged=diverged, stopped_by="early", train_time=0.25, pruned_rung=None,
+        metrics={"accuracy": val_score, "log_loss": math.nan}, history={"val_score": [0.1, val_score]},
+        diagnostics=[{"layer": 1, "epoch": 0}],
+    )
+
+
+def test_the_study_attribute_is_json_ready_and_reads_back() -> None:
+    result = _record(1, 0.75)
+    attrs = result.to_attrs()
+    assert list(attrs) == ["key", "restart", "seed", "val_score", "val_loss", "train_loss", "best_epoch", "epochs_run",
+                           "diverged", "stopped_by", "train_time", "pruned_rung", "metrics", "history", "diagnostics"]
+    assert attrs["train_loss"] is None and attrs["metrics"] == {"accuracy": 0.75, "log_loss": None}
+    back = RestartRecord.from_attrs(attrs)
+    assert back.key == "abc" and back.restart == 1 and back.val_score == 0.75 and math.isnan(back.train_loss)
+    assert back.history == result.history and back.diagnostics == result.diagnostics
+
+
+def test_a_trial_holds_one_attribute_per_restart() -> None:
+    study = optuna.create_study(direction="maximize")
+    trial = study.ask()
+    for r in (_record(1, 0.5), _record(0, 0.75)):
+        trial.set_user_attr(restart_attr(r.restart), r.to_attrs())
+    study.tell(trial, 0.6)
+    records = restart_records(study.trials[0])
+    assert [r.restart for r in records] == [0, 1] and [r.val_score for r in records] == [0.75, 0.5]
+
+
+def test_restart_stats_leave_out_diverged_restarts() -> None:
+    stats = restart_stats([_record(0, 0.5), _record(1, 0.7), _record(2, 0.1, diverged=True)])
+    assert stats["n_restarts"] == 3 and stats["n_diverged"] == 1
+    assert math.isclose(stats["val_mean"], 0.6) and stats["val_min"] == 0.5 and stats["val_max"] == 0.7
+    assert math.isclose(stats["val_se"], stats["val_std"] / math.sqrt(2))
