@@ -119,7 +119,7 @@ def test_each_restart_is_one_study_attribute_and_older_layouts_still_read(tmp_pa
     a study written when curves and diagnostics had attributes of their own reads the same."""
     import optuna
 
-    from justenough.run.tables import diagnostics_table, history_table
+    from justenough.search.tables import diagnostics_table, history_table
     from justenough.search.study import StudyHandle
 
     out = tmp_path / "run"

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from justenough import __version__
 from justenough.errors import ArtifactError, ConfigError, DataError, JustEnoughError
-from justenough.numbers import finite_or_none
+from justenough.numbers import PERCENT_METRICS, finite_or_none
 from justenough.search.space import DEFAULT_SPACE_TEXT
 
 __all__ = ["app", "main", "cli_text", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]
@@ -50,7 +50,6 @@ _DECIMAL_HELP = (
     "Example: --decimal ,"
 )
 _ENCODING_HELP = "The text file's encoding (default: UTF-8 with or without BOM, else cp1252). Example: --encoding latin-1"
-_PERCENT_METRICS = ("accuracy", "balanced_accuracy")
 _LEADERBOARD_ROWS = 25
 
 
@@ -112,7 +111,7 @@ def _run_dir(run: str | Path) -> Path:
 def _is_percent(summary: dict[str, Any]) -> bool:
     metric = str(summary.get("test_metric") or summary.get("metric") or "")
     if metric:
-        return metric in _PERCENT_METRICS
+        return metric in PERCENT_METRICS
     return summary.get("task") == "classification"
 
 

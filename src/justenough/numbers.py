@@ -7,11 +7,15 @@ restart); the tables and the report show those as "n/a", and strict JSON has no 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["finite_or_none", "json_ready"]
+__all__ = ["PERCENT_METRICS", "finite_or_none", "json_ready"]
+
+# The metrics shown as percents (the others, R^2 and the errors, as plain numbers).
+PERCENT_METRICS = frozenset({"accuracy", "balanced_accuracy"})
 
 
 def finite_or_none(value: Any) -> float | None:
@@ -25,13 +29,16 @@ def finite_or_none(value: Any) -> float | None:
 
 def json_ready(obj: Any) -> Any:
     """A strict-JSON-ready copy: NumPy scalars and arrays to Python, non-finite floats to None,
-    tuples to lists, dict keys to strings."""
+    tuples to lists, dict keys and paths to strings. The one JSON cleaner: every JSON file of a run,
+    and the summary a search returns, go through it."""
     if isinstance(obj, dict):
         return {str(k): json_ready(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [json_ready(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return json_ready(obj.tolist())
+    if isinstance(obj, Path):
+        return str(obj)
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):

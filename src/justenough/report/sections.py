@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from justenough.numbers import finite_or_none
+from justenough.numbers import PERCENT_METRICS, finite_or_none
 from justenough.recipe import lr_text
 from justenough.search.refit import describe_fit
 from justenough.report import figures
@@ -24,7 +24,6 @@ from justenough.run.files import RunFiles
 __all__ = ["section_bodies", "LEADERBOARD_ROWS"]
 
 LEADERBOARD_ROWS = 10
-_PERCENT_METRICS = {"accuracy", "balanced_accuracy"}
 
 
 def section_bodies(run: RunFiles, figs: EmbeddedFigures) -> dict[str, str]:
@@ -45,7 +44,7 @@ def _metric(summary: dict[str, Any]) -> tuple[str, bool]:
     metric = str(summary.get("test_metric") or summary.get("metric") or "")
     if not metric:
         metric = "accuracy" if summary.get("task") == "classification" else "r2"
-    return metric, metric in _PERCENT_METRICS
+    return metric, metric in PERCENT_METRICS
 
 
 def _widths(chosen: dict[str, Any], board_row: pd.Series | None) -> list[int]:

@@ -1,7 +1,7 @@
 """A finished search's run: its result, its model, and the run directory that holds them.
 
-- ``finalize``: the study turned into a ``SearchResult`` and a run directory (``finalize.py``);
-- ``tables``: the study as tables (restarts, learning curves, diagnostics);
+- ``finalize``: the study turned into a ``SearchResult`` and a run directory (``finalize.py``), from
+  the study's tables (``search/tables.py``);
 - ``files``: the run directory's file names, and ``load_run`` that reads them back;
 - ``model``/``artifacts``: the chosen ``Model``, saved and loaded as safetensors plus JSON;
 - ``atomic``: the atomic writer every file of a run goes through.

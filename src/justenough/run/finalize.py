@@ -25,11 +25,11 @@ import torch
 from optuna.trial import TrialState
 
 from justenough.errors import JustEnoughError
-from justenough.numbers import finite_or_none
+from justenough.numbers import finite_or_none, json_ready
 from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULTS, SUMMARY
 from justenough.run.model import Model
 from justenough.run.result import SearchResult
-from justenough.run.tables import (
+from justenough.search.tables import (
     config_columns,
     config_of,
     diagnostics_table,
@@ -307,7 +307,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
     if growth is not None:  # the grow strategy: its path, its stops and the configs not needed
         summary["growth"] = growth
     _add_evidence(summary, pick, row, restarts, prepared, fitted, scored)
-    return json.loads(json.dumps(summary, default=_json_default))
+    return json_ready(summary)
 
 
 def _add_evidence(summary: dict[str, Any], pick: _Pick, row: pd.Series, restarts: pd.DataFrame, prepared: Any,
@@ -358,7 +358,7 @@ def _write_run_dir(out: Path, result: SearchResult, prepared: Any, *, report: bo
     write_csv(out / LEADERBOARD, result.leaderboard)
     write_csv(out / HISTORY, result.history)
     write_csv(out / DIAGNOSTICS, result.diagnostics)
-    write_json(out / DATA, json.loads(json.dumps(prepared.describe(), default=_json_default)))
+    write_json(out / DATA, prepared.describe())  # write_json makes it JSON-ready
     write_json(out / SUMMARY, result.summary)
     if not report:
         return None
@@ -407,18 +407,3 @@ def _reused_test_notice(scored: list[dict[str, Any]]) -> str:
         "longer an unbiased estimate of the score on new data, since picking among them by it would fit the "
         "test rows; for an unbiased one, score the choice on rows no model has seen (--test-file)"
     )
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, (np.ndarray,)):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    return str(obj)

@@ -3,8 +3,9 @@
 ``search()`` reads its keywords into ``SearchSettings`` (``settings.py``, validated once) and runs
 the search (``run.py``): the data is prepared, the study opened (``study.py``), the driver
 (``driver.py``) keeps the executors (``executors/``) busy with stack tasks (``task.py``) and tells
-their restart records (``record.py``), and the run is finalized. The space is ``space.py``, the
-grow strategy's walk ``grow.py``, the checks before anything is created ``preflight.py``.
+their restart records (``record.py``), and the run is finalized from the study's tables
+(``tables.py``). The space is ``space.py``, the grow strategy's walk ``grow.py``, the checks
+before anything is created ``preflight.py``.
 
 Names are imported on first use, so that importing the space (as the CLI does) loads neither
 torch nor optuna.

@@ -400,7 +400,7 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
     on a shared study takes the same path; the claims dedupe configs that two drivers enqueue.
     """
     from justenough.search import grow
-    from justenough.run.tables import restarts_table
+    from justenough.search.tables import restarts_table
 
     configs = space.configs()
     while True:

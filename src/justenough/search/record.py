@@ -2,14 +2,14 @@
 
 A ``RestartRecord`` holds the fields a restart produces, defined once: the task builds it from
 the trainer's ``MemberResult`` (``task.py``), the driver stores it as the trial attribute
-``restart_{k}`` (``to_attrs``), and ``from_attrs`` reads it back. ``restart_stats`` summarizes
-the records of one config.
+``restart_{k}`` (``to_attrs``), ``from_attrs`` reads it back, and ``table_row`` gives its columns
+in the restarts table (``results.csv``). ``restart_stats`` summarizes the records of one config.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -82,6 +82,15 @@ class RestartRecord:
             diagnostics=list(attrs.get("diagnostics") or []),
         )
 
+    def table_row(self) -> dict[str, Any]:
+        """The record's columns in the restarts table, in field order: its scalars, less the key (the
+        config's columns carry it) and ``pruned_rung`` (the table takes the trial's)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_IN_TABLE}
+
+
+# Fields that are no column of their own in the restarts table (see ``RestartRecord.table_row``).
+_NOT_IN_TABLE = frozenset({"key", "pruned_rung", "metrics", "history", "diagnostics", "state"})
+
 
 @dataclass(frozen=True)
 class RestartResult(RestartRecord):
@@ -96,17 +105,20 @@ def _nan_if_none(x: Any) -> float:
 
 
 def restart_stats(results: Sequence[RestartRecord]) -> dict[str, Any]:
-    """Mean, std, standard error, min and max of the validation score over non-diverged restarts."""
+    """Mean, std, standard error, min and max of the validation score over non-diverged restarts
+    (``select.score_stats``, as the leaderboard computes them; None where no restart has a score)."""
+    # Imported here: the workers that import this module (through task.py) need neither pandas nor select.
+    from justenough.select.stats import score_stats
+
     scores = np.array([r.val_score for r in results if not r.diverged and math.isfinite(r.val_score)], dtype=float)
-    n = len(scores)
-    out: dict[str, Any] = {
+    stats: dict[str, float | None] = {k: (v if len(scores) else None) for k, v in score_stats(scores).items()}
+    return {
         "n_restarts": len(results),
         "n_diverged": int(sum(r.diverged for r in results)),
-        "val_mean": float(scores.mean()) if n else None,
-        "val_std": float(scores.std(ddof=1)) if n > 1 else (0.0 if n == 1 else None),
-        "val_min": float(scores.min()) if n else None,
-        "val_max": float(scores.max()) if n else None,
+        "val_mean": stats["val_mean"],
+        "val_std": stats["val_std"],
+        "val_min": stats["val_min"],
+        "val_max": stats["val_max"],
         "train_time": float(sum(r.train_time for r in results)),
+        "val_se": stats["val_se"],
     }
-    out["val_se"] = out["val_std"] / math.sqrt(n) if n > 1 else (0.0 if n == 1 else None)
-    return out

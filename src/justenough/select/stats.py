@@ -23,6 +23,7 @@ __all__ = [
     "p_good",
     "restarts_for_95",
     "leaderboard",
+    "score_stats",
     "paired_scores",
     "paired_difference",
 ]
@@ -96,6 +97,21 @@ def _scores(group: pd.DataFrame) -> np.ndarray:
     return s[~_diverged(group) & np.isfinite(s)]
 
 
+def score_stats(scores: np.ndarray) -> dict[str, float]:
+    """Mean, std (ddof=1; 0 for one score), standard error (std/sqrt(n)), min and max of one config's
+    restart scores (``scores [n]``: the finite scores of its non-diverged restarts); NaN when n is 0.
+    The one place restart statistics are computed: the leaderboard and ``search.restart_stats``."""
+    n = len(scores)
+    std = float(scores.std(ddof=1)) if n > 1 else (0.0 if n == 1 else float("nan"))
+    return {
+        "val_mean": float(scores.mean()) if n else float("nan"),
+        "val_std": std,
+        "val_se": std / math.sqrt(n) if n else float("nan"),
+        "val_min": float(scores.min()) if n else float("nan"),
+        "val_max": float(scores.max()) if n else float("nan"),
+    }
+
+
 def leaderboard(restarts: pd.DataFrame, *, tolerance: float = DEFAULT_GOOD_TOLERANCE) -> pd.DataFrame:
     """One row per config from a restarts table (one row per restart).
 
@@ -112,9 +128,6 @@ def leaderboard(restarts: pd.DataFrame, *, tolerance: float = DEFAULT_GOOD_TOLER
         raise ConfigError(f"the restarts table lacks the column(s) {', '.join(missing)}: it needs key, restart, val_score, diverged")
     rows: list[dict[str, Any]] = []
     for key, group in restarts.groupby("key", sort=False):
-        ok = _scores(group)
-        n = len(ok)
-        std = float(ok.std(ddof=1)) if n > 1 else (0.0 if n == 1 else float("nan"))
         div = _diverged(group)
         pg = p_good(_val_scores(group), div, tolerance)
         row: dict[str, Any] = {"key": key}
@@ -123,11 +136,7 @@ def leaderboard(restarts: pd.DataFrame, *, tolerance: float = DEFAULT_GOOD_TOLER
                 row[col] = group[col].iloc[0]
         row.update(
             {
-                "val_mean": float(ok.mean()) if n else float("nan"),
-                "val_std": std,
-                "val_se": std / math.sqrt(n) if n else float("nan"),
-                "val_min": float(ok.min()) if n else float("nan"),
-                "val_max": float(ok.max()) if n else float("nan"),
+                **score_stats(_scores(group)),
                 "n_restarts": int(len(group)),
                 "n_diverged": int(div.sum()),
                 "p_good": pg,

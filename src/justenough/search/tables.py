@@ -13,6 +13,7 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from justenough.search.config import Config
+from justenough.search.record import RestartRecord
 from justenough.search.study import StudyHandle
 
 __all__ = ["config_columns", "restarts_table", "history_table", "diagnostics_table", "finished_trials", "config_of", "float_or_nan"]
@@ -84,16 +85,7 @@ def restarts_table(handle: StudyHandle, n_in: int, n_out: int) -> pd.DataFrame:
                     **config_columns(cfg, n_in, n_out),
                     "widths": "-".join(str(w) for w in cfg.widths),
                     "width": int(cfg.widths[0]) if cfg.widths else 0,  # 0: no hidden layer (depth 0)
-                    "restart": int(rec["restart"]),
-                    "seed": int(rec["seed"]),
-                    "val_score": float_or_nan(rec.get("val_score")),
-                    "val_loss": float_or_nan(rec.get("val_loss")),
-                    "train_loss": float_or_nan(rec.get("train_loss")),
-                    "best_epoch": rec.get("best_epoch"),
-                    "epochs_run": rec.get("epochs_run"),
-                    "diverged": bool(rec.get("diverged")),
-                    "stopped_by": rec.get("stopped_by"),
-                    "train_time": rec.get("train_time"),
+                    **RestartRecord.from_attrs(rec).table_row(),
                     "pruned": t.state == TrialState.PRUNED,
                     "pruned_rung": t.user_attrs.get("pruned_rung"),
                     "trial": t.number,
