@@ -61,7 +61,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "init_grad_ratio",
 )
 
-_MAX_STACK = 32  # members per stack: throughput levels off at 8 to 32 (DESIGN.md)
+_MAX_STACK = 32  # members per stack: throughput levels off at 8 to 32 (docs/architecture.md, measured)
 
 
 # ----------------------------------------------------------------------------------------------

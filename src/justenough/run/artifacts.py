@@ -4,7 +4,7 @@ A saved model is a directory ``RUN/model/`` with two files:
 
 - ``weights.safetensors``: the state dict of a plain ``torch.nn.Sequential`` of Linear and
   activation modules (``0.weight [w1, n_in]``, ``0.bias [w1]``, ``2.weight``, ...). safetensors
-  holds raw tensors only, so loading it never runs code from the file (invariant 6).
+  holds raw tensors only, so loading it never runs code from the file (invariant 6, docs/architecture.md).
 - ``model.json``: the format version, the architecture (``n_in``, ``widths``, ``n_out``,
   ``activation``), the sha256 and size of the weights file, and ``meta`` (the search fills it with
   the preprocessing and target-encoder JSON, task, classes, metrics and versions).

@@ -3,7 +3,8 @@
 Every writer here builds the new content under a temporary name in the *same directory* (so the
 final rename never crosses a file system), flushes it to disk with ``fsync``, then renames it into
 place with ``os.replace``, which POSIX and Windows both perform atomically. A crash or a Ctrl-C
-before the rename leaves the old file untouched and no half-written artifact behind (invariant 7).
+before the rename leaves the old file untouched and no half-written artifact behind (invariant 7,
+docs/architecture.md).
 """
 
 from __future__ import annotations

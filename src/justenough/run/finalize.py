@@ -4,7 +4,7 @@
 
 1. the restarts table (one row per restart) and the leaderboard (one row per config),
 2. the rule picks a config (``select.choose``); its best restart by validation is the model,
-3. only then is the sealed test split opened, once, for that model only (invariant 4),
+3. only then is the sealed test split opened, once, for that model only (invariant 4, docs/architecture.md),
 4. training time, latency (batch 1 and 1024) and throughput are measured,
 5. the run directory is written file by file, each atomically.
 """
@@ -72,7 +72,7 @@ def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
 
 
 def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str, precision: str = "float32") -> dict[str, np.ndarray]:
-    """Re-create a restart's weights from its seed (exact on CPU: invariant 3)."""
+    """Re-create a restart's weights from its seed (exact on CPU: invariant 3, docs/architecture.md)."""
     from justenough.search.task import StackTask, run_stack_task
     from justenough.search.training_data import TrainingData
 
@@ -237,7 +237,7 @@ def _score_on_test(module: torch.nn.Module, prepared: Any, percent: bool) -> dic
     """Step 3: the chosen model's metrics on the test split."""
     from justenough.train.metrics import score
 
-    # Invariant 4: the sealed test split is opened here, once, for the chosen model only.
+    # Invariant 4 (docs/architecture.md): the sealed test split is opened here, once, for the chosen model only.
     X_test, y_test = prepared.test.open()
     with torch.no_grad():
         out_test = module(X_test.cpu()).numpy()

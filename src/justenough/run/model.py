@@ -3,7 +3,7 @@
 ``Model`` predicts from raw rows (a DataFrame with the training columns, in any order), applying
 the saved preprocessing first, and decodes class indices back to the original labels. It is saved
 as safetensors plus JSON (``artifacts.save_model``) and loaded without executing any code from the
-files (invariant 6). ``justenough.load(RUN)`` returns one.
+files (invariant 6, docs/architecture.md). ``justenough.load(RUN)`` returns one.
 """
 
 from __future__ import annotations

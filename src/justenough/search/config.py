@@ -1,7 +1,8 @@
 """A ``Config``: one point of the search space, one network design plus its training settings.
 
 Its ``key`` is a stable hash of those settings, so the same config has the same key in every
-process, every run and every storage (results are keyed by it: invariant 5).
+process, every run and every storage (results are keyed by it: invariant 5,
+docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -39,13 +39,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Driver", "SearchInterrupted", "run_grow", "MAX_STACK_MEMBERS", "MAX_STACK_PARAMS", "PACK_WIDTH"]
 
-# A stack's members beyond this gain little and outgrow the caches (DESIGN.md performance notes).
+# A stack's members beyond this gain little and outgrow the caches (docs/architecture.md, measured).
 MAX_STACK_MEMBERS = 32
 # Parameters (of all members) per stack beyond which the working set outgrows a CPU's caches.
 MAX_STACK_PARAMS = 4_000_000
 # Architectures at most this wide (every layer) of one depth share one padded stack: small
 # networks are bound by per-step overhead, so one step for all of them beats one each, and
-# padding costs little at these widths (DESIGN.md performance notes). Members that stop leave
+# padding costs little at these widths (docs/architecture.md, measured). Members that stop leave
 # the stack (the trainer compacts it), so the padded stack does not wait for its slowest member.
 PACK_WIDTH = 16
 
@@ -170,7 +170,7 @@ class Driver:
             return None
         with warnings.catch_warnings():
             # Optuna warns that heartbeats are meant for Study.optimize; with ask-and-tell we
-            # send them ourselves (DESIGN.md, library facts).
+            # send them ourselves (docs/architecture.md, library facts).
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()
         trial.set_user_attr("driver", driver_id())  # first: a trial with no driver is an orphan (study.fail_dead_trials)

@@ -5,7 +5,7 @@ data or another space, claiming trials (so several drivers never train a config 
 and finding trials whose driver died so they are retried.
 
 Restart results are trial user attributes keyed ``restart_{k}``: writing one twice stores it once
-(invariant 5, idempotent results).
+(invariant 5 of docs/architecture.md, idempotent results).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _make_rdb_storage(url: str) -> optuna.storages.BaseStorage:
         engine_kwargs = {"pool_pre_ping": True}
     try:
         with warnings.catch_warnings():
-            # Optuna marks heartbeat_interval experimental; we use it deliberately (see DESIGN.md).
+            # Optuna marks heartbeat_interval experimental; we use it deliberately (docs/architecture.md, library facts).
             warnings.simplefilter("ignore")
             return optuna.storages.RDBStorage(
                 url,

@@ -2,7 +2,7 @@
 
 Is the chosen network better than no network at all? The baseline answers it on the same rows
 the configs were compared on (the validation split; the test split stays sealed for the chosen
-model alone, invariant 4):
+model alone, invariant 4 of docs/architecture.md):
 
 - classification: always the most frequent training class, with the training class frequencies
   as its probabilities (so its log loss is that of the prior);

@@ -27,9 +27,10 @@ class TrainSettings:
     precision: weights, gradients, optimizer and everything else stay float32, and the products
     accumulate in float32) for layers of at least 64 x 64 weights; on CPUs with AVX-512 BF16
     (and on GPUs) those products are 2-4x faster. The numbers then differ from float32 training
-    by bfloat16's rounding (about 3 significant digits), so the stack-equals-loop invariant is a
-    float32 one. ``callback_every=k`` calls the callback after every k-th epoch (0: only at epoch 0,
-    before training). ``restore_best=False`` leaves the last weights in the stack and results.
+    by bfloat16's rounding (about 3 significant digits), so the stack-equals-loop invariant
+    (invariant 1, docs/architecture.md) is a float32 one. ``callback_every=k`` calls the callback
+    after every k-th epoch (0: only at epoch 0, before training). ``restore_best=False`` leaves the
+    last weights in the stack and results.
     ``memory_fraction`` of the free RAM (or free GPU memory) is the default memory budget.
     ``schedule="cosine"`` decays every member's learning rate from its own ``lr`` to 0 over
     ``max_epochs`` (epoch e trains at ``lr * (1 + cos(pi * (e - 1) / max_epochs)) / 2``), as

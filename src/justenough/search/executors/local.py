@@ -2,7 +2,7 @@
 
 ``LocalExecutor`` trains in this process (``workers=1``), or in worker processes with one torch
 thread each (``workers>1``; the default is one per core). Two processes with one thread each
-beat one process with two threads on small networks (DESIGN.md, performance notes). On Linux,
+beat one process with two threads on small networks (docs/architecture.md, measured). On Linux,
 for CPU training, the workers are forked from the driver: they start in milliseconds with
 torch already imported and the data already in memory, where spawned workers each take about a
 second to import torch (and, started one after the other, two seconds for two).

@@ -4,7 +4,8 @@
 - Each stack is a Ray task that declares its resources: one CPU, and a GPU with ``device=cuda``.
 - As many stacks are in flight as the cluster has CPUs (or GPUs); results stream back as futures.
 - Ray retries a task whose worker dies (``max_retries``). Results are keyed by
-  (config key, restart), so a retried task cannot duplicate anything (invariant 5).
+  (config key, restart), so a retried task cannot duplicate anything (invariant 5,
+  docs/architecture.md).
 - With no address, a local Ray instance is started for the search and shut down after it.
 - Progress: each task reports its epoch to a small actor (``EpochBoard``, no CPU reserved) at
   most every ``EPOCH_REPORT_S`` seconds, fire and forget; the driver drains it when it polls.

@@ -1,0 +1,244 @@
+"""The package's layout stays as docs/architecture.md draws it.
+
+- Import layering: every module of ``src/justenough/`` belongs to a layer (``LAYERS``, the table
+  of docs/architecture.md, "Layers"); a module imports only modules of its own layer or lower
+  ones, at module level or inside a function (``TYPE_CHECKING`` imports included: they are
+  dependencies too). The few imports that still go up are listed, each with its reason, in
+  ``UPWARD_IMPORTS``.
+- Size: no module over 500 lines; no function over 80 lines unless the line right above its
+  ``def`` (or its first decorator) is a comment that argues it.
+- Comments and docstrings cite files in the repo, never the founders' notes (DESIGN.md).
+
+The source is read with ``ast``: nothing is imported, so the test is quick and loads no torch.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "justenough"
+
+# The layers, lowest first (docs/architecture.md, "Layers"). A name stands for a module or a
+# package and everything under it; the longest name that matches a module gives its layer.
+# Names marked "planned" are the modules issue 16 creates in branches of their own (vocab.py,
+# nets/, api.py, cli/, estimators/): listed so that the merge finds them a layer.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("foundation", (
+        "justenough.errors",
+        "justenough.numbers",
+        "justenough.vocab",  # planned
+        "justenough.run.atomic",  # the one atomic writer: every file anything writes goes through it
+    )),
+    ("nets and data", (
+        "justenough.nets",  # planned: stack.py, init.py, deployable.py and the activation table move in
+        "justenough.stack",
+        "justenough.init",
+        "justenough.deployable",
+        "justenough.data",
+        "justenough.labels",  # a config's name, in one spelling
+        "justenough.recipe",  # how a config was trained, in words
+    )),
+    ("train", ("justenough.train",)),
+    ("diagnose and select", ("justenough.diagnose", "justenough.select")),
+    ("search", ("justenough.search",)),
+    ("run", ("justenough.run",)),
+    ("report", ("justenough.report",)),
+    ("entry points", (
+        "justenough",  # the package's __init__: the public API
+        "justenough.api",  # planned: search() and init_lab(), wiring only
+        "justenough.estimators",  # a module today, a package planned
+        "justenough.cli",  # a module today, a package planned
+        "justenough.cli_config",
+        "justenough.cli_language",
+        "justenough.cli_progress",
+        "justenough.cli_stdout",
+        # The init lab is an application of the diagnostics, not one of them: it trains stacks with
+        # the search's seeds, writes a folder of files and renders a page of its own.
+        "justenough.diagnose.lab",
+        "justenough.diagnose.lab_figures",
+        "justenough.diagnose.lab_page",
+        "justenough.diagnose.lab_schemes",
+    )),
+]
+
+# Imports that still go up a layer: (importer, imported) -> why. Each one is a debt with a reason,
+# not a licence: remove its line when the code moves.
+UPWARD_IMPORTS: dict[tuple[str, str], str] = {
+    ("justenough.search", "justenough.run.result"):
+        "search() returns a SearchResult; search() moves to api.py (issue 16)",
+    ("justenough.search.run", "justenough.run.result"):
+        "run_search is search()'s wiring (data, study, driver, finalize): it moves to api.py with search()",
+    ("justenough.search.run", "justenough.run.finalize"):
+        "run_search is search()'s wiring (data, study, driver, finalize): it moves to api.py with search()",
+    ("justenough.run.finalize", "justenough.report"):
+        "finalize's last step writes report.html into the run directory it has just written",
+    ("justenough.run.finalize", "justenough"):
+        "the package's version (__version__, read from the installed metadata in __init__.py) for summary.json",
+}
+
+# Modules and functions over the limits that other branches of issue 16 are splitting right now
+# (cli.py into cli/, estimators.py into estimators/, init.py into nets/). The lead removes these at merge.
+LONG_MODULES_BEING_SPLIT = {"justenough/cli.py", "justenough/estimators.py"}
+LONG_FUNCTIONS_BEING_SPLIT = {"justenough/cli.py:search", "justenough/estimators.py:_fit", "justenough/init.py:_builtin"}
+# Files whose comments cite invariants by number alone; they are being split in another branch, which
+# keeps those comments as they are for the lead to point at docs/architecture.md at merge.
+BARE_CITATIONS_BEING_SPLIT = {"justenough/estimators.py"}
+
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 80
+
+
+@dataclass(frozen=True)
+class Import:
+    importer: str
+    imported: str
+    line: int
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _target(module: str, name: str) -> str:
+    """``from module import name``: the submodule when ``name`` is one, else ``module`` itself."""
+    return f"{module}.{name}" if f"{module}.{name}" in MODULES else module
+
+
+def imports_of(module: str) -> list[Import]:
+    """Every import of a justenough module in ``module``'s source, wherever it stands."""
+    path = MODULES[module]
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    found: list[Import] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [Import(module, a.name, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from . import x, from ..y import z
+                parent = package[: len(package) - (node.level - 1)]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            found += [Import(module, _target(base, a.name), node.lineno) for a in node.names]
+    return [i for i in found if i.imported == "justenough" or i.imported.startswith("justenough.")]
+
+
+def layer_of(module: str) -> int:
+    """The index in ``LAYERS`` of the longest name that is ``module`` or a package above it."""
+    best: tuple[int, int] | None = None
+    for index, (_, names) in enumerate(LAYERS):
+        for name in names:
+            if (module == name or module.startswith(name + ".")) and (best is None or len(name) > best[0]):
+                best = (len(name), index)
+    if best is None:
+        raise LookupError(module)
+    return best[1]
+
+
+def test_every_module_has_a_layer() -> None:
+    missing = []
+    for module in MODULES:
+        try:
+            layer_of(module)
+        except LookupError:
+            missing.append(module)
+    assert not missing, f"give these modules a layer in LAYERS (and in docs/architecture.md): {missing}"
+
+
+def test_no_module_imports_a_higher_layer() -> None:
+    upward = []
+    for module in MODULES:
+        for imp in imports_of(module):
+            if imp.imported not in MODULES and not any(m.startswith(imp.imported + ".") for m in MODULES):
+                continue  # a planned module that is not here yet
+            if layer_of(imp.imported) > layer_of(module) and (module, imp.imported) not in UPWARD_IMPORTS:
+                upward.append(
+                    f"{module} (line {imp.line}, {LAYERS[layer_of(module)][0]}) imports {imp.imported} "
+                    f"({LAYERS[layer_of(imp.imported)][0]})"
+                )
+    assert not upward, "lower layers never import higher ones (docs/architecture.md, Layers):\n" + "\n".join(upward)
+
+
+def test_the_upward_imports_listed_still_exist() -> None:
+    """An allowed upward import that the code no longer makes is a stale excuse: drop its line."""
+    made = {(imp.importer, imp.imported) for module in MODULES for imp in imports_of(module)}
+    assert not set(UPWARD_IMPORTS) - made, set(UPWARD_IMPORTS) - made
+
+
+def test_the_layering_reads_nested_and_relative_imports() -> None:
+    """The parser's own check: a function-level import and ``from justenough import init`` are seen."""
+    finalize = {i.imported for i in imports_of("justenough.run.finalize")}
+    assert "justenough.report" in finalize  # imported inside _write_run_dir
+    assert "justenough.init" in {i.imported for i in imports_of("justenough.stack")}
+    assert layer_of("justenough.diagnose.lab") > layer_of("justenough.diagnose.measures")
+    assert layer_of("justenough.run.atomic") < layer_of("justenough.run.finalize")
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(SRC).as_posix()
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=_relative)
+def test_no_module_is_over_500_lines(path: Path) -> None:
+    if _relative(path) in LONG_MODULES_BEING_SPLIT:
+        pytest.skip("being split in another branch of issue 16")
+    n = len(path.read_text(encoding="utf-8").splitlines())
+    assert n <= MAX_MODULE_LINES, f"{_relative(path)} has {n} lines: split it by concept (at most {MAX_MODULE_LINES})"
+
+
+def _long_functions(path: Path) -> list[str]:
+    """Functions over the limit without a comment right above them that argues the length."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = []
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        length = (node.end_lineno or node.lineno) - start + 1
+        argued = start >= 2 and lines[start - 2].strip().startswith("#")
+        if length > MAX_FUNCTION_LINES and not argued and f"{_relative(path)}:{node.name}" not in LONG_FUNCTIONS_BEING_SPLIT:
+            found.append(f"{_relative(path)}:{node.lineno} {node.name} ({length} lines)")
+    return found
+
+
+def test_no_function_is_over_80_lines_unless_argued() -> None:
+    long = [f for path in sorted(PACKAGE.rglob("*.py")) for f in _long_functions(path)]
+    assert not long, (
+        f"split these, or argue the length in a one-line comment right above the def "
+        f"(e.g. '# 95 lines: one pass over the epochs; ...'):\n" + "\n".join(long)
+    )
+
+
+def test_no_comment_cites_the_founders_notes() -> None:
+    """Comments cite docs/architecture.md (in the repo), not DESIGN.md (outside it)."""
+    cites = [
+        f"{_relative(path)}:{n}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "DESIGN.md" in line
+    ]
+    assert not cites, f"cite docs/architecture.md instead of DESIGN.md: {cites}"
+
+
+def test_an_invariant_is_cited_with_the_document_that_states_it() -> None:
+    """An invariant's number alone ("invariant 5") points nowhere: the comment names docs/architecture.md with it."""
+    bare = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if _relative(path) in BARE_CITATIONS_BEING_SPLIT:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"[Ii]nvariant \d", text):
+            around = text[max(0, m.start() - 200): m.end() + 200]
+            if "docs/architecture.md" not in around:
+                bare.append(f"{_relative(path)}:{text.count(chr(10), 0, m.start()) + 1}")
+    assert not bare, f"name docs/architecture.md where an invariant is cited: {bare}"
