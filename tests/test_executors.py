@@ -1,10 +1,10 @@
-"""The local executor: how its worker processes start, and that every way trains the same."""
+"""The local executor: how its worker processes start. That every way trains the same, bit for bit,
+is the executor contract's (tests/test_executor_contract.py)."""
 
 from __future__ import annotations
 
 import multiprocessing
 
-import numpy as np
 import pytest
 
 from justenough.data import load, prepare
@@ -38,26 +38,6 @@ def tasks_and_data():
     space = Space.from_options(depth="1", widths="4,8", max_epochs=15, patience=3)
     tasks = [StackTask(configs=(c,), restarts=(0, 1), study_seed=0, task_id=c.key) for c in space.configs()]
     return tasks, TrainingData.from_prepared(prepared)
-
-
-@pytest.mark.parametrize("method", ["fork", "spawn"])
-def test_workers_started_either_way_train_exactly_as_inline(method, tasks_and_data, monkeypatch):
-    if method not in multiprocessing.get_all_start_methods():
-        pytest.skip(f"{method} is not available here")
-    tasks, data = tasks_and_data
-    inline = LocalExecutor(workers=1)
-    inline.start(data)
-    want = [inline.submit(t).result() for t in tasks]
-    inline.close()
-    monkeypatch.setenv("JUSTENOUGH_START_METHOD", method)
-    with LocalExecutor(workers=2) as pool:
-        pool.start(data)
-        got = [f.result(timeout=120) for f in [pool.submit(t) for t in tasks]]
-    for a_list, b_list in zip(want, got):
-        for a, b in zip(a_list, b_list):
-            assert (a.key, a.restart, a.val_score, a.history) == (b.key, b.restart, b.val_score, b.history)
-            for name in a.state:
-                assert np.array_equal(a.state[name], b.state[name])
 
 
 def test_workers_start_with_the_executor_before_any_task(tasks_and_data, monkeypatch):
