@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PERCENT_METRICS", "finite_or_none", "json_ready"]
+__all__ = ["PERCENT_METRICS", "finite_or_none", "float_or_nan", "json_ready"]
 
 # The metrics shown as percents (the others, R^2 and the errors, as plain numbers).
 PERCENT_METRICS = frozenset({"accuracy", "balanced_accuracy"})
@@ -25,6 +25,11 @@ def finite_or_none(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
+
+
+def float_or_nan(x: Any) -> float:
+    """A missing value (None, as strict JSON stores a non-finite one) as NaN, anything else as a float."""
+    return float("nan") if x is None else float(x)
 
 
 def json_ready(obj: Any) -> Any:

@@ -25,7 +25,7 @@ import torch
 from optuna.trial import TrialState
 
 from justenough.errors import JustEnoughError
-from justenough.numbers import finite_or_none, json_ready
+from justenough.numbers import finite_or_none, float_or_nan, json_ready
 from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULTS, SUMMARY
 from justenough.run.model import Model
 from justenough.run.result import SearchResult
@@ -34,7 +34,6 @@ from justenough.search.tables import (
     config_of,
     diagnostics_table,
     finished_trials,
-    float_or_nan,
     history_table,
     restarts_table,
 )

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from justenough.numbers import finite_or_none
+from justenough.numbers import finite_or_none, float_or_nan
 
 __all__ = ["RestartRecord", "RestartResult", "restart_stats"]
 
@@ -68,16 +68,16 @@ class RestartRecord:
             key=str(attrs["key"]),
             restart=int(attrs["restart"]),
             seed=int(attrs["seed"]),
-            val_score=_nan_if_none(attrs.get("val_score")),
-            val_loss=_nan_if_none(attrs.get("val_loss")),
-            train_loss=_nan_if_none(attrs.get("train_loss")),
+            val_score=float_or_nan(attrs.get("val_score")),
+            val_loss=float_or_nan(attrs.get("val_loss")),
+            train_loss=float_or_nan(attrs.get("train_loss")),
             best_epoch=int(attrs["best_epoch"]),
             epochs_run=int(attrs["epochs_run"]),
             diverged=bool(attrs.get("diverged")),
             stopped_by=str(attrs["stopped_by"]),
             train_time=float(attrs["train_time"]),
             pruned_rung=attrs.get("pruned_rung"),
-            metrics={k: _nan_if_none(v) for k, v in (attrs.get("metrics") or {}).items()},
+            metrics={k: float_or_nan(v) for k, v in (attrs.get("metrics") or {}).items()},
             history=dict(attrs.get("history") or {}),
             diagnostics=list(attrs.get("diagnostics") or []),
         )
@@ -98,10 +98,6 @@ class RestartResult(RestartRecord):
 
     # The best weights as a ``member(i)`` state dict of NumPy arrays: {"0.weight": [out, in], ...}.
     state: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-def _nan_if_none(x: Any) -> float:
-    return float("nan") if x is None else float(x)
 
 
 def restart_stats(results: Sequence[RestartRecord]) -> dict[str, Any]:

@@ -12,11 +12,12 @@ from typing import Any
 import pandas as pd
 from optuna.trial import TrialState
 
+from justenough.numbers import float_or_nan
 from justenough.search.config import Config
 from justenough.search.record import RestartRecord
 from justenough.search.study import StudyHandle
 
-__all__ = ["config_columns", "restarts_table", "history_table", "diagnostics_table", "finished_trials", "config_of", "float_or_nan"]
+__all__ = ["config_columns", "restarts_table", "history_table", "diagnostics_table", "finished_trials", "config_of"]
 
 
 def config_of(trial: Any) -> Config:
@@ -126,8 +127,3 @@ def diagnostics_table(handle: StudyHandle) -> pd.DataFrame:
         for restart, recs in _per_restart(t, "diagnostics"):
             rows.extend({"key": key, "restart": restart, **rec} for rec in recs)
     return pd.DataFrame(rows)
-
-
-def float_or_nan(x: Any) -> float:
-    """A missing value (None) as NaN, anything else as a float."""
-    return float("nan") if x is None else float(x)
