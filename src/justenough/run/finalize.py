@@ -94,7 +94,6 @@ def finalize(
     max_latency_ms: float | None,
     out: Path | None,
     weights: Any,
-    report: bool = True,
     refit: bool = False,
     growth: dict[str, Any] | None = None,
 ) -> SearchResult:
@@ -134,7 +133,7 @@ def finalize(
         notices=[*prepared.notices, *summary["notices"]],
     )
     if out is not None:
-        result.report_path = _write_run_dir(out, result, prepared, report=report)  # step 5
+        _write_run_dir(out, result, prepared)  # step 5 (the report, read from these files, is its caller's)
     return result
 
 
@@ -348,8 +347,8 @@ def _model(fitted: _Fitted, pick: _Pick, chosen: dict[str, Any], summary: dict[s
     )
 
 
-def _write_run_dir(out: Path, result: SearchResult, prepared: Any, *, report: bool) -> Path | None:
-    """Step 5: the run directory, file by file, each atomically; returns the report's path (if one is built)."""
+def _write_run_dir(out: Path, result: SearchResult, prepared: Any) -> None:
+    """Step 5: the run directory, file by file, each atomically."""
     from justenough.run.atomic import write_csv, write_json
 
     result.model.save(out)
@@ -359,11 +358,6 @@ def _write_run_dir(out: Path, result: SearchResult, prepared: Any, *, report: bo
     write_csv(out / DIAGNOSTICS, result.diagnostics)
     write_json(out / DATA, prepared.describe())  # write_json makes it JSON-ready
     write_json(out / SUMMARY, result.summary)
-    if not report:
-        return None
-    from justenough.report import build_report
-
-    return build_report(out)
 
 TEST_SCORED_ATTR = "test_scored_models"  # the study attribute that remembers what the test split scored
 

@@ -4,7 +4,8 @@
 2. open or resume the study (``study.py``), enqueue the grid,
 3. keep the executor busy (``driver.py``): claim trials, group their configs into stacks, submit,
    and tell each config's restarts as they come back,
-4. select with the rule, score the sealed test split once for the chosen model, write the run.
+4. select with the rule, score the sealed test split once for the chosen model, write the run,
+5. build the report from the run directory.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def run_search(
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == "classification", driver.stop_reason)
         progress.on_message(growth_summary["explanation"])
 
-    return finalize(
+    result = finalize(
         handle=handle,
         prepared=prepared,
         space=settings.space,
@@ -102,10 +103,15 @@ def run_search(
         max_latency_ms=settings.max_latency_ms,
         out=settings.out,
         weights=weights_store,
-        report=settings.report,
         refit=settings.refit,
         growth=growth_summary,
     )
+    if settings.report and settings.out is not None:
+        from justenough.report import build_report
+
+        # The report reads the run directory finalize has just written, and nothing else.
+        result.report_path = build_report(settings.out)
+    return result
 
 
 def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool) -> dict[str, Any]:
