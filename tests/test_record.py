@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import optuna
+import pandas as pd
 
 from justenough.search.record import RestartRecord, RestartResult, restart_stats
 from justenough.search.study import restart_attr, restart_records
@@ -45,3 +46,22 @@ def test_restart_stats_leave_out_diverged_restarts() -> None:
     assert stats["n_restarts"] == 3 and stats["n_diverged"] == 1
     assert math.isclose(stats["val_mean"], 0.6) and stats["val_min"] == 0.5 and stats["val_max"] == 0.7
     assert math.isclose(stats["val_se"], stats["val_std"] / math.sqrt(2))
+
+
+def test_restart_stats_are_the_leaderboards_numbers_bit_for_bit() -> None:
+    """One computation of restart statistics: the driver's (told to the study) and the leaderboard's."""
+    from justenough.select import leaderboard
+
+    records = [_record(0, 0.51), _record(1, 0.73), _record(2, 0.1, diverged=True), _record(3, math.nan)]
+    stats = restart_stats(records)
+    row = leaderboard(pd.DataFrame([{"key": r.key, **r.table_row()} for r in records])).iloc[0]
+    for name in ("val_mean", "val_std", "val_se", "val_min", "val_max", "n_restarts", "n_diverged", "train_time"):
+        assert stats[name] == row[name], name
+    assert restart_stats([])["val_mean"] is None and restart_stats([_record(0, 0.5)])["val_se"] == 0.0
+
+
+def test_the_restarts_table_row_is_the_records_fields_in_order() -> None:
+    row = _record(1, 0.75).table_row()
+    assert list(row) == ["restart", "seed", "val_score", "val_loss", "train_loss", "best_epoch", "epochs_run",
+                         "diverged", "stopped_by", "train_time"]
+    assert RestartRecord.from_attrs(_record(1, 0.75).to_attrs()).table_row()["val_score"] == 0.75
