@@ -20,6 +20,7 @@ from justenough.data.target_encoder import TargetEncoder
 from justenough.data.validate import ID_MIN_ROWS, Task
 from justenough.data.values import _is_text_like, _plain, _to_float
 from justenough.errors import ConfigError, DataError, option
+from justenough.vocab import parse_device
 
 # A classification target with distinct values in at least this share of its rows is an ID or
 # free text: most of its "classes" would have one row. Floats and integers with that many values
@@ -109,21 +110,6 @@ class Prepared:
             "notices": list(self.notices),
             "fingerprint": self.fingerprint(),
         }
-
-
-def _device(device: str | torch.device) -> torch.device:
-    name = str(device).strip().lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except (RuntimeError, ValueError) as exc:
-        raise ConfigError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'auto'") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} was asked for but CUDA is not available here: use {option('device', 'cpu')} or {option('device', 'auto')}")
-    if dev.type not in ("cpu", "cuda"):
-        raise ConfigError(f"device {device!r} is not supported: use 'cpu', 'cuda', 'cuda:N' or 'auto'")
-    return dev
 
 
 def _refuse_id_like_target(table: Table) -> None:
@@ -253,7 +239,7 @@ def prepare(
     split into train/val only; with ``val`` as well, all of it is training data. The same Table as
     ``val`` and ``test`` means there is no independent test split (``Prepared.test_is_val``)."""
     _check_arguments(table, seed, test=test, val=val)
-    dev = _device(device)
+    dev = parse_device(device)
     fractions = _fractions(split, has_test=test is not None, has_val=val is not None)
     notices = list(table.notices)
     task = table.task

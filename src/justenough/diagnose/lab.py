@@ -29,7 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import torch
 
-from justenough import init as init_mod
+from justenough.nets import init as init_mod
 from justenough.diagnose.lab_figures import _lab_figures
 from justenough.diagnose.lab_page import _render
 from justenough.diagnose.lab_schemes import default_schemes
@@ -254,7 +254,7 @@ def _train_chunk(
     """Train one stack of (scheme, restart) members and add what it shows to ``collected``."""
     from justenough.diagnose.measures import diagnose
     from justenough.diagnose.recorder import DiagnosticsRecorder
-    from justenough.stack import MemberSpec, MLPStack
+    from justenough.nets.stack import MemberSpec, MLPStack
     from justenough.train import train
 
     task = str(prepared.task)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 from justenough.errors import ConfigError
-from justenough.search.dims import FUNNEL_MIN_WIDTH, MONITORS, _check_number, _check_str, resolve_init
+from justenough.search.dims import FUNNEL_MIN_WIDTH, _check_number, _check_str, resolve_init
+from justenough.vocab import Monitor
 
 __all__ = ["LINEAR_ACTIVATION", "Config"]
 
@@ -78,8 +79,8 @@ class Config:
             object.__setattr__(self, "activation", LINEAR_ACTIVATION)
         object.__setattr__(self, "optimizer", _check_str("optimizer", self.optimizer, self.optimizer))
         object.__setattr__(self, "monitor", _check_str("monitor", self.monitor, self.monitor))
-        if self.monitor not in MONITORS:
-            raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(MONITORS)}")
+        if self.monitor not in tuple(Monitor):
+            raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(Monitor)}")
         object.__setattr__(self, "schedule", _check_str("schedule", self.schedule, self.schedule))
         for name in ("lr", "weight_decay", "batch_size", "max_epochs", "patience"):
             object.__setattr__(self, name, _check_number(name, getattr(self, name), getattr(self, name)))

@@ -71,10 +71,10 @@ def format_bytes(n: float) -> str:
 def default_memory_budget(device: str) -> int:
     """What one stack may use when no budget is given: ``TrainSettings.memory_fraction`` of the
     free memory of ``device`` (free RAM for the CPU, free GPU memory for CUDA)."""
-    from justenough.stack import resolve_device
+    from justenough.vocab import parse_device
     from justenough.train import TrainSettings, available_memory
 
-    return max(1, int(TrainSettings().memory_fraction * available_memory(resolve_device(device))))
+    return max(1, int(TrainSettings().memory_fraction * available_memory(parse_device(device))))
 
 
 class MemoryBudgetError(ConfigError):

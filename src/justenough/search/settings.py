@@ -83,9 +83,9 @@ class SearchSettings:
         # Refused before anything is loaded or created: a device this torch cannot use, an ``out``
         # that is a file (preflight.py).
         from justenough.search.preflight import check_out_dir, parse_bytes
-        from justenough.stack import resolve_device
+        from justenough.vocab import parse_device
 
-        resolve_device(self.device)
+        parse_device(self.device)
         if self.out is not None:
             self._set("out", check_out_dir(self.out, "out"))
         if self.memory_budget is not None:

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from justenough.errors import DataError
-from justenough.stack import MLPStack
+from justenough.nets.stack import MLPStack
 from justenough.train.metrics import stack_loss
 
 _EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)

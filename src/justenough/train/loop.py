@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from justenough.errors import ConfigError
-from justenough.stack import MLPStack
+from justenough.nets.stack import MLPStack
 from justenough.train.allocator import keep_freed_memory
 from justenough.train.data import _check_data, _Data, _outputs
 from justenough.train.memory import _plan

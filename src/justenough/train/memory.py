@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from justenough.errors import ConfigError
-from justenough.stack import MLPStack
+from justenough.nets.stack import MLPStack
 from justenough.train.data import _EVAL_ROWS
 from justenough.train.settings import TrainSettings
 

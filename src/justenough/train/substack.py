@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
-from justenough.stack import MLPStack
+from justenough.nets.stack import MLPStack
 from justenough.train.backward import _Step
 from justenough.train.batches import epoch_orders
 from justenough.train.data import _Data, _evaluate
