@@ -17,10 +17,10 @@ from justenough.data.preprocess import Preprocessor
 from justenough.data.split import _fractions, _split_positions
 from justenough.data.table import Table
 from justenough.data.target_encoder import TargetEncoder
-from justenough.data.validate import ID_MIN_ROWS, Task
+from justenough.data.validate import ID_MIN_ROWS
 from justenough.data.values import _is_text_like, _plain, _to_float
 from justenough.errors import ConfigError, DataError, option
-from justenough.vocab import parse_device
+from justenough.vocab import Task, parse_device
 
 # A classification target with distinct values in at least this share of its rows is an ID or
 # free text: most of its "classes" would have one row. Floats and integers with that many values
@@ -102,7 +102,7 @@ class Prepared:
             "classes": [_plain(c) for c in self.classes],
             "class_balance": dict(self.class_balance),
             "target_scale": None
-            if self.task == "classification"
+            if self.task == Task.CLASSIFICATION
             else {"mean": self.target_encoder.mean, "std": self.target_encoder.std},
             "split_sizes": dict(self.split_sizes),
             "seed": self.seed,
@@ -151,7 +151,7 @@ def _check_arguments(table: Table, seed: int, *, test: Table | None, val: Table 
 
 def _refuse_unlearnable_target(table: Table) -> None:
     """A target the task cannot learn: one class, an ID-like classification target, a constant regression target."""
-    if table.task == "classification":
+    if table.task == Task.CLASSIFICATION:
         classes = {_plain(v) for v in table.target.tolist()}
         if len(classes) < 2:
             only = next(iter(classes))
@@ -213,7 +213,7 @@ def _note_split(
         origin.append(f"validation from {val.source}")
     if test is not None:
         origin.append(f"test from {test.source}")
-    stratified = ", stratified by class" if table.task == "classification" else ""
+    stratified = ", stratified by class" if table.task == Task.CLASSIFICATION else ""
     _note(
         notices,
         f"split {len(table)} rows of {table.source} (seed {seed}{stratified}"
@@ -259,7 +259,7 @@ def prepare(
     _note_split(notices, table, sizes, seed, test=test, val=val)
     test_is_val = test is not None and test is val
     balance: dict[str, int] = {}
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         counts = Counter(_plain(v) for v in table.target.tolist())
         balance = {str(c): int(counts[c]) for c in enc.classes}
     return Prepared(

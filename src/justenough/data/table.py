@@ -12,7 +12,6 @@ from justenough.data.messages import _note
 from justenough.data.read import _read_source
 from justenough.data.validate import (
     TASKS,
-    Task,
     _check_columns_of,
     _coerce_features,
     _resolve_target,
@@ -20,6 +19,7 @@ from justenough.data.validate import (
 )
 from justenough.data.values import _present
 from justenough.errors import ConfigError, DataError, option
+from justenough.vocab import Task
 
 MIN_TABLE_ROWS = 2  # rows with a target that a table must keep
 

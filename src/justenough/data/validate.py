@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import difflib
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -14,9 +13,9 @@ from justenough.data.messages import _note, _quote_list
 from justenough.data.read import _Raw
 from justenough.data.values import _category, _is_text_like, _numbers_in, _plain, _present, _row_label, _to_float
 from justenough.errors import DataError, option
+from justenough.vocab import Task
 
-Task = Literal["classification", "regression"]
-TASKS: tuple[str, ...] = ("classification", "regression")
+TASKS: tuple[str, ...] = tuple(Task)
 
 MAX_CLASS_INT_VALUES = 20  # integer targets with at most this many distinct values can be classes
 JUNK_FRACTION = 0.9  # a text column where at least this share parses as numbers is "numbers with junk"
@@ -121,7 +120,7 @@ def _target_values(y: pd.Series, name: str, task: str, raw: _Raw, notices: list[
     if task == "auto":
         task, reason = _infer_task(y, numbers, bools, raw.task_hint)
         _note(notices, f"task: {task} ({reason}); pass {option('task')} to override")
-    if task == "regression":
+    if task == Task.REGRESSION:
         if numbers is None:
             if bools:
                 return pd.Series(y.astype(np.float64), index=y.index), task
@@ -148,17 +147,17 @@ def _infer_task(y: pd.Series, numbers: pd.Series | None, bools: bool, hint: str 
     if hint in TASKS:
         return hint, "as the bundled dataset defines it"  # type: ignore[return-value]
     if bools:
-        return "classification", "the target holds true/false values"
+        return Task.CLASSIFICATION, "the target holds true/false values"
     if _is_text_like(y):
-        return "classification", "the target holds text labels"
+        return Task.CLASSIFICATION, "the target holds text labels"
     vals = numbers.to_numpy() if numbers is not None else _to_float(y)
     distinct = int(np.unique(vals).size)
     integral = bool(np.all(np.floor(vals) == vals))
     if integral and distinct <= MAX_CLASS_INT_VALUES and distinct < len(vals) / 2:
-        return "classification", f"the target holds {distinct} distinct integer values"
+        return Task.CLASSIFICATION, f"the target holds {distinct} distinct integer values"
     if integral:
-        return "regression", f"the target holds {distinct} distinct integers, too many to be classes"
-    return "regression", "the target holds non-integer numbers"
+        return Task.REGRESSION, f"the target holds {distinct} distinct integers, too many to be classes"
+    return Task.REGRESSION, "the target holds non-integer numbers"
 
 
 def _coerce_features(features: pd.DataFrame, source: str, max_categories: int) -> pd.DataFrame:

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from justenough.diagnose.layers import LayerView, _activation_fn, _stack_activation, stack_layers
 from justenough.diagnose.symmetry import DEFAULT_RTOL, MAX_UNITS, _layer_symmetry, _unit_vectors
 from justenough.errors import ConfigError, DataError
+from justenough.vocab import Task
 
 __all__ = ["COLUMNS", "VANISHING", "EXPLODING", "diagnose", "dead_fractions"]
 
@@ -140,7 +141,7 @@ def _forward(
 def _loss(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tensor:
     """Sum over members of each member's mean loss (so each member's gradient is its own)."""
     M, B, K = out.shape
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         per = F.cross_entropy(out.reshape(M * B, K), y.long().repeat(M), reduction="none").view(M, B)
     else:
         target = y.to(out.dtype).view(1, B, -1).expand(M, B, out.shape[2])
@@ -319,7 +320,7 @@ def diagnose(
     stack: Any,
     X: Any,
     y: Any = None,
-    task: str = "classification",
+    task: str = Task.CLASSIFICATION,
     *,
     rtol: float = DEFAULT_RTOL,
     epoch: int = 0,
@@ -338,7 +339,7 @@ def diagnose(
     and the ``COLUMNS``. Layers wider than ``max_units`` have their symmetry measured on a sample
     of that many units drawn from ``seed`` (``symmetry_units`` says how many; None: all).
     """
-    if task not in ("classification", "regression"):
+    if task not in tuple(Task):
         raise ConfigError(f"diagnose: task must be 'classification' or 'regression', got {task!r}")
     views = stack_layers(stack)
     X = _check_batch(X, int(views[0].weight.shape[1]), "diagnose")

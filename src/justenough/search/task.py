@@ -22,7 +22,7 @@ from justenough.search.halving import halving_callback, halving_rungs
 from justenough.search.record import RestartResult
 from justenough.search.config import Config
 from justenough.search.training_data import TrainingData, TensorData
-from justenough.vocab import parse_device
+from justenough.vocab import StopReason, parse_device
 
 if TYPE_CHECKING:  # torch loads where a task trains, not where one is built
     from justenough.diagnose import DiagnosticsRecorder
@@ -192,7 +192,7 @@ def _restart_results(
                 best_epoch=int(member.best_epoch),
                 epochs_run=int(member.epochs_run),
                 diverged=bool(member.diverged),
-                stopped_by="pruned" if c in pruned_at else str(member.stopped_by),
+                stopped_by=str(StopReason.PRUNED) if c in pruned_at else str(member.stopped_by),
                 train_time=float(member.train_time) if member.train_time is not None else wall / len(result.members),
                 pruned_rung=pruned_at.get(c),
                 metrics={k: float(v) for k, v in member.metrics.items()},

@@ -8,6 +8,7 @@ import torch
 
 from justenough.nets.activations import ACTIVATIONS
 from justenough.nets.stack import MLPStack
+from justenough.vocab import Precision, Task
 
 # bfloat16 matmuls pay for layers at least this big (fan_in x fan_out); smaller ones are bound by
 # per-op overhead, which the casts add to (measured: break-even near 64 x 64 on a 2-core CPU).
@@ -30,7 +31,7 @@ class _Step:
         self.task = task
         # Layers whose matmuls run in bfloat16 (mixed precision), by size; see TrainSettings.
         sizes = stack.sizes
-        self.low = [precision == "bfloat16" and sizes[l] * sizes[l + 1] >= _LOW_PRECISION_MIN for l in range(L)]
+        self.low = [precision == Precision.BFLOAT16 and sizes[l] * sizes[l + 1] >= _LOW_PRECISION_MIN for l in range(L)]
         self.W = list(stack.weights)  # [M, in, out] each (avoids ParameterList lookups per step)
         self.b = [bias.unsqueeze(1) for bias in stack.biases]  # [M, 1, out] each (views)
         self.masks = [stack.unit_mask(l).unsqueeze(1) for l in range(stack.depth)] if stack.padded else None  # [M, 1, w]
@@ -68,7 +69,7 @@ class _Step:
             acts.append(a)
         out = z  # [M, B, C]
         M, B, C = out.shape
-        if self.task == "classification":
+        if self.task == Task.CLASSIFICATION:
             if self.softmax_transposed:
                 # The same numbers over a [M, C, B] view: on the CPU, torch's log_softmax over a
                 # last dimension shorter than 16 is up to 10x slower than over a strided one.
