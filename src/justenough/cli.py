@@ -25,7 +25,7 @@ from justenough import __version__
 from justenough.errors import ArtifactError, ConfigError, DataError, JustEnoughError
 from justenough.numbers import finite_or_none
 from justenough.search.space import DEFAULT_SPACE_TEXT
-from justenough.vocab import parse_device
+from justenough.vocab import Task, parse_device
 
 __all__ = ["app", "main", "cli_text", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]
 
@@ -367,7 +367,7 @@ def search(
     if o["data"] is None:
         raise ConfigError("give the DATA to search on (a file or a bundled dataset name), or data = \"...\" in --config")
     for option, name, choices in (
-        ("--task", "task", ("auto", "classification", "regression")),
+        ("--task", "task", ("auto", *Task)),
         ("--sampler", "sampler", ("auto", "grid", "random", "tpe", "nsga2")),
         ("--executor", "executor", ("local", "ray")),
         ("--strategy", "strategy", ("grid", "grow")),

@@ -49,7 +49,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from justenough.errors import ConfigError, DataError, TrainingError
 from justenough.nets.activations import ACTIVATION_FUNCTIONS
-from justenough.vocab import SKLEARN_ACTIVATION_NAMES, parse_device
+from justenough.vocab import SKLEARN_ACTIVATION_NAMES, Optimizer, parse_device
 
 __all__ = [
     "MLPClassifier",
@@ -335,7 +335,7 @@ class _BaseMLP(BaseEstimator):
                 "solver='lbfgs' is not supported (restarts are trained as one stack by minibatch "
                 "gradient descent): use solver='adam' (the default) or 'sgd'"
             )
-        if solver not in ("adam", "sgd", "adamw"):
+        if solver not in tuple(Optimizer):
             raise EstimatorConfigError(f"unknown solver {self.solver!r}: use 'adam', 'sgd' or 'adamw'")
         return solver
 
