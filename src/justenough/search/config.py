@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from justenough.errors import ConfigError
 from justenough.search.dims import FUNNEL_MIN_WIDTH, _check_number, _check_str, resolve_init
-from justenough.vocab import Monitor
+from justenough.vocab import Activation, Monitor
 
 __all__ = ["LINEAR_ACTIVATION", "Config"]
 
@@ -25,7 +25,7 @@ def _funnel(width: int, depth: int) -> tuple[int, ...]:
 
 
 # The activation a depth-0 config records: it has no hidden layer to apply one to.
-LINEAR_ACTIVATION = "identity"
+LINEAR_ACTIVATION = str(Activation.IDENTITY)
 
 
 def _layer_widths(width: int, depth: int, shape: str) -> tuple[int, ...]:
