@@ -25,7 +25,7 @@ from justenough import __version__
 from justenough.errors import ArtifactError, ConfigError, DataError, JustEnoughError
 from justenough.numbers import finite_or_none
 from justenough.search.space import DEFAULT_SPACE_TEXT
-from justenough.vocab import Task, parse_device
+from justenough.vocab import Activation, Task, parse_device
 
 __all__ = ["app", "main", "cli_text", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]
 
@@ -316,7 +316,7 @@ def search(
     depth: str = typer.Option(SPACE_DEFAULTS["depth"], "--depth", help="Hidden layers: 2, 1,3, 1-3 or 1..4 (a range for samplers); 0 is a linear model (no hidden layer). Example: --depth 0-2"),
     widths: str = typer.Option(SPACE_DEFAULTS["widths"], "--widths", help="Units per layer: 64, 8,16,32 or 8..256. Example: --widths 8,16,32"),
     shape: str = typer.Option(SPACE_DEFAULTS["shape"], "--shape", help="same (every layer the width) or funnel (halving), or both. Example: --shape same,funnel"),
-    activation: str = typer.Option(SPACE_DEFAULTS["activation"], "--activation", help="relu, tanh, sigmoid, gelu, leaky_relu, selu, identity; a list tries each. Example: --activation relu,tanh"),
+    activation: str = typer.Option(SPACE_DEFAULTS["activation"], "--activation", help=f"{', '.join(Activation)}; a list tries each. Example: --activation relu,tanh"),
     init: str = typer.Option(SPACE_DEFAULTS["init"], "--init", help="Init scheme(s); auto picks one per activation. Example: --init auto,orthogonal(gain=1.0)"),
     optimizer: str = typer.Option(SPACE_DEFAULTS["optimizer"], "--optimizer", help="adam, adamw or sgd. Example: --optimizer adam,sgd"),
     lr: str = typer.Option(SPACE_DEFAULTS["lr"], "--lr", help="Learning rate(s): 1e-3, 1e-3,3e-3 or 1e-4..1e-2. Example: --lr 1e-3,3e-3"),
