@@ -115,7 +115,10 @@ def parse_activation(name: object) -> Activation | None:
     text = str(name).strip().lower()
     if text in ACTIVATION_ALIASES:
         return ACTIVATION_ALIASES[text]
-    return Activation(text) if text in Activation.__members__.values() else None
+    try:
+        return Activation(text)
+    except ValueError:
+        return None
 
 
 def parse_device(device: object, *, flag: str | None = None) -> "torch.device":

@@ -59,7 +59,7 @@ class Prepared:
     X_val: torch.Tensor  # [N_val, F]
     y_val: torch.Tensor  # [N_val]
     test: SealedSplit
-    task: Task
+    task: str  # a Task's text: "classification" or "regression"
     classes: list[Any]
     n_features: int
     n_outputs: int

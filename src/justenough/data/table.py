@@ -19,7 +19,6 @@ from justenough.data.validate import (
 )
 from justenough.data.values import _present
 from justenough.errors import ConfigError, DataError, option
-from justenough.vocab import Task
 
 MIN_TABLE_ROWS = 2  # rows with a target that a table must keep
 
@@ -36,7 +35,7 @@ class Table:
     features: pd.DataFrame
     target: pd.Series
     target_name: str
-    task: Task
+    task: str  # a Task's text: "classification" or "regression"
     source: str
     notices: list[str] = field(default_factory=list)
     # How to read new rows like this table (predict does): the decimal comma when the file used

@@ -147,17 +147,17 @@ def _infer_task(y: pd.Series, numbers: pd.Series | None, bools: bool, hint: str 
     if hint in TASKS:
         return hint, "as the bundled dataset defines it"  # type: ignore[return-value]
     if bools:
-        return Task.CLASSIFICATION, "the target holds true/false values"
+        return "classification", "the target holds true/false values"
     if _is_text_like(y):
-        return Task.CLASSIFICATION, "the target holds text labels"
+        return "classification", "the target holds text labels"
     vals = numbers.to_numpy() if numbers is not None else _to_float(y)
     distinct = int(np.unique(vals).size)
     integral = bool(np.all(np.floor(vals) == vals))
     if integral and distinct <= MAX_CLASS_INT_VALUES and distinct < len(vals) / 2:
-        return Task.CLASSIFICATION, f"the target holds {distinct} distinct integer values"
+        return "classification", f"the target holds {distinct} distinct integer values"
     if integral:
-        return Task.REGRESSION, f"the target holds {distinct} distinct integers, too many to be classes"
-    return Task.REGRESSION, "the target holds non-integer numbers"
+        return "regression", f"the target holds {distinct} distinct integers, too many to be classes"
+    return "regression", "the target holds non-integer numbers"
 
 
 def _coerce_features(features: pd.DataFrame, source: str, max_categories: int) -> pd.DataFrame:
