@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from justenough.diagnose.layers import LayerView, _activation_fn, _stack_activation, stack_layers
 from justenough.diagnose.symmetry import DEFAULT_RTOL, MAX_UNITS, _layer_symmetry, _unit_vectors
 from justenough.errors import ConfigError, DataError
-from justenough.vocab import Task
+from justenough.vocab import Activation, Task
 
 __all__ = ["COLUMNS", "VANISHING", "EXPLODING", "diagnose", "dead_fractions"]
 
@@ -81,13 +81,13 @@ def dead_fractions(pre: torch.Tensor, act: torch.Tensor, activation: str, mask: 
     pre, act: [M, B, n] pre-activations and activations; mask: bool [M, n].
     """
     # One reduction over the batch per unit (cheaper than an elementwise test and all()).
-    if activation == "relu":
+    if activation == Activation.RELU:
         dead = act.amax(dim=1) == 0  # [M, n]: zero on every sample (relu >= 0)
-    elif activation == "tanh":
+    elif activation == Activation.TANH:
         dead = act.abs().amin(dim=1) > SATURATION
-    elif activation == "sigmoid":
+    elif activation == Activation.SIGMOID:
         dead = (2 * act - 1).abs().amin(dim=1) > SATURATION
-    elif activation in ("gelu", "leaky_relu", "selu"):
+    elif activation in (Activation.GELU, Activation.LEAKY_RELU, Activation.SELU):
         dead = pre.amax(dim=1) <= 0
     else:
         dead = torch.zeros(act.shape[0], act.shape[2], dtype=torch.bool, device=act.device)

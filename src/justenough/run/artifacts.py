@@ -38,6 +38,7 @@ from torch import nn
 from justenough.run.atomic import atomic_dir, publish_mode, write_bytes
 from justenough.errors import ArtifactError, DataError
 from justenough.nets.activations import ACTIVATION_MODULES
+from justenough.vocab import Activation
 from justenough.numbers import json_ready
 from justenough.run.files import MODEL_DIR, MODEL_FILE, WEIGHTS_FILE
 
@@ -135,7 +136,7 @@ def architecture_of(module: nn.Sequential, activation: str | None = None) -> dic
                 f"cannot save a module holding {type(m).__name__}: only Linear and the activations "
                 f"{', '.join(ACTIVATION_MODULES)} are supported"
             )
-        if name == "leaky_relu" and getattr(m, "negative_slope", 0.01) != 0.01:
+        if name == Activation.LEAKY_RELU and getattr(m, "negative_slope", 0.01) != 0.01:
             raise ArtifactError(f"LeakyReLU with negative_slope={m.negative_slope} is not supported (0.01 only)")
         acts.append(name)
     if not linears:
