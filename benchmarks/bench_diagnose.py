@@ -23,7 +23,7 @@ import torch  # noqa: E402
 
 from justenough.data import load, prepare  # noqa: E402
 from justenough.diagnose import DiagnosticsRecorder  # noqa: E402
-from justenough.stack import MemberSpec, MLPStack  # noqa: E402
+from justenough.nets.stack import MemberSpec, MLPStack  # noqa: E402
 from justenough.search.task import restart_seed  # noqa: E402
 from justenough.train import TrainSettings, train  # noqa: E402
 

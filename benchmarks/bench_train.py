@@ -39,7 +39,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
-from justenough.stack import MemberSpec, MLPStack
+from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.train import TrainSettings, epoch_orders, train
 
 __all__ = ["main"]

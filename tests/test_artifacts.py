@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from justenough.errors import ArtifactError, DataError
+from justenough.nets.activations import ACTIVATION_MODULES
 from justenough.run.artifacts import (
-    ACTIVATION_MODULES,
     FORMAT_VERSION,
     architecture_of,
     build_module,

@@ -13,7 +13,7 @@ import torch
 
 from justenough.run.artifacts import build_module, export_onnx, export_torchscript
 from justenough.data import Preprocessor, TargetEncoder
-from justenough.deployable import RawInputNetwork, raw_input_columns
+from justenough.nets.export import RawInputNetwork, raw_input_columns
 from justenough.errors import ArtifactError
 from justenough.run.model import Model
 

@@ -19,7 +19,7 @@ from justenough.diagnose import (
     effective_widths,
 )
 from justenough.errors import ConfigError, DataError
-from justenough.stack import MemberSpec, MLPStack
+from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.train import TrainSettings, train
 
 

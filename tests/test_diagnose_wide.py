@@ -22,7 +22,7 @@ from justenough.diagnose import (
 )
 from justenough.diagnose.symmetry import _BLOCK_ELEMENTS
 from justenough.errors import ConfigError
-from justenough.stack import MemberSpec, MLPStack
+from justenough.nets.stack import MemberSpec, MLPStack
 
 
 def _grouped(sizes: list[int], d: int, seed: int) -> torch.Tensor:

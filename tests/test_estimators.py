@@ -211,9 +211,9 @@ def test_alpha_shrinks_the_weights(iris):
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity", "gelu", "leaky_relu", "selu"])
 def test_forward_equals_the_stack_member_module(activation):
     """Prediction from coefs_ equals the trained module ``MLPStack.member(i)`` (oracle)."""
-    from justenough.stack import MemberSpec, MLPStack
+    from justenough.nets.stack import MemberSpec, MLPStack
 
-    from justenough.estimators import _ACTIVATION_ALIASES
+    from justenough.vocab import SKLEARN_ACTIVATION_NAMES as _ACTIVATION_ALIASES
 
     act = _ACTIVATION_ALIASES.get(activation, activation)
     spec = MemberSpec(widths=(7, 5), init="glorot_uniform", seed=3, bias_init=0.1)

@@ -10,9 +10,9 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 
-from justenough import init
+from justenough.nets import init
 from justenough.errors import ConfigError
-from justenough.stack import MemberSpec, MLPStack
+from justenough.nets.stack import MemberSpec, MLPStack
 
 FAN_IN, FAN_OUT = 400, 300  # 120,000 draws per layer
 N = FAN_IN * FAN_OUT

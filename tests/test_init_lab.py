@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import torch
 
-from justenough import init as init_mod
+from justenough.nets import init as init_mod
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
 from justenough.diagnose.lab import SUMMARY_COLUMNS, InitLabResult, default_schemes, init_lab
-from justenough.stack import MemberSpec, MLPStack
+from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.train import TrainSettings, train
 
 RANDOM = [s for s in default_schemes() if init_mod.parse(s).scheme.random]

@@ -18,7 +18,7 @@ from justenough.errors import ConfigError
 from justenough.search.preflight import MemoryBudgetError, check_memory, format_bytes, parse_bytes
 from justenough.search import search
 from justenough.search.space import Space
-from justenough.stack import MemberSpec, MLPStack
+from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.train import TrainSettings, member_bytes, train
 
 TINY = dict(depth="1", widths="8", max_epochs=4, patience=None)

@@ -15,7 +15,7 @@ from justenough.data import load, prepare
 from justenough.search.refit import describe_fit, refit_epochs
 from justenough.search import search
 from justenough.search.space import Space
-from justenough.stack import MemberSpec, MLPStack
+from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.search.task import restart_seed
 from justenough.train import epoch_orders
 

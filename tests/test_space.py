@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from justenough.errors import ConfigError
 from justenough.search.config import Config
-from justenough.search.dims import AUTO_INIT, Dim, _split_list, parse_dim
+from justenough.nets.activations import AUTO_INIT
+from justenough.search.dims import Dim, _split_list, parse_dim
 from justenough.search.space import Space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

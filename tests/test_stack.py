@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from justenough.errors import ConfigError
-from justenough.stack import MemberSpec, MLPStack
+from justenough.nets.stack import MemberSpec, MLPStack
 
 ACTS = ["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "selu", "identity"]
 SPECS = [

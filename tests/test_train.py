@@ -14,7 +14,7 @@ from sklearn.datasets import load_digits, make_regression
 from sklearn.preprocessing import StandardScaler
 
 from justenough.errors import ConfigError, DataError
-from justenough.stack import MemberSpec, MLPStack
+from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.train import (
     MemberResult,
     StackOptimizer,

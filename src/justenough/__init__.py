@@ -33,7 +33,7 @@ _LAZY = {
     "Space": ("justenough.search.space", "Space"),
     "load": ("justenough.run.model", "load"),
     "Model": ("justenough.run.model", "Model"),
-    "MLPStack": ("justenough.stack", "MLPStack"),
+    "MLPStack": ("justenough.nets.stack", "MLPStack"),
     "MLPClassifier": ("justenough.estimators", "MLPClassifier"),
     "MLPRegressor": ("justenough.estimators", "MLPRegressor"),
     "JustEnoughClassifier": ("justenough.estimators", "JustEnoughClassifier"),

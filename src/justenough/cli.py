@@ -25,6 +25,7 @@ from justenough import __version__
 from justenough.errors import ArtifactError, ConfigError, DataError, JustEnoughError
 from justenough.numbers import PERCENT_METRICS, finite_or_none
 from justenough.search.space import DEFAULT_SPACE_TEXT
+from justenough.vocab import Activation, Task, parse_device
 
 __all__ = ["app", "main", "cli_text", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]
 
@@ -314,7 +315,7 @@ def search(
     depth: str = typer.Option(SPACE_DEFAULTS["depth"], "--depth", help="Hidden layers: 2, 1,3, 1-3 or 1..4 (a range for samplers); 0 is a linear model (no hidden layer). Example: --depth 0-2"),
     widths: str = typer.Option(SPACE_DEFAULTS["widths"], "--widths", help="Units per layer: 64, 8,16,32 or 8..256. Example: --widths 8,16,32"),
     shape: str = typer.Option(SPACE_DEFAULTS["shape"], "--shape", help="same (every layer the width) or funnel (halving), or both. Example: --shape same,funnel"),
-    activation: str = typer.Option(SPACE_DEFAULTS["activation"], "--activation", help="relu, tanh, sigmoid, gelu, leaky_relu, selu, identity; a list tries each. Example: --activation relu,tanh"),
+    activation: str = typer.Option(SPACE_DEFAULTS["activation"], "--activation", help=f"{', '.join(Activation)}; a list tries each. Example: --activation relu,tanh"),
     init: str = typer.Option(SPACE_DEFAULTS["init"], "--init", help="Init scheme(s); auto picks one per activation. Example: --init auto,orthogonal(gain=1.0)"),
     optimizer: str = typer.Option(SPACE_DEFAULTS["optimizer"], "--optimizer", help="adam, adamw or sgd. Example: --optimizer adam,sgd"),
     lr: str = typer.Option(SPACE_DEFAULTS["lr"], "--lr", help="Learning rate(s): 1e-3, 1e-3,3e-3 or 1e-4..1e-2. Example: --lr 1e-3,3e-3"),
@@ -365,13 +366,13 @@ def search(
     if o["data"] is None:
         raise ConfigError("give the DATA to search on (a file or a bundled dataset name), or data = \"...\" in --config")
     for option, name, choices in (
-        ("--task", "task", ("auto", "classification", "regression")),
+        ("--task", "task", ("auto", *Task)),
         ("--sampler", "sampler", ("auto", "grid", "random", "tpe", "nsga2")),
         ("--executor", "executor", ("local", "ray")),
         ("--strategy", "strategy", ("grid", "grow")),
     ):
         o[name] = _validate_choice(option, o[name], choices)
-    _validate_device(o["device"])
+    parse_device(o["device"], flag="--device")  # refused now, before the data is read or the run directory is made
     # The command line checks these bounds itself; values from a config file are checked here.
     for option, name, low in (("--n-init", "n_init", 1), ("--workers", "workers", 1), ("--n-trials", "n_trials", 1),
                               ("--max-params", "max_params", 1), ("--diagnose-every", "diagnose_every", 0),
@@ -457,23 +458,6 @@ def _validate_choice(option: str, value: str, choices: tuple[str, ...]) -> str:
     if v not in choices:
         raise ConfigError(f"{option} {value!r} is not one of {', '.join(choices)}")
     return v
-
-
-def _validate_device(device: str) -> None:
-    d = str(device).lower()
-    if not (d in ("auto", "cpu", "cuda", "mps") or (d.startswith("cuda:") and d[5:].isdigit())):
-        raise ConfigError(f"--device {device!r} is not a device: use cpu, cuda, cuda:N or auto")
-    if d.startswith("cuda"):
-        # Asked for CUDA: refuse now, before the data is read or the run directory is created.
-        import torch
-
-        if not torch.cuda.is_available():
-            why = f"this torch ({torch.__version__}) was built without CUDA" if torch.version.cuda is None else "torch finds no CUDA GPU"
-            raise ConfigError(f"--device {device}: CUDA is not available here ({why}): use --device cpu or --device auto, "
-                              "or install a CUDA build of torch (README, Quickstart)")
-        count = torch.cuda.device_count()
-        if ":" in d and int(d[5:]) >= count:
-            raise ConfigError(f"--device {device}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -696,7 +680,7 @@ def export(
     names_out = _feature_names_out(model)
     network: Any = model.module
     if inputs == "raw":
-        from justenough.deployable import RawInputNetwork
+        from justenough.nets.export import RawInputNetwork
 
         network = RawInputNetwork(model.module, model.preprocessor, model.target_encoder, model.task)
         names_in = list(network.columns)
@@ -797,7 +781,7 @@ def init_lab(
     for option, name, low in (("--depth", "depth", 1), ("--width", "width", 1), ("--n-init", "n_init", 1), ("--epochs", "epochs", 1)):
         if o[name] < low:
             raise ConfigError(f"{option} must be at least {low}, got {o[name]}")
-    _validate_device(o["device"])
+    parse_device(o["device"], flag="--device")  # refused now, before the data is read or the run directory is made
     data = str(o["data"])
     _check_data_arg(data)
     from justenough.diagnose.lab import init_lab as run_lab

@@ -48,7 +48,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from justenough.errors import ConfigError, DataError, TrainingError
-from justenough.stack import ACTIVATION_FUNCTIONS
+from justenough.nets.activations import ACTIVATION_FUNCTIONS
+from justenough.vocab import SKLEARN_ACTIVATION_NAMES, Optimizer, parse_device
 
 __all__ = [
     "MLPClassifier",
@@ -67,9 +68,6 @@ class EstimatorInputError(DataError, ValueError):
 class EstimatorConfigError(ConfigError, ValueError):
     """A bad estimator parameter: a ``ConfigError`` that scikit-learn sees as ``ValueError``."""
 
-
-# scikit-learn's activation names -> the stack's names (both are accepted).
-_ACTIVATION_ALIASES = {"logistic": "sigmoid", "identity": "identity"}
 
 # Forward functions for prediction from ``coefs_`` (CPU, float64): the stack's own, so that
 # prediction computes what the trained ``MLPStack.member(i)`` computes (tests check it).
@@ -108,10 +106,8 @@ def seed_from_random_state(random_state: Any) -> int:
 
 def _resolve_device(device: Any) -> str:
     """``cpu``, ``cuda[:k]`` or ``auto`` -> a device string; unknown or unavailable -> ``EstimatorConfigError``."""
-    from justenough.stack import resolve_device
-
     try:
-        return str(resolve_device(device))
+        return str(parse_device(device))
     except ConfigError as exc:
         raise EstimatorConfigError(str(exc)) from None
 
@@ -325,9 +321,10 @@ class _BaseMLP(BaseEstimator):
         return hidden
 
     def _activation_name(self) -> str:
-        act = _ACTIVATION_ALIASES.get(str(self.activation), str(self.activation))
+        # scikit-learn's names (``logistic``) or the stack's, spelled exactly.
+        act = str(SKLEARN_ACTIVATION_NAMES.get(str(self.activation), str(self.activation)))
         if act not in _FORWARD:
-            names = sorted(set(_FORWARD) | set(_ACTIVATION_ALIASES))
+            names = sorted(set(_FORWARD) | set(SKLEARN_ACTIVATION_NAMES))
             raise EstimatorConfigError(f"unknown activation {self.activation!r}: use one of {', '.join(names)}")
         return act
 
@@ -338,7 +335,7 @@ class _BaseMLP(BaseEstimator):
                 "solver='lbfgs' is not supported (restarts are trained as one stack by minibatch "
                 "gradient descent): use solver='adam' (the default) or 'sgd'"
             )
-        if solver not in ("adam", "sgd", "adamw"):
+        if solver not in tuple(Optimizer):
             raise EstimatorConfigError(f"unknown solver {self.solver!r}: use 'adam', 'sgd' or 'adamw'")
         return solver
 
@@ -349,7 +346,7 @@ class _BaseMLP(BaseEstimator):
 
         spec = resolve_init(str(self.init), activation)
         try:
-            from justenough.init import parse
+            from justenough.nets.init import parse
 
             parse(spec)
         except ConfigError as exc:
@@ -439,7 +436,7 @@ class _BaseMLP(BaseEstimator):
         ``validation``: a held-out split exists (stop and keep by validation loss); else
         scikit-learn's training-loss rule stops each restart.
         """
-        from justenough.stack import MemberSpec, MLPStack
+        from justenough.nets.stack import MemberSpec, MLPStack
         from justenough.search.task import restart_seed
         from justenough.train import TrainSettings, train
 
@@ -768,7 +765,7 @@ class _BaseSearch(BaseEstimator):
             return Space.from_options(
                 depth=_option_text(self.depth),
                 widths=_option_text(self.widths),
-                activation=_option_text(_ACTIVATION_ALIASES.get(str(self.activation), self.activation)),
+                activation=_option_text(SKLEARN_ACTIVATION_NAMES.get(str(self.activation), self.activation)),
                 init=_option_text(self.init),
                 lr=_option_text(self.learning_rate_init),
                 batch_size=_option_text(self.batch_size),

@@ -21,12 +21,14 @@ from typing import Any
 
 import pandas as pd
 
+from justenough.vocab import StopReason
+
 __all__ = ["FEW_EPOCHS", "UNDER_TRAINED", "STOPPED_AT_ONCE", "training_columns", "lr_text", "epochs_text"]
 
 FEW_EPOCHS = 3  # best weights from epoch <= this, then stopped: "stopped at once?"
 UNDER_TRAINED = "under-trained?"
 STOPPED_AT_ONCE = "stopped at once?"
-_STOP_ORDER = ("early", "budget", "pruned", "diverged")
+_STOP_ORDER: tuple[str, ...] = tuple(StopReason)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -51,7 +53,7 @@ def _flag(group: pd.DataFrame) -> str:
     rows = []
     for _, r in group.iterrows():
         stop = str(r.get("stopped_by"))
-        if stop in ("pruned", "diverged") or bool(r.get("diverged")) is True:
+        if stop in (StopReason.PRUNED, StopReason.DIVERGED) or bool(r.get("diverged")) is True:
             continue
         run, best = _int_or_none(r.get("epochs_run")), _int_or_none(r.get("best_epoch"))
         if run is None or best is None:
@@ -59,9 +61,9 @@ def _flag(group: pd.DataFrame) -> str:
         rows.append((stop, run, best, _int_or_none(r.get("patience"))))
     if not rows:
         return ""
-    if all(stop == "budget" and best > run - (patience or max(1, run // 10)) for stop, run, best, patience in rows):
+    if all(stop == StopReason.BUDGET and best > run - (patience or max(1, run // 10)) for stop, run, best, patience in rows):
         return UNDER_TRAINED
-    if all(stop == "early" and best <= FEW_EPOCHS for stop, run, best, _ in rows):
+    if all(stop == StopReason.EARLY and best <= FEW_EPOCHS for stop, run, best, _ in rows):
         return STOPPED_AT_ONCE
     return ""
 

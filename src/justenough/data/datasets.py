@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from justenough.errors import DataError
+from justenough.vocab import Task
 
 __all__ = ["available", "load_dataset", "is_dataset", "DatasetInfo", "DATASETS"]
 
@@ -108,7 +109,7 @@ def _load_real(key: str) -> pd.DataFrame:
         names = [f"x{j}" for j in range(bunch.data.shape[1])]
     df = pd.DataFrame(np.asarray(bunch.data, dtype=np.float64), columns=names)
     target = np.asarray(bunch.target)
-    if DATASETS[key].task == "classification":
+    if DATASETS[key].task == Task.CLASSIFICATION:
         target_names = [t.item() if isinstance(t, np.generic) else t for t in np.asarray(bunch.target_names)]
         # readable class names where scikit-learn has them (iris: setosa, ...); digits stay 0..9
         df["target"] = pd.Series([target_names[int(t)] for t in target], dtype=object)

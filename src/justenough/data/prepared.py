@@ -17,9 +17,10 @@ from justenough.data.preprocess import Preprocessor
 from justenough.data.split import _fractions, _split_positions
 from justenough.data.table import Table
 from justenough.data.target_encoder import TargetEncoder
-from justenough.data.validate import ID_MIN_ROWS, Task
+from justenough.data.validate import ID_MIN_ROWS
 from justenough.data.values import _is_text_like, _plain, _to_float
 from justenough.errors import ConfigError, DataError, option
+from justenough.vocab import Task, parse_device
 
 # A classification target with distinct values in at least this share of its rows is an ID or
 # free text: most of its "classes" would have one row. Floats and integers with that many values
@@ -58,7 +59,7 @@ class Prepared:
     X_val: torch.Tensor  # [N_val, F]
     y_val: torch.Tensor  # [N_val]
     test: SealedSplit
-    task: Task
+    task: str  # a Task's text: "classification" or "regression"
     classes: list[Any]
     n_features: int
     n_outputs: int
@@ -101,7 +102,7 @@ class Prepared:
             "classes": [_plain(c) for c in self.classes],
             "class_balance": dict(self.class_balance),
             "target_scale": None
-            if self.task == "classification"
+            if self.task == Task.CLASSIFICATION
             else {"mean": self.target_encoder.mean, "std": self.target_encoder.std},
             "split_sizes": dict(self.split_sizes),
             "seed": self.seed,
@@ -109,21 +110,6 @@ class Prepared:
             "notices": list(self.notices),
             "fingerprint": self.fingerprint(),
         }
-
-
-def _device(device: str | torch.device) -> torch.device:
-    name = str(device).strip().lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except (RuntimeError, ValueError) as exc:
-        raise ConfigError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'auto'") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} was asked for but CUDA is not available here: use {option('device', 'cpu')} or {option('device', 'auto')}")
-    if dev.type not in ("cpu", "cuda"):
-        raise ConfigError(f"device {device!r} is not supported: use 'cpu', 'cuda', 'cuda:N' or 'auto'")
-    return dev
 
 
 def _refuse_id_like_target(table: Table) -> None:
@@ -165,7 +151,7 @@ def _check_arguments(table: Table, seed: int, *, test: Table | None, val: Table 
 
 def _refuse_unlearnable_target(table: Table) -> None:
     """A target the task cannot learn: one class, an ID-like classification target, a constant regression target."""
-    if table.task == "classification":
+    if table.task == Task.CLASSIFICATION:
         classes = {_plain(v) for v in table.target.tolist()}
         if len(classes) < 2:
             only = next(iter(classes))
@@ -227,7 +213,7 @@ def _note_split(
         origin.append(f"validation from {val.source}")
     if test is not None:
         origin.append(f"test from {test.source}")
-    stratified = ", stratified by class" if table.task == "classification" else ""
+    stratified = ", stratified by class" if table.task == Task.CLASSIFICATION else ""
     _note(
         notices,
         f"split {len(table)} rows of {table.source} (seed {seed}{stratified}"
@@ -253,7 +239,7 @@ def prepare(
     split into train/val only; with ``val`` as well, all of it is training data. The same Table as
     ``val`` and ``test`` means there is no independent test split (``Prepared.test_is_val``)."""
     _check_arguments(table, seed, test=test, val=val)
-    dev = _device(device)
+    dev = parse_device(device)
     fractions = _fractions(split, has_test=test is not None, has_val=val is not None)
     notices = list(table.notices)
     task = table.task
@@ -273,7 +259,7 @@ def prepare(
     _note_split(notices, table, sizes, seed, test=test, val=val)
     test_is_val = test is not None and test is val
     balance: dict[str, int] = {}
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         counts = Counter(_plain(v) for v in table.target.tolist())
         balance = {str(c): int(counts[c]) for c in enc.classes}
     return Prepared(

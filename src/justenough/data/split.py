@@ -11,6 +11,7 @@ import numpy as np
 from justenough.data.table import Table
 from justenough.data.values import _label_key, _plain
 from justenough.errors import ConfigError, DataError
+from justenough.vocab import Task
 
 def _fractions(split: Any, *, has_test: bool, has_val: bool) -> dict[str, float]:
     """The shares of the main table that go to each split made from it (normalized to sum 1)."""
@@ -55,7 +56,7 @@ def _split_positions(table: Table, fractions: dict[str, float], seed: int) -> di
     rng = np.random.default_rng(seed)
     if len(names) == 1:
         return {"train": np.arange(n)}
-    if table.task == "classification":
+    if table.task == Task.CLASSIFICATION:
         labels = table.target.tolist()
         classes = sorted({_plain(v) for v in labels}, key=_label_key)
         groups: dict[Any, list[int]] = {c: [] for c in classes}

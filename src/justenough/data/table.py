@@ -12,7 +12,6 @@ from justenough.data.messages import _note
 from justenough.data.read import _read_source
 from justenough.data.validate import (
     TASKS,
-    Task,
     _check_columns_of,
     _coerce_features,
     _resolve_target,
@@ -36,7 +35,7 @@ class Table:
     features: pd.DataFrame
     target: pd.Series
     target_name: str
-    task: Task
+    task: str  # a Task's text: "classification" or "regression"
     source: str
     notices: list[str] = field(default_factory=list)
     # How to read new rows like this table (predict does): the decimal comma when the file used

@@ -15,6 +15,7 @@ from justenough.data.preprocess import TINY_STD
 from justenough.data.validate import TASKS
 from justenough.data.values import _label_key, _plain
 from justenough.errors import ConfigError, DataError
+from justenough.vocab import Task
 
 _ENCODER_FORMAT = "justenough.target_encoder/1"
 
@@ -34,7 +35,7 @@ class TargetEncoder:
     def fit(self, y: pd.Series | np.ndarray) -> "TargetEncoder":
         """Learn the classes (sorted) or the mean and std from the training targets; returns ``self``."""
         values = pd.Series(y)
-        if self.task == "classification":
+        if self.task == Task.CLASSIFICATION:
             self.classes = sorted({_plain(v) for v in values.tolist()}, key=_label_key)
         else:
             numbers = self._numbers(values, "the training targets")
@@ -47,7 +48,7 @@ class TargetEncoder:
 
     @property
     def n_outputs(self) -> int:
-        return len(self.classes) if self.task == "classification" else 1
+        return len(self.classes) if self.task == Task.CLASSIFICATION else 1
 
     def _numbers(self, values: pd.Series, where: str) -> np.ndarray:
         try:
@@ -61,7 +62,7 @@ class TargetEncoder:
     def encode(self, y: pd.Series | np.ndarray, where: str = "the data") -> np.ndarray:
         """Labels -> int64 class indices ``[N]``, or numbers -> standardized float32 ``[N]``."""
         values = pd.Series(y)
-        if self.task == "regression":
+        if self.task == Task.REGRESSION:
             with np.errstate(all="ignore"):
                 z = ((self._numbers(values, where) - self.mean) / self.std).astype(np.float32)
             if not np.isfinite(z).all():
@@ -85,7 +86,7 @@ class TargetEncoder:
     def decode(self, encoded: np.ndarray | torch.Tensor) -> np.ndarray:
         """Class indices -> original labels, or standardized values -> original units (float64)."""
         a = encoded.detach().cpu().numpy() if isinstance(encoded, torch.Tensor) else np.asarray(encoded)
-        if self.task == "regression":
+        if self.task == Task.REGRESSION:
             return a.astype(np.float64) * self.std + self.mean
         kinds = {type(c) for c in self.classes}
         table = np.asarray(self.classes) if len(kinds) == 1 else np.array(self.classes, dtype=object)
@@ -105,6 +106,6 @@ class TargetEncoder:
         return enc
 
     def __repr__(self) -> str:
-        if self.task == "classification":
+        if self.task == Task.CLASSIFICATION:
             return f"TargetEncoder(classification, {len(self.classes)} classes)"
         return f"TargetEncoder(regression, mean={self.mean:g}, std={self.std:g})"

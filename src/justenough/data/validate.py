@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import difflib
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -14,9 +13,9 @@ from justenough.data.messages import _note, _quote_list
 from justenough.data.read import _Raw
 from justenough.data.values import _category, _is_text_like, _numbers_in, _plain, _present, _row_label, _to_float
 from justenough.errors import DataError, option
+from justenough.vocab import Task
 
-Task = Literal["classification", "regression"]
-TASKS: tuple[str, ...] = ("classification", "regression")
+TASKS: tuple[str, ...] = tuple(Task)
 
 MAX_CLASS_INT_VALUES = 20  # integer targets with at most this many distinct values can be classes
 JUNK_FRACTION = 0.9  # a text column where at least this share parses as numbers is "numbers with junk"
@@ -121,7 +120,7 @@ def _target_values(y: pd.Series, name: str, task: str, raw: _Raw, notices: list[
     if task == "auto":
         task, reason = _infer_task(y, numbers, bools, raw.task_hint)
         _note(notices, f"task: {task} ({reason}); pass {option('task')} to override")
-    if task == "regression":
+    if task == Task.REGRESSION:
         if numbers is None:
             if bools:
                 return pd.Series(y.astype(np.float64), index=y.index), task

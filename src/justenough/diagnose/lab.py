@@ -29,11 +29,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import torch
 
-from justenough import init as init_mod
+from justenough.nets import init as init_mod
 from justenough.diagnose.lab_figures import _lab_figures
 from justenough.diagnose.lab_page import _render
 from justenough.diagnose.lab_schemes import default_schemes
 from justenough.errors import ConfigError
+from justenough.vocab import Task
 
 __all__ = [
     "InitLabResult",
@@ -254,7 +255,7 @@ def _train_chunk(
     """Train one stack of (scheme, restart) members and add what it shows to ``collected``."""
     from justenough.diagnose.measures import diagnose
     from justenough.diagnose.recorder import DiagnosticsRecorder
-    from justenough.stack import MemberSpec, MLPStack
+    from justenough.nets.stack import MemberSpec, MLPStack
     from justenough.train import train
 
     task = str(prepared.task)
@@ -357,7 +358,7 @@ def _lab_settings(prepared: Any, data: Any, **arguments: Any) -> dict[str, Any]:
         "data": str(getattr(prepared, "source", data if isinstance(data, str) else type(data).__name__)),
         "task": task,
         **arguments,
-        "metric": "accuracy" if task == "classification" else "r2",
+        "metric": "accuracy" if task == Task.CLASSIFICATION else "r2",
     }
 
 

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from justenough import init as init_mod
+from justenough.nets import init as init_mod
 from justenough.diagnose.lab_schemes import default_schemes
 
 __all__: list[str] = []
@@ -129,7 +129,7 @@ def _symmetry_figure(symmetry: pd.DataFrame, specs: list[str], depth: int, width
 
 def _maps_figure(states: dict[str, dict[str, torch.Tensor]], specs: list[str], prepared: Any, activation: str) -> go.Figure | None:
     """Each first-layer unit's activation over the input plane: a symmetric and a random scheme."""
-    from justenough.stack import ACTIVATION_FUNCTIONS
+    from justenough.nets.activations import ACTIVATION_FUNCTIONS, AUTO_INIT
 
     symmetric = [s for s in specs if _is_symmetric(s) and s in states]
     random = [s for s in specs if not _is_symmetric(s) and s in states]
@@ -137,7 +137,7 @@ def _maps_figure(states: dict[str, dict[str, torch.Tensor]], specs: list[str], p
         return None
     # Prefer constant (its maps are not all zero) and the activation's usual scheme.
     sym = next((s for s in symmetric if init_mod.parse(s).name == "constant"), symmetric[0])
-    preferred = {"relu": "he_normal", "leaky_relu": "he_normal", "gelu": "he_normal", "selu": "lecun_normal"}.get(activation, "glorot_uniform")
+    preferred = AUTO_INIT.get(activation, "glorot_uniform")
     rnd = next((s for s in random if init_mod.parse(s).name == preferred), random[0])
     X = torch.cat([prepared.X_train, prepared.X_val]).detach().cpu()  # [N, 2], standardized
     lo, hi = X.min(0).values - 0.5, X.max(0).values + 0.5

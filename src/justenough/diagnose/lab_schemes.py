@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from justenough import init as init_mod
+from justenough.nets import init as init_mod
 
 __all__ = ["default_schemes"]
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 
 from justenough.errors import ConfigError
+from justenough.nets.activations import ACTIVATION_FUNCTIONS
 
 __all__ = ["LayerView", "stack_layers"]
 
@@ -53,18 +53,9 @@ def stack_layers(stack: Any) -> list[LayerView]:
 
 
 def _activation_fn(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    fns: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-        "relu": torch.relu,
-        "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid,
-        "gelu": F.gelu,
-        "leaky_relu": F.leaky_relu,
-        "selu": F.selu,
-        "identity": lambda z: z,
-    }
-    if name not in fns:
-        raise ConfigError(f"unknown activation {name!r} in diagnose: use one of {', '.join(fns)}")
-    return fns[name]
+    if name not in ACTIVATION_FUNCTIONS:
+        raise ConfigError(f"unknown activation {name!r} in diagnose: use one of {', '.join(ACTIVATION_FUNCTIONS)}")
+    return ACTIVATION_FUNCTIONS[name]
 
 
 def _stack_activation(stack: Any) -> str:

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from justenough.diagnose.layers import LayerView, _activation_fn, _stack_activation, stack_layers
 from justenough.diagnose.symmetry import DEFAULT_RTOL, MAX_UNITS, _layer_symmetry, _unit_vectors
 from justenough.errors import ConfigError, DataError
+from justenough.vocab import Activation, Task
 
 __all__ = ["COLUMNS", "VANISHING", "EXPLODING", "diagnose", "dead_fractions"]
 
@@ -80,13 +81,13 @@ def dead_fractions(pre: torch.Tensor, act: torch.Tensor, activation: str, mask: 
     pre, act: [M, B, n] pre-activations and activations; mask: bool [M, n].
     """
     # One reduction over the batch per unit (cheaper than an elementwise test and all()).
-    if activation == "relu":
+    if activation == Activation.RELU:
         dead = act.amax(dim=1) == 0  # [M, n]: zero on every sample (relu >= 0)
-    elif activation == "tanh":
+    elif activation == Activation.TANH:
         dead = act.abs().amin(dim=1) > SATURATION
-    elif activation == "sigmoid":
+    elif activation == Activation.SIGMOID:
         dead = (2 * act - 1).abs().amin(dim=1) > SATURATION
-    elif activation in ("gelu", "leaky_relu", "selu"):
+    elif activation in (Activation.GELU, Activation.LEAKY_RELU, Activation.SELU):
         dead = pre.amax(dim=1) <= 0
     else:
         dead = torch.zeros(act.shape[0], act.shape[2], dtype=torch.bool, device=act.device)
@@ -140,7 +141,7 @@ def _forward(
 def _loss(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tensor:
     """Sum over members of each member's mean loss (so each member's gradient is its own)."""
     M, B, K = out.shape
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         per = F.cross_entropy(out.reshape(M * B, K), y.long().repeat(M), reduction="none").view(M, B)
     else:
         target = y.to(out.dtype).view(1, B, -1).expand(M, B, out.shape[2])
@@ -319,7 +320,7 @@ def diagnose(
     stack: Any,
     X: Any,
     y: Any = None,
-    task: str = "classification",
+    task: str = Task.CLASSIFICATION,
     *,
     rtol: float = DEFAULT_RTOL,
     epoch: int = 0,
@@ -338,7 +339,7 @@ def diagnose(
     and the ``COLUMNS``. Layers wider than ``max_units`` have their symmetry measured on a sample
     of that many units drawn from ``seed`` (``symmetry_units`` says how many; None: all).
     """
-    if task not in ("classification", "regression"):
+    if task not in tuple(Task):
         raise ConfigError(f"diagnose: task must be 'classification' or 'regression', got {task!r}")
     views = stack_layers(stack)
     X = _check_batch(X, int(views[0].weight.shape[1]), "diagnose")

@@ -13,6 +13,7 @@ from justenough.diagnose.layers import _stack_activation, stack_layers
 from justenough.diagnose.measures import COLUMNS, _check_batch, _measure, _rows
 from justenough.diagnose.symmetry import _BLOCK_ELEMENTS, DEFAULT_RTOL, MAX_UNITS
 from justenough.errors import ConfigError
+from justenough.vocab import Task
 
 __all__ = ["MAX_ROWS", "DiagnosticsRecorder", "diagnostics_bytes"]
 
@@ -67,7 +68,7 @@ class DiagnosticsRecorder:
         every: int = 1,
         *,
         y: Any = None,
-        task: str = "classification",
+        task: str = Task.CLASSIFICATION,
         rtol: float = DEFAULT_RTOL,
         max_rows: int = MAX_ROWS,
         include_output: bool = False,
@@ -76,7 +77,7 @@ class DiagnosticsRecorder:
     ) -> None:
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ConfigError(f"DiagnosticsRecorder: every must be a positive integer of epochs, got {every!r}")
-        if task not in ("classification", "regression"):
+        if task not in tuple(Task):
             raise ConfigError(f"DiagnosticsRecorder: task must be 'classification' or 'regression', got {task!r}")
         if isinstance(max_units, bool) or not isinstance(max_units, int) or max_units < 2:
             raise ConfigError(f"DiagnosticsRecorder: max_units must be an integer of at least 2 units, got {max_units!r}")

@@ -20,6 +20,7 @@ from justenough.report.embedding import EmbeddedFigures
 from justenough.report.formatting import escape, ms_text, note_html, number_text, score_text, seconds_text, si_text
 from justenough.report.network_drawing import network_svg
 from justenough.run.files import RunFiles
+from justenough.vocab import Task
 
 __all__ = ["section_bodies", "LEADERBOARD_ROWS"]
 
@@ -43,7 +44,7 @@ def section_bodies(run: RunFiles, figs: EmbeddedFigures) -> dict[str, str]:
 def _metric(summary: dict[str, Any]) -> tuple[str, bool]:
     metric = str(summary.get("test_metric") or summary.get("metric") or "")
     if not metric:
-        metric = "accuracy" if summary.get("task") == "classification" else "r2"
+        metric = "accuracy" if summary.get("task") == Task.CLASSIFICATION else "r2"
     return metric, metric in PERCENT_METRICS
 
 
@@ -75,7 +76,7 @@ def _io_sizes(run: RunFiles, widths: list[int], params: Any) -> tuple[int | None
     classes = data.get("classes") or data.get("class_balance")
     if isinstance(classes, (list, dict)) and classes:
         candidates.append(len(classes))
-    if data.get("task") == "regression":
+    if data.get("task") == Task.REGRESSION:
         candidates.insert(0, 1)
     candidates += [1, 2]
     p = finite_or_none(params)

@@ -37,13 +37,14 @@ from torch import nn
 
 from justenough.run.atomic import atomic_dir, publish_mode, write_bytes
 from justenough.errors import ArtifactError, DataError
+from justenough.nets.activations import ACTIVATION_MODULES
+from justenough.vocab import Activation
 from justenough.numbers import json_ready
 from justenough.run.files import MODEL_DIR, MODEL_FILE, WEIGHTS_FILE
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "ACTIVATION_MODULES",
     "LoadedModel",
     "activation_module",
     "architecture_of",
@@ -57,16 +58,7 @@ __all__ = [
 
 FORMAT = "justenough-model"
 FORMAT_VERSION = 1
-# The activation names of the stack, and the module each one becomes in a plain Sequential.
-ACTIVATION_MODULES: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "gelu": nn.GELU,
-    "leaky_relu": nn.LeakyReLU,  # negative slope 0.01, torch's default and the stack's
-    "selu": nn.SELU,
-    "identity": nn.Identity,
-}
+# The module class of each activation name (nets/activations.py), read back into its name.
 _NAME_OF_MODULE = {cls: name for name, cls in ACTIVATION_MODULES.items()}
 
 
@@ -144,7 +136,7 @@ def architecture_of(module: nn.Sequential, activation: str | None = None) -> dic
                 f"cannot save a module holding {type(m).__name__}: only Linear and the activations "
                 f"{', '.join(ACTIVATION_MODULES)} are supported"
             )
-        if name == "leaky_relu" and getattr(m, "negative_slope", 0.01) != 0.01:
+        if name == Activation.LEAKY_RELU and getattr(m, "negative_slope", 0.01) != 0.01:
             raise ArtifactError(f"LeakyReLU with negative_slope={m.negative_slope} is not supported (0.01 only)")
         acts.append(name)
     if not linears:
@@ -376,7 +368,7 @@ def _plain_cpu(module: nn.Sequential) -> nn.Sequential:
 def _exportable(module: nn.Module, n_in: int) -> nn.Module:
     """A CPU float32 eval copy to export: a plain network in the canonical layout, or a
     ``RawInputNetwork`` around one. Checks that it takes ``n_in`` inputs."""
-    from justenough.deployable import RawInputNetwork
+    from justenough.nets.export import RawInputNetwork
 
     if isinstance(module, RawInputNetwork):
         model: nn.Module = copy.deepcopy(module).cpu().float()

@@ -40,6 +40,7 @@ from justenough.search.tables import (
 from justenough.search.config import Config
 from justenough.search.space import Space
 from justenough.search.study import StudyHandle
+from justenough.vocab import Task
 
 if TYPE_CHECKING:
     from justenough.select import Choice
@@ -100,7 +101,7 @@ def finalize(
     """The five steps of the module's docstring, in order; returns what the run directory holds."""
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
     restarts, board, configs = _tables(handle, n_in, n_out)  # step 1
-    percent = prepared.task == "classification"
+    percent = prepared.task == Task.CLASSIFICATION
     metric_name = "accuracy" if percent else "r2"
     pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
                  max_latency_ms=max_latency_ms)  # step 2
@@ -241,7 +242,7 @@ def _score_on_test(module: torch.nn.Module, prepared: Any, percent: bool) -> dic
         out_test = module(X_test.cpu()).numpy()
     y_true = y_test.cpu().numpy()
     if percent:
-        test_metrics = score("classification", y_true, out_test)
+        test_metrics = score(Task.CLASSIFICATION, y_true, out_test)
     else:
         enc = prepared.target_encoder
         test_metrics = score("regression", enc.decode(y_true), enc.decode(out_test[:, 0]))
@@ -314,7 +315,7 @@ def _add_evidence(summary: dict[str, Any], pick: _Pick, row: pd.Series, restarts
     from justenough.select.baseline import no_network_baseline, weak_signal_notice
     from justenough.select import paired_evidence
 
-    percent = prepared.task == "classification"
+    percent = prepared.task == Task.CLASSIFICATION
     # What no network scores on the same validation rows, and a notice when the choice does no better.
     summary["baseline"] = no_network_baseline(prepared)
     # Restarts as evidence: the choice against its closest rival, restart k against restart k.

@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from justenough.errors import ArtifactError, DataError
+from justenough.vocab import Task
 
 __all__ = ["Model", "load"]
 
@@ -82,13 +83,13 @@ class Model:
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (original values) or regression targets (original units), ``[N]``."""
         out = self._forward(X)
-        if self.task == "classification":
+        if self.task == Task.CLASSIFICATION:
             return self.target_encoder.decode(out.argmax(axis=1))
         return self.target_encoder.decode(out[:, 0])
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``[N, K]``, columns in the order of ``classes``."""
-        if self.task != "classification":
+        if self.task != Task.CLASSIFICATION:
             raise DataError("predict_proba is for classification; this model does regression, use predict")
         logits = torch.from_numpy(self._forward(X))
         return torch.softmax(logits, dim=1).numpy()

@@ -13,7 +13,8 @@ from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 from justenough.errors import ConfigError
-from justenough.search.dims import FUNNEL_MIN_WIDTH, MONITORS, _check_number, _check_str, resolve_init
+from justenough.search.dims import FUNNEL_MIN_WIDTH, _check_number, _check_str, resolve_init
+from justenough.vocab import Activation, Monitor
 
 __all__ = ["LINEAR_ACTIVATION", "Config"]
 
@@ -25,7 +26,7 @@ def _funnel(width: int, depth: int) -> tuple[int, ...]:
 
 
 # The activation a depth-0 config records: it has no hidden layer to apply one to.
-LINEAR_ACTIVATION = "identity"
+LINEAR_ACTIVATION = str(Activation.IDENTITY)
 
 
 def _layer_widths(width: int, depth: int, shape: str) -> tuple[int, ...]:
@@ -79,8 +80,8 @@ class Config:
             object.__setattr__(self, "activation", LINEAR_ACTIVATION)
         object.__setattr__(self, "optimizer", _check_str("optimizer", self.optimizer, self.optimizer))
         object.__setattr__(self, "monitor", _check_str("monitor", self.monitor, self.monitor))
-        if self.monitor not in MONITORS:
-            raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(MONITORS)}")
+        if self.monitor not in tuple(Monitor):
+            raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(Monitor)}")
         object.__setattr__(self, "schedule", _check_str("schedule", self.schedule, self.schedule))
         for name in ("lr", "weight_decay", "batch_size", "max_epochs", "patience"):
             object.__setattr__(self, name, _check_number(name, getattr(self, name), getattr(self, name)))

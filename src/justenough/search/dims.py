@@ -22,14 +22,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from justenough.errors import ConfigError
+from justenough.vocab import ACTIVATION_ALIASES, Activation, Monitor, Optimizer, Schedule
 
 __all__ = [
-    "ACTIVATIONS",
-    "OPTIMIZERS",
     "SHAPES",
-    "MONITORS",
-    "SCHEDULES",
-    "AUTO_INIT",
     "DEFAULT_N_INIT",
     "FUNNEL_MIN_WIDTH",
     "Dim",
@@ -38,28 +34,10 @@ __all__ = [
 ]
 
 
-ACTIVATIONS: tuple[str, ...] = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu", "selu", "identity")
-OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
 SHAPES: tuple[str, ...] = ("same", "funnel")
-MONITORS: tuple[str, ...] = ("val_loss", "val_score")  # as train.MONITORS
-SCHEDULES: tuple[str, ...] = ("constant", "cosine")  # as train.SCHEDULES
-# "auto" init: the scheme derived for each activation (He et al. 2015 for the ReLU family,
-# Glorot & Bengio 2010 for saturating and linear units, LeCun for self-normalizing SELU).
-AUTO_INIT: dict[str, str] = {
-    "relu": "he_normal",
-    "leaky_relu": "he_normal",
-    "gelu": "he_normal",
-    "tanh": "glorot_uniform",
-    "sigmoid": "glorot_uniform",
-    "identity": "glorot_uniform",
-    "selu": "lecun_normal",
-}
 DEFAULT_N_INIT = 5
 # A funnel halves the width layer by layer, but never below this.
 FUNNEL_MIN_WIDTH = 4
-_ACTIVATION_ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu", "leaky-relu": "leaky_relu"}
-
-
 
 
 @dataclass(frozen=True)
@@ -79,16 +57,16 @@ _KINDS: dict[str, _DimKind] = {
     "depth": _DimKind("int", "depth", '"2", "1,3", "1-3", "0-3" (0: no hidden layer) or "1..4" (a range for samplers)', minimum=0),
     "widths": _DimKind("int", "width", '"64", "8,16,32" or "8..256" (a log range)', minimum=1, log=True),
     "shape": _DimKind("str", "shape", '"same", "funnel" or "same,funnel"', choices=SHAPES),
-    "activation": _DimKind("str", "activation", '"relu" or "relu,tanh"', choices=ACTIVATIONS),
+    "activation": _DimKind("str", "activation", '"relu" or "relu,tanh"', choices=tuple(Activation)),
     "init": _DimKind("str", "init", '"auto", "he_normal" or "auto,orthogonal(gain=1.0)"'),
-    "optimizer": _DimKind("str", "optimizer", '"adam" or "adam,sgd"', choices=OPTIMIZERS),
+    "optimizer": _DimKind("str", "optimizer", '"adam" or "adam,sgd"', choices=tuple(Optimizer)),
     "lr": _DimKind("float", "lr", '"1e-3", "1e-3,3e-3" or "1e-4..1e-2" (a log range)', minimum=0.0, log=True),
     "weight_decay": _DimKind("float", "weight_decay", '"0", "0,1e-4" or "1e-5..1e-2" (a log range)', minimum=0.0, log=True),
     "batch_size": _DimKind("int", "batch_size", '"64", "32,128" or "16..256" (a log range)', minimum=1, log=True),
     "max_epochs": _DimKind("int", "max_epochs", '"200" or "50,200"', minimum=1),
     "patience": _DimKind("int", "patience", '"10", "5,20" or "none" (no early stopping)', minimum=1, nullable=True),
-    "monitor": _DimKind("str", "monitor", '"val_loss" or "val_score"', choices=MONITORS),
-    "schedule": _DimKind("str", "schedule", '"constant", "cosine" or "constant,cosine"', choices=SCHEDULES),
+    "monitor": _DimKind("str", "monitor", '"val_loss" or "val_score"', choices=tuple(Monitor)),
+    "schedule": _DimKind("str", "schedule", '"constant", "cosine" or "constant,cosine"', choices=tuple(Schedule)),
 }
 _ALIASES = {"width": "widths", "epochs": "max_epochs", "batch": "batch_size", "wd": "weight_decay"}
 _POSITIVE = {"lr"}  # strictly positive (the minimum above is exclusive for these)
@@ -230,7 +208,7 @@ def _canonical_init(spec: str, text: Any) -> str:
     if spec == "auto":
         return spec
     try:
-        from justenough import init as init_mod
+        from justenough.nets import init as init_mod
     except ImportError:  # the registry is optional for reading a space; training checks again
         return spec
     try:
@@ -249,7 +227,7 @@ def _check_str(name: str, value: Any, text: Any) -> str:
         return _canonical_init(value, text)
     v = value.strip().lower()
     if name == "activation":
-        v = _ACTIVATION_ALIASES.get(v, v)
+        v = str(ACTIVATION_ALIASES.get(v, v))
     if kind.choices is not None and v not in kind.choices:
         raise _bad(name, text, f"{value!r} is not one of {', '.join(kind.choices)}")
     return v
@@ -340,5 +318,9 @@ def parse_dim(name: str, text: Any) -> Dim:
 
 
 def resolve_init(init: str, activation: str) -> str:
-    """``"auto"`` -> the scheme for ``activation`` (``AUTO_INIT``); anything else unchanged."""
-    return AUTO_INIT[activation] if init == "auto" else init
+    """``"auto"`` -> the scheme for ``activation`` (its ``default_init``); anything else unchanged."""
+    if init != "auto":
+        return init
+    from justenough.nets.activations import AUTO_INIT  # torch: not on the CLI's import path
+
+    return AUTO_INIT[activation]

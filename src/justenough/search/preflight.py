@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from justenough.errors import ConfigError
+from justenough.vocab import Optimizer
 
 __all__ = ["check_out_dir", "parse_bytes", "format_bytes", "default_memory_budget", "check_memory", "MemoryBudgetError"]
 
@@ -71,10 +72,10 @@ def format_bytes(n: float) -> str:
 def default_memory_budget(device: str) -> int:
     """What one stack may use when no budget is given: ``TrainSettings.memory_fraction`` of the
     free memory of ``device`` (free RAM for the CPU, free GPU memory for CUDA)."""
-    from justenough.stack import resolve_device
+    from justenough.vocab import parse_device
     from justenough.train import TrainSettings, available_memory
 
-    return max(1, int(TrainSettings().memory_fraction * available_memory(resolve_device(device))))
+    return max(1, int(TrainSettings().memory_fraction * available_memory(parse_device(device))))
 
 
 class MemoryBudgetError(ConfigError):
@@ -135,7 +136,7 @@ def check_memory(
     shapes = list(space.shape.values or ("same",))
     batch = int(_dim_max(space.batch_size))
     optimizers = [str(o) for o in (space.optimizer.values or ("adam",))]
-    optimizer = "adam" if any(o in ("adam", "adamw") for o in optimizers) else optimizers[0]
+    optimizer = Optimizer.ADAM if any(o in (Optimizer.ADAM, Optimizer.ADAMW) for o in optimizers) else optimizers[0]
 
     def hidden(w: int) -> tuple[int, ...]:
         per_shape = [_layer_widths(w, depth, s) for s in shapes]

@@ -56,7 +56,7 @@ def refit(cfg: Config, seed: int, prepared: Any, epochs: int, *, device: str = "
     ``cfg.max_epochs``); returns the last weights as the ``member(0)`` state dict (NumPy)."""
     import torch
 
-    from justenough.stack import MemberSpec, MLPStack
+    from justenough.nets.stack import MemberSpec, MLPStack
     from justenough.train import TrainSettings, train
 
     epochs = max(1, min(int(epochs), cfg.max_epochs))

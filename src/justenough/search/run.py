@@ -23,6 +23,7 @@ from justenough.search.settings import SearchSettings
 from justenough.search.study import DONE_STATES, StudyHandle, open_study, storage_url
 from justenough.search.training_data import TrainingData
 from justenough.search.weights import WeightsStore
+from justenough.vocab import Task
 
 if TYPE_CHECKING:  # outcome imports torch
     from justenough.data import Prepared
@@ -87,7 +88,7 @@ def run_search(
         from justenough.search import grow
 
         assert growth is not None  # the grow loop returns its walk
-        growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == "classification", driver.stop_reason)
+        growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)
         progress.on_message(growth_summary["explanation"])
 
     result = finalize(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from justenough.errors import ConfigError, option
 from justenough.search.durations import parse_duration
 from justenough.search.space import DEFAULT_SPACE_TEXT, Space
+from justenough.vocab import Precision
 
 if TYPE_CHECKING:
     from justenough.search.executors import Executor
@@ -83,9 +84,9 @@ class SearchSettings:
         # Refused before anything is loaded or created: a device this torch cannot use, an ``out``
         # that is a file (preflight.py).
         from justenough.search.preflight import check_out_dir, parse_bytes
-        from justenough.stack import resolve_device
+        from justenough.vocab import parse_device
 
-        resolve_device(self.device)
+        parse_device(self.device)
         if self.out is not None:
             self._set("out", check_out_dir(self.out, "out"))
         if self.memory_budget is not None:
@@ -126,10 +127,8 @@ class SearchSettings:
             raise ConfigError(f"the grow strategy walks the grid itself: drop {option('sampler', sampler)} or use {option('strategy', 'grid')}")
         if grow_patience < 1:
             raise ConfigError(f"grow_patience must be at least 1, got {grow_patience}")
-        from justenough.train import PRECISIONS
-
-        if precision not in PRECISIONS:
-            raise ConfigError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+        if precision not in tuple(Precision):
+            raise ConfigError(f"unknown precision {precision!r}: use one of {', '.join(Precision)}")
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)  # a read value replaces the text given (frozen otherwise)

@@ -22,10 +22,11 @@ from justenough.search.halving import halving_callback, halving_rungs
 from justenough.search.record import RestartResult
 from justenough.search.config import Config
 from justenough.search.training_data import TrainingData, TensorData
+from justenough.vocab import StopReason, parse_device
 
 if TYPE_CHECKING:  # torch loads where a task trains, not where one is built
     from justenough.diagnose import DiagnosticsRecorder
-    from justenough.stack import MLPStack
+    from justenough.nets.stack import MLPStack
     from justenough.train import StackResult
 
 __all__ = ["StackTask", "restart_seed", "run_stack_task"]
@@ -110,7 +111,7 @@ def run_stack_task(
 
 def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData) -> tuple[TensorData, "MLPStack"]:
     """The task's data on its device, and its stack: members config-major (member = c * R + r)."""
-    from justenough.stack import MemberSpec, MLPStack
+    from justenough.nets.stack import MemberSpec, MLPStack
 
     first = task.configs[0]
     members = [
@@ -118,7 +119,7 @@ def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData)
         for cfg in task.configs
         for seed in seeds
     ]
-    device = _resolve_device(task.device)
+    device = str(parse_device(task.device))  # auto: CUDA when available, else CPU
     data = training_data.on(device)
     X_train = data.X_train
     # LSUV needs a batch of real data; the first 512 training rows (a fixed, seed-free choice).
@@ -191,7 +192,7 @@ def _restart_results(
                 best_epoch=int(member.best_epoch),
                 epochs_run=int(member.epochs_run),
                 diverged=bool(member.diverged),
-                stopped_by="pruned" if c in pruned_at else str(member.stopped_by),
+                stopped_by=str(StopReason.PRUNED) if c in pruned_at else str(member.stopped_by),
                 train_time=float(member.train_time) if member.train_time is not None else wall / len(result.members),
                 pruned_rung=pruned_at.get(c),
                 metrics={k: float(v) for k, v in member.metrics.items()},
@@ -201,12 +202,3 @@ def _restart_results(
             )
         )
     return out
-
-
-def _resolve_device(device: str) -> str:
-    """``auto`` means CUDA when available, else CPU."""
-    if device == "auto":
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from justenough.vocab import Task
+
 __all__ = ["no_network_baseline", "describe", "weak_signal_notice"]
 
 
@@ -30,12 +32,12 @@ def no_network_baseline(prepared: Any) -> dict[str, Any]:
 
     y_train = prepared.y_train.detach().cpu().numpy()
     y_val = prepared.y_val.detach().cpu().numpy()
-    if prepared.task == "classification":
+    if prepared.task == Task.CLASSIFICATION:
         k = int(prepared.n_outputs)
         counts = np.bincount(y_train.astype(np.int64), minlength=k).astype(np.float64)  # [K]
         prior = np.maximum(counts / counts.sum(), 1e-12)
         logits = np.broadcast_to(np.log(prior), (len(y_val), k))  # [N_val, K]: the same for every row
-        metrics = score("classification", y_val, logits)
+        metrics = score(Task.CLASSIFICATION, y_val, logits)
         majority = int(counts.argmax())  # ties: the first class in sorted order
         label = prepared.classes[majority]
         kind, prediction, metric = "majority class", label.item() if isinstance(label, np.generic) else label, "accuracy"

@@ -23,7 +23,7 @@ from justenough.train.loop import train
 from justenough.train.memory import available_memory, member_bytes
 from justenough.train.optimizer import StackOptimizer, lr_factor
 from justenough.train.results import MemberResult, StackResult, TrainState
-from justenough.train.settings import MONITORS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainSettings
+from justenough.train.settings import TrainSettings
 
 __all__ = [
     "TrainSettings",
@@ -37,8 +37,4 @@ __all__ = [
     "available_memory",
     "member_bytes",
     "lr_factor",
-    "OPTIMIZERS",
-    "MONITORS",
-    "SCHEDULES",
-    "PRECISIONS",
 ]

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
-from justenough.stack import MLPStack
+from justenough.nets.activations import ACTIVATIONS
+from justenough.nets.stack import MLPStack
+from justenough.vocab import Precision, Task
 
 # bfloat16 matmuls pay for layers at least this big (fan_in x fan_out); smaller ones are bound by
 # per-op overhead, which the casts add to (measured: break-even near 64 x 64 on a 2-core CPU).
 _LOW_PRECISION_MIN = 64 * 64
-
-# d act / d z times the incoming gradient, per activation: the same ATen kernels autograd calls,
-# so the gradients equal autograd's. Arguments: (grad, z, act(z)).
-_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-_ACT_BACKWARD: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "relu": lambda g, z, a: torch.ops.aten.threshold_backward(g, a, 0),
-    "tanh": lambda g, z, a: torch.ops.aten.tanh_backward(g, a),
-    "sigmoid": lambda g, z, a: torch.ops.aten.sigmoid_backward(g, a),
-    "gelu": lambda g, z, a: torch.ops.aten.gelu_backward(g, z, approximate="none"),
-    "leaky_relu": lambda g, z, a: torch.ops.aten.leaky_relu_backward(g, z, 0.01, False),
-    "selu": lambda g, z, a: torch.ops.aten.elu_backward(g, _SELU_ALPHA, _SELU_SCALE, 1.0, False, z),
-    "identity": lambda g, z, a: g,
-}
 
 
 class _Step:
@@ -42,12 +31,12 @@ class _Step:
         self.task = task
         # Layers whose matmuls run in bfloat16 (mixed precision), by size; see TrainSettings.
         sizes = stack.sizes
-        self.low = [precision == "bfloat16" and sizes[l] * sizes[l + 1] >= _LOW_PRECISION_MIN for l in range(L)]
+        self.low = [precision == Precision.BFLOAT16 and sizes[l] * sizes[l + 1] >= _LOW_PRECISION_MIN for l in range(L)]
         self.W = list(stack.weights)  # [M, in, out] each (avoids ParameterList lookups per step)
         self.b = [bias.unsqueeze(1) for bias in stack.biases]  # [M, 1, out] each (views)
         self.masks = [stack.unit_mask(l).unsqueeze(1) for l in range(stack.depth)] if stack.padded else None  # [M, 1, w]
         self.act = stack.activate
-        self.act_backward = _ACT_BACKWARD[stack.activation]
+        self.act_backward = ACTIVATIONS[stack.activation].backward  # the same ATen kernels autograd calls
         self.gW, self.gb = list(grad_views[:L]), list(grad_views[L:])
         self._neg_inv: dict[int, torch.Tensor] = {}
         self.softmax_transposed = stack.device.type == "cpu" and stack.n_out < 16
@@ -80,7 +69,7 @@ class _Step:
             acts.append(a)
         out = z  # [M, B, C]
         M, B, C = out.shape
-        if self.task == "classification":
+        if self.task == Task.CLASSIFICATION:
             if self.softmax_transposed:
                 # The same numbers over a [M, C, B] view: on the CPU, torch's log_softmax over a
                 # last dimension shorter than 16 is up to 10x slower than over a strided one.

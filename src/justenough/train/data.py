@@ -8,8 +8,9 @@ from typing import Any
 import torch
 
 from justenough.errors import DataError
-from justenough.stack import MLPStack
+from justenough.nets.stack import MLPStack
 from justenough.train.metrics import stack_loss
+from justenough.vocab import Task
 
 _EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
 
@@ -28,7 +29,7 @@ def _check_data(data: Any, stack: MLPStack) -> _Data:
     if missing:
         raise DataError(f"train() needs data with X_train, y_train, X_val, y_val, task, n_outputs; missing {', '.join(missing)}")
     task = str(data.task)
-    if task not in ("classification", "regression"):
+    if task not in tuple(Task):
         raise DataError(f"data.task must be 'classification' or 'regression', got {task!r}")
     if int(data.n_outputs) != stack.n_out:
         raise DataError(f"data.n_outputs is {data.n_outputs} but the stack has {stack.n_out} outputs: build the stack with n_out={data.n_outputs}")
@@ -43,7 +44,7 @@ def _check_data(data: Any, stack: MLPStack) -> _Data:
             raise DataError(f"X_{split} and y_{split} must hold the same number (>= 1) of rows, got {X.shape[0]} and {y.shape[0]}")
         if not bool(torch.isfinite(X).all()):
             raise DataError(f"X_{split} holds NaN or infinite values: impute or drop them before training")
-        if task == "classification":
+        if task == Task.CLASSIFICATION:
             if y.ndim != 1 or y.dtype.is_floating_point:
                 raise DataError(f"y_{split} must be int64 class indices [N] for classification, got {y.dtype} {list(y.shape)}")
             y = y.long()
@@ -72,12 +73,12 @@ def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str) -> t
         xb, yb = X[s : s + _EVAL_ROWS], y[s : s + _EVAL_ROWS]
         out = stack(xb)  # [M, b, C]
         loss_sum += stack_loss(task, out, yb).to(torch.float64) * xb.shape[0]
-        if task == "classification":
+        if task == Task.CLASSIFICATION:
             hit += (out.argmax(-1) == yb).sum(1).to(torch.float64)
         else:
             sse += ((out.to(torch.float64) - yb.to(torch.float64)) ** 2).sum(1)  # [M, C]
     loss = loss_sum / N
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         return loss, hit / N
     y64 = y.to(torch.float64)
     sst = ((y64 - y64.mean(0)) ** 2).sum(0)  # [C]

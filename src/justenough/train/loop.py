@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from justenough.errors import ConfigError
-from justenough.stack import MLPStack
+from justenough.nets.stack import MLPStack
 from justenough.train.allocator import keep_freed_memory
 from justenough.train.data import _check_data, _Data, _outputs
 from justenough.train.memory import _plan
@@ -18,6 +18,7 @@ from justenough.train.metrics import score
 from justenough.train.results import MemberResult, StackResult, TrainState
 from justenough.train.settings import TrainSettings
 from justenough.train.substack import _Run
+from justenough.vocab import StopReason
 
 __all__ = ["train"]
 
@@ -140,7 +141,7 @@ def _call(callback: Callable[[int, MLPStack, TrainState], Iterable[int] | None],
             raise ConfigError(f"the callback returned member index {i}, outside 0..{stack.M - 1}")
         for r in runs:
             if i in r.indices:
-                r.freeze([r.indices.index(i)], reason="pruned")
+                r.freeze([r.indices.index(i)], reason=StopReason.PRUNED)
     dt = time.perf_counter() - t0
     for r in runs:  # the callback's time, shared by every member
         r.share_time(dt * r.m / stack.M, range(r.m))

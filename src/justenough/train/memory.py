@@ -8,9 +8,10 @@ from collections.abc import Sequence
 import torch
 
 from justenough.errors import ConfigError
-from justenough.stack import MLPStack
+from justenough.nets.stack import MLPStack
 from justenough.train.data import _EVAL_ROWS
 from justenough.train.settings import TrainSettings
+from justenough.vocab import Optimizer
 
 __all__ = ["available_memory", "member_bytes"]
 
@@ -39,7 +40,7 @@ def member_bytes(sizes: Sequence[int], batch_size: int, optimizer: str, n_eval: 
     params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     # p, grad, best, 2 temps, optimizer states, and the flat optimizer's member index and
     # per-element factors (learning rate or step size, weight decay).
-    copies = 5 + (2 if optimizer in ("adam", "adamw") else 1) + 3
+    copies = 5 + (2 if optimizer in (Optimizer.ADAM, Optimizer.ADAMW) else 1) + 3
     units = sum(sizes)
     acts = batch_size * units * 4  # forward outputs, activations, their gradients
     evals = min(n_eval, _EVAL_ROWS) * max(sizes) * 3

@@ -15,20 +15,18 @@ import torch
 import torch.nn.functional as F
 
 from justenough.errors import ConfigError, DataError
+from justenough.vocab import Task
 
-__all__ = ["TASKS", "score", "validation_metric", "stack_loss", "stack_score"]
-
-TASKS = ("classification", "regression")
-
+__all__ = ["score", "validation_metric", "stack_loss", "stack_score"]
 
 def validation_metric(task: str) -> str:
     """The name of the validation score: ``accuracy`` or ``r2``."""
     _check_task(task)
-    return "accuracy" if task == "classification" else "r2"
+    return "accuracy" if task == Task.CLASSIFICATION else "r2"
 
 
 def _check_task(task: str) -> None:
-    if task not in TASKS:
+    if task not in tuple(Task):
         raise ConfigError(f"unknown task {task!r}: use 'classification' or 'regression'")
 
 
@@ -50,7 +48,7 @@ def score(task: str, y_true: Any, output: Any) -> dict[str, float]:
     out = _np(output).astype(np.float64)
     if len(y) == 0 or len(y) != len(out):
         raise DataError(f"metrics need as many outputs as targets (and at least one), got {len(out)} and {len(y)}")
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         y = y.astype(np.int64).reshape(-1)
         if out.ndim == 2:
             logp = torch.log_softmax(torch.from_numpy(out), dim=1).numpy()  # [N, K]
@@ -91,7 +89,7 @@ def _targets(task: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     Regression: shared ``[B, C]`` or per member ``[M, B, C]`` -> ``[M, B, C]``.
     """
     M, B, C = out.shape
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         return y.expand(M, B) if y.ndim == 1 else y
     if y.ndim == 2:
         return y.unsqueeze(0).expand(M, B, C)
@@ -106,7 +104,7 @@ def stack_loss(task: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """
     M, B, C = out.shape
     t = _targets(task, out, y)
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         if out.device.type == "cpu" and C < 16:
             # The same numbers over a [M, C, B] view: on the CPU, torch's (log-)softmax over a
             # last dimension shorter than 16 is up to 10x slower than over a strided one.
@@ -121,7 +119,7 @@ def stack_loss(task: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def stack_score(task: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-member validation score ``[M]``: accuracy, or R^2 averaged over outputs."""
     t = _targets(task, out, y)
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         return (out.argmax(-1) == t).to(torch.float64).mean(1)  # [M]
     o, t = out.to(torch.float64), t.to(torch.float64)
     ss_res = ((t - o) ** 2).sum(1)  # [M, C]

@@ -10,6 +10,7 @@ import torch
 
 from justenough.errors import ConfigError
 from justenough.train.settings import TrainSettings
+from justenough.vocab import Optimizer, Schedule
 
 __all__ = ["StackOptimizer", "lr_factor"]
 
@@ -23,7 +24,7 @@ def lr_factor(schedule: str, epoch: int, max_epochs: int) -> float:
     Cosine: ``(1 + cos(pi * (epoch - 1) / max_epochs)) / 2``, from 1 at the first epoch towards 0
     at the last, as ``CosineAnnealingLR(T_max=max_epochs, eta_min=0)`` after ``epoch - 1`` steps.
     """
-    if schedule == "cosine":
+    if schedule == Schedule.COSINE:
         return 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / max_epochs))
     return 1.0
 
@@ -71,7 +72,7 @@ class StackOptimizer:
             self._tensors = self.params
         self._has_wd = bool((weight_decay > 0).any())
         # Only the per-member factors this optimizer uses (each is [P] with flat=).
-        self._wd = self._expand(weight_decay) if self._has_wd and self.kind != "adamw" else []
+        self._wd = self._expand(weight_decay) if self._has_wd and self.kind != Optimizer.ADAMW else []
         self.step_count = 0
         # The fused path: the step count as its kernel reads it, and (groups, gradient buffer,
         # per-group lists of views) built once for the groups and gradient buffer they serve.
@@ -105,10 +106,10 @@ class StackOptimizer:
         self._fused = self._fused_groups(active)
         self._lr_eff64 = torch.where(active, self._lr64, torch.zeros_like(self._lr64))  # [M]
         lr32 = self._lr_eff64.to(torch.float32)
-        self._neg_lr = self._expand(-lr32) if self.kind == "sgd" else []
+        self._neg_lr = self._expand(-lr32) if self.kind == Optimizer.SGD else []
         # AdamW's decoupled decay factor 1 - lr * wd, computed in float64 as torch does.
         decay = (1.0 - self._lr_eff64 * self._wd64).to(torch.float32)
-        self._decay = self._expand(decay) if self.kind == "adamw" and self._has_wd else []
+        self._decay = self._expand(decay) if self.kind == Optimizer.ADAMW and self._has_wd else []
 
     @torch.no_grad()
     def take_state(self, previous: "StackOptimizer", keep: Sequence[int]) -> None:
@@ -153,7 +154,7 @@ class StackOptimizer:
                 gs = [torch.cat([g.reshape(-1) for g in grads])]  # [P], the flat layout
         else:
             gs = list(grads)
-        if self.kind == "sgd":
+        if self.kind == Optimizer.SGD:
             self._sgd(gs)
         else:
             self._adam(gs)
@@ -181,9 +182,9 @@ class StackOptimizer:
         them). Its arithmetic is torch.optim's ``fused=True``. None: no fused kernel here (SGD,
         or a device without one), so the op-by-op update runs.
         """
-        if not _FUSED_ADAM or self.kind not in ("adam", "adamw") or self._tensors[0].device.type not in ("cpu", "cuda"):
+        if not _FUSED_ADAM or self.kind not in (Optimizer.ADAM, Optimizer.ADAMW) or self._tensors[0].device.type not in ("cpu", "cuda"):
             return None
-        if getattr(torch, "_fused_adamw_" if self.kind == "adamw" else "_fused_adam_", None) is None:
+        if getattr(torch, "_fused_adamw_" if self.kind == Optimizer.ADAMW else "_fused_adam_", None) is None:
             return None
         groups: dict[tuple[float, float], list[int]] = {}
         for i, (on, lr, wd) in enumerate(zip(active.tolist(), self._lr64.tolist(), self._wd64.tolist())):
@@ -202,7 +203,7 @@ class StackOptimizer:
         bc2_sqrt = math.sqrt(1 - b2**step)
         # step_size = lr / bias_correction1 in float64, then float32 (as torch's scalar argument).
         step32 = (self._lr_eff64 / bc1).to(torch.float32)  # [M]
-        decoupled = self.kind == "adamw"
+        decoupled = self.kind == Optimizer.ADAMW
         for k, (p, g) in enumerate(zip(self._tensors, grads)):
             if decoupled:
                 if self._has_wd:
@@ -259,7 +260,7 @@ class StackOptimizer:
             plan = self._fused_plan = (groups, grads[0], per_group)
         self._fused_step.fill_(float(self.step_count))
         b1, b2 = self.settings.betas
-        fn = torch._fused_adamw_ if self.kind == "adamw" else torch._fused_adam_
+        fn = torch._fused_adamw_ if self.kind == Optimizer.ADAMW else torch._fused_adam_
         for lr, wd, ps, gs, ms, vs in plan[2]:
             fn(
                 ps,

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from justenough.stack import MemberSpec
+from justenough.nets.stack import MemberSpec
 
 __all__ = ["TrainState", "MemberResult", "StackResult"]
 

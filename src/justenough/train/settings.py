@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from justenough.errors import ConfigError
+from justenough.vocab import Monitor, Optimizer, Precision, Schedule
 
-__all__ = ["TrainSettings", "OPTIMIZERS", "MONITORS", "SCHEDULES", "PRECISIONS"]
-
-OPTIMIZERS = ("sgd", "adam", "adamw")
-MONITORS = ("val_loss", "val_score")  # what early stopping and the best weights follow
-SCHEDULES = ("constant", "cosine")  # how each member's learning rate moves over the epochs
-PRECISIONS = ("float32", "bfloat16")  # the training step's matmuls (see TrainSettings)
+__all__ = ["TrainSettings"]
 
 
 @dataclass(frozen=True)
@@ -58,12 +54,12 @@ class TrainSettings:
 
     def __post_init__(self) -> None:
         opt = str(self.optimizer).lower()
-        if opt not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
+        if opt not in tuple(Optimizer):
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}: use one of {', '.join(Optimizer)}")
         object.__setattr__(self, "optimizer", opt)
         if not 0.0 <= float(self.momentum) < 1.0:
             raise ConfigError(f"momentum must lie in [0, 1), got {self.momentum}")
-        if self.nesterov and (opt != "sgd" or self.momentum <= 0):
+        if self.nesterov and (opt != Optimizer.SGD or self.momentum <= 0):
             raise ConfigError("nesterov=True needs optimizer='sgd' and momentum > 0")
         for name in ("batch_size", "max_epochs"):
             v = getattr(self, name)
@@ -73,12 +69,12 @@ class TrainSettings:
             raise ConfigError(f"patience must be a positive integer or None (no early stopping), got {self.patience!r}")
         if not float(self.min_delta) >= 0:
             raise ConfigError(f"min_delta must be >= 0, got {self.min_delta}")
-        if self.monitor not in MONITORS:
-            raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(MONITORS)}")
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(f"unknown schedule {self.schedule!r}: use one of {', '.join(SCHEDULES)}")
-        if self.precision not in PRECISIONS:
-            raise ConfigError(f"unknown precision {self.precision!r}: use one of {', '.join(PRECISIONS)}")
+        if self.monitor not in tuple(Monitor):
+            raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(Monitor)}")
+        if self.schedule not in tuple(Schedule):
+            raise ConfigError(f"unknown schedule {self.schedule!r}: use one of {', '.join(Schedule)}")
+        if self.precision not in tuple(Precision):
+            raise ConfigError(f"unknown precision {self.precision!r}: use one of {', '.join(Precision)}")
         if isinstance(self.callback_every, bool) or not isinstance(self.callback_every, int) or self.callback_every < 0:
             raise ConfigError(f"callback_every must be an integer >= 0, got {self.callback_every!r}")
         b1, b2 = (float(b) for b in self.betas)

@@ -8,12 +8,13 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
-from justenough.stack import MLPStack
+from justenough.nets.stack import MLPStack
 from justenough.train.backward import _Step
 from justenough.train.batches import epoch_orders
 from justenough.train.data import _Data, _evaluate
 from justenough.train.optimizer import StackOptimizer, _flatten_parameters, _slices, lr_factor
 from justenough.train.settings import TrainSettings
+from justenough.vocab import Monitor, StopReason
 
 
 class _Run:
@@ -217,14 +218,14 @@ class _Run:
             self.opt.reset_members(mask)
             for i in diverged:
                 self.diverged[i] = True
-                self.stopped_by[i] = "diverged"
+                self.stopped_by[i] = StopReason.DIVERGED
         for i in stopped:
-            self.stopped_by[i] = "early"
+            self.stopped_by[i] = StopReason.EARLY
         self.freeze(diverged + stopped)
 
     def _monitored(self, val_loss: float, val_score: float) -> float:
         """The value early stopping follows, lower is better."""
-        return val_loss if self.settings.monitor == "val_loss" else -val_score
+        return val_loss if self.settings.monitor == Monitor.VAL_LOSS else -val_score
 
     def _finite_members(self) -> list[bool]:
         """Per member of the working stack: are all its weights finite?"""
@@ -250,7 +251,7 @@ class _Run:
         self.sync()
         for i in range(self.m):
             if self.stopped_by[i] is None:
-                self.stopped_by[i] = "budget"
+                self.stopped_by[i] = StopReason.BUDGET
         if self.settings.restore_best:
             for p, b in zip(self.params, self.best):
                 p.copy_(b)

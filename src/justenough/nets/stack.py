@@ -17,69 +17,19 @@ padded, so its initial weights depend on (scheme, seed, shapes) only, never on i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from justenough import init as init_mod
 from justenough.errors import ConfigError
+from justenough.nets import init as init_mod
+from justenough.nets.activations import ACTIVATION_FUNCTIONS, ACTIVATION_MODULES, activation_module, activation_name
+from justenough.vocab import parse_device
 
-__all__ = ["MemberSpec", "MLPStack", "ACTIVATION_FUNCTIONS", "activation_module", "resolve_device"]
-
-# The activations and their functions (forward) and modules (member(i)); leaky slope 0.01 and
-# exact (erf) GELU, the torch module defaults, so member(i) computes what the stack computes.
-ACTIVATION_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": torch.relu,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "gelu": F.gelu,
-    "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
-    "selu": F.selu,
-    "identity": lambda z: z,
-}
-_ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "gelu": nn.GELU,
-    "leaky_relu": lambda: nn.LeakyReLU(0.01),
-    "selu": nn.SELU,
-    "identity": nn.Identity,
-}
-_ALIASES = {"logistic": "sigmoid", "linear": "identity"}
-
-
-def _activation_name(name: str) -> str:
-    key = _ALIASES.get(str(name).lower(), str(name).lower())
-    if key not in ACTIVATION_FUNCTIONS:
-        raise ConfigError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATION_FUNCTIONS)}")
-    return key
-
-
-def activation_module(name: str) -> nn.Module:
-    """A fresh ``torch.nn`` module for one of the stack's activation names."""
-    return _ACTIVATION_MODULES[_activation_name(name)]()
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``cpu``, ``cuda[:k]`` or ``auto`` (CUDA when available, else CPU) as a ``torch.device``."""
-    text = str(device).lower()
-    if text == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(text)
-    except RuntimeError:
-        raise ConfigError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'auto'") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        why = f"this torch ({torch.__version__}) was built without CUDA" if torch.version.cuda is None else "torch finds no CUDA GPU"
-        raise ConfigError(f"device {device!r} was asked for but CUDA is not available here ({why}): use 'cpu' or 'auto'")
-    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise ConfigError(f"device {device!r} was asked for but there are {torch.cuda.device_count()} CUDA GPUs (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
-    return dev
+__all__ = ["MemberSpec", "MLPStack"]
 
 
 @dataclass(frozen=True)
@@ -189,11 +139,11 @@ class MLPStack(nn.Module):
             )
         self.n_in, self.n_out = int(n_in), int(n_out)
         self.members: tuple[MemberSpec, ...] = members
-        self.activation = _activation_name(activation)
+        self.activation = activation_name(activation).value
         self._act = ACTIVATION_FUNCTIONS[self.activation]
         self.depth = depths.pop()
         self.M = len(members)
-        self._device = resolve_device(device)
+        self._device = parse_device(device)
         widest = [max(m.widths[l] for m in members) for l in range(self.depth)]
         if pad is not None:
             widest = [max(a, int(b)) for a, b in zip(widest, pad)]
@@ -248,7 +198,7 @@ class MLPStack(nn.Module):
                 raise ConfigError(f"the modules use different activations {sorted(acts)}: one stack holds one activation")
             activation = acts.pop() if acts else "identity"
         else:
-            activation = _activation_name(activation)
+            activation = activation_name(activation).value
             if acts and acts != {activation}:
                 raise ConfigError(f"activation={activation!r} but the modules use {sorted(acts)}")
         shapes = [[lin.weight.shape for lin in lins] for lins, _ in parsed]
@@ -376,7 +326,7 @@ def _read_sequential(module: nn.Module) -> tuple[list[nn.Linear], str | None]:
         raise ConfigError(f"from_members takes torch.nn.Sequential modules, got {type(module).__name__}")
     lins: list[nn.Linear] = []
     acts: set[str] = set()
-    by_type = {type(f()): name for name, f in _ACTIVATION_MODULES.items()}
+    by_type = {cls: name for name, cls in ACTIVATION_MODULES.items()}
     for m in module:
         if isinstance(m, nn.Linear):
             if m.bias is None:

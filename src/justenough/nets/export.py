@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from justenough.errors import ArtifactError
+from justenough.vocab import Task
 
 __all__ = ["RawInputNetwork", "raw_input_columns"]
 
@@ -56,7 +57,7 @@ class RawInputNetwork(nn.Module):
         self.register_buffer("median", torch.tensor([s["median"] for s in specs], dtype=torch.float32))  # [F]
         self.register_buffer("mean", torch.tensor([s["mean"] for s in specs], dtype=torch.float32))  # [F]
         self.register_buffer("std", torch.tensor([s["std"] for s in specs], dtype=torch.float32))  # [F]
-        self.regression = task == "regression"
+        self.regression = task == Task.REGRESSION
         scale, shift = (target_encoder.std, target_encoder.mean) if self.regression else (1.0, 0.0)
         self.register_buffer("target_scale", torch.tensor(float(scale), dtype=torch.float32))  # []
         self.register_buffer("target_shift", torch.tensor(float(shift), dtype=torch.float32))  # []
