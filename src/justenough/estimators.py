@@ -694,7 +694,7 @@ def _progress(verbose: Any) -> Any:
         return None
     from rich.console import Console
 
-    from justenough.cli_progress import PlainProgress
+    from justenough.cli.progress import PlainProgress
 
     return PlainProgress(Console(width=160, highlight=False))
 
