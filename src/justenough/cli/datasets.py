@@ -11,6 +11,7 @@ from justenough.cli.app import app, out_console
 
 __all__ = ["datasets"]
 
+
 @app.command()
 def datasets() -> None:
     """List the bundled datasets (use their names as DATA).
@@ -20,7 +21,6 @@ def datasets() -> None:
     from justenough.data.datasets import available
 
     out_console().print(_frame_table(available(), title="bundled datasets"))
-
 
 
 def _frame_table(frame: Any, *, title: str) -> Table:

@@ -18,6 +18,7 @@ from justenough.errors import ArtifactError, ConfigError
 
 __all__ = ["show", "compare", "report"]
 
+
 def _read_run(run_dir: Path) -> tuple[Any, dict[str, Any]]:
     """``leaderboard.csv`` and ``summary.json`` of a run, with clear errors when they are missing."""
     from justenough.run.files import read_leaderboard, read_summary

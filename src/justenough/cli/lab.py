@@ -16,6 +16,7 @@ from justenough.numbers import finite_or_none
 
 __all__ = ["init_lab", "split_specs"]
 
+
 @app.command("init-lab")
 def init_lab(
     ctx: typer.Context,

@@ -15,6 +15,7 @@ from justenough.errors import ArtifactError, ConfigError, DataError
 
 __all__ = ["predict", "export", "features_path"]
 
+
 def _reading(model: Any, **given: str | None) -> dict[str, str | None]:
     """How to read predict's rows: what the run's table used (``model.info["reading"]``: its
     decimal comma, and a delimiter or encoding given to search), the flags overriding it."""
@@ -36,7 +37,6 @@ def _read_rows(source: str, reading: dict[str, str | None] | None = None) -> Any
 def _print_notices(notices: Any) -> None:
     for notice in notices or []:
         err.print(f"[yellow]note:[/] {cli_text(notice)}", highlight=False)
-
 
 
 @app.command()
