@@ -139,7 +139,7 @@ def test_every_option_reference_in_src_names_a_keyword_of_the_api() -> None:
     import inspect
 
     from justenough.data import load as load_fn
-    from justenough.search import search
+    from justenough import search
 
     keywords = set(inspect.signature(search).parameters) | set(inspect.signature(load_fn).parameters)
     flags = flag_table(typer.main.get_command(app).commands.values())  # type: ignore[attr-defined]
