@@ -33,10 +33,9 @@ from justenough.estimators import (
     JustEnoughRegressor,
     MLPClassifier,
     MLPRegressor,
-    _forward,
-    _state_to_layers,
     seed_from_random_state,
 )
+from justenough.estimators.forward import _forward, _state_to_layers
 
 FAST = dict(max_iter=60, learning_rate_init=0.01, n_init=3, random_state=0)
 
@@ -213,7 +212,7 @@ def test_forward_equals_the_stack_member_module(activation):
     """Prediction from coefs_ equals the trained module ``MLPStack.member(i)`` (oracle)."""
     from justenough.stack import MemberSpec, MLPStack
 
-    from justenough.estimators import _ACTIVATION_ALIASES
+    from justenough.estimators.base import _ACTIVATION_ALIASES
 
     act = _ACTIVATION_ALIASES.get(activation, activation)
     spec = MemberSpec(widths=(7, 5), init="glorot_uniform", seed=3, bias_init=0.1)
