@@ -284,7 +284,7 @@ class _BaseSearch(BaseEstimator):
 class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     """Search depth x width on the training data and predict with the just-enough network.
 
-    ``fit`` runs ``justenough.search.search`` with a validation split inside
+    ``fit`` runs ``justenough.search`` (the function) with a validation split inside
     (``validation_fraction``) and no test split (score on your own held-out data, as with any
     estimator). The space is ``depth`` x ``widths`` (CLI syntax: ``"1-3"``, ``"16,32,64"``, or
     tuples; the defaults are the CLI's), or a whole ``justenough.space.Space`` given as ``space``.
