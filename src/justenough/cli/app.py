@@ -97,7 +97,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         sys.exit(1)
 
 
-def _print_usage_error(exc: Any) -> None:
+def _print_usage_error(exc: Exception) -> None:
     """click's usage error as one line, in the style of every other error: ``error: ...``."""
     format_message = getattr(exc, "format_message", None)
     message = " ".join(str(format_message() if callable(format_message) else exc).split())

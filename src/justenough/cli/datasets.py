@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from justenough.cli.app import app, out_console
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["datasets"]
 
@@ -23,7 +26,7 @@ def datasets() -> None:
     out_console().print(_frame_table(available(), title="bundled datasets"))
 
 
-def _frame_table(frame: Any, *, title: str) -> Table:
+def _frame_table(frame: "pd.DataFrame", *, title: str) -> Table:
     """A DataFrame as a rich table: floats with 4 significant digits, integers with separators."""
     import pandas as pd
 

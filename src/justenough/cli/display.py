@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from justenough.cli.app import cli_text
 from justenough.numbers import finite_or_none
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["LEADERBOARD_ROWS", "is_percent", "fmt_score", "fmt_int", "leaderboard_table", "print_outcome"]
 
@@ -52,7 +55,7 @@ def fmt_int(value: Any) -> str:
     return "-" if f is None else f"{int(f):,}"
 
 
-def _config_labels(board: Any) -> list[str]:
+def _config_labels(board: "pd.DataFrame") -> list[str]:
     """The label (``2x32``) plus any setting that differs between configs (activation, lr, ...),
     written as the progress line writes it (``labels.py``)."""
     from justenough.cli.labels import table_labels
@@ -69,7 +72,7 @@ def _truthy(value: Any) -> bool:
         return False
 
 
-def leaderboard_table(board: Any, summary: dict[str, Any], *, limit: int | None = LEADERBOARD_ROWS) -> Table:
+def leaderboard_table(board: "pd.DataFrame", summary: dict[str, Any], *, limit: int | None = LEADERBOARD_ROWS) -> Table:
     """The leaderboard as a rich table, best validation mean first, the chosen row marked.
 
     Columns: config, params, validation mean +/- std over restarts, best restart, diverged
@@ -127,7 +130,7 @@ def leaderboard_table(board: Any, summary: dict[str, Any], *, limit: int | None 
     return table
 
 
-def print_outcome(console: Console, board: Any, summary: dict[str, Any], run_dir: Path | None, *, quiet: bool = False) -> None:
+def print_outcome(console: Console, board: "pd.DataFrame", summary: dict[str, Any], run_dir: Path | None, *, quiet: bool = False) -> None:
     """The leaderboard, the choice and why, the test score, and where the files are."""
     percent = is_percent(summary)
     if not quiet:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.table import Table
@@ -16,10 +16,13 @@ from justenough.cli.arguments import checked_run_dir
 from justenough.cli.display import LEADERBOARD_ROWS, fmt_score, is_percent, leaderboard_table, print_outcome
 from justenough.errors import ArtifactError, ConfigError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["show", "compare", "report"]
 
 
-def _read_run(run_dir: Path) -> tuple[Any, dict[str, Any]]:
+def _read_run(run_dir: Path) -> tuple["pd.DataFrame", dict[str, Any]]:
     """``leaderboard.csv`` and ``summary.json`` of a run, with clear errors when they are missing."""
     from justenough.run.files import read_leaderboard, read_summary
 
@@ -105,7 +108,7 @@ def compare(
     )
 
 
-def _config_named(board: Any, name: str) -> tuple[str, str]:
+def _config_named(board: "pd.DataFrame", name: str) -> tuple[str, str]:
     """(key, label) of the leaderboard's config called ``name`` (a label or a key)."""
     keys = board["key"].astype(str)
     labels = board["label"].astype(str) if "label" in board.columns else keys

@@ -4,7 +4,7 @@ and the lab's summary as a table."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.table import Table
@@ -13,6 +13,9 @@ from justenough.cli.app import app, cli_text, out_console
 from justenough.cli.arguments import check_data_arg, validate_device
 from justenough.errors import ConfigError
 from justenough.numbers import finite_or_none
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["init_lab", "split_specs"]
 
@@ -84,7 +87,7 @@ def init_lab(
     console.print(f"[bold]report:[/] {saved / 'init_lab.html'}", highlight=False)
 
 
-def _init_lab_table(summary: Any, *, title: str, width: int) -> Table:
+def _init_lab_table(summary: "pd.DataFrame", *, title: str, width: int) -> Table:
     """The lab's summary, one row per scheme, in the columns that tell the story (all are in summary.csv)."""
 
     def num(row: Any, col: str, fmt: str = "{:.3g}") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 import typer
 
@@ -13,17 +13,22 @@ from justenough.cli.app import app, cli_text, err
 from justenough.cli.arguments import DELIMITER_HELP, ENCODING_HELP, is_dataset, validate_choice
 from justenough.errors import ArtifactError, ConfigError, DataError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from justenough.run.model import Model
+
 __all__ = ["predict", "export", "features_path"]
 
 
-def _reading(model: Any, **given: str | None) -> dict[str, str | None]:
+def _reading(model: "Model", **given: str | None) -> dict[str, str | None]:
     """How to read predict's rows: what the run's table used (``model.info["reading"]``: its
     decimal comma, and a delimiter or encoding given to search), the flags overriding it."""
     saved = dict(model.info.get("reading") or {})
     return {key: value if value is not None else saved.get(key) for key, value in given.items()}
 
 
-def _read_rows(source: str, reading: dict[str, str | None] | None = None) -> Any:
+def _read_rows(source: str, reading: dict[str, str | None] | None = None) -> "pd.DataFrame":
     """A raw table (no target needed) for prediction, read as ``data.load`` reads tables: a
     CSV/TSV/Parquet path or a bundled dataset name; ``reading``: delimiter, decimal, encoding."""
     from justenough.data import read_rows
@@ -34,7 +39,7 @@ def _read_rows(source: str, reading: dict[str, str | None] | None = None) -> Any
     return read_rows(source, **(reading or {}))
 
 
-def _print_notices(notices: Any) -> None:
+def _print_notices(notices: Iterable[str] | None) -> None:
     for notice in notices or []:
         err.print(f"[yellow]note:[/] {cli_text(notice)}", highlight=False)
 
@@ -158,15 +163,15 @@ def export(
         typer.echo(f"inputs:   {features_path(out)} ({n_in} preprocessed features; apply the run's preprocessing first)")
 
 
-def _feature_names_out(model: Any) -> list[str]:
+def _feature_names_out(model: "Model") -> list[str]:
     names = list(getattr(model.preprocessor, "feature_names_out", []) or [])
-    n_in = int(model.module[0].in_features)
+    n_in = int(model.module[0].in_features)  # type: ignore[arg-type]  # the first layer: an nn.Linear
     if len(names) != n_in:
         raise ArtifactError(f"the model takes {n_in} features but its preprocessing names {len(names)}: the run is damaged")
     return names
 
 
-def _export_description(model: Any, names_in: list[str], fmt: str, inputs: str = "preprocessed") -> dict[str, Any]:
+def _export_description(model: "Model", names_in: list[str], fmt: str, inputs: str = "preprocessed") -> dict[str, Any]:
     """What a deployment needs to feed the exported network and read its output."""
     classification = model.task == "classification"
     raw = inputs == "raw"

@@ -77,7 +77,7 @@ class _BaseSearch(BaseEstimator):
         batch_size: Any = 64,
         max_epochs: int = 200,
         patience: int | None = 10,
-        space: Any = None,
+        space: "Space | None" = None,
         rule: str = "one-se",
         n_init: int = 5,
         validation_fraction: float = 0.2,

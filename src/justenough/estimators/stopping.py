@@ -5,7 +5,11 @@ restart, as a callback of the stack's trainer.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from justenough.stack import MLPStack
+    from justenough.train import TrainState
 
 __all__ = ["_no_improvement_stopper"]
 
@@ -24,7 +28,7 @@ def _no_improvement_stopper(key: str, tol: float, n_iter_no_change: int, M: int)
     seen = [0] * M
     stopped: set[int] = set()
 
-    def callback(epoch: int, stack: Any, state: Any) -> list[int]:
+    def callback(epoch: int, stack: "MLPStack", state: "TrainState") -> list[int]:
         stop: list[int] = []
         for i in range(M):
             if i in stopped:
@@ -47,7 +51,7 @@ def _no_improvement_stopper(key: str, tol: float, n_iter_no_change: int, M: int)
     return callback
 
 
-def _member_history(state: Any, i: int) -> dict[str, list[float]]:
+def _member_history(state: "TrainState", i: int) -> dict[str, list[float]]:
     """Member i's per-epoch history from the trainer's ``TrainState``."""
     history = state.history
     return history[i] if isinstance(history, (list, tuple)) else {k: v[i] for k, v in history.items()}
