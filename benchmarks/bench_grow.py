@@ -46,7 +46,7 @@ def _import_quality(quality_dir: Path) -> tuple[Any, Any]:
 
 
 def run_one(tables: Any, dataset: Any, strategy: str, workers: int, patience: int | None = None) -> dict[str, Any]:
-    from justenough.search import search
+    from justenough import search
 
     extra = {"grow_patience": patience} if patience is not None else {}  # else search()'s default
     t0 = time.perf_counter()

@@ -218,14 +218,14 @@ def architectures(space_options: dict[str, str]) -> list[tuple[int, ...]]:
 
 def default_n_init() -> int:
     """justenough's default restarts per config: GridSearchCV gets as many random states."""
-    from justenough.search import search
+    from justenough import search
 
     return int(inspect.signature(search).parameters["n_init"].default)
 
 
 def run_justenough(tables: SplitTables, dataset: QualityDataset, space_options: dict[str, str],
                    search_options: dict[str, Any], workers: int) -> dict[str, Any]:
-    from justenough.search import search
+    from justenough import search
     from justenough.search.space import Space
 
     # Only what was asked for is passed: the defaults stay search()'s own, whatever the recipe.

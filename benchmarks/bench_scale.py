@@ -20,7 +20,7 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local benchmark cluster needs no tokens
 
 from justenough.data import load, prepare  # noqa: E402
-from justenough.search import search  # noqa: E402
+from justenough import search  # noqa: E402
 from justenough.search.space import Space  # noqa: E402
 
 

@@ -48,7 +48,7 @@ from sklearn.neural_network import MLPClassifier  # noqa: E402
 from search_floor import floors  # noqa: E402
 
 from justenough.data import load, prepare  # noqa: E402
-from justenough.search import search  # noqa: E402
+from justenough import search  # noqa: E402
 from justenough.search.space import Space  # noqa: E402
 
 

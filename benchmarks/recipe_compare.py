@@ -27,7 +27,7 @@ from sklearn.metrics import accuracy_score, r2_score  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 
 from justenough.data import load, prepare  # noqa: E402
-from justenough.search import search  # noqa: E402
+from justenough import search  # noqa: E402
 from justenough.search.space import Space  # noqa: E402
 
 RECIPES: dict[str, dict[str, str]] = {

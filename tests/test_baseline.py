@@ -9,9 +9,9 @@ import pytest
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import log_loss, r2_score
 
+from justenough import search
 from justenough.select.baseline import describe, no_network_baseline, weak_signal_notice
 from justenough.data import load, prepare
-from justenough.search import search
 from justenough.search.space import Space
 
 

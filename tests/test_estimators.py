@@ -33,10 +33,9 @@ from justenough.estimators import (
     JustEnoughRegressor,
     MLPClassifier,
     MLPRegressor,
-    _forward,
-    _state_to_layers,
     seed_from_random_state,
 )
+from justenough.estimators.forward import _forward, _state_to_layers
 
 FAST = dict(max_iter=60, learning_rate_init=0.01, n_init=3, random_state=0)
 

@@ -13,8 +13,8 @@ import time
 import pandas as pd
 import pytest
 
+from justenough import search
 from justenough.errors import ConfigError
-from justenough.search import search
 from justenough.search.space import Space
 from tests.test_search import run_and_kill
 
@@ -79,7 +79,7 @@ def test_the_cli_says_where_growth_stopped(tmp_path):
 _SCRIPT = textwrap.dedent(
     """
     import sys
-    from justenough.search import search
+    from justenough import search
     from justenough.search.space import Space
     space = Space.from_options(depth="0-2", widths="16,32,64", max_epochs=40, patience=None)
     search("digits", space=space, n_init=2, out=sys.argv[1], workers=1, report=False, strategy="grow")

@@ -26,8 +26,6 @@ PACKAGE = SRC / "justenough"
 
 # The layers, lowest first (docs/architecture.md, "Layers"). A name stands for a module or a
 # package and everything under it; the longest name that matches a module gives its layer.
-# Names marked "planned" are the modules issue 16 creates in branches of their own (vocab.py,
-# nets/, api.py, cli/, estimators/): listed so that the merge finds them a layer.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", (
         "justenough.errors",
@@ -38,7 +36,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("nets and data", (
         "justenough.nets",
         "justenough.data",
-        "justenough.labels",  # a config's name, in one spelling
         "justenough.recipe",  # how a config was trained, in words
     )),
     ("train", ("justenough.train",)),
@@ -48,13 +45,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("report", ("justenough.report",)),
     ("entry points", (
         "justenough",  # the package's __init__: the public API
-        "justenough.api",  # planned: search() and init_lab(), wiring only
-        "justenough.estimators",  # a module today, a package planned
-        "justenough.cli",  # a module today, a package planned
-        "justenough.cli_config",
-        "justenough.cli_language",
-        "justenough.cli_progress",
-        "justenough.cli_stdout",
+        "justenough.api",  # search(), wiring only
+        "justenough.estimators",
+        "justenough.cli",
         # The init lab is an application of the diagnostics, not one of them: it trains stacks with
         # the search's seeds, writes a folder of files and renders a page of its own.
         "justenough.diagnose.lab",
@@ -67,25 +60,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 # Imports that still go up a layer: (importer, imported) -> why. Each one is a debt with a reason,
 # not a licence: remove its line when the code moves.
 UPWARD_IMPORTS: dict[tuple[str, str], str] = {
-    ("justenough.search", "justenough.run.result"):
-        "search() returns a SearchResult; search() moves to api.py (issue 16)",
-    ("justenough.search.run", "justenough.run.result"):
-        "run_search is search()'s wiring (data, study, driver, finalize): it moves to api.py with search()",
-    ("justenough.search.run", "justenough.run.finalize"):
-        "run_search is search()'s wiring (data, study, driver, finalize): it moves to api.py with search()",
-    ("justenough.search.run", "justenough.report"):
-        "run_search builds the report from the run directory finalize wrote: it moves to api.py with search()",
     ("justenough.run.finalize", "justenough"):
         "the package's version (__version__, read from the installed metadata in __init__.py) for summary.json",
 }
-
-# Modules and functions over the limits that other branches of issue 16 are splitting right now
-# (cli.py into cli/, estimators.py into estimators/, init.py into nets/). The lead removes these at merge.
-LONG_MODULES_BEING_SPLIT = {"justenough/cli.py", "justenough/estimators.py"}
-LONG_FUNCTIONS_BEING_SPLIT = {"justenough/cli.py:search", "justenough/estimators.py:_fit"}
-# Files whose comments cite invariants by number alone; they are being split in another branch, which
-# keeps those comments as they are for the lead to point at docs/architecture.md at merge.
-BARE_CITATIONS_BEING_SPLIT = {"justenough/estimators.py"}
 
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
@@ -173,9 +150,9 @@ def test_the_upward_imports_listed_still_exist() -> None:
 
 
 def test_the_layering_reads_nested_and_relative_imports() -> None:
-    """The parser's own check: a function-level import and ``from justenough import init`` are seen."""
-    assert "justenough.report" in {i.imported for i in imports_of("justenough.search.run")}  # inside run_search
-    assert "justenough.init" in {i.imported for i in imports_of("justenough.stack")}
+    """The parser's own check: a function-level import and ``from justenough.nets import init`` are seen."""
+    assert "justenough.report" in {i.imported for i in imports_of("justenough.api")}  # inside run_search
+    assert "justenough.nets.init" in {i.imported for i in imports_of("justenough.nets.stack")}
     assert layer_of("justenough.diagnose.lab") > layer_of("justenough.diagnose.measures")
     assert layer_of("justenough.run.atomic") < layer_of("justenough.run.finalize")
 
@@ -186,8 +163,6 @@ def _relative(path: Path) -> str:
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=_relative)
 def test_no_module_is_over_500_lines(path: Path) -> None:
-    if _relative(path) in LONG_MODULES_BEING_SPLIT:
-        pytest.skip("being split in another branch of issue 16")
     n = len(path.read_text(encoding="utf-8").splitlines())
     assert n <= MAX_MODULE_LINES, f"{_relative(path)} has {n} lines: split it by concept (at most {MAX_MODULE_LINES})"
 
@@ -202,7 +177,7 @@ def _long_functions(path: Path) -> list[str]:
         start = min([node.lineno] + [d.lineno for d in node.decorator_list])
         length = (node.end_lineno or node.lineno) - start + 1
         argued = start >= 2 and lines[start - 2].strip().startswith("#")
-        if length > MAX_FUNCTION_LINES and not argued and f"{_relative(path)}:{node.name}" not in LONG_FUNCTIONS_BEING_SPLIT:
+        if length > MAX_FUNCTION_LINES and not argued:
             found.append(f"{_relative(path)}:{node.lineno} {node.name} ({length} lines)")
     return found
 
@@ -230,8 +205,6 @@ def test_an_invariant_is_cited_with_the_document_that_states_it() -> None:
     """An invariant's number alone ("invariant 5") points nowhere: the comment names docs/architecture.md with it."""
     bare = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if _relative(path) in BARE_CITATIONS_BEING_SPLIT:
-            continue
         text = path.read_text(encoding="utf-8")
         for m in re.finditer(r"[Ii]nvariant \d", text):
             around = text[max(0, m.start() - 200): m.end() + 200]

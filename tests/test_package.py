@@ -32,7 +32,7 @@ def test_search_and_init_lab_stay_functions_whichever_import_comes_first() -> No
         from justenough.diagnose.lab import InitLabResult
         import justenough
         assert isinstance(justenough.search, types.FunctionType), justenough.search
-        assert justenough.search.__module__ == "justenough.search"
+        assert justenough.search.__module__ == "justenough.api"
         assert isinstance(justenough.init_lab, types.FunctionType), justenough.init_lab
         import justenough.search as by_dotted_name          # resolves to the package attribute
         assert by_dotted_name is justenough.search

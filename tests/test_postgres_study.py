@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 _DRIVER = textwrap.dedent(
     """
     import sys
-    from justenough.search import search
+    from justenough import search
     from justenough.search.space import Space
     space = Space.from_options(depth="1-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
     search("digits", space=space, n_init=2, storage=sys.argv[1], out=sys.argv[2], workers=1, report=False)
@@ -58,7 +58,7 @@ def test_three_drivers_finish_the_grid_once(postgres_url, tmp_path):  # noqa: F8
 
 
 def test_sqlite_single_driver_is_unaffected(tmp_path):
-    from justenough.search import search
+    from justenough import search
 
     space = Space.from_options(depth="1", widths="8", max_epochs=5, patience=None)
     result = search("iris", space=space, n_init=2, out=tmp_path / "run", workers=1, report=False)
@@ -69,7 +69,7 @@ def test_sqlite_single_driver_is_unaffected(tmp_path):
 _GROW_DRIVER = textwrap.dedent(
     """
     import json, sys
-    from justenough.search import search
+    from justenough import search
     from justenough.search.space import Space
     space = Space.from_options(depth="0-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
     r = search("digits", space=space, n_init=2, storage=sys.argv[1], out=sys.argv[2], workers=1, report=False,

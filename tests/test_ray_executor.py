@@ -11,8 +11,8 @@ import time
 import pandas as pd
 import pytest
 
+from justenough import search
 from justenough.data import load, prepare
-from justenough.search import search
 from justenough.search.space import Space
 from tests.services import ray_cluster  # noqa: F401  (fixture)
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from justenough import search
 from justenough.data import load, prepare
 from justenough.search.refit import describe_fit, refit_epochs
-from justenough.search import search
 from justenough.search.space import Space
 from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.search.task import restart_seed

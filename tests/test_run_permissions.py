@@ -7,8 +7,8 @@ import os
 import stat
 from pathlib import Path
 
+from justenough import search
 from justenough.report import build_report
-from justenough.search import search
 from justenough.search.space import Space
 
 

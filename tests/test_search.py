@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from justenough import search
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
 from justenough.search.executors import LocalExecutor
-from justenough.search import parse_duration, search
+from justenough.search import parse_duration
 from justenough.search.space import Space
 from justenough.search.task import StackTask
 
@@ -287,7 +288,7 @@ def test_parse_duration():
 _SCRIPT = textwrap.dedent(
     """
     import sys
-    from justenough.search import search
+    from justenough import search
     from justenough.search.space import Space
     space = Space.from_options(depth="1-2", widths="16,32,64", max_epochs=40, patience=None)
     search("digits", space=space, n_init=2, out=sys.argv[1], workers=1, report=False)

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import typer
 
+from justenough import search
 import justenough
 from justenough.cli import app
 from justenough.errors import ConfigError, DataError
-from justenough.search import search
 from justenough.search.space import DEFAULT_SPACE_TEXT, Space
 
 

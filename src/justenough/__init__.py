@@ -8,8 +8,6 @@ scores it once on a sealed test set.
 
 from __future__ import annotations
 
-import sys
-import types
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -42,42 +40,21 @@ _LAZY = {
 }
 
 
-# ``search`` is a function named like the submodule that defines it.
-_FUNCTION_MODULES = {"search": "justenough.search"}
+# ``search``, the function, is named like the subpackage ``justenough.search``. Python binds a
+# package's attribute to a subpackage once, when the subpackage is first imported; importing
+# ``justenough.api`` imports it (no torch, no optuna), so the function bound here, after, stays.
+from justenough.api import search
 
 
 def __getattr__(name: str) -> object:
     import importlib
 
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
-    elif name in _FUNCTION_MODULES:
-        value = getattr(importlib.import_module(_FUNCTION_MODULES[name]), name)
-    else:
+    if name not in _LAZY:
         raise AttributeError(f"module 'justenough' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = getattr(importlib.import_module(module), attr)
     globals()[name] = value
     return value
-
-
-class _Package(types.ModuleType):
-    """The package's module type: importing the submodule ``justenough.search``
-    must not rebind ``justenough.search`` from the function to the module.
-
-    Python sets a package attribute to each submodule it imports, after loading it. That setattr
-    is dropped for this name; the function is bound on first use by ``__getattr__``
-    (``from justenough.search import X`` still finds the module through ``sys.modules``). Eager
-    imports would do the same at the price of loading torch and optuna on ``import justenough``,
-    about 1.2 s for every CLI call, ``--help`` included.
-    """
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in _FUNCTION_MODULES and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
@@ -91,4 +68,3 @@ __all__ = [
     "TrainingError",
     "ArtifactError",
 ]
-

@@ -1,11 +1,11 @@
 """The search: ask configs, batch them into stacks, train, tell the results, resume.
 
-``search()`` reads its keywords into ``SearchSettings`` (``settings.py``, validated once) and runs
-the search (``run.py``): the data is prepared, the study opened (``study.py``), the driver
-(``driver.py``) keeps the executors (``executors/``) busy with stack tasks (``task.py``) and tells
+``justenough.api.search()`` reads its keywords into ``SearchSettings`` (``settings.py``, validated
+once) and runs the search (``run.py``): the data is prepared, the study opened (``study.py``), the
+driver (``driver.py``) keeps the executors (``executors/``) busy with stack tasks (``task.py``) and tells
 their restart records (``record.py``), and the run is finalized from the study's tables
-(``tables.py``). The space is ``space.py``, the grow strategy's walk ``grow.py``, the checks
-before anything is created ``preflight.py``.
+(``tables.py``). The space is ``space.py``, the
+grow strategy's walk ``grow.py``, the checks before anything is created ``preflight.py``.
 
 Names are imported on first use, so that importing the space (as the CLI does) loads neither
 torch nor optuna.
@@ -14,25 +14,21 @@ torch nor optuna.
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from justenough.search.durations import parse_duration
 from justenough.search.progress import SearchProgress
-from justenough.search.settings import SPACE_KEYWORD_DEFAULTS, SearchSettings
+from justenough.search.settings import SearchSettings
 from justenough.search.config import Config
 from justenough.search.space import Space
 
 if TYPE_CHECKING:  # the names of _LAZY, for the type checker
-    from justenough.run.result import SearchResult
     from justenough.search.driver import MAX_STACK_MEMBERS, SearchInterrupted
-    from justenough.search.executors import Executor
     from justenough.search.record import RestartRecord, RestartResult
     from justenough.search.task import StackTask, restart_seed, run_stack_task
     from justenough.search.training_data import TrainingData
 
 __all__ = [
-    "search",
     "SearchSettings",
     "SearchProgress",
     "SearchInterrupted",
@@ -60,9 +56,6 @@ _LAZY = {
     "TrainingData": "justenough.search.training_data",
 }
 
-# The keywords of ``search()`` that are not settings: the data and the progress display.
-_NOT_SETTINGS = ("data", "target", "space", "test", "val", "progress")
-
 
 def __getattr__(name: str) -> object:
     if name not in _LAZY:
@@ -70,88 +63,3 @@ def __getattr__(name: str) -> object:
     value = getattr(importlib.import_module(_LAZY[name]), name)
     globals()[name] = value
     return value
-
-
-# ``search`` lives here, as ``justenough.search``, until the package's API module takes it.
-# 81 lines: the signature is one keyword per line, every option of the CLI; the body is wiring only
-def search(
-    data: Any,
-    target: str | None = None,
-    *,
-    task: str = "auto",
-    space: Space | None = None,
-    rule: str = "one-se",
-    n_init: int = 5,
-    storage: str | None = None,
-    out: str | Path | None = None,
-    sampler: str = "auto",
-    n_trials: int | None = None,
-    time_budget: str | float | None = None,
-    halving: bool = False,
-    seed: int = 0,
-    device: str = "cpu",
-    precision: str = "float32",
-    executor: str | Executor = "local",
-    workers: int | None = None,
-    ray_address: str | None = None,
-    max_params: int | None = None,
-    max_latency: str | float | None = None,
-    test: Any = None,
-    val: Any = None,
-    split: tuple[float, float, float] = (0.6, 0.2, 0.2),
-    diagnose_every: int = 10,
-    report: bool = True,
-    progress: SearchProgress | None = None,
-    depth: Any = SPACE_KEYWORD_DEFAULTS["depth"],
-    widths: Any = SPACE_KEYWORD_DEFAULTS["widths"],
-    shape: Any = SPACE_KEYWORD_DEFAULTS["shape"],
-    activation: Any = SPACE_KEYWORD_DEFAULTS["activation"],
-    init: Any = SPACE_KEYWORD_DEFAULTS["init"],
-    optimizer: Any = SPACE_KEYWORD_DEFAULTS["optimizer"],
-    lr: Any = SPACE_KEYWORD_DEFAULTS["lr"],
-    weight_decay: Any = SPACE_KEYWORD_DEFAULTS["weight_decay"],
-    batch_size: Any = SPACE_KEYWORD_DEFAULTS["batch_size"],
-    max_epochs: Any = SPACE_KEYWORD_DEFAULTS["max_epochs"],
-    patience: Any = SPACE_KEYWORD_DEFAULTS["patience"],
-    monitor: Any = SPACE_KEYWORD_DEFAULTS["monitor"],
-    schedule: Any = SPACE_KEYWORD_DEFAULTS["schedule"],
-    delimiter: str | None = None,
-    decimal: str | None = None,
-    max_categories: int = 50,
-    encoding: str | None = None,
-    memory_budget: int | str | None = None,
-    refit: bool = True,
-    strategy: str = "grid",
-    grow_patience: int = 2,
-) -> "SearchResult":
-    """Search depth x width (and more), choose the just-enough config, and test it once.
-
-    ``data`` is anything ``justenough.data.load`` takes (a path, a DataFrame, ``(X, y)``, a bundled
-    dataset name) or an already ``Prepared`` dataset. With ``out``, everything is persisted in that
-    run directory (the study in ``out/study.db`` unless ``storage`` is given) and running the same
-    search again resumes it.
-
-    The search space: the keywords of the CLI's options, with the same names, syntax and defaults
-    (``depth="1-2"``, ``widths=[8, 32]``, ``lr="1e-4..1e-2"``, ``patience="none"``), or a whole
-    ``Space`` as ``space=`` (not both). Reading a file: ``delimiter``, ``decimal``, ``encoding`` and
-    ``max_categories``, as ``justenough.data.load`` takes them (also for ``test`` and ``val``).
-    ``memory_budget`` (bytes, or text such as ``"2GB"``; default a quarter
-    of the free memory) is what one stack may use: a stack that does not fit is split, and a space
-    whose largest network does not fit even alone is refused before anything is created
-    (``preflight.check_memory``, naming the largest width that fits). ``refit=True`` (the default) trains the chosen config again on
-    train+validation (``refit.py``) and the test scores that model (``summary["model"]`` says
-    which); ``refit=False`` keeps its best restart.
-    ``strategy="grow"`` trains
-    from the simplest config up, while bigger keeps paying (``grow.py``; ``grow_patience``
-    non-improving steps stop a direction) instead of the whole grid. Returns a ``SearchResult``.
-    """
-    arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
-    space_options = {name: arguments[name] for name in SPACE_KEYWORD_DEFAULTS}
-    settings = SearchSettings.from_keywords(
-        space=space,
-        space_options=space_options,
-        **{name: value for name, value in arguments.items() if name not in _NOT_SETTINGS and name not in space_options},
-    )
-    from justenough.search.run import run_search
-
-    return run_search(settings, data, target=target, test=test, val=val, progress=progress or SearchProgress())

@@ -1,17 +1,18 @@
-"""One search, from its settings to its result. A search proceeds:
+"""One search, from its settings to a trained study. A search proceeds:
 
 1. prepare the data (train/val/test; the test split stays sealed),
 2. open or resume the study (``study.py``), enqueue the grid,
 3. keep the executor busy (``driver.py``): claim trials, group their configs into stacks, submit,
    and tell each config's restarts as they come back,
-4. select with the rule, score the sealed test split once for the chosen model, write the run,
-5. build the report from the run directory.
+and leaves the trained study (``train_study``); ``justenough.api.run_search`` then finalizes it
+(4. select with the rule, score the sealed test split once for the chosen model, write the run)
+and builds the report from the run directory (5.).
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import optuna
 
@@ -27,10 +28,9 @@ from justenough.vocab import Task
 
 if TYPE_CHECKING:  # outcome imports torch
     from justenough.data import Prepared
-    from justenough.run.result import SearchResult
     from justenough.search.grow import Walk
 
-__all__ = ["run_search", "prepare_data", "DEFAULT_TRIALS"]
+__all__ = ["train_study", "Trained", "prepare_data", "DEFAULT_TRIALS"]
 
 DEFAULT_TRIALS = 30
 
@@ -51,11 +51,20 @@ def prepare_data(data: Any, target: str | None, test: Any, val: Any, settings: S
     return prepare(table, split=settings.split, seed=settings.seed, test=test_table, val=val_table)
 
 
-def run_search(
+class Trained(NamedTuple):
+    """What a driven study leaves for finalizing: the data, the study, the weights it kept and
+    (with ``strategy="grow"``) the growth's summary."""
+
+    prepared: "Prepared"
+    handle: StudyHandle
+    weights: WeightsStore
+    growth: dict[str, Any] | None
+
+
+def train_study(
     settings: SearchSettings, data: Any, *, target: str | None, test: Any, val: Any, progress: SearchProgress
-) -> "SearchResult":
-    """Prepare the data, check its memory, open the study, drive it, and finalize the run."""
-    from justenough.run.finalize import finalize
+) -> Trained:
+    """Steps 1-3: prepare the data, check its memory, open the study and drive it to the end."""
     from justenough.search.preflight import check_memory
 
     budget = settings.stack_memory_budget()
@@ -90,29 +99,7 @@ def run_search(
         assert growth is not None  # the grow loop returns its walk
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)
         progress.on_message(growth_summary["explanation"])
-
-    result = finalize(
-        handle=handle,
-        prepared=prepared,
-        space=settings.space,
-        rule=settings.rule,
-        n_init=settings.n_init,
-        seed=settings.seed,
-        device=settings.device,
-        precision=settings.precision,
-        max_params=settings.max_params,
-        max_latency_ms=settings.max_latency_ms,
-        out=settings.out,
-        weights=weights_store,
-        refit=settings.refit,
-        growth=growth_summary,
-    )
-    if settings.report and settings.out is not None:
-        from justenough.report import build_report
-
-        # The report reads the run directory finalize has just written, and nothing else.
-        result.report_path = build_report(settings.out)
-    return result
+    return Trained(prepared, handle, weights_store, growth_summary)
 
 
 def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from justenough.labels import PROGRESS_SETTINGS, config_label
+from justenough.cli.labels import PROGRESS_SETTINGS, config_label
 from justenough.search import SearchProgress
 from justenough.search.config import Config
 

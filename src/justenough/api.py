@@ -1,0 +1,140 @@
+"""The public functions of justenough that run something: ``search`` (wiring only: its keywords
+become a ``SearchSettings``, validated once, and the search runs). ``justenough/__init__.py``
+exports it as ``justenough.search``; the init lab's ``init_lab`` is ``justenough.diagnose.lab``'s.
+
+Importing this module loads neither torch nor optuna: the search's modules are imported when it runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from justenough.search.progress import SearchProgress
+from justenough.search.settings import SPACE_KEYWORD_DEFAULTS, SearchSettings
+from justenough.search.space import Space
+
+if TYPE_CHECKING:
+    from justenough.run.result import SearchResult
+    from justenough.search.executors import Executor
+
+__all__ = ["search", "run_search"]
+
+# The keywords of ``search()`` that are not settings: the data and the progress display.
+_NOT_SETTINGS = ("data", "target", "space", "test", "val", "progress")
+
+
+# 81 lines: the signature is one keyword per line, every option of the CLI; the body is wiring only
+def search(
+    data: Any,
+    target: str | None = None,
+    *,
+    task: str = "auto",
+    space: Space | None = None,
+    rule: str = "one-se",
+    n_init: int = 5,
+    storage: str | None = None,
+    out: str | Path | None = None,
+    sampler: str = "auto",
+    n_trials: int | None = None,
+    time_budget: str | float | None = None,
+    halving: bool = False,
+    seed: int = 0,
+    device: str = "cpu",
+    precision: str = "float32",
+    executor: str | Executor = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
+    max_params: int | None = None,
+    max_latency: str | float | None = None,
+    test: Any = None,
+    val: Any = None,
+    split: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    diagnose_every: int = 10,
+    report: bool = True,
+    progress: SearchProgress | None = None,
+    depth: Any = SPACE_KEYWORD_DEFAULTS["depth"],
+    widths: Any = SPACE_KEYWORD_DEFAULTS["widths"],
+    shape: Any = SPACE_KEYWORD_DEFAULTS["shape"],
+    activation: Any = SPACE_KEYWORD_DEFAULTS["activation"],
+    init: Any = SPACE_KEYWORD_DEFAULTS["init"],
+    optimizer: Any = SPACE_KEYWORD_DEFAULTS["optimizer"],
+    lr: Any = SPACE_KEYWORD_DEFAULTS["lr"],
+    weight_decay: Any = SPACE_KEYWORD_DEFAULTS["weight_decay"],
+    batch_size: Any = SPACE_KEYWORD_DEFAULTS["batch_size"],
+    max_epochs: Any = SPACE_KEYWORD_DEFAULTS["max_epochs"],
+    patience: Any = SPACE_KEYWORD_DEFAULTS["patience"],
+    monitor: Any = SPACE_KEYWORD_DEFAULTS["monitor"],
+    schedule: Any = SPACE_KEYWORD_DEFAULTS["schedule"],
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    max_categories: int = 50,
+    encoding: str | None = None,
+    memory_budget: int | str | None = None,
+    refit: bool = True,
+    strategy: str = "grid",
+    grow_patience: int = 2,
+) -> "SearchResult":
+    """Search depth x width (and more), choose the just-enough config, and test it once.
+
+    ``data`` is anything ``justenough.data.load`` takes (a path, a DataFrame, ``(X, y)``, a bundled
+    dataset name) or an already ``Prepared`` dataset. With ``out``, everything is persisted in that
+    run directory (the study in ``out/study.db`` unless ``storage`` is given) and running the same
+    search again resumes it.
+
+    The search space: the keywords of the CLI's options, with the same names, syntax and defaults
+    (``depth="1-2"``, ``widths=[8, 32]``, ``lr="1e-4..1e-2"``, ``patience="none"``), or a whole
+    ``Space`` as ``space=`` (not both). Reading a file: ``delimiter``, ``decimal``, ``encoding`` and
+    ``max_categories``, as ``justenough.data.load`` takes them (also for ``test`` and ``val``).
+    ``memory_budget`` (bytes, or text such as ``"2GB"``; default a quarter
+    of the free memory) is what one stack may use: a stack that does not fit is split, and a space
+    whose largest network does not fit even alone is refused before anything is created
+    (``preflight.check_memory``, naming the largest width that fits). ``refit=True`` (the default) trains the chosen config again on
+    train+validation (``refit.py``) and the test scores that model (``summary["model"]`` says
+    which); ``refit=False`` keeps its best restart.
+    ``strategy="grow"`` trains
+    from the simplest config up, while bigger keeps paying (``grow.py``; ``grow_patience``
+    non-improving steps stop a direction) instead of the whole grid. Returns a ``SearchResult``.
+    """
+    arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
+    space_options = {name: arguments[name] for name in SPACE_KEYWORD_DEFAULTS}
+    settings = SearchSettings.from_keywords(
+        space=space,
+        space_options=space_options,
+        **{name: value for name, value in arguments.items() if name not in _NOT_SETTINGS and name not in space_options},
+    )
+    return run_search(settings, data, target=target, test=test, val=val, progress=progress or SearchProgress())
+
+
+def run_search(
+    settings: SearchSettings, data: Any, *, target: str | None, test: Any, val: Any, progress: SearchProgress
+) -> "SearchResult":
+    """A search from its settings (what ``search()``, the CLI and the search estimators build): train
+    the study (``search/run.py``), finalize the run (``run/finalize.py``: choose, test once, write
+    the run directory), then build the report from that directory alone."""
+    from justenough.run.finalize import finalize
+    from justenough.search.run import train_study
+
+    trained = train_study(settings, data, target=target, test=test, val=val, progress=progress)
+    result = finalize(
+        handle=trained.handle,
+        prepared=trained.prepared,
+        space=settings.space,
+        rule=settings.rule,
+        n_init=settings.n_init,
+        seed=settings.seed,
+        device=settings.device,
+        precision=settings.precision,
+        max_params=settings.max_params,
+        max_latency_ms=settings.max_latency_ms,
+        out=settings.out,
+        weights=trained.weights,
+        refit=settings.refit,
+        growth=trained.growth,
+    )
+    if settings.report and settings.out is not None:
+        from justenough.report import build_report
+
+        # The report reads the run directory finalize has just written, and nothing else.
+        result.report_path = build_report(settings.out)
+    return result

@@ -1,0 +1,5 @@
+"""``python -m justenough.cli``: the ``justenough`` executable."""
+
+from justenough.cli import main
+
+main()

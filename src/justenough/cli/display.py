@@ -1,0 +1,182 @@
+"""What the commands print about a run: scores and counts formatted one way, the leaderboard as a
+rich table, and the outcome (the choice and why, the test score, where the files are).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from justenough.cli.app import cli_text
+from justenough.numbers import PERCENT_METRICS, finite_or_none
+from justenough.vocab import Task
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["LEADERBOARD_ROWS", "is_percent", "fmt_score", "fmt_int", "leaderboard_table", "print_outcome"]
+
+LEADERBOARD_ROWS = 25
+
+
+def is_percent(summary: dict[str, Any]) -> bool:
+    metric = str(summary.get("test_metric") or summary.get("metric") or "")
+    if metric:
+        return metric in PERCENT_METRICS
+    return summary.get("task") == Task.CLASSIFICATION
+
+
+def fmt_score(value: Any, percent: bool) -> str:
+    f = finite_or_none(value)
+    if f is None:
+        return "-"
+    return f"{100 * f:.1f}%" if percent else f"{f:.4f}"
+
+
+def _fmt_spread(value: Any, percent: bool) -> str:
+    f = finite_or_none(value)
+    if f is None:
+        return ""
+    return f" +/- {100 * f:.1f}" if percent else f" +/- {f:.4f}"
+
+
+def _fmt_seconds(value: Any) -> str:
+    from justenough.cli.progress import format_seconds
+
+    return format_seconds(finite_or_none(value))
+
+
+def fmt_int(value: Any) -> str:
+    f = finite_or_none(value)
+    return "-" if f is None else f"{int(f):,}"
+
+
+def _config_labels(board: "pd.DataFrame") -> list[str]:
+    """The label (``2x32``) plus any setting that differs between configs (activation, lr, ...),
+    written as the progress line writes it (``labels.py``)."""
+    from justenough.cli.labels import table_labels
+
+    return table_labels(board)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    try:
+        return bool(value) and not (isinstance(value, float) and math.isnan(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def leaderboard_table(board: "pd.DataFrame", summary: dict[str, Any], *, limit: int | None = LEADERBOARD_ROWS) -> Table:
+    """The leaderboard as a rich table, best validation mean first, the chosen row marked.
+
+    Columns: config, params, validation mean +/- std over restarts, best restart, diverged
+    restarts, training time (all restarts), and how it was trained: the learning rate (and
+    schedule), the mean epochs run and why the restarts stopped, with ``recipe``'s flags
+    (under-trained?, stopped at once?) in the last column. With ``limit``, the top rows plus the
+    chosen one.
+    """
+    from justenough.select import best_first
+    from justenough.recipe import epochs_text, lr_text
+
+    percent = is_percent(summary)
+    metric = str(summary.get("test_metric") or summary.get("metric") or "score")
+    board = board.copy()
+    board["_label"] = _config_labels(board)
+    board["_chosen"] = [_truthy(v) for v in board["chosen"]] if "chosen" in board.columns else False
+    board = best_first(board)
+    shown = board if limit is None or len(board) <= limit else board.head(limit)
+    if limit is not None and len(board) > limit and not shown["_chosen"].any():
+        shown = board[board.index.isin(shown.index) | board["_chosen"]]
+    n_restarts = int(summary.get("n_init") or (board["n_restarts"].max() if "n_restarts" in board.columns else 0))
+    title = f"leaderboard: validation {metric} over {n_restarts} restarts"
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("config")
+    table.add_column("params", justify="right")
+    table.add_column(f"val {metric} mean +/- std", justify="right")
+    table.add_column("best", justify="right")
+    table.add_column("diverged", justify="right")
+    table.add_column("time", justify="right")
+    table.add_column("lr", justify="right")
+    table.add_column("epochs (stopped)", justify="right")
+    table.add_column("")
+    for _, row in shown.iterrows():
+        chosen = bool(row["_chosen"])
+        n = fmt_int(row.get("n_restarts"))
+        note = "<- chosen" if chosen else ("pruned" if "pruned" in row and _truthy(row.get("pruned")) else "")
+        flag = row.get("training_flag")
+        if isinstance(flag, str) and flag:
+            note = f"{note} {flag}".strip()
+        table.add_row(
+            str(row["_label"]),
+            fmt_int(row.get("params")),
+            fmt_score(row.get("val_mean"), percent) + _fmt_spread(row.get("val_std"), percent),
+            fmt_score(row.get("val_max"), percent),
+            f"{fmt_int(row.get('n_diverged'))}/{n}",
+            _fmt_seconds(row.get("train_time")),
+            lr_text(row.get("lr"), row.get("schedule")),
+            epochs_text(row.get("epochs_run"), row.get("stopped_by")),
+            note,
+            style="bold green" if chosen else None,
+        )
+    if len(shown) < len(board):
+        table.caption = f"{len(board) - len(shown)} more configs in leaderboard.csv"
+        table.caption_justify = "left"
+    return table
+
+
+def print_outcome(console: Console, board: "pd.DataFrame", summary: dict[str, Any], run_dir: Path | None, *, quiet: bool = False) -> None:
+    """The leaderboard, the choice and why, the test score, and where the files are."""
+    percent = is_percent(summary)
+    if not quiet:
+        console.print(leaderboard_table(board, summary))
+        console.print()
+    chosen = summary.get("chosen") or {}
+    from justenough.cli.labels import config_label
+
+    label = config_label(chosen, ("activation", "init"))  # a linear model has no hidden activation to show
+    console.print(f"[bold]chosen:[/] {label} ({fmt_int(chosen.get('params'))} params)", highlight=False)
+    if summary.get("explanation"):
+        console.print(f"[bold]why:[/] {summary['explanation']}", highlight=False, soft_wrap=True)
+    growth = summary.get("growth")
+    if growth:  # --strategy grow: where growth stopped, and how many configs it did not need
+        console.print(f"[bold]growth:[/] {growth['explanation']}; {len(growth['path'])} configs trained, "
+                      f"{len(growth['not_needed'])} not needed", highlight=False, soft_wrap=True)
+    if summary.get("paired"):
+        from justenough.select import describe_paired
+
+        console.print(f"[bold]paired:[/] {describe_paired(summary['paired'], str(chosen.get('label')), percent)}",
+                      highlight=False, soft_wrap=True)
+    metric = summary.get("test_metric") or summary.get("metric") or "score"
+    n_test = (summary.get("split_sizes") or {}).get("test")
+    rows = f" on {n_test} held-out rows" if n_test else ""
+    n_scored = int(summary.get("test_models_scored") or 1)  # runs before the count scored one model
+    where = (
+        " (the validation rows: no independent test split, so optimistic)"
+        if summary.get("test_split") == "validation"
+        else " (sealed test split, scored once)"
+        if n_scored == 1
+        else f" (sealed test split, which has now scored {n_scored} models: no longer an unbiased estimate)"
+    )
+    console.print(f"[bold]test {metric}:[/] {fmt_score(summary.get('test_score'), percent)}{rows}{where}", highlight=False)
+    fit = summary.get("model")
+    if isinstance(fit, dict) and fit.get("fit_on"):  # which model the test scored (refit.py)
+        from justenough.search.refit import describe_fit
+
+        console.print(f"[bold]tested model:[/] {describe_fit(fit)}", highlight=False)
+    if summary.get("baseline"):
+        from justenough.select.baseline import describe
+
+        console.print(f"[bold]no network:[/] {describe(summary['baseline'], percent)} on validation", highlight=False)
+    for notice in summary.get("notices") or []:
+        console.print(f"[bold yellow]note:[/] {cli_text(notice)}", highlight=False, soft_wrap=True)
+    if run_dir is not None:
+        report = run_dir / "report.html"
+        if report.exists():
+            console.print(f"[bold]report:[/] {report}", highlight=False)
+        console.print(f"[bold]model:[/] {run_dir / 'model'}", highlight=False)

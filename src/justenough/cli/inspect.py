@@ -1,0 +1,142 @@
+"""The commands that look at a finished run: ``show`` (the leaderboard and the outcome),
+``compare`` (two configs, restart by restart) and ``report`` (the HTML report, rebuilt)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+from rich.table import Table
+
+from justenough.cli.app import app, err, out_console
+from justenough.cli.arguments import checked_run_dir
+from justenough.cli.display import LEADERBOARD_ROWS, fmt_score, is_percent, leaderboard_table, print_outcome
+from justenough.errors import ArtifactError, ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["show", "compare", "report"]
+
+
+def _read_run(run_dir: Path) -> tuple["pd.DataFrame", dict[str, Any]]:
+    """``leaderboard.csv`` and ``summary.json`` of a run, with clear errors when they are missing."""
+    from justenough.run.files import read_leaderboard, read_summary
+
+    summary = read_summary(run_dir)
+    return read_leaderboard(run_dir), summary
+
+
+@app.command()
+def show(
+    run: Path = typer.Argument(..., metavar="RUN", help="A run directory written by search. Example: runs/iris"),
+    top: int = typer.Option(LEADERBOARD_ROWS, "--top", min=1, help="Rows of the leaderboard to show (the chosen one always). Example: --top 10"),
+) -> None:
+    """Show a finished run in the terminal: the leaderboard, the choice and why, the test score.
+
+    Example: justenough show runs/iris
+    """
+    run_dir = checked_run_dir(run)
+    board, summary = _read_run(run_dir)
+    console = out_console()
+    source = None
+    data_path = run_dir / "data.json"
+    if data_path.is_file():
+        try:
+            source = json.loads(data_path.read_text(encoding="utf-8")).get("source")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            source = None
+    console.print(f"[bold]run:[/] {run_dir}" + (f"   [bold]data:[/] {source}" if source else ""), highlight=False)
+    console.print(leaderboard_table(board, summary, limit=top))
+    console.print()
+    print_outcome(console, board, summary, run_dir, quiet=True)
+
+
+@app.command()
+def compare(
+    run: Path = typer.Argument(..., metavar="RUN", help="A run directory written by search. Example: runs/iris"),
+    first: str = typer.Argument(..., metavar="A", help="A config of the run, by label or key. Example: 1x128"),
+    second: str = typer.Argument(..., metavar="B", help="Another config, by label or key. Example: 1x32"),
+) -> None:
+    """Compare two configs of a run restart by restart: restart k of each shares seed stream k.
+
+    Prints each pair of restarts and the paired difference A - B (mean and standard error), next
+    to the unpaired one: the pairing cancels the luck the two configs share.
+
+    Example: justenough compare runs/digits 1x128 1x32
+    """
+    import pandas as pd
+
+    from justenough.select import format_difference, paired_difference, paired_scores
+
+    run_dir = checked_run_dir(run)
+    board, summary = _read_run(run_dir)
+    results_path = run_dir / "results.csv"
+    if not results_path.is_file():
+        raise ArtifactError(f"{results_path} is missing: the run has no per-restart results to pair")
+    results = pd.read_csv(results_path)
+    key_a, label_a = _config_named(board, first)
+    key_b, label_b = _config_named(board, second)
+    if key_a == key_b:
+        raise ConfigError(f"{first!r} and {second!r} are the same config ({label_a}): give two different ones")
+    percent = is_percent(summary)
+    scale = 100.0 if percent else 1.0
+    d = paired_difference(results, key_a, key_b)
+    table = Table(title=f"{label_a} vs {label_b}, by restart")
+    for col in ("restart", label_a, label_b, "A - B"):
+        table.add_column(col, justify="right")
+
+    scores = paired_scores(results, key_a, key_b, pairs_only=False)  # by restart: a, b (NaN: diverged or missing)
+    for k, a, b in zip(scores.index, scores["a"], scores["b"]):
+        diff = f"{scale * (a - b):+.2f}" if math.isfinite(a) and math.isfinite(b) else "unpaired"
+        table.add_row(str(k), fmt_score(a, percent), fmt_score(b, percent), diff)
+    console = out_console()
+    console.print(table)
+    if not d["n"]:
+        console.print("no restart of one config has a partner in the other (diverged or missing): nothing to pair", highlight=False)
+        return
+    rows = board.set_index(board["key"].astype(str))
+    unpaired = math.sqrt(sum(float(rows.at[k, "val_se"]) ** 2 for k in (key_a, key_b)))
+    console.print(
+        f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(d['mean_diff'], d['se_diff'], percent)} "
+        f"over {d['n']} restarts paired by seed"
+        + (f" (unpaired: +/- {scale * unpaired:.{2 if percent else 3}f})" if math.isfinite(unpaired) else ""),
+        highlight=False,
+    )
+
+
+def _config_named(board: "pd.DataFrame", name: str) -> tuple[str, str]:
+    """(key, label) of the leaderboard's config called ``name`` (a label or a key)."""
+    keys = board["key"].astype(str)
+    labels = board["label"].astype(str) if "label" in board.columns else keys
+    hit = board[(keys == name) | (labels == name)]
+    if len(hit) == 1:
+        return str(hit["key"].iloc[0]), str(hit["label"].iloc[0] if "label" in hit.columns else hit["key"].iloc[0])
+    if len(hit) > 1:
+        raise ConfigError(f"{name!r} names {len(hit)} configs of this run: give a key instead ({', '.join(map(str, hit['key']))})")
+    raise ConfigError(f"no config {name!r} in this run: use a label or key from leaderboard.csv ({', '.join(labels)})")
+
+
+@app.command()
+def report(
+    run: Path = typer.Argument(..., metavar="RUN", help="A run directory written by search. Example: runs/iris"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write the HTML (default: RUN/report.html). Example: --out iris.html"),
+    open_: bool = typer.Option(False, "--open", help="Open the report in the web browser. Example: --open"),
+) -> None:
+    """Build (or rebuild) the HTML report of a run: one offline file with the answer and its evidence.
+
+    Example: justenough report runs/iris --open
+    """
+    from justenough.report import build_report
+
+    run_dir = checked_run_dir(run)
+    path = Path(build_report(run_dir, out=out))
+    typer.echo(f"report: {path}")
+    if open_:
+        import webbrowser
+
+        if not webbrowser.open(path.resolve().as_uri()):
+            err.print("note: no web browser could be opened; open the file above by hand", highlight=False)

@@ -1,0 +1,205 @@
+"""The commands that use a run's model: ``predict`` (new rows, read as the run's table was) and
+``export`` (the network for deployment, with a description of its inputs and output)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Optional
+
+import typer
+
+from justenough.cli.app import app, cli_text, err
+from justenough.cli.arguments import DELIMITER_HELP, ENCODING_HELP, is_dataset, validate_choice
+from justenough.errors import ArtifactError, ConfigError, DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from justenough.run.model import Model
+
+__all__ = ["predict", "export", "features_path"]
+
+
+def _reading(model: "Model", **given: str | None) -> dict[str, str | None]:
+    """How to read predict's rows: what the run's table used (``model.info["reading"]``: its
+    decimal comma, and a delimiter or encoding given to search), the flags overriding it."""
+    saved = dict(model.info.get("reading") or {})
+    return {key: value if value is not None else saved.get(key) for key, value in given.items()}
+
+
+def _read_rows(source: str, reading: dict[str, str | None] | None = None) -> "pd.DataFrame":
+    """A raw table (no target needed) for prediction, read as ``data.load`` reads tables: a
+    CSV/TSV/Parquet path or a bundled dataset name; ``reading``: delimiter, decimal, encoding."""
+    from justenough.data import read_rows
+
+    path = Path(source)
+    if not path.exists() and not is_dataset(source):
+        raise DataError(f"DATA {source!r}: no such file (give a CSV, TSV or Parquet file of rows to predict)")
+    return read_rows(source, **(reading or {}))
+
+
+def _print_notices(notices: Iterable[str] | None) -> None:
+    for notice in notices or []:
+        err.print(f"[yellow]note:[/] {cli_text(notice)}", highlight=False)
+
+
+@app.command()
+def predict(
+    run: Path = typer.Argument(..., metavar="RUN", help="A run directory (or its model/ folder). Example: runs/iris"),
+    data: str = typer.Argument(..., metavar="DATA", help="Rows to predict: CSV/TSV/Parquet with the training columns, any order. Example: new.csv"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the predictions CSV here (default: print to stdout). Example: --out preds.csv"),
+    proba: bool = typer.Option(False, "--proba", help="Add one probability column per class (classification). Example: --proba"),
+    id_col: Optional[str] = typer.Option(None, "--id", help="Copy this column into the output, first. Example: --id customer_id"),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP + " (default: as the run's table, else sniffed)"),
+    decimal: Optional[str] = typer.Option(None, "--decimal", help="The decimal mark, '.' or ',' (default: as the run's table, else detected). Example: --decimal ,"),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
+) -> None:
+    """Predict new rows with a run's model: its saved preprocessing, then the network.
+
+    Output columns: [ID], prediction, and with --proba proba_<class> for each class. The rows are
+    read as the run's table was (a decimal comma, a delimiter or an encoding given to search);
+    --delimiter, --decimal and --encoding override that.
+
+    Example: justenough predict runs/iris new_flowers.csv --proba --out preds.csv
+    """
+    import pandas as pd
+
+    from justenough.run.model import load
+
+    model = load(run)
+    rows = _read_rows(data, _reading(model, delimiter=delimiter, decimal=decimal, encoding=encoding))
+    features = rows
+    if id_col is not None:
+        if id_col not in rows.columns:
+            more = ", …" if len(rows.columns) > 12 else ""
+            raise DataError(f"--id {id_col!r}: no such column in {data} (columns: {', '.join(map(str, rows.columns[:12]))}{more})")
+        if id_col not in model.feature_names_in:
+            features = rows.drop(columns=[id_col])
+    if proba and model.task != "classification":
+        raise ConfigError("--proba is for classification; this model does regression (drop --proba)")
+    labels = model.predict(features)
+    _print_notices(model.notices)
+    result = pd.DataFrame(index=range(len(rows)))
+    if id_col is not None:
+        result[id_col] = rows[id_col].to_numpy()
+    result["prediction"] = labels
+    if proba:
+        p = model.predict_proba(features)  # [N, K], columns in the order of model.classes
+        for k, cls in enumerate(model.classes):
+            result[f"proba_{cls}"] = p[:, k]
+    if out is None:
+        result.to_csv(sys.stdout, index=False)
+    else:
+        from justenough.run.atomic import write_csv
+
+        write_csv(Path(out), result)
+        err.print(f"wrote {len(result)} predictions to {out}", highlight=False)
+
+
+_EXPORT_SUFFIX = {"onnx": ".onnx", "torchscript": ".pt", "safetensors": ".safetensors"}
+
+
+def features_path(path: Path) -> Path:
+    """The input description written next to an export: ``model.onnx`` -> ``model.onnx.features.json``."""
+    return path.with_name(path.name + ".features.json")
+
+
+@app.command()
+def export(
+    run: Path = typer.Argument(..., metavar="RUN", help="A run directory (or its model/ folder). Example: runs/iris"),
+    format: str = typer.Option("onnx", "--format", "-f", help="onnx, torchscript or safetensors. Example: --format torchscript"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: RUN/export/model.<ext>). Example: --out iris.onnx"),
+    inputs: str = typer.Option("preprocessed", "--inputs", help="What the exported model takes: preprocessed features, or raw numeric columns with the preprocessing built in (onnx and torchscript; numeric columns only). Example: --inputs raw"),
+) -> None:
+    """Export the network for deployment.
+
+    By default the exported network maps preprocessed features [batch, n_features] to logits
+    (classification) or the standardized target (regression). With --inputs raw it takes the raw
+    numeric columns [batch, n_columns] (NaN for a missing value) and returns logits or predictions
+    in the target's units: the preprocessing is part of the file. PATH.features.json lists the
+    inputs in order, the preprocessing and the output (classes, or the target's mean and std).
+
+    Example: justenough export runs/iris --format onnx --inputs raw --out iris.onnx
+    """
+    from justenough.run.atomic import write_json
+    from justenough.run.model import load
+
+    fmt = validate_choice("--format", format, tuple(_EXPORT_SUFFIX))
+    inputs = validate_choice("--inputs", inputs, ("preprocessed", "raw"))
+    if inputs == "raw" and fmt == "safetensors":
+        raise ConfigError("--inputs raw needs --format onnx or torchscript: safetensors holds the network's weights only")
+    run_path = Path(run)
+    model = load(run_path)
+    if out is None:
+        base = run_path if (run_path / "model").is_dir() else run_path.parent
+        out = base / "export" / f"model{_EXPORT_SUFFIX[fmt]}"
+    out = Path(out)
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a directory: give a file name, e.g. {out / ('model' + _EXPORT_SUFFIX[fmt])}")
+    from justenough.run import artifacts
+
+    names_out = _feature_names_out(model)
+    network: Any = model.module
+    if inputs == "raw":
+        from justenough.nets.export import RawInputNetwork
+
+        network = RawInputNetwork(model.module, model.preprocessor, model.target_encoder, model.task)
+        names_in = list(network.columns)
+    else:
+        names_in = names_out
+    n_in = len(names_in)
+    if fmt == "onnx":
+        artifacts.export_onnx(network, n_in, out)
+    elif fmt == "torchscript":
+        artifacts.export_torchscript(network, n_in, out)
+    else:
+        artifacts.export_safetensors(model.module, out, activation=model.activation)
+    write_json(features_path(out), _export_description(model, names_in, fmt, inputs))
+    typer.echo(f"exported: {out}")
+    if inputs == "raw":
+        typer.echo(f"inputs:   {features_path(out)} ({n_in} raw numeric columns, in this order; NaN for missing)")
+    else:
+        typer.echo(f"inputs:   {features_path(out)} ({n_in} preprocessed features; apply the run's preprocessing first)")
+
+
+def _feature_names_out(model: "Model") -> list[str]:
+    names = list(getattr(model.preprocessor, "feature_names_out", []) or [])
+    n_in = int(model.module[0].in_features)  # type: ignore[arg-type]  # the first layer: an nn.Linear
+    if len(names) != n_in:
+        raise ArtifactError(f"the model takes {n_in} features but its preprocessing names {len(names)}: the run is damaged")
+    return names
+
+
+def _export_description(model: "Model", names_in: list[str], fmt: str, inputs: str = "preprocessed") -> dict[str, Any]:
+    """What a deployment needs to feed the exported network and read its output."""
+    classification = model.task == "classification"
+    raw = inputs == "raw"
+    output: dict[str, Any]
+    if classification:
+        output = {"kind": "logits", "classes": [c if isinstance(c, (str, int, float, bool)) else str(c) for c in model.classes],
+                  "how": "argmax gives the class index; softmax gives probabilities"}
+    elif raw:
+        output = {"kind": "prediction", "target": model.target_name, "how": "the prediction in the target's units"}
+    else:
+        output = {"kind": "standardized target", "target": model.target_name,
+                  "target_encoder": model.target_encoder.to_json(),
+                  "how": "prediction = output * std + mean (see target_encoder)"}
+    note = (
+        "The model takes the raw numeric columns in this order (float32, NaN for a missing value); "
+        "the preprocessing below is built in."
+        if raw
+        else "The network takes preprocessed features in this order. Apply the preprocessing "
+        "(or `justenough predict`, or justenough.load(RUN).transform) to raw rows first."
+    )
+    return {
+        "format": fmt,
+        "inputs": inputs,
+        "input": {"name": "input", "shape": ["batch", len(names_in)], "dtype": "float32"},
+        "features": names_in,
+        "raw_columns": list(model.feature_names_in),
+        "preprocessing": model.preprocessor.to_json(),
+        "output": {"name": "output", **output},
+        "task": model.task,
+        "note": note,
+    }

@@ -1,0 +1,329 @@
+"""The search estimators, ``JustEnoughClassifier`` and ``JustEnoughRegressor``: ``fit`` reads the
+parameters into a ``SearchSettings`` and runs the search over a depth x width space on the
+training data (a validation split inside, in memory unless ``out`` is given); prediction uses the
+chosen model.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from justenough.errors import ConfigError, DataError
+from justenough.vocab import SKLEARN_ACTIVATION_NAMES
+from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
+                                       _check_fraction, _check_positive_int, _is_cpu, _resolve_device,
+                                       _validation_split, seed_from_random_state)
+
+if TYPE_CHECKING:
+    from justenough.run.result import SearchResult
+    from justenough.search.progress import SearchProgress
+    from justenough.search.space import Space
+
+__all__ = ["JustEnoughClassifier", "JustEnoughRegressor"]
+
+
+def _option_text(value: Any) -> Any:
+    """A space option as the CLI writes it: (1, 2) -> "1,2"; strings and None pass through."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (Integral, Real)) and not isinstance(value, bool):
+        return str(value)
+    try:
+        return ",".join(str(v) for v in value)
+    except TypeError:
+        return value
+
+
+def _text_frame(X: Any) -> pd.DataFrame | None:
+    """``X`` when it is a DataFrame with a text (or category) column, else None."""
+    if not isinstance(X, pd.DataFrame):
+        return None
+    numeric = [pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]) for c in X.columns]
+    return None if all(numeric) else X
+
+
+def _progress(verbose: Any) -> "SearchProgress | None":
+    """``verbose=0``: silent; ``>= 1``: one line per finished config on stdout, as the CLI's log."""
+    if isinstance(verbose, bool) or not isinstance(verbose, Integral) or verbose < 0:
+        raise EstimatorConfigError(f"verbose must be a non-negative int, got {verbose!r}")
+    if not verbose:
+        return None
+    from rich.console import Console
+
+    from justenough.cli.progress import PlainProgress
+
+    return PlainProgress(Console(width=160, highlight=False))
+
+
+class _BaseSearch(BaseEstimator):
+    """Shared parameters and fitting of the search estimators."""
+
+    _task: str = "classification"
+
+    def __init__(
+        self,
+        *,
+        depth: Any = "1-3",
+        widths: Any = "4,8,16,32,64,128,256",
+        activation: str = "relu",
+        init: str = "auto",
+        learning_rate_init: Any = 0.001,
+        batch_size: Any = 64,
+        max_epochs: int = 200,
+        patience: int | None = 10,
+        space: "Space | None" = None,
+        rule: str = "one-se",
+        n_init: int = 5,
+        validation_fraction: float = 0.2,
+        test_fraction: float = 0.0,
+        sampler: str = "auto",
+        n_trials: int | None = None,
+        halving: bool = False,
+        max_params: int | None = None,
+        report: bool = True,
+        random_state: Any = None,
+        device: str = "cpu",
+        workers: int = 1,
+        out: Any = None,
+        verbose: int = 0,
+    ) -> None:
+        self.depth = depth
+        self.widths = widths
+        self.activation = activation
+        self.init = init
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.space = space
+        self.rule = rule
+        self.n_init = n_init
+        self.validation_fraction = validation_fraction
+        self.test_fraction = test_fraction
+        self.sampler = sampler
+        self.n_trials = n_trials
+        self.halving = halving
+        self.max_params = max_params
+        self.report = report
+        self.random_state = random_state
+        self.device = device
+        self.workers = workers
+        self.out = out
+        self.verbose = verbose
+
+    def _space(self) -> "Space":
+        from justenough.search.space import Space
+
+        if self.space is not None:
+            if not isinstance(self.space, Space):
+                raise EstimatorConfigError(f"space must be a justenough.space.Space or None, got {type(self.space).__name__}")
+            return self.space
+        max_epochs = _check_positive_int("max_epochs", self.max_epochs)
+        patience = None if self.patience is None else _check_positive_int("patience", self.patience)
+        try:
+            return Space.from_options(
+                depth=_option_text(self.depth),
+                widths=_option_text(self.widths),
+                activation=_option_text(SKLEARN_ACTIVATION_NAMES.get(str(self.activation), self.activation)),
+                init=_option_text(self.init),
+                lr=_option_text(self.learning_rate_init),
+                batch_size=_option_text(self.batch_size),
+                max_epochs=max_epochs,
+                patience=patience,
+            )
+        except ConfigError as exc:
+            raise EstimatorConfigError(str(exc)) from None
+
+    def _fit(self, X: Any, y: Any) -> "_BaseSearch":
+        # A DataFrame with text columns goes to the search as it is (it one-hot encodes them and
+        # imputes missing cells, as the CLI does); anything else is a numeric array, as in scikit-learn.
+        table = _text_frame(X)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=None if table is not None else (np.float64, np.float32),
+            ensure_all_finite=table is None,
+            y_numeric=self._task == "regression",
+        )
+        target = self._target(y)
+        n_init = _check_positive_int("n_init", self.n_init)
+        fraction = _check_fraction("validation_fraction", self.validation_fraction)
+        seed = seed_from_random_state(self.random_state)
+        test_fraction = float(self.test_fraction)
+        if not 0.0 <= test_fraction < 1.0 - fraction:
+            raise EstimatorConfigError(
+                f"test_fraction must be >= 0 and leave rows for training (validation_fraction={fraction}), got {self.test_fraction!r}"
+            )
+        if table is not None:
+            names = [str(c) for c in table.columns]
+            frame = table.set_axis(names, axis=1).reset_index(drop=True)
+        else:
+            names = [f"x{i}" for i in range(X.shape[1])]
+            frame = pd.DataFrame(np.asarray(X, dtype=np.float64), columns=names)
+        result = self._search(frame, target, n_init=n_init, fraction=fraction, test_fraction=test_fraction, seed=seed)
+        self._keep(result, tested=test_fraction > 0)
+        self._columns = names
+        self._text_input = table is not None
+        return self
+
+    def _target(self, y: np.ndarray) -> pd.Series:
+        """The target column the search takes: class indices 0..K-1 (``classes_`` maps them back),
+        or the regression target as float64."""
+        if self._task == "classification":
+            check_classification_targets(y)
+            kind = type_of_target(y)
+            if kind not in ("binary", "multiclass"):
+                raise EstimatorInputError(f"{type(self).__name__} takes one label per row, got {kind} targets")
+            self.classes_, y_idx = np.unique(y, return_inverse=True)
+            if len(self.classes_) < 2:
+                raise EstimatorInputError(f"y holds only one class ({self.classes_[0]!r}): a classifier needs two or more")
+            return pd.Series(y_idx, name="target")  # indices 0..K-1; classes_ maps them back
+        return pd.Series(np.asarray(y, dtype=np.float64), name="target")
+
+    def _search(self, frame: pd.DataFrame, target: pd.Series, *, n_init: int, fraction: float, test_fraction: float,
+                seed: int) -> "SearchResult":
+        """The search on ``frame`` and ``target``, its settings read from the parameters."""
+        from justenough.search.progress import SearchProgress
+        from justenough.api import run_search
+        from justenough.search.settings import SearchSettings
+
+        held: Any = None
+        if test_fraction > 0:
+            # A sealed test split inside the search: test_score_ is an honest estimate.
+            data: Any = (frame, target)
+            split: dict[str, Any] = {"split": (1.0 - fraction - test_fraction, fraction, test_fraction)}
+        else:
+            # No test split: every row trains or validates. The split is made here (stratified,
+            # seeded) and the validation rows also stand in for the search's test split (the same
+            # object as val and test): a run directory says so (summary.json "test_split":
+            # "validation", and its report), and test_score_ is None.
+            strat = target.to_numpy() if self._task == "classification" else None
+            tr, va, notice = _validation_split(len(frame), fraction, seed, strat)
+            if notice:
+                raise EstimatorInputError(
+                    f"n_samples={len(frame)}: too few rows for a search with a validation split; give at least 4"
+                )
+            data = (frame.iloc[tr].reset_index(drop=True), target.iloc[tr].reset_index(drop=True))
+            held = (frame.iloc[va].reset_index(drop=True), target.iloc[va].reset_index(drop=True))
+            split = {"refit": False}  # refitting on val would train on the "test" rows
+        try:
+            # In the order the parameters were always checked: the space, the device, the workers,
+            # verbose, then the settings.
+            space = self._space()
+            device = _resolve_device(self.device)
+            workers = _check_positive_int("workers", self.workers)
+            progress = _progress(self.verbose) or SearchProgress()
+            settings = SearchSettings(
+                space=space,
+                task=self._task,
+                rule=self.rule,
+                n_init=n_init,
+                out=self.out,
+                sampler=self.sampler,
+                n_trials=self.n_trials,
+                halving=bool(self.halving),
+                seed=seed,
+                device=device,
+                workers=workers,
+                max_params=self.max_params,
+                report=bool(self.report) and self.out is not None,
+                **split,
+            )
+            return run_search(settings, data, target=None, test=held, val=held, progress=progress)
+        except (EstimatorConfigError, EstimatorInputError):
+            raise
+        except ConfigError as exc:  # e.g. an unknown rule: scikit-learn expects a ValueError
+            raise EstimatorConfigError(str(exc)) from None
+        except DataError as exc:
+            raise EstimatorInputError(str(exc)) from None
+
+    def _keep(self, result: "SearchResult", *, tested: bool) -> None:
+        """The fitted attributes, from the search's result (``test_score_`` only with a test split)."""
+        self.model_ = result.model
+        self.chosen_ = dict(result.chosen)
+        self.explanation_ = result.explanation
+        self.leaderboard_ = result.leaderboard
+        self.restarts_ = result.restarts
+        self.history_ = result.history
+        self.notices_ = list(result.notices)
+        self.baseline_ = dict(result.summary.get("baseline") or {})  # what no network scores on validation
+        paired = result.summary.get("paired")
+        self.paired_ = dict(paired) if paired else None  # the choice against its closest rival, restart by restart
+        self.test_score_ = float(result.test_score) if tested else None
+
+    def _model_input(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "model_")
+        if getattr(self, "_text_input", False):
+            table = _text_frame(X)
+            if table is None:
+                if not isinstance(X, pd.DataFrame):
+                    raise EstimatorInputError(
+                        f"{type(self).__name__} was fitted on a DataFrame with text columns: pass a DataFrame "
+                        f"with the columns {', '.join(self._columns[:8])}{', ...' if len(self._columns) > 8 else ''}"
+                    )
+                table = X
+            validate_data(self, table, dtype=None, ensure_all_finite=False, reset=False)  # names and count
+            return table.set_axis([str(c) for c in table.columns], axis=1).reset_index(drop=True)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return pd.DataFrame(np.asarray(X, dtype=np.float64), columns=self._columns)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = not _is_cpu(self.device)
+        return tags
+
+
+class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
+    """Search depth x width on the training data and predict with the just-enough network.
+
+    ``fit`` runs ``justenough.search`` (the function) with a validation split inside
+    (``validation_fraction``) and no test split (score on your own held-out data, as with any
+    estimator). The space is ``depth`` x ``widths`` (CLI syntax: ``"1-3"``, ``"16,32,64"``, or
+    tuples; the defaults are the CLI's), or a whole ``justenough.space.Space`` given as ``space``.
+    ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
+    encodes them). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
+    ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``classes_``.
+    """
+
+    _task = "classification"
+
+    def fit(self, X: Any, y: Any) -> "JustEnoughClassifier":
+        """Search, choose and keep the chosen model; returns ``self``."""
+        return self._fit(X, y)  # type: ignore[return-value]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``[N, n_classes]``, columns in the order of ``classes_``."""
+        rows = self._model_input(X)  # checks fitted first
+        return np.asarray(self.model_.predict_proba(rows), dtype=np.float64)  # [N, K]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels ``[N]`` (original values)."""
+        proba = self.predict_proba(X)  # [N, K]; checks fitted first
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class JustEnoughRegressor(RegressorMixin, _BaseSearch):
+    """Search depth x width on the training data and predict with the just-enough network.
+
+    Single-output regression (``y [N]``). See ``JustEnoughClassifier`` for the parameters.
+    """
+
+    _task = "regression"
+
+    def fit(self, X: Any, y: Any) -> "JustEnoughRegressor":
+        """Search, choose and keep the chosen model; returns ``self``."""
+        return self._fit(X, y)  # type: ignore[return-value]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions ``[N]`` in the original units."""
+        rows = self._model_input(X)  # checks fitted first
+        return np.asarray(self.model_.predict(rows), dtype=np.float64)
