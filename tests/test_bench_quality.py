@@ -166,7 +166,8 @@ def test_je_options_go_to_the_space_or_to_search() -> None:
     assert search == {"n_init": 3, "halving": True, "time_budget": "10m"}
     # GridSearchCV's grid is justenough's architectures: depth 1-2 x widths 4, 8 -> 4 of them.
     assert bench_quality.architectures({"depth": "1-2", "widths": "4,8", "lr": "1e-2"}) == [(4,), (8,), (4, 4), (8, 8)]
-    assert len(bench_quality.architectures({})) == 21  # the default grid: depth 1-3 x 7 widths
+    assert len(bench_quality.architectures({})) == 22  # the default grid: the linear model, and depth 1-3 x 7 widths
+    assert bench_quality.architectures({})[0] == ()  # the linear model: no hidden layer
 
 
 def test_peers_keep_the_best_on_validation_like_a_plain_loop() -> None:

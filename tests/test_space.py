@@ -142,17 +142,22 @@ def test_dim_text_round_trips_float_ranges(a: float, b: float) -> None:
 # --- the default space and the grid ---------------------------------------------------------------
 
 
-def test_default_space_is_depth_1_to_3_by_seven_widths() -> None:
+def test_default_space_is_the_linear_model_and_depth_1_to_3_by_seven_widths() -> None:
     space = Space.default()
     assert space.is_finite
     configs = space.configs()
-    assert space.size == len(configs) == 3 * 7
-    assert [c.label for c in configs[:7]] == ["1x4", "1x8", "1x16", "1x32", "1x64", "1x128", "1x256"]
-    assert [(c.depth, c.widths[0]) for c in configs] == sorted((c.depth, c.widths[0]) for c in configs)
-    first = configs[0]
+    assert space.size == len(configs) == 1 + 3 * 7
+    linear = configs[0]
+    assert (linear.label, linear.depth, linear.widths, linear.activation) == ("linear", 0, (), "identity")
+    assert [c.label for c in configs[1:8]] == ["1x4", "1x8", "1x16", "1x32", "1x64", "1x128", "1x256"]
+    assert [(c.depth, c.widths[0] if c.widths else 0) for c in configs] == sorted(
+        (c.depth, c.widths[0] if c.widths else 0) for c in configs)
+    first = configs[1]
     assert (first.activation, first.init, first.optimizer) == ("relu", "he_normal", "adam")
-    assert (first.lr, first.weight_decay, first.batch_size, first.max_epochs, first.patience) == (1e-3, 0.0, 64, 200, 10)
-    assert (first.monitor, first.schedule) == ("val_loss", "constant")
+    for c in (linear, first):
+        assert (c.lr, c.weight_decay, c.batch_size, c.max_epochs, c.patience) == (1e-3, 0.0, 64, 200, 10)
+        assert (c.monitor, c.schedule) == ("val_loss", "constant")
+    assert linear.init == "he_normal"  # resolved from the listed activation, relu, before it became identity
     assert len({c.key for c in configs}) == len(configs)
 
 

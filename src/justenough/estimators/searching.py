@@ -70,7 +70,7 @@ class _BaseSearch(BaseEstimator):
     def __init__(
         self,
         *,
-        depth: Any = "1-3",
+        depth: Any = "0-3",
         widths: Any = "4,8,16,32,64,128,256",
         activation: str = "relu",
         init: str = "auto",

@@ -35,7 +35,7 @@ def _first_value(dim: "Dim") -> Any:
 
 _UNSET: Any = object()
 DEFAULT_SPACE_TEXT: dict[str, Any] = {
-    "depth": "1-3",
+    "depth": "0-3",  # 0: the linear model (docs/training.md, "The default recipe, measured")
     "widths": "4,8,16,32,64,128,256",
     "shape": "same",
     "activation": "relu",
@@ -79,7 +79,7 @@ class Space:
 
     @classmethod
     def default(cls) -> "Space":
-        """Depth 1-3 x widths 4..256, same width per layer, ReLU + He normal, Adam 1e-3, batch 64,
+        """Depth 0-3 (0: the linear model) x widths 4..256, same width per layer, ReLU + He normal, Adam 1e-3, batch 64,
         up to 200 epochs, stopping on the validation loss after 10 epochs without improvement."""
         return cls()
 
