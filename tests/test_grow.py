@@ -177,3 +177,18 @@ def test_a_search_stopped_early_says_so_for_every_config_not_reached():
     assert not s["complete"] and "the search stopped early: time budget" in s["explanation"]
     assert {n["config"] for n in s["not_needed"]} == {c.label for c in CONFIGS} - {"linear", "1x4"}
     assert all("time budget" in n["reason"] for n in s["not_needed"])
+
+
+def test_from_the_linear_model_width_grows_the_first_hidden_layer():
+    # No hidden layer pays at the smallest width, but a wider one does: growth must not stop at the
+    # linear model after 1x4 and 2x4 fail (it did when width had no step from depth 0).
+    trained, w = _run_to_the_end(lambda c: 0.9 if c.depth == 1 and c.widths[0] >= 8 else 0.5)
+    assert trained[:4] == ["linear", "1x4", "1x8", "2x4"]  # 1x4 is both directions' first step, trained once
+    assert w.best == (1, 8)
+    nodes = [node_label(s.node) for s in w.path]
+    assert len(nodes) == len(set(nodes))  # one step per node, though two directions proposed 1x4
+    # When nothing pays, the walk stops at the linear model after patience steps of each direction.
+    trained, w = _run_to_the_end(lambda c: 0.5)
+    assert trained == ["linear", "1x4", "1x8", "2x4"] and w.best == (0, 0)
+    assert "2 successive steps did not beat linear" in w.stops["width"]
+    assert "2 successive steps did not beat linear" in w.stops["depth"]

@@ -12,8 +12,10 @@ The walk. A *node* is an architecture class ``(depth, width)`` (width: the first
 dimensions: activation, lr, shape...), and it is represented by its best config (highest mean).
 It starts at the simplest node (depth 0 when the space has it, else the smallest depth at the
 smallest width). From the best node so far two directions grow: *width* (the next width of the
-space at the same depth; none from depth 0) and *depth* (the next depth at the same width; from
-depth 0, depth 1 at the smallest width). Step i of a direction is i widths (or depths) away from
+space at the same depth; from depth 0, one hidden layer of the smallest width, then of the next
+width, and so on) and *depth* (the next depth at the same width; from depth 0, depth 1 at the
+smallest width, then depth 2 at it...). From depth 0 both directions' first step is the same node,
+compared once. Step i of a direction is i widths (or depths) away from
 the best node. A round trains the next step of every live direction. A step *beats* the best when
 its paired difference (restart k against restart k, ``select.paired_difference``) is more than
 one SE above zero; then it becomes the best and every direction starts afresh from it. A
@@ -143,8 +145,15 @@ class _Lattice:
         """Step ``i`` (1, 2, ...) of ``direction`` from ``best``; None past the space's edge."""
         depths, widths = self.depths, self.widths
         d, w = best
-        if direction == "width":
-            if d == 0 or w not in widths or widths.index(w) + i >= len(widths):
+        if direction == "width" and d == 0:
+            # From the linear model, width grows the first hidden layer: 1 x the i-th width (its
+            # first step, 1 x the smallest width, is depth's first step too).
+            first = next((x for x in depths if x > 0), None)
+            if first is None or i > len(widths):
+                return None
+            node = (first, widths[i - 1])
+        elif direction == "width":
+            if w not in widths or widths.index(w) + i >= len(widths):
                 return None
             node = (d, widths[widths.index(w) + i])
         else:
@@ -219,19 +228,22 @@ def walk(
         if untrained:
             return Walk(untrained, path, best, stops, {d: list(failed_steps[d]) for d in stops})
         winners: list[tuple[float, Node, str]] = []
+        steps: dict[Node, Step] = {}  # one comparison per node: from the linear model, both directions' first step is 1 x the smallest width
         for direction, node in candidates.items():
-            rep = _node_scores(restarts, nodes[node])
-            assert rep is not None
-            diff = paired_difference(restarts, rep[0], best_key)
-            mean, se, n = diff["mean_diff"], diff["se_diff"], int(diff["n"])
-            # With one restart there is no SE: any gain counts (the user asked for no evidence).
-            margin = se if math.isfinite(se) else (0.0 if n == 1 else math.inf)
-            beat = math.isfinite(mean) and mean > margin and node not in been_best
-            step = Step(node, rep[0], direction, round_no, best, best_key, mean, se, n, beat)
-            path.append(step)
-            if beat:
-                winners.append((rep[1], node, rep[0]))
-            else:
+            if node not in steps:
+                rep = _node_scores(restarts, nodes[node])
+                assert rep is not None
+                diff = paired_difference(restarts, rep[0], best_key)
+                mean, se, n = diff["mean_diff"], diff["se_diff"], int(diff["n"])
+                # With one restart there is no SE: any gain counts (the user asked for no evidence).
+                margin = se if math.isfinite(se) else (0.0 if n == 1 else math.inf)
+                beat = math.isfinite(mean) and mean > margin and node not in been_best
+                steps[node] = Step(node, rep[0], direction, round_no, best, best_key, mean, se, n, beat)
+                path.append(steps[node])
+                if beat:
+                    winners.append((rep[1], node, rep[0]))
+            step = steps[node]
+            if not step.beat:
                 fails[direction] += 1
                 failed_steps[direction].append(step)
         if winners:
