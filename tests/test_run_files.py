@@ -19,7 +19,9 @@ from justenough.run.files import (
     RESULTS,
     SUMMARY,
     load_run,
+    read_data,
     read_leaderboard,
+    read_results,
     read_summary,
 )
 from tests.run_fixture import write_run
@@ -75,3 +77,16 @@ def test_an_unreadable_optional_table_reads_as_none(copy_run: Path) -> None:
     (copy_run / DIAGNOSTICS).unlink()
     run = load_run(copy_run)
     assert run.history is None and run.diagnostics is None and run.results is not None
+
+
+def test_results_and_data_are_read_here_for_compare_and_show(copy_run: Path) -> None:
+    pd.testing.assert_frame_equal(read_results(copy_run), pd.read_csv(copy_run / RESULTS))
+    assert read_data(copy_run) == json.loads((copy_run / DATA).read_text(encoding="utf-8"))
+    (copy_run / DATA).unlink()
+    assert read_data(copy_run) is None  # optional: show names the run alone
+    pd.read_csv(copy_run / RESULTS).drop(columns=["val_score"]).to_csv(copy_run / RESULTS, index=False)
+    with pytest.raises(ArtifactError, match="lacks the columns val_score"):
+        read_results(copy_run)
+    (copy_run / RESULTS).unlink()
+    with pytest.raises(ArtifactError, match="no per-restart results"):
+        read_results(copy_run)

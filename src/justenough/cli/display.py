@@ -83,6 +83,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: dict[str, Any], *, limit: 
     """
     from justenough.select import best_first
     from justenough.recipe import epochs_text, lr_text
+    from justenough.run.files import LEADERBOARD
 
     percent = is_percent(summary)
     metric = str(summary.get("test_metric") or summary.get("metric") or "score")
@@ -125,7 +126,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: dict[str, Any], *, limit: 
             style="bold green" if chosen else None,
         )
     if len(shown) < len(board):
-        table.caption = f"{len(board) - len(shown)} more configs in leaderboard.csv"
+        table.caption = f"{len(board) - len(shown)} more configs in {LEADERBOARD}"
         table.caption_justify = "left"
     return table
 
@@ -176,7 +177,9 @@ def print_outcome(console: Console, board: "pd.DataFrame", summary: dict[str, An
     for notice in summary.get("notices") or []:
         console.print(f"[bold yellow]note:[/] {cli_text(notice)}", highlight=False, soft_wrap=True)
     if run_dir is not None:
-        report = run_dir / "report.html"
+        from justenough.run.files import MODEL_DIR, REPORT
+
+        report = run_dir / REPORT
         if report.exists():
             console.print(f"[bold]report:[/] {report}", highlight=False)
-        console.print(f"[bold]model:[/] {run_dir / 'model'}", highlight=False)
+        console.print(f"[bold]model:[/] {run_dir / MODEL_DIR}", highlight=False)

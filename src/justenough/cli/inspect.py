@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -42,17 +41,22 @@ def show(
     run_dir = checked_run_dir(run)
     board, summary = _read_run(run_dir)
     console = out_console()
-    source = None
-    data_path = run_dir / "data.json"
-    if data_path.is_file():
-        try:
-            source = json.loads(data_path.read_text(encoding="utf-8")).get("source")
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-            source = None
+    source = _data_source(run_dir)
     console.print(f"[bold]run:[/] {run_dir}" + (f"   [bold]data:[/] {source}" if source else ""), highlight=False)
     console.print(leaderboard_table(board, summary, limit=top))
     console.print()
     print_outcome(console, board, summary, run_dir, quiet=True)
+
+
+def _data_source(run_dir: Path) -> Any:
+    """Where the run's data came from (``data.json``'s source), or None: ``show`` does without it."""
+    from justenough.run.files import read_data
+
+    try:
+        data = read_data(run_dir)
+    except ArtifactError:  # unreadable: the line names the run alone
+        return None
+    return None if data is None else data.get("source")
 
 
 @app.command()
@@ -68,16 +72,12 @@ def compare(
 
     Example: justenough compare runs/digits 1x128 1x32
     """
-    import pandas as pd
-
+    from justenough.run.files import read_results
     from justenough.select import format_difference, paired_difference, paired_scores
 
     run_dir = checked_run_dir(run)
     board, summary = _read_run(run_dir)
-    results_path = run_dir / "results.csv"
-    if not results_path.is_file():
-        raise ArtifactError(f"{results_path} is missing: the run has no per-restart results to pair")
-    results = pd.read_csv(results_path)
+    results = read_results(run_dir)
     key_a, label_a = _config_named(board, first)
     key_b, label_b = _config_named(board, second)
     if key_a == key_b:

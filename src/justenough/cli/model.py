@@ -12,6 +12,7 @@ import typer
 from justenough.cli.app import app, cli_text, err
 from justenough.cli.arguments import DELIMITER_HELP, ENCODING_HELP, is_dataset, validate_choice
 from justenough.errors import ArtifactError, ConfigError, DataError
+from justenough.vocab import Task
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,7 +77,7 @@ def predict(
             raise DataError(f"--id {id_col!r}: no such column in {data} (columns: {', '.join(map(str, rows.columns[:12]))}{more})")
         if id_col not in model.feature_names_in:
             features = rows.drop(columns=[id_col])
-    if proba and model.task != "classification":
+    if proba and model.task != Task.CLASSIFICATION:
         raise ConfigError("--proba is for classification; this model does regression (drop --proba)")
     labels = model.predict(features)
     _print_notices(model.notices)
@@ -173,7 +174,7 @@ def _feature_names_out(model: "Model") -> list[str]:
 
 def _export_description(model: "Model", names_in: list[str], fmt: str, inputs: str = "preprocessed") -> dict[str, Any]:
     """What a deployment needs to feed the exported network and read its output."""
-    classification = model.task == "classification"
+    classification = model.task == Task.CLASSIFICATION
     raw = inputs == "raw"
     output: dict[str, Any]
     if classification:

@@ -23,7 +23,7 @@ from justenough.estimators.base import (EstimatorConfigError, EstimatorInputErro
                                        _validation_split, seed_from_random_state)
 from justenough.estimators.forward import _FORWARD, _forward, _state_to_layers
 from justenough.estimators.stopping import _no_improvement_stopper
-from justenough.vocab import SKLEARN_ACTIVATION_NAMES, Optimizer
+from justenough.vocab import SKLEARN_ACTIVATION_NAMES, Optimizer, StopReason, Task
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -55,7 +55,7 @@ class _FitData:
 class _BaseMLP(BaseEstimator):
     """Shared parameters and fitting of the fixed-architecture estimators."""
 
-    _task: str = "classification"
+    _task: Task = Task.CLASSIFICATION
 
     def __init__(
         self,
@@ -222,7 +222,7 @@ class _BaseMLP(BaseEstimator):
         return self
 
     def _validate_xy(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        return validate_data(self, X, y, dtype=(np.float64, np.float32), y_numeric=self._task == "regression")
+        return validate_data(self, X, y, dtype=(np.float64, np.float32), y_numeric=self._task == Task.REGRESSION)
 
     def _train_stack(self, data: _FitData, p: dict[str, Any], seed: int, validation: bool) -> tuple[list[Any], float]:
         """Train ``n_init`` restarts of the architecture as one stack; returns (member results, wall s).
@@ -300,7 +300,7 @@ class _BaseMLP(BaseEstimator):
                     "best_epoch": int(m.best_epoch),
                     "epochs_run": int(m.epochs_run),
                     "diverged": bool(m.diverged),
-                    "stopped_by": rule_stop if m.stopped_by == "pruned" else str(m.stopped_by),
+                    "stopped_by": rule_stop if m.stopped_by == StopReason.PRUNED else str(m.stopped_by),
                     "train_time": float(m.train_time) if m.train_time is not None else wall / len(members),
                 }
             )
@@ -370,7 +370,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``best_loss_`` (otherwise).
     """
 
-    _task = "classification"
+    _task = Task.CLASSIFICATION
 
     def fit(self, X: Any, y: Any) -> "MLPClassifier":
         """Train the restarts on ``X [N, F]`` and labels ``y [N]`` (any labels); returns ``self``."""
@@ -421,7 +421,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     validation score that picks the best restart is R^2 (averaged over outputs).
     """
 
-    _task = "regression"
+    _task = Task.REGRESSION
 
     def fit(self, X: Any, y: Any) -> "MLPRegressor":
         """Train the restarts on ``X [N, F]`` and targets ``y [N]`` or ``[N, T]``; returns ``self``."""

@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from justenough.errors import ConfigError, DataError
-from justenough.vocab import SKLEARN_ACTIVATION_NAMES
+from justenough.vocab import SKLEARN_ACTIVATION_NAMES, Task
 from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
                                        _check_fraction, _check_positive_int, _is_cpu, _resolve_device,
                                        _validation_split, seed_from_random_state)
@@ -65,7 +65,7 @@ def _progress(verbose: Any) -> "SearchProgress | None":
 class _BaseSearch(BaseEstimator):
     """Shared parameters and fitting of the search estimators."""
 
-    _task: str = "classification"
+    _task: Task = Task.CLASSIFICATION
 
     def __init__(
         self,
@@ -151,7 +151,7 @@ class _BaseSearch(BaseEstimator):
             y,
             dtype=None if table is not None else (np.float64, np.float32),
             ensure_all_finite=table is None,
-            y_numeric=self._task == "regression",
+            y_numeric=self._task == Task.REGRESSION,
         )
         target = self._target(y)
         n_init = _check_positive_int("n_init", self.n_init)
@@ -177,7 +177,7 @@ class _BaseSearch(BaseEstimator):
     def _target(self, y: np.ndarray) -> pd.Series:
         """The target column the search takes: class indices 0..K-1 (``classes_`` maps them back),
         or the regression target as float64."""
-        if self._task == "classification":
+        if self._task == Task.CLASSIFICATION:
             check_classification_targets(y)
             kind = type_of_target(y)
             if kind not in ("binary", "multiclass"):
@@ -205,7 +205,7 @@ class _BaseSearch(BaseEstimator):
             # seeded) and the validation rows also stand in for the search's test split (the same
             # object as val and test): a run directory says so (summary.json "test_split":
             # "validation", and its report), and test_score_ is None.
-            strat = target.to_numpy() if self._task == "classification" else None
+            strat = target.to_numpy() if self._task == Task.CLASSIFICATION else None
             tr, va, notice = _validation_split(len(frame), fraction, seed, strat)
             if notice:
                 raise EstimatorInputError(
@@ -294,7 +294,7 @@ class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``classes_``.
     """
 
-    _task = "classification"
+    _task = Task.CLASSIFICATION
 
     def fit(self, X: Any, y: Any) -> "JustEnoughClassifier":
         """Search, choose and keep the chosen model; returns ``self``."""
@@ -317,7 +317,7 @@ class JustEnoughRegressor(RegressorMixin, _BaseSearch):
     Single-output regression (``y [N]``). See ``JustEnoughClassifier`` for the parameters.
     """
 
-    _task = "regression"
+    _task = Task.REGRESSION
 
     def fit(self, X: Any, y: Any) -> "JustEnoughRegressor":
         """Search, choose and keep the chosen model; returns ``self``."""

@@ -33,6 +33,8 @@ __all__ = [
     "load_run",
     "read_summary",
     "read_leaderboard",
+    "read_results",
+    "read_data",
 ]
 
 log = logging.getLogger("justenough")
@@ -50,6 +52,8 @@ REPORT = "report.html"
 
 # The columns without which a leaderboard cannot be shown (every version writes them).
 _LEADERBOARD_COLUMNS = ("key", "depth", "widths", "params", "val_mean")
+# The columns without which restarts cannot be paired or drawn (every version writes them).
+_RESULTS_COLUMNS = ("key", "restart", "val_score")
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,23 @@ def read_leaderboard(run_dir: Path) -> pd.DataFrame:
     return board
 
 
+def read_results(run_dir: Path) -> pd.DataFrame:
+    """``results.csv`` (one row per restart); raises ``ArtifactError`` when it is missing,
+    unreadable or lacks the restart columns (``compare`` cannot pair restarts without it)."""
+    path = run_dir / RESULTS
+    if not path.is_file():
+        raise ArtifactError(f"{path} is missing: the run has no per-restart results; re-run the search to write it")
+    results = _read_csv(path, required=True, columns=_RESULTS_COLUMNS)
+    assert results is not None
+    return results
+
+
+def read_data(run_dir: Path) -> dict[str, Any] | None:
+    """``data.json`` (what was read and how), or None when the run has none; raises
+    ``ArtifactError`` when it is unreadable or not a JSON object."""
+    return _read_json(run_dir / DATA, required=False)
+
+
 def load_run(run_dir: str | Path) -> RunFiles:
     """Read a run directory's files for the report; raises ``ArtifactError`` when required ones are missing."""
     run_dir = Path(run_dir)
@@ -143,9 +164,9 @@ def load_run(run_dir: str | Path) -> RunFiles:
         run_dir=run_dir,
         summary=summary,
         leaderboard=board,
-        results=_read_csv(run_dir / RESULTS, required=False, columns=("key", "restart", "val_score")),
+        results=_read_csv(run_dir / RESULTS, required=False, columns=_RESULTS_COLUMNS),
         history=_read_csv(run_dir / HISTORY, required=False, columns=("key", "restart", "epoch", "train_loss", "val_loss")),
         diagnostics=_read_csv(run_dir / DIAGNOSTICS, required=False, columns=("key", "restart", "epoch", "layer")),
-        data=_read_json(run_dir / DATA, required=False),
+        data=read_data(run_dir),
         model=model,
     )

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import time
@@ -24,9 +23,9 @@ import pandas as pd
 import torch
 from optuna.trial import TrialState
 
-from justenough.errors import JustEnoughError
+from justenough.errors import ArtifactError, JustEnoughError
 from justenough.numbers import finite_or_none, float_or_nan, json_ready
-from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULTS, SUMMARY
+from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULTS, SUMMARY, read_summary
 from justenough.run.model import Model
 from justenough.run.result import SearchResult
 from justenough.search.tables import (
@@ -385,11 +384,11 @@ def _scored_before_the_count(out: Path) -> list[dict[str, Any]]:
     """The model an earlier version's summary.json says it scored on the test split (none when
     there is no readable summary)."""
     try:
-        summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+        summary = read_summary(out)
         chosen = summary["chosen"]
         return [{"key": str(chosen["key"]), "label": str(chosen.get("label")), "restart": int(chosen["best_restart"]),
                  "rule": str(summary.get("rule"))}]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ArtifactError, ValueError, KeyError, TypeError):
         return []
 
 
