@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", (
         "justenough.errors",
         "justenough.numbers",
+        "justenough.lazy",  # package attributes imported on first use
         "justenough.vocab",
         "justenough.run.atomic",  # the one atomic writer: every file anything writes goes through it
     )),

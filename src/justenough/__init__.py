@@ -44,17 +44,10 @@ _LAZY = {
 # package's attribute to a subpackage once, when the subpackage is first imported; importing
 # ``justenough.api`` imports it (no torch, no optuna), so the function bound here, after, stays.
 from justenough.api import search
+from justenough.lazy import lazy_attributes
 
 
-def __getattr__(name: str) -> object:
-    import importlib
-
-    if name not in _LAZY:
-        raise AttributeError(f"module 'justenough' has no attribute {name!r}")
-    module, attr = _LAZY[name]
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes("justenough", globals(), _LAZY)
 
 
 __all__ = [

@@ -24,7 +24,7 @@ datasets; ``values`` and ``messages`` are what the others share.
 
 from __future__ import annotations
 
-import importlib
+from justenough.lazy import lazy_attributes
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -66,9 +66,4 @@ _HOMES = {
 
 if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any name from this package
 
-    def __getattr__(name: str) -> Any:
-        if name not in _HOMES:
-            raise AttributeError(f"module 'justenough.data' has no attribute {name!r}")
-        value = getattr(importlib.import_module(_HOMES[name]), name)
-        globals()[name] = value
-        return value
+    __getattr__ = lazy_attributes("justenough.data", globals(), _HOMES)

@@ -12,7 +12,7 @@ loading torch, which ``Model`` and ``SearchResult`` need.
 
 from __future__ import annotations
 
-import importlib
+from justenough.lazy import lazy_attributes
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,9 +33,4 @@ _MODULE_OF = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module 'justenough.run' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes("justenough.run", globals(), _MODULE_OF)

@@ -13,7 +13,7 @@ torch nor optuna.
 
 from __future__ import annotations
 
-import importlib
+from justenough.lazy import lazy_attributes
 from typing import TYPE_CHECKING
 
 from justenough.search.durations import parse_duration
@@ -57,9 +57,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'justenough.search' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes("justenough.search", globals(), _LAZY)
