@@ -7,7 +7,7 @@ The CLI prints the message and exits with status 2 (usage and input errors) or 1
 Messages speak the reader's language. A message that names an option writes it with
 ``option(name, value)``, in Python syntax between backticks (`` `task="regression"` ``), which is
 what the Python API shows. The command line translates every such reference to its flag
-(`` `--task regression` ``) in one place, ``cli_language.to_cli``, from the CLI's real options.
+(`` `--task regression` ``) in one place, ``cli.language.to_cli``, from the CLI's real options.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def option(name: str, value: Any = _NO_VALUE) -> str:
 
     ``option("task", "regression")`` -> `` `task="regression"` ``; ``option("target")`` ->
     `` `target=...` ``; lists and numbers as Python writes them. The CLI shows it as
-    `` `--task regression` `` (``cli_language.to_cli``).
+    `` `--task regression` `` (``cli.language.to_cli``).
     """
     if value is _NO_VALUE:
         shown = "..."

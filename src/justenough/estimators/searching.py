@@ -123,7 +123,7 @@ class _BaseSearch(BaseEstimator):
 
         if self.space is not None:
             if not isinstance(self.space, Space):
-                raise EstimatorConfigError(f"space must be a justenough.space.Space or None, got {type(self.space).__name__}")
+                raise EstimatorConfigError(f"space must be a justenough.Space or None, got {type(self.space).__name__}")
             return self.space
         max_epochs = _check_positive_int("max_epochs", self.max_epochs)
         patience = None if self.patience is None else _check_positive_int("patience", self.patience)
@@ -288,7 +288,7 @@ class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     ``fit`` runs ``justenough.search`` (the function) with a validation split inside
     (``validation_fraction``) and no test split (score on your own held-out data, as with any
     estimator). The space is ``depth`` x ``widths`` (CLI syntax: ``"1-3"``, ``"16,32,64"``, or
-    tuples; the defaults are the CLI's), or a whole ``justenough.space.Space`` given as ``space``.
+    tuples; the defaults are the CLI's), or a whole ``justenough.Space`` given as ``space``.
     ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
     encodes them). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
     ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``classes_``.

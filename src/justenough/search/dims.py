@@ -199,7 +199,7 @@ def _read_number(name: str, token: str, text: str) -> int | float | None:
 
 
 def _canonical_init(spec: str, text: Any) -> str:
-    """Canonical scheme spec; checked against ``justenough.init`` when that module is present."""
+    """Canonical scheme spec; checked against ``justenough.nets.init`` when that module is present."""
     match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\(.*\))?", spec.strip())
     if match is None:
         raise _bad("init", text, f"{spec!r} is not a scheme spec (name or name(key=value, ...))")
