@@ -119,7 +119,6 @@ def run_search(
     result = finalize(
         handle=trained.handle,
         prepared=trained.prepared,
-        space=settings.space,
         rule=settings.rule,
         n_init=settings.n_init,
         seed=settings.seed,

@@ -37,7 +37,6 @@ from justenough.search.tables import (
     restarts_table,
 )
 from justenough.search.config import Config
-from justenough.search.space import Space
 from justenough.search.study import StudyHandle
 from justenough.vocab import Task
 
@@ -84,7 +83,6 @@ def finalize(
     *,
     handle: StudyHandle,
     prepared: Any,
-    space: Space,
     rule: str,
     n_init: int,
     seed: int,

@@ -51,23 +51,28 @@ DEFAULT_SPACE_TEXT: dict[str, Any] = {
 }
 
 
+def _default_dim(name: str) -> Any:
+    """A field whose default is the default space's dimension ``name`` (``DEFAULT_SPACE_TEXT``)."""
+    return field(default_factory=lambda: parse_dim(name, DEFAULT_SPACE_TEXT[name]))
+
+
 @dataclass(frozen=True)
 class Space:
     """Every dimension of the search, each fixed, listed or ranged (see ``parse_dim``)."""
 
-    depth: Dim = field(default_factory=lambda: parse_dim("depth", DEFAULT_SPACE_TEXT["depth"]))
-    widths: Dim = field(default_factory=lambda: parse_dim("widths", DEFAULT_SPACE_TEXT["widths"]))
-    shape: Dim = field(default_factory=lambda: parse_dim("shape", DEFAULT_SPACE_TEXT["shape"]))
-    activation: Dim = field(default_factory=lambda: parse_dim("activation", DEFAULT_SPACE_TEXT["activation"]))
-    init: Dim = field(default_factory=lambda: parse_dim("init", DEFAULT_SPACE_TEXT["init"]))
-    optimizer: Dim = field(default_factory=lambda: parse_dim("optimizer", DEFAULT_SPACE_TEXT["optimizer"]))
-    lr: Dim = field(default_factory=lambda: parse_dim("lr", DEFAULT_SPACE_TEXT["lr"]))
-    weight_decay: Dim = field(default_factory=lambda: parse_dim("weight_decay", DEFAULT_SPACE_TEXT["weight_decay"]))
-    batch_size: Dim = field(default_factory=lambda: parse_dim("batch_size", DEFAULT_SPACE_TEXT["batch_size"]))
-    max_epochs: Dim = field(default_factory=lambda: parse_dim("max_epochs", DEFAULT_SPACE_TEXT["max_epochs"]))
-    patience: Dim = field(default_factory=lambda: parse_dim("patience", DEFAULT_SPACE_TEXT["patience"]))
-    monitor: Dim = field(default_factory=lambda: parse_dim("monitor", DEFAULT_SPACE_TEXT["monitor"]))
-    schedule: Dim = field(default_factory=lambda: parse_dim("schedule", DEFAULT_SPACE_TEXT["schedule"]))
+    depth: Dim = _default_dim("depth")
+    widths: Dim = _default_dim("widths")
+    shape: Dim = _default_dim("shape")
+    activation: Dim = _default_dim("activation")
+    init: Dim = _default_dim("init")
+    optimizer: Dim = _default_dim("optimizer")
+    lr: Dim = _default_dim("lr")
+    weight_decay: Dim = _default_dim("weight_decay")
+    batch_size: Dim = _default_dim("batch_size")
+    max_epochs: Dim = _default_dim("max_epochs")
+    patience: Dim = _default_dim("patience")
+    monitor: Dim = _default_dim("monitor")
+    schedule: Dim = _default_dim("schedule")
 
     def __post_init__(self) -> None:
         for f in fields(self):
