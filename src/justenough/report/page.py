@@ -62,7 +62,7 @@ def render(run: RunFiles, *, now: _dt.datetime | None = None) -> str:
     meta_bits = [now.strftime("%Y-%m-%d %H:%M")]
     if s.task:
         meta_bits.append(str(s.task))
-    n_configs = len(run.leaderboard) if s.n_configs is None else s.n_configs
+    n_configs = s.n_configs if "n_configs" in run.summary else len(run.leaderboard)
     meta_bits.append(f"{n_configs} configs")
     if s.n_restarts:
         meta_bits.append(f"{s.n_restarts} restarts")

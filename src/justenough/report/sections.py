@@ -94,11 +94,11 @@ def _fact(label: str, value: str, detail: str = "") -> str:
     return f'<div class="fact"><dt>{escape(label)}</dt><dd>{value}{d}</dd></div>'
 
 
-def _or_board(value: Any, board_row: pd.Series | None, column: str) -> Any:
-    """A summary's value, or where it has none (an earlier version's run did not record it) the
+def _recorded(run: RunFiles, name: str, board_row: pd.Series | None, column: str) -> Any:
+    """The summary's ``name``; where the run did not record that key (an earlier version's), the
     chosen config's leaderboard ``column``: the number the summary copies."""
-    if value is not None:
-        return value
+    if name in run.summary:
+        return getattr(run.summary_fields, name)
     return None if board_row is None else board_row.get(column)
 
 
@@ -123,12 +123,12 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     title = escape(label) if label and str(label) != "nan" else escape(arch)
 
     test = score_text(s.test_score, percent)
-    val_mean = score_text(_or_board(s.val_score_mean, row, "val_mean"), percent)
-    se = _or_board(s.val_score_se, row, "val_se")
+    val_mean = score_text(_recorded(run, "val_score_mean", row, "val_mean"), percent)
+    se = _recorded(run, "val_score_se", row, "val_se")
     se_text = f" ± {score_text(se, percent)} (SE)" if finite_or_none(se) is not None else ""
-    n_init = _or_board(s.n_init, row, "n_restarts")
-    p_good = finite_or_none(_or_board(s.p_good, row, "p_good"))
-    r95 = _or_board(s.restarts_for_95, row, "restarts_for_95")
+    n_init = _recorded(run, "n_init", row, "n_restarts")
+    p_good = finite_or_none(_recorded(run, "p_good", row, "p_good"))
+    r95 = _recorded(run, "restarts_for_95", row, "restarts_for_95")
     r95_value = finite_or_none(r95)
     r95_text = "n/a" if r95_value is None else f"{int(r95_value)}"
     if p_good is None:
