@@ -4,7 +4,8 @@ A ``RestartRecord`` holds the fields a restart produces: what training produced,
 as ``train.TrainedOutcome`` (which the trainer's ``MemberResult`` is too), and which restart of
 which config it was. The task builds it from the ``MemberResult`` (``task.py``), the driver
 stores it as the trial attribute ``restart_{k}`` (``to_attrs``), ``from_attrs`` reads it back,
-and ``table_row`` gives its columns in the restarts table (``results.csv``). ``restart_stats`` summarizes the records of one config.
+and ``table_row`` gives its columns in the restarts table (``results.csv``). ``restart_stats``
+summarizes the records of one config.
 """
 
 from __future__ import annotations
