@@ -6,28 +6,21 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from rich.console import Console
 from rich.table import Table
 
 from justenough.cli.app import cli_text
-from justenough.numbers import PERCENT_METRICS, finite_or_none
-from justenough.vocab import Task
+from justenough.numbers import finite_or_none
+from justenough.run.summary import Summary
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LEADERBOARD_ROWS", "is_percent", "fmt_score", "fmt_int", "leaderboard_table", "print_outcome"]
+__all__ = ["LEADERBOARD_ROWS", "fmt_score", "fmt_int", "leaderboard_table", "print_outcome"]
 
 LEADERBOARD_ROWS = 25
-
-
-def is_percent(summary: dict[str, Any]) -> bool:
-    metric = str(summary.get("test_metric") or summary.get("metric") or "")
-    if metric:
-        return metric in PERCENT_METRICS
-    return summary.get("task") == Task.CLASSIFICATION
 
 
 def fmt_score(value: Any, percent: bool) -> str:
@@ -72,21 +65,24 @@ def _truthy(value: Any) -> bool:
         return False
 
 
-def leaderboard_table(board: "pd.DataFrame", summary: dict[str, Any], *, limit: int | None = LEADERBOARD_ROWS) -> Table:
+def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any], *,
+                      limit: int | None = LEADERBOARD_ROWS) -> Table:
     """The leaderboard as a rich table, best validation mean first, the chosen row marked.
 
     Columns: config, params, validation mean +/- std over restarts, best restart, diverged
     restarts, training time (all restarts), and how it was trained: the learning rate (and
     schedule), the mean epochs run and why the restarts stopped, with ``recipe``'s flags
     (under-trained?, stopped at once?) in the last column. With ``limit``, the top rows plus the
-    chosen one.
+    chosen one. ``summary``: the run's, or ``summary.json``'s object (the metric and ``n_init`` are read).
     """
     from justenough.select import best_first
     from justenough.recipe import epochs_text, lr_text
     from justenough.run.files import LEADERBOARD
 
-    percent = is_percent(summary)
-    metric = str(summary.get("test_metric") or summary.get("metric") or "score")
+    if not isinstance(summary, Summary):
+        summary = Summary.from_json(summary)
+    percent = summary.percent
+    metric = summary.shown_metric or "score"
     board = board.copy()
     board["_label"] = _config_labels(board)
     board["_chosen"] = [_truthy(v) for v in board["chosen"]] if "chosen" in board.columns else False
@@ -94,7 +90,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: dict[str, Any], *, limit: 
     shown = board if limit is None or len(board) <= limit else board.head(limit)
     if limit is not None and len(board) > limit and not shown["_chosen"].any():
         shown = board[board.index.isin(shown.index) | board["_chosen"]]
-    n_restarts = int(summary.get("n_init") or (board["n_restarts"].max() if "n_restarts" in board.columns else 0))
+    n_restarts = int(summary.n_init or (board["n_restarts"].max() if "n_restarts" in board.columns else 0))
     title = f"leaderboard: validation {metric} over {n_restarts} restarts"
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("config")
@@ -131,50 +127,50 @@ def leaderboard_table(board: "pd.DataFrame", summary: dict[str, Any], *, limit: 
     return table
 
 
-def print_outcome(console: Console, board: "pd.DataFrame", summary: dict[str, Any], run_dir: Path | None, *, quiet: bool = False) -> None:
+def print_outcome(console: Console, board: "pd.DataFrame", summary: Summary, run_dir: Path | None, *, quiet: bool = False) -> None:
     """The leaderboard, the choice and why, the test score, and where the files are."""
-    percent = is_percent(summary)
+    percent = summary.percent
     if not quiet:
         console.print(leaderboard_table(board, summary))
         console.print()
-    chosen = summary.get("chosen") or {}
+    chosen = summary.chosen
     from justenough.cli.labels import config_label
 
     label = config_label(chosen, ("activation", "init"))  # a linear model has no hidden activation to show
     console.print(f"[bold]chosen:[/] {label} ({fmt_int(chosen.get('params'))} params)", highlight=False)
-    if summary.get("explanation"):
-        console.print(f"[bold]why:[/] {summary['explanation']}", highlight=False, soft_wrap=True)
-    growth = summary.get("growth")
+    if summary.explanation:
+        console.print(f"[bold]why:[/] {summary.explanation}", highlight=False, soft_wrap=True)
+    growth = summary.growth
     if growth:  # --strategy grow: where growth stopped, and how many configs it did not need
         console.print(f"[bold]growth:[/] {growth['explanation']}; {len(growth['path'])} configs trained, "
                       f"{len(growth['not_needed'])} not needed", highlight=False, soft_wrap=True)
-    if summary.get("paired"):
+    if summary.paired:
         from justenough.select import describe_paired
 
-        console.print(f"[bold]paired:[/] {describe_paired(summary['paired'], str(chosen.get('label')), percent)}",
+        console.print(f"[bold]paired:[/] {describe_paired(summary.paired, str(chosen.get('label')), percent)}",
                       highlight=False, soft_wrap=True)
-    metric = summary.get("test_metric") or summary.get("metric") or "score"
-    n_test = (summary.get("split_sizes") or {}).get("test")
+    metric = summary.shown_metric or "score"
+    n_test = (summary.split_sizes or {}).get("test")
     rows = f" on {n_test} held-out rows" if n_test else ""
-    n_scored = int(summary.get("test_models_scored") or 1)  # runs before the count scored one model
+    n_scored = int(summary.test_models_scored or 1)  # runs before the count scored one model
     where = (
         " (the validation rows: no independent test split, so optimistic)"
-        if summary.get("test_split") == "validation"
+        if summary.test_split == "validation"
         else " (sealed test split, scored once)"
         if n_scored == 1
         else f" (sealed test split, which has now scored {n_scored} models: no longer an unbiased estimate)"
     )
-    console.print(f"[bold]test {metric}:[/] {fmt_score(summary.get('test_score'), percent)}{rows}{where}", highlight=False)
-    fit = summary.get("model")
+    console.print(f"[bold]test {metric}:[/] {fmt_score(summary.test_score, percent)}{rows}{where}", highlight=False)
+    fit = summary.model
     if isinstance(fit, dict) and fit.get("fit_on"):  # which model the test scored (refit.py)
         from justenough.search.refit import describe_fit
 
         console.print(f"[bold]tested model:[/] {describe_fit(fit)}", highlight=False)
-    if summary.get("baseline"):
+    if summary.baseline:
         from justenough.select.baseline import describe
 
-        console.print(f"[bold]no network:[/] {describe(summary['baseline'], percent)} on validation", highlight=False)
-    for notice in summary.get("notices") or []:
+        console.print(f"[bold]no network:[/] {describe(summary.baseline, percent)} on validation", highlight=False)
+    for notice in summary.notices or []:
         console.print(f"[bold yellow]note:[/] {cli_text(notice)}", highlight=False, soft_wrap=True)
     if run_dir is not None:
         from justenough.run.files import MODEL_DIR, REPORT

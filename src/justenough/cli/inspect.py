@@ -12,16 +12,18 @@ from rich.table import Table
 
 from justenough.cli.app import app, err, out_console
 from justenough.cli.arguments import checked_run_dir
-from justenough.cli.display import LEADERBOARD_ROWS, fmt_score, is_percent, leaderboard_table, print_outcome
+from justenough.cli.display import LEADERBOARD_ROWS, fmt_score, leaderboard_table, print_outcome
 from justenough.errors import ArtifactError, ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from justenough.run.summary import Summary
+
 __all__ = ["show", "compare", "report"]
 
 
-def _read_run(run_dir: Path) -> tuple["pd.DataFrame", dict[str, Any]]:
+def _read_run(run_dir: Path) -> tuple["pd.DataFrame", "Summary"]:
     """``leaderboard.csv`` and ``summary.json`` of a run, with clear errors when they are missing."""
     from justenough.run.files import read_leaderboard, read_summary
 
@@ -82,7 +84,7 @@ def compare(
     key_b, label_b = _config_named(board, second)
     if key_a == key_b:
         raise ConfigError(f"{first!r} and {second!r} are the same config ({label_a}): give two different ones")
-    percent = is_percent(summary)
+    percent = summary.percent
     scale = 100.0 if percent else 1.0
     d = paired_difference(results, key_a, key_b)
     table = Table(title=f"{label_a} vs {label_b}, by restart")

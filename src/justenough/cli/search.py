@@ -20,6 +20,7 @@ from justenough.cli.arguments import (
 )
 from justenough.cli.display import print_outcome
 from justenough.errors import ConfigError
+from justenough.run.summary import Summary
 from justenough.search.space import DEFAULT_SPACE_TEXT
 from justenough.vocab import Activation, Task, parse_device
 
@@ -105,7 +106,7 @@ def search(
                         val=o["val_file"], progress=progress)
     if not o["quiet"]:
         console.print()
-    print_outcome(console, result.leaderboard, result.summary, result.out or out_dir, quiet=o["quiet"])
+    print_outcome(console, result.leaderboard, Summary.from_json(result.summary), result.out or out_dir, quiet=o["quiet"])
 
 
 def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:

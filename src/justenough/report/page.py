@@ -56,19 +56,19 @@ def render(run: RunFiles, *, now: _dt.datetime | None = None) -> str:
     bodies = section_bodies(run, figs)
     sections = "\n".join(_section(sid, heading, bodies[sid]) for sid, heading in SECTIONS)
     nav = " ".join(f'<a href="#{sid}">{escape(heading)}</a>' for sid, heading in SECTIONS)
-    s = run.summary
+    s = run.summary_fields
     now = now or _dt.datetime.now().astimezone()
     name = run.run_dir.resolve().name
     meta_bits = [now.strftime("%Y-%m-%d %H:%M")]
-    if s.get("task"):
-        meta_bits.append(str(s["task"]))
-    n_configs = s.get("n_configs", len(run.leaderboard))
+    if s.task:
+        meta_bits.append(str(s.task))
+    n_configs = s.n_configs if "n_configs" in run.summary else len(run.leaderboard)
     meta_bits.append(f"{n_configs} configs")
-    if s.get("n_restarts"):
-        meta_bits.append(f"{s['n_restarts']} restarts")
-    if s.get("rule"):
-        meta_bits.append(f"rule {s['rule']}")
-    versions = s.get("versions") or {}
+    if s.n_restarts:
+        meta_bits.append(f"{s.n_restarts} restarts")
+    if s.rule:
+        meta_bits.append(f"rule {s.rule}")
+    versions = s.versions or {}
     footer = "Made by justenough" + (
         " · " + ", ".join(f"{k} {v}" for k, v in versions.items()) if isinstance(versions, dict) and versions else ""
     )

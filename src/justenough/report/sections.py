@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from justenough.numbers import PERCENT_METRICS, finite_or_none
+from justenough.numbers import finite_or_none
 from justenough.recipe import lr_text
 from justenough.search.refit import describe_fit
 from justenough.report import figures
@@ -20,6 +20,7 @@ from justenough.report.embedding import EmbeddedFigures
 from justenough.report.formatting import escape, ms_text, note_html, number_text, score_text, seconds_text, si_text
 from justenough.report.network_drawing import network_svg
 from justenough.run.files import RunFiles
+from justenough.run.summary import Summary
 from justenough.vocab import Task
 
 __all__ = ["section_bodies", "LEADERBOARD_ROWS"]
@@ -29,7 +30,7 @@ LEADERBOARD_ROWS = 10
 
 def section_bodies(run: RunFiles, figs: EmbeddedFigures) -> dict[str, str]:
     """Each section's HTML by its id; the figures they show are collected in ``figs``."""
-    metric, percent = _metric(run.summary)
+    metric, percent = _metric(run.summary_fields)
     return {
         "answer": _answer(run, percent, metric),
         "complexity": _complexity(run, figs, percent, metric),
@@ -41,11 +42,9 @@ def section_bodies(run: RunFiles, figs: EmbeddedFigures) -> dict[str, str]:
     }
 
 
-def _metric(summary: dict[str, Any]) -> tuple[str, bool]:
-    metric = str(summary.get("test_metric") or summary.get("metric") or "")
-    if not metric:
-        metric = "accuracy" if summary.get("task") == Task.CLASSIFICATION else "r2"
-    return metric, metric in PERCENT_METRICS
+def _metric(summary: Summary) -> tuple[str, bool]:
+    metric = summary.shown_metric or ("accuracy" if summary.task == Task.CLASSIFICATION else "r2")
+    return metric, summary.percent
 
 
 def _widths(chosen: dict[str, Any], board_row: pd.Series | None) -> list[int]:
@@ -95,9 +94,17 @@ def _fact(label: str, value: str, detail: str = "") -> str:
     return f'<div class="fact"><dt>{escape(label)}</dt><dd>{value}{d}</dd></div>'
 
 
+def _recorded(run: RunFiles, name: str, board_row: pd.Series | None, column: str) -> Any:
+    """The summary's ``name``; where the run did not record that key (an earlier version's), the
+    chosen config's leaderboard ``column``: the number the summary copies."""
+    if name in run.summary:
+        return getattr(run.summary_fields, name)
+    return None if board_row is None else board_row.get(column)
+
+
 def _answer(run: RunFiles, percent: bool, metric: str) -> str:
-    s = run.summary
-    chosen = s["chosen"]
+    s = run.summary_fields
+    chosen = s.chosen
     board = run.leaderboard
     rows = board[board["key"].astype(str) == str(chosen["key"])]
     row = rows.iloc[0] if len(rows) else None
@@ -115,26 +122,26 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
         settings.append(f"lr {number_text(chosen['lr'], 4)}")
     title = escape(label) if label and str(label) != "nan" else escape(arch)
 
-    test = score_text(s.get("test_score"), percent)
-    val_mean = score_text(s.get("val_score_mean", None if row is None else row.get("val_mean")), percent)
-    se = s.get("val_score_se", None if row is None else row.get("val_se"))
+    test = score_text(s.test_score, percent)
+    val_mean = score_text(_recorded(run, "val_score_mean", row, "val_mean"), percent)
+    se = _recorded(run, "val_score_se", row, "val_se")
     se_text = f" ± {score_text(se, percent)} (SE)" if finite_or_none(se) is not None else ""
-    n_init = s.get("n_init", None if row is None else row.get("n_restarts"))
-    p_good = finite_or_none(s.get("p_good", None if row is None else row.get("p_good")))
-    r95 = s.get("restarts_for_95", None if row is None else row.get("restarts_for_95"))
+    n_init = _recorded(run, "n_init", row, "n_restarts")
+    p_good = finite_or_none(_recorded(run, "p_good", row, "p_good"))
+    r95 = _recorded(run, "restarts_for_95", row, "restarts_for_95")
     r95_value = finite_or_none(r95)
     r95_text = "n/a" if r95_value is None else f"{int(r95_value)}"
     if p_good is None:
         luck = "not recorded"
     else:
         luck = f"{100 * p_good:.0f}% of restarts land near the best"
-    lat = s.get("latency_ms") or {}
-    throughput = finite_or_none(s.get("throughput"))
-    other_metrics = {k: v for k, v in (s.get("test_metrics") or {}).items() if k != metric}
+    lat = s.latency_ms or {}
+    throughput = finite_or_none(s.throughput)
+    other_metrics = {k: v for k, v in (s.test_metrics or {}).items() if k != metric}
     extra = ", ".join(f"{escape(k)} {escape(number_text(v, 4))}" for k, v in other_metrics.items())
 
-    n_scored = int(s.get("test_models_scored") or 1)  # runs before the count scored one model
-    baseline = s.get("baseline")
+    n_scored = int(s.test_models_scored or 1)  # runs before the count scored one model
+    baseline = s.baseline
     baseline_text = ""
     if isinstance(baseline, dict) and finite_or_none(baseline.get("val_score")) is not None:
         from justenough.select.baseline import describe
@@ -144,30 +151,30 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
         [
             _fact(f"test {metric}", f'<span class="big">{escape(test)}</span>',
                   ("on the validation rows: no independent test split, so optimistic"
-                   if s.get("test_split") == "validation" else "scored once, on the sealed test split"
+                   if s.test_split == "validation" else "scored once, on the sealed test split"
                    if n_scored == 1 else f"the sealed test split has now scored {n_scored} models: "
                    "no longer an unbiased estimate")
                   + (f"; {extra}" if extra else "")),
-            *([_fact("tested model", "refit" if s["model"].get("fit_on") == "train+validation" else "best restart",
-                     escape(describe_fit(s["model"])))] if isinstance(s.get("model"), dict) else []),
+            *([_fact("tested model", "refit" if s.model.get("fit_on") == "train+validation" else "best restart",
+                     escape(describe_fit(s.model)))] if isinstance(s.model, dict) else []),
             _fact(f"validation {metric}", escape(val_mean + se_text), f"mean over {escape(number_text(n_init))} restarts" + baseline_text),
             _fact("restarts needed", f"{escape(r95_text)} for 95%", escape(luck)),
             _fact("size", f"{escape(number_text(params))} params", f"{escape(si_text(flops))} FLOPs per sample"),
-            _fact("training time", escape(seconds_text(s.get("train_time"))), "all restarts of this config"),
+            _fact("training time", escape(seconds_text(s.train_time)), "all restarts of this config"),
             _fact("latency", f"{escape(ms_text(lat.get('batch_1')))} <span class=\"detail\">batch 1</span>",
                   f"{escape(ms_text(lat.get('batch_1024')))} at batch 1024"),
             _fact("throughput", f"{escape(si_text(throughput))} rows/s" if throughput else "n/a", "at batch 1024"),
         ]
     )
-    explanation = s.get("explanation") or "The run does not record why this config was chosen."
-    rule = s.get("rule")
+    explanation = s.explanation or "The run does not record why this config was chosen."
+    rule = s.rule
     rule_html = f'<p class="rule">rule: <code>{escape(rule)}</code></p>' if rule else ""
-    if isinstance(s.get("paired"), dict):
+    if isinstance(s.paired, dict):
         from justenough.select import describe_paired
 
-        rule_html = (f'<p class="paired">Paired restarts: {escape(describe_paired(s["paired"], str(label), percent))}.</p>'
+        rule_html = (f'<p class="paired">Paired restarts: {escape(describe_paired(s.paired, str(label), percent))}.</p>'
                      + rule_html)
-    rule_html += "".join(f'<p class="notice">note: {escape(n)}</p>' for n in s.get("notices") or [])
+    rule_html += "".join(f'<p class="notice">note: {escape(n)}</p>' for n in s.notices or [])
     return (
         f'<div class="answer-head"><h3>{title}</h3><p class="arch"><code>{escape(arch)}</code>'
         f'{" · " + escape(", ".join(settings)) if settings else ""}</p></div>'
@@ -180,7 +187,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
 def _leaderboard(run: RunFiles, percent: bool) -> str:
     board = run.leaderboard.copy()
     labels = figures.config_labels(board)  # already escaped
-    chosen_key = str(run.summary["chosen"]["key"])
+    chosen_key = str(run.summary_fields.chosen["key"])
     board["_mean"] = pd.to_numeric(board["val_mean"], errors="coerce")
     from justenough.select import best_first
 
@@ -228,8 +235,8 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
 
 
 def _complexity(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
-    fig = figures.complexity_figure(run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric,
-                                    baseline=run.summary.get("baseline"))
+    fig = figures.complexity_figure(run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric,
+                                    baseline=run.summary_fields.baseline)
     return (
         '<p class="lead">Each point is a config: its mean validation score over restarts, with the spread '
         "(± one standard deviation) as error bars. The dotted line is the Pareto front: the best score "
@@ -242,10 +249,10 @@ def _complexity(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str
 
 def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     board = run.leaderboard
-    growth = run.summary.get("growth") or {}
+    growth = run.summary_fields.growth or {}
     untried = [(int(n["depth"]), int(n["width"])) for n in growth.get("not_needed", []) if "depth" in n]
     try:
-        fig = figures.heatmap_figure(board, str(run.summary["chosen"]["key"]), percent=percent, metric=metric, untried=untried)
+        fig = figures.heatmap_figure(board, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric, untried=untried)
     except (ValueError, TypeError) as exc:
         return note_html(f"The widths in leaderboard.csv could not be read ({exc}).")
     dup = board.assign(_w=[figures.first_width(w) for w in board["widths"]]).duplicated(["depth", "_w"]).any()
@@ -265,7 +272,7 @@ def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -
 
 def _growth(run: RunFiles, figs: EmbeddedFigures, growth: dict[str, Any], percent: bool, metric: str) -> str:
     """The grow strategy's path (``summary["growth"]``): the configs in the order tried, and where it stopped."""
-    fig = figures.growth_figure(growth["path"], run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
+    fig = figures.growth_figure(growth["path"], run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric)
     text = ("The growth path: configs in the order the grow strategy tried them, with mean and SE; blue steps beat "
             "the best so far by more than one SE of the paired difference, crosses mark the steps that stopped growth.")
     return (f'<h3>Growth path</h3><p class="lead">{escape(text)}</p><p>{escape(str(growth.get("explanation", "")))}</p>'
@@ -275,7 +282,7 @@ def _growth(run: RunFiles, figs: EmbeddedFigures, growth: dict[str, Any], percen
 def _restarts(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     if run.results is None or run.results.empty:
         return note_html("Per-restart results were not recorded (results.csv is missing), so the spread cannot be shown.")
-    fig = figures.restarts_figure(run.results, run.leaderboard, str(run.summary["chosen"]["key"]), percent=percent, metric=metric)
+    fig = figures.restarts_figure(run.results, run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric)
     res = run.results
     n_div = int(res["diverged"].astype(str).str.lower().isin(["true", "1"]).sum()) if "diverged" in res else 0
     text = (
@@ -285,8 +292,8 @@ def _restarts(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) 
     if n_div:
         text += f" {n_div} restart{'s' if n_div != 1 else ''} diverged (marked ✕ at the bottom)."
     out = f'<p class="lead">{escape(text)}</p>' + figs.div("restarts", fig)
-    paired = run.summary.get("paired")
-    key = str(run.summary["chosen"]["key"])
+    paired = run.summary_fields.paired
+    key = str(run.summary_fields.chosen["key"])
     keys = set(res["key"].astype(str))
     if isinstance(paired, dict) and key in keys and str(paired.get("other_key")) in keys:  # both in results.csv
         pfig = figures.paired_figure(res, run.leaderboard, key, str(paired["other_key"]), percent=percent, metric=metric)
@@ -317,7 +324,7 @@ def _diverged_restarts(run: RunFiles, key: str) -> set[int]:
 
 
 def _curves(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
-    key = str(run.summary["chosen"]["key"])
+    key = str(run.summary_fields.chosen["key"])
     if run.history is None:
         return note_html("Learning curves were not recorded (history.csv is missing).")
     if not (run.history["key"].astype(str) == key).any():
@@ -330,8 +337,8 @@ def _curves(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) ->
 
 
 def _diagnostics(run: RunFiles, figs: EmbeddedFigures) -> str:
-    key = str(run.summary["chosen"]["key"])
-    if run.summary["chosen"].get("depth") == 0:
+    key = str(run.summary_fields.chosen["key"])
+    if run.summary_fields.chosen.get("depth") == 0:
         return note_html("The chosen config has no hidden layer (a linear model): it has no units whose symmetry, "
                      "death or signal through the depth there would be to diagnose.")
     if run.diagnostics is None:
@@ -339,7 +346,7 @@ def _diagnostics(run: RunFiles, figs: EmbeddedFigures) -> str:
     table = figures.diagnostics_by_layer(run.diagnostics, key)
     if table.empty:
         return note_html("Diagnostics were not recorded for the chosen config (no rows for it in diagnostics.csv).")
-    chosen = run.summary["chosen"]
+    chosen = run.summary_fields.chosen
     widths = _widths(chosen, None)
     fig = figures.diagnostics_figure(run.diagnostics, key, widths)
     stages = set(table["stage"])
@@ -458,7 +465,7 @@ def _data(run: RunFiles) -> str:
         rows.append(f"<tr><th>{escape(names.get(key, key.replace('_', ' ')))}</th><td>{cell}</td></tr>")
     split = data.get("split_sizes")
     split_note = ""
-    n_scored = int(run.summary.get("test_models_scored") or 1)
+    n_scored = int(run.summary_fields.test_models_scored or 1)
     if isinstance(split, dict) and "test" in split:
         split_note = note_html(
             "Preprocessing was fitted on the training split only; the test split was sealed until the "

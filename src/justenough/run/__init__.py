@@ -3,6 +3,7 @@
 - ``finalize``: the study turned into a ``SearchResult`` and a run directory (``finalize.py``), from
   the study's tables (``search/tables.py``);
 - ``files``: the run directory's file names, and ``load_run`` that reads them back;
+- ``summary``: ``Summary``, ``summary.json``'s keys as typed fields, written and read;
 - ``model``/``artifacts``: the chosen ``Model``, saved and loaded as safetensors plus JSON;
 - ``atomic``: the atomic writer every file of a run goes through.
 
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
     from justenough.run.finalize import finalize
     from justenough.run.model import Model, load
     from justenough.run.result import SearchResult
+    from justenough.run.summary import Summary
 
-__all__ = ["Model", "RunFiles", "SearchResult", "finalize", "load", "load_run"]
+__all__ = ["Model", "RunFiles", "SearchResult", "Summary", "finalize", "load", "load_run"]
 
 _MODULE_OF = {
     "Model": "justenough.run.model",
@@ -29,6 +31,7 @@ _MODULE_OF = {
     "RunFiles": "justenough.run.files",
     "load_run": "justenough.run.files",
     "SearchResult": "justenough.run.result",
+    "Summary": "justenough.run.summary",
     "finalize": "justenough.run.finalize",
 }
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from justenough.errors import ArtifactError
+from justenough.run.summary import Summary
 
 __all__ = [
     "SUMMARY",
@@ -58,7 +60,11 @@ _RESULTS_COLUMNS = ("key", "restart", "val_score")
 
 @dataclass(frozen=True)
 class RunFiles:
-    """What the report reads from a run directory; optional tables are None when absent."""
+    """What the report reads from a run directory; optional tables are None when absent.
+
+    ``summary`` is ``summary.json``'s object as written (the form ``SearchResult.summary`` has);
+    ``summary_fields`` is the same as a ``Summary``.
+    """
 
     run_dir: Path
     summary: dict[str, Any]
@@ -68,6 +74,11 @@ class RunFiles:
     diagnostics: pd.DataFrame | None
     data: dict[str, Any] | None
     model: dict[str, Any] | None
+
+    @cached_property
+    def summary_fields(self) -> Summary:
+        """``summary.json`` as a ``Summary``: its keys as typed fields (defaults for keys an older run lacks)."""
+        return Summary.from_json(self.summary)
 
 
 def _not_finished(path: Path) -> ArtifactError:
@@ -112,8 +123,14 @@ def _read_csv(path: Path, *, required: bool, columns: tuple[str, ...] = ()) -> p
     return df
 
 
-def read_summary(run_dir: Path) -> dict[str, Any]:
-    """``summary.json``; raises ``ArtifactError`` when it is missing, unreadable or names no chosen config."""
+def read_summary(run_dir: Path) -> Summary:
+    """``summary.json`` (of this version or an earlier one); raises ``ArtifactError`` when it is
+    missing, unreadable or names no chosen config."""
+    return Summary.from_json(_summary_object(run_dir))
+
+
+def _summary_object(run_dir: Path) -> dict[str, Any]:
+    """``summary.json``'s object as written, once it names a chosen config (see ``read_summary``)."""
     summary = _read_json(run_dir / SUMMARY, required=True)
     assert summary is not None
     if not isinstance(summary.get("chosen"), dict) or "key" not in summary["chosen"]:
@@ -152,7 +169,7 @@ def load_run(run_dir: str | Path) -> RunFiles:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ArtifactError(f"no run directory at {run_dir}: pass the folder a search wrote (e.g. runs/NAME)")
-    summary = read_summary(run_dir)
+    summary = _summary_object(run_dir)
     board = read_leaderboard(run_dir)
     model = None
     if (run_dir / MODEL_DIR / MODEL_FILE).is_file():

@@ -24,10 +24,11 @@ import torch
 from optuna.trial import TrialState
 
 from justenough.errors import ArtifactError, JustEnoughError
-from justenough.numbers import finite_or_none, float_or_nan, json_ready
+from justenough.numbers import finite_or_none, float_or_nan
 from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULTS, SUMMARY, read_summary
 from justenough.run.model import Model
 from justenough.run.result import SearchResult
+from justenough.run.summary import Summary
 from justenough.search.tables import (
     config_columns,
     config_of,
@@ -126,9 +127,9 @@ def finalize(
         test_score=float(test_metrics[metric_name]),
         test_metrics=test_metrics,
         model=model,
-        summary=summary,
+        summary=summary.to_dict(),
         out=out,
-        notices=[*prepared.notices, *summary["notices"]],
+        notices=[*prepared.notices, *summary.notices],
     )
     if out is not None:
         _write_run_dir(out, result, prepared)  # step 5 (the report, read from these files, is its caller's)
@@ -257,81 +258,85 @@ def _measure_speed(module: torch.nn.Module, n_in: int) -> dict[str, Any]:
 def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts: pd.DataFrame, prepared: Any,
              fitted: _Fitted, *, rule: str, metric_name: str, test_metrics: dict[str, float],
              scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
-             limits: dict[str, Any], storage: str, growth: dict[str, Any] | None) -> dict[str, Any]:
+             limits: dict[str, Any], storage: str, growth: dict[str, Any] | None) -> Summary:
     """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
     from justenough import __version__
 
     row = board[board["key"] == pick.choice.key].iloc[0]
     r95 = row.get("restarts_for_95")
     r95 = None if r95 is None or (isinstance(r95, float) and not math.isfinite(r95)) else int(r95)
-    summary = {
-        "chosen": chosen,
-        "rule": str(rule),
-        "explanation": pick.choice.explanation,
-        "metric": metric_name,
-        "test_metric": metric_name,
-        "test_score": float(test_metrics[metric_name]),
-        "test_metrics": test_metrics,
-        # "sealed": an independent test split, opened once; "validation": the caller passed the
-        # validation rows as the test rows, so test_score is the chosen model's validation score.
-        "test_split": "validation" if getattr(prepared, "test_is_val", False) else "sealed",
+    # "sealed": an independent test split, opened once; "validation": the caller passed the
+    # validation rows as the test rows, so test_score is the chosen model's validation score.
+    test_split = "validation" if getattr(prepared, "test_is_val", False) else "sealed"
+    baseline, paired, notices = _evidence(pick, row, restarts, prepared, fitted, scored, test_split)
+    return Summary(
+        chosen=chosen,
+        rule=str(rule),
+        explanation=pick.choice.explanation,
+        metric=metric_name,
+        test_metric=metric_name,
+        test_score=float(test_metrics[metric_name]),
+        test_metrics=test_metrics,
+        test_split=test_split,
         # Every model the test split has scored in this study (this run directory), this one included:
         # past one, the test score is one of several looks at the same rows, no longer unbiased.
-        "test_models_scored": len(scored),
-        "test_scored_models": scored,
-        "val_score_mean": float(row["val_mean"]),
-        "val_score_std": float_or_nan(row.get("val_std")),
-        "val_score_se": float_or_nan(row.get("val_se")),
-        "best_restart_val_score": float(pick.best["val_score"]),
-        "model": fitted.fit,
-        "n_init": n_init,
-        "n_configs": int(len(board)),
-        "n_restarts": int(len(restarts)),
-        "p_good": float_or_nan(row.get("p_good")),
-        "restarts_for_95": r95,
-        "train_time": float(restarts.loc[restarts["key"] == pick.choice.key, "train_time"].sum()),
-        "search_train_time": float(restarts["train_time"].sum()),
-        **speed,
-        "limits": limits,
-        "split_sizes": dict(prepared.split_sizes),
-        "task": prepared.task,
-        "seed": seed,
-        "precision": precision,
-        "storage": storage,
-        "versions": {"justenough": __version__, "torch": torch.__version__, "python": platform.python_version()},
-    }
-    if growth is not None:  # the grow strategy: its path, its stops and the configs not needed
-        summary["growth"] = growth
-    _add_evidence(summary, pick, row, restarts, prepared, fitted, scored)
-    return json_ready(summary)
+        test_models_scored=len(scored),
+        test_scored_models=scored,
+        val_score_mean=float(row["val_mean"]),
+        val_score_std=float_or_nan(row.get("val_std")),
+        val_score_se=float_or_nan(row.get("val_se")),
+        best_restart_val_score=float(pick.best["val_score"]),
+        model=fitted.fit,
+        n_init=n_init,
+        n_configs=int(len(board)),
+        n_restarts=int(len(restarts)),
+        p_good=float_or_nan(row.get("p_good")),
+        restarts_for_95=r95,
+        train_time=float(restarts.loc[restarts["key"] == pick.choice.key, "train_time"].sum()),
+        search_train_time=float(restarts["train_time"].sum()),
+        latency_ms=speed["latency_ms"],
+        throughput=speed["throughput"],
+        limits=limits,
+        split_sizes=dict(prepared.split_sizes),
+        task=prepared.task,
+        seed=seed,
+        precision=precision,
+        storage=storage,
+        versions={"justenough": __version__, "torch": torch.__version__, "python": platform.python_version()},
+        growth=growth,  # the grow strategy: its path, its stops and the configs not needed
+        baseline=baseline,
+        paired=paired,
+        notices=notices,
+    )
 
 
-def _add_evidence(summary: dict[str, Any], pick: _Pick, row: pd.Series, restarts: pd.DataFrame, prepared: Any,
-                  fitted: _Fitted, scored: list[dict[str, Any]]) -> None:
+def _evidence(pick: _Pick, row: pd.Series, restarts: pd.DataFrame, prepared: Any, fitted: _Fitted,
+              scored: list[dict[str, Any]], test_split: str) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:
     """The summary's baseline, paired evidence and notices (what a reader should know about the score)."""
     from justenough.select.baseline import no_network_baseline, weak_signal_notice
     from justenough.select import paired_evidence
 
     percent = prepared.task == Task.CLASSIFICATION
     # What no network scores on the same validation rows, and a notice when the choice does no better.
-    summary["baseline"] = no_network_baseline(prepared)
+    baseline = no_network_baseline(prepared)
     # Restarts as evidence: the choice against its closest rival, restart k against restart k.
-    summary["paired"] = paired_evidence(pick.eligible, restarts, pick.choice)
-    weak = weak_signal_notice(summary["baseline"], float(row["val_mean"]), finite_or_none(row.get("val_se")),
+    paired = paired_evidence(pick.eligible, restarts, pick.choice)
+    weak = weak_signal_notice(baseline, float(row["val_mean"]), finite_or_none(row.get("val_se")),
                               pick.config.label, percent)
-    summary["notices"] = [weak] if weak else []
+    notices = [weak] if weak else []
     if fitted.refit_skipped:
-        summary["notices"].append("no refit on train+validation: the validation rows are also the test rows, "
-                                  "so the best restart (trained on the training rows) is the model")
-    if len(scored) > 1 and summary["test_split"] == "sealed":  # validation rows as the test are optimistic anyway
-        summary["notices"].append(_reused_test_notice(scored))
+        notices.append("no refit on train+validation: the validation rows are also the test rows, "
+                       "so the best restart (trained on the training rows) is the model")
+    if len(scored) > 1 and test_split == "sealed":  # validation rows as the test are optimistic anyway
+        notices.append(_reused_test_notice(scored))
+    return baseline, paired, notices
 
 
-def _model(fitted: _Fitted, pick: _Pick, chosen: dict[str, Any], summary: dict[str, Any], prepared: Any,
+def _model(fitted: _Fitted, pick: _Pick, chosen: dict[str, Any], summary: Summary, prepared: Any,
            test_metrics: dict[str, float]) -> Model:
     """The chosen model as users hold it, with what it was chosen and scored by in ``info``."""
-    info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": summary["val_score_mean"]},
-            "versions": summary["versions"], "fit": fitted.fit}
+    info = {"config": chosen, "metrics": {"test": test_metrics, "val_mean": summary.val_score_mean},
+            "versions": summary.versions, "fit": fitted.fit}
     # How the table was read (a decimal comma, a given delimiter or encoding): predict reads new rows alike.
     info["reading"] = dict(getattr(prepared, "reading", {}))
     return Model(
@@ -383,9 +388,9 @@ def _scored_before_the_count(out: Path) -> list[dict[str, Any]]:
     there is no readable summary)."""
     try:
         summary = read_summary(out)
-        chosen = summary["chosen"]
+        chosen = summary.chosen
         return [{"key": str(chosen["key"]), "label": str(chosen.get("label")), "restart": int(chosen["best_restart"]),
-                 "rule": str(summary.get("rule"))}]
+                 "rule": str(summary.rule)}]
     except (ArtifactError, ValueError, KeyError, TypeError):
         return []
 

@@ -27,6 +27,8 @@ class SearchResult:
     test_score: float
     test_metrics: dict[str, float]
     model: Model
+    # summary.json's object, ``Summary.to_dict()``: a plain dict for the API's users, who index it
+    # (``result.summary["baseline"]``); ``Summary.from_json(result.summary)`` gives the typed fields.
     summary: dict[str, Any]
     out: Path | None = None
     report_path: Path | None = None

@@ -1,43 +1,36 @@
 """One restart of one config: its record, as the task returns it and as the study stores it.
 
-A ``RestartRecord`` holds the fields a restart produces, defined once: the task builds it from
-the trainer's ``MemberResult`` (``task.py``), the driver stores it as the trial attribute
-``restart_{k}`` (``to_attrs``), ``from_attrs`` reads it back, and ``table_row`` gives its columns
-in the restarts table (``results.csv``). ``restart_stats`` summarizes the records of one config.
+A ``RestartRecord`` holds the fields a restart produces: what training produced, defined once
+as ``train.TrainedOutcome`` (which the trainer's ``MemberResult`` is too), and which restart of
+which config it was. The task builds it from the ``MemberResult`` (``task.py``), the driver
+stores it as the trial attribute ``restart_{k}`` (``to_attrs``), ``from_attrs`` reads it back,
+and ``table_row`` gives its columns in the restarts table (``results.csv``). ``restart_stats``
+summarizes the records of one config.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from justenough.numbers import finite_or_none, float_or_nan
+from justenough.train.results import TrainedOutcome
 
 __all__ = ["RestartRecord", "RestartResult", "restart_stats"]
 
 
-@dataclass(frozen=True)
-class RestartRecord:
-    """What one restart of one config produced. Keyed by (config key, restart): idempotent."""
+@dataclass(frozen=True, kw_only=True)
+class RestartRecord(TrainedOutcome):
+    """What one restart of one config produced: what training produced (``TrainedOutcome``'s
+    fields), and which restart of which config it was. Keyed by (config key, restart): idempotent."""
 
     key: str
     restart: int
     seed: int
-    val_score: float
-    val_loss: float
-    train_loss: float
-    best_epoch: int
-    epochs_run: int
-    diverged: bool
-    stopped_by: str
-    train_time: float
-    pruned_rung: int | None
-    metrics: dict[str, float]
-    history: dict[str, list[float]]
-    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    pruned_rung: int | None  # the rung at which successive halving pruned the config, or None
 
     def to_attrs(self) -> dict[str, Any]:
         """The study's ``restart_{k}`` attribute: the record JSON-ready (non-finite scores and
@@ -83,16 +76,18 @@ class RestartRecord:
         )
 
     def table_row(self) -> dict[str, Any]:
-        """The record's columns in the restarts table, in field order: its scalars, less the key (the
-        config's columns carry it) and ``pruned_rung`` (the table takes the trial's)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_IN_TABLE}
+        """The record's columns in the restarts table: ``restart``, ``seed``, then the training's
+        scalars in ``TrainedOutcome``'s order; not the key (the config's columns carry it) nor
+        ``pruned_rung`` (the table takes the trial's)."""
+        scalars = {k: v for k, v in self.outcome_fields().items() if k not in _NOT_IN_TABLE}
+        return {"restart": self.restart, "seed": self.seed, **scalars}
 
 
-# Fields that are no column of their own in the restarts table (see ``RestartRecord.table_row``).
-_NOT_IN_TABLE = frozenset({"key", "pruned_rung", "metrics", "history", "diagnostics", "state"})
+# Training's fields that are no column of their own in the restarts table (see ``RestartRecord.table_row``).
+_NOT_IN_TABLE = frozenset({"metrics", "history", "diagnostics"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RestartResult(RestartRecord):
     """A restart's record plus its best weights: what a stack task returns to the driver."""
 

@@ -12,7 +12,6 @@ weight draws and the same minibatch order, so configs are compared pairwise (com
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -92,7 +91,6 @@ def run_stack_task(
         precision=task.precision,
         callback_every=callbacks.every,
     )
-    t0 = time.perf_counter()
     report = None
     if on_epoch is not None:
         task_id, max_epochs = task.task_id, first.max_epochs
@@ -105,8 +103,7 @@ def run_stack_task(
         stack, data, settings, callback=callbacks if callbacks.hooks else None, on_epoch=report, memory_budget=task.memory_budget,
         callback_bytes=recorder.member_bytes(stack.sizes) if recorder is not None else 0,
     )
-    wall = time.perf_counter() - t0
-    return _restart_results(task, seeds, result, callbacks, wall)
+    return _restart_results(task, seeds, result, callbacks)
 
 
 def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData) -> tuple[TensorData, "MLPStack"]:
@@ -171,7 +168,7 @@ class _TaskCallbacks:
 
 
 def _restart_results(
-    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks, wall: float
+    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks
 ) -> list[RestartResult]:
     """One ``RestartResult`` per member of the trained stack, config-major, then restart."""
     R = len(task.restarts)
@@ -181,23 +178,19 @@ def _restart_results(
         c, r = divmod(i, R)
         cfg = task.configs[c]
         diags = recorder.records_for(i) if recorder is not None else []
+        trained = {
+            **member.outcome_fields(),
+            # Halving pruned the whole config: each of its restarts says so, whatever stopped it in the trainer.
+            "stopped_by": str(StopReason.PRUNED) if c in pruned_at else member.stopped_by,
+            "diagnostics": diags,  # the recorder's, not the trainer's
+        }
         out.append(
             RestartResult(
                 key=cfg.key,
                 restart=task.restarts[r],
                 seed=seeds[r],
-                val_score=float(member.val_score),
-                val_loss=float(member.val_loss),
-                train_loss=float(member.train_loss),
-                best_epoch=int(member.best_epoch),
-                epochs_run=int(member.epochs_run),
-                diverged=bool(member.diverged),
-                stopped_by=str(StopReason.PRUNED) if c in pruned_at else str(member.stopped_by),
-                train_time=float(member.train_time) if member.train_time is not None else wall / len(result.members),
                 pruned_rung=pruned_at.get(c),
-                metrics={k: float(v) for k, v in member.metrics.items()},
-                history={k: [float(x) for x in v] for k, v in member.history.items()},
-                diagnostics=diags,
+                **trained,
                 state={k: v.detach().cpu().numpy().copy() for k, v in member.state.items()},
             )
         )

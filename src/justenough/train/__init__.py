@@ -22,12 +22,13 @@ from justenough.train.batches import epoch_orders, order_seed
 from justenough.train.loop import train
 from justenough.train.memory import available_memory, member_bytes
 from justenough.train.optimizer import StackOptimizer, lr_factor
-from justenough.train.results import MemberResult, StackResult, TrainState
+from justenough.train.results import MemberResult, StackResult, TrainedOutcome, TrainState
 from justenough.train.settings import TrainSettings
 
 __all__ = [
     "TrainSettings",
     "TrainState",
+    "TrainedOutcome",
     "MemberResult",
     "StackResult",
     "StackOptimizer",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import torch
 
 from justenough.nets.stack import MemberSpec
 
-__all__ = ["TrainState", "MemberResult", "StackResult"]
+__all__ = ["TrainState", "TrainedOutcome", "MemberResult", "StackResult"]
 
 
 @dataclass
@@ -41,17 +41,15 @@ class TrainState:
         return [g.flatten(1).norm(dim=1) for g, _ in self.grads]
 
 
-@dataclass(frozen=True)
-class MemberResult:
-    """One member's training, with its best weights (by validation loss).
+@dataclass(frozen=True, kw_only=True)
+class TrainedOutcome:
+    """What training produced for one member: its scores, its stop and its curves, defined once.
 
-    ``val_score``, ``val_loss``, ``train_loss`` and ``metrics`` are those of the best epoch
-    (epoch 0 is the initial weights); ``final`` holds the last epoch's ``train_loss``,
-    ``val_loss``, ``val_score``. ``state`` is ``member(i).state_dict()`` of the returned
-    weights (CPU). ``train_time`` is the member's share of the wall time.
+    ``MemberResult`` adds the member and its weights; the search's ``RestartRecord`` adds which
+    restart of which config it was (``search/record.py``). ``val_score``, ``val_loss``,
+    ``train_loss`` and ``metrics`` are those of the best epoch (epoch 0 is the initial weights).
     """
 
-    spec: MemberSpec
     val_score: float
     val_loss: float
     train_loss: float
@@ -59,11 +57,26 @@ class MemberResult:
     epochs_run: int
     diverged: bool
     stopped_by: str
-    train_time: float
-    history: dict[str, list[float]]
-    metrics: dict[str, float]
-    state: dict[str, torch.Tensor]
+    train_time: float  # seconds: the member's share of the wall time
+    history: dict[str, list[float]]  # train_loss, val_loss, val_score: one per epoch run
+    metrics: dict[str, float]  # on validation
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
+
+    def outcome_fields(self) -> dict[str, Any]:
+        """These fields by name, a subclass's own left out: what a record of this training copies."""
+        return {f.name: getattr(self, f.name) for f in fields(TrainedOutcome)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberResult(TrainedOutcome):
+    """One member's training (``TrainedOutcome``), with its best weights (by validation loss).
+
+    ``final`` holds the last epoch's ``train_loss``, ``val_loss``, ``val_score``. ``state`` is
+    ``member(i).state_dict()`` of the returned weights (CPU).
+    """
+
+    spec: MemberSpec
+    state: dict[str, torch.Tensor]
     final: dict[str, float] = field(default_factory=dict)
 
 
