@@ -169,3 +169,42 @@ def test_a_trial_whose_driver_died_before_naming_itself_is_failed_after_the_grac
     states = {t.number: t.state for t in handle.trials()}
     assert states[orphan.number] == optuna.trial.TrialState.FAIL
     assert states[mine.number] == optuna.trial.TrialState.RUNNING
+
+
+def test_a_pending_config_finished_by_another_driver_before_this_one_runs_moves_the_walk_on(tmp_path, monkeypatch):
+    # CI found this race with two drivers on PostgreSQL: driver B's walk asked for "linear",
+    # driver A had it running, so B did not enqueue it; A finished it before B counted the done
+    # trials, B's run then trained nothing new and B stopped with "could not train linear".
+    # Here the other driver is played by this driver's own run(), called at the moment B reads
+    # which configs are taken (the first read that includes waiting trials).
+    from optuna.trial import TrialState
+
+    from justenough.search import run as run_module
+
+    real_run_grow = run_module.run_grow
+    raced = []
+
+    def run_grow_with_a_rival(driver, handle, space, data, patience, max_params):
+        real_keys_in = handle.keys_in
+
+        def keys_in(states):
+            states = tuple(states)
+            if TrialState.WAITING in states and not raced:
+                raced.append(True)
+                linear = next(c for c in space.configs() if c.depth == 0)
+                handle.study.enqueue_trial(space.grid_params(linear))
+                driver.run()  # the rival claims and finishes "linear" now
+            return real_keys_in(states)
+
+        monkeypatch.setattr(handle, "keys_in", keys_in)
+        return real_run_grow(driver, handle, space, data, patience, max_params)
+
+    monkeypatch.setattr(run_module, "run_grow", run_grow_with_a_rival)
+    space = Space.from_options(depth="0-1", widths="4,8", max_epochs=5, patience=None)
+    result = search("moons", space=space, n_init=2, workers=1, out=tmp_path / "run", report=False, strategy="grow")
+
+    assert raced
+    path = [p["key"] for p in result.summary["growth"]["path"]]
+    assert path[0] == next(c for c in space.configs() if c.depth == 0).key
+    assert len(path) >= 2, "the walk went on past the config the rival finished"
+    assert sorted(result.leaderboard["key"]) == sorted(path), "every config on the path trained once"

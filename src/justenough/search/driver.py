@@ -418,10 +418,13 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
             if cfg.key not in taken and params not in waiting:
                 handle.study.enqueue_trial(params)
                 waiting.append(params)
-        done_before = len(handle.keys_in(DONE_STATES))
         driver.run()
-        if driver.stop_reason is None and len(handle.keys_in(DONE_STATES)) == done_before and not driver._others_running():
-            # Nothing new finished (every pending config failed): the walk cannot go on.
+        # The walk moves on when one of its pending configs finished, here or in another driver.
+        # (Not "more trials finished during run()": another driver may finish them all between
+        # this driver's walk and its run, and the walk must then move on, not stop.)
+        done = handle.keys_in(DONE_STATES)
+        if driver.stop_reason is None and not any(c.key in done for c in state.pending) and not driver._others_running():
+            # None of them finished (every pending config failed): the walk cannot go on.
             raise JustEnoughError("the grow search could not train " + ", ".join(c.label for c in state.pending)
                                   + ": run the same command again to retry them")
 
