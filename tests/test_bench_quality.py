@@ -233,6 +233,38 @@ def test_summary_counts_wins_losses_and_medians() -> None:
     assert summary["je_options"] == ["lr=1e-2"]
 
 
+def test_several_splits_average_per_dataset_before_the_summary_counts() -> None:
+    def rows(dataset: str, seed: int, je: float, mlp: float, je_seconds: float) -> list[dict]:
+        out = _rows(dataset, {"justenough": je, "mlp": mlp, "gridsearch": mlp, "hgb": mlp},
+                    {"justenough": je_seconds, "mlp": 1.0, "gridsearch": 6.0, "hgb": 0.1},
+                    {"justenough": 100, "gridsearch": 200})
+        return [{**r, "split_seed": seed} for r in out]
+
+    # a: gaps +2.0 and -1.0 on its two splits (a mean of +0.5, a draw); b: -0.4 and -0.8 (-0.6, a loss).
+    frame = pd.DataFrame(rows("a", 0, 0.82, 0.80, 2.0) + rows("a", 1, 0.79, 0.80, 3.0)
+                         + rows("b", 0, 0.896, 0.90, 1.0) + rows("b", 1, 0.892, 0.90, 2.0))
+    per = bench_quality.gaps(frame)
+    assert list(per.index) == ["a", "b"]
+    assert per.loc["a", "gap_vs_mlp"] == pytest.approx(0.5) and per.loc["b", "gap_vs_mlp"] == pytest.approx(-0.6)
+    assert per.loc["a", "speedup_vs_gridsearch"] == pytest.approx((6 / 2 + 6 / 3) / 2)
+    errors = bench_quality.gap_errors(frame)
+    assert errors.loc["a", "splits"] == 2
+    # The standard error of two values is half their difference.
+    assert errors.loc["a", "gap_vs_mlp_se"] == pytest.approx(1.5) and errors.loc["b", "gap_vs_mlp_se"] == pytest.approx(0.2)
+    summary = bench_quality.summarize(frame)
+    assert summary["datasets"] == 2 and summary["split_seeds"] == [0, 1]
+    assert summary["wins_vs_mlp"] == 0 and summary["losses_vs_mlp"] == 1
+    assert summary["mean_gap_vs_mlp"] == pytest.approx(-0.05) and summary["worst_gap_vs_mlp"] == pytest.approx(-0.6)
+
+
+def test_a_csv_from_before_the_split_seed_column_reads_as_one_split_of_seed_0() -> None:
+    frame = pd.DataFrame(_rows("a", {"justenough": 0.9, "mlp": 0.8, "gridsearch": 0.9, "hgb": 0.9},
+                               {"justenough": 1.0, "mlp": 1.0, "gridsearch": 2.0, "hgb": 0.1}, {}))
+    assert "split_seed" not in frame.columns
+    assert bench_quality.summarize(frame)["split_seeds"] == [bench_quality.SPLIT_SEED]
+    assert bench_quality.gaps(frame).loc["a", "gap_vs_mlp"] == pytest.approx(10.0)
+
+
 # --- one real run ----------------------------------------------------------------------------------
 
 
@@ -250,6 +282,8 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert done.returncode == 2 and "NAME=VALUE" in done.stderr
     done = _run(["--datasets", "smoke", "--je-option", "depth=zero", "--out", str(out)], tmp_path)
     assert done.returncode == 2 and "depth" in done.stderr
+    done = _run(["--datasets", "smoke", "--split-seeds", "0,one", "--out", str(out)], tmp_path)
+    assert done.returncode == 2 and "--split-seeds" in done.stderr
     assert not out.exists()
 
 
