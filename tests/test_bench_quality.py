@@ -325,3 +325,36 @@ def test_a_tiny_run_writes_the_csv_figure_and_a_summary_that_adds_up(tmp_path: P
     for method in bench_quality.METHODS:
         assert any(line.strip().startswith(method) for line in lines)
     assert (out / "quality.html").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_two_splits_then_the_peers_taken_from_that_run(tmp_path: Path) -> None:
+    options = ["--je-option", "depth=1", "--je-option", "widths=4", "--je-option", "max_epochs=10",
+               "--je-option", "n_init=2", "--mlp-seeds", "2", "--figure", "none", "--datasets", "smoke"]
+    first = tmp_path / "first"
+    done = _run(["--split-seeds", "0,1", "--out", str(first), *options], tmp_path)
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(first / "quality.csv")
+    assert sorted(set(frame["split_seed"])) == [0, 1] and len(frame) == 2 * len(bench_quality.METHODS)
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["split_seeds"] == [0, 1] and summary["datasets"] == 1
+    score = frame.pivot(index="split_seed", columns="method", values="test_score")
+    assert summary["mean_gap_vs_mlp"] == pytest.approx(100 * (score["justenough"] - score["mlp"]).mean(), abs=1e-3)
+    assert "standard errors over the splits" in done.stdout
+
+    # The peers of split 1 come from the first run, unchanged; justenough trains again.
+    second = tmp_path / "second"
+    done = _run(["--split-seeds", "1", "--peers-from", str(first / "quality.csv"), "--out", str(second), *options],
+                tmp_path)
+    assert done.returncode == 0, done.stderr
+    again = pd.read_csv(second / "quality.csv")
+    peers = ["mlp", "gridsearch", "hgb"]
+    columns = ["method", "test_score", "val_score", "params", "seconds", "chosen"]
+    before = frame[(frame["split_seed"] == 1) & frame["method"].isin(peers)][columns].reset_index(drop=True)
+    pd.testing.assert_frame_equal(again[again["method"].isin(peers)][columns].reset_index(drop=True), before)
+    assert (again["method"] == "justenough").sum() == 1
+
+    # A split the earlier run did not make is refused before any training.
+    done = _run(["--split-seeds", "2", "--peers-from", str(first / "quality.csv"), "--out", str(tmp_path / "third"),
+                 *options], tmp_path)
+    assert done.returncode == 2 and "split seed 2" in done.stderr and not (tmp_path / "third").exists()
