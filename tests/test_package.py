@@ -24,6 +24,21 @@ def test_import_justenough_and_the_cli_load_neither_torch_nor_optuna() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def test_reading_a_study_loads_no_torch() -> None:
+    # show, compare and the report read the study's records; the records are built on
+    # train.TrainedOutcome, which must come without the trainer (and torch) behind it.
+    proc = _fresh(
+        """
+        import sys
+        import justenough.search.record, justenough.search.study, justenough.search.tables, justenough.train
+        assert "torch" not in sys.modules
+        from justenough.train import MemberResult, train   # the lazy names still resolve
+        assert "torch" in sys.modules and MemberResult.__module__ == "justenough.train.results"
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_search_and_init_lab_stay_functions_whichever_import_comes_first() -> None:
     proc = _fresh(
         """

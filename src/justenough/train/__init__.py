@@ -16,14 +16,25 @@ epoch budget is spent or every member is frozen, and each member's best weights 
 
 Big grids are split into sub-stacks that fit a memory budget and trained in lock-step; every
 member's mathematics is independent of its stack-mates, so the results are the same either way.
+
+Names are imported on first use (``lazy.py``), so that ``outcome.py``, on which the search's
+restart records are built, is imported without loading torch.
 """
 
-from justenough.train.batches import epoch_orders, order_seed
-from justenough.train.loop import train
-from justenough.train.memory import available_memory, member_bytes
-from justenough.train.optimizer import StackOptimizer, lr_factor
-from justenough.train.results import MemberResult, StackResult, TrainedOutcome, TrainState
-from justenough.train.settings import TrainSettings
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from justenough.lazy import lazy_attributes
+from justenough.train.outcome import TrainedOutcome
+
+if TYPE_CHECKING:  # the names of _LAZY, for the type checker
+    from justenough.train.batches import epoch_orders, order_seed
+    from justenough.train.loop import train
+    from justenough.train.memory import available_memory, member_bytes
+    from justenough.train.optimizer import StackOptimizer, lr_factor
+    from justenough.train.results import MemberResult, StackResult, TrainState
+    from justenough.train.settings import TrainSettings
 
 __all__ = [
     "TrainSettings",
@@ -39,3 +50,20 @@ __all__ = [
     "member_bytes",
     "lr_factor",
 ]
+
+# Names whose modules import torch: imported on first use.
+_LAZY = {
+    "TrainSettings": "justenough.train.settings",
+    "TrainState": "justenough.train.results",
+    "MemberResult": "justenough.train.results",
+    "StackResult": "justenough.train.results",
+    "StackOptimizer": "justenough.train.optimizer",
+    "train": "justenough.train.loop",
+    "epoch_orders": "justenough.train.batches",
+    "order_seed": "justenough.train.batches",
+    "available_memory": "justenough.train.memory",
+    "member_bytes": "justenough.train.memory",
+    "lr_factor": "justenough.train.optimizer",
+}
+
+__getattr__ = lazy_attributes("justenough.train", globals(), _LAZY)
