@@ -142,6 +142,17 @@ def test_dim_text_round_trips_float_ranges(a: float, b: float) -> None:
 # --- the default space and the grid ---------------------------------------------------------------
 
 
+def test_a_config_built_with_its_defaults_is_a_point_of_the_default_space() -> None:
+    # Config's field defaults (config.py) repeat the default space's (space.DEFAULT_SPACE_TEXT):
+    # a default changed in one place only would make Config() fall outside the default space.
+    cfg = Config(depth=1, widths=(8,))
+    space = Space.default()
+    assert cfg in space
+    for name in ("activation", "optimizer", "lr", "weight_decay", "batch_size", "max_epochs", "patience", "monitor",
+                 "schedule"):
+        assert getattr(space, name).values == (getattr(cfg, name),), name
+
+
 def test_default_space_is_the_linear_model_and_depth_1_to_3_by_seven_widths() -> None:
     space = Space.default()
     assert space.is_finite
