@@ -221,7 +221,7 @@ def architectures(space_options: dict[str, str]) -> list[tuple[int, ...]]:
     from justenough.search.space import Space
 
     shape = {k: v for k, v in space_options.items() if k in ("depth", "widths", "width", "shape")}
-    configs = Space.from_options(**shape).configs()
+    configs = Space.from_options(**shape).configs(task="classification")  # architectures: any task's budget will do
     return sorted({tuple(c.widths) for c in configs}, key=lambda w: (len(w), w))
 
 

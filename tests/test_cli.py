@@ -506,7 +506,7 @@ def test_cli_space_defaults_equal_the_api_defaults() -> None:
 def _configs() -> list:
     from justenough.search.space import Space
 
-    return Space.from_options(depth="1", widths="8,16,32,64").configs()
+    return Space.from_options(depth="1", widths="8,16,32,64").configs(task="classification")
 
 
 def test_plain_progress_writes_one_line_per_config() -> None:

@@ -278,7 +278,7 @@ def test_progress_line_and_table_use_one_label() -> None:
     from justenough.search.space import Space
 
     space = Space.from_options(depth="0-1", widths=[8], activation=["relu", "tanh"])
-    configs = space.configs()
+    configs = space.configs(task="regression")
     rows = pd.DataFrame([{**c.to_dict(), "label": c.label, "depth": c.depth} for c in configs])
     table = dict(zip([c.key for c in configs], _config_labels(rows)))
     for config in configs:

@@ -25,6 +25,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from justenough.vocab import Task
 from justenough.errors import ConfigError, DataError, JustEnoughError
 from justenough.estimators import (
     EstimatorConfigError,
@@ -445,6 +446,22 @@ def test_search_estimators_default_to_the_cli_space():
         assert p["depth"] == DEFAULT_SPACE_TEXT["depth"] and p["widths"] == DEFAULT_SPACE_TEXT["widths"]
         assert p["verbose"] == 0
         assert est._space() == Space.default()  # every dimension as `justenough search` has it
+        assert p["max_epochs"] == "auto"
+
+
+def test_search_estimators_train_for_their_tasks_epoch_budget():
+    # max_epochs="auto" is the task's budget (DEFAULT_MAX_EPOCHS): 200 epochs for the classifier,
+    # 400 for the regressor, as `justenough search` resolves it from the data.
+    from justenough.search.space import DEFAULT_MAX_EPOCHS
+
+    X, y = load_iris(return_X_y=True)
+    quick = dict(depth="0", n_init=1, patience=2, random_state=0, report=False)
+    budgets = {
+        Task.CLASSIFICATION: JustEnoughClassifier(**quick).fit(X, y).leaderboard_["max_epochs"].tolist(),
+        Task.REGRESSION: JustEnoughRegressor(**quick).fit(X[:, :3], X[:, 3]).leaderboard_["max_epochs"].tolist(),
+    }
+    assert budgets == {task: [DEFAULT_MAX_EPOCHS[task]] for task in Task}
+    assert JustEnoughRegressor(max_epochs=30, **quick).fit(X[:, :3], X[:, 3]).leaderboard_["max_epochs"].tolist() == [30]
 
 
 def _penguin_like(n: int = 150) -> tuple[pd.DataFrame, np.ndarray]:

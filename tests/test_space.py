@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -16,7 +17,8 @@ from justenough.errors import ConfigError
 from justenough.search.config import Config
 from justenough.nets.activations import AUTO_INIT
 from justenough.search.dims import Dim, _split_list, parse_dim
-from justenough.search.space import Space
+from justenough.search.space import DEFAULT_MAX_EPOCHS, Space
+from justenough.vocab import Task
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -145,8 +147,9 @@ def test_dim_text_round_trips_float_ranges(a: float, b: float) -> None:
 def test_a_config_built_with_its_defaults_is_a_point_of_the_default_space() -> None:
     # Config's field defaults (config.py) repeat the default space's (space.DEFAULT_SPACE_TEXT):
     # a default changed in one place only would make Config() fall outside the default space.
+    # A Config has no task: its max_epochs default is classification's budget.
     cfg = Config(depth=1, widths=(8,))
-    space = Space.default()
+    space = Space.default().for_task(Task.CLASSIFICATION)
     assert cfg in space
     for name in ("activation", "optimizer", "lr", "weight_decay", "batch_size", "max_epochs", "patience", "monitor",
                  "schedule"):
@@ -154,10 +157,10 @@ def test_a_config_built_with_its_defaults_is_a_point_of_the_default_space() -> N
 
 
 def test_default_space_is_the_linear_model_and_depth_1_to_3_by_seven_widths() -> None:
-    space = Space.default()
+    space = Space.default().for_task(Task.CLASSIFICATION)
     assert space.is_finite
     configs = space.configs()
-    assert space.size == len(configs) == 1 + 3 * 7
+    assert space.size == Space.default().size == len(configs) == 1 + 3 * 7
     linear = configs[0]
     assert (linear.label, linear.depth, linear.widths, linear.activation) == ("linear", 0, (), "identity")
     assert [c.label for c in configs[1:8]] == ["1x4", "1x8", "1x16", "1x32", "1x64", "1x128", "1x256"]
@@ -172,8 +175,49 @@ def test_default_space_is_the_linear_model_and_depth_1_to_3_by_seven_widths() ->
     assert len({c.key for c in configs}) == len(configs)
 
 
+def test_the_default_epoch_budget_is_the_tasks() -> None:
+    # max_epochs "auto" waits for the task: 200 epochs for classification, 400 for regression
+    # (docs/training.md, "The epoch budget, by task"); nothing else differs between the two.
+    space = Space.default()
+    assert space.max_epochs.values == ("auto",) and not space.is_resolved
+    with pytest.raises(ConfigError, match="for_task"):
+        space.configs()
+    by_task = {task: space.for_task(task) for task in Task}
+    assert {task: s.max_epochs.values for task, s in by_task.items()} == {
+        Task.CLASSIFICATION: (DEFAULT_MAX_EPOCHS[Task.CLASSIFICATION],), Task.REGRESSION: (DEFAULT_MAX_EPOCHS[Task.REGRESSION],)}
+    assert DEFAULT_MAX_EPOCHS == {Task.CLASSIFICATION: 200, Task.REGRESSION: 400}
+    classify, regress = (by_task[t].configs() for t in (Task.CLASSIFICATION, Task.REGRESSION))
+    assert [c.max_epochs for c in regress] == [400] * len(classify)
+    assert [dataclasses.replace(c, max_epochs=200) for c in regress] == classify
+    assert by_task[Task.REGRESSION].is_resolved and space.for_task("regression") == by_task[Task.REGRESSION]
+    assert space.configs(task=Task.REGRESSION) == regress
+    # A config of either task's budget is a point of the unresolved space; another budget is not.
+    assert Config(depth=1, widths=(8,)) in space and Config(depth=1, widths=(8,), max_epochs=400) in space
+    assert Config(depth=1, widths=(8,), max_epochs=300) not in space
+    assert Config(depth=1, widths=(8,), max_epochs=400) not in by_task[Task.CLASSIFICATION]
+    with pytest.raises(ConfigError, match="for_task"):
+        space.grid_params(classify[0])
+
+
+def test_auto_max_epochs_reads_lists_and_leaves_numbers_alone() -> None:
+    assert parse_dim("max_epochs", "AUTO").values == ("auto",)
+    assert parse_dim("max_epochs", "auto,800").values == ("auto", 800)
+    assert Space.from_options(max_epochs="auto,800").for_task("regression").max_epochs.values == (400, 800)
+    # Listed next to the number it becomes, it counts once.
+    assert Space.from_options(max_epochs="auto,200", depth="1", widths="8").for_task("classification").size == 1
+    explicit = Space.from_options(max_epochs=50)
+    assert explicit.is_resolved and explicit.for_task("regression") is explicit
+    assert Space.from_options(max_epochs="50..300").for_task("regression").max_epochs.low == 50
+    with pytest.raises(ConfigError, match="auto cannot bound a range"):
+        parse_dim("max_epochs", "auto..300")
+    with pytest.raises(ConfigError, match="patience"):
+        parse_dim("patience", "auto")  # only the epoch budget has an "auto"
+    with pytest.raises(ConfigError, match="for_task"):
+        Config(depth=1, widths=(8,), max_epochs="auto")  # type: ignore[arg-type]  # a config trains a number
+
+
 def test_grid_order_is_depth_then_width_then_the_rest() -> None:
-    space = Space.from_options(depth="2,1", widths="16,8", lr="1e-2,1e-3")
+    space = Space.from_options(depth="2,1", widths="16,8", lr="1e-2,1e-3").for_task(Task.CLASSIFICATION)
     got = [(c.depth, c.widths[0], c.lr) for c in space.configs()]
     assert got == [
         (1, 8, 1e-2), (1, 8, 1e-3), (1, 16, 1e-2), (1, 16, 1e-3),
@@ -183,14 +227,14 @@ def test_grid_order_is_depth_then_width_then_the_rest() -> None:
 
 @pytest.mark.parametrize("activation", sorted(AUTO_INIT))
 def test_auto_init_resolves_by_activation(activation: str) -> None:
-    (cfg,) = Space.from_options(depth="1", widths="8", activation=activation).configs()
+    (cfg,) = Space.from_options(depth="1", widths="8", activation=activation).configs(task=Task.REGRESSION)
     expected = {"relu": "he_normal", "leaky_relu": "he_normal", "gelu": "he_normal", "tanh": "glorot_uniform",
                 "sigmoid": "glorot_uniform", "identity": "glorot_uniform", "selu": "lecun_normal"}[activation]
     assert cfg.init == expected
 
 
 def test_funnel_halves_the_width_down_to_four() -> None:
-    space = Space.from_options(depth="1-3", widths="8,64", shape="same,funnel")
+    space = Space.from_options(depth="1-3", widths="8,64", shape="same,funnel").for_task(Task.CLASSIFICATION)
     widths = {c.widths for c in space.configs()}
     assert (64, 32, 16) in widths and (64, 32) in widths
     assert (8, 4, 4) in widths  # halving stops at 4
@@ -205,15 +249,15 @@ def test_funnel_halves_the_width_down_to_four() -> None:
 
 def test_depth_zero_is_one_linear_config_whatever_the_widths() -> None:
     """No hidden layer: the widths and shapes of the space make the same network, listed once."""
-    space = Space.from_options(depth="0-1", widths="8,16", shape="same,funnel")
+    space = Space.from_options(depth="0-1", widths="8,16", shape="same,funnel").for_task(Task.CLASSIFICATION)
     assert [c.label for c in space.configs()] == ["linear", "1x8", "1x16"]
     linear = space.configs()[0]
     assert linear.widths == () and linear.params(10, 3) == 10 * 3 + 3
     assert space.size == 3
     # It has no activation either: listed activations give one linear model per init they lead to.
-    fixed_init = Space.from_options(depth="0-1", widths="8", activation="relu,tanh", init="orthogonal")
+    fixed_init = Space.from_options(depth="0-1", widths="8", activation="relu,tanh", init="orthogonal").for_task(Task.CLASSIFICATION)
     assert [(c.label, c.activation) for c in fixed_init.configs()] == [("linear", "identity"), ("1x8", "relu"), ("1x8", "tanh")]
-    auto = Space.from_options(depth="0", widths="8", activation="relu,tanh")
+    auto = Space.from_options(depth="0", widths="8", activation="relu,tanh").for_task(Task.CLASSIFICATION)
     assert [(c.activation, c.init) for c in auto.configs()] == [("identity", "he_normal"), ("identity", "glorot_uniform")]
 
 
@@ -347,7 +391,7 @@ def test_grid_params_make_suggest_return_each_grid_config(tmp_path) -> None:
     space = Space.from_options(
         depth="0-2", widths="8,16", shape="same,funnel", activation="relu,tanh", init="auto,he_normal",
         lr="1e-3,3e-3", patience="5,none",
-    )
+    ).for_task(Task.REGRESSION)
     configs = space.configs()
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     study = optuna.create_study(storage=storage, sampler=optuna.samplers.RandomSampler(seed=0))
@@ -364,7 +408,7 @@ def test_grid_params_make_suggest_return_each_grid_config(tmp_path) -> None:
 
 
 def test_suggest_samples_inside_ranges() -> None:
-    space = Space.from_options(depth="1..3", widths="4..256", lr="1e-4..1e-2", batch_size="16..128")
+    space = Space.from_options(depth="1..3", widths="4..256", lr="1e-4..1e-2", batch_size="16..128").for_task(Task.CLASSIFICATION)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     for _ in range(30):
         trial = study.ask()
@@ -378,7 +422,7 @@ def test_suggest_samples_inside_ranges() -> None:
 
 
 def test_grid_params_refuses_a_config_outside_the_space() -> None:
-    space = Space.from_options(depth="1", widths="8,16")
+    space = Space.from_options(depth="1", widths="8,16").for_task(Task.CLASSIFICATION)
     with pytest.raises(ConfigError, match="outside"):
         space.grid_params(Config(depth=1, widths=(32,)))
     with pytest.raises(ConfigError, match="shape"):

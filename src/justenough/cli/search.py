@@ -52,7 +52,7 @@ def search(
     lr: str = typer.Option(SPACE_DEFAULTS["lr"], "--lr", help="Learning rate(s): 1e-3, 1e-3,3e-3 or 1e-4..1e-2. Example: --lr 1e-3,3e-3"),
     weight_decay: str = typer.Option(SPACE_DEFAULTS["weight_decay"], "--weight-decay", help="Weight decay(s). Example: --weight-decay 0,1e-4"),
     batch_size: str = typer.Option(SPACE_DEFAULTS["batch_size"], "--batch-size", help="Minibatch size(s). Example: --batch-size 32,128"),
-    max_epochs: str = typer.Option(SPACE_DEFAULTS["max_epochs"], "--max-epochs", help="Most epochs per restart. Example: --max-epochs 50"),
+    max_epochs: str = typer.Option(SPACE_DEFAULTS["max_epochs"], "--max-epochs", help="Most epochs per restart; auto: 400 for regression, 200 for classification. Example: --max-epochs 50"),
     patience: str = typer.Option(SPACE_DEFAULTS["patience"], "--patience", help="Early stopping after N epochs without improvement; none turns it off. Example: --patience 5"),
     monitor: str = typer.Option(SPACE_DEFAULTS["monitor"], "--monitor", help="What early stopping and the best weights follow: val_loss, or val_score (accuracy or R^2; sooner, as scikit-learn). Example: --monitor val_score"),
     schedule: str = typer.Option(SPACE_DEFAULTS["schedule"], "--schedule", help="How each restart's learning rate moves: constant, or cosine (decays to 0 over --max-epochs). Example: --schedule cosine"),

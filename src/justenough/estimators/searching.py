@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from justenough.errors import ConfigError, DataError
+from justenough.search.dims import AUTO
 from justenough.vocab import SKLEARN_ACTIVATION_NAMES, Task
 from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
                                        _check_fraction, _check_positive_int, _is_cpu, _resolve_device,
@@ -76,7 +77,7 @@ class _BaseSearch(BaseEstimator):
         init: str = "auto",
         learning_rate_init: Any = 0.001,
         batch_size: Any = 64,
-        max_epochs: int = 200,
+        max_epochs: Any = "auto",
         patience: int | None = 10,
         space: "Space | None" = None,
         rule: str = "one-se",
@@ -125,7 +126,8 @@ class _BaseSearch(BaseEstimator):
             if not isinstance(self.space, Space):
                 raise EstimatorConfigError(f"space must be a justenough.Space or None, got {type(self.space).__name__}")
             return self.space
-        max_epochs = _check_positive_int("max_epochs", self.max_epochs)
+        # "auto": the task's budget (DEFAULT_MAX_EPOCHS: 200 for the classifier, 400 for the regressor).
+        max_epochs = AUTO if self.max_epochs == AUTO else _check_positive_int("max_epochs", self.max_epochs)
         patience = None if self.patience is None else _check_positive_int("patience", self.patience)
         try:
             return Space.from_options(

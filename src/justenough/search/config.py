@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 from justenough.errors import ConfigError
-from justenough.search.dims import FUNNEL_MIN_WIDTH, _check_number, _check_str, resolve_init
+from justenough.search.dims import AUTO, FUNNEL_MIN_WIDTH, _check_number, _check_str, resolve_init
 from justenough.vocab import Activation, Monitor
 
 __all__ = ["LINEAR_ACTIVATION", "Config"]
@@ -83,6 +83,9 @@ class Config:
         if self.monitor not in tuple(Monitor):
             raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(Monitor)}")
         object.__setattr__(self, "schedule", _check_str("schedule", self.schedule, self.schedule))
+        if self.max_epochs == AUTO:
+            raise ConfigError("a config trains a number of epochs, not 'auto': the space resolves 'auto' by the task "
+                              "(Space.for_task) before it makes configs")
         for name in ("lr", "weight_decay", "batch_size", "max_epochs", "patience"):
             object.__setattr__(self, name, _check_number(name, getattr(self, name), getattr(self, name)))
 

@@ -9,6 +9,7 @@ The CLI forms (``parse_dim``)::
     widths  "64"  "8,16,32"                              "8..256" (a log range)
     lr      "1e-3"  "1e-3,3e-3"                          "1e-4..1e-2" (a log range)
     activation / init / optimizer / shape: comma lists, e.g. "relu,tanh", "auto,orthogonal(gain=1.0)"
+    max_epochs  "auto" (the task's budget: 400 for regression, 200 for classification)  "200"  "50,200"
     patience  "10"  "none" (no early stopping)
     monitor   "val_loss" (the default) or "val_score": what early stopping and the best weights follow
     schedule  "constant" or "cosine" (each restart's lr decays to 0 over max_epochs), or both
@@ -25,6 +26,7 @@ from justenough.errors import ConfigError
 from justenough.vocab import ACTIVATION_ALIASES, Activation, Monitor, Optimizer, Schedule
 
 __all__ = [
+    "AUTO",
     "SHAPES",
     "DEFAULT_N_INIT",
     "FUNNEL_MIN_WIDTH",
@@ -36,6 +38,8 @@ __all__ = [
 
 SHAPES: tuple[str, ...] = ("same", "funnel")
 DEFAULT_N_INIT = 5
+# The value of a dimension that the task decides (max_epochs: ``Space.for_task``).
+AUTO = "auto"
 # A funnel halves the width layer by layer, but never below this.
 FUNNEL_MIN_WIDTH = 4
 
@@ -51,6 +55,7 @@ class _DimKind:
     log: bool = False  # ranges are sampled on a log scale
     choices: tuple[str, ...] | None = None
     nullable: bool = False  # "none" is a value (patience: no early stopping)
+    auto: bool = False  # "auto" is a value, resolved by the task once the data is read (``Space.for_task``)
 
 
 _KINDS: dict[str, _DimKind] = {
@@ -63,7 +68,8 @@ _KINDS: dict[str, _DimKind] = {
     "lr": _DimKind("float", "lr", '"1e-3", "1e-3,3e-3" or "1e-4..1e-2" (a log range)', minimum=0.0, log=True),
     "weight_decay": _DimKind("float", "weight_decay", '"0", "0,1e-4" or "1e-5..1e-2" (a log range)', minimum=0.0, log=True),
     "batch_size": _DimKind("int", "batch_size", '"64", "32,128" or "16..256" (a log range)', minimum=1, log=True),
-    "max_epochs": _DimKind("int", "max_epochs", '"200" or "50,200"', minimum=1),
+    "max_epochs": _DimKind("int", "max_epochs", '"auto" (400 for regression, 200 for classification), "200" or "50,200"',
+                           minimum=1, auto=True),
     "patience": _DimKind("int", "patience", '"10", "5,20" or "none" (no early stopping)', minimum=1, nullable=True),
     "monitor": _DimKind("str", "monitor", '"val_loss" or "val_score"', choices=tuple(Monitor)),
     "schedule": _DimKind("str", "schedule", '"constant", "cosine" or "constant,cosine"', choices=tuple(Schedule)),
@@ -159,6 +165,8 @@ def _split_list(text: str) -> list[str]:
 def _check_number(name: str, value: Any, text: Any) -> int | float | None:
     """Type and bounds of one numeric value; ``text`` is what the user wrote, for the message."""
     kind = _KINDS[name]
+    if kind.auto and isinstance(value, str) and value.strip().lower() == AUTO:
+        return AUTO  # type: ignore[return-value]  # a placeholder the task replaces (Space.for_task)
     if value is None:
         if kind.nullable:
             return None
@@ -191,6 +199,8 @@ def _read_number(name: str, token: str, text: str) -> int | float | None:
     kind = _KINDS[name]
     if kind.nullable and token.lower() in ("none", "off", "null", ""):
         return None
+    if kind.auto and token.lower() == AUTO:
+        return AUTO  # type: ignore[return-value]
     try:
         value: Any = int(token) if kind.kind == "int" and re.fullmatch(r"[+-]?\d+", token) else float(token)
     except ValueError:
@@ -261,6 +271,8 @@ def _make_range(name: str, low: Any, high: Any, *, log: bool | None = None, text
     if kind.kind == "str":
         raise _bad(name, text, "names cannot form a range; list them")
     lo, hi = _check_number(name, low, text), _check_number(name, high, text)
+    if AUTO in (lo, hi):
+        raise _bad(name, text, "auto cannot bound a range")
     if lo is None or hi is None:
         raise _bad(name, text, "a range needs two numbers")
     if lo > hi:

@@ -12,6 +12,7 @@ and builds the report from the run directory (5.).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import optuna
@@ -69,6 +70,9 @@ def train_study(
 
     budget = settings.stack_memory_budget()
     prepared = prepare_data(data, target, test, val, settings)
+    # The task is known now (it may have been detected from the target): "auto" settings of the
+    # space take its values (max_epochs: DEFAULT_MAX_EPOCHS), and everything below sees them.
+    settings = replace(settings, space=settings.space.for_task(prepared.task))
     for notice in prepared.notices:
         progress.on_message(notice)
     check_memory(settings.space, n_features=prepared.n_features, n_outputs=prepared.n_outputs,
