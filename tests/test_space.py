@@ -197,6 +197,8 @@ def test_the_default_epoch_budget_is_the_tasks() -> None:
     assert Config(depth=1, widths=(8,), max_epochs=400) not in by_task[Task.CLASSIFICATION]
     with pytest.raises(ConfigError, match="for_task"):
         space.grid_params(classify[0])
+    with pytest.raises(ConfigError, match="for_task"):
+        space.suggest(optuna.create_study().ask())
 
 
 def test_auto_max_epochs_reads_lists_and_leaves_numbers_alone() -> None:

@@ -108,16 +108,22 @@ class Space:
         A search calls it once the data is read (the task may be detected from the target); a
         space without ``"auto"`` comes back unchanged.
         """
-        values = self.max_epochs.values
-        if values is None or AUTO not in values:
+        if self.is_resolved:
             return self
         budget = DEFAULT_MAX_EPOCHS[Task(task)]
+        values = self.max_epochs.values or ()  # "auto" is a listed value, never a range's end
         return replace(self, max_epochs=parse_dim("max_epochs", [budget if v == AUTO else v for v in values]))
 
     @property
     def is_resolved(self) -> bool:
         """No dimension waits for the task (``for_task``): the space's configs can be made."""
         return AUTO not in (self.max_epochs.values or ())
+
+    def _check_resolved(self, doing: str) -> None:
+        """Configs hold numbers: a space still holding ``"auto"`` makes or enqueues none."""
+        if not self.is_resolved:
+            raise ConfigError(f"max_epochs is 'auto', which the task decides: call space.for_task(task) before {doing} "
+                              "(a search does this once the data is read)")
 
     @classmethod
     def from_options(cls, **options: Any) -> "Space":
@@ -164,9 +170,6 @@ class Space:
         return len((self if self.is_resolved else self.for_task(Task.CLASSIFICATION)).configs())
 
     def _config_from(self, chosen: Mapping[str, Any]) -> Config:
-        if chosen["max_epochs"] == AUTO:
-            raise ConfigError("max_epochs is 'auto', which the task decides: call space.for_task(task) before making configs "
-                              "(a search does this once the data is read)")
         return Config.create(
             depth=chosen["depth"],
             width=chosen["widths"],
@@ -198,6 +201,7 @@ class Space:
                 f"the space has ranges ({', '.join(ranged)}), so it has no grid: list values instead "
                 "(e.g. lr 1e-3,3e-3) or use a sampler such as tpe"
             )
+        self._check_resolved("making configs")
         names = [f.name for f in fields(self)]
         seen: set[str] = set()
         out: list[Config] = []
@@ -228,6 +232,7 @@ class Space:
         Listed dimensions use ``suggest_categorical``, integer ranges ``suggest_int`` and float
         ranges ``suggest_float`` (log scale where the dimension is logarithmic).
         """
+        self._check_resolved("suggesting configs")
         chosen: dict[str, Any] = {}
         for dim in self.dims():
             if dim.is_fixed:
@@ -246,9 +251,7 @@ class Space:
         Only the dimensions that vary appear. Raises ``ConfigError`` when ``config`` is not in the space,
         or when the space waits for the task (``for_task``).
         """
-        if not self.is_resolved:
-            raise ConfigError("max_epochs is 'auto', which the task decides: call space.for_task(task) before "
-                              "enqueueing configs (a search does this once the data is read)")
+        self._check_resolved("enqueueing configs")
         values: dict[str, Any] = {
             "depth": config.depth,
             # Depth 0 has no hidden width: any width of the space makes it; the first is enqueued.
