@@ -220,6 +220,21 @@ def test_diagnostics_section_of_a_linear_choice_says_why_it_is_empty(copy_run: P
     assert "no hidden layer" in section and 'class="figure"' not in section
 
 
+def test_the_leaderboard_names_a_linear_models_widths_none(copy_run: Path) -> None:
+    # leaderboard.csv leaves the linear model's widths empty, which pandas reads as NaN; with only
+    # one-layer configs beside it, the column is read as floats (64.0).
+    board = pd.read_csv(copy_run / "leaderboard.csv", dtype={"widths": str})
+    board["widths"] = [w.split("-")[0] for w in board["widths"]]  # one hidden layer each ...
+    board["depth"] = 1
+    board.loc[0, ["depth", "widths"]] = [0, ""]  # ... and the linear model
+    board.to_csv(copy_run / "leaderboard.csv", index=False)
+    assert pd.read_csv(copy_run / "leaderboard.csv")["widths"].dtype == float
+    section = _section(build_report(copy_run).read_text(encoding="utf-8"), "answer")
+    assert re.findall(r"<td>0</td><td>([^<]*)</td>", section) == ["none"]
+    shown = re.findall(r"<td>1</td><td>([^<]*)</td>", section)
+    assert sorted(shown) == sorted(board["widths"].iloc[1:]) and all(w.isdigit() for w in shown)  # 16, not 16.0
+
+
 # --- escaping ----------------------------------------------------------------------------------
 
 

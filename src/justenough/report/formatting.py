@@ -61,5 +61,14 @@ def si_text(value: Any) -> str:
     return f"{f:.3g}"
 
 
+def widths_text(value: Any) -> str:
+    """A leaderboard's widths cell: ``"128-128"``; a one-layer grid's column, which pandas reads as
+    numbers (``64``, or ``64.0`` beside a linear model); ``"none"`` for the linear model's empty cell."""
+    if isinstance(value, str):
+        return value
+    width = finite_or_none(value)
+    return "none" if width is None else str(int(width))
+
+
 def note_html(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'

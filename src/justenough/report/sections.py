@@ -17,7 +17,8 @@ from justenough.recipe import lr_text
 from justenough.search.refit import describe_fit
 from justenough.report import figures
 from justenough.report.embedding import EmbeddedFigures
-from justenough.report.formatting import escape, ms_text, note_html, number_text, score_text, seconds_text, si_text
+from justenough.report.formatting import (escape, ms_text, note_html, number_text, score_text, seconds_text, si_text,
+                                         widths_text)
 from justenough.report.network_drawing import network_svg
 from justenough.run.files import RunFiles
 from justenough.run.summary import Summary
@@ -215,7 +216,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
         stopped = r.get("stopped_by")
         body.append(
             f'<tr{" class=chosen" if is_chosen else ""}><td>{int(r["_rank"])}</td>'
-            f'<td>{labels[str(r["key"])]}{mark}</td><td>{escape(r.get("depth"))}</td><td>{escape(r.get("widths"))}</td>'
+            f'<td>{labels[str(r["key"])]}{mark}</td><td>{escape(r.get("depth"))}</td><td>{escape(widths_text(r.get("widths")))}</td>'
             f'<td class=num>{escape(number_text(r.get("params")))}</td>'
             f'<td class=num>{escape(score_text(r["_mean"], percent) + std_text)}</td>'
             f'<td class=num>{escape(n)}{div}</td><td class=num>{escape(number_text(r.get("p_good"), 2))}</td>'
