@@ -377,27 +377,10 @@ def _restarts(scores: dict[str, list[float]], params: dict[str, int]) -> pd.Data
     ])
 
 
-def test_paired_se_is_stricter_than_one_se_when_a_gap_is_consistent() -> None:
-    # m trails L by exactly half a point in every restart: one SE of L's mean forgives it, but the
-    # paired difference has no spread at all, so paired-se keeps L.
-    restarts = _three_sizes()
-    lb = leaderboard(restarts)
-    assert choose(lb, "one-se").key == "m"
-    choice = choose(lb, "paired-se", restarts=restarts)
-    assert choice.key == choice.best_key == "L"
-    assert "beats every simpler config by more than one SE of the paired difference" in choice.explanation
-
-
-def test_paired_se_forgives_noise_that_one_se_does_not() -> None:
-    # B scores 0.90 every time (SE 0); C's mean is half a point lower but swings both ways from
-    # restart to restart: one SE of B rejects C, the paired difference (0.005 +/- 0.025) does not.
+def test_paired_se_is_read_as_one_se() -> None:
+    # The restarts-only paired rule was folded into one-se, which pairs configs over validation rows
+    # and restarts (tests/test_noise.py); an old command line or summary naming it gets one-se.
     restarts = _restarts({"C": [0.95, 0.85, 0.93, 0.85], "B": [0.90, 0.90, 0.90, 0.90]}, {"C": 10, "B": 100})
     lb = leaderboard(restarts)
-    assert choose(lb, "one-se").key == "B"
-    choice = choose(lb, "paired-se", restarts=restarts)
-    assert (choice.key, choice.best_key) == ("C", "B")
-    d = paired_difference(restarts, "B", "C")
-    assert d["mean_diff"] == pytest.approx(0.005) and d["mean_diff"] <= d["se_diff"]
-    assert "within one paired SE of the best" in choice.explanation and "over 4 restarts paired by seed" in choice.explanation
-    with pytest.raises(ConfigError, match="restarts table"):
-        choose(lb, "paired-se")
+    assert parse_rule("paired-se") == Rule("paired-se") == Rule("one-se")
+    assert choose(lb, "paired-se").key == choose(lb, "one-se").key

@@ -4,7 +4,9 @@
   ``p_good``, ``restarts_for_95`` and the paired comparison of two configs;
 - ``order``: which config is simpler, which is best, and ``best_first``, the one row order of
   every leaderboard shown or written;
-- ``rules``: one class per rule (``one-se``, ``paired-se``, ``target``, ``tolerance``), each
+- ``noise``: the noise model: the SE of a score and of a paired difference, over validation rows
+  and restarts (``score_noise``, ``difference_noise``, ``with_noise`` for the leaderboard);
+- ``rules``: one class per rule (``one-se``, ``target``, ``tolerance``), each
   saying which configs qualify and why the choice was made; ``parse_rule``;
 - ``choice``: ``choose``, the wiring of limits, rule and explanation, and ``paired_evidence``;
 - ``explain``: the prose (scores as people read them, paired differences);
@@ -15,12 +17,12 @@ from __future__ import annotations
 
 from justenough.select.choice import Choice, choose, paired_evidence
 from justenough.select.explain import describe_paired, format_difference
+from justenough.select.noise import Noise, RowEvidence, difference_noise, paired_noise, score_noise, with_noise
 from justenough.select.order import best_first
 from justenough.select.rules import (
     RULES,
     Candidates,
     OneSERule,
-    PairedSERule,
     Rule,
     TargetRule,
     ToleranceRule,
@@ -52,8 +54,13 @@ __all__ = [
     "format_difference",
     "DEFAULT_GOOD_TOLERANCE",
     "OneSERule",
-    "PairedSERule",
     "TargetRule",
     "ToleranceRule",
     "Candidates",
+    "Noise",
+    "RowEvidence",
+    "score_noise",
+    "difference_noise",
+    "paired_noise",
+    "with_noise",
 ]

@@ -21,6 +21,7 @@ import pandas as pd
 from justenough.errors import ConfigError, option
 from justenough.select.explain import _Fmt, _latency_note, _limits_text
 from justenough.select.order import _best, _column, _is_simplest, _num, _simplest_first
+from justenough.select.noise import RowEvidence
 from justenough.select.rules import Rule, parse_rule
 from justenough.select.stats import paired_difference
 
@@ -83,12 +84,14 @@ def choose(
     metric_name: str = "accuracy",
     percent: bool | None = None,
     restarts: pd.DataFrame | None = None,
+    evidence: RowEvidence | None = None,
 ) -> Choice:
     """Pick the just-enough config from a leaderboard with ``rule`` within the limits.
 
-    ``paired-se`` compares every config with the best restart by restart (``restarts``, the
-    per-restart table, is then required): a config qualifies when the best's paired advantage
-    over it is at most one standard error of that paired difference.
+    ``one-se`` compares every config with the best on ``evidence`` (per-row shares by config and
+    restart, ``select/noise.py``): a config qualifies when the best's advantage over it, paired by
+    row and restart, is at most one SE of that difference. A config without evidence qualifies when
+    its mean is within the best's ``val_se`` of the best mean.
 
     ``leaderboard`` needs ``key, val_mean, val_se, n_restarts, n_diverged`` and, for "simplest",
     ``params``, ``flops`` and ``latency_ms`` (NaN latency sorts last). ``percent`` prints scores as
@@ -112,7 +115,7 @@ def choose(
             "relax the limits or add smaller widths to the space"
         )
     best = _best(within)
-    candidates = rule.qualified(within, best, restarts)
+    candidates = rule.qualified(within, best, restarts, evidence)
     limited = len(within) < len(alive)
     if candidates.rows.empty:
         # Only a target can leave nothing: one-se and tolerance always keep the best itself.

@@ -1,11 +1,12 @@
 """The rules that pick the simplest config that is good enough, one class per rule.
 
-- ``one-se`` (the default): among configs whose mean validation score lies within one standard
-  error of the best config's mean (the best config's SE), the simplest. Breiman et al. (1984)
-  and Hastie et al. (ESL, 7.10): differences smaller than the noise of the estimate are not
-  evidence, so take the simplest model that the data cannot tell apart from the best.
-- ``paired-se``: every config compared with the best restart by restart; a config qualifies
-  when the best's paired advantage over it is at most one standard error of that difference.
+- ``one-se`` (the default): the simplest config whose gap to the best config is within one
+  standard error of that gap. Breiman et al. (1984) and Hastie et al. (ESL, 7.10): differences
+  smaller than the noise of the estimate are not evidence, so take the simplest model that the
+  data cannot tell apart from the best. The SE is the noise model's (``select/noise.py``): the
+  gap paired over the same validation rows and restart seeds, counting which rows happened to
+  validate as well as which seeds trained. ``paired-se``, the restarts-only rule before it, is
+  read as ``one-se``.
 - ``target=X``: the simplest config whose mean reaches X.
 - ``tolerance=E``: the simplest config within E of the best mean.
 
@@ -25,28 +26,31 @@ import pandas as pd
 from justenough.errors import ConfigError
 from justenough.select.explain import _SIMPLEST, _fewer, _Fmt, format_difference
 from justenough.select.order import _column, _num
-from justenough.select.stats import _EPS, paired_difference
+from justenough.select.noise import RowEvidence, paired_noise
+from justenough.select.stats import _EPS
 
 __all__ = [
     "RULES",
     "Rule",
     "OneSERule",
-    "PairedSERule",
     "TargetRule",
     "ToleranceRule",
     "Candidates",
     "parse_rule",
 ]
 
-RULES: tuple[str, ...] = ("one-se", "paired-se", "target", "tolerance")
-_VALUELESS = ("one-se", "paired-se")
-_RULE_EXAMPLE = 'write "one-se", "paired-se", "target=0.95" or "tolerance=0.01"'
+RULES: tuple[str, ...] = ("one-se", "target", "tolerance")
+_VALUELESS = ("one-se",)
+# The rules that were folded into another, by the name they are read as.
+_RETIRED = {"paired-se": "one-se"}
+_RULE_EXAMPLE = 'write "one-se", "target=0.95" or "tolerance=0.01"'
 
 
 @dataclass(frozen=True)
 class Candidates:
     """The configs a rule accepts (``rows``, leaderboard rows), the score its explanation quotes
-    (``threshold``) and, for ``paired-se``, the best minus each other config by key (``paired``)."""
+    (``threshold``) and, for ``one-se``, the best minus each other config by key, with its SE and
+    the restarts and rows it was paired over (``paired``)."""
 
     rows: pd.DataFrame
     threshold: float
@@ -74,11 +78,14 @@ class Rule:
     says_simplest: ClassVar[bool] = True
 
     def __new__(cls, kind: str = "one-se", value: float | None = None) -> Rule:
+        kind = _RETIRED.get(kind, kind)
         if cls is Rule:
             cls = _RULE_CLASSES.get(kind, Rule)  # an unknown kind stays a Rule: __post_init__ refuses it
         return super().__new__(cls)
 
     def __post_init__(self) -> None:
+        if self.kind in _RETIRED:
+            object.__setattr__(self, "kind", _RETIRED[self.kind])
         if self.kind not in RULES:
             raise ConfigError(f"unknown rule {self.kind!r}: {_RULE_EXAMPLE}")
         if self.kind in _VALUELESS and self.value is not None:
@@ -101,9 +108,11 @@ class Rule:
         """The mean a config must reach to qualify, given the best config within the limits."""
         raise NotImplementedError(f"the {self.kind} rule has no threshold")
 
-    def qualified(self, within: pd.DataFrame, best: pd.Series, restarts: pd.DataFrame | None) -> Candidates:
+    def qualified(self, within: pd.DataFrame, best: pd.Series, restarts: pd.DataFrame | None,
+                  evidence: RowEvidence | None = None) -> Candidates:
         """The configs of ``within`` (leaderboard rows within the limits) that the rule accepts;
-        ``best`` is the best of them; ``restarts`` the per-restart table (paired-se needs it)."""
+        ``best`` is the best of them; ``restarts`` the per-restart table; ``evidence`` each
+        config's per-row shares (``select/noise.py``; one-se pairs configs on them)."""
         threshold = self.threshold(best)
         return Candidates(within[_column(within, "val_mean") >= threshold - _EPS], threshold)
 
@@ -126,35 +135,30 @@ class Rule:
 
 
 class OneSERule(Rule):
-    """``one-se``: within one standard error of the best config's mean."""
+    """``one-se``: the best's advantage over the config is within the noise model's 68% band
+    (``select/noise.py``: one SE, widened when a few restarts dominate the noise) of the paired
+    difference over the same validation rows and the same restart seeds. A config without per-row evidence falls back to the restarts' spread: its mean
+    within one SE of the best config's mean."""
 
     def threshold(self, best: pd.Series) -> float:
         best_mean, best_se = _best_mean_and_se(best)
         return best_mean - best_se
 
-    def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
-                        paired: dict[str, float] | None, *, same: bool, simplest: bool) -> str:
-        if same:
-            return (
-                f"picked {fmt.entry(chosen)}: it has the best mean, and no simpler config comes within "
-                f"1 SE of it (above {fmt.score(threshold)})"
-            )
-        return f"picked {fmt.entry(chosen)}, within 1 SE of the best, {fmt.entry(best)}{_fewer(chosen, best)}"
-
-
-class PairedSERule(Rule):
-    """``paired-se``: the best's advantage, restart by restart, is at most one SE of the paired difference."""
-
-    def qualified(self, within: pd.DataFrame, best: pd.Series, restarts: pd.DataFrame | None) -> Candidates:
-        if restarts is None:
-            raise ConfigError("the paired-se rule compares restarts: pass the restarts table (restarts=...)")
-        best_mean, best_se = _best_mean_and_se(best)
-        threshold = best_mean - best_se  # for the explanation of a best that nothing matches
-        paired = {k: paired_difference(restarts, str(best["key"]), k) for k in within["key"].astype(str) if k != str(best["key"])}
-        # The best itself, and every config the best does not beat by more than one paired SE
-        # (at least two pairs are needed for an SE: with fewer, the config cannot qualify).
-        close = [k not in paired or (paired[k]["n"] >= 2 and paired[k]["mean_diff"] <= paired[k]["se_diff"] + _EPS)
-                 for k in within["key"].astype(str)]
+    def qualified(self, within: pd.DataFrame, best: pd.Series, restarts: pd.DataFrame | None,
+                  evidence: RowEvidence | None = None) -> Candidates:
+        threshold = self.threshold(best)
+        best_key = str(best["key"])
+        paired: dict[str, dict[str, float]] = {}
+        close = []
+        for key, mean in zip(within["key"].astype(str), _column(within, "val_mean")):
+            noise = None if key == best_key else paired_noise(evidence, best_key, key)
+            if noise is not None:
+                paired[key] = {"mean_diff": noise.mean, "se_diff": noise.se, "band": noise.band,
+                               "se_rows": noise.se_rows, "se_restarts": noise.se_restarts, "n": noise.n_restarts,
+                               "n_rows": noise.n_rows}
+                close.append(noise.mean <= noise.band + _EPS)
+            else:
+                close.append(key == best_key or mean >= threshold - _EPS)
         return Candidates(within[close], threshold, paired)
 
     def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
@@ -162,14 +166,16 @@ class PairedSERule(Rule):
         if same:
             return (
                 f"picked {fmt.entry(chosen)}: it has the best mean, and it beats every simpler config by more "
-                "than one SE of the paired difference (restarts paired by seed)"
+                "than one SE of the paired difference"
             )
-        d = paired or {}
-        ahead = format_difference(float(d.get("mean_diff", math.nan)), float(d.get("se_diff", math.nan)), fmt.percent)
-        return (
-            f"picked {fmt.entry(chosen)}, within one paired SE of the best, {fmt.entry(best)}: the best is ahead by "
-            f"{ahead} over {int(d.get('n', 0))} restarts paired by seed{_fewer(chosen, best)}"
-        )
+        if paired:
+            ahead = format_difference(float(paired["mean_diff"]), float(paired["se_diff"]), fmt.percent)
+            return (
+                f"picked {fmt.entry(chosen)}, within one SE of the best, {fmt.entry(best)}: the best is ahead by "
+                f"{ahead} SE, paired over {int(paired['n_rows']):,} validation rows x {int(paired['n'])} "
+                f"restarts{_fewer(chosen, best)}"
+            )
+        return f"picked {fmt.entry(chosen)}, within 1 SE of the best, {fmt.entry(best)}{_fewer(chosen, best)}"
 
 
 class TargetRule(Rule):
@@ -207,14 +213,13 @@ class ToleranceRule(Rule):
 
 _RULE_CLASSES: dict[str, type[Rule]] = {
     "one-se": OneSERule,
-    "paired-se": PairedSERule,
     "target": TargetRule,
     "tolerance": ToleranceRule,
 }
 
 
 def parse_rule(text: str | Rule) -> Rule:
-    """``"one-se"`` | ``"paired-se"`` | ``"target=0.95"`` (or ``95%``) | ``"tolerance=0.01"`` -> ``Rule``.
+    """``"one-se"`` (``"paired-se"`` is read as it) | ``"target=0.95"`` (or ``95%``) | ``"tolerance=0.01"`` -> ``Rule``.
 
     Bad text raises ``ConfigError`` with the accepted forms.
     """

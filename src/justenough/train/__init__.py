@@ -30,6 +30,7 @@ from justenough.train.outcome import TrainedOutcome
 
 if TYPE_CHECKING:  # the names of _LAZY, for the type checker
     from justenough.train.batches import epoch_orders, order_seed
+    from justenough.train.data import row_evidence
     from justenough.train.loop import train
     from justenough.train.memory import available_memory, member_bytes
     from justenough.train.optimizer import StackOptimizer, lr_factor
@@ -49,6 +50,7 @@ __all__ = [
     "available_memory",
     "member_bytes",
     "lr_factor",
+    "row_evidence",
 ]
 
 # Names whose modules import torch: imported on first use.
@@ -64,6 +66,7 @@ _LAZY = {
     "available_memory": "justenough.train.memory",
     "member_bytes": "justenough.train.memory",
     "lr_factor": "justenough.train.optimizer",
+    "row_evidence": "justenough.train.data",
 }
 
 __getattr__ = lazy_attributes("justenough.train", globals(), _LAZY)

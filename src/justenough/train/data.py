@@ -12,6 +12,8 @@ from justenough.nets.stack import MLPStack
 from justenough.train.metrics import stack_loss
 from justenough.vocab import Task
 
+__all__ = ["row_evidence"]
+
 _EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
 
 
@@ -91,3 +93,37 @@ def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str) -> t
 def _outputs(stack: MLPStack, X: torch.Tensor) -> torch.Tensor:
     """Outputs ``[M, N, C]`` over all rows, in row chunks."""
     return torch.cat([stack(X[s : s + _EVAL_ROWS]) for s in range(0, X.shape[0], _EVAL_ROWS)], dim=1)
+
+
+@torch.no_grad()
+def row_evidence(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each validation row's share of each member's score, and its loss: ``(shares [M, N], losses
+    [M, N])``, float32, in row chunks, with the weights the stack holds now.
+
+    A share is the row's 0/1 correctness (classification: their mean over rows is the accuracy),
+    or ``1 - mean_c(e_c / v_c)`` (regression: ``e`` the squared error, ``v`` the validation
+    targets' variance per output, so their mean is R^2; a constant target column: 1 where exact,
+    else 0, as R^2 is then defined). The loss is the row's log-loss, or its squared error averaged
+    over the outputs. ``select/noise.py`` reads these as the evidence of the noise model.
+    """
+    N = X.shape[0]
+    if task == Task.CLASSIFICATION:
+        y = y.reshape(-1)
+    else:
+        y64 = y.reshape(N, -1).to(torch.float64)  # [N, C]
+        var = ((y64 - y64.mean(0)) ** 2).mean(0)  # [C]
+    shares, losses = [], []
+    for s in range(0, N, _EVAL_ROWS):
+        out = stack(X[s : s + _EVAL_ROWS]).to(torch.float64)  # [M, b, C]
+        if task == Task.CLASSIFICATION:
+            yb = y[s : s + _EVAL_ROWS]
+            shares.append((out.argmax(-1) == yb).to(torch.float32))  # [M, b]
+            logp = torch.log_softmax(out, dim=-1)  # [M, b, C]
+            losses.append(-logp.gather(-1, yb.view(1, -1, 1).expand(out.shape[0], -1, 1)).squeeze(-1).float())
+        else:
+            err = (out - y64[s : s + _EVAL_ROWS]) ** 2  # [M, b, C]
+            safe = torch.where(var > 0, var, torch.ones_like(var))
+            share = torch.where(var > 0, 1.0 - err / safe, (err == 0).to(torch.float64))
+            shares.append(share.mean(-1).float())
+            losses.append(err.mean(-1).float())
+    return torch.cat(shares, dim=1), torch.cat(losses, dim=1)

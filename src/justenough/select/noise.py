@@ -1,0 +1,176 @@
+"""The noise model of a choice: how far a validation score, or the difference of two configs'
+scores, can move by chance, counting both which rows happened to validate and which seeds trained.
+
+The evidence is per row. For every restart r of a config and every validation row i, the row's
+share of the score, ``x[r, i]``: its 0/1 correctness for classification (their mean is the
+accuracy), or ``1 - e[r, i] / v`` for regression, where ``e`` is the row's squared error and ``v``
+the validation targets' variance (their mean is R^2). So a score is the mean of ``x`` over rows,
+and the mean over restarts too for a config's mean; a difference of two configs is the mean of the
+paired differences ``d[r, i] = x_a[r, i] - x_b[r, i]``, restart r of both trained from seed stream
+r and row i the same row.
+
+Model (two-way crossed random effects, Searle et al., *Variance Components*, ch. 4): a value is
+``mu + a_i + b_r + e_ri``, a row effect (variance ``s_a``), a restart effect (``s_b``) and their
+interaction (``s_e``). The mean of an ``R x N`` table has variance
+
+    Var(mean) = s_a / N + s_b / R + s_e / (N R).
+
+With the row means ``m_i`` (over restarts), the restart means ``m_r`` (over rows) and the grand mean
+``m``, the sample variances and the interaction's mean square,
+
+    S_rows = var(m_i)   (ddof 1),  E = s_a + s_e / R
+    S_rest = var(m_r)   (ddof 1),  E = s_b + s_e / N
+    MSE    = sum (x_ri - m_i - m_r + m)^2 / ((N - 1)(R - 1)),  E = s_e,
+
+give the unbiased estimate ``se^2 = S_rows / N + S_rest / R - MSE / (N R)``, which is ``se``.
+For the reader it is shown in parts, ``se_rows = sqrt(max(S_rows - MSE / R, 0) / N)`` (which rows
+happened to validate) and ``se_restarts = sqrt(max(S_rest - MSE / N, 0) / R)`` (which seeds
+trained); their squares plus ``MSE / (N R)`` (the interaction) make ``se^2`` unless a part was
+clipped at 0. ``se`` itself is not built from the clipped parts: clipping a part whose true value is
+near 0 (restarts that barely matter) would bias the SE upwards, and the band would cover the truth
+more often than it says (measured: 72% for a nominal 68%). With one restart the restart effect
+cannot be told from the rows': ``se = se_rows = sqrt(S_rows / N)`` and ``se_restarts`` is 0.
+
+The band. ``se`` is estimated, from R - 1 degrees of freedom for the restarts' part, so ``mean +/-
+se`` covers the truth less often than 68% where the luck of a few restarts dominates the noise
+(Student's t: 63% for 5 restarts). The rules therefore use ``band = t(0.8413, df) * se``, the
+half-width of a 68% interval, with Satterthwaite's degrees of freedom for the three mean squares,
+
+    df = se^4 / ((S_rows / N)^2 / (N - 1) + (S_rest / R)^2 / (R - 1) + (MSE / (N R))^2 / ((N - 1)(R - 1))),
+
+so that ``mean +/- band`` covers the true difference (over new rows and new seeds) 68% of the time
+whichever source dominates; ``tests/test_noise.py`` measures it by simulation. Where the rows
+dominate, df is large and the band is one SE.
+
+Pairing is what makes a difference sharp: two configs get most rows right or wrong together, so
+``S_rows`` of the differences is far smaller than either config's own.
+
+The SE is never 0. A score cannot be resolved finer than one validation row's share (a row's
+correctness, or one target variance of one row's squared error), so ``se`` is at least ``1 / N``:
+on 36 rows where every restart of two configs scores 100%, the difference is 0 +/- 2.8 points,
+not 0 +/- 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.stats import t as student_t
+
+# P(Z <= 1) for a standard normal Z: a band of t(this, df) SEs is a 68% interval.
+_ONE_SIDED_68 = 0.8413447460685429
+
+__all__ = ["Noise", "RowEvidence", "score_noise", "difference_noise", "config_shares", "paired_noise", "with_noise"]
+
+
+@dataclass(frozen=True)
+class Noise:
+    """A mean over ``n_restarts`` x ``n_rows`` per-row values, and its standard error in parts."""
+
+    mean: float
+    se: float  # the total: rows, restarts and their interaction, at least 1 / n_rows
+    se_rows: float  # the part from which rows happened to validate
+    se_restarts: float  # the part from which seeds trained
+    n_rows: int
+    n_restarts: int
+    df: float  # Satterthwaite's degrees of freedom of se^2 (inf: every part known exactly)
+    band: float  # half-width of the 68% interval: t(0.8413, df) * se, at least se
+
+    def as_dict(self, prefix: str = "") -> dict[str, float | int]:
+        return {f"{prefix}{k}": v for k, v in self.__dict__.items()}
+
+
+def score_noise(x: np.ndarray) -> Noise:
+    """The mean and SE of one config's score from its per-row shares ``x [R, N]`` (restarts that
+    diverged left out by the caller; NaN rows of a restart are an error of the caller's)."""
+    return _noise(np.asarray(x, dtype=np.float64))
+
+
+def difference_noise(a: np.ndarray, b: np.ndarray) -> Noise:
+    """The mean and SE of ``score(a) - score(b)``, paired by restart and row: ``a`` and ``b`` are
+    ``[R, N]`` per-row shares of the same R restart indices and the same N rows."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"paired shares must have one shape, got {a.shape} and {b.shape}")
+    return _noise(a - b)
+
+
+def _noise(x: np.ndarray) -> Noise:
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"per-row shares must be [restarts, rows] with at least one of each, got {x.shape}")
+    R, N = x.shape
+    mean = float(x.mean())
+    row_means = x.mean(0)  # [N]
+    s_rows = float(row_means.var(ddof=1)) if N > 1 else 0.0
+    if R > 1 and N > 1:
+        restart_means = x.mean(1)  # [R]
+        s_restarts = float(restart_means.var(ddof=1))
+        resid = x - row_means[None, :] - restart_means[:, None] + mean  # [R, N]
+        mse = float((resid**2).sum() / ((N - 1) * (R - 1)))
+        var_rows = max(s_rows - mse / R, 0.0) / N
+        var_restarts = max(s_restarts - mse / N, 0.0) / R
+        terms = [(s_rows / N, N - 1), (s_restarts / R, R - 1), (-mse / (N * R), (N - 1) * (R - 1))]
+    elif R > 1:  # one row: only the restarts vary
+        var_rows, var_restarts = 0.0, float(x[:, 0].var(ddof=1)) / R
+        terms = [(var_restarts, R - 1)]
+    else:
+        var_rows, var_restarts = s_rows / N, 0.0
+        terms = [(var_rows, max(N - 1, 1))]
+    var = sum(t for t, _ in terms)  # unbiased; the floor below keeps the SE above 0
+    se = max(math.sqrt(max(var, 0.0)), 1.0 / N)
+    spread = sum(t * t / d for t, d in terms)
+    df = var * var / spread if var > 0 and spread > 0 else math.inf
+    band = se * max(float(student_t.ppf(_ONE_SIDED_68, df)), 1.0) if math.isfinite(df) else se
+    return Noise(mean=mean, se=se, se_rows=math.sqrt(var_rows), se_restarts=math.sqrt(var_restarts), n_rows=N,
+                 n_restarts=R, df=df, band=band)
+
+# The evidence the noise model reads: config key -> restart index -> that restart's per-row shares
+# ``[N]`` (the restarts that did not diverge), all over the same N validation rows.
+RowEvidence = Mapping[str, Mapping[int, np.ndarray]]
+
+
+def config_shares(evidence: RowEvidence | None, key: str) -> np.ndarray | None:
+    """One config's shares ``[R, N]`` by restart index (None without evidence for it)."""
+    by_restart = (evidence or {}).get(str(key))
+    if not by_restart:
+        return None
+    return np.stack([np.asarray(by_restart[r], dtype=np.float64) for r in sorted(by_restart)])
+
+
+def paired_noise(evidence: RowEvidence | None, key_a: str, key_b: str) -> Noise | None:
+    """``difference_noise`` of config a minus config b over the restarts both have, or None when
+    either has no evidence, they share no restart, or their rows differ in number."""
+    a, b = (evidence or {}).get(str(key_a)), (evidence or {}).get(str(key_b))
+    if not a or not b:
+        return None
+    common = sorted(set(a) & set(b))
+    if not common or len({len(a[r]) for r in common} | {len(b[r]) for r in common}) != 1:
+        return None
+    return difference_noise(np.stack([a[r] for r in common]), np.stack([b[r] for r in common]))
+
+
+def with_noise(board: pd.DataFrame, evidence: RowEvidence | None) -> pd.DataFrame:
+    """The leaderboard with the noise model's SE of each config's mean where it has evidence:
+    ``val_se`` becomes the total (rows, restarts and their interaction), beside ``val_se_rows``,
+    ``val_se_restarts`` and ``val_rows`` (the validation rows counted). Configs without evidence
+    keep the restarts' SE (``val_se_rows`` NaN): studies from before the evidence was kept, or
+    configs another process trained."""
+    board = board.copy()
+    se, se_rows, se_restarts, n_rows = [], [], [], []
+    for _, row in board.iterrows():
+        shares = config_shares(evidence, str(row["key"]))
+        if shares is None:
+            se.append(float(row.get("val_se", np.nan)))
+            se_rows.append(np.nan), se_restarts.append(np.nan), n_rows.append(np.nan)
+            continue
+        noise = score_noise(shares)
+        se.append(noise.se), se_rows.append(noise.se_rows), se_restarts.append(noise.se_restarts)
+        n_rows.append(noise.n_rows)
+    if len(board):
+        board["val_se"], board["val_se_rows"], board["val_se_restarts"] = se, se_rows, se_restarts
+        board["val_rows"] = pd.array([None if np.isnan(n) else int(n) for n in n_rows], dtype="Int64")
+    return board
