@@ -128,6 +128,7 @@ def run_search(
         max_latency_ms=settings.max_latency_ms,
         out=settings.out,
         weights=trained.weights,
+        evidence=trained.evidence,
         refit=settings.refit,
         growth=trained.growth,
     )

@@ -95,14 +95,21 @@ def finalize(
     weights: Any,
     refit: bool = False,
     growth: dict[str, Any] | None = None,
+    evidence: Any = None,
 ) -> SearchResult:
-    """The five steps of the module's docstring, in order; returns what the run directory holds."""
+    """The five steps of the module's docstring, in order; returns what the run directory holds.
+    ``evidence`` (a ``search.EvidenceStore``) holds each restart's per-row validation evidence:
+    the noise model's (``select/noise.py``); without it the rule reads the restarts' spread."""
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
     restarts, board, configs = _tables(handle, n_in, n_out)  # step 1
+    from justenough.select import with_noise
+
+    shares = _row_evidence(evidence, board, restarts)
+    board = with_noise(board, shares)  # val_se: the noise model's, over rows and restarts
     percent = prepared.task == Task.CLASSIFICATION
     metric_name = "accuracy" if percent else "r2"
     pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
-                 max_latency_ms=max_latency_ms)  # step 2
+                 max_latency_ms=max_latency_ms, evidence=shares)  # step 2
     board["chosen"] = board["key"] == pick.choice.key
     fitted = _fit_model(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit)
     test_metrics = _score_on_test(fitted.module, prepared, percent)  # step 3
@@ -154,6 +161,15 @@ def _tables(handle: StudyHandle, n_in: int, n_out: int) -> tuple[pd.DataFrame, p
     return restarts, board, configs
 
 
+def _row_evidence(store: Any, board: pd.DataFrame, restarts: pd.DataFrame) -> dict[str, dict[int, np.ndarray]]:
+    """The noise model's evidence: config key -> restart -> per-row shares, for the restarts that
+    did not diverge (empty without a store)."""
+    if store is None:
+        return {}
+    diverged = {(str(k), int(r)) for k, r in restarts.loc[restarts["diverged"].astype(bool), ["key", "restart"]].itertuples(index=False)}
+    return store.shares([str(k) for k in board["key"]], diverged)
+
+
 @dataclass(frozen=True)
 class _Pick:
     """Step 2's choice: the rule's ``choice`` among the ``eligible`` leaderboard rows (not pruned),
@@ -171,14 +187,15 @@ class _Pick:
 
 
 def _pick(board: pd.DataFrame, restarts: pd.DataFrame, configs: dict[str, Config], rule: str, *, metric_name: str,
-          percent: bool, max_params: int | None, max_latency_ms: float | None) -> _Pick:
+          percent: bool, max_params: int | None, max_latency_ms: float | None,
+          evidence: dict[str, dict[int, np.ndarray]] | None = None) -> _Pick:
     """Step 2: the rule picks a config among those not pruned, within the limits."""
     from justenough.select import choose, parse_rule
 
     rule_obj = parse_rule(rule)
     eligible = board[~board["pruned"].astype(bool)].reset_index(drop=True)
     choice = choose(eligible, rule_obj, max_params=max_params, max_latency_ms=max_latency_ms, metric_name=metric_name,
-                    percent=percent, restarts=restarts)
+                    percent=percent, restarts=restarts, evidence=evidence)
     # The model: the chosen config's best restart by validation score (ties: the lowest restart).
     mine = restarts[(restarts["key"] == choice.key) & (~restarts["diverged"])].sort_values(
         ["val_score", "restart"], ascending=[False, True]

@@ -89,10 +89,14 @@ _NOT_IN_TABLE = frozenset({"metrics", "history", "diagnostics"})
 
 @dataclass(frozen=True, kw_only=True)
 class RestartResult(RestartRecord):
-    """A restart's record plus its best weights: what a stack task returns to the driver."""
+    """A restart's record plus its best weights and per-row evidence: what a stack task returns to
+    the driver."""
 
     # The best weights as a ``member(i)`` state dict of NumPy arrays: {"0.weight": [out, in], ...}.
     state: dict[str, np.ndarray] = field(default_factory=dict)
+    # Each validation row's share of the score and its loss, with those weights: {"share": [N],
+    # "loss": [N]} float32 (``train.row_evidence``; the noise model's evidence, select/noise.py).
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def restart_stats(results: Sequence[RestartRecord]) -> dict[str, Any]:

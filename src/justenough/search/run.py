@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 import optuna
 
 from justenough.search.driver import Driver, run_grow
 from justenough.search.executors import make_executor
 from justenough.search.progress import SearchProgress
+from justenough.search.record import RestartResult
 from justenough.search.sampler import make_sampler
 from justenough.search.settings import SearchSettings
 from justenough.search.study import DONE_STATES, StudyHandle, open_study, storage_url
 from justenough.search.training_data import TrainingData
-from justenough.search.weights import WeightsStore
+from justenough.search.weights import EvidenceStore, WeightsStore
 from justenough.vocab import Task
 
 if TYPE_CHECKING:  # outcome imports torch
@@ -53,13 +54,14 @@ def prepare_data(data: Any, target: str | None, test: Any, val: Any, settings: S
 
 
 class Trained(NamedTuple):
-    """What a driven study leaves for finalizing: the data, the study, the weights it kept and
-    (with ``strategy="grow"``) the growth's summary."""
+    """What a driven study leaves for finalizing: the data, the study, the weights and the per-row
+    evidence it kept and (with ``strategy="grow"``) the growth's summary."""
 
     prepared: "Prepared"
     handle: StudyHandle
     weights: WeightsStore
     growth: dict[str, Any] | None
+    evidence: EvidenceStore
 
 
 def train_study(
@@ -92,9 +94,14 @@ def train_study(
         progress.on_message(f"resuming: {len(revived)} trial(s) whose process died will be retried")
 
     training_data = TrainingData.from_prepared(prepared)
-    weights_store = WeightsStore(settings.out)
+    weights_store, evidence_store = WeightsStore(settings.out), EvidenceStore(settings.out)
+
+    def keep(results: list[RestartResult]) -> None:
+        weights_store.put(results)
+        evidence_store.put(results)
+
     driver = _make_driver(settings, handle, training_data, is_grid, len(directions) > 1, budget, n_trials, progress,
-                          weights_store)
+                          keep)
     growth = _drive(settings, driver, handle, sampler, is_grid, n_trials, training_data, progress)
     growth_summary = None
     if settings.strategy == "grow":
@@ -103,7 +110,7 @@ def train_study(
         assert growth is not None  # the grow loop returns its walk
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)
         progress.on_message(growth_summary["explanation"])
-    return Trained(prepared, handle, weights_store, growth_summary)
+    return Trained(prepared, handle, weights_store, growth_summary, evidence_store)
 
 
 def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool) -> dict[str, Any]:
@@ -124,14 +131,14 @@ def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool) 
 
 def _make_driver(
     settings: SearchSettings, handle: StudyHandle, training_data: TrainingData, is_grid: bool, multi_objective: bool,
-    budget: int, n_trials: int | None, progress: SearchProgress, weights_store: WeightsStore,
+    budget: int, n_trials: int | None, progress: SearchProgress, keep: Callable[[list[RestartResult]], None],
 ) -> Driver:
     executor = settings.executor
     if isinstance(executor, str):
         executor = make_executor(executor, workers=settings.workers, address=settings.ray_address, device=settings.device)
     return Driver(handle=handle, settings=settings, data=training_data, executor=executor, is_grid=is_grid,
                   multi_objective=multi_objective, memory_budget=budget, n_trials=n_trials, progress=progress,
-                  weights_sink=weights_store.put)
+                  weights_sink=keep)
 
 
 def _drive(

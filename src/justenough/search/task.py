@@ -28,7 +28,12 @@ if TYPE_CHECKING:  # torch loads where a task trains, not where one is built
     from justenough.nets.stack import MLPStack
     from justenough.train import StackResult
 
-__all__ = ["StackTask", "restart_seed", "run_stack_task"]
+__all__ = ["StackTask", "restart_seed", "run_stack_task", "EVIDENCE_ROWS"]
+
+# The validation rows whose per-row evidence is kept (the first ones: the split is already a random
+# draw). It bounds the evidence at 8 bytes x restarts x this per config; beyond it the rows' SE is
+# below half a point of accuracy anyway.
+EVIDENCE_ROWS = 10_000
 
 
 def restart_seed(study_seed: int, restart: int) -> int:
@@ -103,7 +108,13 @@ def run_stack_task(
         stack, data, settings, callback=callbacks if callbacks.hooks else None, on_epoch=report, memory_budget=task.memory_budget,
         callback_bytes=recorder.member_bytes(stack.sizes) if recorder is not None else 0,
     )
-    return _restart_results(task, seeds, result, callbacks)
+    from justenough.train import row_evidence
+
+    # Each validation row's share of each member's score, with the best weights the stack now holds:
+    # the evidence of the noise model (select/noise.py), at most EVIDENCE_ROWS rows.
+    n = min(int(data.X_val.shape[0]), EVIDENCE_ROWS)
+    shares, losses = row_evidence(stack, data.X_val[:n], data.y_val[:n], data.task)  # [M, n] each
+    return _restart_results(task, seeds, result, callbacks, shares.cpu().numpy(), losses.cpu().numpy())
 
 
 def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData) -> tuple[TensorData, "MLPStack"]:
@@ -168,9 +179,11 @@ class _TaskCallbacks:
 
 
 def _restart_results(
-    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks
+    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks, shares: np.ndarray,
+    losses: np.ndarray,
 ) -> list[RestartResult]:
-    """One ``RestartResult`` per member of the trained stack, config-major, then restart."""
+    """One ``RestartResult`` per member of the trained stack, config-major, then restart, with its
+    per-row evidence (``shares``, ``losses``: ``[M, n]``)."""
     R = len(task.restarts)
     recorder, pruned_at = callbacks.recorder, callbacks.pruned_at
     out: list[RestartResult] = []
@@ -192,6 +205,7 @@ def _restart_results(
                 pruned_rung=pruned_at.get(c),
                 **trained,
                 state={k: v.detach().cpu().numpy().copy() for k, v in member.state.items()},
+                rows={"share": shares[i].copy(), "loss": losses[i].copy()},
             )
         )
     return out

@@ -1,4 +1,5 @@
-"""The best weights of every restart, kept until the run is finalized."""
+"""What every restart leaves besides its record, kept until the run is finalized: its best weights
+and its per-row validation evidence, both as safetensors files in the run directory (or in memory)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ import numpy as np
 
 from justenough.search.record import RestartResult
 
-__all__ = ["WeightsStore"]
+__all__ = ["RestartArrays", "WeightsStore", "EvidenceStore"]
 
 
-class WeightsStore:
-    """Best weights of every restart: ``OUT/weights/KEY.safetensors`` (``R/NAME`` tensors), or in memory."""
+class RestartArrays:
+    """Named arrays of every restart: ``OUT/FOLDER/KEY.safetensors`` (``R/NAME`` tensors), or in
+    memory. ``part`` is the ``RestartResult`` field it keeps (a dict of NumPy arrays). All the
+    restarts of a config arrive in one ``put`` (a config trains in one stack task)."""
 
-    def __init__(self, out: Path | None) -> None:
-        self.dir = out / "weights" if out is not None else None
+    def __init__(self, out: Path | None, folder: str, part: str) -> None:
+        self.dir = out / folder if out is not None else None
+        self.part = part
         self.memory: dict[tuple[str, int], dict[str, np.ndarray]] = {}
 
     def put(self, results: list[RestartResult]) -> None:
@@ -26,30 +30,63 @@ class WeightsStore:
 
         by_key: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
         for r in results:
+            arrays = getattr(r, self.part)
+            if not arrays:
+                continue
             if self.dir is None:
-                self.memory[(r.key, r.restart)] = r.state
+                self.memory[(r.key, r.restart)] = arrays
             else:
-                for name, arr in r.state.items():
+                for name, arr in arrays.items():
                     by_key[r.key][f"{r.restart}/{name}"] = np.ascontiguousarray(arr)
-        if self.dir is not None:
+        if self.dir is not None and by_key:
             self.dir.mkdir(parents=True, exist_ok=True)
             for key, tensors in by_key.items():
                 write_bytes(self.dir / f"{key}.safetensors", save(tensors))
 
-    def get(self, key: str, restart: int) -> dict[str, np.ndarray] | None:
-        if (key, restart) in self.memory:
-            return self.memory[(key, restart)]
-        if self.dir is None:
-            return None
+    def of_config(self, key: str) -> dict[int, dict[str, np.ndarray]]:
+        """Every kept restart of config ``key``: restart index -> its arrays (empty when none)."""
+        found = {r: arrays for (k, r), arrays in self.memory.items() if k == key}
+        if found or self.dir is None:
+            return found
         path = self.dir / f"{key}.safetensors"
         if not path.exists():
-            return None
+            return {}
         from safetensors.numpy import load_file
 
         try:
             tensors = load_file(str(path))
-        except Exception:
-            return None
-        prefix = f"{restart}/"
-        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        return state or None
+        except Exception:  # a file cut short by a crash is as good as none: the restart is retrained
+            return {}
+        out: dict[int, dict[str, np.ndarray]] = defaultdict(dict)
+        for name, arr in tensors.items():
+            restart, _, field = name.partition("/")
+            out[int(restart)][field] = arr
+        return dict(out)
+
+    def get(self, key: str, restart: int) -> dict[str, np.ndarray] | None:
+        return self.of_config(key).get(restart) or None
+
+
+class WeightsStore(RestartArrays):
+    """Best weights of every restart: ``OUT/weights/KEY.safetensors`` (``R/NAME`` tensors), or in memory."""
+
+    def __init__(self, out: Path | None) -> None:
+        super().__init__(out, "weights", "state")
+
+
+class EvidenceStore(RestartArrays):
+    """Per-row validation evidence of every restart: ``OUT/evidence/KEY.safetensors`` with
+    ``R/share`` and ``R/loss`` (float32 ``[N]``, N at most ``task.EVIDENCE_ROWS``), or in memory."""
+
+    def __init__(self, out: Path | None) -> None:
+        super().__init__(out, "evidence", "rows")
+
+    def shares(self, keys: list[str], diverged: set[tuple[str, int]]) -> dict[str, dict[int, np.ndarray]]:
+        """The noise model's evidence (``select.RowEvidence``): config key -> restart -> shares
+        ``[N]``, leaving out the restarts in ``diverged`` and configs with no evidence kept."""
+        out: dict[str, dict[int, np.ndarray]] = {}
+        for key in keys:
+            kept = {r: a["share"] for r, a in self.of_config(key).items() if "share" in a and (key, r) not in diverged}
+            if kept:
+                out[key] = kept
+        return out
