@@ -65,6 +65,19 @@ def _truthy(value: Any) -> bool:
         return False
 
 
+def _se_text(row: Any, percent: bool) -> str:
+    """The SE of a config's mean and its parts: ``0.5 (0.4, 0.2)`` (points of accuracy) from the
+    noise model, or the restarts' SE alone for a run without per-row evidence."""
+    se = finite_or_none(row.get("val_se"))
+    if se is None:
+        return ""
+    text = _fmt_spread(se, percent).replace(" +/- ", "")
+    rows, restarts = finite_or_none(row.get("val_se_rows")), finite_or_none(row.get("val_se_restarts"))
+    if rows is not None and restarts is not None:
+        text += f" ({_fmt_spread(rows, percent).replace(' +/- ', '')}, {_fmt_spread(restarts, percent).replace(' +/- ', '')})"
+    return text
+
+
 def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any], *,
                       limit: int | None = LEADERBOARD_ROWS) -> Table:
     """The leaderboard as a rich table, best validation mean first, the chosen row marked.
@@ -96,6 +109,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     table.add_column("config")
     table.add_column("params", justify="right")
     table.add_column(f"val {metric} mean +/- std", justify="right")
+    table.add_column("SE (rows, restarts)", justify="right")
     table.add_column("best", justify="right")
     table.add_column("diverged", justify="right")
     table.add_column("time", justify="right")
@@ -113,6 +127,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
             str(row["_label"]),
             fmt_int(row.get("params")),
             fmt_score(row.get("val_mean"), percent) + _fmt_spread(row.get("val_std"), percent),
+            _se_text(row, percent),
             fmt_score(row.get("val_max"), percent),
             f"{fmt_int(row.get('n_diverged'))}/{n}",
             _fmt_seconds(row.get("train_time")),

@@ -74,8 +74,8 @@ def compare(
 
     Example: justenough compare runs/digits 1x128 1x32
     """
-    from justenough.run.files import read_results
-    from justenough.select import format_difference, paired_difference, paired_scores
+    from justenough.run.files import read_evidence, read_results
+    from justenough.select import format_difference, paired_difference, paired_noise, paired_scores
 
     run_dir = checked_run_dir(run)
     board, summary = _read_run(run_dir)
@@ -102,10 +102,26 @@ def compare(
         return
     rows = board.set_index(board["key"].astype(str))
     unpaired = math.sqrt(sum(float(rows.at[k, "val_se"]) ** 2 for k in (key_a, key_b)))
+    unpaired_text = f" (unpaired: +/- {scale * unpaired:.{2 if percent else 3}f} SE)" if math.isfinite(unpaired) else ""
+    noise = paired_noise(read_evidence(run_dir, results), key_a, key_b)
+    if noise is not None:
+        places = 2 if percent else 3
+        console.print(
+            f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(noise.mean, noise.se, percent)} SE "
+            f"over {noise.n_rows:,} validation rows x {noise.n_restarts} restarts, paired by row and seed "
+            f"(SE parts: rows {scale * noise.se_rows:.{places}f}, restarts {scale * noise.se_restarts:.{places}f})"
+            + unpaired_text,
+            highlight=False,
+        )
+        console.print(
+            f"restarts alone: {format_difference(d['mean_diff'], d['se_diff'], percent)} SE over {d['n']} restarts "
+            "paired by seed (it leaves out which rows happened to validate)",
+            highlight=False,
+        )
+        return
     console.print(
-        f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(d['mean_diff'], d['se_diff'], percent)} "
-        f"over {d['n']} restarts paired by seed"
-        + (f" (unpaired: +/- {scale * unpaired:.{2 if percent else 3}f})" if math.isfinite(unpaired) else ""),
+        f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(d['mean_diff'], d['se_diff'], percent)} SE "
+        f"over {d['n']} restarts paired by seed" + unpaired_text,
         highlight=False,
     )
 

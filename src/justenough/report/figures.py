@@ -111,19 +111,21 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
             [score_label(m, percent) for m in mean],
             [(f"{100 * s:.2f}%" if percent else f"{s:.4f}") for s in std],
             [str(int(n)) for n in ok.get("n_restarts", pd.Series([0] * len(ok)))],
+            [(f"{100 * s:.2f}%" if percent else f"{s:.4f}") for s in se],
         ],
         axis=-1,
     )
     hover = (
         "<b>%{customdata[0]}</b><br>key %{customdata[1]}<br>%{customdata[2]} params<br>"
-        f"{html.escape(metric)} %{{customdata[3]}} ± %{{customdata[4]}} (%{{customdata[5]}} restarts)<extra></extra>"
+        f"{html.escape(metric)} %{{customdata[3]}} ± %{{customdata[6]}} (SE, validation rows and restarts)<br>"
+        "restarts' SD %{customdata[4]} (%{customdata[5]} restarts)<extra></extra>"
     )
     fig = go.Figure()
     if len(ok):
         _one_se_band(fig, mean, se, scale)
     fig.add_trace(
         go.Scatter(
-            x=params, y=mean * scale, mode="markers", name="config (mean ± std over restarts)",
+            x=params, y=mean * scale, mode="markers", name="config (mean ± SD of its restarts)",
             error_y={"type": "data", "array": std * scale, "thickness": 1, "width": 3, "color": MUTED},
             marker={"size": 9, "color": MAIN, "line": {"width": 1, "color": "white"}},
             customdata=custom, hovertemplate=hover,
@@ -167,7 +169,8 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
 
 
 def _one_se_band(fig: go.Figure, mean: np.ndarray, se: np.ndarray, scale: float) -> None:
-    """The band one standard error below the best mean (``mean``, ``se``: [n_configs])."""
+    """The band one standard error below the best mean (``mean``, ``se``: [n_configs]; the SE of the
+    noise model, over validation rows and restarts, where the run kept per-row evidence)."""
     b = int(np.argmax(mean))
     lo, hi = (mean[b] - se[b]) * scale, mean[b] * scale
     fig.add_hrect(
@@ -176,7 +179,7 @@ def _one_se_band(fig: go.Figure, mean: np.ndarray, se: np.ndarray, scale: float)
     # A legend entry for the band (shapes have none).
     fig.add_trace(
         go.Scatter(
-            x=[None], y=[None], mode="markers", name="one-SE band of the best",
+            x=[None], y=[None], mode="markers", name="best − 1 SE (rows and restarts)",
             marker={"symbol": "square", "size": 12, "color": ACCENT, "opacity": 0.25},
         )
     )

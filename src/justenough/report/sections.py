@@ -127,6 +127,10 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     val_mean = score_text(_recorded(run, "val_score_mean", row, "val_mean"), percent)
     se = _recorded(run, "val_score_se", row, "val_se")
     se_text = f" ± {score_text(se, percent)} (SE)" if finite_or_none(se) is not None else ""
+    se_rows, se_restarts = finite_or_none(s.val_score_se_rows), finite_or_none(s.val_score_se_restarts)
+    if se_text and se_rows is not None and se_restarts is not None:
+        se_text = (f" ± {score_text(se, percent)} (SE: validation rows ± {score_text(se_rows, percent)}, "
+                   f"restarts ± {score_text(se_restarts, percent)})")
     n_init = _recorded(run, "n_init", row, "n_restarts")
     p_good = finite_or_none(_recorded(run, "p_good", row, "p_good"))
     r95 = _recorded(run, "restarts_for_95", row, "restarts_for_95")

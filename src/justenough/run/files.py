@@ -21,6 +21,7 @@ from justenough.errors import ArtifactError
 from justenough.run.summary import Summary
 
 __all__ = [
+    "read_evidence",
     "SUMMARY",
     "LEADERBOARD",
     "RESULTS",
@@ -156,6 +157,17 @@ def read_results(run_dir: Path) -> pd.DataFrame:
     results = _read_csv(path, required=True, columns=_RESULTS_COLUMNS)
     assert results is not None
     return results
+
+
+def read_evidence(run_dir: Path, results: pd.DataFrame) -> dict[str, dict[int, Any]]:
+    """The per-row evidence the search kept (``evidence/KEY.safetensors``), as the noise model reads
+    it (``select.RowEvidence``: config key -> restart -> shares ``[N]``) for the restarts of
+    ``results`` that did not diverge; empty for a run from before the evidence was kept."""
+    from justenough.search.weights import EvidenceStore
+
+    diverged = results["diverged"].astype(str).str.lower().isin(("true", "1")) if "diverged" in results.columns else None
+    bad = set() if diverged is None else {(str(k), int(r)) for k, r in results.loc[diverged, ["key", "restart"]].itertuples(index=False)}
+    return EvidenceStore(run_dir).shares(sorted(set(results["key"].astype(str))), bad)
 
 
 def read_data(run_dir: Path) -> dict[str, Any] | None:

@@ -121,7 +121,8 @@ def finalize(
     summary = _summary(pick, chosen, board, restarts, prepared, fitted, rule=rule, metric_name=metric_name,
                        test_metrics=test_metrics, scored=scored, speed=speed, n_init=n_init, seed=seed,
                        precision=precision, limits={"max_params": max_params, "max_latency_ms": max_latency_ms},
-                       storage="memory" if handle.url is None else handle.url.split("://")[0], growth=growth)
+                       storage="memory" if handle.url is None else handle.url.split("://")[0], growth=growth,
+                       evidence=shares)
     model = _model(fitted, pick, chosen, summary, prepared, test_metrics)
     result = SearchResult(
         chosen=chosen,
@@ -275,7 +276,8 @@ def _measure_speed(module: torch.nn.Module, n_in: int) -> dict[str, Any]:
 def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts: pd.DataFrame, prepared: Any,
              fitted: _Fitted, *, rule: str, metric_name: str, test_metrics: dict[str, float],
              scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
-             limits: dict[str, Any], storage: str, growth: dict[str, Any] | None) -> Summary:
+             limits: dict[str, Any], storage: str, growth: dict[str, Any] | None,
+             evidence: dict[str, dict[int, np.ndarray]] | None = None) -> Summary:
     """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
     from justenough import __version__
 
@@ -285,7 +287,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
     # "sealed": an independent test split, opened once; "validation": the caller passed the
     # validation rows as the test rows, so test_score is the chosen model's validation score.
     test_split = "validation" if getattr(prepared, "test_is_val", False) else "sealed"
-    baseline, paired, notices = _evidence(pick, row, restarts, prepared, fitted, scored, test_split)
+    baseline, paired, notices = _evidence(pick, row, restarts, prepared, fitted, scored, test_split, evidence)
     return Summary(
         chosen=chosen,
         rule=str(rule),
@@ -302,6 +304,8 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
         val_score_mean=float(row["val_mean"]),
         val_score_std=float_or_nan(row.get("val_std")),
         val_score_se=float_or_nan(row.get("val_se")),
+        val_score_se_rows=float_or_nan(row.get("val_se_rows")),
+        val_score_se_restarts=float_or_nan(row.get("val_se_restarts")),
         best_restart_val_score=float(pick.best["val_score"]),
         model=fitted.fit,
         n_init=n_init,
@@ -328,7 +332,8 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
 
 
 def _evidence(pick: _Pick, row: pd.Series, restarts: pd.DataFrame, prepared: Any, fitted: _Fitted,
-              scored: list[dict[str, Any]], test_split: str) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:
+              scored: list[dict[str, Any]], test_split: str,
+              evidence: dict[str, dict[int, np.ndarray]] | None = None) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:
     """The summary's baseline, paired evidence and notices (what a reader should know about the score)."""
     from justenough.select.baseline import no_network_baseline, weak_signal_notice
     from justenough.select import paired_evidence
@@ -336,8 +341,8 @@ def _evidence(pick: _Pick, row: pd.Series, restarts: pd.DataFrame, prepared: Any
     percent = prepared.task == Task.CLASSIFICATION
     # What no network scores on the same validation rows, and a notice when the choice does no better.
     baseline = no_network_baseline(prepared)
-    # Restarts as evidence: the choice against its closest rival, restart k against restart k.
-    paired = paired_evidence(pick.eligible, restarts, pick.choice)
+    # The choice against its closest rival, row by row and restart k against restart k.
+    paired = paired_evidence(pick.eligible, restarts, pick.choice, evidence)
     weak = weak_signal_notice(baseline, float(row["val_mean"]), finite_or_none(row.get("val_se")),
                               pick.config.label, percent)
     notices = [weak] if weak else []

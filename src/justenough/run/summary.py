@@ -52,8 +52,13 @@ class Summary:
     val_score_mean: float | None = None
     # Their standard deviation (None with fewer than two).
     val_score_std: float | None = None
-    # The standard error of their mean (None with fewer than two).
+    # The standard error of their mean: the noise model's, over validation rows and restarts
+    # (select/noise.py); without per-row evidence, the restarts' (None with fewer than two).
     val_score_se: float | None = None
+    # The SE's parts from the noise model (select/noise.py): which rows validate, which seeds train
+    # (None: no per-row evidence, and val_score_se is the restarts' SE).
+    val_score_se_rows: float | None = None
+    val_score_se_restarts: float | None = None
     # The validation score of the chosen config's best restart (the model's, unless refit).
     best_restart_val_score: float | None = None
     # Which model the test scored: fit_on, rows, restart, epochs (search/refit.py).

@@ -391,13 +391,16 @@ class Driver:
 
 
 def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingData, patience: int,
-             max_params: int | None) -> "Walk":
+             max_params: int | None, evidence: Any = None, margin: float = 0.0) -> "Walk":
     """The grow strategy's loop: replay the walk on the study's results (``grow.walk``), enqueue
     the configs it asks for next (one round: every live direction's next step, trained together),
     train them with the grid's machinery, and again, until the walk is done or the search stops.
 
     The walk is a function of the finished trials alone, so a resumed search or a second driver
     on a shared study takes the same path; the claims dedupe configs that two drivers enqueue.
+    ``evidence`` (a ``search.EvidenceStore``) gives the walk the per-row evidence of the noise
+    model; ``margin`` is the gain not worth having (a tolerance rule's E, else 0). A config whose
+    evidence another driver kept elsewhere is compared restart by restart.
     """
     from justenough.search import grow
     from justenough.search.tables import restarts_table
@@ -405,8 +408,12 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
     configs = space.configs()
     while True:
         restarts = restarts_table(handle, data.n_features, data.n_outputs)
+        shares = None
+        if evidence is not None and not restarts.empty:
+            diverged = {(str(k), int(r)) for k, r in restarts.loc[restarts["diverged"].astype(bool), ["key", "restart"]].itertuples(index=False)}
+            shares = evidence.shares(sorted(set(restarts["key"].astype(str))), diverged)
         state = grow.walk(configs, restarts, n_in=data.n_features, n_out=data.n_outputs, patience=patience,
-                          max_params=max_params)
+                          max_params=max_params, evidence=shares, margin=margin)
         if state.done and state.best is None:  # even the simplest config is over --max-params
             raise ConfigError(grow.explain(state, percent=True) + f": raise {option('max_params', max_params)} or drop it")
         if state.done or driver.stop_reason is not None:

@@ -16,11 +16,17 @@ space at the same depth; from depth 0, one hidden layer of the smallest width, t
 width, and so on) and *depth* (the next depth at the same width; from depth 0, depth 1 at the
 smallest width, then depth 2 at it...). From depth 0 both directions' first step is the same node,
 compared once. Step i of a direction is i widths (or depths) away from
-the best node. A round trains the next step of every live direction. A step *beats* the best when
-its paired difference (restart k against restart k, ``select.paired_difference``) is more than
-one SE above zero; then it becomes the best and every direction starts afresh from it. A
-direction stops after ``patience`` successive steps that do not beat the best, at the edge of the
-space, or where the next step's smallest config has more than ``max_params`` parameters.
+the best node. A round trains the next step of every live direction. Each step is compared with
+the best node by the noise model (``select.paired_noise``: paired over the same validation rows and
+restart seeds, when the per-row ``evidence`` is given; else restart k against restart k,
+``select.paired_difference``). A step *beats* the best when its gain is confidently large, above
+the 68% band (one SE, widened for few restarts); then it becomes the best and every direction
+starts afresh from it. A step *fails* only when its gain is confidently small: gain plus the band
+at most ``margin`` (0: it is confidently no better; a tolerance rule's E: it is confidently not
+worth E). A step in between is undecided: its direction goes on to the next step without counting
+a failure, so a noisier estimate makes grow try more, not less. A direction stops after
+``patience`` failed steps since the best last changed, at the edge of the space, or where the next
+step's smallest config has more than ``max_params`` parameters.
 """
 
 from __future__ import annotations
@@ -71,6 +77,8 @@ class Step:
     se_diff: float
     n_pairs: int
     beat: bool
+    band: float = math.nan  # the 68% band of mean_diff (one SE, widened for few restarts)
+    failed: bool = False  # confidently small: mean_diff + band <= the margin
 
     def to_dict(self) -> dict[str, Any]:
         def num(x: float) -> float | None:
@@ -80,7 +88,7 @@ class Step:
             "config": node_label(self.node), "key": self.key, "direction": self.direction, "round": self.round,
             "compared_to": node_label(self.compared_to) if self.compared_to is not None else None,
             "compared_key": self.compared_key, "mean_diff": num(self.mean_diff), "se_diff": num(self.se_diff),
-            "n_pairs": self.n_pairs, "beat": self.beat,
+            "n_pairs": self.n_pairs, "beat": self.beat, "failed": self.failed,
         }
 
 
@@ -162,17 +170,17 @@ class _Lattice:
             node = (depths[depths.index(d) + i], widths[0] if d == 0 else w)
         return node if node in self.nodes else None
 
-    def candidates(self, best: Node, fails: dict[str, int], failed_steps: dict[str, list[Step]], patience: int,
-                   stops: dict[str, str]) -> dict[str, Node]:
+    def candidates(self, best: Node, fails: dict[str, int], taken: dict[str, int], failed_steps: dict[str, list[Step]],
+                   patience: int, stops: dict[str, str]) -> dict[str, Node]:
         """Each live direction's next node from ``best``; a direction that cannot go on gets its
         reason in ``stops`` (and loses an old one when it can)."""
         max_params = self.max_params
         candidates: dict[str, Node] = {}
         for direction in DIRECTIONS:
             if fails[direction] >= patience:
-                stops[direction] = f"{patience} successive steps did not beat {node_label(best)}"
+                stops[direction] = f"{patience} steps were confidently no better than {node_label(best)}"
                 continue
-            node = self.chain(best, direction, fails[direction] + 1)
+            node = self.chain(best, direction, taken[direction] + 1)
             if node is None:
                 stops[direction] = f"the space has no {'wider' if direction == 'width' else 'deeper'} config than {node_label(best) if not failed_steps[direction] else node_label(failed_steps[direction][-1].node)}"
                 continue
@@ -192,9 +200,13 @@ def walk(
     n_out: int,
     patience: int = DEFAULT_PATIENCE,
     max_params: int | None = None,
+    evidence: Any = None,
+    margin: float = 0.0,
 ) -> Walk:
-    """Replay the walk over ``configs`` (the space's) on the results in ``restarts``; see the module doc."""
-    from justenough.select import paired_difference
+    """Replay the walk over ``configs`` (the space's) on the results in ``restarts``; see the module
+    doc. ``evidence``: per-row shares by config and restart (``select.RowEvidence``); ``margin``:
+    the gain below which a step is not worth having (0, or a tolerance rule's E)."""
+    from justenough.select import paired_difference, paired_noise
 
     if patience < 1:
         from justenough.errors import ConfigError
@@ -215,13 +227,14 @@ def walk(
     path = [Step(start, rep[0], "start", 0, None, None, math.nan, math.nan, 0, True)]
     best, best_key = start, rep[0]
     been_best = {start}
-    fails = {d: 0 for d in DIRECTIONS}
+    fails = {d: 0 for d in DIRECTIONS}  # steps confidently no better, since the best last changed
+    taken = {d: 0 for d in DIRECTIONS}  # steps taken (failed or undecided), since the best last changed
     failed_steps: dict[str, list[Step]] = {d: [] for d in DIRECTIONS}
     stops: dict[str, str] = {}
     round_no = 0
     while True:
         round_no += 1
-        candidates = lattice.candidates(best, fails, failed_steps, patience, stops)
+        candidates = lattice.candidates(best, fails, taken, failed_steps, patience, stops)
         if not candidates:
             return Walk([], path, best, stops, {d: list(failed_steps[d]) for d in stops})
         untrained = [c for node in dict.fromkeys(candidates.values()) for c in nodes[node] if not _trained(restarts, [c])]
@@ -233,24 +246,33 @@ def walk(
             if node not in steps:
                 rep = _node_scores(restarts, nodes[node])
                 assert rep is not None
-                diff = paired_difference(restarts, rep[0], best_key)
-                mean, se, n = diff["mean_diff"], diff["se_diff"], int(diff["n"])
-                # With one restart there is no SE: any gain counts (the user asked for no evidence).
-                margin = se if math.isfinite(se) else (0.0 if n == 1 else math.inf)
-                beat = math.isfinite(mean) and mean > margin and node not in been_best
-                steps[node] = Step(node, rep[0], direction, round_no, best, best_key, mean, se, n, beat)
+                noise = paired_noise(evidence, rep[0], best_key)
+                if noise is not None:
+                    mean, se, n, band = noise.mean, noise.se, noise.n_restarts, noise.band
+                else:
+                    diff = paired_difference(restarts, rep[0], best_key)
+                    mean, se, n = diff["mean_diff"], diff["se_diff"], int(diff["n"])
+                    # With one restart there is no SE: any gain counts (the user asked for no evidence).
+                    band = se if math.isfinite(se) else (0.0 if n == 1 else math.inf)
+                beat = math.isfinite(mean) and mean > band and node not in been_best
+                # Confidently small (or no score at all): the only evidence that stops a direction.
+                failed = not beat and (not math.isfinite(mean) or mean + band <= margin or node in been_best)
+                steps[node] = Step(node, rep[0], direction, round_no, best, best_key, mean, se, n, beat, band, failed)
                 path.append(steps[node])
                 if beat:
                     winners.append((rep[1], node, rep[0]))
             step = steps[node]
             if not step.beat:
-                fails[direction] += 1
+                taken[direction] += 1
                 failed_steps[direction].append(step)
+                if step.failed:
+                    fails[direction] += 1
         if winners:
             # The best of the round's winners (a stable max: width before depth on a tie).
             _, best, best_key = max(winners, key=lambda w: w[0])
             been_best.add(best)
             fails = {d: 0 for d in DIRECTIONS}
+            taken = {d: 0 for d in DIRECTIONS}
             failed_steps = {d: [] for d in DIRECTIONS}
             stops = {}
 
@@ -274,7 +296,7 @@ def explain(w: Walk, percent: bool) -> str:
                     f"({format_difference(first.mean_diff, first.se_diff, percent)} paired)")
             for s in rest:
                 text += f", nor did {node_label(s.node)} ({format_difference(s.mean_diff, s.se_diff, percent)})"
-            edge = "" if "successive steps" in reason else f" and {reason}"
+            edge = "" if "confidently no better" in reason else f" and {reason}"
             parts.append(f"{direction}: {text}{edge}: stopped")
         else:
             parts.append(f"{direction}: stopped ({reason})")

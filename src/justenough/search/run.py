@@ -102,7 +102,7 @@ def train_study(
 
     driver = _make_driver(settings, handle, training_data, is_grid, len(directions) > 1, budget, n_trials, progress,
                           keep)
-    growth = _drive(settings, driver, handle, sampler, is_grid, n_trials, training_data, progress)
+    growth = _drive(settings, driver, handle, sampler, is_grid, n_trials, training_data, progress, evidence_store)
     growth_summary = None
     if settings.strategy == "grow":
         from justenough.search import grow
@@ -111,6 +111,14 @@ def train_study(
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)
         progress.on_message(growth_summary["explanation"])
     return Trained(prepared, handle, weights_store, growth_summary, evidence_store)
+
+
+def _grow_margin(rule: Any) -> float:
+    """The gain a grow step must be confidently below to fail: a tolerance rule's E, else 0."""
+    from justenough.select import parse_rule
+
+    parsed = parse_rule(rule)
+    return float(parsed.value) if parsed.kind == "tolerance" and parsed.value is not None else 0.0
 
 
 def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool) -> dict[str, Any]:
@@ -143,7 +151,7 @@ def _make_driver(
 
 def _drive(
     settings: SearchSettings, driver: Driver, handle: StudyHandle, sampler: optuna.samplers.BaseSampler, is_grid: bool,
-    n_trials: int | None, training_data: TrainingData, progress: SearchProgress,
+    n_trials: int | None, training_data: TrainingData, progress: SearchProgress, evidence: EvidenceStore | None = None,
 ) -> "Walk | None":
     """Enqueue the grid (or wait for the driver that does), start the executor, run the driver
     (or the grow loop) to the end. Returns the grow strategy's walk (None for a grid)."""
@@ -168,7 +176,8 @@ def _drive(
     try:
         progress.on_start(total, done, settings.n_init)
         if strategy == "grow":
-            growth = run_grow(driver, handle, settings.space, training_data, settings.grow_patience, settings.max_params)
+            growth = run_grow(driver, handle, settings.space, training_data, settings.grow_patience, settings.max_params,
+                              evidence, _grow_margin(settings.rule))
         else:
             driver.run()
     finally:

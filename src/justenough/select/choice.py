@@ -21,7 +21,7 @@ import pandas as pd
 from justenough.errors import ConfigError, option
 from justenough.select.explain import _Fmt, _latency_note, _limits_text
 from justenough.select.order import _best, _column, _is_simplest, _num, _simplest_first
-from justenough.select.noise import RowEvidence
+from justenough.select.noise import RowEvidence, paired_noise
 from justenough.select.rules import Rule, parse_rule
 from justenough.select.stats import paired_difference
 
@@ -148,14 +148,16 @@ def choose(
     )
 
 
-def paired_evidence(board: pd.DataFrame, restarts: pd.DataFrame, choice: Choice) -> dict[str, Any] | None:
+def paired_evidence(board: pd.DataFrame, restarts: pd.DataFrame, choice: Choice,
+                    evidence: RowEvidence | None = None) -> dict[str, Any] | None:
     """The chosen config compared pairwise with its closest rival, restart k against restart k.
 
     The rival is the best config when the choice is not the best (how much does the simpler
     choice give up?), else the best of the simpler configs (how much better is the choice than
     what it beat?). Returns ``{"other_key", "other_label", "relation", "mean_diff", "se_diff",
     "n"}`` with ``mean_diff = score(chosen) - score(other)``, or None when there is no rival or
-    no restart pairs.
+    no restart pairs. With per-row ``evidence`` of both, the difference is the noise model's,
+    paired by row and restart, and ``se_rows``, ``se_restarts``, ``band`` and ``n_rows`` say so.
     """
     mine = board[board["key"].astype(str) == choice.key]
     if mine.empty:
@@ -173,7 +175,13 @@ def paired_evidence(board: pd.DataFrame, restarts: pd.DataFrame, choice: Choice)
     if others.empty:
         return None
     other = others.iloc[0]
-    diff = paired_difference(restarts, choice.key, str(other["key"]))
+    noise = paired_noise(evidence, choice.key, str(other["key"]))
+    if noise is not None:
+        diff: dict[str, Any] = {"mean_diff": noise.mean, "se_diff": noise.se, "n": noise.n_restarts,
+                                "n_rows": noise.n_rows, "se_rows": noise.se_rows, "se_restarts": noise.se_restarts,
+                                "band": noise.band}
+    else:
+        diff = paired_difference(restarts, choice.key, str(other["key"]))
     if not diff["n"]:
         return None
     label = other.get("label")

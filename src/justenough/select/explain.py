@@ -32,11 +32,18 @@ class _Fmt:
         return f"{100 * x:.1f}" if self.percent else f"{x:.3f}"
 
     def entry(self, row: pd.Series) -> str:
-        """``2x128 (accuracy 97.4% +/- 0.2 SE, 12,345 parameters)``."""
+        """``2x128 (accuracy 97.4% +/- 0.5 SE: rows 0.4, restarts 0.2; 12,345 parameters)``: the SE
+        of the noise model and its parts when the row has them (``select.with_noise``), else the
+        restarts' SE (``2x128 (accuracy 97.4% +/- 0.2 SE of 5 restarts, 12,345 parameters)``)."""
         label = str(row.get("label", row["key"]))
         params = _num(row, "params")
-        size = f", {int(params):,} parameters" if math.isfinite(params) else ""
-        return f"{label} ({self.metric} {self.score(_num(row, 'val_mean'))} +/- {self.spread(_num(row, 'val_se'))} SE{size})"
+        size = f"{int(params):,} parameters" if math.isfinite(params) else ""
+        mean, se = self.score(_num(row, "val_mean")), self.spread(_num(row, "val_se"))
+        rows, restarts = _num(row, "val_se_rows"), _num(row, "val_se_restarts")
+        if math.isfinite(rows):
+            parts = f"rows {self.spread(rows)}, restarts {self.spread(restarts)}"
+            return f"{label} ({self.metric} {mean} +/- {se} SE: {parts}{'; ' + size if size else ''})"
+        return f"{label} ({self.metric} {mean} +/- {se} SE of the restarts{', ' + size if size else ''})"
 
 
 def _fewer(chosen: pd.Series, best: pd.Series) -> str:
@@ -76,9 +83,16 @@ def format_difference(mean: float, se: float, percent: bool) -> str:
 
 
 def describe_paired(evidence: dict[str, Any], chosen_label: str, percent: bool) -> str:
-    """``"1x128 vs the best, 2x256: -0.28 +/- 0.31 points (mean and standard error ...)"``."""
-    return (
-        f"{chosen_label} vs the {evidence['relation']}, {evidence['other_label']}: "
-        f"{format_difference(evidence['mean_diff'], evidence['se_diff'], percent)} "
-        f"(mean and standard error of the difference over {evidence['n']} restarts paired by seed)"
-    )
+    """``"1x128 vs the best, 2x256: -0.28 +/- 0.31 points (mean and SE of the difference over 360
+    validation rows x 5 restarts, paired by row and seed; SE parts: rows 0.29, restarts 0.08)"``; without
+    per-row evidence (``n_rows`` absent) the restarts alone are paired."""
+    head = (f"{chosen_label} vs the {evidence['relation']}, {evidence['other_label']}: "
+            f"{format_difference(evidence['mean_diff'], evidence['se_diff'], percent)}")
+    n_rows = evidence.get("n_rows")
+    if n_rows:
+        scale, places = (100.0, 2) if percent else (1.0, 3)
+        parts = (f"rows {scale * float(evidence['se_rows']):.{places}f}, "
+                 f"restarts {scale * float(evidence['se_restarts']):.{places}f}")
+        return (f"{head} (mean and SE of the difference over {int(n_rows):,} validation rows x {evidence['n']} "
+                f"restarts, paired by row and seed; SE parts: {parts})")
+    return f"{head} (mean and standard error of the difference over {evidence['n']} restarts paired by seed)"

@@ -172,7 +172,7 @@ class OneSERule(Rule):
             ahead = format_difference(float(paired["mean_diff"]), float(paired["se_diff"]), fmt.percent)
             return (
                 f"picked {fmt.entry(chosen)}, within one SE of the best, {fmt.entry(best)}: the best is ahead by "
-                f"{ahead} SE, paired over {int(paired['n_rows']):,} validation rows x {int(paired['n'])} "
+                f"{ahead} (mean +/- SE), paired over {int(paired['n_rows']):,} validation rows x {int(paired['n'])} "
                 f"restarts{_fewer(chosen, best)}"
             )
         return f"picked {fmt.entry(chosen)}, within 1 SE of the best, {fmt.entry(best)}{_fewer(chosen, best)}"
