@@ -265,8 +265,16 @@ def test_compare_pairs_two_configs_restart_by_restart(run: tuple[Path, subproces
     results = pd.read_csv(out / "results.csv")
     board = pd.read_csv(out / "leaderboard.csv").set_index("label")
     d = paired_difference(results, str(board.at["1x16", "key"]), str(board.at["1x8", "key"]))
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("paired:"))
-    assert f"1x16 - 1x8 = {100 * d['mean_diff']:+.2f}" in line and f"over {d['n']} restarts paired by seed" in line
+    # The pairing is by validation row and seed (the run kept per-row evidence), beside the restarts alone.
+    from justenough.run.files import read_evidence
+    from justenough.select import paired_noise
+
+    noise = paired_noise(read_evidence(out, results), str(board.at["1x16", "key"]), str(board.at["1x8", "key"]))
+    assert noise is not None
+    text = " ".join(proc.stdout.split())  # rich may wrap a long line
+    assert f"paired: 1x16 - 1x8 = {100 * noise.mean:+.2f} +/- {100 * noise.se:.2f} points SE" in text
+    assert f"over {noise.n_rows} validation rows x {d['n']} restarts, paired by row and seed" in text
+    assert f"restarts alone: {100 * d['mean_diff']:+.2f}" in text and f"over {d['n']} restarts paired by seed" in text
     # A key works as well as a label; an unknown name or the same config twice is a usage error.
     assert jn("compare", out, str(board.at["1x16", "key"]), "1x8").returncode == 0
     _assert_usage_error(jn("compare", out, "1x16", "9x9"), "no config '9x9'")

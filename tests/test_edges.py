@@ -218,7 +218,7 @@ def test_best_and_simplest_says_so(rule: str) -> None:
     restarts = _restarts({"small": ([0.95, 0.96], 10), "big": ([0.80, 0.70], 1000)})
     choice = choose(leaderboard(restarts), rule, restarts=restarts)
     assert choice.key == choice.best_key == "small"
-    assert choice.explanation.startswith("picked small (accuracy 95.5% +/- 0.5 SE, 10 parameters): it has the best mean, "
+    assert choice.explanation.startswith("picked small (accuracy 95.5% +/- 0.5 SE of the restarts, 10 parameters): it has the best mean, "
                                          f"and {SIMPLEST}")
 
 
@@ -232,7 +232,7 @@ def test_simplest_but_not_best_says_both(rule: str) -> None:
 
 def test_target_reached_by_the_simplest_config() -> None:
     choice = choose(_board(("small", 0.9, 0.01, 10), ("big", 0.95, 0.01, 100)), "target=0.8")
-    assert choice.explanation.startswith(f"picked small (accuracy 90.0% +/- 1.0 SE, 10 parameters): {SIMPLEST}, and its "
+    assert choice.explanation.startswith(f"picked small (accuracy 90.0% +/- 1.0 SE of the restarts, 10 parameters): {SIMPLEST}, and its "
                                          "mean reaches the target 80.0%; the best is big")
 
 

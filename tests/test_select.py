@@ -194,8 +194,8 @@ def test_explanation_text_accuracy_in_percent() -> None:
     )
     choice = choose(b, "one-se", metric_name="accuracy")
     text = choice.explanation
-    assert text.startswith("picked 1x32 (accuracy 97.1% +/- 0.3 SE, 2,000 parameters)")
-    assert "within 1 SE of the best, 2x128 (accuracy 97.4% +/- 0.4 SE, 24,000 parameters)" in text
+    assert text.startswith("picked 1x32 (accuracy 97.1% +/- 0.3 SE of the restarts, 2,000 parameters)")
+    assert "within 1 SE of the best, 2x128 (accuracy 97.4% +/- 0.4 SE of the restarts, 24,000 parameters)" in text
     assert "12x fewer parameters" in text
     assert choice.row["label"] == "1x32" and choice.row["params"] == 2000
     assert choice.rule == Rule("one-se")
