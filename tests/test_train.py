@@ -154,6 +154,48 @@ def test_stack_equals_loop(task: str, settings: TrainSettings, lr_scale: float, 
         assert not result.members[i].diverged
 
 
+@dataclass
+class FoldData(Data):
+    member_rows: torch.Tensor  # [M, n] each member's training rows
+    val_mask: torch.Tensor  # [M, N] each member's validation rows
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_folds_as_members_equal_loops_on_their_own_rows(task: str) -> None:
+    """Invariant 1 with cross-validation folds as members: member i trains on its fold's training
+    rows only and validates on its fold only, exactly as the same model trained alone on those rows."""
+    base = digits(400, 200) if task == "classification" else regression(400, 200)
+    X = torch.cat([base.X_train, base.X_val])  # the pooled rows: every one trains in some folds, validates in one
+    y = torch.cat([base.y_train, base.y_val])
+    K = 3
+    fold = torch.arange(len(X)) % K  # [N]
+    n = int(min((fold != f).sum() for f in range(K)))
+    rows = torch.stack([torch.nonzero(fold != f).squeeze(1)[:n] for f in range(K)])  # [K, n]
+    mask = torch.stack([(fold == f).float() for f in range(K)])  # [K, N]
+    specs = [replace(m, lr=m.lr * 0.1) for m in MIXED]  # one member per fold
+    data = FoldData(X, y, X, y, base.task, base.n_outputs, rows, mask)
+    settings = TrainSettings(optimizer="adam", batch_size=32, max_epochs=6, patience=None, restore_best=False)
+    stack = MLPStack(X.shape[1], base.n_outputs, specs, activation="relu")
+    nets = [stack.member(i) for i in range(stack.M)]
+    result = train(stack, data, settings)
+    for i, (net, spec) in enumerate(zip(nets, specs)):
+        own = Data(X[rows[i]], y[rows[i]], X[mask[i].bool()], y[mask[i].bool()], base.task, base.n_outputs)
+        hist = loop_train(net, spec, own, settings)
+        for k, v in net.state_dict().items():
+            torch.testing.assert_close(result.members[i].state[k], v, rtol=0, atol=1e-5, msg=f"member {i} {k}")
+        np.testing.assert_allclose(result.members[i].history["train_loss"], hist["train_loss"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(result.members[i].history["val_loss"], hist["val_loss"], rtol=1e-5, atol=1e-6)
+
+
+def test_fold_rows_are_checked() -> None:
+    base = digits(100, 50)
+    stack = MLPStack(base.X_train.shape[1], 10, MIXED[:2], activation="relu")
+    bad = FoldData(base.X_train, base.y_train, base.X_val, base.y_val, base.task, 10,
+                   torch.zeros(3, 10, dtype=torch.long), torch.ones(2, 50))
+    with pytest.raises(DataError, match="member_rows"):
+        train(stack, bad, TrainSettings(max_epochs=1))
+
+
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_depth_zero_stack_equals_loop(task: str) -> None:
     """A linear model (no hidden layer) is a stack of one layer; invariant 1 holds for it too."""

@@ -24,6 +24,12 @@ class _Data:
     y_train: torch.Tensor  # [N] int64 or [N, C] float32
     X_val: torch.Tensor
     y_val: torch.Tensor
+    # Cross-validation folds as stack members (None: every member trains on all training rows and
+    # validates on all validation rows). member_rows: each member's own training rows, as indices
+    # into X_train, [M, n] (as many for every member); val_mask: each member's own validation rows,
+    # [M, N_val] float32 (1: the member validates on that row).
+    member_rows: torch.Tensor | None = None
+    val_mask: torch.Tensor | None = None
 
 
 def _check_data(data: Any, stack: MLPStack) -> _Data:
@@ -61,12 +67,28 @@ def _check_data(data: Any, stack: MLPStack) -> _Data:
             if not bool(torch.isfinite(y).all()):
                 raise DataError(f"y_{split} holds NaN or infinite values: drop those rows before training")
         out[f"X_{split}"], out[f"y_{split}"] = X, y
+    rows, mask = getattr(data, "member_rows", None), getattr(data, "val_mask", None)
+    if (rows is None) != (mask is None):
+        raise DataError("member_rows and val_mask come together (cross-validation folds as members): give both or neither")
+    if rows is not None:
+        rows = torch.as_tensor(rows).to(dev, torch.long)
+        mask = torch.as_tensor(mask).to(dev, torch.float32)
+        n_train, n_val = out["X_train"].shape[0], out["X_val"].shape[0]
+        if rows.ndim != 2 or rows.shape[0] != stack.M or rows.shape[1] < 1 or int(rows.min()) < 0 or int(rows.max()) >= n_train:
+            raise DataError(f"member_rows must be [{stack.M}, n] row indices into X_train, got {list(rows.shape)}")
+        if mask.shape != (stack.M, n_val) or not bool((mask.sum(1) > 0).all()):
+            raise DataError(f"val_mask must be [{stack.M}, {n_val}] with at least one validation row per member, got {list(mask.shape)}")
+        out["member_rows"], out["val_mask"] = rows, mask
     return _Data(task=task, **out)
 
 
 @torch.no_grad()
-def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean loss ``[M]`` and score ``[M]`` (accuracy or R^2) over all rows, in row chunks."""
+def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str,
+              mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss ``[M]`` and score ``[M]`` (accuracy or R^2) over all rows, in row chunks; with
+    ``mask [M, N]`` (1: the row counts for that member) over each member's own rows."""
+    if mask is not None:
+        return _evaluate_masked(stack, X, y, task, mask)
     N = X.shape[0]
     loss_sum = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
     hit = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
@@ -84,6 +106,40 @@ def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str) -> t
         return loss, hit / N
     y64 = y.to(torch.float64)
     sst = ((y64 - y64.mean(0)) ** 2).sum(0)  # [C]
+    safe = torch.where(sst > 0, sst, torch.ones_like(sst))
+    r2 = torch.where(sst > 0, 1.0 - sse / safe, (sse == 0).to(torch.float64))  # [M, C]
+    return loss, r2.mean(1)
+
+
+@torch.no_grad()
+def _evaluate_masked(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str,
+                     mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``_evaluate`` over each member's own rows (``mask [M, N]``): the loss and accuracy are means
+    over its rows, R^2 uses its rows' own target mean. The same numbers as ``_evaluate`` on those
+    rows alone (the member-fold oracle test checks it)."""
+    w = mask.to(torch.float64)  # [M, N]
+    count = w.sum(1)  # [M]
+    loss_sum = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
+    hit = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
+    sse = torch.zeros(stack.M, stack.n_out, dtype=torch.float64, device=X.device)
+    for s in range(0, X.shape[0], _EVAL_ROWS):
+        xb, yb, wb = X[s : s + _EVAL_ROWS], y[s : s + _EVAL_ROWS], w[:, s : s + _EVAL_ROWS]
+        out = stack(xb).to(torch.float64)  # [M, b, C]
+        if task == Task.CLASSIFICATION:
+            logp = torch.log_softmax(out, dim=-1)
+            nll = -logp.gather(-1, yb.view(1, -1, 1).expand(out.shape[0], -1, 1)).squeeze(-1)  # [M, b]
+            loss_sum += (nll * wb).sum(1)
+            hit += ((out.argmax(-1) == yb).to(torch.float64) * wb).sum(1)
+        else:
+            err = (out - yb.to(torch.float64)) ** 2  # [M, b, C]
+            loss_sum += (err.mean(-1) * wb).sum(1)
+            sse += (err * wb.unsqueeze(-1)).sum(1)  # [M, C]
+    loss = loss_sum / count
+    if task == Task.CLASSIFICATION:
+        return loss, hit / count
+    y64 = y.to(torch.float64)  # [N, C]
+    mean = (w @ y64) / count.unsqueeze(1)  # [M, C]: each member's own target mean
+    sst = (w.unsqueeze(-1) * (y64.unsqueeze(0) - mean.unsqueeze(1)) ** 2).sum(1)  # [M, C]
     safe = torch.where(sst > 0, sst, torch.ones_like(sst))
     r2 = torch.where(sst > 0, 1.0 - sse / safe, (sse == 0).to(torch.float64))  # [M, C]
     return loss, r2.mean(1)

@@ -39,7 +39,10 @@ def train(
 
     ``data``: any object with ``X_train [N, F]``, ``y_train``, ``X_val``, ``y_val`` (int64 class
     indices for classification, float32 ``[N]`` or ``[N, n_outputs]`` for regression), ``task``
-    and ``n_outputs``. ``callback(epoch, stack, state)`` runs at epoch 0 (before training) and
+    and ``n_outputs``; and, for cross-validation folds as members, ``member_rows [M, n]`` (each
+    member's own training rows, indices into X_train) and ``val_mask [M, N_val]`` (its own
+    validation rows): each member then draws its minibatches from its rows only and is validated,
+    stopped and scored on its rows only. One gradient-descent process per member, as ever. ``callback(epoch, stack, state)`` runs at epoch 0 (before training) and
     after every ``settings.callback_every``-th epoch; it may return member indices to stop
     ("pruned"). ``on_epoch(epoch)`` is a light hook called after every epoch, for progress
     displays: unlike the callback it gets no state, so no update norms are recorded for it.
@@ -165,7 +168,11 @@ def _results(stack: MLPStack, runs: list[_Run], d: _Data, settings: TrainSetting
             final = {"train_loss": h["train_loss"][-1], "val_loss": h["val_loss"][-1], "val_score": h["val_score"][-1]} if h["train_loss"] else dict(best)
             if not settings.restore_best:
                 best = final
-            met = {**score(d.task, y_val, out), "val_loss": float(best["val_loss"])}
+            if r.val_mask is not None:  # folds as members: its metrics over its own validation rows
+                own = r.val_mask[j].cpu().bool()
+                met = {**score(d.task, y_val[own], out[own]), "val_loss": float(best["val_loss"])}
+            else:
+                met = {**score(d.task, y_val, out), "val_loss": float(best["val_loss"])}
             results.append(
                 MemberResult(
                     spec=stack.members[i],

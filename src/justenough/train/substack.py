@@ -56,6 +56,14 @@ class _Run:
         self._update_norms: list[torch.Tensor] | None = None  # [m_live] per layer, last recorded step
         self._update_live: list[int] = []
         self.seeds = [s.seed for s in stack.members]
+        # Folds as members (data.member_rows): this run's members' own training rows [m, n] and
+        # validation masks [m, N_val]; their training-row masks [m, N_train] for the epoch-0 loss.
+        self.rows = self.val_mask = self.train_mask = None
+        if data.member_rows is not None and data.val_mask is not None:
+            at = torch.tensor(indices, dtype=torch.long, device=data.member_rows.device)
+            self.rows = data.member_rows.index_select(0, at)
+            self.val_mask = data.val_mask.index_select(0, at)
+            self.train_mask = torch.zeros(self.m, data.X_train.shape[0], device=self.rows.device).scatter_(1, self.rows, 1.0)
 
     def _use_work(self, work: MLPStack, flat: torch.Tensor, previous: StackOptimizer | None = None, keep: list[int] | None = None) -> None:
         """Train ``work`` (whose parameters are slices of ``flat``) from now on."""
@@ -124,8 +132,8 @@ class _Run:
     def initial(self) -> None:
         """Epoch 0: evaluate the initial weights; they are the best so far."""
         t0 = time.perf_counter()
-        tl, _ = _evaluate(self.stack, self.data.X_train, self.data.y_train, self.data.task)
-        vl, vs = _evaluate(self.stack, self.data.X_val, self.data.y_val, self.data.task)
+        tl, _ = _evaluate(self.stack, self.data.X_train, self.data.y_train, self.data.task, self.train_mask)
+        vl, vs = _evaluate(self.stack, self.data.X_val, self.data.y_val, self.data.task, self.val_mask)
         tl_l, vl_l, vs_l = tl.tolist(), vl.tolist(), vs.tolist()
         for i in range(self.m):
             v = self._monitored(vl_l[i], vs_l[i])
@@ -140,12 +148,16 @@ class _Run:
         who = list(self.live)  # every live member is active (frozen ones were compacted away)
         m = len(who)
         d, st, B = self.data, self.settings, self.settings.batch_size
-        N = d.X_train.shape[0]
+        N = d.X_train.shape[0] if self.rows is None else self.rows.shape[1]  # rows each member trains on
         dev = self.stack.device
         if st.shared_order:
             orders = epoch_orders([st.order_seed], N, epoch, device=dev)[0]  # [N]
         else:
             orders = epoch_orders([self.seeds[j] for j in who], N, epoch, device=dev)  # [m, N]
+        if self.rows is not None:
+            # Each member's order is over its own rows: positions in its row list -> rows of X_train.
+            own = self.rows.index_select(0, torch.tensor(who, dtype=torch.long, device=dev))  # [m, N]
+            orders = own.gather(1, orders) if orders.ndim == 2 else own[:, orders]  # [m, N]
         batches = orders.split(B, dim=-1)  # [m, b] (or [b]) each
         loss_sum = torch.zeros(m, device=dev)
         last = len(batches) - 1
@@ -173,7 +185,8 @@ class _Run:
                     self._update_live = list(who)
         self.stepped = True
         train_loss = (loss_sum / N).tolist()
-        vl, vs = _evaluate(self.work, d.X_val, d.y_val, d.task)
+        mask = None if self.val_mask is None else self.val_mask.index_select(0, torch.tensor(who, dtype=torch.long, device=dev))
+        vl, vs = _evaluate(self.work, d.X_val, d.y_val, d.task, mask)
         self._bookkeep(epoch, who, train_loss, vl.tolist(), vs.tolist())
         self.share_time(time.perf_counter() - t0, who)
 
