@@ -73,7 +73,9 @@ def test_without_refit_the_tested_model_is_the_best_restart(tmp_path: Path) -> N
     """refit=False (refit is the default): the best restart, trained on the training rows."""
     prepared = prepare(load("iris"), seed=0)
     space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="10", patience="5")
-    result = search(prepared, space=space, n_init=2, workers=1, report=False, refit=False)
+    # One validation split (cv=1): with folds no restart trains on all the training rows, so the
+    # chosen config is always refit (test_cross_validation.py).
+    result = search(prepared, space=space, n_init=2, workers=1, report=False, refit=False, cv=1)
     fit = result.summary["model"]
     best = result.restarts[(result.restarts["key"] == result.chosen["key"]) & (result.restarts["restart"] == fit["restart"])]
     assert fit == {"fit_on": "train", "rows": prepared.split_sizes["train"], "restart": result.chosen["best_restart"],

@@ -74,6 +74,7 @@ def search(
     refit: bool = True,
     strategy: str = "grid",
     grow_patience: int = 2,
+    cv: int | str = "auto",
 ) -> "SearchResult":
     """Search depth x width (and more), choose the just-enough config, and test it once.
 
@@ -94,7 +95,10 @@ def search(
     which); ``refit=False`` keeps its best restart.
     ``strategy="grow"`` trains
     from the simplest config up, while bigger keeps paying (``grow.py``; ``grow_patience``
-    non-improving steps stop a direction) instead of the whole grid. Returns a ``SearchResult``.
+    non-improving steps stop a direction) instead of the whole grid. ``cv``: K folds of the rows
+    outside the test split validate every config (trained as members of the same stacks as the
+    restarts; the choice reads every row's out-of-fold evidence), 1 one validation split, ``"auto"``
+    (the default) 5 folds below 3,000 such rows, else one split. Returns a ``SearchResult``.
     """
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
     space_options = {name: arguments[name] for name in SPACE_KEYWORD_DEFAULTS}
@@ -129,6 +133,7 @@ def run_search(
         out=settings.out,
         weights=trained.weights,
         evidence=trained.evidence,
+        folds=trained.folds,
         refit=settings.refit,
         growth=trained.growth,
     )

@@ -103,6 +103,18 @@ def _recorded(run: RunFiles, name: str, board_row: pd.Series | None, column: str
     return None if board_row is None else board_row.get(column)
 
 
+def _se_text(se: Any, s: Any, percent: bool) -> str:
+    """`` ± 0.50% (SE: validation rows ± 0.45%, restarts ± 0.20%)``: the chosen config's SE and,
+    where the run kept per-row evidence, its parts; `` ± 0.50% (SE)`` without them."""
+    if finite_or_none(se) is None:
+        return ""
+    se_rows, se_restarts = finite_or_none(s.val_score_se_rows), finite_or_none(s.val_score_se_restarts)
+    if se_rows is None or se_restarts is None:
+        return f" ± {score_text(se, percent)} (SE)"
+    return (f" ± {score_text(se, percent)} (SE: validation rows ± {score_text(se_rows, percent)}, "
+            f"restarts ± {score_text(se_restarts, percent)})")
+
+
 def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     s = run.summary_fields
     chosen = s.chosen
@@ -125,12 +137,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
 
     test = score_text(s.test_score, percent)
     val_mean = score_text(_recorded(run, "val_score_mean", row, "val_mean"), percent)
-    se = _recorded(run, "val_score_se", row, "val_se")
-    se_text = f" ± {score_text(se, percent)} (SE)" if finite_or_none(se) is not None else ""
-    se_rows, se_restarts = finite_or_none(s.val_score_se_rows), finite_or_none(s.val_score_se_restarts)
-    if se_text and se_rows is not None and se_restarts is not None:
-        se_text = (f" ± {score_text(se, percent)} (SE: validation rows ± {score_text(se_rows, percent)}, "
-                   f"restarts ± {score_text(se_restarts, percent)})")
+    se_text = _se_text(_recorded(run, "val_score_se", row, "val_se"), s, percent)
     n_init = _recorded(run, "n_init", row, "n_restarts")
     p_good = finite_or_none(_recorded(run, "p_good", row, "p_good"))
     r95 = _recorded(run, "restarts_for_95", row, "restarts_for_95")

@@ -96,10 +96,14 @@ def finalize(
     refit: bool = False,
     growth: dict[str, Any] | None = None,
     evidence: Any = None,
+    folds: int = 1,
 ) -> SearchResult:
     """The five steps of the module's docstring, in order; returns what the run directory holds.
     ``evidence`` (a ``search.EvidenceStore``) holds each restart's per-row validation evidence:
-    the noise model's (``select/noise.py``); without it the rule reads the restarts' spread."""
+    the noise model's (``select/noise.py``); without it the rule reads the restarts' spread.
+    ``folds`` > 1: the restarts were validated by cross-validation, so no restart was trained on
+    all the rows; the chosen config is always refit (``refit`` is then implied)."""
+    refit = refit or folds > 1
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
     restarts, board, configs = _tables(handle, n_in, n_out)  # step 1
     from justenough.select import with_noise

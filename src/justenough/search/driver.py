@@ -226,7 +226,9 @@ class Driver:
             groups[self._stack_key(cfg)].append((trial, cfg))
         tasks: list[_InFlight] = []
         for members in groups.values():
-            for chunk in _chunks(members, self.settings.n_init, self.data.n_features, self.data.n_outputs):
+            # A config's members in a stack: its restarts, times the folds with cross-validation.
+            per_config = self.settings.n_init * self.data.folds
+            for chunk in _chunks(members, per_config, self.data.n_features, self.data.n_outputs):
                 configs = tuple(c for _, c in chunk)
                 task = StackTask(
                     configs=configs,

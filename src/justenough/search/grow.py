@@ -192,6 +192,7 @@ class _Lattice:
         return candidates
 
 
+# 83 lines: one replay of the walk, round by round; its state (best, fails, taken, stops) is one loop's.
 def walk(
     configs: Sequence[Config],
     restarts: pd.DataFrame,

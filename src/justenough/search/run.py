@@ -62,6 +62,7 @@ class Trained(NamedTuple):
     weights: WeightsStore
     growth: dict[str, Any] | None
     evidence: EvidenceStore
+    folds: int = 1  # cross-validation folds (1: the single split)
 
 
 def train_study(
@@ -87,13 +88,19 @@ def train_study(
     n_trials = settings.n_trials
     if not is_grid and n_trials is None and settings.time_budget is None:
         n_trials = DEFAULT_TRIALS
-    handle = open_study(storage_url(settings.storage, settings.out), fingerprint=_fingerprint(settings, prepared, is_grid),
+    sizes = prepared.split_sizes
+    folds = settings.folds_for(int(sizes["train"]) + int(sizes["val"]),
+                               own_val=val is not None or bool(getattr(prepared, "test_is_val", False)))
+    if folds > 1:
+        progress.on_message(f"validating by {folds}-fold cross-validation of the {int(sizes['train']) + int(sizes['val']):,} "
+                            "rows outside the test split (every config's restarts x folds train as one stack)")
+    handle = open_study(storage_url(settings.storage, settings.out), fingerprint=_fingerprint(settings, prepared, is_grid, folds),
                         sampler=sampler, directions=directions)
     revived = handle.fail_dead_trials()
     if revived:
         progress.on_message(f"resuming: {len(revived)} trial(s) whose process died will be retried")
 
-    training_data = TrainingData.from_prepared(prepared)
+    training_data = TrainingData.from_prepared(prepared, folds=folds, seed=settings.seed)
     weights_store, evidence_store = WeightsStore(settings.out), EvidenceStore(settings.out)
 
     def keep(results: list[RestartResult]) -> None:
@@ -110,7 +117,7 @@ def train_study(
         assert growth is not None  # the grow loop returns its walk
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)
         progress.on_message(growth_summary["explanation"])
-    return Trained(prepared, handle, weights_store, growth_summary, evidence_store)
+    return Trained(prepared, handle, weights_store, growth_summary, evidence_store, folds)
 
 
 def _grow_margin(rule: Any) -> float:
@@ -121,7 +128,7 @@ def _grow_margin(rule: Any) -> float:
     return float(parsed.value) if parsed.kind == "tolerance" and parsed.value is not None else 0.0
 
 
-def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool) -> dict[str, Any]:
+def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool, folds: int = 1) -> dict[str, Any]:
     """What a resume must match: the data, the space and the settings that change the results."""
     fingerprint: dict[str, Any] = {
         "data": prepared.fingerprint(),
@@ -134,6 +141,8 @@ def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool) 
     }
     if settings.strategy == "grow":  # a grid study and a grow study train different configs: never mix them
         fingerprint["strategy"] = "grow"
+    if folds > 1:  # restarts validated by folds are other results than one split's (a single split keeps old keys)
+        fingerprint["folds"] = folds
     return fingerprint
 
 

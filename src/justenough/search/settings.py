@@ -19,9 +19,14 @@ from justenough.vocab import Precision
 if TYPE_CHECKING:
     from justenough.search.executors import Executor
 
-__all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "STRATEGIES"]
+__all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "STRATEGIES", "CV_AUTO_ROWS", "CV_AUTO_FOLDS"]
 
 STRATEGIES = ("grid", "grow")
+# cv="auto": this many folds when fewer rows than CV_AUTO_ROWS lie outside the test split, else the
+# single train/validation split. Below it one validation split is too few rows to tell configs
+# apart (docs/selection.md has the measurements that chose it).
+CV_AUTO_FOLDS = 5
+CV_AUTO_ROWS = 3000
 
 
 class _CliDefault(str):
@@ -74,9 +79,11 @@ class SearchSettings:
     refit: bool = True
     strategy: str = "grid"
     grow_patience: int = 2
+    cv: int | str = "auto"
 
     def __post_init__(self) -> None:
         self._check_choices(self.n_init, self.strategy, self.halving, self.sampler, self.grow_patience, self.precision)
+        self._set("cv", _read_cv(self.cv))
         self._set("time_budget", parse_duration(self.time_budget))
         self._set("max_latency_ms", _latency_ms(self.max_latency_ms))
         if not isinstance(self.space, Space):
@@ -139,11 +146,43 @@ class SearchSettings:
         return {"delimiter": self.delimiter, "decimal": self.decimal, "encoding": self.encoding,
                 "max_categories": self.max_categories}
 
+    def folds_for(self, n_rows: int, own_val: bool) -> int:
+        """How many folds validate: 1 (the single split) or K. ``n_rows``: the rows outside the
+        test split; ``own_val``: a validation table was given, whose rows then validate alone."""
+        if own_val:
+            if isinstance(self.cv, int) and self.cv > 1:
+                raise ConfigError(f"{option('cv', self.cv)} and a validation table (val=) do not combine: the folds are "
+                                  f"dealt from the training rows; drop one, or use {option('cv', 1)}")
+            return 1
+        if self.cv == "auto":
+            return CV_AUTO_FOLDS if n_rows < CV_AUTO_ROWS else 1
+        folds = int(self.cv)
+        if folds > n_rows:
+            raise ConfigError(f"{option('cv', folds)} needs at least {folds} rows outside the test split, got {n_rows}")
+        return folds
+
     def stack_memory_budget(self) -> int:
         """What one stack may use, in bytes: the budget given, else a share of the free memory now."""
         from justenough.search.preflight import default_memory_budget
 
         return self.memory_budget if self.memory_budget is not None else default_memory_budget(self.device)
+
+
+def _read_cv(cv: Any) -> int | str:
+    """``cv`` as a number of folds (1: the single split) or ``"auto"``; text from the command line is read."""
+    if isinstance(cv, str):
+        text = cv.strip().lower()
+        if text == "auto":
+            return "auto"
+        if text in ("none", "off", "no"):
+            return 1
+        try:
+            cv = int(text)
+        except ValueError:
+            raise ConfigError(f"cannot read cv={cv!r}: write auto, a number of folds such as 5, or 1 (one validation split)") from None
+    if isinstance(cv, bool) or not isinstance(cv, int) or cv < 1:
+        raise ConfigError(f"cv must be auto or a number of folds of at least 2 (1: one validation split), got {cv!r}")
+    return cv
 
 
 def _latency_ms(max_latency: str | float | None) -> float | None:

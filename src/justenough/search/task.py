@@ -7,6 +7,13 @@ Ray boundary. ``run_stack_task`` is the stateless trainer every executor calls: 
 
 Restart k of every config uses seed stream k (``restart_seed(study_seed, k)``): the same initial
 weight draws and the same minibatch order, so configs are compared pairwise (common random numbers).
+
+With cross-validation (``TrainingData.fold_of_row``, K folds), every config x restart is K members of
+the stack, member ``(c * R + r) * K + f`` trained on the rows outside fold f and validated on fold f
+(one gradient-descent process each, the same seed for every fold). A restart's record is its K
+members together: its validation score and per-row evidence are out-of-fold (every pooled row is
+validated once, by the member that did not train on it), its ``best_epoch`` the median over the
+folds (what the refit trains for), its weights, curves and diagnostics those of fold 0.
 """
 
 from __future__ import annotations
@@ -85,7 +92,8 @@ def run_stack_task(
 
     seeds = [restart_seed(task.study_seed, r) for r in task.restarts]
     data, stack = _build_stack(task, seeds, training_data)
-    callbacks = _TaskCallbacks.for_task(task, data)
+    K = training_data.folds
+    callbacks = _TaskCallbacks.for_task(task, data, K)
     settings = TrainSettings(
         optimizer=first.optimizer,
         batch_size=first.batch_size,
@@ -114,7 +122,10 @@ def run_stack_task(
     # the evidence of the noise model (select/noise.py), at most EVIDENCE_ROWS rows.
     n = min(int(data.X_val.shape[0]), EVIDENCE_ROWS)
     shares, losses = row_evidence(stack, data.X_val[:n], data.y_val[:n], data.task)  # [M, n] each
-    return _restart_results(task, seeds, result, callbacks, shares.cpu().numpy(), losses.cpu().numpy())
+    shares_np, losses_np = shares.cpu().numpy(), losses.cpu().numpy()
+    if training_data.fold_of_row is not None:
+        return _fold_results(task, seeds, result, callbacks, shares_np, losses_np, training_data.fold_of_row[:n], K)
+    return _restart_results(task, seeds, result, callbacks, shares_np, losses_np)
 
 
 def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData) -> tuple[TensorData, "MLPStack"]:
@@ -122,13 +133,17 @@ def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData)
     from justenough.nets.stack import MemberSpec, MLPStack
 
     first = task.configs[0]
+    K = training_data.folds
     members = [
         MemberSpec(widths=tuple(cfg.widths), init=cfg.init, seed=seed, lr=cfg.lr, weight_decay=cfg.weight_decay)
         for cfg in task.configs
         for seed in seeds
+        for _ in range(K)
     ]
     device = str(parse_device(task.device))  # auto: CUDA when available, else CPU
     data = training_data.on(device)
+    if training_data.fold_of_row is not None:
+        data = _with_fold_members(data, training_data.fold_of_row, K, len(members))
     X_train = data.X_train
     # LSUV needs a batch of real data; the first 512 training rows (a fixed, seed-free choice).
     init_data = X_train[:512]
@@ -136,6 +151,22 @@ def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData)
         data.n_features, data.n_outputs, members, activation=first.activation, device=device, init_data=init_data
     )
     return data, stack
+
+
+def _with_fold_members(data: TensorData, fold_of_row: np.ndarray, K: int, M: int) -> TensorData:
+    """``data`` with each member's own rows: member m is fold ``m % K``; it trains on the rows outside
+    its fold (the first n of them, n the smallest such count, so every member trains on as many)
+    and validates on its fold."""
+    import dataclasses
+
+    import torch
+
+    fold = torch.from_numpy(np.asarray(fold_of_row)).to(data.X_train.device)
+    n = int(min(int((fold != f).sum()) for f in range(K)))
+    rows = torch.stack([torch.nonzero(fold != f).squeeze(1)[:n] for f in range(K)])  # [K, n]
+    masks = torch.stack([(fold == f).to(torch.float32) for f in range(K)])  # [K, N]
+    which = torch.arange(M, device=fold.device) % K  # [M]
+    return dataclasses.replace(data, member_rows=rows[which], val_mask=masks[which])
 
 
 @dataclass
@@ -149,12 +180,14 @@ class _TaskCallbacks:
     recorder: "DiagnosticsRecorder | None" = None
 
     @classmethod
-    def for_task(cls, task: StackTask, data: TensorData) -> "_TaskCallbacks":
+    def for_task(cls, task: StackTask, data: TensorData, folds: int = 1) -> "_TaskCallbacks":
         out = cls()
         first = task.configs[0]
         if task.halving and len(task.configs) > 1:
             rungs = halving_rungs(first.max_epochs, eta=task.halving_eta)
-            halving_cb, out.pruned_at = halving_callback(task.configs, task.restarts, task.halving_eta, rungs)
+            # A config's members are its restarts x folds, config-major: halving averages them all.
+            members_per_config = tuple(range(len(task.restarts) * folds))
+            halving_cb, out.pruned_at = halving_callback(task.configs, members_per_config, task.halving_eta, rungs)
             out.hooks.append(halving_cb)
             # Rungs are first * eta^k epochs: calling back every ``first`` epochs reaches each one.
             out.every = math.gcd(*rungs) if rungs else 0
@@ -208,4 +241,48 @@ def _restart_results(
                 rows={"share": shares[i].copy(), "loss": losses[i].copy()},
             )
         )
+    return out
+
+
+def _fold_results(
+    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks, shares: np.ndarray,
+    losses: np.ndarray, fold_of_row: np.ndarray, K: int,
+) -> list[RestartResult]:
+    """One ``RestartResult`` per config x restart from its K fold members (see the module doc):
+    ``shares``, ``losses`` ``[M, n]`` over the pooled rows, ``fold_of_row [n]``."""
+    R = len(task.restarts)
+    recorder, pruned_at = callbacks.recorder, callbacks.pruned_at
+    own = fold_of_row[None, :] == np.arange(K)[:, None]  # [K, n]: fold f validates these rows
+    out: list[RestartResult] = []
+    for c, cfg in enumerate(task.configs):
+        for r in range(R):
+            first = (c * R + r) * K
+            members = result.members[first : first + K]
+            oof_share = (shares[first : first + K] * own).sum(0).astype(np.float32)  # [n]
+            oof_loss = (losses[first : first + K] * own).sum(0).astype(np.float32)
+            diverged = any(m.diverged for m in members)
+            stops = [m.stopped_by for m in members]
+            metric_names = set.intersection(*(set(m.metrics) for m in members))
+            out.append(
+                RestartResult(
+                    key=cfg.key,
+                    restart=task.restarts[r],
+                    seed=seeds[r],
+                    pruned_rung=pruned_at.get(c),
+                    val_score=float(oof_share.mean()),
+                    val_loss=float(oof_loss.mean()),
+                    train_loss=float(np.mean([m.train_loss for m in members])),
+                    best_epoch=int(np.median([m.best_epoch for m in members])),
+                    epochs_run=int(max(m.epochs_run for m in members)),
+                    diverged=diverged,
+                    stopped_by=str(StopReason.PRUNED) if c in pruned_at else (
+                        str(StopReason.DIVERGED) if diverged else max(set(stops), key=stops.count)),
+                    train_time=float(sum(m.train_time for m in members)),
+                    history=members[0].history,
+                    metrics={k: float(np.mean([m.metrics[k] for m in members])) for k in sorted(metric_names)},
+                    diagnostics=recorder.records_for(first) if recorder is not None else [],
+                    state={k: v.detach().cpu().numpy().copy() for k, v in members[0].state.items()},
+                    rows={"share": oof_share, "loss": oof_loss},
+                )
+            )
     return out

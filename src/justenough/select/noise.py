@@ -160,16 +160,15 @@ def with_noise(board: pd.DataFrame, evidence: RowEvidence | None) -> pd.DataFram
     keep the restarts' SE (``val_se_rows`` NaN): studies from before the evidence was kept, or
     configs another process trained."""
     board = board.copy()
-    se, se_rows, se_restarts, n_rows = [], [], [], []
+    columns: list[tuple[float, float, float, float]] = []  # (se, se_rows, se_restarts, n_rows) per row
     for _, row in board.iterrows():
         shares = config_shares(evidence, str(row["key"]))
         if shares is None:
-            se.append(float(row.get("val_se", np.nan)))
-            se_rows.append(np.nan), se_restarts.append(np.nan), n_rows.append(np.nan)
-            continue
-        noise = score_noise(shares)
-        se.append(noise.se), se_rows.append(noise.se_rows), se_restarts.append(noise.se_restarts)
-        n_rows.append(noise.n_rows)
+            columns.append((float(row.get("val_se", np.nan)), np.nan, np.nan, np.nan))
+        else:
+            noise = score_noise(shares)
+            columns.append((noise.se, noise.se_rows, noise.se_restarts, float(noise.n_rows)))
+    se, se_rows, se_restarts, n_rows = (list(c) for c in zip(*columns)) if columns else ([], [], [], [])
     if len(board):
         board["val_se"], board["val_se_rows"], board["val_se_restarts"] = se, se_rows, se_restarts
         board["val_rows"] = pd.array([None if np.isnan(n) else int(n) for n in n_rows], dtype="Int64")

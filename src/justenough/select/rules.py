@@ -163,10 +163,15 @@ class OneSERule(Rule):
 
     def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
                         paired: dict[str, float] | None, *, same: bool, simplest: bool) -> str:
-        if same:
+        if same and math.isfinite(_num(chosen, "val_se_rows")):  # paired over rows and restarts
             return (
                 f"picked {fmt.entry(chosen)}: it has the best mean, and it beats every simpler config by more "
                 "than one SE of the paired difference"
+            )
+        if same:
+            return (
+                f"picked {fmt.entry(chosen)}: it has the best mean, and no simpler config comes within "
+                f"1 SE of it (above {fmt.score(threshold)})"
             )
         if paired:
             ahead = format_difference(float(paired["mean_diff"]), float(paired["se_diff"]), fmt.percent)
