@@ -288,6 +288,11 @@ def _check_fingerprint(
         stored = handle.get_attr(f"fingerprint_{name}")
         if json.dumps(stored, sort_keys=True) != json.dumps(value, sort_keys=True):
             changed.append(name)
+    # A key only some searches write (folds, strategy) that the study has and this search lacks.
+    for attr in handle.study.user_attrs:
+        name = attr.removeprefix("fingerprint_")
+        if attr.startswith("fingerprint_") and name != "complete" and name not in fingerprint:
+            changed.append(name)
     if changed:
         where = _redact(url) if url else "memory"
         raise ConfigError(
