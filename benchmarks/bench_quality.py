@@ -14,7 +14,9 @@ wine's 36 is 2.8 points).
 
 - ``justenough``: ``justenough.search`` with its default settings on the training rows, with the
   validation rows as ``val=`` and the test rows as ``test=`` (so its split is ours), ``--workers``
-  processes; nothing else is passed unless asked for. ``--je-option NAME=VALUE`` (repeatable) changes a search-space
+  processes; where its ``cv`` would validate by folds (``cv`` auto below ``CV_AUTO_ROWS`` rows, or
+  ``--je-option cv=5``), the training and validation rows pooled as its data instead, so that it
+  deals them into its folds (the same rows, validated otherwise; the test rows stay ours); nothing else is passed unless asked for. ``--je-option NAME=VALUE`` (repeatable) changes a search-space
   dimension (``lr``, ``monitor``, ``patience``, ``depth``, ... anything ``Space`` has) or else
   passes a keyword to ``search()`` (``n_init=3``, ``halving=true``; values are read as JSON when
   they parse, else as text). Its preprocessing is its own (``docs/data.md``).
@@ -232,6 +234,21 @@ def default_n_init() -> int:
     return int(inspect.signature(search).parameters["n_init"].default)
 
 
+def pools_validation(n_rows: int, search_options: dict[str, Any]) -> bool:
+    """Whether justenough gets the training and validation rows pooled (and validates by its own
+    folds) rather than our validation rows as ``val=``: where its ``cv`` would fold them: a
+    ``cv`` of 2 or more given, or ``cv`` auto (the default) below its ``CV_AUTO_ROWS``. A version
+    without ``cv`` always gets ``val=``."""
+    try:
+        from justenough.search.settings import CV_AUTO_ROWS
+    except ImportError:
+        return False
+    cv = search_options.get("cv", "auto")
+    if str(cv).lower() == "auto":
+        return n_rows < CV_AUTO_ROWS
+    return str(cv).isdigit() and int(cv) > 1
+
+
 def run_justenough(tables: SplitTables, dataset: QualityDataset, space_options: dict[str, str],
                    search_options: dict[str, Any], workers: int) -> dict[str, Any]:
     from justenough import search
@@ -242,7 +259,12 @@ def run_justenough(tables: SplitTables, dataset: QualityDataset, space_options: 
     if space_options:
         options["space"] = Space.from_options(**space_options)
     t0 = time.perf_counter()
-    result = search(tables.train, target=dataset.target, task=dataset.task, val=tables.val, test=tables.test, **options)
+    if pools_validation(len(tables.train) + len(tables.val), search_options):
+        # Cross-validation: the training and validation rows together, dealt into folds by justenough.
+        pooled = pd.concat([tables.train, tables.val], ignore_index=True)
+        result = search(pooled, target=dataset.target, task=dataset.task, test=tables.test, **options)
+    else:
+        result = search(tables.train, target=dataset.target, task=dataset.task, val=tables.val, test=tables.test, **options)
     seconds = time.perf_counter() - t0
     board = result.leaderboard
     val_score = float(board.loc[board["chosen"], "val_mean"].iloc[0]) if "val_mean" in board else float("nan")

@@ -184,7 +184,7 @@ def test_a_pending_config_finished_by_another_driver_before_this_one_runs_moves_
     real_run_grow = run_module.run_grow
     raced = []
 
-    def run_grow_with_a_rival(driver, handle, space, data, patience, max_params):
+    def run_grow_with_a_rival(driver, handle, space, data, patience, max_params, *rest):
         real_keys_in = handle.keys_in
 
         def keys_in(states):
@@ -197,7 +197,7 @@ def test_a_pending_config_finished_by_another_driver_before_this_one_runs_moves_
             return real_keys_in(states)
 
         monkeypatch.setattr(handle, "keys_in", keys_in)
-        return real_run_grow(driver, handle, space, data, patience, max_params)
+        return real_run_grow(driver, handle, space, data, patience, max_params, *rest)
 
     monkeypatch.setattr(run_module, "run_grow", run_grow_with_a_rival)
     space = Space.from_options(depth="0-1", widths="4,8", max_epochs=5, patience=None)
