@@ -146,3 +146,80 @@ def test_halving_judges_configs_at_a_part_of_the_recipes_epochs(tmp_path: Path) 
     assert pruned["key"].nunique() == 2
     assert set(pruned["pruned_rung"].astype(int)) == {10}
     assert (pruned["epochs_run"] == 10).all()
+
+
+# --- docs/cli.md's samples, checked against the real output -----------------------------------
+
+CLI_DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+# Lines whose words depend on what the search found (which config won, why, where growth stopped):
+# only their opening, up to these words, is compared.
+OUTCOME_PREFIXES = ("why: picked", "paired: # vs the", "growth: growth stopped at", "tested model:")
+
+
+def _shape(line: str) -> str:
+    """A line modulo its numbers (scores, counts, times, labels such as 1x16) and its spacing."""
+    return " ".join(NUMBER.sub("#", line).split())
+
+
+def _doc_sample(first: str) -> list[str]:
+    """The lines of docs/cli.md's plain (output) code block that starts with ``first``."""
+    blocks: list[list[str]] = []
+    fence: str | None = None  # the open block's language ("" for a plain one), None outside
+    for line in CLI_DOC.read_text().splitlines():
+        if line.startswith("```"):
+            if fence is None:
+                fence = line[3:].strip()
+                blocks.append([]) if fence == "" else None
+            else:
+                fence = None
+        elif fence == "":
+            blocks[-1].append(line)
+    hits = [b for b in blocks if b and b[0].startswith(first)]
+    assert len(hits) == 1, f"docs/cli.md has {len(hits)} output samples starting with {first!r}"
+    return hits[0]
+
+
+def _assert_sample_current(sample: list[str], output: str) -> None:
+    """Every line of ``sample`` appears in ``output`` modulo numbers; table rows, whose values and
+    order are the search's outcome, are left out (the table's title and header are not)."""
+    shapes = [_shape(line) for line in output.splitlines()]
+    for line in sample:
+        if line.strip() in ("", "...") or line.lstrip()[:1] in "│┏┡└" or "│ ..." in line:
+            continue
+        shape = _shape(line)
+        prefix = next((p for p in OUTCOME_PREFIXES if shape.startswith(p)), None)
+        if prefix is not None:
+            assert any(s.startswith(prefix) for s in shapes), f"docs/cli.md's {line!r} is stale:\n{output}"
+        else:
+            assert shape in shapes, f"docs/cli.md's sample line {line!r} is not in the output:\n{output}"
+
+
+@pytest.fixture(scope="module")
+def iris_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The search docs/cli.md shows (``search iris --depth 1-2 --widths 8,16,32 --n-init 3``), on
+    one worker, into runs/iris as in the sample."""
+    cwd = tmp_path_factory.mktemp("docs")
+    proc = jn("search", "iris", "--depth", "1-2", "--widths", "8,16,32", "--n-init", "3", "--workers", "1",
+              "--out", "runs/iris", cwd=cwd)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return cwd / "runs" / "iris", proc
+
+
+def test_cli_docs_search_samples_match_the_output(iris_sample: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    assert "$ justenough search iris --depth 1-2 --widths 8,16,32 --n-init 3" in CLI_DOC.read_text()
+    output = iris_sample[1].stdout
+    _assert_sample_current(_doc_sample("leaderboard: validation"), output)
+    _assert_sample_current(_doc_sample("search: "), output)
+
+
+def test_cli_docs_compare_sample_matches_the_output(iris_sample: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    proc = jn("compare", iris_sample[0], "1x16", "1x8")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _assert_sample_current(_doc_sample("paired: "), proc.stdout)
+
+
+def test_cli_docs_growth_sample_matches_the_output(tmp_path: Path) -> None:
+    proc = jn("search", "iris", "--strategy", "grow", "--depth", "1-2", "--widths", "8,16", *TINY, "--out", tmp_path / "run")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _assert_sample_current(_doc_sample("growth: "), proc.stdout)
