@@ -1,7 +1,7 @@
 """The quality suite: justenough's default search against three peers on many real datasets.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_quality.py [--quick] [--datasets a,b,c] [--out DIR]
-        [--je-option lr=1e-2 --je-option monitor=val_score ...] [--workers 2] [--figure png|html|none]
+        [--je-option lr=1e-2 --je-option monitor=val_score ...] [--workers 2] [--figure png|html|none] [--smoke]
 
 Runs against whichever ``justenough`` is importable (``PYTHONPATH=/path/to/src``), so one recipe
 can be compared with another. The datasets are listed in ``quality_datasets.py`` (issue 14).
@@ -53,6 +53,11 @@ writes ``quality.csv`` (one row per dataset x split x method) and ``quality.png`
 (and ``mean_gap_vs_hgb``, ``je_options``, ``gridsearch_refit``). Gaps are in points (accuracy or R^2 x 100),
 justenough minus the peer; a win is a gap above +0.5, a loss one below -0.5. The speedup is
 GridSearchCV's seconds over justenough's; the parameter ratio is justenough's over GridSearchCV's.
+
+``--smoke`` checks that the script still runs (the test suite runs it): the tiny ``smoke`` table,
+justenough at depth 1 x widths 4, 8, 5 epochs and 2 restarts, 1 MLP seed, one worker, no figure,
+and the CSV in a temporary directory unless ``--out`` is given (never over the real results);
+its numbers mean nothing.
 """
 
 from __future__ import annotations
@@ -100,6 +105,8 @@ SPLIT_SEED = 0
 MLP_SEEDS = 5
 # A gap (points) beyond this either way is a win or a loss; within it, a draw.
 WIN_MARGIN = 0.5
+# --smoke: justenough's options that make its search a fraction of a second.
+SMOKE_JE_OPTIONS = ["depth=1", "widths=4,8", "max_epochs=5", "n_init=2"]
 CSV_COLUMNS = ["dataset", "split_seed", "task", "method", "test_score", "val_score", "params", "seconds", "chosen",
                "n_train", "n_val", "n_test", "features"]
 
@@ -574,8 +581,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      epilog="datasets: " + ", ".join(d.name for d in DATASETS))
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     parser.add_argument("--datasets", help="comma-separated names (default: the whole suite)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
-                        help="where quality.csv and the figure go (default benchmarks/results)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where quality.csv and the figure go (default benchmarks/results; "
+                             "with --smoke a temporary directory)")
     parser.add_argument("--je-option", action="append", default=[], metavar="NAME=VALUE",
                         help="a Space dimension (lr=1e-2, monitor=val_score, patience=30) or a search() keyword (n_init=3)")
     parser.add_argument("--workers", type=int, default=2, help="processes for each method (default 2)")
@@ -590,7 +598,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(the same datasets, split seeds, grid and --mlp-seeds; their wall times are then that run's)")
     parser.add_argument("--figure", choices=("png", "html", "none"), default="png",
                         help="png needs chromium (else html is written)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds on the tiny smoke table with a tiny grid (a check that it runs)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.datasets, args.workers, args.mlp_seeds, args.figure = "smoke", 1, 1, "none"
+        args.je_option = [*SMOKE_JE_OPTIONS, *args.je_option]
+        if args.out is None:
+            args.out = Path(tempfile.mkdtemp(prefix="bench_quality_smoke_"))
+    if args.out is None:
+        args.out = Path(__file__).resolve().parent / "results"
     try:
         datasets, space_options, search_options, split_seeds, peers = checked_inputs(args)
     except Exception as e:  # a BenchError, or justenough's own ConfigError for a bad option

@@ -1,6 +1,6 @@
 """The whole search vs scikit-learn's GridSearchCV, side by side in one run.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_search.py [--quick]
+    OMP_NUM_THREADS=1 python benchmarks/bench_search.py [--quick] [--smoke]
 
 Ours: ``justenough.search("digits")`` with the default space (depth 1-3 x widths 4..256, Adam,
 lr 1e-3, batch 64, early stopping with patience 10) and n_init 5, on both cores (two worker
@@ -23,6 +23,9 @@ at the very least on this machine, counting only those products for the epochs e
 actually ran, at the float32 peak and at the search's own shapes, split perfectly over the
 workers. ``sklearn_seconds / floor`` bounds the speedup any float32 implementation of this search
 could reach here.
+
+``--smoke`` checks that the script still runs (the test suite runs it): a few seconds, depth 1 x
+width 8, 5 epochs, 2 restarts a side, one worker, the variants skipped; its numbers mean nothing.
 
 The last line is one JSON object: speedup, ours_test_acc, sklearn_test_acc, ours_params,
 sklearn_params (the default search), ``peak_floor_seconds``, ``shape_floor_seconds`` and
@@ -61,17 +64,25 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="depth 1-2 x widths 16,64 only")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-variants", action="store_true", help="skip the --halving and --monitor val_score runs")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: depth 1 x width 8, 5 epochs, 2 restarts, 1 worker, no variants (a check that it runs)")
     args = parser.parse_args()
 
-    base_options = dict(depth="1-2", widths="16,64") if args.quick else {}
-    space = Space.from_options(**base_options)
+    base_options: dict[str, object] = dict(depth="1-2", widths="16,64") if args.quick else {}
+    n_init, max_iter = 5, 200
+    if args.smoke:
+        base_options, n_init, max_iter = dict(depth="1", widths="8", max_epochs=5), 2, 5
+        args.workers, args.no_variants = 1, True
     prepared = prepare(load("digits"), seed=0)
+    # The space as the search resolves it (max_epochs "auto" becomes the task's budget), so that
+    # GridSearchCV gets the very architectures ours trains.
+    space = Space.from_options(**base_options).for_task(prepared.task)
     X_train, y_train = prepared.X_train.numpy(), prepared.y_train.numpy()
     X_val, y_val = prepared.X_val.numpy(), prepared.y_val.numpy()
 
     # --- ours ---------------------------------------------------------------------------
     t0 = time.perf_counter()
-    result = search(prepared, space=space, n_init=5, workers=args.workers, report=False)
+    result = search(prepared, space=space, n_init=n_init, workers=args.workers, report=False)
     ours_s = time.perf_counter() - t0
     ours_acc, ours_params = result.test_score, int(result.chosen["params"])
 
@@ -80,8 +91,8 @@ def main() -> None:
     X = np.concatenate([X_train, X_val])
     y = np.concatenate([y_train, y_val])
     fold = np.r_[np.full(len(X_train), -1), np.zeros(len(X_val), dtype=int)]
-    grid = {"hidden_layer_sizes": archs, "random_state": list(range(5))}
-    base = MLPClassifier(solver="adam", learning_rate_init=1e-3, batch_size=64, max_iter=200,
+    grid = {"hidden_layer_sizes": archs, "random_state": list(range(n_init))}
+    base = MLPClassifier(solver="adam", learning_rate_init=1e-3, batch_size=64, max_iter=max_iter,
                          early_stopping=True, n_iter_no_change=10, alpha=0.0)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -94,14 +105,14 @@ def main() -> None:
     sk_acc = float((best.predict(X_test.numpy()) == y_test.numpy()).mean())
     sk_params = sklearn_params(best)
 
-    print(f"space: {len(archs)} architectures x 5 restarts on digits ({len(X_train)} train, {len(X_val)} val rows), "
+    print(f"space: {len(archs)} architectures x {n_init} restarts on digits ({len(X_train)} train, {len(X_val)} val rows), "
           f"{args.workers} worker processes each side")
     print(f"justenough search : {ours_s:7.1f} s  chosen {result.chosen['label']:>6} ({ours_params} params)  test acc {ours_acc:.4f}")
     print(f"sklearn GridSearch: {sk_s:7.1f} s  chosen {gs.best_params_['hidden_layer_sizes']} ({sk_params} params)  test acc {sk_acc:.4f}")
     print(f"speedup {sk_s / ours_s:.2f}x, accuracy gap {100 * (ours_acc - sk_acc):+.2f} points, "
           f"size ratio {ours_params / sk_params:.2f}")
     floor = floors(result.restarts, prepared.n_features, prepared.n_outputs, len(X_train), len(X_val),
-                   batch_size=64, workers=args.workers)
+                   batch_size=64, workers=args.workers, members=n_init)
     print(f"floors of our search ({floor['gflop']:.0f} GFLOP of matrix products, {args.workers} workers): "
           f"{floor['peak_floor_seconds']:.2f} s at the float32 peak ({floor['peak_gflops']:.0f} GFLOP/s per thread), "
           f"{floor['shape_floor_seconds']:.2f} s at the search's shapes, so at best "
@@ -117,7 +128,7 @@ def main() -> None:
             ("all_three", score, True, "bfloat16"),
         ]:
             t0 = time.perf_counter()
-            res = search(prepared, space=Space.from_options(**base_options, **options), n_init=5, workers=args.workers,
+            res = search(prepared, space=Space.from_options(**base_options, **options), n_init=n_init, workers=args.workers,
                          halving=halving, precision=precision, report=False)
             secs = time.perf_counter() - t0
             variants[name] = {"speedup": round(sk_s / secs, 3), "seconds": round(secs, 2),

@@ -14,12 +14,15 @@ worker processes with one thread each (a 'spawn' pool, one task per architecture
 such. Useful FLOP/s counts forward + backward (3 x forward) of the training steps plus the
 validation passes, against a measured single-thread float32 matmul peak.
 
-Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_train.py``. The last line is JSON.
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_train.py [--smoke]``. The last line is JSON.
+``--smoke`` checks that the script still runs (the test suite runs it): one architecture (8,), 2
+restarts, 3 epochs; its numbers mean nothing.
 Figures on a shared machine are noisy.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing as mp
 import os
@@ -44,12 +47,29 @@ from justenough.train import TrainSettings, epoch_orders, train
 
 __all__ = ["main"]
 
-ARCHS: list[tuple[int, ...]] = [(32,), (64,), (128,), (64, 64), (128, 128)]
-RESTARTS = 8
-EPOCHS = 30
 BATCH = 64
 LR = 1e-3
 INIT = "he_uniform"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What is trained: the architectures, the restarts of each and the epochs of every restart."""
+
+    archs: tuple[tuple[int, ...], ...]
+    restarts: int
+    epochs: int
+
+    def specs(self, arch: tuple[int, ...]) -> list[MemberSpec]:
+        return [MemberSpec(widths=arch, init=INIT, seed=s, lr=LR) for s in range(self.restarts)]
+
+    def settings(self) -> TrainSettings:
+        return TrainSettings(optimizer="adam", batch_size=BATCH, max_epochs=self.epochs, patience=None,
+                             restore_best=False)
+
+
+FULL = Workload(archs=((32,), (64,), (128,), (64, 64), (128, 128)), restarts=8, epochs=30)
+SMOKE = Workload(archs=((8,),), restarts=2, epochs=3)
 
 
 @dataclass
@@ -72,21 +92,14 @@ def load() -> tuple[Data, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return d, Z_tr, y_tr, Z_va, y_va
 
 
-def specs(arch: tuple[int, ...]) -> list[MemberSpec]:
-    return [MemberSpec(widths=arch, init=INIT, seed=s, lr=LR) for s in range(RESTARTS)]
-
-
-SETTINGS = TrainSettings(optimizer="adam", batch_size=BATCH, max_epochs=EPOCHS, patience=None, restore_best=False)
-
-
-def run_sklearn(Z_tr: np.ndarray, y_tr: np.ndarray, Z_va: np.ndarray, y_va: np.ndarray) -> tuple[float, list[float]]:
+def run_sklearn(w: Workload, Z_tr: np.ndarray, y_tr: np.ndarray, Z_va: np.ndarray, y_va: np.ndarray) -> tuple[float, list[float]]:
     accs = []
     t0 = time.perf_counter()
-    for arch in ARCHS:
-        for s in range(RESTARTS):
+    for arch in w.archs:
+        for s in range(w.restarts):
             clf = MLPClassifier(
                 hidden_layer_sizes=arch, solver="adam", alpha=0.0, batch_size=BATCH, learning_rate_init=LR,
-                max_iter=EPOCHS, tol=0.0, n_iter_no_change=EPOCHS + 1, random_state=s,
+                max_iter=w.epochs, tol=0.0, n_iter_no_change=w.epochs + 1, random_state=s,
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -95,17 +108,17 @@ def run_sklearn(Z_tr: np.ndarray, y_tr: np.ndarray, Z_va: np.ndarray, y_va: np.n
     return time.perf_counter() - t0, accs
 
 
-def run_torch(d: Data) -> tuple[float, list[float]]:
+def run_torch(w: Workload, d: Data) -> tuple[float, list[float]]:
     """One model at a time: the textbook loop, on the same batches and initial weights as the stack."""
     accs = []
-    nets = [(MLPStack(64, 10, specs(arch)), arch) for arch in ARCHS]
+    nets = [(MLPStack(64, 10, w.specs(arch)), arch) for arch in w.archs]
     N = d.X_train.shape[0]
     t0 = time.perf_counter()
     for stack, arch in nets:
         for i, spec in enumerate(stack.members):
             net = stack.member(i)
             opt = torch.optim.Adam(net.parameters(), lr=LR)
-            for epoch in range(1, EPOCHS + 1):
+            for epoch in range(1, w.epochs + 1):
                 order = epoch_orders([spec.seed], N, epoch)[0]
                 for idx in order.split(BATCH):
                     loss = F.cross_entropy(net(d.X_train[idx]), d.y_train[idx])
@@ -119,36 +132,37 @@ def run_torch(d: Data) -> tuple[float, list[float]]:
     return time.perf_counter() - t0, accs
 
 
-def _stack_task(arch: tuple[int, ...]) -> tuple[float, list[float]]:
+def _stack_task(job: tuple[Workload, tuple[int, ...]]) -> tuple[float, list[float]]:
+    w, arch = job
     torch.set_num_threads(1)
     d, *_ = load()
-    stack = MLPStack(64, 10, specs(arch))
+    stack = MLPStack(64, 10, w.specs(arch))
     t0 = time.perf_counter()
-    res = train(stack, d, SETTINGS)
+    res = train(stack, d, w.settings())
     dt = time.perf_counter() - t0
     return dt, [m.metrics["accuracy"] for m in res.members]
 
 
-def run_stack(d: Data) -> tuple[float, list[float]]:
+def run_stack(w: Workload, d: Data) -> tuple[float, list[float]]:
     accs: list[float] = []
     t0 = time.perf_counter()
-    for arch in ARCHS:
-        res = train(MLPStack(64, 10, specs(arch)), d, SETTINGS)
+    for arch in w.archs:
+        res = train(MLPStack(64, 10, w.specs(arch)), d, w.settings())
         accs.extend(m.metrics["accuracy"] for m in res.members)
     return time.perf_counter() - t0, accs
 
 
-def run_stack_2proc() -> tuple[float, list[float]]:
+def run_stack_2proc(w: Workload) -> tuple[float, list[float]]:
     ctx = mp.get_context("spawn")
     with ctx.Pool(2) as pool:
         pool.map(_noop, range(2))  # start the workers (imports) before the clock starts
         t0 = time.perf_counter()
         # The two deepest/widest first, so the pool balances.
-        order = sorted(ARCHS, key=lambda a: -sum(a) * len(a))
-        out = pool.map(_stack_task, order, chunksize=1)
+        order = sorted(w.archs, key=lambda a: -sum(a) * len(a))
+        out = pool.map(_stack_task, [(w, arch) for arch in order], chunksize=1)
         dt = time.perf_counter() - t0
     by_arch = dict(zip(order, out))
-    return dt, [a for arch in ARCHS for a in by_arch[arch][1]]
+    return dt, [a for arch in w.archs for a in by_arch[arch][1]]
 
 
 def _noop(_: Any) -> None:
@@ -157,12 +171,12 @@ def _noop(_: Any) -> None:
     torch.set_num_threads(1)
 
 
-def useful_flops(d: Data) -> float:
+def useful_flops(w: Workload, d: Data) -> float:
     n_tr, n_va = d.X_train.shape[0], d.X_val.shape[0]
     total = 0.0
-    for arch in ARCHS:
-        f = sum(MLPStack(64, 10, specs(arch)[:1]).flop_counts())  # forward FLOPs per sample
-        total += RESTARTS * EPOCHS * (3 * f * n_tr + f * n_va)
+    for arch in w.archs:
+        f = sum(MLPStack(64, 10, w.specs(arch)[:1]).flop_counts())  # forward FLOPs per sample
+        total += w.restarts * w.epochs * (3 * f * n_tr + f * n_va)
     return total
 
 
@@ -179,21 +193,25 @@ def matmul_peak() -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: one architecture (8,), 2 restarts, 3 epochs (a check that it runs)")
+    w = SMOKE if parser.parse_args().smoke else FULL
     torch.set_num_threads(1)
     d, Z_tr, y_tr, Z_va, y_va = load()
-    n_models = len(ARCHS) * RESTARTS
-    print(f"workload: digits {len(Z_tr)}/{len(Z_va)} train/val rows; {len(ARCHS)} architectures x {RESTARTS} restarts = {n_models} models; "
-          f"{EPOCHS} epochs Adam, batch {BATCH}, lr {LR}; 1 thread each")
+    n_models = len(w.archs) * w.restarts
+    print(f"workload: digits {len(Z_tr)}/{len(Z_va)} train/val rows; {len(w.archs)} architectures x {w.restarts} restarts = {n_models} models; "
+          f"{w.epochs} epochs Adam, batch {BATCH}, lr {LR}; 1 thread each")
     peak = matmul_peak()
-    t_sk, acc_sk = run_sklearn(Z_tr, y_tr, Z_va, y_va)
+    t_sk, acc_sk = run_sklearn(w, Z_tr, y_tr, Z_va, y_va)
     print(f"scikit-learn MLPClassifier, one at a time:   {t_sk:6.2f} s   val acc {100 * np.mean(acc_sk):.2f}%")
-    t_pt, acc_pt = run_torch(d)
+    t_pt, acc_pt = run_torch(w, d)
     print(f"plain PyTorch, one at a time:                {t_pt:6.2f} s   val acc {100 * np.mean(acc_pt):.2f}%")
-    t_st, acc_st = run_stack(d)
+    t_st, acc_st = run_stack(w, d)
     print(f"justenough stacks, 1 process x 1 thread:     {t_st:6.2f} s   val acc {100 * np.mean(acc_st):.2f}%")
-    t_2p, acc_2p = run_stack_2proc()
+    t_2p, acc_2p = run_stack_2proc(w)
     print(f"justenough stacks, 2 processes x 1 thread:   {t_2p:6.2f} s   val acc {100 * np.mean(acc_2p):.2f}%  (headline)")
-    flops = useful_flops(d)
+    flops = useful_flops(w, d)
     gflops = flops / t_st / 1e9
     print(f"speed-up, single process: {t_sk / t_st:.1f}x vs scikit-learn, {t_pt / t_st:.1f}x vs PyTorch")
     print(f"speed-up, 2 processes:    {t_sk / t_2p:.1f}x vs scikit-learn, {t_pt / t_2p:.1f}x vs PyTorch")

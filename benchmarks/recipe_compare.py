@@ -7,6 +7,10 @@ dataset, justenough's search with the recipe's options (the default space otherw
 one worker; a recipe may add ``refit``) and scikit-learn's default MLPClassifier/MLPRegressor (5 random states, the best on
 validation kept), both on the same prepared split, scored once on the test split. One JSON line
 per (recipe, dataset) is appended to ``--out``.
+
+``--smoke`` checks that the script still runs (the test suite runs it): wine, the ``old`` recipe
+cut to depth 1 x width 8, 5 epochs and 2 restarts, scikit-learn's MLP too, the lines appended to a
+temporary file unless ``--out`` is given (never to the real results); its numbers mean nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import time
 import warnings
 
@@ -42,6 +47,11 @@ RECIPES: dict[str, dict[str, str]] = {
     "issue+refit": dict(lr="1e-2", monitor="val_score", patience="30", max_epochs="300", schedule="constant", refit="1"),
     "cos1e-2-p30": dict(lr="1e-2", monitor="val_score", patience="30", max_epochs="150", schedule="cosine"),
 }
+
+
+# --smoke: the recipe's options cut so that a search takes a fraction of a second.
+SMOKE_OPTIONS: dict[str, str] = dict(depth="1", widths="8", max_epochs="5")
+SMOKE_N_INIT = 2
 
 
 def dataset(name: str):  # -> DataFrame with a target column
@@ -87,13 +97,24 @@ def sklearn_mlp(prepared) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--recipe", action="append", required=True)
+    p.add_argument("--recipe", action="append", choices=sorted(RECIPES))
     p.add_argument("--dataset", action="append", default=None)
     p.add_argument("--sklearn", action="store_true", help="also score scikit-learn's MLP")
-    p.add_argument("--out", default="benchmarks/results/recipes.jsonl")
+    p.add_argument("--out", default=None, help="default benchmarks/results/recipes.jsonl (with --smoke a temporary file)")
+    p.add_argument("--smoke", action="store_true",
+                   help="a few seconds: wine, the old recipe at depth 1 x width 8, 5 epochs, 2 restarts (a check that it runs)")
     a = p.parse_args()
+    overrides, n_init = {}, 5
+    if a.smoke:
+        a.recipe, a.dataset, a.sklearn = a.recipe or ["old"], ["wine"], True
+        overrides, n_init = SMOKE_OPTIONS, SMOKE_N_INIT
+        if a.out is None:
+            a.out = os.path.join(tempfile.mkdtemp(prefix="recipe_compare_smoke_"), "recipes.jsonl")
+    if not a.recipe:
+        p.error("at least one --recipe")
+    a.out = a.out or "benchmarks/results/recipes.jsonl"
     names = a.dataset or ["digits", "breast_cancer", "wine", "diabetes", "attrition", "signal"]
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     torch.set_num_threads(1)
     for name in names:
         df, target = dataset(name)
@@ -105,12 +126,12 @@ def main() -> None:
             with open(a.out, "a") as f:
                 f.write(json.dumps(row) + "\n")
         for r in a.recipe:
-            opts = dict(RECIPES[r])
+            opts = {**RECIPES[r], **overrides}
             refit = bool(opts.pop("refit", ""))  # a search() option, not a space dimension
             t0 = time.perf_counter()
             # A fresh Prepared per search: its sealed test split is opened once, by that search.
             res = search(prepare(load(df, target=target), seed=0),
-                         space=Space.from_options(**opts), n_init=5, workers=1, report=False, refit=refit)
+                         space=Space.from_options(**opts), n_init=n_init, workers=1, report=False, refit=refit)
             lb = res.leaderboard
             row = dict(recipe=r, dataset=name, test=res.test_score, seconds=time.perf_counter() - t0,
                        chosen=res.chosen.get("label"), params=int(res.chosen["params"]),

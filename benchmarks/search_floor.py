@@ -11,15 +11,28 @@ process start-up are all left out, so any real implementation takes longer than 
 - ``shape_floor``: the same products timed as ``torch.baddbmm``/``torch.bmm`` at the shapes the
   search trains (5 restarts of one architecture, batches of 64 rows), split perfectly over the
   workers. Small products run well below the peak, so this floor is the higher, truer one.
+
+``bench_search.py`` imports ``floors``. Run on its own, it runs the default search on digits (2
+workers) and prints both floors of it, the last line one JSON object:
+
+    OMP_NUM_THREADS=1 python benchmarks/search_floor.py [--workers 2] [--smoke]
+
+``--smoke`` checks that the script still runs (the test suite runs it): depth 1 x width 8, 5
+epochs, 2 restarts, one worker; its numbers mean nothing.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import time
 from collections.abc import Callable
 
-import pandas as pd
-import torch
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
 
 
 def _layers(widths: list[int], n_in: int, n_out: int) -> list[tuple[int, int]]:
@@ -101,3 +114,32 @@ def floors(restarts: pd.DataFrame, n_in: int, n_out: int, n_train: int, n_val: i
         "peak_floor_seconds": flops / peak / workers,
         "shape_floor_seconds": shaped / workers,
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="the floors of one search on digits")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: depth 1 x width 8, 5 epochs, 2 restarts, 1 worker (a check that it runs)")
+    args = parser.parse_args()
+    from justenough import search
+    from justenough.data import load, prepare
+
+    options: dict[str, object] = {}
+    n_init = 5
+    if args.smoke:
+        options, n_init, args.workers = dict(depth=1, widths=[8], max_epochs=5), 2, 1
+    prepared = prepare(load("digits"), seed=0)
+    t0 = time.perf_counter()
+    result = search(prepared, n_init=n_init, workers=args.workers, report=False, **options)  # type: ignore[arg-type]
+    seconds = time.perf_counter() - t0
+    floor = floors(result.restarts, prepared.n_features, prepared.n_outputs, len(prepared.X_train),
+                   len(prepared.X_val), batch_size=64, workers=args.workers, members=n_init)
+    print(f"the search: {len(result.restarts)} restarts in {seconds:.1f} s on {args.workers} workers; "
+          f"{floor['gflop']:.1f} GFLOP of matrix products: {floor['peak_floor_seconds']:.2f} s at the float32 peak "
+          f"({floor['peak_gflops']:.0f} GFLOP/s per thread), {floor['shape_floor_seconds']:.2f} s at the search's shapes")
+    print(json.dumps({"search_seconds": round(seconds, 2), **{k: round(v, 3) for k, v in floor.items()}}))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from justenough.cli.app import cli_text
-from justenough.numbers import finite_or_none
+from justenough.numbers import counted, finite_or_none
 from justenough.run.summary import Summary
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     if limit is not None and len(board) > limit and not shown["_chosen"].any():
         shown = board[board.index.isin(shown.index) | board["_chosen"]]
     n_restarts = int(summary.n_init or (board["n_restarts"].max() if "n_restarts" in board.columns else 0))
-    title = f"leaderboard: validation {metric} over {n_restarts} restarts"
+    title = f"leaderboard: validation {metric} over {counted(n_restarts, 'restart')}"
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("config")
     table.add_column("params", justify="right")
@@ -137,7 +137,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
             style="bold green" if chosen else None,
         )
     if len(shown) < len(board):
-        table.caption = f"{len(board) - len(shown)} more configs in {LEADERBOARD}"
+        table.caption = f"{counted(len(board) - len(shown), 'more config')} in {LEADERBOARD}"
         table.caption_justify = "left"
     return table
 
@@ -157,7 +157,7 @@ def print_outcome(console: Console, board: "pd.DataFrame", summary: Summary, run
         console.print(f"[bold]why:[/] {summary.explanation}", highlight=False, soft_wrap=True)
     growth = summary.growth
     if growth:  # --strategy grow: where growth stopped, and how many configs it did not need
-        console.print(f"[bold]growth:[/] {growth['explanation']}; {len(growth['path'])} configs trained, "
+        console.print(f"[bold]growth:[/] {growth['explanation']}; {counted(len(growth['path']), 'config')} trained, "
                       f"{len(growth['not_needed'])} not needed", highlight=False, soft_wrap=True)
     if summary.paired:
         from justenough.select import describe_paired

@@ -12,8 +12,9 @@ from rich.table import Table
 
 from justenough.cli.app import app, err, out_console
 from justenough.cli.arguments import checked_run_dir
-from justenough.cli.display import LEADERBOARD_ROWS, fmt_score, leaderboard_table, print_outcome
+from justenough.cli.display import LEADERBOARD_ROWS, leaderboard_table, print_outcome
 from justenough.errors import ArtifactError, ConfigError
+from justenough.numbers import counted, decimals_to_show
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,9 +93,14 @@ def compare(
         table.add_column(col, justify="right")
 
     scores = paired_scores(results, key_a, key_b, pairs_only=False)  # by restart: a, b (NaN: diverged or missing)
+    # Enough decimals that no difference reads as zero and no two different scores look equal
+    # (r2 0.8512 against 0.8547 is -0.0035, not -0.00); the usual places when those suffice.
+    differences = [scale * (a - b) for a, b in zip(scores["a"], scores["b"])] + [scale * d["mean_diff"]]
+    places = decimals_to_show(differences, at_least=2)
+    score_places = decimals_to_show(differences, at_least=1 if percent else 4)
     for k, a, b in zip(scores.index, scores["a"], scores["b"]):
-        diff = f"{scale * (a - b):+.2f}" if math.isfinite(a) and math.isfinite(b) else "unpaired"
-        table.add_row(str(k), fmt_score(a, percent), fmt_score(b, percent), diff)
+        diff = f"{scale * (a - b):+.{places}f}" if math.isfinite(a) and math.isfinite(b) else "unpaired"
+        table.add_row(str(k), _score(a, percent, score_places), _score(b, percent, score_places), diff)
     console = out_console()
     console.print(table)
     if not d["n"]:
@@ -102,28 +108,29 @@ def compare(
         return
     rows = board.set_index(board["key"].astype(str))
     unpaired = math.sqrt(sum(float(rows.at[k, "val_se"]) ** 2 for k in (key_a, key_b)))
-    unpaired_text = f" (unpaired: +/- {scale * unpaired:.{2 if percent else 3}f} SE)" if math.isfinite(unpaired) else ""
+    shown = max(places, 2 if percent else 3)  # enough decimals for the difference (decimals_to_show)
+    unpaired_text = f" (unpaired: +/- {scale * unpaired:.{shown}f} SE)" if math.isfinite(unpaired) else ""
+    alone = (f"{format_difference(d['mean_diff'], d['se_diff'], percent, places=shown)} SE over "
+             f"{counted(d['n'], 'restart')} paired by seed")
     noise = paired_noise(read_evidence(run_dir, results), key_a, key_b)
-    if noise is not None:
-        places = 2 if percent else 3
-        console.print(
-            f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(noise.mean, noise.se, percent)} SE "
-            f"over {noise.n_rows:,} validation rows x {noise.n_restarts} restarts, paired by row and seed "
-            f"(SE parts: rows {scale * noise.se_rows:.{places}f}, restarts {scale * noise.se_restarts:.{places}f})"
-            + unpaired_text,
-            highlight=False,
-        )
-        console.print(
-            f"restarts alone: {format_difference(d['mean_diff'], d['se_diff'], percent)} SE over {d['n']} restarts "
-            "paired by seed (it leaves out which rows happened to validate)",
-            highlight=False,
-        )
+    if noise is None:  # a run from before the per-row evidence was kept
+        console.print(f"[bold]paired:[/] {label_a} - {label_b} = {alone}{unpaired_text}", highlight=False)
         return
     console.print(
-        f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(d['mean_diff'], d['se_diff'], percent)} SE "
-        f"over {d['n']} restarts paired by seed" + unpaired_text,
+        f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(noise.mean, noise.se, percent, places=shown)} SE "
+        f"over {noise.n_rows:,} validation rows x {counted(noise.n_restarts, 'restart')}, paired by row and seed "
+        f"(SE parts: rows {scale * noise.se_rows:.{shown}f}, restarts {scale * noise.se_restarts:.{shown}f})"
+        + unpaired_text,
         highlight=False,
     )
+    console.print(f"restarts alone: {alone} (it leaves out which rows happened to validate)", highlight=False)
+
+
+def _score(value: float, percent: bool, places: int) -> str:
+    """One restart's score to ``places`` decimals (a percent for accuracy); ``-`` when it has none."""
+    if not math.isfinite(value):
+        return "-"
+    return f"{100 * value:.{places}f}%" if percent else f"{value:.{places}f}"
 
 
 def _config_named(board: "pd.DataFrame", name: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from rich.table import Table
 from justenough.cli.app import app, cli_text, out_console
 from justenough.cli.arguments import check_data_arg
 from justenough.errors import ConfigError
-from justenough.numbers import finite_or_none
+from justenough.numbers import counted, finite_or_none
 from justenough.vocab import parse_device
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def init_lab(
     out_dir = Path(o["out"]) if o["out"] is not None else Path("runs") / f"init-lab-{Path(data).stem}"
     saved = Path(result.save(out_dir))
     console = out_console()
-    title = f"init lab: depth {o['depth']} x width {o['width']} {o['activation']}, {o['n_init']} restarts x {o['epochs']} epochs"
+    title = f"init lab: depth {o['depth']} x width {o['width']} {o['activation']}, {counted(o['n_init'], 'restart')} x {counted(o['epochs'], 'epoch')}"
     console.print(_init_lab_table(result.summary, title=title, width=o["width"]))
     for notice in result.notices:
         console.print(f"[yellow]note:[/] {cli_text(notice)}", highlight=False)

@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from justenough.cli.labels import PROGRESS_SETTINGS, config_label
+from justenough.numbers import counted
 from justenough.search import SearchProgress
 from justenough.search.config import Config
 
@@ -133,9 +134,9 @@ class PlainProgress(SearchProgress):
 
     def on_start(self, total: int | None, done: int, n_init: int) -> None:
         self.tally.start(total, done, n_init)
-        what = f"{total} configs" if total is not None else "configs until the time budget"
+        what = counted(total, "config") if total is not None else "configs until the time budget"
         resumed = f" ({done} already done: resuming)" if done else ""
-        self._line(f"search: {what} x {n_init} restarts{resumed}")
+        self._line(f"search: {what} x {counted(n_init, 'restart')}{resumed}")
 
     def on_submit(self, configs: Sequence[Config]) -> None:
         self.tally.submit(configs)
@@ -161,7 +162,8 @@ class PlainProgress(SearchProgress):
     def on_end(self) -> None:
         t = self.tally
         self._line(
-            f"search done: {t.done - t.done_before} configs ({t.restarts_done - t.done_before * t.n_init} restarts) "
+            f"search done: {counted(t.done - t.done_before, 'config')} "
+            f"({counted(t.restarts_done - t.done_before * t.n_init, 'restart')}) "
             f"in {format_seconds(t.elapsed)}"
         )
 
@@ -183,7 +185,7 @@ class LiveProgress(SearchProgress):
             Text("searching", style="bold"),
             ProgressBar(total=float(t.total) if t.total else None, completed=float(t.done), width=30),
             Text(f"{t.of_total()} configs"),
-            Text(f"{t.restarts_done} restarts"),
+            Text(counted(t.restarts_done, "restart")),
             Text(f"elapsed {format_seconds(t.elapsed)}"),
             Text(f"eta {format_seconds(t.eta())}", style="cyan"),
         )
@@ -203,7 +205,7 @@ class LiveProgress(SearchProgress):
                 for key, cfg in t.in_flight.items()
             ]
             shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
-            flight.append(f"{shown}  ({len(labels) * t.n_init} restarts in flight)")
+            flight.append(f"{shown}  ({counted(len(labels) * t.n_init, 'restart')} in flight)")
         else:
             flight.append("-")
         return Group(head, best, flight)
@@ -211,7 +213,7 @@ class LiveProgress(SearchProgress):
     def on_start(self, total: int | None, done: int, n_init: int) -> None:
         self.tally.start(total, done, n_init)
         if done:
-            self.console.print(f"resuming: {done} configs already done", highlight=False)
+            self.console.print(f"resuming: {counted(done, 'config')} already done", highlight=False)
         self.live.start()
 
     def on_submit(self, configs: Sequence[Config]) -> None:
@@ -235,7 +237,8 @@ class LiveProgress(SearchProgress):
             self.live.stop()
         t = self.tally
         self.console.print(
-            f"search done: {t.done - t.done_before} configs x {t.n_init} restarts in {format_seconds(t.elapsed)}",
+            f"search done: {counted(t.done - t.done_before, 'config')} x {counted(t.n_init, 'restart')} "
+            f"in {format_seconds(t.elapsed)}",
             highlight=False,
         )
 

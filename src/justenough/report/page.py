@@ -20,13 +20,14 @@ from string import Template
 
 import plotly.offline
 
+from justenough.numbers import counted
 from justenough.report.embedding import EmbeddedFigures
 from justenough.report.formatting import escape
-from justenough.report.sections import section_bodies
+from justenough.report.sections import GROWTH_ANCHOR, section_bodies
 from justenough.run.atomic import write_text
 from justenough.run.files import REPORT, RunFiles, load_run
 
-__all__ = ["SECTIONS", "build_report", "render"]
+__all__ = ["SECTIONS", "build_report", "nav_links", "render"]
 
 log = logging.getLogger("justenough")
 
@@ -50,12 +51,21 @@ def _section(sid: str, heading: str, body: str) -> str:
     return f'<section id="{sid}"><h2>{escape(heading)}</h2>{body}</section>'
 
 
+def nav_links(run: RunFiles) -> list[tuple[str, str]]:
+    """(anchor, text) of the nav: every section, and the growth path after depth x width when the
+    run grew (the grow strategy), since it is the one part of the page the sections do not name."""
+    links = list(SECTIONS)
+    if (run.summary_fields.growth or {}).get("path"):
+        links.insert([sid for sid, _ in links].index("heatmap") + 1, (GROWTH_ANCHOR, "Growth"))
+    return links
+
+
 def render(run: RunFiles, *, now: _dt.datetime | None = None) -> str:
     """The report's HTML text for loaded run files."""
     figs = EmbeddedFigures()
     bodies = section_bodies(run, figs)
     sections = "\n".join(_section(sid, heading, bodies[sid]) for sid, heading in SECTIONS)
-    nav = " ".join(f'<a href="#{sid}">{escape(heading)}</a>' for sid, heading in SECTIONS)
+    nav = " ".join(f'<a href="#{sid}">{escape(heading)}</a>' for sid, heading in nav_links(run))
     s = run.summary_fields
     now = now or _dt.datetime.now().astimezone()
     name = run.run_dir.resolve().name
@@ -63,9 +73,9 @@ def render(run: RunFiles, *, now: _dt.datetime | None = None) -> str:
     if s.task:
         meta_bits.append(str(s.task))
     n_configs = s.n_configs if "n_configs" in run.summary else len(run.leaderboard)
-    meta_bits.append(f"{n_configs} configs")
+    meta_bits.append(counted(int(n_configs), "config"))
     if s.n_restarts:
-        meta_bits.append(f"{s.n_restarts} restarts")
+        meta_bits.append(counted(int(s.n_restarts), "restart"))
     if s.rule:
         meta_bits.append(f"rule {s.rule}")
     versions = s.versions or {}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from justenough.numbers import finite_or_none
+from justenough.numbers import counted, finite_or_none
 from justenough.recipe import lr_text
 from justenough.search.refit import describe_fit
 from justenough.report import figures
@@ -169,7 +169,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
                   + (f"; {extra}" if extra else "")),
             *([_fact("tested model", "refit" if s.model.get("fit_on") == "train+validation" else "best restart",
                      escape(describe_fit(s.model)))] if isinstance(s.model, dict) else []),
-            _fact(f"validation {metric}", escape(val_mean + se_text), f"mean over {escape(number_text(n_init))} restarts" + baseline_text),
+            _fact(f"validation {metric}", escape(val_mean + se_text), (f"mean over {escape(number_text(n_init))} restart{'' if n_init == 1 else 's'}") + baseline_text),
             _fact("restarts needed", f"{escape(r95_text)} for 95%", escape(luck)),
             _fact("size", f"{escape(number_text(params))} params", f"{escape(si_text(flops))} FLOPs per sample"),
             _fact("training time", escape(seconds_text(s.train_time)), "all restarts of this config"),
@@ -237,7 +237,8 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
             f'<td>{escape(stopped) if isinstance(stopped, str) else ""}</td></tr>'
         )
     more = len(board) - len(top)
-    caption = f"Leaderboard: the top {min(LEADERBOARD_ROWS, len(board))} of {len(board)} configs by mean validation score"
+    caption = (f"Leaderboard: the top {min(LEADERBOARD_ROWS, len(board))} of {counted(len(board), 'config')} "
+               "by mean validation score")
     if more > 0:
         caption += f" ({more} more in leaderboard.csv)"
     return (
@@ -282,12 +283,17 @@ def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -
     return body
 
 
+# The growth path's heading: a part of the depth x width section, with a link of its own in the
+# page's nav (page.nav_links) when the run grew.
+GROWTH_ANCHOR = "growth"
+
+
 def _growth(run: RunFiles, figs: EmbeddedFigures, growth: dict[str, Any], percent: bool, metric: str) -> str:
     """The grow strategy's path (``summary["growth"]``): the configs in the order tried, and where it stopped."""
     fig = figures.growth_figure(growth["path"], run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric)
     text = ("The growth path: configs in the order the grow strategy tried them, with mean and SE; blue steps beat "
             "the best so far by more than one SE of the paired difference, crosses mark the steps that stopped growth.")
-    return (f'<h3>Growth path</h3><p class="lead">{escape(text)}</p><p>{escape(str(growth.get("explanation", "")))}</p>'
+    return (f'<h3 id="{GROWTH_ANCHOR}">Growth path</h3><p class="lead">{escape(text)}</p><p>{escape(str(growth.get("explanation", "")))}</p>'
             + figs.div("growth", fig))
 
 
@@ -463,12 +469,18 @@ def _data(run: RunFiles) -> str:
     data = run.data
     if data is None:
         return note_html("The data description was not recorded (data.json is missing).")
-    known = ("source", "target", "rows", "features", "task", "split_sizes", "preprocessing")
-    names = {"split_sizes": "split sizes", "feature_names": "feature names", "class_balance": "class balance"}
+    known = ("source", "target", "rows", "features", "features_out", "task", "split_sizes", "preprocessing")
+    names = {"split_sizes": "split sizes", "feature_names": "feature names", "class_balance": "class balance",
+             "features_out": "features after encoding"}
     rows = []
     for key in known:
         if key in data:
-            rows.append(f"<tr><th>{escape(names.get(key, key))}</th><td>{_value_html(data[key])}</td></tr>")
+            value = data[key]
+            if key == "preprocessing" and isinstance(value, dict) and "features_out" in data:
+                # data.json records the encoded width twice (the data's and the preprocessor's own
+                # summary); the page shows it once, next to the raw feature count.
+                value = {k: v for k, v in value.items() if k != "features_out"}
+            rows.append(f"<tr><th>{escape(names.get(key, key))}</th><td>{_value_html(value)}</td></tr>")
     for key, value in data.items():
         if key in known or key == "class_balance":
             continue

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from justenough.numbers import plain_number
 from justenough.vocab import Task
 
 __all__ = ["no_network_baseline", "describe", "weak_signal_notice"]
@@ -60,7 +61,8 @@ def describe(baseline: dict[str, Any], percent: bool) -> str:
     """``"always 'no' (majority class): 76.9%"`` or ``"always 152.1 (training mean): r2 -0.01"``."""
     shown = _score_text(baseline["val_score"], baseline["metric"], percent)
     prediction = baseline["prediction"]
-    what = repr(prediction) if isinstance(prediction, str) else f"{prediction:.4g}" if isinstance(prediction, float) else str(prediction)
+    # plain_number: a mean of house prices reads 436,614, not 4.366e+05.
+    what = repr(prediction) if isinstance(prediction, str) else plain_number(prediction) if isinstance(prediction, float) else str(prediction)
     return f"always {what} ({baseline['kind']}): {shown}"
 
 

@@ -74,10 +74,12 @@ def _latency_note(row: pd.Series) -> str:
     return f" at {lat:.3g} ms per sample" if math.isfinite(lat) else ""
 
 
-def format_difference(mean: float, se: float, percent: bool) -> str:
+def format_difference(mean: float, se: float, percent: bool, places: int | None = None) -> str:
     """A paired difference as people read it: ``"+0.33 +/- 0.37 points"`` (percent) or
-    ``"+0.012 +/- 0.004"``; the SE is left out when it is not finite."""
-    scale, unit, places = (100.0, " points", 2) if percent else (1.0, "", 3)
+    ``"+0.012 +/- 0.004"``; the SE is left out when it is not finite. ``places``: the decimals
+    (default 2 for points, 3 otherwise), more where a smaller difference needs them."""
+    scale, unit, default = (100.0, " points", 2) if percent else (1.0, "", 3)
+    places = default if places is None else places
     spread = f" +/- {se * scale:.{places}f}" if math.isfinite(se) else ""
     return f"{mean * scale:+.{places}f}{spread}{unit}"
 
