@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 import typer
 
 from justenough.cli.app import app, cli_text, err
-from justenough.cli.arguments import DELIMITER_HELP, ENCODING_HELP, is_dataset, validate_choice
+from justenough.cli.arguments import DELIMITER_HELP, ENCODING_HELP, dataset_hint, is_dataset, validate_choice
 from justenough.errors import ArtifactError, ConfigError, DataError
 from justenough.vocab import Task
 
@@ -36,7 +36,9 @@ def _read_rows(source: str, reading: dict[str, str | None] | None = None) -> "pd
 
     path = Path(source)
     if not path.exists() and not is_dataset(source):
-        raise DataError(f"DATA {source!r}: no such file (give a CSV, TSV or Parquet file of rows to predict)")
+        raise DataError(
+            f"DATA {source!r}: no such file: {dataset_hint(source)}give a CSV, TSV or Parquet file of rows to predict"
+        )
     return read_rows(source, **(reading or {}))
 
 

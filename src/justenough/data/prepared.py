@@ -14,7 +14,7 @@ import torch
 
 from justenough.data.messages import _note
 from justenough.data.preprocess import Preprocessor
-from justenough.data.split import _fractions, _split_positions
+from justenough.data.split import _fractions, _split_positions, check_enough_rows
 from justenough.data.table import Table
 from justenough.data.target_encoder import TargetEncoder
 from justenough.data.validate import ID_MIN_ROWS
@@ -155,9 +155,11 @@ def _refuse_unlearnable_target(table: Table) -> None:
         classes = {_plain(v) for v in table.target.tolist()}
         if len(classes) < 2:
             only = next(iter(classes))
+            # No regression hint: one value in every row is a constant target for regression too.
             raise DataError(
-                f"target {table.target_name!r} in {table.source} has a single class ({only!r} in all {len(table)} rows): "
-                f"a classifier needs at least two classes; check the target column, or pass {option('task', 'regression')}"
+                f"target {table.target_name!r} in {table.source} has a single class ({only!r} in all {len(table)} rows), "
+                "so there is nothing to learn: a classifier needs at least two classes; check the target column, "
+                f"or pass the column to predict as {option('target')}"
             )
         _refuse_id_like_target(table)
     else:
@@ -243,6 +245,7 @@ def prepare(
     fractions = _fractions(split, has_test=test is not None, has_val=val is not None)
     notices = list(table.notices)
     task = table.task
+    check_enough_rows(table, fractions)  # before the target's checks: one row is "too few", not "constant"
     _refuse_unlearnable_target(table)
 
     positions = _split_positions(table, fractions, int(seed))

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +91,7 @@ def _read_path(
     path: Path, given: str | Path, delimiter: str | None, decimal: str | None, encoding: str | None
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     if not path.exists():
-        close = difflib.get_close_matches(str(given), list(datasets.DATASETS), n=2, cutoff=0.7)
+        close = datasets.close_names(str(given), cutoff=0.7)  # a path: only a name spelled very nearly alike
         hint = f" (did you mean the bundled dataset {' or '.join(repr(c) for c in close)}?)" if close else ""
         raise DataError(
             f"file not found: {path}{hint}; check the path (relative paths start at {Path.cwd()}), "

@@ -93,9 +93,16 @@ def _reject_inf(values: np.ndarray, index: pd.Index, column: str, source: str, w
     inf = np.isinf(values)
     if inf.any():
         where = _row_label(index[int(np.argmax(inf))])
+        count = int(inf.sum())
+        # A blank feature cell is imputed, but a row with a blank target is dropped: say which.
+        blanked = (
+            f"rows whose target is blank are dropped, so blanking them drops these {count} row(s)"
+            if what == "target"
+            else f"blank cells are imputed, so blanking them fills these {count} cell(s) with the training median"
+        )
         raise DataError(
-            f"{what} {column!r} in {source} has {int(inf.sum())} infinite value(s) (first at {where}): replace them "
-            "with numbers, or blank them (blank cells are imputed)"
+            f"{what} {column!r} in {source} has {count} infinite value(s) (first at {where}): replace them "
+            f"with numbers, or blank them ({blanked})"
         )
 
 

@@ -1,0 +1,86 @@
+"""Issue 25, "the first hour and the bad day": data that was silently mishandled.
+
+One test per item: the input (a real file), what the command line answers (its exit status, the
+message's key words, nothing written to ``--out``) or what the Python API says (the error or the
+notice). Every test failed before its change.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from justenough.data import load, prepare
+from justenough.errors import DataError
+
+EXE = Path(sys.executable).with_name("justenough")
+TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--workers", "1", "--no-report", "-q"]
+
+
+def jn(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``justenough ARGS`` in a subprocess (this checkout's source, one torch thread)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
+    env.pop("FORCE_COLOR", None)
+    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def refused(proc: subprocess.CompletedProcess[str], out: Path, *words: str) -> str:
+    """A usage error: status 2, one message holding ``words``, no traceback, nothing at ``out``."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stdout + proc.stderr
+    for word in words:
+        assert word.lower() in proc.stderr.lower(), (word, proc.stderr)
+    assert not out.exists(), sorted(p.name for p in out.rglob("*"))
+    return proc.stderr
+
+
+def numbers_csv(path: Path, rows: int = 30, *, target: list[str] | None = None, seed: int = 0) -> Path:
+    """A small numeric table ``a,b,y`` (``target`` replaces the ``y`` cells when given)."""
+    rng = np.random.default_rng(seed)
+    ys = target if target is not None else [f"{v:.4f}" for v in rng.normal(size=rows)]
+    lines = ["a,b,y"] + [f"{rng.normal():.4f},{rng.normal():.4f},{y}" for y in ys]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --- an unknown dataset name -------------------------------------------------------------------
+
+
+def test_an_unknown_dataset_name_gets_did_you_mean(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    err = refused(jn("search", "digts", *TINY, "--out", out, cwd=tmp_path), out, "'digts'", "did you mean digits?")
+    assert "justenough datasets" in err
+
+
+# --- targets that cannot be learned ------------------------------------------------------------
+
+
+def test_a_text_target_with_one_class_says_there_is_nothing_to_learn(tmp_path: Path) -> None:
+    path = numbers_csv(tmp_path / "one_class.csv", target=["cat"] * 30)
+    out = tmp_path / "run"
+    err = refused(jn("search", path, "--target", "y", *TINY, "--out", out), out, "single class", "'cat'", "nothing to learn")
+    assert "regression" not in err  # one value in every row is no regression target either
+
+
+def test_a_one_row_file_says_how_many_rows_a_search_needs(tmp_path: Path) -> None:
+    path = tmp_path / "one_row.csv"
+    path.write_text("a,b,y\n1,2,3\n", encoding="utf-8")
+    out = tmp_path / "run"
+    err = refused(jn("search", path, *TINY, "--out", out), out, "has 1 row(s)", "a search needs at least 4 rows")
+    assert "constant" not in err
+
+
+def test_an_infinite_target_says_what_blanking_does_to_the_rows(tmp_path: Path) -> None:
+    ys = [f"{v:.3f}" for v in np.linspace(-1, 1, 30)]
+    ys[3] = ys[7] = "inf"
+    path = numbers_csv(tmp_path / "inf.csv", target=ys)
+    out = tmp_path / "run"
+    err = refused(jn("search", path, "--target", "y", *TINY, "--out", out), out, "2 infinite value(s)", "first at row 4",
+                  "rows whose target is blank are dropped", "drops these 2 row(s)")
+    assert "imputed" not in err
