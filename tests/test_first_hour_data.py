@@ -20,7 +20,7 @@ from justenough.data import load, prepare
 from justenough.errors import DataError
 
 EXE = Path(sys.executable).with_name("justenough")
-TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--workers", "1", "--no-report", "-q"]
+TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--workers", "1", "--no-report"]
 
 
 def jn(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -38,6 +38,15 @@ def refused(proc: subprocess.CompletedProcess[str], out: Path, *words: str) -> s
         assert word.lower() in proc.stderr.lower(), (word, proc.stderr)
     assert not out.exists(), sorted(p.name for p in out.rglob("*"))
     return proc.stderr
+
+
+def searched(proc: subprocess.CompletedProcess[str], *notes: str) -> str:
+    """A search that ran (status 0) and printed each of ``notes`` (notices are printed, not quiet)."""
+    assert proc.returncode == 0, (proc.returncode, proc.stdout, proc.stderr)
+    said = proc.stdout + proc.stderr
+    for note in notes:
+        assert note.lower() in said.lower(), (note, said)
+    return said
 
 
 def numbers_csv(path: Path, rows: int = 30, *, target: list[str] | None = None, seed: int = 0) -> Path:
@@ -84,3 +93,32 @@ def test_an_infinite_target_says_what_blanking_does_to_the_rows(tmp_path: Path) 
     err = refused(jn("search", path, "--target", "y", *TINY, "--out", out), out, "2 infinite value(s)", "first at row 4",
                   "rows whose target is blank are dropped", "drops these 2 row(s)")
     assert "imputed" not in err
+
+
+# --- reading a text file -----------------------------------------------------------------------
+
+
+def test_a_file_read_as_cp1252_says_so_and_names_the_encoding_option(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    path = tmp_path / "windows.csv"
+    rows = "".join(f"{'café' if i % 2 else 'thé'},{rng.normal():.3f},{rng.normal():.3f}\n" for i in range(30))
+    path.write_bytes(("drink,x,y\n" + rows).encode("cp1252"))
+    said = searched(jn("search", path, "--target", "y", *TINY, "--out", tmp_path / "run"),
+                    "is not utf-8", "read it as cp1252", "--encoding")
+    assert "`encoding=" not in said  # the command line's own flag, not the Python keyword
+    # Given the encoding, nothing is guessed and nothing is said.
+    assert not any("utf-8" in n.lower() for n in load(path, target="y", encoding="cp1252").notices)
+
+
+def test_short_rows_are_counted_with_the_first_line_number(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    lines = ["a,b,y"] + [f"{rng.normal():.3f},{rng.normal():.3f},{rng.normal():.3f}" for _ in range(30)]
+    lines[6] = lines[6].rsplit(",", 1)[0]  # line 7 of the file: two fields of three
+    lines[20] = lines[20].split(",", 1)[0]  # line 21: one field
+    path = tmp_path / "short.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    searched(jn("search", path, "--target", "y", *TINY, "--out", tmp_path / "run"),
+             "2 row(s) have fewer fields than the header's 3", "the first on line 7")
+    # Whole rows say nothing.
+    whole = numbers_csv(tmp_path / "whole.csv")
+    assert not any("fewer fields" in n for n in load(whole, target="y").notices)

@@ -39,7 +39,10 @@ def _read_rows(source: str, reading: dict[str, str | None] | None = None) -> "pd
         raise DataError(
             f"DATA {source!r}: no such file: {dataset_hint(source)}give a CSV, TSV or Parquet file of rows to predict"
         )
-    return read_rows(source, **(reading or {}))
+    notices: list[str] = []
+    rows = read_rows(source, **(reading or {}), notices=notices)
+    _print_notices(notices)
+    return rows
 
 
 def _print_notices(notices: Iterable[str] | None) -> None:

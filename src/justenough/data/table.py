@@ -120,11 +120,20 @@ def load(
 
 
 def read_rows(
-    source: Any, *, delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None
+    source: Any,
+    *,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    notices: list[str] | None = None,
 ) -> pd.DataFrame:
     """Rows to predict, read like ``load`` reads a table (delimiter, decimal mark, encoding) but
-    without a target or any validation: the model's preprocessing checks the columns."""
-    return _read_source(source, delimiter, 0, decimal=decimal, encoding=encoding).frame
+    without a target or any validation: the model's preprocessing checks the columns. What the
+    reading noticed (an encoding fallen back to, short rows) is appended to ``notices`` when given."""
+    raw = _read_source(source, delimiter, 0, decimal=decimal, encoding=encoding)
+    if notices is not None:
+        notices.extend(raw.notices)
+    return raw.frame
 
 
 def _check_task(task: str) -> str:
