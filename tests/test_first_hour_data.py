@@ -7,6 +7,7 @@ notice). Every test failed before its change.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -122,3 +123,45 @@ def test_short_rows_are_counted_with_the_first_line_number(tmp_path: Path) -> No
     # Whole rows say nothing.
     whole = numbers_csv(tmp_path / "whole.csv")
     assert not any("fewer fields" in n for n in load(whole, target="y").notices)
+
+
+# --- categories and missing cells, in a search and at predict time ------------------------------
+
+
+@pytest.fixture(scope="module")
+def colour_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A tiny search on a table with a category column and 3 blank cells in ``size``."""
+    where = tmp_path_factory.mktemp("colour")
+    rng = np.random.default_rng(3)
+    colours = ["red", "green", "blue"]
+    lines = ["colour,size,y"]
+    for i in range(40):
+        size = "" if i in (5, 17, 29) else f"{rng.normal():.3f}"
+        lines.append(f"{colours[i % 3]},{size},{i % 3 + rng.normal(0, 0.1):.3f}")
+    path = where / "colour.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = where / "run"
+    return out, jn("search", path, "--target", "y", *TINY, "--out", out)
+
+
+def test_imputation_is_counted_per_column_in_a_search(colour_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    _, proc = colour_run
+    said = searched(proc, "column 'size': 3 of 40 value(s) missing, imputed with the training median")
+    assert "column 'colour':" not in said  # a column with no blank cell says nothing
+
+
+def test_a_category_in_other_case_at_predict_time_names_the_near_match(
+    colour_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    run, proc = colour_run
+    searched(proc)
+    rows = tmp_path / "new.csv"
+    rows.write_text("colour,size\nRED,0.1\nblue,\ngreen,0.3\nmauve,0.2\n", encoding="utf-8")
+    predicted = jn("predict", run, rows)
+    assert predicted.returncode == 0, predicted.stderr
+    assert len(pd.read_csv(io.StringIO(predicted.stdout))) == 4
+    for words in ("column 'colour': 2 of 4 row(s) hold 2 categories not seen in training",
+                  "'RED' is the training category 'red' in other case",
+                  "column 'size': 1 of 4 value(s) missing, imputed with the training median"):
+        assert words in predicted.stderr, (words, predicted.stderr)
+    assert "'mauve' is the training" not in predicted.stderr  # a new category has no near match

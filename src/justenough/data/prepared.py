@@ -182,6 +182,8 @@ class _Encoding:
         except DataError as exc:
             raise DataError(f"{table.source} (training rows): {exc}") from exc
         notices.extend(pre.notices)
+        # Missing cells of every split of this table, per column, with the value that fills them.
+        notices.extend(pre.imputation_notices(table.features))
         try:
             enc = TargetEncoder(table.task).fit(table.target.iloc[train_rows])
         except DataError as exc:
