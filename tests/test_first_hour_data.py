@@ -165,3 +165,22 @@ def test_a_category_in_other_case_at_predict_time_names_the_near_match(
                   "column 'size': 1 of 4 value(s) missing, imputed with the training median"):
         assert words in predicted.stderr, (words, predicted.stderr)
     assert "'mauve' is the training" not in predicted.stderr  # a new category has no near match
+
+
+# --- a regression validation split whose targets are all equal ----------------------------------
+
+
+def test_a_validation_split_with_equal_targets_warns_that_r2_is_undefined(tmp_path: Path) -> None:
+    train = numbers_csv(tmp_path / "train.csv", rows=30)
+    val = numbers_csv(tmp_path / "val.csv", rows=3, target=["5.0"] * 3, seed=1)
+    said = searched(jn("search", train, "--target", "y", "--task", "regression", "--val-file", val, *TINY,
+                       "--out", tmp_path / "run"),
+                    "the validation split has 3 rows whose targets are all 5", "R² is undefined there",
+                    "validation loss (mean squared error) and the test RMSE", "--val-file")
+    assert "the test split has" not in said  # the test rows' targets vary: their R² is fine
+    # A tiny table: one validation row, whose R² is undefined whatever its value.
+    tiny = load(pd.DataFrame({"a": np.arange(5.0), "y": [0.5, 1.5, 2.0, 3.5, 4.0]}), target="y")
+    notes = prepare(tiny).notices
+    assert any(n.startswith("the validation split has a single row") and "R² is undefined" in n for n in notes), notes
+    varied = prepare(load(numbers_csv(tmp_path / "varied.csv"), target="y")).notices
+    assert not any("R² is undefined" in n for n in varied)
