@@ -184,3 +184,50 @@ def test_a_validation_split_with_equal_targets_warns_that_r2_is_undefined(tmp_pa
     assert any(n.startswith("the validation split has a single row") and "R² is undefined" in n for n in notes), notes
     varied = prepare(load(numbers_csv(tmp_path / "varied.csv"), target="y")).notices
     assert not any("R² is undefined" in n for n in varied)
+
+
+# --- a date column ------------------------------------------------------------------------------
+
+
+def dates_table(rows: int = 30) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    return pd.DataFrame({
+        "when": pd.date_range("2024-01-01", periods=rows, freq="D"),
+        "x": rng.normal(size=rows).round(3),
+        "y": rng.normal(size=rows).round(3),
+    })
+
+
+def test_a_date_column_is_refused_like_parquet_unless_dates_says_drop_or_ordinal(tmp_path: Path) -> None:
+    frame = dates_table()
+    csv = tmp_path / "days.csv"
+    frame.to_csv(csv, index=False)  # the dates as text: 2024-01-01, ...
+    parquet = tmp_path / "days.parquet"
+    frame.to_parquet(parquet)  # the dates as a datetime column
+    for path in (csv, parquet):
+        out = tmp_path / f"run-{path.suffix[1:]}"
+        refused(jn("search", path, "--target", "y", *TINY, "--out", out), out,
+                "column 'when'", "holds dates or times", "--dates ordinal", "--dates drop")
+        assert load(path, target="y", dates="drop").features.columns.tolist() == ["x"]
+        days = load(path, target="y", dates="ordinal").features["when"]
+        assert days.tolist() == [19723.0 + i for i in range(30)]  # 2024-01-01 is day 19,723 since 1970-01-01
+    # A misspelt choice is refused by the API before anything is written.
+    import justenough
+    from justenough.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="dates must be 'drop' or 'ordinal'"):
+        justenough.search(csv, target="y", dates="days", out=tmp_path / "api-run")
+    assert not (tmp_path / "api-run").exists()
+
+
+def test_dates_ordinal_searches_and_predict_reads_new_dates_the_same_way(tmp_path: Path) -> None:
+    csv = tmp_path / "days.csv"
+    dates_table().to_csv(csv, index=False)
+    out = tmp_path / "run"
+    searched(jn("search", csv, "--target", "y", "--dates", "ordinal", *TINY, "--out", out),
+             "read 1 date column(s) ('when') as days since 1970-01-01, as `--dates ordinal` asks")
+    rows = tmp_path / "new.csv"
+    rows.write_text("when,x\n2024-02-01,0.5\n2024-02-02,-0.5\n", encoding="utf-8")
+    predicted = jn("predict", out, rows)
+    assert predicted.returncode == 0, predicted.stderr
+    assert len(pd.read_csv(io.StringIO(predicted.stdout))) == 2

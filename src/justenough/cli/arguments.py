@@ -8,13 +8,17 @@ from pathlib import Path
 
 from justenough.errors import ArtifactError, ConfigError, DataError
 
-__all__ = ["DELIMITER_HELP", "DECIMAL_HELP", "ENCODING_HELP", "default_out", "is_dataset", "dataset_hint", "check_data_arg",
+__all__ = ["DELIMITER_HELP", "DECIMAL_HELP", "DATES_HELP", "ENCODING_HELP", "default_out", "is_dataset", "dataset_hint", "check_data_arg",
            "checked_run_dir", "validate_choice"]
 
 DELIMITER_HELP = "The text file's delimiter (default: sniffed): ',' ';' tab or '|'. Example: --delimiter ';'"
 DECIMAL_HELP = (
     "The decimal mark, '.' or ',' (default: a decimal comma is detected when the delimiter is not a comma). "
     "Example: --decimal ,"
+)
+DATES_HELP = (
+    "What to do with date columns, refused by default: drop them, or ordinal (days since 1970-01-01). "
+    "Example: --dates ordinal"
 )
 ENCODING_HELP = "The text file's encoding (default: UTF-8 with or without BOM, else cp1252). Example: --encoding latin-1"
 

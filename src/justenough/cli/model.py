@@ -24,7 +24,7 @@ __all__ = ["predict", "export", "features_path"]
 
 def _reading(model: "Model", **given: str | None) -> dict[str, str | None]:
     """How to read predict's rows: what the run's table used (``model.info["reading"]``: its
-    decimal comma, and a delimiter or encoding given to search), the flags overriding it."""
+    decimal comma, and a delimiter, encoding or dates given to search), the flags overriding it."""
     saved = dict(model.info.get("reading") or {})
     return {key: value if value is not None else saved.get(key) for key, value in given.items()}
 
@@ -74,7 +74,7 @@ def predict(
     from justenough.run.model import load
 
     model = load(run)
-    rows = _read_rows(data, _reading(model, delimiter=delimiter, decimal=decimal, encoding=encoding))
+    rows = _read_rows(data, _reading(model, delimiter=delimiter, decimal=decimal, encoding=encoding, dates=None))
     features = rows
     if id_col is not None:
         if id_col not in rows.columns:

@@ -204,10 +204,9 @@ def _coerce_feature(series: pd.Series, name: str, source: str) -> pd.Series:
         return pd.Series(_to_float(series), index=series.index)
     if pd.api.types.is_complex_dtype(series):
         raise DataError(f"column {name!r} in {source} holds complex numbers: split it into real and imaginary columns")
-    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+    if pd.api.types.is_timedelta64_dtype(series):  # dates were refused, dropped or converted before (dates.py)
         raise DataError(
-            f"column {name!r} in {source} holds dates or times: convert it to numbers (for example days since a start "
-            "date, or the month) or to text categories"
+            f"column {name!r} in {source} holds durations: convert it to numbers (for example the duration in days)"
         )
     if pd.api.types.is_numeric_dtype(series):
         if pd.api.types.is_signed_integer_dtype(series) and not series.isna().any():
