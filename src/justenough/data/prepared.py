@@ -228,7 +228,7 @@ def _note_split(
                        "the test score will be the chosen model's validation score, not an independent estimate")
 
 
-def _note_constant_split_targets(notices: list[str], label: str, targets: Any, *, keyword: str) -> None:
+def _note_constant_split_targets(notices: list[str], label: str, targets: Any, *, separate: str) -> None:
     """Warn when a regression split's targets are all equal (a tiny split, or one value repeated):
     R^2 divides by their spread, which is zero, so it is undefined there; the metrics score it 0
     (1 for an exact fit), as scikit-learn does, and every model then looks the same by it."""
@@ -240,13 +240,13 @@ def _note_constant_split_targets(notices: list[str], label: str, targets: Any, *
     instead = (
         "so the validation R² cannot rank the models: judge them by the error instead, the validation loss "
         "(mean squared error) and the test RMSE"
-        if keyword == "val"
+        if label == "validation"
         else "so the test R² says nothing about the model: read the test RMSE (and MAE) instead"
     )
     _note(
         notices,
         f"the {label} split {what}: R² is undefined there and is scored as 0 (1 for an exact fit), {instead}. "
-        f"Add rows, or pass a separate {label} table ({option(keyword)})",
+        f"Add rows, or pass a separate {label} table ({separate})",
     )
 
 
@@ -288,9 +288,9 @@ def prepare(
     if task == Task.REGRESSION:
         val_targets = val.target if val is not None else table.target.iloc[positions["val"]]
         test_targets = test.target if test is not None else table.target.iloc[positions["test"]]
-        _note_constant_split_targets(notices, "validation", val_targets, keyword="val")
+        _note_constant_split_targets(notices, "validation", val_targets, separate=option("val"))
         if not test_is_val:
-            _note_constant_split_targets(notices, "test", test_targets, keyword="test")
+            _note_constant_split_targets(notices, "test", test_targets, separate=option("test"))
     balance: dict[str, int] = {}
     if task == Task.CLASSIFICATION:
         counts = Counter(_plain(v) for v in table.target.tolist())
