@@ -70,6 +70,7 @@ def search(
     decimal: str | None = None,
     max_categories: int = 50,
     encoding: str | None = None,
+    dates: str | None = None,
     memory_budget: int | str | None = None,
     refit: bool = True,
     strategy: str = "grid",
@@ -85,8 +86,9 @@ def search(
 
     The search space: the keywords of the CLI's options, with the same names, syntax and defaults
     (``depth="1-2"``, ``widths=[8, 32]``, ``lr="1e-4..1e-2"``, ``patience="none"``), or a whole
-    ``Space`` as ``space=`` (not both). Reading a file: ``delimiter``, ``decimal``, ``encoding`` and
-    ``max_categories``, as ``justenough.data.load`` takes them (also for ``test`` and ``val``).
+    ``Space`` as ``space=`` (not both). Reading a file: ``delimiter``, ``decimal``, ``encoding``,
+    ``max_categories`` and ``dates`` (date columns are refused unless ``"drop"`` or ``"ordinal"``),
+    as ``justenough.data.load`` takes them (also for ``test`` and ``val``).
     ``memory_budget`` (bytes, or text such as ``"2GB"``; default a quarter
     of the free memory) is what one stack may use: a stack that does not fit is split, and a space
     whose largest network does not fit even alone is refused before anything is created

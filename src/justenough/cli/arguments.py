@@ -8,13 +8,17 @@ from pathlib import Path
 
 from justenough.errors import ArtifactError, ConfigError, DataError
 
-__all__ = ["DELIMITER_HELP", "DECIMAL_HELP", "ENCODING_HELP", "default_out", "is_dataset", "check_data_arg",
+__all__ = ["DELIMITER_HELP", "DECIMAL_HELP", "DATES_HELP", "ENCODING_HELP", "default_out", "is_dataset", "dataset_hint", "check_data_arg",
            "checked_run_dir", "validate_choice"]
 
 DELIMITER_HELP = "The text file's delimiter (default: sniffed): ',' ';' tab or '|'. Example: --delimiter ';'"
 DECIMAL_HELP = (
     "The decimal mark, '.' or ',' (default: a decimal comma is detected when the delimiter is not a comma). "
     "Example: --decimal ,"
+)
+DATES_HELP = (
+    "What to do with date columns, refused by default: drop them, or ordinal (days since 1970-01-01). "
+    "Example: --dates ordinal"
 )
 ENCODING_HELP = "The text file's encoding (default: UTF-8 with or without BOM, else cp1252). Example: --encoding latin-1"
 
@@ -33,11 +37,24 @@ def is_dataset(name: str) -> bool:
     return bool(is_bundled(name))
 
 
+def dataset_hint(name: str) -> str:
+    """"did you mean digits? " for a name spelled nearly like a bundled dataset (the nearest), else ""."""
+    try:
+        from justenough.data.datasets import close_names
+    except ImportError:  # no bundled datasets in this build: nothing to suggest
+        return ""
+    close = close_names(name, n=1)
+    return f"did you mean {close[0]}? " if close else ""
+
+
 def check_data_arg(data: str, option: str = "DATA") -> None:
     """A path that exists or a bundled dataset name; anything else is a usage error now, not later."""
     if Path(data).exists() or is_dataset(data):
         return
-    raise DataError(f"{option} {data!r}: no such file, and not a bundled dataset name (see `justenough datasets`)")
+    raise DataError(
+        f"{option} {data!r}: no such file, and not a bundled dataset name: {dataset_hint(data)}"
+        "see `justenough datasets` for the names"
+    )
 
 
 def checked_run_dir(run: str | Path) -> Path:

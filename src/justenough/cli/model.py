@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 import typer
 
 from justenough.cli.app import app, cli_text, err
-from justenough.cli.arguments import DELIMITER_HELP, ENCODING_HELP, is_dataset, validate_choice
+from justenough.cli.arguments import DELIMITER_HELP, ENCODING_HELP, dataset_hint, is_dataset, validate_choice
 from justenough.errors import ArtifactError, ConfigError, DataError
 from justenough.vocab import Task
 
@@ -24,7 +24,7 @@ __all__ = ["predict", "export", "features_path"]
 
 def _reading(model: "Model", **given: str | None) -> dict[str, str | None]:
     """How to read predict's rows: what the run's table used (``model.info["reading"]``: its
-    decimal comma, and a delimiter or encoding given to search), the flags overriding it."""
+    decimal comma, and a delimiter, encoding or dates given to search), the flags overriding it."""
     saved = dict(model.info.get("reading") or {})
     return {key: value if value is not None else saved.get(key) for key, value in given.items()}
 
@@ -36,8 +36,13 @@ def _read_rows(source: str, reading: dict[str, str | None] | None = None) -> "pd
 
     path = Path(source)
     if not path.exists() and not is_dataset(source):
-        raise DataError(f"DATA {source!r}: no such file (give a CSV, TSV or Parquet file of rows to predict)")
-    return read_rows(source, **(reading or {}))
+        raise DataError(
+            f"DATA {source!r}: no such file: {dataset_hint(source)}give a CSV, TSV or Parquet file of rows to predict"
+        )
+    notices: list[str] = []
+    rows = read_rows(source, **(reading or {}), notices=notices)
+    _print_notices(notices)
+    return rows
 
 
 def _print_notices(notices: Iterable[str] | None) -> None:
@@ -69,7 +74,7 @@ def predict(
     from justenough.run.model import load
 
     model = load(run)
-    rows = _read_rows(data, _reading(model, delimiter=delimiter, decimal=decimal, encoding=encoding))
+    rows = _read_rows(data, _reading(model, delimiter=delimiter, decimal=decimal, encoding=encoding, dates=None))
     features = rows
     if id_col is not None:
         if id_col not in rows.columns:

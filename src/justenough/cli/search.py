@@ -11,6 +11,7 @@ import typer
 
 from justenough.cli.app import app, cli_text, out_console
 from justenough.cli.arguments import (
+    DATES_HELP,
     DECIMAL_HELP,
     DELIMITER_HELP,
     ENCODING_HELP,
@@ -80,6 +81,7 @@ def search(
     delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP),
     decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP),
     encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
+    dates: Optional[str] = typer.Option(None, "--dates", help=DATES_HELP),
     max_categories: int = typer.Option(50, "--max-categories", min=2, help="Most categories a text column may have (more is refused). Example: --max-categories 200"),
     diagnose_every: int = typer.Option(10, "--diagnose-every", min=0, help="Record symmetry/signal diagnostics every N epochs (0: never). Example: --diagnose-every 5"),
     memory_budget: Optional[str] = typer.Option(None, "--memory-budget", help="Memory one stack may use (default: a quarter of the free memory); bigger stacks are split, a network that cannot fit is refused at once. Example: --memory-budget 2GB"),

@@ -16,7 +16,7 @@ The fitted preprocessing is plain numbers and strings: ``Preprocessor.to_json()`
 with NumPy and pandas from those parameters, so a loaded preprocessor gives identical output.
 
 The modules, in the order a table goes through them: ``read`` (sources) and ``delimited`` (text
-files), ``validate`` (columns, target, task) and ``table`` (``Table``, ``load``), ``split`` (train,
+files), ``dates`` (date columns), ``validate`` (columns, target, task) and ``table`` (``Table``, ``load``), ``split`` (train,
 validation and test rows), ``preprocess`` (``Preprocessor``) and ``target_encoder``
 (``TargetEncoder``), and ``prepared`` (``Prepared``, ``prepare``). ``datasets`` holds the bundled
 datasets; ``values`` and ``messages`` are what the others share.

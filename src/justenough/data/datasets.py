@@ -21,7 +21,7 @@ import pandas as pd
 from justenough.errors import DataError
 from justenough.vocab import Task
 
-__all__ = ["available", "load_dataset", "is_dataset", "DatasetInfo", "DATASETS"]
+__all__ = ["available", "load_dataset", "is_dataset", "close_names", "DatasetInfo", "DATASETS"]
 
 SYNTHETIC_ROWS = 500  # rows of each synthetic set
 
@@ -62,6 +62,14 @@ def is_dataset(name: str) -> bool:
     return isinstance(name, str) and _normalize(name) in DATASETS
 
 
+def close_names(name: str, n: int = 2, cutoff: float = 0.6) -> list[str]:
+    """The bundled datasets spelled nearly like ``name`` (``digts`` -> ``["digits"]``), best first:
+    what a "did you mean" hint offers for a name that is neither a file nor a dataset."""
+    if not isinstance(name, str):
+        return []
+    return difflib.get_close_matches(_normalize(name), list(DATASETS), n=n, cutoff=cutoff)
+
+
 def available() -> pd.DataFrame:
     """The bundled datasets: one row each, columns ``name, rows, features, task, description``."""
     return pd.DataFrame(
@@ -77,7 +85,7 @@ def load_dataset(name: str, seed: int = 0) -> pd.DataFrame:
     """
     key = _normalize(name) if isinstance(name, str) else ""
     if key not in DATASETS:
-        close = difflib.get_close_matches(key, list(DATASETS), n=2, cutoff=0.6)
+        close = close_names(key)
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
         raise DataError(
             f"unknown dataset {name!r}: {hint}the bundled datasets are {', '.join(DATASETS)} "

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from justenough.data.messages import _quote_list
+from justenough.data.messages import _note, _quote_list
 from justenough.errors import ConfigError, DataError, option
 
 _DELIMITERS = (",", ";", "\t", "|")
@@ -42,15 +42,24 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _read_text(
-    path: Path, delimiter: str | None, decimal: str | None, encoding: str | None, *, compressed: bool, tsv: bool
+    path: Path,
+    delimiter: str | None,
+    decimal: str | None,
+    encoding: str | None,
+    *,
+    compressed: bool,
+    tsv: bool,
+    notices: list[str],
 ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The table in a text file and what to reuse to read new rows alike; what was guessed or
+    repaired on the way (an encoding fallen back to, short rows padded) goes to ``notices``."""
     raw = _read_bytes(path)
     if compressed:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{path} is named .gz but is not valid gzip data ({exc}); check the file") from exc
-    text = _decode(raw, path, encoding)
+    text = _decode(raw, path, encoding, notices)
     if not text.strip():
         raise DataError(f"{path} is empty (only blank lines): pass a file with a header row and data rows")
     sep = _parse_delimiter(delimiter) if delimiter is not None else ("\t" if tsv else _sniff_delimiter(text))
@@ -91,6 +100,7 @@ def _read_text(
         raise DataError(
             f"{path} has a header ({_quote_list(frame.columns, 6)}) but no data rows: add rows below the header"
         )
+    _note_short_rows(text, sep, len(names), path, notices)
     used = _decimal_comma_columns(text, sep, frame, decimal)
     reading = {"decimal": ","} if used is not None else {}
     if delimiter is not None:
@@ -100,6 +110,31 @@ def _read_text(
     if used:
         frame = frame.assign(**used)
     return frame, reading
+
+
+def _note_short_rows(text: str, sep: str, n_columns: int, path: Path, notices: list[str]) -> None:
+    """Say how many rows have fewer fields than the header, and where the first is: pandas pads
+    them with blanks, which then are imputed (features) or drop the row (the target), silently."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
+    short, first_line, header_seen = 0, 0, False
+    try:
+        for row in reader:
+            if not any(field.strip() for field in row):
+                continue  # blank lines are skipped, as pandas skips them
+            if not header_seen:
+                header_seen = True
+            elif len(row) < n_columns:
+                short += 1
+                first_line = first_line or reader.line_num
+    except csv.Error:
+        return  # pandas read the file; a quirk csv refuses is not worth a notice
+    if short:
+        _note(
+            notices,
+            f"{path}: {short} row(s) have fewer fields than the header's {n_columns} (the first on line {first_line}); "
+            "their missing cells at the end were read as blanks (a blank feature is imputed, a blank target drops "
+            "the row): check those rows and the delimiter",
+        )
 
 
 def _decimal_comma_columns(text: str, sep: str, frame: pd.DataFrame, decimal: str | None) -> dict[str, pd.Series] | None:
@@ -141,7 +176,7 @@ def _is_numeric_column(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
-def _decode(raw: bytes, path: Path, encoding: str | None = None) -> str:
+def _decode(raw: bytes, path: Path, encoding: str | None, notices: list[str]) -> str:
     if encoding is not None:  # as the user says; utf-8 also drops a BOM
         codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
         try:
@@ -173,12 +208,19 @@ def _decode(raw: bytes, path: Path, encoding: str | None = None) -> str:
         )
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
     try:
-        return raw.decode("cp1252")
+        text, used = raw.decode("cp1252"), "cp1252 (Windows-1252)"
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        text, used = raw.decode("latin-1"), "latin-1 (ISO-8859-1)"
+    # A guessed encoding reads any bytes, right or wrong: say which, so wrong letters can be fixed.
+    _note(
+        notices,
+        f"{path} is not UTF-8 (byte {raw[first_bad:first_bad + 1]!r} at position {first_bad}): read it as {used}; "
+        f"if letters look wrong, pass the file's encoding as {option('encoding')} (such as latin-1 or cp1250)",
+    )
+    return text
 
 
 def _parse_delimiter(delimiter: str) -> str:

@@ -14,7 +14,7 @@ import torch
 
 from justenough.data.messages import _note
 from justenough.data.preprocess import Preprocessor
-from justenough.data.split import _fractions, _split_positions
+from justenough.data.split import _fractions, _split_positions, check_enough_rows
 from justenough.data.table import Table
 from justenough.data.target_encoder import TargetEncoder
 from justenough.data.validate import ID_MIN_ROWS
@@ -155,9 +155,11 @@ def _refuse_unlearnable_target(table: Table) -> None:
         classes = {_plain(v) for v in table.target.tolist()}
         if len(classes) < 2:
             only = next(iter(classes))
+            # No regression hint: one value in every row is a constant target for regression too.
             raise DataError(
-                f"target {table.target_name!r} in {table.source} has a single class ({only!r} in all {len(table)} rows): "
-                f"a classifier needs at least two classes; check the target column, or pass {option('task', 'regression')}"
+                f"target {table.target_name!r} in {table.source} has a single class ({only!r} in all {len(table)} rows), "
+                "so there is nothing to learn: a classifier needs at least two classes; check the target column, "
+                f"or pass the column to predict as {option('target')}"
             )
         _refuse_id_like_target(table)
     else:
@@ -180,6 +182,8 @@ class _Encoding:
         except DataError as exc:
             raise DataError(f"{table.source} (training rows): {exc}") from exc
         notices.extend(pre.notices)
+        # Missing cells of every split of this table, per column, with the value that fills them.
+        notices.extend(pre.imputation_notices(table.features))
         try:
             enc = TargetEncoder(table.task).fit(table.target.iloc[train_rows])
         except DataError as exc:
@@ -224,6 +228,28 @@ def _note_split(
                        "the test score will be the chosen model's validation score, not an independent estimate")
 
 
+def _note_constant_split_targets(notices: list[str], label: str, targets: Any, *, separate: str) -> None:
+    """Warn when a regression split's targets are all equal (a tiny split, or one value repeated):
+    R^2 divides by their spread, which is zero, so it is undefined there; the metrics score it 0
+    (1 for an exact fit), as scikit-learn does, and every model then looks the same by it."""
+    values = np.unique(_to_float(targets))
+    if values.size != 1:
+        return
+    n, value = len(targets), float(values[0])
+    what = f"has a single row (target {value:g})" if n == 1 else f"has {n} rows whose targets are all {value:g}"
+    instead = (
+        "so the validation R² cannot rank the models: judge them by the error instead, the validation loss "
+        "(mean squared error) and the test RMSE"
+        if label == "validation"
+        else "so the test R² says nothing about the model: read the test RMSE (and MAE) instead"
+    )
+    _note(
+        notices,
+        f"the {label} split {what}: R² is undefined there and is scored as 0 (1 for an exact fit), {instead}. "
+        f"Add rows, or pass a separate {label} table ({separate})",
+    )
+
+
 def prepare(
     table: Table,
     split: tuple[float, ...] = (0.6, 0.2, 0.2),
@@ -243,6 +269,7 @@ def prepare(
     fractions = _fractions(split, has_test=test is not None, has_val=val is not None)
     notices = list(table.notices)
     task = table.task
+    check_enough_rows(table, fractions)  # before the target's checks: one row is "too few", not "constant"
     _refuse_unlearnable_target(table)
 
     positions = _split_positions(table, fractions, int(seed))
@@ -258,6 +285,12 @@ def prepare(
     sizes = {"train": int(X_train.shape[0]), "val": int(X_val.shape[0]), "test": int(X_test.shape[0])}
     _note_split(notices, table, sizes, seed, test=test, val=val)
     test_is_val = test is not None and test is val
+    if task == Task.REGRESSION:
+        val_targets = val.target if val is not None else table.target.iloc[positions["val"]]
+        test_targets = test.target if test is not None else table.target.iloc[positions["test"]]
+        _note_constant_split_targets(notices, "validation", val_targets, separate=option("val"))
+        if not test_is_val:
+            _note_constant_split_targets(notices, "test", test_targets, separate=option("test"))
     balance: dict[str, int] = {}
     if task == Task.CLASSIFICATION:
         counts = Counter(_plain(v) for v in table.target.tolist())

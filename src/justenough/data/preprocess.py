@@ -169,7 +169,9 @@ class Preprocessor:
         """Check a frame at predict time: missing columns raise ``DataError`` naming them, extra
         columns are ignored (returned as a notice and logged), column order does not matter.
         Categories training never saw are counted and named, one notice per column: they are
-        encoded as all zeros, so those rows are predicted as if the column were absent."""
+        encoded as all zeros, so those rows are predicted as if the column were absent (one that
+        differs from a training category only in case is named with it). Missing values are
+        counted per column with what they are imputed with."""
         by_name = self._lookup(features)
         known = set(self.feature_names_in)
         extra = [n for n in by_name if n not in known]
@@ -190,8 +192,28 @@ class Preprocessor:
                     notices,
                     f"column {spec['name']!r}: {int(unseen.sum())} of {len(cats)} row(s) hold {len(values)} "
                     f"categor{'y' if len(values) == 1 else 'ies'} not seen in training ({_quote_list(values, 5)}); "
-                    "they are encoded as all zeros (no known category)",
+                    "they are encoded as all zeros (no known category)" + _case_hint(values, spec["categories"]),
                 )
+        notices.extend(self.imputation_notices(features))
+        return notices
+
+    def imputation_notices(self, features: pd.DataFrame) -> list[str]:
+        """One notice per used column with missing values in ``features``: how many, and the value
+        the transform puts there (the training median, or the most frequent training category)."""
+        by_name = self._lookup(features)
+        notices: list[str] = []
+        for spec in self.columns:
+            col = features[by_name[spec["name"]]]
+            if isinstance(col, pd.DataFrame):  # duplicated non-needed names resolve to frames; take the first
+                col = col.iloc[:, 0]
+            if spec["kind"] == "numeric":
+                missing = int(np.isnan(_numeric(col, spec["name"], "the data")).sum())
+                value = f"the training median {spec['median']:g}"
+            else:
+                missing = int(pd.isna(_categories(col)).sum())
+                value = f"the most frequent training category {spec['mode']!r}"
+            if missing:
+                _note(notices, f"column {spec['name']!r}: {missing} of {len(col)} value(s) missing, imputed with {value}")
         return notices
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
@@ -291,6 +313,19 @@ class Preprocessor:
     def __repr__(self) -> str:
         state = f"{len(self.columns)} columns -> {len(self.feature_names_out)} features" if self.fitted else "not fitted"
         return f"Preprocessor({state})"
+
+
+def _case_hint(unseen: list[str], categories: list[str]) -> str:
+    """"; 'RED' is the training category 'red' in other case, ..." for unseen categories that differ
+    from a known one only in case (or surrounding spaces): the likeliest typo, which one-hot
+    encoding would otherwise treat as a category of its own."""
+    known = {c.strip().casefold(): c for c in categories}
+    pairs = [(u, known[u.strip().casefold()]) for u in unseen if u.strip().casefold() in known]
+    if not pairs:
+        return ""
+    shown = ", ".join(f"{u!r} is the training category {c!r} in other case" for u, c in pairs[:5])
+    more = f", … ({len(pairs) - 5} more)" if len(pairs) > 5 else ""
+    return f"; {shown}{more}: write them as in training to use them"
 
 
 def _names_out(spec: dict[str, Any]) -> list[str]:

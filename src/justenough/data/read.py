@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +49,9 @@ def _read_source(
             name = source.strip().lower().replace("-", "_").replace(" ", "_")
             frame = datasets.load_dataset(name, seed=seed)
             return _Raw(frame, name, "target", datasets.DATASETS[name].task, [])
-        frame, reading = _read_path(path, source, delimiter, decimal, encoding)
-        return _Raw(frame, str(source), None, None, [], reading)
+        notices: list[str] = []
+        frame, reading = _read_path(path, source, delimiter, decimal, encoding, notices)
+        return _Raw(frame, str(source), None, None, notices, reading)
     raise DataError(
         f"cannot load data from a {type(source).__name__}: pass a file path (CSV, TSV, Parquet, .npz), "
         "a pandas DataFrame, a tuple (X, y) of arrays, or a bundled dataset name"
@@ -89,10 +89,10 @@ def _read_arrays(pair: tuple[Any, ...]) -> _Raw:
 
 
 def _read_path(
-    path: Path, given: str | Path, delimiter: str | None, decimal: str | None, encoding: str | None
+    path: Path, given: str | Path, delimiter: str | None, decimal: str | None, encoding: str | None, notices: list[str]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     if not path.exists():
-        close = difflib.get_close_matches(str(given), list(datasets.DATASETS), n=2, cutoff=0.7)
+        close = datasets.close_names(str(given), cutoff=0.7)  # a path: only a name spelled very nearly alike
         hint = f" (did you mean the bundled dataset {' or '.join(repr(c) for c in close)}?)" if close else ""
         raise DataError(
             f"file not found: {path}{hint}; check the path (relative paths start at {Path.cwd()}), "
@@ -115,7 +115,7 @@ def _read_path(
     compressed = ext == ".gz"
     inner = suffixes[-2] if compressed and len(suffixes) > 1 else ext
     if inner in _TEXT_SUFFIXES:
-        return _read_text(path, delimiter, decimal, encoding, compressed=compressed, tsv=inner == ".tsv")
+        return _read_text(path, delimiter, decimal, encoding, compressed=compressed, tsv=inner == ".tsv", notices=notices)
     raise DataError(
         f"{path}: unsupported file type {ext!r}; use CSV/TSV (.csv, .tsv, .txt, optionally .gz), Parquet (.parquet) "
         "or NumPy (.npz)"

@@ -42,17 +42,25 @@ def _fractions(split: Any, *, has_test: bool, has_val: bool) -> dict[str, float]
     return {k: v / total for k, v in wanted.items()}
 
 
-def _split_positions(table: Table, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
-    """Row positions for each split: stratified by class for classification, seeded."""
+def check_enough_rows(table: Table, fractions: dict[str, float]) -> None:
+    """Refuse a table with fewer rows than its split needs: 2 to train, 1 for each other split."""
     n = len(table)
     names = list(fractions)
     others = [s for s in names if s != "train"]
     needed = 2 + len(others)  # train keeps at least 2 rows, every other split 1
     if n < needed:
+        roles = ", ".join(["2 to train", *({"val": "1 to validate", "test": "1 to test"}[s] for s in others)])
         raise DataError(
             f"{table.source} has {n} row(s), fewer than the split into {'/'.join(names)} needs (at least {needed}): "
-            "add rows, or pass separate validation/test tables"
+            f"a search needs at least {needed} rows ({roles}); add rows, or pass separate validation/test tables"
         )
+
+
+def _split_positions(table: Table, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
+    """Row positions for each split: stratified by class for classification, seeded."""
+    check_enough_rows(table, fractions)
+    n = len(table)
+    names = list(fractions)
     rng = np.random.default_rng(seed)
     if len(names) == 1:
         return {"train": np.arange(n)}

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from justenough.data.dates import apply_dates, parse_dates
 from justenough.data.messages import _note
 from justenough.data.read import _read_source
 from justenough.data.validate import (
@@ -57,6 +58,7 @@ def load(
     seed: int = 0,
     decimal: str | None = None,
     encoding: str | None = None,
+    dates: str | None = None,
 ) -> Table:
     """Load and validate a table.
 
@@ -72,8 +74,12 @@ def load(
     column parses fully with it; columns that are text stay text. ``encoding`` names the file's
     encoding (default: UTF-8 with or without a BOM, else Windows-1252). ``Table.reading`` records
     what to reuse to read new rows alike.
+
+    ``dates``: a feature column of dates (text that reads as dates, or a datetime column) is
+    refused by default; ``"drop"`` drops it, ``"ordinal"`` reads it as days since 1970-01-01.
     """
     task = _check_task(task)
+    dates = parse_dates(dates)
     if isinstance(max_categories, bool) or not isinstance(max_categories, (int, np.integer)) or max_categories < 2:
         raise ConfigError(f"max_categories must be an integer of at least 2, got {max_categories!r}")
     raw = _read_source(source, delimiter, seed, decimal=decimal, encoding=encoding)
@@ -107,7 +113,16 @@ def load(
         features = features[keep]
 
     y, task_used = _target_values(y_raw, target_name, task, raw, notices)
+    features = apply_dates(features, dates, raw.source, notices)
+    if features.shape[1] == 0:
+        raise DataError(
+            f"{raw.source} has no feature columns left once its date columns are dropped: pass "
+            f"{option('dates', 'ordinal')} to use them as numbers, or add feature columns"
+        )
     features = _coerce_features(features, raw.source, max_categories)
+    reading = dict(raw.reading)
+    if dates is not None:
+        reading["dates"] = dates  # predict reads new rows' dates the same way
     return Table(
         features=features.reset_index(drop=True),
         target=y.reset_index(drop=True).rename(target_name),
@@ -115,16 +130,28 @@ def load(
         task=task_used,  # type: ignore[arg-type]
         source=raw.source,
         notices=notices,
-        reading=dict(raw.reading),
+        reading=reading,
     )
 
 
 def read_rows(
-    source: Any, *, delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None
+    source: Any,
+    *,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    dates: str | None = None,
+    notices: list[str] | None = None,
 ) -> pd.DataFrame:
     """Rows to predict, read like ``load`` reads a table (delimiter, decimal mark, encoding) but
-    without a target or any validation: the model's preprocessing checks the columns."""
-    return _read_source(source, delimiter, 0, decimal=decimal, encoding=encoding).frame
+    without a target or any validation: the model's preprocessing checks the columns. What the
+    reading noticed (an encoding fallen back to, short rows) is appended to ``notices`` when given.
+    ``dates="ordinal"`` reads date columns as days since 1970-01-01, as ``load`` did for the model."""
+    dates = parse_dates(dates)
+    raw = _read_source(source, delimiter, 0, decimal=decimal, encoding=encoding)
+    if notices is not None:
+        notices.extend(raw.notices)
+    return apply_dates(raw.frame, dates, raw.source, [], refuse=False)
 
 
 def _check_task(task: str) -> str:

@@ -93,9 +93,16 @@ def _reject_inf(values: np.ndarray, index: pd.Index, column: str, source: str, w
     inf = np.isinf(values)
     if inf.any():
         where = _row_label(index[int(np.argmax(inf))])
+        count = int(inf.sum())
+        # A blank feature cell is imputed, but a row with a blank target is dropped: say which.
+        blanked = (
+            f"rows whose target is blank are dropped, so blanking them drops these {count} row(s)"
+            if what == "target"
+            else f"blank cells are imputed, so blanking them fills these {count} cell(s) with the training median"
+        )
         raise DataError(
-            f"{what} {column!r} in {source} has {int(inf.sum())} infinite value(s) (first at {where}): replace them "
-            "with numbers, or blank them (blank cells are imputed)"
+            f"{what} {column!r} in {source} has {count} infinite value(s) (first at {where}): replace them "
+            f"with numbers, or blank them ({blanked})"
         )
 
 
@@ -197,10 +204,9 @@ def _coerce_feature(series: pd.Series, name: str, source: str) -> pd.Series:
         return pd.Series(_to_float(series), index=series.index)
     if pd.api.types.is_complex_dtype(series):
         raise DataError(f"column {name!r} in {source} holds complex numbers: split it into real and imaginary columns")
-    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+    if pd.api.types.is_timedelta64_dtype(series):  # dates were refused, dropped or converted before (dates.py)
         raise DataError(
-            f"column {name!r} in {source} holds dates or times: convert it to numbers (for example days since a start "
-            "date, or the month) or to text categories"
+            f"column {name!r} in {source} holds durations: convert it to numbers (for example the duration in days)"
         )
     if pd.api.types.is_numeric_dtype(series):
         if pd.api.types.is_signed_integer_dtype(series) and not series.isna().any():

@@ -75,6 +75,7 @@ class SearchSettings:
     decimal: str | None = None
     max_categories: int = 50
     encoding: str | None = None
+    dates: str | None = None
     memory_budget: int | None = None
     refit: bool = True
     strategy: str = "grid"
@@ -94,6 +95,9 @@ class SearchSettings:
         from justenough.vocab import parse_device
 
         parse_device(self.device)
+        from justenough.data.dates import parse_dates
+
+        self._set("dates", parse_dates(self.dates))
         if self.out is not None:
             self._set("out", check_out_dir(self.out, "out"))
         if self.memory_budget is not None:
@@ -144,7 +148,7 @@ class SearchSettings:
     def reading(self) -> dict[str, Any]:
         """How files are read, as ``justenough.data.load`` takes it (also for ``test`` and ``val``)."""
         return {"delimiter": self.delimiter, "decimal": self.decimal, "encoding": self.encoding,
-                "max_categories": self.max_categories}
+                "max_categories": self.max_categories, "dates": self.dates}
 
     def folds_for(self, n_rows: int, own_val: bool) -> int:
         """How many folds validate: 1 (the single split) or K. ``n_rows``: the rows outside the
