@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 import typer
 
 from justenough.cli.app import app, cli_text, err
-from justenough.cli.arguments import DELIMITER_HELP, ENCODING_HELP, is_dataset, validate_choice
+from justenough.cli.arguments import delimiter_help, encoding_help, is_dataset, validate_choice
 from justenough.errors import ArtifactError, ConfigError, DataError
 from justenough.vocab import Task
 
@@ -52,9 +52,9 @@ def predict(
     out: Optional[Path] = typer.Option(None, "--out", help="Write the predictions CSV here (default: print to stdout). Example: --out preds.csv"),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class (classification). Example: --proba"),
     id_col: Optional[str] = typer.Option(None, "--id", help="Copy this column into the output, first. Example: --id customer_id"),
-    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP + " (default: as the run's table, else sniffed)"),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=delimiter_help("as the run's table, else sniffed")),
     decimal: Optional[str] = typer.Option(None, "--decimal", help="The decimal mark, '.' or ',' (default: as the run's table, else detected). Example: --decimal ,"),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=encoding_help("as the run's table, else UTF-8 with or without BOM, then cp1252")),
 ) -> None:
     """Predict new rows with a run's model: its saved preprocessing, then the network.
 
