@@ -69,3 +69,43 @@ def test_predict_help_names_one_default_per_option() -> None:
     # predict's reading defaults are the run's own: its help says so.
     for flag in ("--delimiter", "--decimal", "--encoding"):
         assert "as the run's table" in options[flag], (flag, options[flag])
+
+
+# Item 3: `--max-latency fast` suggested "90s, 10m or 1.5h", durations of a time budget.
+def test_a_bad_latency_gets_latency_examples_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = jn("search", "iris", "--max-latency", "fast", "--out", out)
+    _refused(proc, "--max-latency fast", "2ms", "0.5ms")
+    assert "90s" not in proc.stderr and "1.5h" not in proc.stderr
+    assert not out.exists()
+
+
+def test_a_bad_latency_in_the_library_names_its_keyword(tmp_path: Path) -> None:
+    from justenough import search
+    from justenough.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r'`max_latency="fast"`.*2ms') as caught:
+        search("iris", out=tmp_path / "run", max_latency="fast")
+    assert "90s" not in str(caught.value)
+    assert not (tmp_path / "run").exists()
+    # A time budget keeps the examples of its own size.
+    with pytest.raises(ConfigError, match=r'`time_budget="soon"`.*90s, 10m or 1.5h'):
+        search("iris", out=tmp_path / "run", time_budget="soon")
+
+
+# Item 4: `--strategy grow` announced "configs until the time budget".
+def test_a_grow_search_says_what_it_grows(tmp_path: Path) -> None:
+    proc = jn("search", "iris", *TINY, "--strategy", "grow", "--no-report", "--out", tmp_path / "run")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    first = next(line for line in proc.stdout.splitlines() if line.startswith("search:"))
+    assert "time budget" not in first, first
+    assert "2 restarts per config" in first and "grown from the simplest" in first and "paired SE" in first, first
+    assert "after 2 step(s)" in first, first  # --grow-patience's default, as given
+
+
+def test_a_grow_search_with_a_time_budget_names_both() -> None:
+    from justenough.cli.progress import open_ended_text
+
+    text = open_ended_text("grow", "10m", grow_patience=3)
+    assert "grown from the simplest" in text and "after 3 step(s)" in text and "time budget (10m)" in text
+    assert open_ended_text("grid", "10m") == "configs until the time budget (10m)"

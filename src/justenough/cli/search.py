@@ -59,7 +59,7 @@ def search(
     n_init: int = typer.Option(5, "--n-init", min=1, help="Restarts (random starts) per config. Example: --n-init 3"),
     rule: str = typer.Option("one-se", "--rule", help="How to choose: one-se, paired-se (one SE of the paired difference with the best), target=0.95 (or 95%) or tolerance=0.01. Example: --rule paired-se"),
     max_params: Optional[int] = typer.Option(None, "--max-params", min=1, help="Only configs with at most N parameters qualify. Example: --max-params 5000"),
-    max_latency: Optional[str] = typer.Option(None, "--max-latency", help="Only configs at most this slow per sample (batch 1). Example: --max-latency 1ms"),
+    max_latency: Optional[str] = typer.Option(None, "--max-latency", help="Only configs at most this slow per sample (batch 1), e.g. 2ms or 0.5ms. Example: --max-latency 1ms"),
     halving: bool = typer.Option(False, "--halving/--no-halving", help="Successive halving: stop weak configs early. Example: --halving"),
     strategy: str = typer.Option("grid", "--strategy", help="grid (train every config) or grow (from the simplest config up, while bigger keeps beating the best by more than one paired SE). Example: --strategy grow"),
     grow_patience: int = typer.Option(2, "--grow-patience", min=1, help="With --strategy grow: a direction (wider, deeper) stops after N successive steps that do not beat the best. Example: --grow-patience 3"),
@@ -95,11 +95,12 @@ def search(
 
     o = merge_config(ctx, search, config)
     space, out_dir = _checked_options(o)
-    from justenough.cli.progress import make_progress
+    from justenough.cli.progress import make_progress, open_ended_text
     from justenough.api import run_search
 
     console = out_console()
-    progress = make_progress(console, quiet=o["quiet"])
+    progress = make_progress(console, quiet=o["quiet"],
+                             open_ended=cli_text(open_ended_text(o["strategy"], o["time_budget"], o["grow_patience"])))
     show_message = progress.on_message
     progress.on_message = lambda text: show_message(cli_text(text))  # type: ignore[method-assign]
     result = run_search(_settings(o, space, out_dir), str(o["data"]), target=o["target"], test=o["test_file"],
@@ -130,13 +131,14 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
             raise ConfigError(f"{option} must be at least {low}, got {o[name]}")
 
     from justenough.search import parse_duration
+    from justenough.search.durations import LATENCY_EXAMPLES
     from justenough.select import parse_rule
     from justenough.search.space import Space
 
     space = Space.from_options(**{name: o[name] for name in SPACE_DEFAULTS})
     parse_rule(o["rule"])
     parse_duration(o["time_budget"])
-    parse_duration(o["max_latency"])
+    parse_duration(o["max_latency"], name="max_latency", examples=LATENCY_EXAMPLES)
     data = str(o["data"])
     check_data_arg(data)
     for option, value in (("--test-file", o["test_file"]), ("--val-file", o["val_file"])):
