@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,64 @@ def test_a_grow_search_with_a_time_budget_names_both() -> None:
     text = open_ended_text("grow", "10m", grow_patience=3)
     assert "grown from the simplest" in text and "after 3 step(s)" in text and "time budget (10m)" in text
     assert open_ended_text("grid", "10m") == "configs until the time budget (10m)"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real, tiny search whose model the export rows write out."""
+    out = tmp_path_factory.mktemp("options") / "iris-run"
+    proc = jn("search", "iris", *TINY, "--no-report", "--out", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+# Item 1: `export --out model.pt` without --format wrote ONNX into a file named .pt.
+@pytest.mark.parametrize("name", ["model.pt", "model.ts"])
+def test_export_takes_torchscript_from_the_extension(run_dir: Path, tmp_path: Path, name: str) -> None:
+    import json
+
+    import torch
+
+    path = tmp_path / name
+    proc = jn("export", run_dir, "--out", path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch marks torch.jit as deprecated; loading still works
+        loaded = torch.jit.load(str(path))  # TorchScript: an ONNX file would not load here
+    assert loaded(torch.zeros(3, 4)).shape == (3, 3)  # iris: 4 features in, 3 classes out
+    assert json.loads(Path(str(path) + ".features.json").read_text())["format"] == "torchscript"
+
+
+def test_export_takes_onnx_from_the_extension(run_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    pytest.importorskip("onnxscript")
+    path = tmp_path / "model.onnx"
+    proc = jn("export", run_dir, "--out", path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(Path(str(path) + ".features.json").read_text())["format"] == "onnx"
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["--format", "onnx", "--out", "m.pt"], ["--format onnx", "--out", ".pt file is torchscript", "m.onnx", "--format torchscript"]),
+        (["--format", "torchscript", "--out", "m.onnx"], ["--format torchscript", ".onnx file is onnx", "m.pt"]),
+        (["--format", "safetensors", "--out", "m.ts"], ["--format safetensors", ".ts file is torchscript", "m.safetensors"]),
+        (["--out", "m.bin"], ["'.bin'", ".onnx", ".pt", ".safetensors", "--format"]),
+        (["--out", "model"], ["without an extension", ".onnx", "--format"]),
+    ],
+)
+def test_export_refuses_a_name_that_contradicts_the_format(run_dir: Path, tmp_path: Path, args: list[str],
+                                                            needles: list[str]) -> None:
+    args = [str(tmp_path / a) if a.startswith("m") and "." in a or a == "model" else a for a in args]
+    proc = jn("export", run_dir, *args)
+    _refused(proc, *needles)
+    assert list(tmp_path.iterdir()) == []  # neither the model nor its features.json
+
+
+def test_export_keeps_an_unknown_extension_when_the_format_is_given(run_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "weights.bin"
+    proc = jn("export", run_dir, "--format", "safetensors", "--out", path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert path.is_file()

@@ -98,9 +98,6 @@ def predict(
         err.print(f"wrote {len(result)} predictions to {out}", highlight=False)
 
 
-_EXPORT_SUFFIX = {"onnx": ".onnx", "torchscript": ".pt", "safetensors": ".safetensors"}
-
-
 def features_path(path: Path) -> Path:
     """The input description written next to an export: ``model.onnx`` -> ``model.onnx.features.json``."""
     return path.with_name(path.name + ".features.json")
@@ -109,8 +106,8 @@ def features_path(path: Path) -> Path:
 @app.command()
 def export(
     run: Path = typer.Argument(..., metavar="RUN", help="A run directory (or its model/ folder). Example: runs/iris"),
-    format: str = typer.Option("onnx", "--format", "-f", help="onnx, torchscript or safetensors. Example: --format torchscript"),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: RUN/export/model.<ext>). Example: --out iris.onnx"),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help="onnx, torchscript or safetensors (default: from --out's extension: .onnx, .pt or .ts, .safetensors; onnx without --out). Example: --format torchscript"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output file; its extension must match --format (default: RUN/export/model.<ext>). Example: --out iris.onnx"),
     inputs: str = typer.Option("preprocessed", "--inputs", help="What the exported model takes: preprocessed features, or raw numeric columns with the preprocessing built in (onnx and torchscript; numeric columns only). Example: --inputs raw"),
 ) -> None:
     """Export the network for deployment.
@@ -121,23 +118,29 @@ def export(
     in the target's units: the preprocessing is part of the file. PATH.features.json lists the
     inputs in order, the preprocessing and the output (classes, or the target's mean and std).
 
+    The format follows --out's extension (.onnx ONNX, .pt or .ts TorchScript, .safetensors);
+    --format that contradicts it is refused.
+
     Example: justenough export runs/iris --format onnx --inputs raw --out iris.onnx
     """
     from justenough.run.atomic import write_json
     from justenough.run.model import load
 
-    fmt = validate_choice("--format", format, tuple(_EXPORT_SUFFIX))
+    from justenough.run.export_format import DEFAULT_SUFFIX, EXPORT_FORMATS, export_format
+
+    given = validate_choice("--format", format, EXPORT_FORMATS) if format is not None else None
     inputs = validate_choice("--inputs", inputs, ("preprocessed", "raw"))
+    if out is not None and Path(out).is_dir():
+        raise ConfigError(f"--out {out} is a directory: give a file name, e.g. {Path(out) / ('model' + DEFAULT_SUFFIX[given or 'onnx'])}")
+    fmt = export_format(out, given)  # before the run is read: a wrong name costs nothing and writes nothing
     if inputs == "raw" and fmt == "safetensors":
         raise ConfigError("--inputs raw needs --format onnx or torchscript: safetensors holds the network's weights only")
     run_path = Path(run)
     model = load(run_path)
     if out is None:
         base = run_path if (run_path / "model").is_dir() else run_path.parent
-        out = base / "export" / f"model{_EXPORT_SUFFIX[fmt]}"
+        out = base / "export" / f"model{DEFAULT_SUFFIX[fmt]}"
     out = Path(out)
-    if out.is_dir():
-        raise ConfigError(f"--out {out} is a directory: give a file name, e.g. {out / ('model' + _EXPORT_SUFFIX[fmt])}")
     from justenough.run import artifacts
 
     names_out = _feature_names_out(model)
