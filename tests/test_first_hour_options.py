@@ -171,3 +171,53 @@ def test_export_keeps_an_unknown_extension_when_the_format_is_given(run_dir: Pat
     proc = jn("export", run_dir, "--format", "safetensors", "--out", path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert path.is_file()
+
+
+# Item 5: `init-lab --lr 0` leaked `MemberSpec.lr` into its message, and the lab was silent while it trained.
+def test_init_lab_refuses_a_zero_lr_in_the_cli_words(tmp_path: Path) -> None:
+    out = tmp_path / "lab"
+    proc = jn("init-lab", "iris", "--lr", "0", "--out", out)
+    _refused(proc, "--lr 0", "positive", "--lr 0.001")
+    assert "MemberSpec" not in proc.stderr
+    assert not out.exists()
+
+
+def test_init_lab_refuses_a_zero_lr_in_the_library_words() -> None:
+    from justenough import init_lab
+    from justenough.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"`lr=0`.*positive.*`lr=0.001`") as caught:
+        init_lab("iris", lr=0)
+    assert "MemberSpec" not in str(caught.value)
+
+
+def test_init_lab_reports_its_progress_in_a_log(tmp_path: Path) -> None:
+    # 2 schemes x 20 restarts = 40 members: two stacks of at most 32.
+    proc = jn("init-lab", "iris", "--depth", "2", "--width", "8", "--schemes", "he_normal,zeros", "--n-init", "20",
+              "--epochs", "2", "--out", tmp_path / "lab")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    stacks = [line for line in lines if line.startswith("init lab: stack")]
+    assert [line.split(" trained")[0] for line in stacks] == ["init lab: stack 1/2", "init lab: stack 2/2"], lines
+    assert all("(2 epochs;" in line for line in stacks), stacks
+    assert lines.index(stacks[-1]) < next(i for i, line in enumerate(lines) if line.startswith("summary:"))
+
+
+def test_init_lab_live_bar_counts_every_stack_s_epochs() -> None:
+    import io
+
+    from rich.console import Console
+
+    from justenough.cli.lab_progress import LiveLabProgress, make_lab_progress
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    progress = make_lab_progress(console)
+    assert isinstance(progress, LiveLabProgress)
+    with progress:
+        for stack, epoch in ((1, 1), (1, 3), (2, 2)):
+            progress(stack, 2, epoch, 3)
+        task = progress.bar.tasks[0]
+        assert (task.completed, task.total, task.description) == (5, 6, "stack 2/2")
+        shown = Console(file=io.StringIO(), width=120)
+        shown.print(progress.bar.make_tasks_table(progress.bar.tasks))
+        assert "5/6" in shown.file.getvalue() and "stack 2/2" in shown.file.getvalue()  # type: ignore[attr-defined]
