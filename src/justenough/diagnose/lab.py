@@ -136,6 +136,34 @@ def _check_int(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+def _check_lr(lr: Any) -> None:
+    # Named as the caller wrote it (`lr=0` here, `--lr 0.0` on the command line): the stack's own
+    # check would name MemberSpec.lr, which the caller never saw.
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ConfigError(f"{option('lr', lr)}: the learning rate must be a positive number, e.g. {option('lr', 0.001)}")
+
+
+def _train_stacks(all_members: list[tuple[str, int]], prepared: Any, settings: Any,
+                  progress: Callable[[int, int, int, int], None] | None, *, epochs: int, **chunk: Any) -> "_Collected":
+    """Every (scheme, restart) member trained, ``_MAX_STACK`` to a stack, reporting to ``progress``."""
+    collected = _Collected()
+    n_stacks = math.ceil(len(all_members) / _MAX_STACK)
+    for index, start in enumerate(range(0, len(all_members), _MAX_STACK), start=1):
+        _train_chunk(all_members[start : start + _MAX_STACK], prepared, settings, collected, epochs=epochs,
+                     on_epoch=_stack_progress(progress, index, n_stacks, epochs), **chunk)
+        if progress is not None:
+            progress(index, n_stacks, epochs, epochs)  # done, also when every restart diverged early
+    return collected
+
+
+def _stack_progress(progress: Callable[[int, int, int, int], None] | None, stack: int, n_stacks: int,
+                    epochs: int) -> Callable[[int], None] | None:
+    """The trainer's ``on_epoch`` hook for stack ``stack`` of ``n_stacks``, reporting to ``progress``."""
+    if progress is None:
+        return None
+    return lambda epoch: progress(stack, n_stacks, epoch, epochs)
+
+
 def _checked_specs(schemes: Sequence[str] | None) -> list[str]:
     """The scheme specs, parsed and written the one way (default: ``default_schemes()``)."""
     specs = [str(init_mod.parse(s)) for s in (default_schemes() if schemes is None else list(schemes))]
@@ -200,8 +228,7 @@ def init_lab(
     diagnose_every = _check_int("diagnose_every", diagnose_every, 1)
     if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
         raise ConfigError(f"init_lab: tolerance must be a number >= 0 (in score units), got {tolerance!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-        raise ConfigError(f"{option('lr', lr)}: the learning rate must be a positive number, e.g. {option('lr', 0.001)}")
+    _check_lr(lr)
     specs = _checked_specs(schemes)
 
     prepared = _prepared(data, seed, device)
@@ -211,16 +238,8 @@ def init_lab(
     settings = TrainSettings(
         optimizer=optimizer, batch_size=batch_size, max_epochs=epochs, patience=None, callback_every=1
     )
-    collected = _Collected()
-    n_stacks = math.ceil(len(all_members) / _MAX_STACK)
-    for index, start in enumerate(range(0, len(all_members), _MAX_STACK), start=1):
-        on_epoch = None if progress is None else (lambda epoch, index=index: progress(index, n_stacks, epoch, epochs))
-        _train_chunk(
-            all_members[start : start + _MAX_STACK], prepared, settings, collected, seeds=seeds, depth=depth,
-            width=width, activation=activation, lr=lr, epochs=epochs, diagnose_every=diagnose_every, on_epoch=on_epoch,
-        )
-        if progress is not None:
-            progress(index, n_stacks, epochs, epochs)  # done, also when every restart diverged early
+    collected = _train_stacks(all_members, prepared, settings, progress, seeds=seeds, depth=depth, width=width,
+                              activation=activation, lr=lr, epochs=epochs, diagnose_every=diagnose_every)
 
     tables = _tables(collected, specs, depth, tolerance)
     lab_settings = _lab_settings(
