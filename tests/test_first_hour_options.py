@@ -221,3 +221,47 @@ def test_init_lab_live_bar_counts_every_stack_s_epochs() -> None:
         shown = Console(file=io.StringIO(), width=120)
         shown.print(progress.bar.make_tasks_table(progress.bar.tasks))
         assert "5/6" in shown.file.getvalue() and "stack 2/2" in shown.file.getvalue()  # type: ignore[attr-defined]
+
+
+# Item 6: the estimators' verbose output said "the same table was passed as val and test", words of
+# search(), not of fit(X, y); the CLI shows the same notice with its own flags.
+ESTIMATOR_FAST = dict(depth="1", widths="8", max_epochs=5, n_init=2, workers=1, random_state=0, verbose=1)
+
+
+@pytest.mark.parametrize("test_fraction", [0.0, 0.2])
+def test_an_estimator_describes_its_split_in_its_parameters(capsys: pytest.CaptureFixture[str],
+                                                           test_fraction: float) -> None:
+    from sklearn.datasets import load_iris
+
+    from justenough.estimators import JustEnoughClassifier
+
+    X, y = load_iris(return_X_y=True)
+    est = JustEnoughClassifier(test_fraction=test_fraction, **ESTIMATOR_FAST).fit(X, y)
+    printed = capsys.readouterr().out
+    notes = [line for line in printed.splitlines() if line.startswith("note:")]
+    split = next(line for line in notes if "fit(X, y)" in line)
+    assert "150 rows" in split and "validation_fraction=0.2" in split and "random_state" in split, split
+    assert f"test_fraction={test_fraction:g}" in split, split
+    for words in ("passed as", "val and test", "arrays (X, y)", "seed "):
+        assert words not in printed, (words, printed)
+    assert split[len("note: "):] in est.notices_  # the same words in notices_
+    if test_fraction == 0:
+        assert "test_score_ is None" in split and est.test_score_ is None
+    else:
+        assert "test_score_" in split and est.test_score_ is not None
+
+
+def test_the_same_table_as_val_and_test_is_named_in_each_interface_s_words(tmp_path: Path) -> None:
+    from sklearn.datasets import load_iris
+
+    from justenough import search
+    from justenough.cli.app import cli_text
+
+    frame = load_iris(as_frame=True).frame
+    held = frame.sample(40, random_state=0)
+    result = search(frame.drop(held.index), val=held, test=held, out=tmp_path / "run", depth=1, widths=8, n_init=2,
+                    max_epochs=5, workers=1, report=False, refit=False)
+    note = next(n for n in result.notices if "also serve as the test rows" in n)
+    assert "`val=...`" in note and "`test=...`" in note, note  # the library's keywords
+    shown = cli_text(note)
+    assert "`--val-file ...`" in shown and "`--test-file ...`" in shown, shown  # the command line's flags
