@@ -71,7 +71,7 @@ def search(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address, with --executor ray. Example: --ray-address 127.0.0.1:6379"),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes (default: one per core). Example: --workers 2"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto (CUDA when available). Example: --device cuda"),
-    precision: str = typer.Option("float32", "--precision", help="The training step's matrix products: float32, or bfloat16 (mixed precision: faster on CPUs with AVX-512 BF16 and on GPUs, numbers differ by bfloat16 rounding). Example: --precision bfloat16"),
+    precision: str = typer.Option("float32", "--precision", help="The training step's matrix products: float32, or bfloat16 (mixed precision: faster on CPUs with AVX-512 BF16 or AMX and on GPUs, numbers differ by bfloat16 rounding; elsewhere float32, with a note). Example: --precision bfloat16"),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default: runs/<data name>). Running again resumes. Example: --out runs/iris-small"),
     seed: int = typer.Option(0, "--seed", help="Study seed: split, inits and data order derive from it. Example: --seed 1"),
     test_file: Optional[str] = typer.Option(None, "--test-file", help="A separate test table (else 20% of DATA is held out). Example: --test-file test.csv"),
