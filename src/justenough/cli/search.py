@@ -131,14 +131,13 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
             raise ConfigError(f"{option} must be at least {low}, got {o[name]}")
 
     from justenough.search import parse_duration
-    from justenough.search.durations import LATENCY_EXAMPLES
     from justenough.select import parse_rule
     from justenough.search.space import Space
 
     space = Space.from_options(**{name: o[name] for name in SPACE_DEFAULTS})
     parse_rule(o["rule"])
     parse_duration(o["time_budget"])
-    parse_duration(o["max_latency"], name="max_latency", examples=LATENCY_EXAMPLES)
+    parse_duration(o["max_latency"], latency=True)
     data = str(o["data"])
     check_data_arg(data)
     for option, value in (("--test-file", o["test_file"]), ("--val-file", o["val_file"])):

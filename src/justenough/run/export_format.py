@@ -2,14 +2,15 @@
 
 A file's extension is what tools (and people) go by: an ONNX graph written to ``model.pt`` fails
 in ``torch.jit.load`` with an error that says nothing about the cause. So the extension decides the
-format when none is given, and a format that contradicts the extension is refused.
+format when none is given, and a format that contradicts the extension is refused. Only the
+command line exports (``justenough export``), so the messages name its flags.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from justenough.errors import ConfigError, option
+from justenough.errors import ConfigError
 
 __all__ = ["EXPORT_FORMATS", "DEFAULT_SUFFIX", "format_of", "export_format", "check_export_suffix"]
 
@@ -33,8 +34,8 @@ def check_export_suffix(path: str | Path, fmt: str) -> None:
     if named is not None and named != fmt:
         fixed = Path(path).with_suffix(DEFAULT_SUFFIX[fmt])
         raise ConfigError(
-            f"{option('format', fmt)} does not match {option('out', str(path))}: a {Path(path).suffix} file is {named}; "
-            f"write {option('out', str(fixed))} for {fmt}, or {option('format', named)} for this file name"
+            f"`--format {fmt}` does not match `--out {path}`: a {Path(path).suffix} file is {named}; "
+            f"write `--out {fixed}` for {fmt}, or `--format {named}` for this file name"
         )
 
 
@@ -52,7 +53,6 @@ def export_format(out: str | Path | None, given: str | None) -> str:
         suffix = Path(out).suffix
         what = f"the extension {suffix!r}" if suffix else "a file name without an extension"
         raise ConfigError(
-            f"{option('out', str(out))}: cannot tell the export format from {what}: {_NAMED}, "
-            f"or give {option('format', '...')}"
+            f"`--out {out}`: cannot tell the export format from {what}: {_NAMED}, or give `--format ...`"
         )
     return named

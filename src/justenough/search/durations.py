@@ -15,13 +15,15 @@ BUDGET_EXAMPLES = "90s, 10m or 1.5h"
 LATENCY_EXAMPLES = "2ms or 0.5ms (per sample, at batch 1)"
 
 
-def parse_duration(text: str | float | int | None, *, name: str = "time_budget", examples: str = BUDGET_EXAMPLES) -> float | None:
-    """``90``, ``90s``, ``10m``, ``1.5h``, ``2ms`` -> seconds. ``name``: the option the text was
-    given as (for the message), ``examples``: durations of the size that option takes."""
+def parse_duration(text: str | float | int | None, *, latency: bool = False) -> float | None:
+    """``90``, ``90s``, ``10m``, ``1.5h``, ``2ms`` -> seconds. ``latency``: the text is a latency
+    limit (``max_latency``), not a time budget: its message names that option and gives latencies."""
     if text is None or text == "":
         return None
     if isinstance(text, (int, float)):
         return float(text)
+    given = option("max_latency", text) if latency else option("time_budget", text)
+    examples = LATENCY_EXAMPLES if latency else BUDGET_EXAMPLES
     t = str(text).strip().lower()
     units = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
     for suffix in sorted(units, key=len, reverse=True):
@@ -33,7 +35,7 @@ def parse_duration(text: str | float | int | None, *, name: str = "time_budget",
     try:
         value = float(num) * units[suffix]
     except ValueError:
-        raise ConfigError(f"cannot read {option(name, text)} as a duration: write e.g. {examples}") from None
+        raise ConfigError(f"cannot read {given} as a duration: write e.g. {examples}") from None
     if value <= 0:
-        raise ConfigError(f"{option(name, text)}: a duration must be positive, e.g. {examples}")
+        raise ConfigError(f"{given}: a duration must be positive, e.g. {examples}")
     return value

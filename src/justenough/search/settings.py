@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError, option
-from justenough.search.durations import LATENCY_EXAMPLES, parse_duration
+from justenough.search.durations import parse_duration
 from justenough.search.space import DEFAULT_SPACE_TEXT, Space
 from justenough.vocab import Precision
 
@@ -150,4 +150,4 @@ def _latency_ms(max_latency: str | float | None) -> float | None:
     """The latency limit in milliseconds: a number is milliseconds; text is a duration ("1ms", "0.5ms")."""
     if max_latency is None or isinstance(max_latency, (int, float)):
         return None if max_latency is None else float(max_latency)
-    return parse_duration(max_latency, name="max_latency", examples=LATENCY_EXAMPLES) * 1000.0  # type: ignore[operator]
+    return parse_duration(max_latency, latency=True) * 1000.0  # type: ignore[operator]
