@@ -121,7 +121,12 @@ def run_search(
     from justenough.run.finalize import finalize
     from justenough.search.run import train_study
 
+    settings, precision_notice = _supported_precision(settings)
+    if precision_notice:
+        progress.on_message(precision_notice)  # before the training it changes
     trained = train_study(settings, data, target=target, test=test, val=val, progress=progress)
+    if precision_notice:
+        trained.prepared.notices.append(precision_notice)  # kept in the result's notices
     result = finalize(
         handle=trained.handle,
         prepared=trained.prepared,
@@ -145,3 +150,21 @@ def run_search(
         # The report reads the run directory finalize has just written, and nothing else.
         result.report_path = build_report(settings.out)
     return result
+
+
+def _supported_precision(settings: SearchSettings) -> tuple[SearchSettings, str | None]:
+    """The settings with the precision this device trains fast in: bfloat16 where it is not
+    supported falls back to float32, with a notice (``train/bf16_support.py``)."""
+    from dataclasses import replace
+
+    from justenough.train.bf16_support import bf16_support, effective_precision
+    from justenough.vocab import Precision, parse_device
+
+    if settings.precision != Precision.BFLOAT16:
+        return settings, None
+    precision, notice = effective_precision(settings.precision, *bf16_support(parse_device(settings.device)))
+    if notice:
+        import logging
+
+        logging.getLogger(__name__).warning(notice)
+    return replace(settings, precision=precision), notice

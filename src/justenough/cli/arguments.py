@@ -8,10 +8,21 @@ from pathlib import Path
 
 from justenough.errors import ArtifactError, ConfigError, DataError
 
-__all__ = ["DELIMITER_HELP", "DECIMAL_HELP", "DATES_HELP", "ENCODING_HELP", "default_out", "is_dataset", "dataset_hint", "check_data_arg",
-           "checked_run_dir", "validate_choice"]
+__all__ = ["DELIMITER_HELP", "DECIMAL_HELP", "DATES_HELP", "ENCODING_HELP", "delimiter_help", "encoding_help",
+           "default_out", "is_dataset", "dataset_hint", "check_data_arg", "checked_run_dir", "validate_choice"]
 
-DELIMITER_HELP = "The text file's delimiter (default: sniffed): ',' ';' tab or '|'. Example: --delimiter ';'"
+
+# Each help text names its default once: a command whose default differs (predict reads rows as the
+# run's table was read) passes its own default instead of appending a second one.
+def delimiter_help(default: str = "sniffed") -> str:
+    return f"The text file's delimiter (default: {default}): ',' ';' tab or '|'. Example: --delimiter ';'"
+
+
+def encoding_help(default: str = "UTF-8 with or without BOM, else cp1252") -> str:
+    return f"The text file's encoding (default: {default}). Example: --encoding latin-1"
+
+
+DELIMITER_HELP = delimiter_help()
 DECIMAL_HELP = (
     "The decimal mark, '.' or ',' (default: a decimal comma is detected when the delimiter is not a comma). "
     "Example: --decimal ,"
@@ -20,7 +31,7 @@ DATES_HELP = (
     "What to do with date columns, refused by default: drop them, or ordinal (days since 1970-01-01). "
     "Example: --dates ordinal"
 )
-ENCODING_HELP = "The text file's encoding (default: UTF-8 with or without BOM, else cp1252). Example: --encoding latin-1"
+ENCODING_HELP = encoding_help()
 
 
 def default_out(data: str) -> Path:

@@ -32,7 +32,7 @@ def init_lab(
     schemes: Optional[str] = typer.Option(None, "--schemes", help="Init schemes to compare, comma-separated (default: every registered scheme). Example: --schemes he_normal,glorot_uniform,normal(std=0.01)"),
     n_init: int = typer.Option(10, "--n-init", min=1, help="Restarts per scheme. Example: --n-init 5"),
     epochs: int = typer.Option(30, "--epochs", min=1, help="Training epochs of every restart (no early stopping). Example: --epochs 50"),
-    lr: float = typer.Option(1e-3, "--lr", min=0.0, help="Learning rate (Adam). Example: --lr 3e-3"),
+    lr: float = typer.Option(1e-3, "--lr", help="Learning rate (Adam), above 0. Example: --lr 3e-3"),
     seed: int = typer.Option(0, "--seed", help="Seed of the split and the restarts. Example: --seed 1"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto. Example: --device cuda"),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/init-lab-<data name>). Example: --out runs/lab"),
@@ -57,6 +57,7 @@ def init_lab(
     parse_device(o["device"], flag="--device")  # refused now, before the data is read or the run directory is made
     data = str(o["data"])
     check_data_arg(data)
+    from justenough.cli.lab_progress import make_lab_progress
     from justenough.diagnose.lab import init_lab as run_lab
 
     source: Any = data
@@ -65,18 +66,21 @@ def init_lab(
         from justenough.data import load, prepare
 
         source = prepare(load(data, target=o["target"], seed=o["seed"]), seed=o["seed"], device=o["device"])
-    result = run_lab(
-        source,
-        depth=o["depth"],
-        width=o["width"],
-        activation=o["activation"],
-        schemes=split_specs(o["schemes"]) if o["schemes"] else None,
-        n_init=o["n_init"],
-        epochs=o["epochs"],
-        seed=o["seed"],
-        lr=o["lr"],
-        device=o["device"],
-    )
+    console = out_console()
+    with make_lab_progress(console) as progress:
+        result = run_lab(
+            source,
+            depth=o["depth"],
+            width=o["width"],
+            activation=o["activation"],
+            schemes=split_specs(o["schemes"]) if o["schemes"] else None,
+            n_init=o["n_init"],
+            epochs=o["epochs"],
+            seed=o["seed"],
+            lr=o["lr"],
+            device=o["device"],
+            progress=progress,
+        )
     out_dir = Path(o["out"]) if o["out"] is not None else Path("runs") / f"init-lab-{Path(data).stem}"
     saved = Path(result.save(out_dir))
     console = out_console()

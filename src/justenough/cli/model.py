@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 import typer
 
 from justenough.cli.app import app, cli_text, err
-from justenough.cli.arguments import DELIMITER_HELP, ENCODING_HELP, dataset_hint, is_dataset, validate_choice
+from justenough.cli.arguments import dataset_hint, delimiter_help, encoding_help, is_dataset, validate_choice
 from justenough.errors import ArtifactError, ConfigError, DataError
 from justenough.vocab import Task
 
@@ -57,9 +57,9 @@ def predict(
     out: Optional[Path] = typer.Option(None, "--out", help="Write the predictions CSV here (default: print to stdout). Example: --out preds.csv"),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class (classification). Example: --proba"),
     id_col: Optional[str] = typer.Option(None, "--id", help="Copy this column into the output, first. Example: --id customer_id"),
-    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP + " (default: as the run's table, else sniffed)"),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=delimiter_help("as the run's table, else sniffed")),
     decimal: Optional[str] = typer.Option(None, "--decimal", help="The decimal mark, '.' or ',' (default: as the run's table, else detected). Example: --decimal ,"),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=encoding_help("as the run's table, else UTF-8 with or without BOM, then cp1252")),
 ) -> None:
     """Predict new rows with a run's model: its saved preprocessing, then the network.
 
@@ -103,9 +103,6 @@ def predict(
         err.print(f"wrote {len(result)} predictions to {out}", highlight=False)
 
 
-_EXPORT_SUFFIX = {"onnx": ".onnx", "torchscript": ".pt", "safetensors": ".safetensors"}
-
-
 def features_path(path: Path) -> Path:
     """The input description written next to an export: ``model.onnx`` -> ``model.onnx.features.json``."""
     return path.with_name(path.name + ".features.json")
@@ -114,8 +111,8 @@ def features_path(path: Path) -> Path:
 @app.command()
 def export(
     run: Path = typer.Argument(..., metavar="RUN", help="A run directory (or its model/ folder). Example: runs/iris"),
-    format: str = typer.Option("onnx", "--format", "-f", help="onnx, torchscript or safetensors. Example: --format torchscript"),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: RUN/export/model.<ext>). Example: --out iris.onnx"),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help="onnx, torchscript or safetensors (default: from --out's extension: .onnx, .pt or .ts, .safetensors; onnx without --out). Example: --format torchscript"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output file; its extension must match --format (default: RUN/export/model.<ext>). Example: --out iris.onnx"),
     inputs: str = typer.Option("preprocessed", "--inputs", help="What the exported model takes: preprocessed features, or raw numeric columns with the preprocessing built in (onnx and torchscript; numeric columns only). Example: --inputs raw"),
 ) -> None:
     """Export the network for deployment.
@@ -126,23 +123,29 @@ def export(
     in the target's units: the preprocessing is part of the file. PATH.features.json lists the
     inputs in order, the preprocessing and the output (classes, or the target's mean and std).
 
+    The format follows --out's extension (.onnx ONNX, .pt or .ts TorchScript, .safetensors);
+    --format that contradicts it is refused.
+
     Example: justenough export runs/iris --format onnx --inputs raw --out iris.onnx
     """
     from justenough.run.atomic import write_json
     from justenough.run.model import load
 
-    fmt = validate_choice("--format", format, tuple(_EXPORT_SUFFIX))
+    from justenough.run.export_format import DEFAULT_SUFFIX, EXPORT_FORMATS, export_format
+
+    given = validate_choice("--format", format, EXPORT_FORMATS) if format is not None else None
     inputs = validate_choice("--inputs", inputs, ("preprocessed", "raw"))
+    if out is not None and Path(out).is_dir():
+        raise ConfigError(f"--out {out} is a directory: give a file name, e.g. {Path(out) / ('model' + DEFAULT_SUFFIX[given or 'onnx'])}")
+    fmt = export_format(out, given)  # before the run is read: a wrong name costs nothing and writes nothing
     if inputs == "raw" and fmt == "safetensors":
         raise ConfigError("--inputs raw needs --format onnx or torchscript: safetensors holds the network's weights only")
     run_path = Path(run)
     model = load(run_path)
     if out is None:
         base = run_path if (run_path / "model").is_dir() else run_path.parent
-        out = base / "export" / f"model{_EXPORT_SUFFIX[fmt]}"
+        out = base / "export" / f"model{DEFAULT_SUFFIX[fmt]}"
     out = Path(out)
-    if out.is_dir():
-        raise ConfigError(f"--out {out} is a directory: give a file name, e.g. {out / ('model' + _EXPORT_SUFFIX[fmt])}")
     from justenough.run import artifacts
 
     names_out = _feature_names_out(model)

@@ -28,7 +28,22 @@ from justenough.numbers import counted
 from justenough.search import SearchProgress
 from justenough.search.config import Config
 
-__all__ = ["LiveProgress", "PlainProgress", "QuietProgress", "make_progress", "config_text", "format_seconds"]
+__all__ = ["LiveProgress", "PlainProgress", "QuietProgress", "make_progress", "config_text", "format_seconds",
+           "open_ended_text"]
+
+# A search without a known number of configs, when nothing more is known about it.
+_OPEN_ENDED = "configs until the time budget"
+
+
+def open_ended_text(strategy: str = "grid", time_budget: str | float | None = None, grow_patience: int = 2) -> str:
+    """What a search whose number of configs is not known up front will train, for its first line:
+    a grow search says how it grows (its count depends on what each step shows), a sampler with
+    only a time budget says so."""
+    if strategy == "grow":
+        text = ("configs grown from the simplest one: wider or deeper while the bigger config beats the best by more "
+                f"than one paired SE; a direction stops after {grow_patience} step(s) that do not")
+        return text + (f", or at the time budget ({time_budget})" if time_budget is not None else "")
+    return _OPEN_ENDED + (f" ({time_budget})" if time_budget is not None else "")
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -124,9 +139,10 @@ class PlainProgress(SearchProgress):
     1.2s | best so far 0.9631 | eta 8.0s``
     """
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, open_ended: str = _OPEN_ENDED) -> None:
         self.console = console
         self.tally = _Tally()
+        self.open_ended = open_ended  # the first line's "what" when the number of configs is unknown
 
     def _line(self, text: str) -> None:
         # soft_wrap: one log line per event, however narrow the (virtual) console is.
@@ -134,9 +150,11 @@ class PlainProgress(SearchProgress):
 
     def on_start(self, total: int | None, done: int, n_init: int) -> None:
         self.tally.start(total, done, n_init)
-        what = counted(total, "config") if total is not None else "configs until the time budget"
         resumed = f" ({done} already done: resuming)" if done else ""
-        self._line(f"search: {what} x {counted(n_init, 'restart')}{resumed}")
+        if total is not None:
+            self._line(f"search: {counted(total, 'config')} x {counted(n_init, 'restart')}{resumed}")
+        else:
+            self._line(f"search: {n_init} restarts per config, {self.open_ended}{resumed}")
 
     def on_submit(self, configs: Sequence[Config]) -> None:
         self.tally.submit(configs)
@@ -171,9 +189,10 @@ class PlainProgress(SearchProgress):
 class LiveProgress(SearchProgress):
     """A display that redraws in place on a terminal (rich ``Live``); gone when the search ends."""
 
-    def __init__(self, console: Console, refresh_per_second: float = 4.0) -> None:
+    def __init__(self, console: Console, refresh_per_second: float = 4.0, open_ended: str = _OPEN_ENDED) -> None:
         self.console = console
         self.tally = _Tally()
+        self.open_ended = open_ended  # said once at the start when the number of configs is unknown
         self.live = Live(console=console, refresh_per_second=refresh_per_second, transient=True, get_renderable=self.render)
         self.epochs: dict[str, tuple[int, int]] = {}  # config key -> (epoch, max epochs) of its stack
 
@@ -214,6 +233,8 @@ class LiveProgress(SearchProgress):
         self.tally.start(total, done, n_init)
         if done:
             self.console.print(f"resuming: {counted(done, 'config')} already done", highlight=False)
+        if total is None:
+            self.console.print(f"search: {n_init} restarts per config, {self.open_ended}", highlight=False)
         self.live.start()
 
     def on_submit(self, configs: Sequence[Config]) -> None:
@@ -243,10 +264,12 @@ class LiveProgress(SearchProgress):
         )
 
 
-def make_progress(console: Console, *, quiet: bool = False, live: bool | None = None) -> SearchProgress:
-    """Quiet when asked; live when ``console`` is a terminal (or ``live=True``); plain lines otherwise."""
+def make_progress(console: Console, *, quiet: bool = False, live: bool | None = None,
+                  open_ended: str = _OPEN_ENDED) -> SearchProgress:
+    """Quiet when asked; live when ``console`` is a terminal (or ``live=True``); plain lines otherwise.
+    ``open_ended``: what the search trains when its number of configs is unknown (``open_ended_text``)."""
     if quiet:
         return QuietProgress()
     if live is None:
         live = console.is_terminal and not console.is_dumb_terminal
-    return LiveProgress(console) if live else PlainProgress(console)
+    return LiveProgress(console, open_ended=open_ended) if live else PlainProgress(console, open_ended=open_ended)

@@ -60,7 +60,7 @@ def search(
     n_init: int = typer.Option(5, "--n-init", min=1, help="Restarts (random starts) per config. Example: --n-init 3"),
     rule: str = typer.Option("one-se", "--rule", help="How to choose: one-se, paired-se (one SE of the paired difference with the best), target=0.95 (or 95%) or tolerance=0.01. Example: --rule paired-se"),
     max_params: Optional[int] = typer.Option(None, "--max-params", min=1, help="Only configs with at most N parameters qualify. Example: --max-params 5000"),
-    max_latency: Optional[str] = typer.Option(None, "--max-latency", help="Only configs at most this slow per sample (batch 1). Example: --max-latency 1ms"),
+    max_latency: Optional[str] = typer.Option(None, "--max-latency", help="Only configs at most this slow per sample (batch 1), e.g. 2ms or 0.5ms. Example: --max-latency 1ms"),
     halving: bool = typer.Option(False, "--halving/--no-halving", help="Successive halving: stop weak configs early. Example: --halving"),
     strategy: str = typer.Option("grid", "--strategy", help="grid (train every config) or grow (from the simplest config up, while bigger keeps beating the best by more than one paired SE). Example: --strategy grow"),
     cv: str = typer.Option("auto", "--cv", help="Folds that validate every config: auto (5 folds below 3,000 rows outside the test split, else one validation split), a number K, or 1 (one split). Example: --cv 5"),
@@ -73,7 +73,7 @@ def search(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address, with --executor ray. Example: --ray-address 127.0.0.1:6379"),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes (default: one per core). Example: --workers 2"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto (CUDA when available). Example: --device cuda"),
-    precision: str = typer.Option("float32", "--precision", help="The training step's matrix products: float32, or bfloat16 (mixed precision: faster on CPUs with AVX-512 BF16 and on GPUs, numbers differ by bfloat16 rounding). Example: --precision bfloat16"),
+    precision: str = typer.Option("float32", "--precision", help="The training step's matrix products: float32, or bfloat16 (mixed precision: faster on CPUs with AVX-512 BF16 or AMX and on GPUs, numbers differ by bfloat16 rounding; elsewhere float32, with a note). Example: --precision bfloat16"),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default: runs/<data name>). Running again resumes. Example: --out runs/iris-small"),
     seed: int = typer.Option(0, "--seed", help="Study seed: split, inits and data order derive from it. Example: --seed 1"),
     test_file: Optional[str] = typer.Option(None, "--test-file", help="A separate test table (else 20% of DATA is held out). Example: --test-file test.csv"),
@@ -98,11 +98,12 @@ def search(
 
     o = merge_config(ctx, search, config)
     space, out_dir = _checked_options(o)
-    from justenough.cli.progress import make_progress
+    from justenough.cli.progress import make_progress, open_ended_text
     from justenough.api import run_search
 
     console = out_console()
-    progress = make_progress(console, quiet=o["quiet"])
+    progress = make_progress(console, quiet=o["quiet"],
+                             open_ended=cli_text(open_ended_text(o["strategy"], o["time_budget"], o["grow_patience"])))
     show_message = progress.on_message
     progress.on_message = lambda text: show_message(cli_text(text))  # type: ignore[method-assign]
     result = run_search(_settings(o, space, out_dir), str(o["data"]), target=o["target"], test=o["test_file"],
@@ -139,7 +140,7 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
     space = Space.from_options(**{name: o[name] for name in SPACE_DEFAULTS})
     parse_rule(o["rule"])
     parse_duration(o["time_budget"])
-    parse_duration(o["max_latency"])
+    parse_duration(o["max_latency"], latency=True)
     data = str(o["data"])
     check_data_arg(data)
     for option, value in (("--test-file", o["test_file"]), ("--val-file", o["val_file"])):

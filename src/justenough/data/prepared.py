@@ -224,7 +224,8 @@ def _note_split(
         f"{'; ' + ', '.join(origin) if origin else ''}): train {sizes['train']}, validation {sizes['val']}, test {sizes['test']}",
     )
     if test is not None and test is val:
-        _note(notices, "the validation rows also serve as the test rows (the same table was passed as val and test): "
+        _note(notices, f"the validation rows also serve as the test rows (the same table was passed as {option('val')} "
+                       f"and {option('test')}): "
                        "the test score will be the chosen model's validation score, not an independent estimate")
 
 
@@ -258,12 +259,15 @@ def prepare(
     test: Table | None = None,
     val: Table | None = None,
     device: str | torch.device = "cpu",
+    describe_split: bool = True,
 ) -> Prepared:
     """Split ``table`` (train/val/test by ``split``, stratified for classification, seeded by ``seed``),
     fit the preprocessing and target encoding on the training rows, and return float32 tensors on
     ``device`` (``"cpu"``, ``"cuda"`` or ``"auto"``). With ``test`` (a separate Table), the main table is
     split into train/val only; with ``val`` as well, all of it is training data. The same Table as
-    ``val`` and ``test`` means there is no independent test split (``Prepared.test_is_val``)."""
+    ``val`` and ``test`` means there is no independent test split (``Prepared.test_is_val``).
+    ``describe_split=False``: no notice says how the rows were split, for a caller that made the
+    split from its own parameters and says so in their words (the search estimators)."""
     _check_arguments(table, seed, test=test, val=val)
     dev = parse_device(device)
     fractions = _fractions(split, has_test=test is not None, has_val=val is not None)
@@ -283,7 +287,8 @@ def prepare(
     )
     X_test, y_test = fitted.encoded(test, None, "test") if test is not None else fitted.encoded(table, positions["test"], "test")
     sizes = {"train": int(X_train.shape[0]), "val": int(X_val.shape[0]), "test": int(X_test.shape[0])}
-    _note_split(notices, table, sizes, seed, test=test, val=val)
+    if describe_split:
+        _note_split(notices, table, sizes, seed, test=test, val=val)
     test_is_val = test is not None and test is val
     if task == Task.REGRESSION:
         val_targets = val.target if val is not None else table.target.iloc[positions["val"]]

@@ -22,7 +22,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ from justenough.nets import init as init_mod
 from justenough.diagnose.lab_figures import _lab_figures
 from justenough.diagnose.lab_page import _render
 from justenough.diagnose.lab_schemes import default_schemes
-from justenough.errors import ConfigError
+from justenough.errors import ConfigError, option
 from justenough.vocab import Task
 
 __all__ = [
@@ -136,6 +136,34 @@ def _check_int(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+def _check_lr(lr: Any) -> None:
+    # Named as the caller wrote it (`lr=0` here, `--lr 0.0` on the command line): the stack's own
+    # check would name MemberSpec.lr, which the caller never saw.
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ConfigError(f"{option('lr', lr)}: the learning rate must be a positive number, e.g. {option('lr', 0.001)}")
+
+
+def _train_stacks(all_members: list[tuple[str, int]], prepared: Any, settings: Any,
+                  progress: Callable[[int, int, int, int], None] | None, *, epochs: int, **chunk: Any) -> "_Collected":
+    """Every (scheme, restart) member trained, ``_MAX_STACK`` to a stack, reporting to ``progress``."""
+    collected = _Collected()
+    n_stacks = math.ceil(len(all_members) / _MAX_STACK)
+    for index, start in enumerate(range(0, len(all_members), _MAX_STACK), start=1):
+        _train_chunk(all_members[start : start + _MAX_STACK], prepared, settings, collected, epochs=epochs,
+                     on_epoch=_stack_progress(progress, index, n_stacks, epochs), **chunk)
+        if progress is not None:
+            progress(index, n_stacks, epochs, epochs)  # done, also when every restart diverged early
+    return collected
+
+
+def _stack_progress(progress: Callable[[int, int, int, int], None] | None, stack: int, n_stacks: int,
+                    epochs: int) -> Callable[[int], None] | None:
+    """The trainer's ``on_epoch`` hook for stack ``stack`` of ``n_stacks``, reporting to ``progress``."""
+    if progress is None:
+        return None
+    return lambda epoch: progress(stack, n_stacks, epoch, epochs)
+
+
 def _checked_specs(schemes: Sequence[str] | None) -> list[str]:
     """The scheme specs, parsed and written the one way (default: ``default_schemes()``)."""
     specs = [str(init_mod.parse(s)) for s in (default_schemes() if schemes is None else list(schemes))]
@@ -176,6 +204,7 @@ def init_lab(
     diagnose_every: int = 1,
     device: str = "cpu",
     out: str | Path | None = None,
+    progress: "Callable[[int, int, int, int], None] | None" = None,
 ) -> InitLabResult:
     """Train ``depth`` hidden layers of ``width`` units from every scheme, ``n_init`` restarts each.
 
@@ -185,6 +214,8 @@ def init_lab(
     A restart is "good" when its validation score is within ``tolerance`` of the best restart
     overall. Diagnostics are recorded at epoch 0 and every ``diagnose_every`` epochs. With
     ``out``, the result is also saved there. No early stopping: every restart runs ``epochs``.
+    ``progress(stack, n_stacks, epoch, epochs)``: called after every epoch of each stack of
+    restarts (``stack`` counts from 1), and with ``epoch == epochs`` once each stack is done.
     """
     from justenough.search.task import restart_seed
     from justenough.train import TrainSettings
@@ -197,6 +228,7 @@ def init_lab(
     diagnose_every = _check_int("diagnose_every", diagnose_every, 1)
     if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
         raise ConfigError(f"init_lab: tolerance must be a number >= 0 (in score units), got {tolerance!r}")
+    _check_lr(lr)
     specs = _checked_specs(schemes)
 
     prepared = _prepared(data, seed, device)
@@ -206,12 +238,8 @@ def init_lab(
     settings = TrainSettings(
         optimizer=optimizer, batch_size=batch_size, max_epochs=epochs, patience=None, callback_every=1
     )
-    collected = _Collected()
-    for start in range(0, len(all_members), _MAX_STACK):
-        _train_chunk(
-            all_members[start : start + _MAX_STACK], prepared, settings, collected, seeds=seeds, depth=depth,
-            width=width, activation=activation, lr=lr, epochs=epochs, diagnose_every=diagnose_every,
-        )
+    collected = _train_stacks(all_members, prepared, settings, progress, seeds=seeds, depth=depth, width=width,
+                              activation=activation, lr=lr, epochs=epochs, diagnose_every=diagnose_every)
 
     tables = _tables(collected, specs, depth, tolerance)
     lab_settings = _lab_settings(
@@ -251,8 +279,10 @@ def _train_chunk(
     lr: float,
     epochs: int,
     diagnose_every: int,
+    on_epoch: Callable[[int], None] | None = None,
 ) -> None:
-    """Train one stack of (scheme, restart) members and add what it shows to ``collected``."""
+    """Train one stack of (scheme, restart) members and add what it shows to ``collected``;
+    ``on_epoch(epoch)`` after each of its epochs but the last (the caller reports the stack done)."""
     from justenough.diagnose.measures import diagnose
     from justenough.diagnose.recorder import DiagnosticsRecorder
     from justenough.nets.stack import MemberSpec, MLPStack
@@ -277,7 +307,8 @@ def _train_chunk(
             last.extend((w.detach().clone(), b.detach().clone()) for w, b in zip(stk.weights, stk.biases))
         return []
 
-    trained = train(stack, prepared, settings, callback=callback)
+    before_last = None if on_epoch is None else (lambda epoch: on_epoch(epoch) if epoch < epochs else None)
+    trained = train(stack, prepared, settings, callback=callback, on_epoch=before_last)
     collected.notices.extend(trained.notices)
     table = recorder.table()
     for i, ((spec, k), member) in enumerate(zip(chunk, trained.members)):

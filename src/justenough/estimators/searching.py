@@ -239,7 +239,13 @@ class _BaseSearch(BaseEstimator):
                 report=bool(self.report) and self.out is not None,
                 **split,
             )
-            return run_search(settings, data, target=None, test=held, val=held, progress=progress)
+            from justenough.estimators.search_data import search_data
+
+            # Prepared here, so that its notices speak of validation_fraction and test_fraction, not
+            # of the val and test tables the search is handed.
+            prepared = search_data(data, held, task=self._task, split=settings.split, seed=seed,
+                                   validation_fraction=fraction, test_fraction=test_fraction)
+            return run_search(settings, prepared, target=None, test=None, val=None, progress=progress)
         except (EstimatorConfigError, EstimatorInputError):
             raise
         except ConfigError as exc:  # e.g. an unknown rule: scikit-learn expects a ValueError

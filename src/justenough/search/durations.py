@@ -1,18 +1,29 @@
-"""Durations as the options write them: ``90``, ``90s``, ``10m``, ``1.5h``."""
+"""Durations as the options write them: ``90``, ``90s``, ``10m``, ``1.5h``, ``2ms``.
+
+A time budget and a latency limit are both durations, but of very different sizes: an example that
+fits one misleads for the other, so a message about a bad value gives examples of its own kind
+(``BUDGET_EXAMPLES``, ``LATENCY_EXAMPLES``) and names the option it came from.
+"""
 
 from __future__ import annotations
 
-from justenough.errors import ConfigError
+from justenough.errors import ConfigError, option
 
-__all__ = ["parse_duration"]
+__all__ = ["parse_duration", "BUDGET_EXAMPLES", "LATENCY_EXAMPLES"]
+
+BUDGET_EXAMPLES = "90s, 10m or 1.5h"
+LATENCY_EXAMPLES = "2ms or 0.5ms (per sample, at batch 1)"
 
 
-def parse_duration(text: str | float | int | None) -> float | None:
-    """``90``, ``90s``, ``10m``, ``1.5h`` -> seconds."""
+def parse_duration(text: str | float | int | None, *, latency: bool = False) -> float | None:
+    """``90``, ``90s``, ``10m``, ``1.5h``, ``2ms`` -> seconds. ``latency``: the text is a latency
+    limit (``max_latency``), not a time budget: its message names that option and gives latencies."""
     if text is None or text == "":
         return None
     if isinstance(text, (int, float)):
         return float(text)
+    given = option("max_latency", text) if latency else option("time_budget", text)
+    examples = LATENCY_EXAMPLES if latency else BUDGET_EXAMPLES
     t = str(text).strip().lower()
     units = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
     for suffix in sorted(units, key=len, reverse=True):
@@ -24,7 +35,7 @@ def parse_duration(text: str | float | int | None) -> float | None:
     try:
         value = float(num) * units[suffix]
     except ValueError:
-        raise ConfigError(f"cannot read the duration {text!r}: write e.g. 90s, 10m or 1.5h") from None
+        raise ConfigError(f"cannot read {given} as a duration: write e.g. {examples}") from None
     if value <= 0:
-        raise ConfigError(f"a duration must be positive, got {text!r}")
+        raise ConfigError(f"{given}: a duration must be positive, e.g. {examples}")
     return value
