@@ -230,9 +230,12 @@ class LiveProgress(SearchProgress):
         # Printed above the live display, which redraws below it.
         self.console.print(f"[dim]note:[/] {text}", highlight=False)
 
-    def on_end(self) -> None:
+    def on_stop(self) -> None:
         if self.live.is_started:
             self.live.stop()
+
+    def on_end(self) -> None:
+        self.on_stop()
         t = self.tally
         self.console.print(
             f"search done: {t.done - t.done_before} configs x {t.n_init} restarts in {format_seconds(t.elapsed)}",

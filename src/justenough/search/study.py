@@ -34,6 +34,7 @@ __all__ = [
     "DONE_STATES",
     "restart_attr",
     "restart_records",
+    "redact_url",
 ]
 
 DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -130,10 +131,10 @@ def _make_rdb_storage(url: str) -> optuna.storages.BaseStorage:
             "for PostgreSQL: pip install 'justenough[postgres]'"
         ) from exc
     except Exception as exc:  # SQLAlchemy's connection and URL errors
-        raise StorageError(f"cannot open the study storage {_redact(url)}: {exc}") from exc
+        raise StorageError(f"cannot open the study storage {redact_url(url)}: {exc}") from exc
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """Hide a password in a database URL for messages."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -253,11 +254,11 @@ def open_study(
             try:
                 study = optuna.load_study(study_name=_STUDY_NAME, storage=storage, sampler=sampler)
             except Exception as exc2:
-                raise StorageError(f"cannot open the study in {_redact(url or 'memory')}: {exc2}") from exc2
+                raise StorageError(f"cannot open the study in {redact_url(url or 'memory')}: {exc2}") from exc2
             handle = StudyHandle(study=study, url=url, created=False)
             return _check_fingerprint(handle, fingerprint, storage, sampler, url)
 
-        raise StorageError(f"cannot create the study in {_redact(url or 'memory')}: {exc}") from exc
+        raise StorageError(f"cannot create the study in {redact_url(url or 'memory')}: {exc}") from exc
 
     handle = StudyHandle(study=study, url=url, created=created)
     if created:
@@ -289,7 +290,7 @@ def _check_fingerprint(
         if json.dumps(stored, sort_keys=True) != json.dumps(value, sort_keys=True):
             changed.append(name)
     if changed:
-        where = _redact(url) if url else "memory"
+        where = redact_url(url) if url else "memory"
         raise ConfigError(
             f"this study ({where}) was started with a different {', '.join(changed)}; "
             f"resuming it would mix results. Use a new run directory ({option('out')}) or {option('storage')}, or delete the old study."

@@ -1,0 +1,89 @@
+"""Faults of the first hour and of a bad day (issue 25): nothing lost, a clear answer.
+
+Each test runs the real ``justenough`` executable in a subprocess on real files: a run directory
+that cannot be created, a Ctrl-C (a real SIGINT) during training, a rerun into a directory that
+holds an earlier run's exports, a file system that fills up (a real tmpfs), two searches started
+together into one new run directory. Every wait is on an event (a line of output, a file, a
+process's exit), never on the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = Path(sys.executable).with_name("justenough")
+TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--workers", "1"]
+# Enough configs that a search is still training well after its first config is done.
+LONG = ["--depth", "1-3", "--widths", "8,16,32,64,128", "--lr", "1e-3,3e-3", "--n-init", "2", "--max-epochs", "300",
+        "--patience", "none", "--workers", "1"]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = "1"
+    env["COLUMNS"] = "200"
+    env.pop("FORCE_COLOR", None)
+    return env
+
+
+def jn(*args: str | Path, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``justenough ARGS`` in a subprocess, its output captured (stdout is not a terminal)."""
+    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, env=_env(), cwd=cwd,
+                          timeout=timeout)
+
+
+def _assert_answer(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
+    """Exit ``code``, one ``error:`` line naming every needle, no traceback."""
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    for needle in needles:
+        assert needle.lower() in errors[0].lower(), errors[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# --out that cannot be a run directory
+# ----------------------------------------------------------------------------------------------
+
+
+def test_an_out_that_cannot_be_created_names_the_option_and_the_path(tmp_path: Path) -> None:
+    proc = jn("search", "iris", *TINY, "--out", "/proc/nope", cwd=tmp_path)
+    _assert_answer(proc, 2, "--out", "/proc/nope", "run directory", "cannot be created")
+    assert not Path("/proc/nope").exists()
+    assert list(tmp_path.iterdir()) == []  # nothing written anywhere else either
+
+
+# ----------------------------------------------------------------------------------------------
+# Ctrl-C during a search
+# ----------------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_says_it_stopped_what_is_kept_and_the_command_that_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = [str(EXE), "search", "iris", *LONG, "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:  # the event: the first config is done, so training is under way
+        lines.append(line)
+        if line.startswith("["):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, stderr = proc.communicate(timeout=600)
+    stdout = "".join(lines) + rest
+    result = subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
+    _assert_answer(result, 130, "stopped", "kept", str(out / "study.db"), "resume with:")
+    assert "search done" not in stdout + stderr
+    resume = stderr.split("resume with:", 1)[1].strip()
+    assert shlex.split(resume) == ["justenough", *args[1:]]
+    assert (out / "study.db").is_file()
+    assert not (out / "summary.json").exists()  # an unfinished search writes no results
