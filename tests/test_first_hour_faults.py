@@ -87,3 +87,46 @@ def test_ctrl_c_says_it_stopped_what_is_kept_and_the_command_that_resumes(tmp_pa
     assert shlex.split(resume) == ["justenough", *args[1:]]
     assert (out / "study.db").is_file()
     assert not (out / "summary.json").exists()  # an unfinished search writes no results
+
+
+# ----------------------------------------------------------------------------------------------
+# The disk fills during a search
+# ----------------------------------------------------------------------------------------------
+
+
+def _mount_tmpfs(where: Path, size: str) -> bool:
+    where.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+                          capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real 600 kB file system (tmpfs): too small for the search below, which needs a few MB."""
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "600k"):
+        pytest.skip("mounting a tmpfs is not permitted here (needs root, as in CI)")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_a_full_disk_is_one_storage_error_and_the_search_resumes_once_there_is_room(small_disk: Path) -> None:
+    out = small_disk / "run"
+    args = ["search", "iris", "--depth", "1-2", "--widths", "8,16,32,64", "--n-init", "2", "--max-epochs", "20",
+            "--workers", "1", "--out", out]
+    proc = jn(*args)
+    _assert_answer(proc, 2, "disk is full", str(out), "free", "needs about", "MB more", "--out", "run the same command again")
+    assert "search done" not in proc.stdout
+    assert (out / "study.db").is_file()  # the study was created before the disk filled: it is what resumes
+    assert not (out / "summary.json").exists()
+    assert not [p for p in out.rglob("*.tmp")]  # no half-written file
+
+    # Room again: the same file system, remounted bigger; the same command finishes the search.
+    assert subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], capture_output=True).returncode == 0
+    again = jn(*args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_configs"] == 8
+    assert not (out / "study.db-wal").exists()

@@ -112,6 +112,20 @@ def run_search(
     """A search from its settings (what ``search()``, the CLI and the search estimators build): train
     the study (``search/run.py``), finalize the run (``run/finalize.py``: choose, test once, write
     the run directory), then build the report from that directory alone."""
+    from justenough.search.disk_full import disk_full_error, is_disk_full
+
+    try:
+        return _run_search(settings, data, target=target, test=test, val=val, progress=progress)
+    except Exception as exc:
+        # A full disk surfaces as SQLite's, SQLAlchemy's or Optuna's error, or an OSError: one answer.
+        if is_disk_full(exc):
+            raise disk_full_error(settings.out) from exc
+        raise
+
+
+def _run_search(
+    settings: SearchSettings, data: Any, *, target: str | None, test: Any, val: Any, progress: SearchProgress
+) -> "SearchResult":
     from justenough.run.finalize import finalize
     from justenough.search.run import train_study
 
