@@ -130,3 +130,36 @@ def test_a_full_disk_is_one_storage_error_and_the_search_resumes_once_there_is_r
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_configs"] == 8
     assert not (out / "study.db-wal").exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# Two searches started together into one new run directory
+# ----------------------------------------------------------------------------------------------
+
+
+def _two_searches_at_once(out: Path) -> list[subprocess.CompletedProcess[str]]:
+    args = [str(EXE), "search", "iris", *TINY, "--no-report", "-q", "--out", str(out)]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    return [subprocess.CompletedProcess(args, p.returncode, *output) for p, output in zip(procs, outputs)]
+
+
+def _assert_both_share_the_study(tries: int, tmp_path: Path) -> None:
+    for attempt in range(tries):
+        out = tmp_path / f"run{attempt}"
+        for proc in _two_searches_at_once(out):
+            text = proc.stdout + proc.stderr
+            for raw in ("Traceback", "internal error", "UNIQUE constraint", "IntegrityError", "sqlalche"):
+                assert raw not in text, (attempt, text)
+            assert proc.returncode == 0, (attempt, text)
+        assert json.loads((out / "summary.json").read_text())["n_configs"] == 1
+
+
+def test_two_searches_started_together_into_one_new_out_share_the_study(tmp_path: Path) -> None:
+    _assert_both_share_the_study(3, tmp_path)
+
+
+@pytest.mark.slow
+def test_twenty_pairs_of_searches_started_together_give_no_raw_database_error(tmp_path: Path) -> None:
+    _assert_both_share_the_study(20, tmp_path)

@@ -10,6 +10,7 @@ Restart results are trial user attributes keyed ``restart_{k}``: writing one twi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -18,7 +19,12 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -85,7 +91,7 @@ def _make_storage(url: str | None) -> optuna.storages.BaseStorage:
         try:
             return _make_rdb_storage(url)
         except StorageError as exc:
-            if "already exists" not in str(exc) and "UniqueViolation" not in str(exc):
+            if not any(text in str(exc) for text in ("already exists", "UniqueViolation", "UNIQUE constraint failed")):
                 raise
             time.sleep(0.25 + 0.25 * attempt + (os.getpid() % 7) * 0.05)
     return _make_rdb_storage(url)
@@ -238,6 +244,52 @@ def open_study(
     ``fingerprint`` holds what must match for a resume: the data, the space, n_init, the seed.
     A mismatch raises ``ConfigError`` that names what changed and how to start afresh.
     """
+    with _opening_lock(url):
+        return _open_study(url, fingerprint=fingerprint, sampler=sampler, directions=directions)
+
+
+@contextlib.contextmanager
+def _opening_lock(url: str | None) -> Iterator[None]:
+    """Let one process at a time open a study in a SQLite file, creating it if need be.
+
+    Two searches started together into one new run directory would otherwise both create the
+    schema, and one fails with SQLite's "UNIQUE constraint failed" (alembic's version row). With
+    the lock, the first creates the study and writes its fingerprint, the second then loads it and
+    both train the shared study. The lock is ``flock`` on the folder that holds the file (no lock
+    file is left behind), released when the descriptor closes, also when a process dies. Without
+    ``fcntl`` (Windows) or a readable folder, the retries of ``_make_storage`` remain.
+    """
+    path = _sqlite_path(url)
+    fd = None
+    if path is not None and fcntl is not None:
+        try:
+            fd = os.open(path.parent, os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            if fd is not None:
+                os.close(fd)
+            fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _sqlite_path(url: str | None) -> Path | None:
+    """The file of a ``sqlite:///PATH`` URL (None for other storages and in-memory SQLite)."""
+    if url is None or not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    return Path(url[len("sqlite:///") :].split("?", 1)[0])
+
+
+def _open_study(
+    url: str | None,
+    *,
+    fingerprint: dict[str, Any],
+    sampler: optuna.samplers.BaseSampler,
+    directions: list[str],
+) -> StudyHandle:
     storage = _make_storage(url)
     created = False
     try:
