@@ -163,3 +163,36 @@ def test_two_searches_started_together_into_one_new_out_share_the_study(tmp_path
 @pytest.mark.slow
 def test_twenty_pairs_of_searches_started_together_give_no_raw_database_error(tmp_path: Path) -> None:
     _assert_both_share_the_study(20, tmp_path)
+
+
+# ----------------------------------------------------------------------------------------------
+# A rerun into the same run directory: an earlier run's files are not passed off as this run's
+# ----------------------------------------------------------------------------------------------
+
+
+def test_a_rerun_that_changes_the_model_sets_the_earlier_export_and_report_aside(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = jn("search", "iris", *TINY, "--no-refit", "--out", out)  # the model: the best restart's weights
+    assert first.returncode == 0, first.stdout + first.stderr
+    exported = jn("export", out, "--format", "safetensors")
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    assert (out / "export" / "model.safetensors").is_file() and (out / "report.html").is_file()
+
+    # The same study, now refit on train+validation: other weights, and no report written.
+    second = jn("search", "iris", *TINY, "--no-report", "--out", out)
+    assert second.returncode == 0, second.stdout + second.stderr
+    notes = [line for line in second.stdout.splitlines() if line.startswith("note:") and "moved to" in line]
+    assert len(notes) == 1 and "export" in notes[0] and "report.html" in notes[0], second.stdout
+    previous = out / "previous-1"
+    assert str(previous) in notes[0]
+    assert (previous / "export" / "model.safetensors").is_file() and (previous / "report.html").is_file()
+    assert not (out / "export").exists() and not (out / "report.html").exists()
+    assert "report:" not in second.stdout
+
+    # The same model again: the files beside it are still right, so nothing is moved.
+    exported = jn("export", out, "--format", "safetensors")
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    third = jn("search", "iris", *TINY, "--no-report", "--out", out)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert "moved to" not in third.stdout
+    assert (out / "export" / "model.safetensors").is_file() and not (out / "previous-2").exists()

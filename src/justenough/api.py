@@ -127,9 +127,11 @@ def _run_search(
     settings: SearchSettings, data: Any, *, target: str | None, test: Any, val: Any, progress: SearchProgress
 ) -> "SearchResult":
     from justenough.run.finalize import finalize
+    from justenough.run.stale import model_digest, set_aside_stale
     from justenough.search.run import train_study
 
     trained = train_study(settings, data, target=target, test=test, val=val, progress=progress)
+    earlier_model = model_digest(settings.out) if settings.out is not None else None
     result = finalize(
         handle=trained.handle,
         prepared=trained.prepared,
@@ -145,6 +147,11 @@ def _run_search(
         refit=settings.refit,
         growth=trained.growth,
     )
+    if settings.out is not None:
+        # What an earlier run left and this one does not rewrite must not pass for this run's.
+        for notice in set_aside_stale(settings.out, earlier_model, report_rewritten=settings.report):
+            result.notices.append(notice)
+            progress.on_message(notice)
     if settings.report and settings.out is not None:
         from justenough.report import build_report
 

@@ -134,7 +134,9 @@ def export(
     model = load(run_path)
     if out is None:
         base = run_path if (run_path / "model").is_dir() else run_path.parent
-        out = base / "export" / f"model{_EXPORT_SUFFIX[fmt]}"
+        from justenough.run.files import EXPORT_DIR
+
+        out = base / EXPORT_DIR / f"model{_EXPORT_SUFFIX[fmt]}"
     out = Path(out)
     if out.is_dir():
         raise ConfigError(f"--out {out} is a directory: give a file name, e.g. {out / ('model' + _EXPORT_SUFFIX[fmt])}")
