@@ -97,8 +97,9 @@ def disk_full_error(out: Path | None) -> DiskFullError:
     free = shutil.disk_usage(existing).free
     needed, done, left = space_needed(out)
     kept = f"the {done} finished config(s) are kept in its study" if done else "nothing finished is lost"
+    configs_left = f" ({left} config(s) left)" if left else ""
     return DiskFullError(
-        f"the disk is full: the run directory {out} has {_size(free)} free and the search needs about {_size(needed)} more "
-        f"({left} config(s) left); free space there (or give another {option('out')}), then run the same command again to "
+        f"the disk is full: the run directory {out} has {_size(free)} free and the search needs about {_size(needed)} more"
+        f"{configs_left}; free space there (or give another {option('out')}), then run the same command again to "
         f"resume: {kept}"
     )

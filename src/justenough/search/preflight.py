@@ -60,6 +60,10 @@ def _check_writable(path: Path, option: str) -> None:
         probe = tempfile.mkdtemp(prefix=".justenough-probe-", dir=existing)
         os.rmdir(probe)
     except OSError as exc:
+        from justenough.search.disk_full import disk_full_error, is_disk_full
+
+        if is_disk_full(exc):  # a resume into a full disk: the same answer as a disk that fills mid-search
+            raise disk_full_error(path) from None
         what = "cannot be written" if existing == path else f"cannot be created in {str(existing)!r}"
         reason = exc.strerror or type(exc).__name__
         example = f"{option} runs/NAME" if option.startswith("--") else f"{option}='runs/NAME'"
