@@ -96,9 +96,11 @@ def test_progress_sees_the_epochs_of_ray_tasks(ray_cluster, digits):  # noqa: F8
     rec = Recorder()
     space = Space.from_options(depth="1", widths="32,64", max_epochs=150, patience=None)
     search(digits, space=space, n_init=2, executor="ray", ray_address=ray_cluster, report=False, progress=rec)
-    assert sorted(rec.done) == sorted(rec.epochs), "every config's stack reported epochs while it trained"
+    # Intermediate reports are best effort (every EPOCH_REPORT_S, fire and forget); the last one
+    # of each task comes back with its result, so every config shows its final epoch, under any load.
+    assert sorted(rec.done) == sorted(rec.epochs), "every config's stack reported its epochs"
     for seen in rec.epochs.values():
-        assert seen == sorted(seen) and 1 <= seen[0] and seen[-1] <= 150
+        assert seen == sorted(seen) and 1 <= seen[0] and seen[-1] == 150  # no patience: all 150 epochs
 
 
 def test_grow_on_ray_takes_the_same_path_as_local(ray_cluster, digits):  # noqa: F811

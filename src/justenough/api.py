@@ -118,7 +118,22 @@ def run_search(
     """A search from its settings (what ``search()``, the CLI and the search estimators build): train
     the study (``search/run.py``), finalize the run (``run/finalize.py``: choose, test once, write
     the run directory), then build the report from that directory alone."""
+    from justenough.search.disk_full import disk_full_error, is_disk_full
+
+    try:
+        return _run_search(settings, data, target=target, test=test, val=val, progress=progress)
+    except Exception as exc:
+        # A full disk surfaces as SQLite's, SQLAlchemy's or Optuna's error, or an OSError: one answer.
+        if is_disk_full(exc):
+            raise disk_full_error(settings.out) from exc
+        raise
+
+
+def _run_search(
+    settings: SearchSettings, data: Any, *, target: str | None, test: Any, val: Any, progress: SearchProgress
+) -> "SearchResult":
     from justenough.run.finalize import finalize
+    from justenough.run.stale import model_digest, set_aside_stale
     from justenough.search.run import train_study
 
     settings, precision_notice = _supported_precision(settings)
@@ -127,6 +142,7 @@ def run_search(
     trained = train_study(settings, data, target=target, test=test, val=val, progress=progress)
     if precision_notice:
         trained.prepared.notices.append(precision_notice)  # kept in the result's notices
+    earlier_model = model_digest(settings.out) if settings.out is not None else None
     result = finalize(
         handle=trained.handle,
         prepared=trained.prepared,
@@ -144,6 +160,11 @@ def run_search(
         refit=settings.refit,
         growth=trained.growth,
     )
+    if settings.out is not None:
+        # What an earlier run left and this one does not rewrite must not pass for this run's.
+        for notice in set_aside_stale(settings.out, earlier_model, report_rewritten=settings.report):
+            result.notices.append(notice)
+            progress.on_message(notice)
     if settings.report and settings.out is not None:
         from justenough.report import build_report
 

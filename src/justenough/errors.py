@@ -21,6 +21,7 @@ __all__ = [
     "DataError",
     "ConfigError",
     "StorageError",
+    "DiskFullError",
     "TrainingError",
     "ArtifactError",
 ]
@@ -66,6 +67,16 @@ class StorageError(JustEnoughError):
     """The study storage cannot be used: wrong URL, refused resume, locked database."""
 
     exit_code = 1
+
+
+class DiskFullError(StorageError):
+    """The disk filled up during a search: nothing finished is lost, and the user must free space.
+
+    Exit status 2, as for bad input: the fix is the user's (free space, or another run directory),
+    and the same command then resumes.
+    """
+
+    exit_code = 2
 
 
 class TrainingError(JustEnoughError):

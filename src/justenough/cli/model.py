@@ -144,7 +144,9 @@ def export(
     model = load(run_path)
     if out is None:
         base = run_path if (run_path / "model").is_dir() else run_path.parent
-        out = base / "export" / f"model{DEFAULT_SUFFIX[fmt]}"
+        from justenough.run.files import EXPORT_DIR
+
+        out = base / EXPORT_DIR / f"model{DEFAULT_SUFFIX[fmt]}"
     out = Path(out)
     from justenough.run import artifacts
 

@@ -253,9 +253,12 @@ class LiveProgress(SearchProgress):
         # Printed above the live display, which redraws below it.
         self.console.print(f"[dim]note:[/] {text}", highlight=False)
 
-    def on_end(self) -> None:
+    def on_stop(self) -> None:
         if self.live.is_started:
             self.live.stop()
+
+    def on_end(self) -> None:
+        self.on_stop()
         t = self.tally
         self.console.print(
             f"search done: {counted(t.done - t.done_before, 'config')} x {counted(t.n_init, 'restart')} "

@@ -3,6 +3,8 @@ own checks, and the search run with the live progress display."""
 
 from __future__ import annotations
 
+import shlex
+import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -100,17 +102,28 @@ def search(
     space, out_dir = _checked_options(o)
     from justenough.cli.progress import make_progress, open_ended_text
     from justenough.api import run_search
+    from justenough.search.driver import SearchInterrupted
 
     console = out_console()
     progress = make_progress(console, quiet=o["quiet"],
                              open_ended=cli_text(open_ended_text(o["strategy"], o["time_budget"], o["grow_patience"])))
     show_message = progress.on_message
     progress.on_message = lambda text: show_message(cli_text(text))  # type: ignore[method-assign]
-    result = run_search(_settings(o, space, out_dir), str(o["data"]), target=o["target"], test=o["test_file"],
-                        val=o["val_file"], progress=progress)
+    try:
+        result = run_search(_settings(o, space, out_dir), str(o["data"]), target=o["target"], test=o["test_file"],
+                            val=o["val_file"], progress=progress)
+    except SearchInterrupted as exc:
+        # The command line can say exactly what resumes: this very command.
+        exc.cli_message = f"{exc.kept}; resume with: {resume_command()}"  # type: ignore[attr-defined]
+        raise
     if not o["quiet"]:
         console.print()
     print_outcome(console, result.leaderboard, Summary.from_json(result.summary), result.out or out_dir, quiet=o["quiet"])
+
+
+def resume_command() -> str:
+    """The command that resumes this search: the one that started it, as a shell would read it."""
+    return shlex.join(["justenough", *sys.argv[1:]])
 
 
 def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:

@@ -32,6 +32,7 @@ __all__ = [
     "MODEL_FILE",
     "WEIGHTS_FILE",
     "REPORT",
+    "EXPORT_DIR",
     "RunFiles",
     "load_run",
     "read_summary",
@@ -52,6 +53,7 @@ MODEL_DIR = "model"  # the chosen model: MODEL_DIR/MODEL_FILE and MODEL_DIR/WEIG
 MODEL_FILE = "model.json"
 WEIGHTS_FILE = "weights.safetensors"
 REPORT = "report.html"
+EXPORT_DIR = "export"  # what `justenough export` writes by default (not the search; run/stale.py)
 
 # The columns without which a leaderboard cannot be shown (every version writes them).
 _LEADERBOARD_COLUMNS = ("key", "depth", "widths", "params", "val_mean")

@@ -30,7 +30,7 @@ from justenough.search.record import RestartResult, restart_stats
 from justenough.search.settings import SearchSettings
 from justenough.search.config import Config
 from justenough.search.space import Space
-from justenough.search.study import DONE_STATES, StudyHandle, driver_id, restart_attr
+from justenough.search.study import DONE_STATES, StudyHandle, driver_id, redact_url, restart_attr
 from justenough.search.task import StackTask
 from justenough.search.training_data import TrainingData
 
@@ -51,9 +51,25 @@ PACK_WIDTH = 16
 
 
 class SearchInterrupted(JustEnoughError):
-    """Ctrl-C: the stacks in flight were finished and saved; run the same command to resume."""
+    """Ctrl-C: the search stopped; what is finished is kept in the study and a rerun resumes.
+
+    The message says what is kept and where; the CLI adds the exact command that resumes
+    (``cli_message``, set by ``cli/search.py``).
+    """
 
     exit_code = 130
+
+    @classmethod
+    def for_study(cls, handle: StudyHandle) -> "SearchInterrupted":
+        done = len(handle.keys_in(DONE_STATES))
+        where = f"the study ({redact_url(handle.url)})" if handle.url else "this process's in-memory study (lost when it exits)"
+        kept = (f"stopped (Ctrl-C) before the end of the search: {done} finished config(s) are kept in {where}, "
+                "and any config left unfinished is trained again on resume")
+        error = cls(f"{kept}; run the same search again to resume")
+        error.kept = kept
+        return error
+
+    kept: str = ""  # the message up to how to resume: what stopped and what is kept
 
 
 @dataclass
@@ -387,9 +403,7 @@ class Driver:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
         if state["interrupted"]:
-            raise SearchInterrupted(
-                "interrupted: the finished configs are saved in the study; run the same command again to resume"
-            )
+            raise SearchInterrupted.for_study(self.handle)
 
 
 def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingData, patience: int,

@@ -3,7 +3,7 @@ largest network.
 
 A search that cannot succeed must say so at once and leave nothing behind (no ``study.db``, no
 run directory), not fail after minutes with an out-of-memory kill. ``check_out_dir`` refuses an
-``out`` that is a file. ``check_memory`` estimates one member's working set (``train.member_bytes``:
+``out`` that is a file, or that cannot be created or written (``/proc/nope``, a read-only folder). ``check_memory`` estimates one member's working set (``train.member_bytes``:
 parameters, gradients, best copy, optimizer state, the activations of one training batch and of
 one evaluation chunk; plus ``diagnose.diagnostics_bytes`` when diagnostics are recorded) for the
 largest network the space holds; when not even one member fits the memory budget, it refuses and
@@ -14,7 +14,9 @@ trainer into sub-stacks that do (``train._plan``).
 from __future__ import annotations
 
 import math
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,32 @@ def check_out_dir(out: str | Path, option: str) -> Path:
             else:
                 where = f"lies under {str(candidate)!r}, which is a file, not a folder: give a run directory elsewhere"
             raise ConfigError(f"{option} {str(path)!r} {where}")
+    _check_writable(path, option)
     return path
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse a run directory that cannot be created or written, naming the option and the path.
+
+    The probe is a temporary entry in ``path`` (when it exists) or in its nearest existing folder,
+    removed at once: ``path`` itself is never created here, so two searches starting together into
+    one new run directory never see each other's probe.
+    """
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    try:
+        probe = tempfile.mkdtemp(prefix=".justenough-probe-", dir=existing)
+        os.rmdir(probe)
+    except OSError as exc:
+        from justenough.search.disk_full import disk_full_error, is_disk_full
+
+        if is_disk_full(exc):  # a resume into a full disk: the same answer as a disk that fills mid-search
+            raise disk_full_error(path) from None
+        what = "cannot be written" if existing == path else f"cannot be created in {str(existing)!r}"
+        reason = exc.strerror or type(exc).__name__
+        example = f"{option} runs/NAME" if option.startswith("--") else f"{option}='runs/NAME'"
+        raise ConfigError(
+            f"{option} {str(path)!r}: the run directory {what} ({reason}); give a folder you can write, e.g. {example}"
+        ) from None
 
 
 def parse_bytes(text: Any) -> int:

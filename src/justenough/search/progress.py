@@ -24,4 +24,9 @@ class SearchProgress:
 
     def on_message(self, text: str) -> None: ...
 
-    def on_end(self) -> None: ...
+    def on_end(self) -> None:
+        """The search trained everything it was asked to."""
+
+    def on_stop(self) -> None:
+        """The search stopped before its end (Ctrl-C, a full disk, an error): close the display
+        without claiming it is done; the error that follows says what happened."""

@@ -182,6 +182,7 @@ def _drive(
     # (the live progress display has one).
     driver.executor.start(training_data)
     growth = None
+    ended = False
     try:
         progress.on_start(total, done, settings.n_init)
         if strategy == "grow":
@@ -189,9 +190,14 @@ def _drive(
                               evidence, _grow_margin(settings.rule))
         else:
             driver.run()
+        ended = True
     finally:
         driver.executor.close()
-        progress.on_end()
+        # An interrupted or failed search is not "done": its error says what is kept and how to resume.
+        if ended:
+            progress.on_end()
+        else:
+            progress.on_stop()
     if driver.stop_reason:
         progress.on_message(f"stopped: {driver.stop_reason}")
     return growth

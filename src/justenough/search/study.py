@@ -10,6 +10,7 @@ Restart results are trial user attributes keyed ``restart_{k}``: writing one twi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -18,7 +19,12 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -34,6 +40,7 @@ __all__ = [
     "DONE_STATES",
     "restart_attr",
     "restart_records",
+    "redact_url",
 ]
 
 DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -84,7 +91,7 @@ def _make_storage(url: str | None) -> optuna.storages.BaseStorage:
         try:
             return _make_rdb_storage(url)
         except StorageError as exc:
-            if "already exists" not in str(exc) and "UniqueViolation" not in str(exc):
+            if not any(text in str(exc) for text in ("already exists", "UniqueViolation", "UNIQUE constraint failed")):
                 raise
             time.sleep(0.25 + 0.25 * attempt + (os.getpid() % 7) * 0.05)
     return _make_rdb_storage(url)
@@ -130,10 +137,10 @@ def _make_rdb_storage(url: str) -> optuna.storages.BaseStorage:
             "for PostgreSQL: pip install 'justenough[postgres]'"
         ) from exc
     except Exception as exc:  # SQLAlchemy's connection and URL errors
-        raise StorageError(f"cannot open the study storage {_redact(url)}: {exc}") from exc
+        raise StorageError(f"cannot open the study storage {redact_url(url)}: {exc}") from exc
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """Hide a password in a database URL for messages."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -237,6 +244,52 @@ def open_study(
     ``fingerprint`` holds what must match for a resume: the data, the space, n_init, the seed.
     A mismatch raises ``ConfigError`` that names what changed and how to start afresh.
     """
+    with _opening_lock(url):
+        return _open_study(url, fingerprint=fingerprint, sampler=sampler, directions=directions)
+
+
+@contextlib.contextmanager
+def _opening_lock(url: str | None) -> Iterator[None]:
+    """Let one process at a time open a study in a SQLite file, creating it if need be.
+
+    Two searches started together into one new run directory would otherwise both create the
+    schema, and one fails with SQLite's "UNIQUE constraint failed" (alembic's version row). With
+    the lock, the first creates the study and writes its fingerprint, the second then loads it and
+    both train the shared study. The lock is ``flock`` on the folder that holds the file (no lock
+    file is left behind), released when the descriptor closes, also when a process dies. Without
+    ``fcntl`` (Windows) or a readable folder, the retries of ``_make_storage`` remain.
+    """
+    path = _sqlite_path(url)
+    fd = None
+    if path is not None and fcntl is not None:
+        try:
+            fd = os.open(path.parent, os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            if fd is not None:
+                os.close(fd)
+            fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _sqlite_path(url: str | None) -> Path | None:
+    """The file of a ``sqlite:///PATH`` URL (None for other storages and in-memory SQLite)."""
+    if url is None or not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    return Path(url[len("sqlite:///") :].split("?", 1)[0])
+
+
+def _open_study(
+    url: str | None,
+    *,
+    fingerprint: dict[str, Any],
+    sampler: optuna.samplers.BaseSampler,
+    directions: list[str],
+) -> StudyHandle:
     storage = _make_storage(url)
     created = False
     try:
@@ -253,11 +306,11 @@ def open_study(
             try:
                 study = optuna.load_study(study_name=_STUDY_NAME, storage=storage, sampler=sampler)
             except Exception as exc2:
-                raise StorageError(f"cannot open the study in {_redact(url or 'memory')}: {exc2}") from exc2
+                raise StorageError(f"cannot open the study in {redact_url(url or 'memory')}: {exc2}") from exc2
             handle = StudyHandle(study=study, url=url, created=False)
             return _check_fingerprint(handle, fingerprint, storage, sampler, url)
 
-        raise StorageError(f"cannot create the study in {_redact(url or 'memory')}: {exc}") from exc
+        raise StorageError(f"cannot create the study in {redact_url(url or 'memory')}: {exc}") from exc
 
     handle = StudyHandle(study=study, url=url, created=created)
     if created:
@@ -294,7 +347,7 @@ def _check_fingerprint(
         if attr.startswith("fingerprint_") and name != "complete" and name not in fingerprint:
             changed.append(name)
     if changed:
-        where = _redact(url) if url else "memory"
+        where = redact_url(url) if url else "memory"
         raise ConfigError(
             f"this study ({where}) was started with a different {', '.join(changed)}; "
             f"resuming it would mix results. Use a new run directory ({option('out')}) or {option('storage')}, or delete the old study."

@@ -19,6 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Callable
 
 from justenough.errors import ConfigError
+from justenough.search.executors.last_epoch import EpochReport, LastEpochs, tracked
 from justenough.search.record import RestartResult
 from justenough.search.task import StackTask, run_stack_task
 from justenough.search.training_data import TrainingData
@@ -84,9 +85,11 @@ def _report_epoch(task_id: str, epoch: int, max_epochs: int) -> None:
             pass
 
 
-def _run_in_worker(task: StackTask) -> list[RestartResult]:
+def _run_in_worker(task: StackTask) -> tuple[list[RestartResult], EpochReport | None]:
+    """One task in a worker process: its results and its last epoch report (``last_epoch.py``)."""
     assert _WORKER_DATA is not None, "worker used before its initializer ran"
-    return run_stack_task(task, _WORKER_DATA, on_epoch=_report_epoch)
+    data = _WORKER_DATA
+    return tracked(lambda on_epoch: run_stack_task(task, data, on_epoch=on_epoch), _report_epoch)
 
 
 def _drain(q: Any) -> list[tuple[str, int, int]]:
@@ -114,6 +117,7 @@ class LocalExecutor:
         # Inline training blocks the driver's loop, so epochs are also pushed to this listener
         # (set by the driver) as they happen; worker processes' epochs are polled instead.
         self.epoch_listener: Callable[[], None] | None = None
+        self._last_epochs = LastEpochs()  # worker processes' last reports, before their results
 
     def start(self, data: TrainingData) -> None:
         self._data = data
@@ -135,7 +139,7 @@ class LocalExecutor:
         if self._data is None:
             raise RuntimeError("LocalExecutor.start(data) must be called before submit")
         if self._pool is not None:
-            return self._pool.submit(_run_in_worker, task)
+            return self._last_epochs.relay(self._pool.submit(_run_in_worker, task), task.task_id)
         fut: Future[list[RestartResult]] = Future()
         try:
             fut.set_result(run_stack_task(task, self._data, on_epoch=self._inline_epoch))
@@ -151,7 +155,8 @@ class LocalExecutor:
             self.epoch_listener()
 
     def poll_epochs(self) -> list[tuple[str, int, int]]:
-        return _drain(self._epochs)
+        """The epoch reports since the last poll; the last one of every task whose future is done."""
+        return self._last_epochs.merge(_drain(self._epochs))
 
     def close(self) -> None:
         if self._pool is not None:

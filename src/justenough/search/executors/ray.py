@@ -8,7 +8,10 @@
   docs/architecture.md).
 - With no address, a local Ray instance is started for the search and shut down after it.
 - Progress: each task reports its epoch to a small actor (``EpochBoard``, no CPU reserved) at
-  most every ``EPOCH_REPORT_S`` seconds, fire and forget; the driver drains it when it polls.
+  most every ``EPOCH_REPORT_S`` seconds, fire and forget; the driver drains it when it polls. A
+  task's last report comes back with its results and is recorded before its future resolves
+  (``last_epoch.py``), so it reaches the display whatever the load; a drain that does not answer
+  at once is kept and collected at the next poll, never dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from justenough.errors import ConfigError, option
+from justenough.search.executors.last_epoch import EpochReport, LastEpochs, tracked
 from justenough.search.record import RestartResult
 from justenough.search.task import StackTask, run_stack_task
 from justenough.search.training_data import TrainingData
@@ -42,27 +46,26 @@ class EpochBoard:
         return out
 
 
-def _run_on_ray(task: StackTask, data: TrainingData, board: Any = None) -> list[RestartResult]:
-    """The body of one Ray task: one torch thread per task, as in the local executor."""
+def _run_on_ray(task: StackTask, data: TrainingData, board: Any = None) -> tuple[list[RestartResult], EpochReport | None]:
+    """The body of one Ray task: one torch thread per task, as in the local executor. Returns the
+    results and the task's last epoch report (``last_epoch.tracked``)."""
     import time
 
     import torch
 
     torch.set_num_threads(1)
-    if board is None:
-        return run_stack_task(task, data)
     last = [0.0]
 
     def report(task_id: str, epoch: int, max_epochs: int) -> None:
         now = time.monotonic()
-        if now - last[0] >= EPOCH_REPORT_S or epoch >= max_epochs:
+        if board is not None and now - last[0] >= EPOCH_REPORT_S:
             last[0] = now
             try:
                 board.put.remote((task_id, epoch, max_epochs))
             except Exception:  # progress is best effort; training must not fail for it
                 pass
 
-    return run_stack_task(task, data, on_epoch=report)
+    return tracked(lambda on_epoch: run_stack_task(task, data, on_epoch=on_epoch), report)
 
 
 class RayExecutor:
@@ -80,6 +83,8 @@ class RayExecutor:
         self._data_ref: Any = None
         self._remote: Any = None
         self._board: Any = None
+        self._drain: Any = None  # a drain of the board not collected yet
+        self._last_epochs = LastEpochs()
 
     def start(self, data: TrainingData) -> None:
         import ray
@@ -114,24 +119,36 @@ class RayExecutor:
         ref = self._remote.options(num_cpus=1, num_gpus=gpus, max_retries=MAX_RETRIES, retry_exceptions=False).remote(
             task, self._data_ref, self._board
         )
-        return ref.future()
+        return self._last_epochs.relay(ref.future(), task.task_id)
 
     def poll_epochs(self) -> list[tuple[str, int, int]]:
-        """The epoch reports of the tasks in flight since the last poll (best effort: none when
-        the board does not answer within a second)."""
+        """The epoch reports since the last poll: the board's, then the last report of every task
+        finished since (always there once the task's future is done)."""
+        return self._last_epochs.merge(self._drain_board())
+
+    def _drain_board(self) -> list[EpochReport]:
+        """What the board holds; a drain that takes longer than a second is collected next time."""
         if self._board is None:
             return []
         import ray
 
         try:
-            return list(ray.get(self._board.drain.remote(), timeout=1.0))
-        except Exception:
+            if self._drain is None:
+                self._drain = self._board.drain.remote()
+            ready, _ = ray.wait([self._drain], timeout=1.0)
+            if not ready:
+                return []
+            drain, self._drain = self._drain, None
+            return list(ray.get(drain))
+        except Exception:  # the board is gone (closing): progress is best effort
+            self._drain = None
             return []
 
     def close(self) -> None:
         import ray
 
         self._data_ref = None
+        self._drain = None
         if self._board is not None and ray.is_initialized():
             try:
                 ray.kill(self._board)
