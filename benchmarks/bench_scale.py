@@ -34,7 +34,7 @@ def _warm() -> int:
 def run(workers: int, space: Space, prepared, n_init: int) -> tuple[float, object]:
     import ray
 
-    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level="error")
+    ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level="error")
     try:
         warm = ray.remote(num_cpus=1)(_warm)
         pids = set(ray.get([warm.remote() for _ in range(4 * workers)]))

@@ -352,7 +352,9 @@ SEARCH_FAST = dict(depth="1", widths="4,16", learning_rate_init=0.01, batch_size
 def searched_iris(iris):
     X_tr, _, y_tr, _ = iris
     labels = np.array(["a", "b", "c"], dtype=object)[y_tr]
-    return JustEnoughClassifier(**SEARCH_FAST).fit(X_tr, labels)
+    # 80 epochs, not SEARCH_FAST's 40: on 21 validation rows 1x4 is within the noise of 1x16 and is
+    # chosen (select/noise.py), and 40 epochs leave it under-trained (80% on test, 100% at 80 epochs).
+    return JustEnoughClassifier(**{**SEARCH_FAST, "max_epochs": 80}).fit(X_tr, labels)
 
 
 def test_search_classifier_chooses_and_predicts(iris, searched_iris):

@@ -172,14 +172,14 @@ def test_twenty_pairs_of_searches_started_together_give_no_raw_database_error(tm
 
 def test_a_rerun_that_changes_the_model_sets_the_earlier_export_and_report_aside(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    first = jn("search", "iris", *TINY, "--no-refit", "--out", out)  # the model: the best restart's weights
+    first = jn("search", "iris", *TINY, "--cv", "1", "--no-refit", "--out", out)  # one split: --no-refit keeps a restart  # the model: the best restart's weights
     assert first.returncode == 0, first.stdout + first.stderr
     exported = jn("export", out, "--format", "safetensors")
     assert exported.returncode == 0, exported.stdout + exported.stderr
     assert (out / "export" / "model.safetensors").is_file() and (out / "report.html").is_file()
 
     # The same study, now refit on train+validation: other weights, and no report written.
-    second = jn("search", "iris", *TINY, "--no-report", "--out", out)
+    second = jn("search", "iris", *TINY, "--cv", "1", "--no-report", "--out", out)
     assert second.returncode == 0, second.stdout + second.stderr
     notes = [line for line in second.stdout.splitlines() if line.startswith("note:") and "moved to" in line]
     assert len(notes) == 1 and "export" in notes[0] and "report.html" in notes[0], second.stdout
@@ -192,7 +192,7 @@ def test_a_rerun_that_changes_the_model_sets_the_earlier_export_and_report_aside
     # The same model again: the files beside it are still right, so nothing is moved.
     exported = jn("export", out, "--format", "safetensors")
     assert exported.returncode == 0, exported.stdout + exported.stderr
-    third = jn("search", "iris", *TINY, "--no-report", "--out", out)
+    third = jn("search", "iris", *TINY, "--cv", "1", "--no-report", "--out", out)
     assert third.returncode == 0, third.stdout + third.stderr
     assert "moved to" not in third.stdout
     assert (out / "export" / "model.safetensors").is_file() and not (out / "previous-2").exists()

@@ -44,7 +44,8 @@ def _write(path: Path, text: str, *, bom: bool = True, encoding: str = "utf-8") 
 
 
 def test_a_european_csv_loads_its_numbers_exactly(tmp_path: Path) -> None:
-    table = load(_write(tmp_path / "pinguine.csv", EUROPEAN), target="art")
+    # The date column is read as days since 1970-01-01 (dates are refused unless dates= says how).
+    table = load(_write(tmp_path / "pinguine.csv", EUROPEAN), target="art", dates="ordinal")
     f = table.features
     assert list(f.columns) == ["insel", "schnabel_mm", "masse_g", "datum", "version"]  # the BOM is gone
     # Exactly the numbers written: float("39.1") is what "39,1" means.
@@ -53,18 +54,18 @@ def test_a_european_csv_loads_its_numbers_exactly(tmp_path: Path) -> None:
     assert f["schnabel_mm"].dtype == np.float64 and f["masse_g"].dtype == np.float64
     # Quoted fields keep their ';'; a missing category is missing; text stays text.
     assert f["insel"].tolist() == ["Torgersen; Nord", "Biscoe", "Dream; Ost", None, "Biscoe"]
-    assert f["datum"].tolist() == ["01.02.2024", "02.02.2024", "03.02.2024", "04.02.2024", "05.02.2024"]
+    assert f["datum"].tolist() == [19754, 19755, 19756, 19757, 19758]  # 1 to 5 February 2024, day first
     # "1.2" is no decimal-comma number: the column keeps what the ordinary reader makes of it.
     np.testing.assert_array_equal(f["version"].to_numpy(), [1.2, 1.2, 1.3, 1.3, 1.4])
     assert table.target.tolist() == ["Adelie", "Adelie", "Gentoo", "Gentoo", "Adelie"]
-    assert table.reading == {"decimal": ","}
+    assert table.reading == {"decimal": ",", "dates": "ordinal"}
 
 
 def test_the_decimal_comma_can_be_forced_or_turned_off(tmp_path: Path) -> None:
     path = _write(tmp_path / "pinguine.csv", EUROPEAN)
-    off = load(path, target="art", decimal=".")
+    off = load(path, target="art", decimal=".", dates="drop")
     assert off.features["schnabel_mm"].dtype == object  # read as text, as asked
-    assert off.reading == {}
+    assert off.reading == {"dates": "drop"}
     # Quoted decimal commas in a comma-delimited file: not detected (a comma delimits), forced works.
     commas = _write(tmp_path / "commas.csv", 'x,y\r\n"1,5",a\r\n"2,25",b\r\n"3.000,5",a\r\n', bom=False)
     assert load(commas, target="y").features["x"].dtype == object

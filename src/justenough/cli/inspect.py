@@ -111,10 +111,10 @@ def compare(
     shown = max(places, 2 if percent else 3)  # enough decimals for the difference (decimals_to_show)
     unpaired_text = f" (unpaired: +/- {scale * unpaired:.{shown}f} SE)" if math.isfinite(unpaired) else ""
     alone = (f"{format_difference(d['mean_diff'], d['se_diff'], percent, places=shown)} SE over "
-             f"{counted(d['n'], 'restart')} paired by seed")
+             f"{counted(int(d['n']), 'restart')} paired by seed")
     noise = paired_noise(read_evidence(run_dir, results), key_a, key_b)
     if noise is None:  # a run from before the per-row evidence was kept
-        console.print(f"[bold]paired:[/] {label_a} - {label_b} = {alone}{unpaired_text}", highlight=False)
+        console.print(f"[bold]paired:[/] {label_a} - {label_b} = {alone}{unpaired_text}", highlight=False, soft_wrap=True)
         return
     console.print(
         f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(noise.mean, noise.se, percent, places=shown)} SE "
@@ -122,8 +122,9 @@ def compare(
         f"(SE parts: rows {scale * noise.se_rows:.{shown}f}, restarts {scale * noise.se_restarts:.{shown}f})"
         + unpaired_text,
         highlight=False,
+        soft_wrap=True,  # one line, whatever the terminal's width: it is read and quoted whole
     )
-    console.print(f"restarts alone: {alone} (it leaves out which rows happened to validate)", highlight=False)
+    console.print(f"restarts alone: {alone} (it leaves out which rows happened to validate)", highlight=False, soft_wrap=True)
 
 
 def _score(value: float, percent: bool, places: int) -> str:

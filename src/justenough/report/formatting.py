@@ -7,7 +7,7 @@ from typing import Any
 
 from justenough.numbers import finite_or_none
 
-__all__ = ["escape", "number_text", "score_text", "seconds_text", "ms_text", "si_text", "note_html"]
+__all__ = ["escape", "number_text", "score_text", "seconds_text", "ms_text", "si_text", "note_html", "se_text"]
 
 
 def escape(value: Any) -> str:
@@ -72,3 +72,15 @@ def widths_text(value: Any) -> str:
 
 def note_html(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'
+
+
+def se_text(se: Any, s: Any, percent: bool) -> str:
+    """`` ± 0.50% (SE: validation rows ± 0.45%, restarts ± 0.20%)``: the chosen config's SE and,
+    where the run kept per-row evidence, its parts; `` ± 0.50% (SE)`` without them."""
+    if finite_or_none(se) is None:
+        return ""
+    se_rows, se_restarts = finite_or_none(s.val_score_se_rows), finite_or_none(s.val_score_se_restarts)
+    if se_rows is None or se_restarts is None:
+        return f" ± {score_text(se, percent)} (SE)"
+    return (f" ± {score_text(se, percent)} (SE: validation rows ± {score_text(se_rows, percent)}, "
+            f"restarts ± {score_text(se_restarts, percent)})")

@@ -73,7 +73,7 @@ def render(run: RunFiles, *, now: _dt.datetime | None = None) -> str:
     if s.task:
         meta_bits.append(str(s.task))
     n_configs = s.n_configs if "n_configs" in run.summary else len(run.leaderboard)
-    meta_bits.append(counted(int(n_configs), "config"))
+    meta_bits.append(counted(int(n_configs or 0), "config"))
     if s.n_restarts:
         meta_bits.append(counted(int(s.n_restarts), "restart"))
     if s.rule:

@@ -17,8 +17,8 @@ from justenough.recipe import lr_text
 from justenough.search.refit import describe_fit
 from justenough.report import figures
 from justenough.report.embedding import EmbeddedFigures
-from justenough.report.formatting import (escape, ms_text, note_html, number_text, score_text, seconds_text, si_text,
-                                         widths_text)
+from justenough.report.formatting import (escape, ms_text, note_html, number_text, score_text, se_text, seconds_text,
+                                         si_text, widths_text)
 from justenough.report.network_drawing import network_svg
 from justenough.run.files import RunFiles
 from justenough.run.summary import Summary
@@ -103,18 +103,6 @@ def _recorded(run: RunFiles, name: str, board_row: pd.Series | None, column: str
     return None if board_row is None else board_row.get(column)
 
 
-def _se_text(se: Any, s: Any, percent: bool) -> str:
-    """`` ± 0.50% (SE: validation rows ± 0.45%, restarts ± 0.20%)``: the chosen config's SE and,
-    where the run kept per-row evidence, its parts; `` ± 0.50% (SE)`` without them."""
-    if finite_or_none(se) is None:
-        return ""
-    se_rows, se_restarts = finite_or_none(s.val_score_se_rows), finite_or_none(s.val_score_se_restarts)
-    if se_rows is None or se_restarts is None:
-        return f" ± {score_text(se, percent)} (SE)"
-    return (f" ± {score_text(se, percent)} (SE: validation rows ± {score_text(se_rows, percent)}, "
-            f"restarts ± {score_text(se_restarts, percent)})")
-
-
 def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     s = run.summary_fields
     chosen = s.chosen
@@ -137,7 +125,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
 
     test = score_text(s.test_score, percent)
     val_mean = score_text(_recorded(run, "val_score_mean", row, "val_mean"), percent)
-    se_text = _se_text(_recorded(run, "val_score_se", row, "val_se"), s, percent)
+    val_se = se_text(_recorded(run, "val_score_se", row, "val_se"), s, percent)
     n_init = _recorded(run, "n_init", row, "n_restarts")
     p_good = finite_or_none(_recorded(run, "p_good", row, "p_good"))
     r95 = _recorded(run, "restarts_for_95", row, "restarts_for_95")
@@ -169,7 +157,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
                   + (f"; {extra}" if extra else "")),
             *([_fact("tested model", "refit" if s.model.get("fit_on") == "train+validation" else "best restart",
                      escape(describe_fit(s.model)))] if isinstance(s.model, dict) else []),
-            _fact(f"validation {metric}", escape(val_mean + se_text), (f"mean over {escape(number_text(n_init))} restart{'' if n_init == 1 else 's'}") + baseline_text),
+            _fact(f"validation {metric}", escape(val_mean + val_se), (f"mean over {escape(number_text(n_init))} restart{'' if n_init == 1 else 's'}") + baseline_text),
             _fact("restarts needed", f"{escape(r95_text)} for 95%", escape(luck)),
             _fact("size", f"{escape(number_text(params))} params", f"{escape(si_text(flops))} FLOPs per sample"),
             _fact("training time", escape(seconds_text(s.train_time)), "all restarts of this config"),
