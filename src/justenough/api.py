@@ -100,7 +100,7 @@ def search(
     non-improving steps stop a direction) instead of the whole grid. ``cv``: K folds of the rows
     outside the test split validate every config (trained as members of the same stacks as the
     restarts; the choice reads every row's out-of-fold evidence), 1 one validation split, ``"auto"``
-    (the default) 5 folds below 3,000 such rows, else one split. Returns a ``SearchResult``.
+    (the default) 5 folds below 1,000 such rows, else one split. Returns a ``SearchResult``.
     """
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
     space_options = {name: arguments[name] for name in SPACE_KEYWORD_DEFAULTS}
@@ -157,6 +157,7 @@ def _run_search(
         weights=trained.weights,
         evidence=trained.evidence,
         folds=trained.folds,
+        not_trained=trained.not_trained,
         refit=settings.refit,
         growth=trained.growth,
     )

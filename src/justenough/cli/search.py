@@ -66,7 +66,7 @@ def search(
     max_latency: Optional[str] = typer.Option(None, "--max-latency", help="Only configs at most this slow per sample (batch 1), e.g. 2ms or 0.5ms. Example: --max-latency 1ms"),
     halving: bool = typer.Option(False, "--halving/--no-halving", help="Successive halving: stop weak configs early. Example: --halving"),
     strategy: str = typer.Option("grid", "--strategy", help="grid (train every config) or grow (from the simplest config up, while bigger keeps beating the best by more than one paired SE). Example: --strategy grow"),
-    cv: str = typer.Option("auto", "--cv", help="Folds that validate every config: auto (5 folds below 3,000 rows outside the test split, else one validation split), a number K, or 1 (one split). Example: --cv 5"),
+    cv: str = typer.Option("auto", "--cv", help="Folds that validate every config: auto (5 folds below 1,000 rows outside the test split, else one validation split), a number K, or 1 (one split). Example: --cv 5"),
     grow_patience: int = typer.Option(2, "--grow-patience", min=1, help="With --strategy grow: a direction (wider, deeper) stops after N successive steps that do not beat the best. Example: --grow-patience 3"),
     time_budget: Optional[str] = typer.Option(None, "--time-budget", help="Stop asking for configs after this long (90s, 10m, 1.5h). Example: --time-budget 10m"),
     sampler: str = typer.Option("auto", "--sampler", help="auto (grid when finite, else tpe), grid, random, tpe or nsga2. Example: --sampler tpe"),

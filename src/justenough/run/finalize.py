@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ import torch
 from optuna.trial import TrialState
 
 from justenough.errors import ArtifactError, JustEnoughError
-from justenough.numbers import finite_or_none, float_or_nan
+from justenough.numbers import counted, finite_or_none, float_or_nan
 from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULTS, SUMMARY, read_summary
 from justenough.run.model import Model
 from justenough.run.result import SearchResult
@@ -44,7 +44,7 @@ from justenough.vocab import Task
 if TYPE_CHECKING:
     from justenough.select import Choice
 
-__all__ = ["finalize", "measure_latency"]
+__all__ = ["finalize", "measure_latency", "not_trained_text"]
 
 
 @torch.no_grad()
@@ -97,12 +97,14 @@ def finalize(
     growth: dict[str, Any] | None = None,
     evidence: Any = None,
     folds: int = 1,
+    not_trained: tuple[list[str], str] | None = None,
 ) -> SearchResult:
     """The five steps of the module's docstring, in order; returns what the run directory holds.
     ``evidence`` (a ``search.EvidenceStore``) holds each restart's per-row validation evidence:
     the noise model's (``select/noise.py``); without it the rule reads the restarts' spread.
     ``folds`` > 1: the restarts were validated by cross-validation, so no restart was trained on
-    all the rows; the chosen config is always refit (``refit`` is then implied)."""
+    all the rows; the chosen config is always refit (``refit`` is then implied). ``not_trained``:
+    the grid's configs the search stopped before (labels) and why; the explanation names them."""
     refit = refit or folds > 1
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
     restarts, board, configs = _tables(handle, n_in, n_out)  # step 1
@@ -114,6 +116,9 @@ def finalize(
     metric_name = "accuracy" if percent else "r2"
     pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
                  max_latency_ms=max_latency_ms, evidence=shares)  # step 2
+    if not_trained:  # the reason is never false: it says what the choice could not see
+        text = pick.choice.explanation + not_trained_text(*not_trained, n_trained=len(board))
+        pick = replace(pick, choice=replace(pick.choice, explanation=text))
     board["chosen"] = board["key"] == pick.choice.key
     fitted = _fit_model(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit)
     test_metrics = _score_on_test(fitted.module, prepared, percent)  # step 3
@@ -164,6 +169,14 @@ def _tables(handle: StudyHandle, n_in: int, n_out: int) -> tuple[pd.DataFrame, p
         board["pruned"] = board["key"].isin(pruned_keys)
     board = best_first(board)  # leaderboard.csv and result.leaderboard read like the printed table
     return restarts, board, configs
+
+
+def not_trained_text(labels: list[str], reason: str, *, n_trained: int) -> str:
+    """``". Not trained: 3 configs (2x256, 3x128, 3x256): the search stopped (time budget) before
+    them; the choice is among the 19 it trained"``."""
+    shown = ", ".join(labels[:6]) + (", ..." if len(labels) > 6 else "")
+    return (f". Not trained: {counted(len(labels), 'config')} ({shown}): the search stopped ({reason}) before "
+            f"them; the choice is among the {n_trained} it trained")
 
 
 def _row_evidence(store: Any, board: pd.DataFrame, restarts: pd.DataFrame) -> dict[str, dict[int, np.ndarray]]:

@@ -112,7 +112,7 @@ class Driver:
 
     def enqueue_grid(self) -> int:
         """Enqueue every grid config that is neither done nor claimed. Returns the grid size."""
-        configs = self._largest_stacks_first(self.space.configs())
+        configs = self._training_order(self.space.configs())
         taken = self.handle.keys_in(DONE_STATES + (TrialState.RUNNING, TrialState.WAITING))
         waiting_params = []
         for t in self.handle.trials((TrialState.WAITING,)):
@@ -124,6 +124,20 @@ class Driver:
             self.handle.study.enqueue_trial(params)
             waiting_params.append(params)
         return len(configs)
+
+    def _training_order(self, configs: list[Config]) -> list[Config]:
+        """The grid's order: the costliest stacks first, but with a time budget the simplest first,
+        so that a budget that runs out leaves out the biggest configs, never the simple ones the
+        rule would prefer (the explanation then names what was not trained)."""
+        ordered = self._largest_stacks_first(configs)
+        if self.settings.time_budget is None:
+            return ordered
+        n_in, n_out = self.data.n_features, self.data.n_outputs
+        groups: dict[tuple, list[Config]] = {}
+        for cfg in ordered:
+            groups.setdefault(self._stack_key(cfg), []).append(cfg)
+        cheapest = sorted(groups.values(), key=lambda g: sum(c.params(n_in, n_out) for c in g))  # stable
+        return [cfg for group in cheapest for cfg in group]
 
     def _largest_stacks_first(self, configs: list[Config]) -> list[Config]:
         """The grid in the order its stacks should train: the costliest (most parameters) first.

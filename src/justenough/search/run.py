@@ -63,6 +63,8 @@ class Trained(NamedTuple):
     growth: dict[str, Any] | None
     evidence: EvidenceStore
     folds: int = 1  # cross-validation folds (1: the single split)
+    # The grid's configs the search stopped before training, and why (None: none left out).
+    not_trained: tuple[list[str], str] | None = None
 
 
 def train_study(
@@ -117,7 +119,12 @@ def train_study(
         assert growth is not None  # the grow loop returns its walk
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)
         progress.on_message(growth_summary["explanation"])
-    return Trained(prepared, handle, weights_store, growth_summary, evidence_store, folds)
+    not_trained = None
+    if settings.strategy == "grid" and is_grid and driver.stop_reason:
+        done = handle.keys_in(DONE_STATES)
+        left = [c.label for c in settings.space.configs() if c.key not in done]
+        not_trained = (left, driver.stop_reason) if left else None
+    return Trained(prepared, handle, weights_store, growth_summary, evidence_store, folds, not_trained)
 
 
 def _grow_margin(rule: Any) -> float:

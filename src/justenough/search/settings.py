@@ -26,7 +26,7 @@ STRATEGIES = ("grid", "grow")
 # single train/validation split. Below it one validation split is too few rows to tell configs
 # apart (docs/selection.md has the measurements that chose it).
 CV_AUTO_FOLDS = 5
-CV_AUTO_ROWS = 3000
+CV_AUTO_ROWS = 1000
 
 
 class _CliDefault(str):
