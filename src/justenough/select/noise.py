@@ -59,7 +59,6 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
 
 # P(Z <= 1) for a standard normal Z: a band of t(this, df) SEs is a 68% interval.
 _ONE_SIDED_68 = 0.8413447460685429
@@ -124,7 +123,12 @@ def _noise(x: np.ndarray) -> Noise:
     se = max(math.sqrt(max(var, 0.0)), 1.0 / N)
     spread = sum(t * t / d for t, d in terms)
     df = var * var / spread if var > 0 and spread > 0 else math.inf
-    band = se * max(float(student_t.ppf(_ONE_SIDED_68, df)), 1.0) if math.isfinite(df) else se
+    if math.isfinite(df):
+        from scipy.stats import t as student_t  # loaded on first use: scipy.stats is slow to import
+
+        band = se * max(float(student_t.ppf(_ONE_SIDED_68, df)), 1.0)
+    else:
+        band = se
     return Noise(mean=mean, se=se, se_rows=math.sqrt(var_rows), se_restarts=math.sqrt(var_restarts), n_rows=N,
                  n_restarts=R, df=df, band=band)
 
