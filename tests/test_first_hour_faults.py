@@ -10,7 +10,6 @@ process's exit), never on the clock.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import signal
 import subprocess
@@ -18,20 +17,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.test_cli import _env  # the CLI subprocesses' environment, defined once
 
 EXE = Path(sys.executable).with_name("justenough")
 TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--workers", "1"]
 # Enough configs that a search is still training well after its first config is done.
 LONG = ["--depth", "1-3", "--widths", "8,16,32,64,128", "--lr", "1e-3,3e-3", "--n-init", "2", "--max-epochs", "300",
         "--patience", "none", "--workers", "1"]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["OMP_NUM_THREADS"] = "1"
-    env["COLUMNS"] = "200"
-    env.pop("FORCE_COLOR", None)
-    return env
 
 
 def jn(*args: str | Path, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ a few epochs), so every row here takes seconds.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -16,17 +15,10 @@ import warnings
 from pathlib import Path
 
 import pytest
+from tests.test_cli import _env  # the CLI subprocesses' environment, defined once
 
 EXE = Path(sys.executable).with_name("justenough")
 TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--workers", "1"]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["OMP_NUM_THREADS"] = "1"
-    env["COLUMNS"] = "200"
-    env.pop("FORCE_COLOR", None)
-    return env
 
 
 def jn(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
