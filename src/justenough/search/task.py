@@ -222,7 +222,6 @@ def _restart_results(
     out: list[RestartResult] = []
     for i, member in enumerate(result.members):
         c, r = divmod(i, R)
-        cfg = task.configs[c]
         diags = recorder.records_for(i) if recorder is not None else []
         trained = {
             **member.outcome_fields(),
@@ -230,18 +229,24 @@ def _restart_results(
             "stopped_by": str(StopReason.PRUNED) if c in pruned_at else member.stopped_by,
             "diagnostics": diags,  # the recorder's, not the trainer's
         }
-        out.append(
-            RestartResult(
-                key=cfg.key,
-                restart=task.restarts[r],
-                seed=seeds[r],
-                pruned_rung=pruned_at.get(c),
-                **trained,
-                state={k: v.detach().cpu().numpy().copy() for k, v in member.state.items()},
-                rows={"share": shares[i].copy(), "loss": losses[i].copy()},
-            )
-        )
+        out.append(_restart_result(task, seeds, c, r, pruned_at, member.state,
+                                   {"share": shares[i].copy(), "loss": losses[i].copy()}, trained))
     return out
+
+
+def _restart_result(task: StackTask, seeds: list[int], c: int, r: int, pruned_at: dict[int, int], state: Any,
+                    rows: dict[str, np.ndarray], trained: dict[str, Any]) -> RestartResult:
+    """Restart ``r`` of config ``c``: which restart it is, what training produced (``trained``), its
+    best weights (a state dict of tensors, copied to NumPy) and its per-row evidence."""
+    return RestartResult(
+        key=task.configs[c].key,
+        restart=task.restarts[r],
+        seed=seeds[r],
+        pruned_rung=pruned_at.get(c),
+        **trained,
+        state={k: v.detach().cpu().numpy().copy() for k, v in state.items()},
+        rows=rows,
+    )
 
 
 def _fold_results(
@@ -254,7 +259,7 @@ def _fold_results(
     recorder, pruned_at = callbacks.recorder, callbacks.pruned_at
     own = fold_of_row[None, :] == np.arange(K)[:, None]  # [K, n]: fold f validates these rows
     out: list[RestartResult] = []
-    for c, cfg in enumerate(task.configs):
+    for c in range(len(task.configs)):
         for r in range(R):
             first = (c * R + r) * K
             members = result.members[first : first + K]
@@ -263,26 +268,20 @@ def _fold_results(
             diverged = any(m.diverged for m in members)
             stops = [m.stopped_by for m in members]
             metric_names = set.intersection(*(set(m.metrics) for m in members))
-            out.append(
-                RestartResult(
-                    key=cfg.key,
-                    restart=task.restarts[r],
-                    seed=seeds[r],
-                    pruned_rung=pruned_at.get(c),
-                    val_score=float(oof_share.mean()),
-                    val_loss=float(oof_loss.mean()),
-                    train_loss=float(np.mean([m.train_loss for m in members])),
-                    best_epoch=int(np.median([m.best_epoch for m in members])),
-                    epochs_run=int(max(m.epochs_run for m in members)),
-                    diverged=diverged,
-                    stopped_by=str(StopReason.PRUNED) if c in pruned_at else (
-                        str(StopReason.DIVERGED) if diverged else max(set(stops), key=stops.count)),
-                    train_time=float(sum(m.train_time for m in members)),
-                    history=members[0].history,
-                    metrics={k: float(np.mean([m.metrics[k] for m in members])) for k in sorted(metric_names)},
-                    diagnostics=recorder.records_for(first) if recorder is not None else [],
-                    state={k: v.detach().cpu().numpy().copy() for k, v in members[0].state.items()},
-                    rows={"share": oof_share, "loss": oof_loss},
-                )
+            trained = dict(
+                val_score=float(oof_share.mean()),
+                val_loss=float(oof_loss.mean()),
+                train_loss=float(np.mean([m.train_loss for m in members])),
+                best_epoch=int(np.median([m.best_epoch for m in members])),
+                epochs_run=int(max(m.epochs_run for m in members)),
+                diverged=diverged,
+                stopped_by=str(StopReason.PRUNED) if c in pruned_at else (
+                    str(StopReason.DIVERGED) if diverged else max(stops, key=stops.count)),  # ties: the first fold's
+                train_time=float(sum(m.train_time for m in members)),
+                history=members[0].history,
+                metrics={k: float(np.mean([m.metrics[k] for m in members])) for k in sorted(metric_names)},
+                diagnostics=recorder.records_for(first) if recorder is not None else [],
             )
+            out.append(_restart_result(task, seeds, c, r, pruned_at, members[0].state,
+                                       {"share": oof_share, "loss": oof_loss}, trained))
     return out
