@@ -183,9 +183,9 @@ def _read_cv(cv: Any) -> int | str:
         try:
             cv = int(text)
         except ValueError:
-            raise ConfigError(f"cannot read cv={cv!r}: write auto, a number of folds such as 5, or 1 (one validation split)") from None
+            raise ConfigError(f"cannot read {option('cv', cv)}: write auto, a number of folds such as 5, or 1 (one validation split)") from None
     if isinstance(cv, bool) or not isinstance(cv, int) or cv < 1:
-        raise ConfigError(f"cv must be auto or a number of folds of at least 2 (1: one validation split), got {cv!r}")
+        raise ConfigError(f"{option('cv', cv)} is not a number of folds: write auto, 2 or more folds, or 1 (one validation split)")
     return cv
 
 
