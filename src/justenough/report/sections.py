@@ -172,7 +172,8 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     if isinstance(s.paired, dict):
         from justenough.select import describe_paired
 
-        rule_html = (f'<p class="paired">Paired restarts: {escape(describe_paired(s.paired, str(label), percent))}.</p>'
+        paired_by = "Paired by row and restart" if s.paired.get("n_rows") else "Paired restarts"
+        rule_html = (f'<p class="paired">{paired_by}: {escape(describe_paired(s.paired, str(label), percent))}.</p>'
                      + rule_html)
     rule_html += "".join(f'<p class="notice">note: {escape(n)}</p>' for n in s.notices or [])
     return (
