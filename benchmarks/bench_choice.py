@@ -22,7 +22,9 @@ Each case. The rows are split 75/25 into train and validation (the default 60/20
 test set apart) and a fresh test table of a quarter as many rows is drawn; ``justenough.search``
 runs with the default recipe on them (the training rows, ``val=`` and ``test=`` as separate tables,
 nothing else passed but ``workers``, ``report=False`` and a temporary ``out`` directory so that
-every restart's best weights are kept). Then every config of the leaderboard is scored on a large
+every restart's best weights are kept). Where the search's ``cv`` would fold the rows (``cv`` auto
+below ``CV_AUTO_ROWS`` rows: the 200-row cases), it gets the training and validation rows pooled
+instead, and validates by its own folds; a config's kept weights are then its first fold's. Then every config of the leaderboard is scored on a large
 fresh test set from the same teacher (``--test-rows``, default 20,000 rows) with its best restart
 by validation score, the weights the search kept in ``OUT/weights`` (exact: the same weights the
 choice was made from; refit is not needed for any config but the chosen one, whose refit model
@@ -345,6 +347,20 @@ class Options:
     search: dict[str, Any] = field(default_factory=dict)  # beyond the default recipe (the smoke run's)
 
 
+def folds_apply(n_rows: int, search_options: dict[str, Any]) -> bool:
+    """Whether the search validates by its own folds (``cv`` auto below ``CV_AUTO_ROWS`` rows, or a
+    ``cv`` of 2 or more given): then it gets the rows pooled, not our ``val=`` (with which it would
+    validate by that one split)."""
+    cv = search_options.get("cv", "auto")
+    if str(cv).lower() == "auto":
+        try:
+            from justenough.search.settings import CV_AUTO_ROWS
+        except ImportError:  # a version without cross-validation
+            return False
+        return n_rows < CV_AUTO_ROWS
+    return str(cv).isdigit() and int(cv) > 1
+
+
 def run_case(case: Case, options: Options) -> dict[str, Any]:
     from justenough import search
 
@@ -358,9 +374,13 @@ def run_case(case: Case, options: Options) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench_choice_") as tmp:
         out = Path(tmp) / "run"
         t0 = time.perf_counter()
-        result = search(frame(X[:n_train], y[:n_train]), target="target", task=case.task,
-                        val=frame(X[n_train:], y[n_train:]), test=frame(X_test, y_test), workers=options.workers,
-                        report=False, out=out, **options.search)
+        common = {"target": "target", "task": case.task, "test": frame(X_test, y_test), "workers": options.workers,
+                  "report": False, "out": out, **options.search}
+        if folds_apply(case.rows, options.search):
+            # Cross-validation: the rows pooled, dealt into folds by justenough (as the quality suite does).
+            result = search(frame(X, y), **common)
+        else:
+            result = search(frame(X[:n_train], y[:n_train]), val=frame(X[n_train:], y[n_train:]), **common)
         seconds = time.perf_counter() - t0
         table = config_scores(result, out, X_large, y_large)
     verdict = judge(table, str(result.chosen["key"]))
