@@ -9,6 +9,8 @@ their loading and the one fixed 60/20/20 split by seed are the quality suite's
 ``--quality-dir``). On each dataset ``justenough.search`` runs twice on the same split, both with
 the default recipe (nothing passed but ``workers``, the split and ``strategy``): ``strategy="grid"``
 (every config) and ``strategy="grow"`` (from the simplest config up, while bigger keeps paying).
+Where the search's ``cv`` would fold (the quality suite's ``pools_validation``), both get the
+training and validation rows pooled and validate by the same folds.
 
 It prints, per dataset, both choices, both test scores, both wall times and the configs each
 trained (with where growth stopped), and its last line is one JSON object:
@@ -51,14 +53,22 @@ SMOKE_OPTIONS: dict[str, Any] = {"depth": 1, "widths": [4, 8], "max_epochs": 5, 
 
 
 def run_one(tables: Any, dataset: Any, strategy: str, workers: int, patience: int | None = None,
-            options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One search; ``options`` are extra search() keywords (none: the default recipe)."""
+            options: dict[str, Any] | None = None, pooled: bool = False) -> dict[str, Any]:
+    """One search; ``options`` are extra search() keywords (none: the default recipe). ``pooled``:
+    the training and validation rows go in as one table, for the search's own folds (as the
+    quality suite's ``pools_validation`` decides), else the validation rows as ``val=``."""
+    import pandas as pd
+
     from justenough import search
 
     extra = {"grow_patience": patience} if patience is not None else {}  # else search()'s default
     extra.update(options or {})
+    if pooled:
+        extra["data"] = pd.concat([tables.train, tables.val], ignore_index=True)
+    else:
+        extra.update(data=tables.train, val=tables.val)
     t0 = time.perf_counter()
-    result = search(tables.train, target=dataset.target, task=dataset.task, val=tables.val, test=tables.test,
+    result = search(target=dataset.target, task=dataset.task, test=tables.test,
                     workers=workers, report=False, strategy=strategy, **extra)
     seconds = time.perf_counter() - t0
     growth = result.summary.get("growth") or {}
@@ -97,8 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for dataset in datasets:
         frame = dataset.load()
         tables = bq.split_tables(frame, dataset.target, dataset.task)
-        grid = run_one(tables, dataset, "grid", args.workers, options=options)
-        grow = run_one(tables, dataset, "grow", args.workers, args.grow_patience, options)
+        pooled = bq.pools_validation(len(tables.train) + len(tables.val), options)
+        grid = run_one(tables, dataset, "grid", args.workers, options=options, pooled=pooled)
+        grow = run_one(tables, dataset, "grow", args.workers, args.grow_patience, options, pooled)
         row = {
             "dataset": dataset.name, "task": dataset.task,
             "grid_chosen": grid["chosen"], "grow_chosen": grow["chosen"],

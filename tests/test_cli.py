@@ -535,7 +535,7 @@ def test_plain_progress_writes_one_line_per_config() -> None:
     progress.on_end()
     lines = buf.getvalue().splitlines()
     assert lines[0] == "search: 4 configs x 3 restarts"
-    assert lines[1].startswith("[1/4] 1x8 relu he_normal adam lr=0.001  val 0.9000 +/- 0.0100  best 0.9100  1/3 diverged")
+    assert lines[1].startswith("[1/4] 1x8 relu he_normal adam lr=0.001  val 0.9000 +/- 0.0100 sd  best 0.9100  1/3 diverged")
     assert "best so far 0.9500" in lines[2] and lines[2].startswith("[2/4] 1x16")
     assert lines[3] == "note: dropped 2 rows"
     assert lines[4].startswith("search done: 2 configs (6 restarts)")

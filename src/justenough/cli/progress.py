@@ -135,7 +135,7 @@ class QuietProgress(SearchProgress):
 class PlainProgress(SearchProgress):
     """One line per finished config, for logs that are not a terminal.
 
-    ``[ 3/12] 1x16 relu he_normal adam lr=0.001  val 0.9612 +/- 0.0041  best 0.9667  0/5 diverged
+    ``[ 3/12] 1x16 relu he_normal adam lr=0.001  val 0.9612 +/- 0.0041 sd  best 0.9667  0/5 diverged
     1.2s | best so far 0.9631 | eta 8.0s``
     """
 
@@ -164,7 +164,7 @@ class PlainProgress(SearchProgress):
         t.finish(config, stats, best_so_far)
         width = len(str(t.total)) if t.total is not None else 1
         std = stats.get("val_std")
-        spread = f" +/- {std:.4f}" if std is not None and math.isfinite(std) else ""
+        spread = f" +/- {std:.4f} sd" if std is not None and math.isfinite(std) else ""
         n = int(stats.get("n_restarts") or t.n_init)
         line = (
             f"[{t.done:>{width}}/{t.total if t.total is not None else '?'}] {config_text(config)}  "

@@ -279,7 +279,7 @@ def walk(
 
 
 def explain(w: Walk, percent: bool) -> str:
-    """Where growth stopped and why: ``"2x64 did not beat 1x128 (-0.10 +/- 0.30 points paired),
+    """Where growth stopped and why: ``"2x64 did not beat 1x128 (-0.10 +/- 0.30 points paired, mean +/- SE),
     nor did 1x256 (+0.20 +/- 0.40 points): stopped"``, one sentence per direction."""
     from justenough.select import format_difference
 
@@ -294,7 +294,7 @@ def explain(w: Walk, percent: bool) -> str:
         if steps:
             first, rest = steps[0], steps[1:]
             text = (f"{node_label(first.node)} did not beat {node_label(first.compared_to or w.best)} "
-                    f"({format_difference(first.mean_diff, first.se_diff, percent)} paired)")
+                    f"({format_difference(first.mean_diff, first.se_diff, percent)} paired, mean +/- SE)")
             for s in rest:
                 text += f", nor did {node_label(s.node)} ({format_difference(s.mean_diff, s.se_diff, percent)})"
             edge = "" if "confidently no better" in reason else f" and {reason}"
