@@ -63,6 +63,30 @@ def _progress(verbose: Any) -> "SearchProgress | None":
     return PlainProgress(Console(width=160, highlight=False))
 
 
+def _read_cv(cv: Any) -> int | str:
+    """``cv`` as the search reads it ("auto", or a number of folds; 1: the single split), checked
+    before any training; a bad value is the estimators' config error."""
+    from justenough.search.settings import read_cv
+
+    try:
+        return read_cv(cv)
+    except ConfigError as exc:
+        raise EstimatorConfigError(str(exc)) from None
+
+
+def _folds_without_test(cv: int | str, n_rows: int) -> int:
+    """The folds of a fit without a test split (``test_fraction=0``), where all ``n_rows`` rows
+    lie outside the test split: "auto" as the search resolves it, else ``cv`` (checked against
+    the rows)."""
+    from justenough.search.settings import SearchSettings
+    from justenough.search.space import Space
+
+    try:
+        return SearchSettings(space=Space.default(), cv=cv).folds_for(n_rows, own_val=False)
+    except ConfigError as exc:  # more folds than rows
+        raise EstimatorConfigError(str(exc)) from None
+
+
 class _BaseSearch(BaseEstimator):
     """Shared parameters and fitting of the search estimators."""
 
@@ -87,6 +111,7 @@ class _BaseSearch(BaseEstimator):
         sampler: str = "auto",
         n_trials: int | None = None,
         halving: bool = False,
+        cv: Any = "auto",
         max_params: int | None = None,
         report: bool = True,
         random_state: Any = None,
@@ -111,6 +136,7 @@ class _BaseSearch(BaseEstimator):
         self.sampler = sampler
         self.n_trials = n_trials
         self.halving = halving
+        self.cv = cv
         self.max_params = max_params
         self.report = report
         self.random_state = random_state
@@ -157,6 +183,7 @@ class _BaseSearch(BaseEstimator):
         )
         target = self._target(y)
         n_init = _check_positive_int("n_init", self.n_init)
+        cv = _read_cv(self.cv)
         fraction = _check_fraction("validation_fraction", self.validation_fraction)
         seed = seed_from_random_state(self.random_state)
         test_fraction = float(self.test_fraction)
@@ -170,7 +197,8 @@ class _BaseSearch(BaseEstimator):
         else:
             names = [f"x{i}" for i in range(X.shape[1])]
             frame = pd.DataFrame(np.asarray(X, dtype=np.float64), columns=names)
-        result = self._search(frame, target, n_init=n_init, fraction=fraction, test_fraction=test_fraction, seed=seed)
+        result = self._search(frame, target, n_init=n_init, cv=cv, fraction=fraction, test_fraction=test_fraction,
+                              seed=seed)
         self._keep(result, tested=test_fraction > 0)
         self._columns = names
         self._text_input = table is not None
@@ -190,9 +218,10 @@ class _BaseSearch(BaseEstimator):
             return pd.Series(y_idx, name="target")  # indices 0..K-1; classes_ maps them back
         return pd.Series(np.asarray(y, dtype=np.float64), name="target")
 
-    def _search(self, frame: pd.DataFrame, target: pd.Series, *, n_init: int, fraction: float, test_fraction: float,
-                seed: int) -> "SearchResult":
-        """The search on ``frame`` and ``target``, its settings read from the parameters."""
+    def _search(self, frame: pd.DataFrame, target: pd.Series, *, n_init: int, cv: int | str, fraction: float,
+                test_fraction: float, seed: int) -> "SearchResult":
+        """The search on ``frame`` and ``target``, its settings read from the parameters. ``cv``:
+        as ``read_cv`` reads it ("auto" or a number of folds)."""
         from justenough.search.progress import SearchProgress
         from justenough.api import run_search
         from justenough.search.settings import SearchSettings
@@ -201,7 +230,8 @@ class _BaseSearch(BaseEstimator):
         if test_fraction > 0:
             # A sealed test split inside the search: test_score_ is an honest estimate.
             data: Any = (frame, target)
-            split: dict[str, Any] = {"split": (1.0 - fraction - test_fraction, fraction, test_fraction)}
+            # cv folds the rows outside it, as search() does ("auto": by their number).
+            split: dict[str, Any] = {"split": (1.0 - fraction - test_fraction, fraction, test_fraction), "cv": cv}
         else:
             # No test split: every row trains or validates. The split is made here (stratified,
             # seeded) and the validation rows also stand in for the search's test split (the same
@@ -215,7 +245,11 @@ class _BaseSearch(BaseEstimator):
                 )
             data = (frame.iloc[tr].reset_index(drop=True), target.iloc[tr].reset_index(drop=True))
             held = (frame.iloc[va].reset_index(drop=True), target.iloc[va].reset_index(drop=True))
-            split = {"refit": False}  # refitting on val would train on the "test" rows
+            # Refitting on val would train on the "test" rows: no refit with the single split. With
+            # folds the search pools every row, validates each out of fold and always refits the
+            # choice on all of them; "auto" is resolved here, on all the rows (there is no test
+            # split), as the search resolves it on the rows outside its test split.
+            split = {"refit": False, "cv": _folds_without_test(cv, len(frame))}
         try:
             # In the order the parameters were always checked: the space, the device, the workers,
             # verbose, then the settings.
@@ -244,7 +278,8 @@ class _BaseSearch(BaseEstimator):
             # Prepared here, so that its notices speak of validation_fraction and test_fraction, not
             # of the val and test tables the search is handed.
             prepared = search_data(data, held, task=self._task, split=settings.split, seed=seed,
-                                   validation_fraction=fraction, test_fraction=test_fraction)
+                                   validation_fraction=fraction, test_fraction=test_fraction,
+                                   folds=settings.cv if held is not None else None)
             return run_search(settings, prepared, target=None, test=None, val=None, progress=progress)
         except (EstimatorConfigError, EstimatorInputError):
             raise
@@ -266,6 +301,7 @@ class _BaseSearch(BaseEstimator):
         paired = result.summary.get("paired")
         self.paired_ = dict(paired) if paired else None  # the choice against its closest rival, restart by restart
         self.test_score_ = float(result.test_score) if tested else None
+        self.n_folds_ = int(result.summary["folds"])  # 1: the single validation split; K: K-fold cross-validation
 
     def _model_input(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "model_")
