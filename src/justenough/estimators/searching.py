@@ -1,7 +1,7 @@
 """The search estimators, ``JustEnoughClassifier`` and ``JustEnoughRegressor``: ``fit`` reads the
 parameters into a ``SearchSettings`` and runs the search over a depth x width space on the
-training data (a validation split inside, in memory unless ``out`` is given); prediction uses the
-chosen model.
+training data (validated by a split inside or by ``cv``'s folds, in memory unless ``out`` is
+given); prediction uses the chosen model.
 """
 
 from __future__ import annotations
@@ -277,9 +277,8 @@ class _BaseSearch(BaseEstimator):
 
             # Prepared here, so that its notices speak of validation_fraction and test_fraction, not
             # of the val and test tables the search is handed.
-            prepared = search_data(data, held, task=self._task, split=settings.split, seed=seed,
-                                   validation_fraction=fraction, test_fraction=test_fraction,
-                                   folds=settings.cv if held is not None else None)
+            prepared = search_data(data, held, task=self._task, settings=settings, seed=seed,
+                                   validation_fraction=fraction, test_fraction=test_fraction)
             return run_search(settings, prepared, target=None, test=None, val=None, progress=progress)
         except (EstimatorConfigError, EstimatorInputError):
             raise
@@ -329,13 +328,16 @@ class _BaseSearch(BaseEstimator):
 class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     """Search depth x width on the training data and predict with the just-enough network.
 
-    ``fit`` runs ``justenough.search`` (the function) with a validation split inside
-    (``validation_fraction``) and no test split (score on your own held-out data, as with any
-    estimator). The space is ``depth`` x ``widths`` (CLI syntax: ``"1-3"``, ``"16,32,64"``, or
+    ``fit`` runs ``justenough.search`` (the function) with no test split (score on your own
+    held-out data, as with any estimator), validated as ``cv`` says: ``"auto"`` (the default, as
+    ``search(cv=...)``: ``CV_AUTO_FOLDS`` folds below ``CV_AUTO_ROWS`` rows, else one split), K >= 2
+    folds (every row validated out of fold, then the chosen config refit on all of them), or 1
+    (the single split of ``validation_fraction``). The space is ``depth`` x ``widths`` (CLI syntax: ``"1-3"``, ``"16,32,64"``, or
     tuples; the defaults are the CLI's), or a whole ``justenough.Space`` given as ``space``.
     ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
     encodes them). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
-    ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``classes_``.
+    ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``n_folds_`` (1 or K),
+    ``classes_``.
     """
 
     _task = Task.CLASSIFICATION
