@@ -66,6 +66,16 @@ def test_auto_folds_below_the_threshold_and_not_with_a_validation_table() -> Non
         SearchSettings(space=Space.default(), cv=5).folds_for(3, own_val=False)
 
 
+def test_auto_keeps_one_split_when_validation_rows_stand_in_for_the_test_and_below_a_fold_per_row() -> None:
+    s = SearchSettings(space=Space.default())
+    # No independent test split (the validation rows are the test rows): auto keeps the one split,
+    # an explicit K folds the training and validation rows together.
+    assert s.folds_for(CV_AUTO_ROWS - 1, own_val=False, test_is_val=True) == 1
+    assert SearchSettings(space=Space.default(), cv=3).folds_for(CV_AUTO_ROWS - 1, own_val=False, test_is_val=True) == 3
+    # Fewer rows than auto's folds would leave a fold empty.
+    assert s.folds_for(CV_AUTO_FOLDS - 1, own_val=False) == 1
+
+
 def test_a_search_with_folds_validates_every_row_out_of_fold(tmp_path: Path) -> None:
     out = tmp_path / "run"
     prepared = prepare(load("iris"), seed=0)

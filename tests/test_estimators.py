@@ -381,8 +381,9 @@ def test_search_classifier_chooses_and_predicts(iris, searched_iris):
 
 def test_search_regressor_and_run_directory_without_pickles(tmp_path):
     X, y = load_diabetes(return_X_y=True)
-    # report=False: the HTML report has its own tests (tests/test_report.py).
-    est = JustEnoughRegressor(out=tmp_path / "run", report=False, **SEARCH_FAST).fit(X, y)
+    # report=False: the HTML report has its own tests (tests/test_report.py). cv=1: the single
+    # validation split, whose rows stand in for the test rows (folds: test_search_estimator_cv_*).
+    est = JustEnoughRegressor(out=tmp_path / "run", report=False, cv=1, **SEARCH_FAST).fit(X, y)
     assert est.predict(X[:5]).shape == (5,)
     assert est.score(X, y) > 0.2
     run = tmp_path / "run"
@@ -502,3 +503,80 @@ def test_search_estimator_refuses_a_bad_verbose():
     frame, labels = _penguin_like()
     with pytest.raises(EstimatorConfigError, match="verbose must be a non-negative int"):
         JustEnoughClassifier(verbose=-1, **SEARCH_FAST).fit(frame, labels)
+
+
+# --- search estimators: cross-validation (cv) ---------------------------------------------------
+
+CV_FAST = dict(depth="1", widths="4", learning_rate_init=0.01, batch_size=32, max_epochs=20, patience=5, n_init=2,
+               random_state=0, report=False)
+
+
+@pytest.mark.parametrize("cls", [JustEnoughClassifier, JustEnoughRegressor])
+def test_search_estimator_cv_validates_by_folds_and_predicts_with_one_refit_model(cls, tmp_path):
+    X, y = load_iris(return_X_y=True)
+    if cls is JustEnoughRegressor:
+        X, y = X[:, :3], X[:, 3]
+    est = cls(cv=3, out=tmp_path / "run", **CV_FAST).fit(X, y)
+    assert est.n_folds_ == 3
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["folds"] == 3
+    # Every row validated out of fold, then the choice refit on all of them: one model predicts.
+    assert (est.leaderboard_["val_rows"] == len(X)).all()
+    assert summary["model"]["fit_on"] == "train+validation" and summary["model"]["rows"] == len(X)
+    assert est.predict(X).shape == (len(X),)
+    assert est.test_score_ is None  # no test split (test_fraction=0)
+    assert any("3-fold cross-validation" in n for n in est.notices_)
+
+
+def test_search_estimator_cv_1_keeps_the_single_validation_split():
+    X, y = load_iris(return_X_y=True)
+    est = JustEnoughClassifier(cv=1, **CV_FAST).fit(X, y)
+    assert est.n_folds_ == 1
+    n_val = int(est.leaderboard_["val_rows"].iloc[0])
+    assert 0 < n_val < len(X)  # validation_fraction's rows, not all of them
+    assert est.model_.info["fit"]["fit_on"] == "train"  # no refit: the validation rows stand in for the test
+    assert est.predict(X).shape == (len(X),)
+
+
+def test_search_estimator_cv_auto_folds_below_the_threshold_only():
+    from sklearn.datasets import make_classification
+
+    from justenough.search.settings import CV_AUTO_FOLDS, CV_AUTO_ROWS
+
+    # The threshold is re-chosen on the benchmark suite from time to time: the tests read it.
+    n_small = max(CV_AUTO_FOLDS * 4, min(150, CV_AUTO_ROWS - 1))
+    X, y = make_classification(n_samples=n_small, n_features=5, n_informative=3, random_state=0)
+    assert JustEnoughClassifier(**CV_FAST).fit(X, y).n_folds_ == CV_AUTO_FOLDS  # cv="auto" is the default
+    X, y = make_classification(n_samples=CV_AUTO_ROWS, n_features=5, n_informative=3, random_state=0)
+    assert JustEnoughClassifier(cv="auto", **CV_FAST).fit(X, y).n_folds_ == 1
+    # With a test split, the search folds the rows outside it, as search(cv=...) does.
+    X, y = load_iris(return_X_y=True)
+    tested = JustEnoughClassifier(cv=3, test_fraction=0.2, **CV_FAST).fit(X, y)
+    assert tested.n_folds_ == 3 and tested.test_score_ is not None
+
+
+@pytest.mark.parametrize("bad", [0, -1, "three", 2.5, True, None])
+def test_search_estimator_refuses_a_bad_cv_before_training(bad, tmp_path, capsys):
+    X, y = load_iris(return_X_y=True)
+    out = tmp_path / "run"
+    with pytest.raises(EstimatorConfigError, match="cv") as caught:
+        JustEnoughClassifier(cv=bad, out=out, verbose=1, **{**CV_FAST, "report": True}).fit(X, y)
+    assert isinstance(caught.value, ValueError)  # scikit-learn's contract for a bad parameter
+    assert "auto" in str(caught.value)  # the message says what to write instead
+    assert not out.exists() and capsys.readouterr().out == ""  # nothing created, nothing trained
+
+
+def test_search_estimator_refuses_more_folds_than_rows_before_training(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(EstimatorConfigError, match=f"needs at least {len(X) + 1} rows"):
+        JustEnoughClassifier(cv=len(X) + 1, out=tmp_path / "run", **CV_FAST).fit(X, y)
+    assert not (tmp_path / "run").exists()
+
+
+def test_search_estimator_cv_round_trips_through_get_set_params_and_clone():
+    est = JustEnoughRegressor(cv=4)
+    assert est.get_params()["cv"] == 4
+    assert clone(est).get_params()["cv"] == 4
+    est.set_params(cv="auto")
+    assert est.get_params()["cv"] == "auto" and clone(est).cv == "auto"
+    assert JustEnoughClassifier().get_params()["cv"] == "auto"  # the default, as search()'s

@@ -1,7 +1,7 @@
 """The search estimators, ``JustEnoughClassifier`` and ``JustEnoughRegressor``: ``fit`` reads the
 parameters into a ``SearchSettings`` and runs the search over a depth x width space on the
-training data (a validation split inside, in memory unless ``out`` is given); prediction uses the
-chosen model.
+training data (validated by a split inside or by ``cv``'s folds, in memory unless ``out`` is
+given); prediction uses the chosen model.
 """
 
 from __future__ import annotations
@@ -63,6 +63,30 @@ def _progress(verbose: Any) -> "SearchProgress | None":
     return PlainProgress(Console(width=160, highlight=False))
 
 
+def _read_cv(cv: Any) -> int | str:
+    """``cv`` as the search reads it ("auto", or a number of folds; 1: the single split), checked
+    before any training; a bad value is the estimators' config error."""
+    from justenough.search.settings import read_cv
+
+    try:
+        return read_cv(cv)
+    except ConfigError as exc:
+        raise EstimatorConfigError(str(exc)) from None
+
+
+def _folds_without_test(cv: int | str, n_rows: int) -> int:
+    """The folds of a fit without a test split (``test_fraction=0``), where all ``n_rows`` rows
+    lie outside the test split: "auto" as the search resolves it, else ``cv`` (checked against
+    the rows)."""
+    from justenough.search.settings import SearchSettings
+    from justenough.search.space import Space
+
+    try:
+        return SearchSettings(space=Space.default(), cv=cv).folds_for(n_rows, own_val=False)
+    except ConfigError as exc:  # more folds than rows
+        raise EstimatorConfigError(str(exc)) from None
+
+
 class _BaseSearch(BaseEstimator):
     """Shared parameters and fitting of the search estimators."""
 
@@ -87,6 +111,7 @@ class _BaseSearch(BaseEstimator):
         sampler: str = "auto",
         n_trials: int | None = None,
         halving: bool = False,
+        cv: Any = "auto",
         max_params: int | None = None,
         report: bool = True,
         random_state: Any = None,
@@ -111,6 +136,7 @@ class _BaseSearch(BaseEstimator):
         self.sampler = sampler
         self.n_trials = n_trials
         self.halving = halving
+        self.cv = cv
         self.max_params = max_params
         self.report = report
         self.random_state = random_state
@@ -157,6 +183,7 @@ class _BaseSearch(BaseEstimator):
         )
         target = self._target(y)
         n_init = _check_positive_int("n_init", self.n_init)
+        cv = _read_cv(self.cv)
         fraction = _check_fraction("validation_fraction", self.validation_fraction)
         seed = seed_from_random_state(self.random_state)
         test_fraction = float(self.test_fraction)
@@ -170,7 +197,8 @@ class _BaseSearch(BaseEstimator):
         else:
             names = [f"x{i}" for i in range(X.shape[1])]
             frame = pd.DataFrame(np.asarray(X, dtype=np.float64), columns=names)
-        result = self._search(frame, target, n_init=n_init, fraction=fraction, test_fraction=test_fraction, seed=seed)
+        result = self._search(frame, target, n_init=n_init, cv=cv, fraction=fraction, test_fraction=test_fraction,
+                              seed=seed)
         self._keep(result, tested=test_fraction > 0)
         self._columns = names
         self._text_input = table is not None
@@ -190,9 +218,10 @@ class _BaseSearch(BaseEstimator):
             return pd.Series(y_idx, name="target")  # indices 0..K-1; classes_ maps them back
         return pd.Series(np.asarray(y, dtype=np.float64), name="target")
 
-    def _search(self, frame: pd.DataFrame, target: pd.Series, *, n_init: int, fraction: float, test_fraction: float,
-                seed: int) -> "SearchResult":
-        """The search on ``frame`` and ``target``, its settings read from the parameters."""
+    def _search(self, frame: pd.DataFrame, target: pd.Series, *, n_init: int, cv: int | str, fraction: float,
+                test_fraction: float, seed: int) -> "SearchResult":
+        """The search on ``frame`` and ``target``, its settings read from the parameters. ``cv``:
+        as ``read_cv`` reads it ("auto" or a number of folds)."""
         from justenough.search.progress import SearchProgress
         from justenough.api import run_search
         from justenough.search.settings import SearchSettings
@@ -201,7 +230,8 @@ class _BaseSearch(BaseEstimator):
         if test_fraction > 0:
             # A sealed test split inside the search: test_score_ is an honest estimate.
             data: Any = (frame, target)
-            split: dict[str, Any] = {"split": (1.0 - fraction - test_fraction, fraction, test_fraction)}
+            # cv folds the rows outside it, as search() does ("auto": by their number).
+            split: dict[str, Any] = {"split": (1.0 - fraction - test_fraction, fraction, test_fraction), "cv": cv}
         else:
             # No test split: every row trains or validates. The split is made here (stratified,
             # seeded) and the validation rows also stand in for the search's test split (the same
@@ -215,7 +245,11 @@ class _BaseSearch(BaseEstimator):
                 )
             data = (frame.iloc[tr].reset_index(drop=True), target.iloc[tr].reset_index(drop=True))
             held = (frame.iloc[va].reset_index(drop=True), target.iloc[va].reset_index(drop=True))
-            split = {"refit": False}  # refitting on val would train on the "test" rows
+            # Refitting on val would train on the "test" rows: no refit with the single split. With
+            # folds the search pools every row, validates each out of fold and always refits the
+            # choice on all of them; "auto" is resolved here, on all the rows (there is no test
+            # split), as the search resolves it on the rows outside its test split.
+            split = {"refit": False, "cv": _folds_without_test(cv, len(frame))}
         try:
             # In the order the parameters were always checked: the space, the device, the workers,
             # verbose, then the settings.
@@ -243,7 +277,7 @@ class _BaseSearch(BaseEstimator):
 
             # Prepared here, so that its notices speak of validation_fraction and test_fraction, not
             # of the val and test tables the search is handed.
-            prepared = search_data(data, held, task=self._task, split=settings.split, seed=seed,
+            prepared = search_data(data, held, task=self._task, settings=settings, seed=seed,
                                    validation_fraction=fraction, test_fraction=test_fraction)
             return run_search(settings, prepared, target=None, test=None, val=None, progress=progress)
         except (EstimatorConfigError, EstimatorInputError):
@@ -266,6 +300,7 @@ class _BaseSearch(BaseEstimator):
         paired = result.summary.get("paired")
         self.paired_ = dict(paired) if paired else None  # the choice against its closest rival, restart by restart
         self.test_score_ = float(result.test_score) if tested else None
+        self.n_folds_ = int(result.summary["folds"])  # 1: the single validation split; K: K-fold cross-validation
 
     def _model_input(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "model_")
@@ -293,13 +328,16 @@ class _BaseSearch(BaseEstimator):
 class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     """Search depth x width on the training data and predict with the just-enough network.
 
-    ``fit`` runs ``justenough.search`` (the function) with a validation split inside
-    (``validation_fraction``) and no test split (score on your own held-out data, as with any
-    estimator). The space is ``depth`` x ``widths`` (CLI syntax: ``"1-3"``, ``"16,32,64"``, or
+    ``fit`` runs ``justenough.search`` (the function) with no test split (score on your own
+    held-out data, as with any estimator), validated as ``cv`` says: ``"auto"`` (the default, as
+    ``search(cv=...)``: ``CV_AUTO_FOLDS`` folds below ``CV_AUTO_ROWS`` rows, else one split), K >= 2
+    folds (every row validated out of fold, then the chosen config refit on all of them), or 1
+    (the single split of ``validation_fraction``). The space is ``depth`` x ``widths`` (CLI syntax: ``"1-3"``, ``"16,32,64"``, or
     tuples; the defaults are the CLI's), or a whole ``justenough.Space`` given as ``space``.
     ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
     encodes them). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
-    ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``classes_``.
+    ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``n_folds_`` (1 or K),
+    ``classes_``.
     """
 
     _task = Task.CLASSIFICATION

@@ -120,7 +120,8 @@ def finalize(
         text = pick.choice.explanation + not_trained_text(*not_trained, n_trained=len(board))
         pick = replace(pick, choice=replace(pick.choice, explanation=text))
     board["chosen"] = board["key"] == pick.choice.key
-    fitted = _fit_model(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit)
+    fitted = _fit_model(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit,
+                        folds=folds)
     test_metrics = _score_on_test(fitted.module, prepared, percent)  # step 3
     best_restart = int(pick.best["restart"])
     scored = _record_test_scoring(handle, {"key": pick.choice.key, "label": pick.config.label, "restart": best_restart,
@@ -131,7 +132,7 @@ def finalize(
                        test_metrics=test_metrics, scored=scored, speed=speed, n_init=n_init, seed=seed,
                        precision=precision, limits={"max_params": max_params, "max_latency_ms": max_latency_ms},
                        storage="memory" if handle.url is None else handle.url.split("://")[0], growth=growth,
-                       evidence=shares)
+                       evidence=shares, folds=folds)
     model = _model(fitted, pick, chosen, summary, prepared, test_metrics)
     result = SearchResult(
         chosen=chosen,
@@ -231,9 +232,10 @@ class _Fitted:
     refit_skipped: bool
 
 
-def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: str, precision: str, refit: bool) -> _Fitted:
+def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: str, precision: str, refit: bool,
+               folds: int = 1) -> _Fitted:
     """Step 2's model: the best restart's weights (kept, or trained again from its seed), or the
-    chosen config refit on train+validation."""
+    chosen config refit on train+validation (always with ``folds`` > 1)."""
     from justenough.run.artifacts import build_module
 
     cfg, best = pick.config, pick.best
@@ -246,8 +248,10 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
     model_fit: dict[str, Any] = {"fit_on": "train", "rows": int(sizes["train"]), "restart": int(best["restart"]),
                                  "epochs": int(best["best_epoch"])}
     # The validation rows may also be the test rows (no independent test split): refitting on
-    # them would train on the test, so the best restart stays the model.
-    refit_skipped = bool(refit and getattr(prepared, "test_is_val", False))
+    # them would train on the test, so the best restart stays the model. With folds every restart
+    # already trained on most of those rows, so the refit on all of them goes ahead (and a notice
+    # says the test score is then a training score).
+    refit_skipped = bool(refit and getattr(prepared, "test_is_val", False) and folds <= 1)
     if refit and not refit_skipped:
         from justenough.search.refit import refit as refit_model
         from justenough.search.refit import refit_epochs
@@ -294,7 +298,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
              fitted: _Fitted, *, rule: str, metric_name: str, test_metrics: dict[str, float],
              scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
              limits: dict[str, Any], storage: str, growth: dict[str, Any] | None,
-             evidence: dict[str, dict[int, np.ndarray]] | None = None) -> Summary:
+             evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1) -> Summary:
     """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
     from justenough import __version__
 
@@ -336,6 +340,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
         throughput=speed["throughput"],
         limits=limits,
         split_sizes=dict(prepared.split_sizes),
+        folds=int(folds),
         task=prepared.task,
         seed=seed,
         precision=precision,
@@ -366,6 +371,10 @@ def _evidence(pick: _Pick, row: pd.Series, restarts: pd.DataFrame, prepared: Any
     if fitted.refit_skipped:
         notices.append("no refit on train+validation: the validation rows are also the test rows, "
                        "so the best restart (trained on the training rows) is the model")
+    elif test_split == "validation" and fitted.fit.get("fit_on") == "train+validation":
+        notices.append("refit on every row after cross-validation: the validation rows that stand in for the "
+                       "test rows trained the model too, so the test score is a training score; the "
+                       "out-of-fold validation score is the estimate")
     if len(scored) > 1 and test_split == "sealed":  # validation rows as the test are optimistic anyway
         notices.append(_reused_test_notice(scored))
     return baseline, paired, notices

@@ -85,6 +85,9 @@ class Summary:
     limits: dict[str, Any] | None = None
     # Rows of each split: train, val, test.
     split_sizes: dict[str, int] | None = None
+    # How many folds validated every config: 1 (the single validation split) or K (cross-validation,
+    # search/training_data.deal_folds). None: a run from before folds were recorded.
+    folds: int | None = None
     # "classification" or "regression" (a vocab.Task once written by finalize; compare with Task members).
     task: str | None = None
     # The study's seed.

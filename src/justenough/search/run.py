@@ -92,7 +92,7 @@ def train_study(
         n_trials = DEFAULT_TRIALS
     sizes = prepared.split_sizes
     folds = settings.folds_for(int(sizes["train"]) + int(sizes["val"]),
-                               own_val=val is not None or bool(getattr(prepared, "test_is_val", False)))
+                               own_val=val is not None, test_is_val=bool(getattr(prepared, "test_is_val", False)))
     if folds > 1:
         progress.on_message(f"validating by {folds}-fold cross-validation of the {int(sizes['train']) + int(sizes['val']):,} "
                             "rows outside the test split (every config's restarts x folds train as one stack)")

@@ -19,7 +19,7 @@ from justenough.vocab import Precision
 if TYPE_CHECKING:
     from justenough.search.executors import Executor
 
-__all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "STRATEGIES", "CV_AUTO_ROWS", "CV_AUTO_FOLDS"]
+__all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "STRATEGIES", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv"]
 
 STRATEGIES = ("grid", "grow")
 # cv="auto": this many folds when fewer rows than CV_AUTO_ROWS lie outside the test split, else the
@@ -84,7 +84,7 @@ class SearchSettings:
 
     def __post_init__(self) -> None:
         self._check_choices(self.n_init, self.strategy, self.halving, self.sampler, self.grow_patience, self.precision)
-        self._set("cv", _read_cv(self.cv))
+        self._set("cv", read_cv(self.cv))
         self._set("time_budget", parse_duration(self.time_budget))
         self._set("max_latency_ms", _latency_ms(self.max_latency_ms))
         if not isinstance(self.space, Space):
@@ -150,16 +150,21 @@ class SearchSettings:
         return {"delimiter": self.delimiter, "decimal": self.decimal, "encoding": self.encoding,
                 "max_categories": self.max_categories, "dates": self.dates}
 
-    def folds_for(self, n_rows: int, own_val: bool) -> int:
+    def folds_for(self, n_rows: int, own_val: bool, test_is_val: bool = False) -> int:
         """How many folds validate: 1 (the single split) or K. ``n_rows``: the rows outside the
-        test split; ``own_val``: a validation table was given, whose rows then validate alone."""
+        test split; ``own_val``: a validation table was given, whose rows then validate alone;
+        ``test_is_val``: the validation rows also stand in for the test split (no independent one,
+        as the search estimators' ``test_fraction=0``): ``auto`` keeps the one split there, and
+        an explicit K folds the training and validation rows together (the refit then trains on
+        every row, the stand-in test rows included)."""
         if own_val:
             if isinstance(self.cv, int) and self.cv > 1:
                 raise ConfigError(f"{option('cv', self.cv)} and a validation table (val=) do not combine: the folds are "
                                   f"dealt from the training rows; drop one, or use {option('cv', 1)}")
             return 1
         if self.cv == "auto":
-            return CV_AUTO_FOLDS if n_rows < CV_AUTO_ROWS else 1
+            # Fewer rows than folds would leave a fold empty: one split then (a search needs 4 rows).
+            return CV_AUTO_FOLDS if CV_AUTO_FOLDS <= n_rows < CV_AUTO_ROWS and not test_is_val else 1
         folds = int(self.cv)
         if folds > n_rows:
             raise ConfigError(f"{option('cv', folds)} needs at least {folds} rows outside the test split, got {n_rows}")
@@ -172,7 +177,7 @@ class SearchSettings:
         return self.memory_budget if self.memory_budget is not None else default_memory_budget(self.device)
 
 
-def _read_cv(cv: Any) -> int | str:
+def read_cv(cv: Any) -> int | str:
     """``cv`` as a number of folds (1: the single split) or ``"auto"``; text from the command line is read."""
     if isinstance(cv, str):
         text = cv.strip().lower()
