@@ -480,7 +480,7 @@ def test_differences_figure_draws_each_config_minus_the_best_as_the_rule_saw_it(
     params_of = dict(zip(board["key"].astype(str), board["params"].astype(float)))
     others = [k for k in board["key"].astype(str) if k != best]
     assert sorted(rows_part.x) == sorted(params_of[k] for k in others)
-    drawn = [t for t in fig.data if t.name.startswith(("within the 68% band", "behind the best"))]
+    drawn = [t for t in fig.data if t.name.startswith(("as good as the best", "behind the best"))]
     assert sum(len(t.x) for t in drawn) == len(others)
     within: set[str] = set()
     for trace in drawn:
@@ -489,7 +489,7 @@ def test_differences_figure_draws_each_config_minus_the_best_as_the_rule_saw_it(
             noise = paired_noise(evidence, key, best)
             assert y == pytest.approx(100 * noise.mean) and bar == pytest.approx(100 * noise.band)
             assert bar >= 100 * noise.se - 1e-9  # the band is never narrower than one SE
-            if trace.name.startswith("within"):
+            if trace.name.startswith("as good"):
                 within.add(key)
     for x, y, bar in zip(rows_part.x, rows_part.y, rows_part.error_y.array):
         (key,) = [k for k in others if params_of[k] == x]

@@ -136,11 +136,11 @@ def _bars(fig: go.Figure, params: np.ndarray, diff: np.ndarray, band: np.ndarray
     # Its legend entry: a thick vertical stroke like the bars (error bars have none of their own).
     fig.add_trace(
         go.Scatter(
-            x=[None], y=[None], mode="markers", name="± SE from the validation rows (thick)",
+            x=[None], y=[None], mode="markers", name="± SE from the validation rows (thick bar)",
             marker={"symbol": "line-ns-open", "size": 14, "color": rows_color, "line": {"width": 7, "color": rows_color}},
         )
     )
-    for inside, name, color in ((True, "within the 68% band of the best (as good), band thin", MAIN),
+    for inside, name, color in ((True, "as good as the best: within the 68% band (thin bar)", MAIN),
                                 (False, "behind the best by more than the band", MUTED)):
         sel = close == inside
         if sel.any():
