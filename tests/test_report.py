@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from justenough.errors import ArtifactError
 from justenough.report import build_report
-from justenough.report import figures
+from justenough.report import paired_with_best, figures
 from justenough.report import SECTIONS, safe_json
 from justenough.report.network_drawing import drawn_units, network_svg
 from justenough.run.files import load_run
@@ -448,3 +448,83 @@ def test_diagnostics_section_says_which_layers_were_sampled(copy_run: Path) -> N
     width = int(str(summary["chosen"]["widths"]).strip("[]()").split(",")[0])
     assert f"layer 1: effective width estimated from 1,024 of {width:,} units" in html.unescape(section)
     assert "layer 2:" not in html.unescape(section)
+
+
+# --- each config paired with the best (a real search: the figure needs per-row evidence) ----------
+
+
+@pytest.fixture(scope="module")
+def searched_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny real search on iris (one validation split of 30 rows, 4 configs x 3 restarts): its run
+    directory holds the per-row evidence the noise model reads, and the report built from it."""
+    from justenough import search
+
+    out = tmp_path_factory.mktemp("searched") / "iris"
+    search("iris", depth="0-1", widths="4,8,16", max_epochs="20", lr="0.01", n_init=3, workers=1, cv=1, out=out)
+    return out
+
+
+def test_differences_figure_draws_each_config_minus_the_best_as_the_rule_saw_it(searched_run: Path) -> None:
+    from justenough.run.files import read_evidence
+    from justenough.select import paired_noise
+
+    run = load_run(searched_run)
+    board, chosen = run.leaderboard, str(run.summary["chosen"]["key"])
+    evidence = read_evidence(searched_run, run.results)
+    best = paired_with_best.best_config_key(board, chosen, run.summary.get("paired"), run.summary.get("limits"))
+    fig = paired_with_best.differences_figure(board, evidence, chosen, best, percent=True, metric="accuracy")
+    by_name = {t.name: t for t in fig.data}
+    # Every config but the best is drawn once, at its parameters, with the noise model's paired
+    # difference (the config minus the best, in points), its 68% band and the rows' part of its SE.
+    rows_part = by_name["± SE from the validation rows"]
+    params_of = dict(zip(board["key"].astype(str), board["params"].astype(float)))
+    others = [k for k in board["key"].astype(str) if k != best]
+    assert sorted(rows_part.x) == sorted(params_of[k] for k in others)
+    drawn = [t for t in fig.data if t.name.startswith(("as good as the best", "behind the best"))]
+    assert sum(len(t.x) for t in drawn) == len(others)
+    within: set[str] = set()
+    for trace in drawn:
+        for x, y, bar in zip(trace.x, trace.y, trace.error_y.array):
+            (key,) = [k for k in others if params_of[k] == x]
+            noise = paired_noise(evidence, key, best)
+            assert y == pytest.approx(100 * noise.mean) and bar == pytest.approx(100 * noise.band)
+            assert bar >= 100 * noise.se - 1e-9  # the band is never narrower than one SE
+            if trace.name.startswith("as good"):
+                within.add(key)
+    for x, y, bar in zip(rows_part.x, rows_part.y, rows_part.error_y.array):
+        (key,) = [k for k in others if params_of[k] == x]
+        assert bar == pytest.approx(100 * paired_noise(evidence, key, best).se_rows)
+    # The best sits at 0, and the chosen config is the simplest of the best and those within its band.
+    assert list(by_name["the best (mean)"].x) == [params_of[best]] and list(by_name["the best (mean)"].y) == [0.0]
+    star = by_name["chosen"]
+    assert list(star.x) == [params_of[chosen]]
+    assert params_of[chosen] == min(params_of[k] for k in within | {best})
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_best_config_key_follows_the_summary_and_the_limits(searched_run: Path) -> None:
+    run = load_run(searched_run)
+    board = run.leaderboard
+    ranked = board.sort_values(["val_mean", "params"], ascending=[False, True])
+    top, second = str(ranked["key"].iloc[0]), str(ranked["key"].iloc[1])
+    some = str(board["key"].iloc[-1])
+    # The summary's pairing names the best when the choice is not the best; else the choice is the best.
+    assert paired_with_best.best_config_key(board, some, {"other_key": second, "relation": "best"}) == second
+    assert paired_with_best.best_config_key(board, some, {"other_key": second, "relation": "best simpler"}) == some
+    # Without a pairing: the highest mean within the limits.
+    assert paired_with_best.best_config_key(board, some) == top
+    smaller = board[board["params"] < float(board.loc[board["key"].astype(str) == top, "params"].iloc[0])]
+    if len(smaller):  # a limit below the top config's size leaves the best of the smaller ones
+        limit = {"max_params": int(smaller["params"].max()), "max_latency_ms": None}
+        want = smaller.sort_values(["val_mean", "params"], ascending=[False, True])["key"].iloc[0]
+        assert paired_with_best.best_config_key(board, some, None, limit) == str(want)
+
+
+def test_the_report_pairs_every_config_with_the_best_under_score_vs_complexity(searched_run: Path, run_dir: Path,
+                                                                                tmp_path: Path) -> None:
+    section = _section(build_report(searched_run, tmp_path / "searched.html").read_text(encoding="utf-8"), "complexity")
+    assert "<h3>Paired with the best</h3>" in section and 'id="fig-differences"' in section
+    assert section.index('id="fig-complexity"') < section.index('id="fig-differences"')
+    # A run without per-row evidence (the numpy fixture, like a run from before it was kept) says so.
+    section = _section(build_report(run_dir, tmp_path / "old.html").read_text(encoding="utf-8"), "complexity")
+    assert "kept no per-row validation evidence" in section and 'id="fig-differences"' not in section

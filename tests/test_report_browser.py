@@ -66,7 +66,7 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-def _visit(browser: Any, path: Path, width: int = 1280) -> Visit:
+def _visit(browser: Any, path: Path, width: int = 1280, figures: tuple[str, ...] = FIGURES) -> Visit:
     page = browser.new_page(viewport={"width": width, "height": 900})
     visit = Visit(page)
     page.on("console", lambda m: visit.console_errors.append(m.text) if m.type == "error" else None)
@@ -83,7 +83,7 @@ def _visit(browser: Any, path: Path, width: int = 1280) -> Visit:
     page.wait_for_function(
         "ids => ids.every(id => { const d = document.getElementById(id);"
         " return d && d.querySelector('svg.main-svg, canvas'); })",
-        arg=[f"fig-{f}" for f in FIGURES],
+        arg=[f"fig-{f}" for f in figures],
         timeout=20_000,
     )
     return visit
@@ -154,4 +154,25 @@ def test_hostile_strings_show_as_text_and_never_run(browser: Any, hostile_report
     assert HOSTILE in ticks, ticks
     # Only our two <script> elements exist: nothing from the data became an element.
     assert page.locator("script").count() == 2
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def searched_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report a tiny real search writes (iris, 4 configs x 3 restarts): it kept per-row evidence,
+    so the complexity section pairs each config with the best."""
+    from justenough import search
+
+    out = tmp_path_factory.mktemp("run") / "iris"
+    search("iris", depth="0-1", widths="4,8,16", max_epochs="20", lr="0.01", n_init=3, workers=1, cv=1, out=out)
+    return out / "report.html"
+
+
+def test_each_config_paired_with_the_best_is_drawn(browser: Any, searched_report: Path) -> None:
+    visit = _visit(browser, searched_report, figures=("complexity", "differences"))
+    page = visit.page
+    # The three configs other than the best, the best at 0 and the chosen star: real marks.
+    assert page.locator("#fig-differences .scatterlayer .point").count() >= 5
+    assert page.locator("#fig-differences .errorbar").count() >= 3
+    assert visit.console_errors == [] and visit.page_errors == [] and visit.dialogs == []
     page.close()

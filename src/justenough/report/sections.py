@@ -15,7 +15,7 @@ import pandas as pd
 from justenough.numbers import counted, finite_or_none
 from justenough.recipe import lr_text
 from justenough.search.refit import describe_fit
-from justenough.report import figures
+from justenough.report import figures, paired_with_best
 from justenough.report.embedding import EmbeddedFigures
 from justenough.report.formatting import (escape, ms_text, note_html, number_text, score_text, se_text, seconds_text,
                                          si_text, widths_text)
@@ -34,7 +34,7 @@ def section_bodies(run: RunFiles, figs: EmbeddedFigures) -> dict[str, str]:
     metric, percent = _metric(run.summary_fields)
     return {
         "answer": _answer(run, percent, metric),
-        "complexity": _complexity(run, figs, percent, metric),
+        "complexity": _complexity(run, figs, percent, metric) + paired_with_best.section(run, figs, percent, metric),
         "heatmap": _heatmap(run, figs, percent, metric),
         "restarts": _restarts(run, figs, percent, metric),
         "curves": _curves(run, figs, percent, metric),
