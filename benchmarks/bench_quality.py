@@ -1,7 +1,8 @@
-"""The quality suite: justenough's default search against three peers on many real datasets.
+"""The quality suite: justenough's default search against five peers on many real datasets.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_quality.py [--quick] [--datasets a,b,c] [--out DIR]
         [--je-option lr=1e-2 --je-option monitor=val_score ...] [--workers 2] [--figure png|html|none] [--smoke]
+        [--peers mlp,gridsearch,hgb,realmlp,tabm]
 
 Runs against whichever ``justenough`` is importable (``PYTHONPATH=/path/to/src``), so one recipe
 can be compared with another. The datasets are listed in ``quality_datasets.py`` (issue 14).
@@ -29,12 +30,22 @@ wine's 36 is 2.8 points).
   (``--gridsearch-refit``: on train+validation, GridSearchCV's own ``refit=True``).
 - ``hgb``: ``HistGradientBoostingClassifier``/``Regressor`` with defaults (random_state 0), the
   non-network reference.
+- ``realmlp`` and ``tabm``: pytabkit's RealMLP-TD and TabM-D (tuned defaults; the ``bench``
+  extra), on the CPU with 1 thread and random_state 0, fitted on train+validation with
+  ``val_idxs`` naming the validation rows (their best epoch / early stopping is chosen on them).
+  Their input is the encoded table the scikit-learn peers get (pytabkit refuses missing numbers,
+  so the raw frame would not do). Their parameters are those of the fitted torch network
+  (``torch_params``).
 
-``--peers-from earlier/quality.csv`` takes the three peers' rows from an earlier run instead of
+``--peers`` names the peers to run (default: all; where pytabkit is not importable, the run says
+so once and leaves ``realmlp`` and ``tabm`` out: no rows, their gaps NaN and their JSON keys null;
+named in ``--peers``, their absence is an error). TabM-D is the slowest peer by far.
+
+``--peers-from earlier/quality.csv`` takes the peers' rows from an earlier run instead of
 running them again (they are deterministic: fixed random states on fixed splits), so a recipe can
-be compared on many splits in a fraction of the time; the earlier run must have used the same
-grid and ``--mlp-seeds``, and the speedups then set justenough's wall time now against the peers'
-then.
+be compared on many splits in a fraction of the time; it takes the peers the file has, or those
+``--peers`` names (which it must have); the earlier run must have used the same grid and
+``--mlp-seeds``, and the speedups then set justenough's wall time now against the peers' then.
 
 The scikit-learn peers see the same preprocessing problem: a ``ColumnTransformer`` fitted on the
 training rows (numbers: median imputation, standardization; text: most-frequent imputation,
@@ -49,13 +60,17 @@ It prints, per dataset, each method's test score, chosen model's parameters and 
 writes ``quality.csv`` (one row per dataset x split x method) and ``quality.png`` (or ``.html``) to
 ``--out`` (default ``benchmarks/results``); and its last line is one JSON object:
 ``datasets``, ``mean_gap_vs_mlp``, ``worst_gap_vs_mlp``, ``wins_vs_mlp``, ``losses_vs_mlp``,
-``mean_gap_vs_gridsearch``, ``median_speedup_vs_gridsearch``, ``median_params_ratio_vs_gridsearch``
-(and ``mean_gap_vs_hgb``, ``je_options``, ``gridsearch_refit``). Gaps are in points (accuracy or R^2 x 100),
-justenough minus the peer; a win is a gap above +0.5, a loss one below -0.5. The speedup is
-GridSearchCV's seconds over justenough's; the parameter ratio is justenough's over GridSearchCV's.
+``mean_gap_vs_gridsearch``, ``median_speedup_vs_gridsearch``, ``median_params_ratio_vs_gridsearch``,
+``mean_gap_vs_realmlp``, ``worst_gap_vs_realmlp``, ``median_speedup_vs_realmlp``,
+``median_params_ratio_vs_realmlp``, ``mean_gap_vs_tabm`` (and ``mean_gap_vs_hgb``, ``split_seeds``,
+``je_options``, ``gridsearch_refit``); a peer's keys are null where it has no rows. Gaps are in
+points (accuracy or R^2 x 100), justenough minus the peer; a win is a gap above +0.5, a loss one
+below -0.5. A speedup is the peer's seconds over justenough's; a parameter ratio is justenough's
+over the peer's.
 
 ``--smoke`` checks that the script still runs (the test suite runs it): the tiny ``smoke`` table,
-justenough at depth 1 x widths 4, 8, 5 epochs and 2 restarts, 1 MLP seed, one worker, no figure,
+justenough at depth 1 x widths 4, 8, 5 epochs and 2 restarts, 1 MLP seed, pytabkit's peers (where
+installed) at 2 epochs, one worker, no figure,
 and the CSV in a temporary directory unless ``--out`` is given (never over the real results);
 its numbers mean nothing.
 """
@@ -373,7 +388,7 @@ def pytabkit_model(peer: str, task: str, epochs: int | None = None) -> Any:
 def torch_params(model: Any, peer: str) -> float:
     """The parameters of the torch network(s) inside a fitted pytabkit estimator (all of them
     trainable: RealMLP's numeric embeddings, front scale and parametric activations included), or
-    NaN where this pytabkit keeps its network elsewhere. Where it is, as of pytabkit 1.7-1.8:
+    NaN where this pytabkit keeps its network elsewhere. Where it is in pytabkit 1.8.0:
     RealMLP's Lightning module at ``cv_alg_interface_.model``, TabM's network at
     ``cv_alg_interface_.sub_split_interfaces[i].model_`` (its ``tfm_`` preprocessing has none)."""
     import torch

@@ -384,8 +384,7 @@ def test_pytabkit_peers_fit_on_train_and_val_and_count_their_torch_parameters(ta
         again = bench_quality.run_pytabkit(peer, data, task, epochs=2)
         assert (again["test_score"], again["val_score"], again["params"]) == \
             (result["test_score"], result["val_score"], result["params"]), peer
-    # The count is the fitted network's: RealMLP-TD's first hidden layer is 256 wide, and every
-    # input column (one per encoded feature) gets its own numeric embedding.
+    # The count is the fitted network's own (RealMLP-TD's hidden layers are 256 wide).
     model = bench_quality.pytabkit_model("realmlp", task, epochs=1)
     X = np.concatenate([data.X_train, data.X_val])
     y = np.concatenate([data.y_train, data.y_val])
