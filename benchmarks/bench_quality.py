@@ -130,7 +130,7 @@ WIN_MARGIN = 0.5
 # --smoke: justenough's options that make its search a fraction of a second.
 SMOKE_JE_OPTIONS = ["depth=1", "widths=4,8", "max_epochs=5", "n_init=2"]
 CSV_COLUMNS = ["dataset", "split_seed", "task", "method", "test_score", "val_score", "params", "seconds", "chosen",
-               "n_train", "n_val", "n_test", "features"]
+               "n_train", "n_val", "n_test", "features", "val_se"]
 
 
 @dataclass
@@ -297,8 +297,10 @@ def run_justenough(tables: SplitTables, dataset: QualityDataset, space_options: 
     seconds = time.perf_counter() - t0
     board = result.leaderboard
     val_score = float(board.loc[board["chosen"], "val_mean"].iloc[0]) if "val_mean" in board else float("nan")
+    # The chosen config's SE under the noise model (rows and restarts); NaN from a version without it.
+    val_se = float(board.loc[board["chosen"], "val_se"].iloc[0]) if "val_se" in board else float("nan")
     return {"test_score": float(result.test_score), "val_score": val_score, "params": int(result.chosen["params"]),
-            "seconds": seconds, "chosen": str(result.chosen["label"])}
+            "seconds": seconds, "chosen": str(result.chosen["label"]), "val_se": val_se}
 
 
 def _fit_score(model: Any, data: Encoded) -> tuple[Any, float]:
@@ -551,10 +553,20 @@ def summarize(frame: pd.DataFrame, je_options: Sequence[str] = (), gridsearch_re
         "median_speedup_vs_realmlp": _median(per["speedup_vs_realmlp"]),
         "median_params_ratio_vs_realmlp": _median(per["params_ratio_vs_realmlp"]),
         "mean_gap_vs_tabm": _rounded(per["gap_vs_tabm"].mean()),
+        "zero_se_choices": zero_se_choices(frame),
         "split_seeds": sorted(int(s) for s in with_split_seed(frame)["split_seed"].unique()),
         "je_options": list(je_options),
         "gridsearch_refit": bool(gridsearch_refit),
     }
+
+
+def zero_se_choices(frame: pd.DataFrame) -> int | None:
+    """How many of justenough's choices (dataset x split) had a validation SE of 0 (issue 24's
+    target: none); null where the CSV has no SE (a run before the column, or another version)."""
+    if "val_se" not in frame.columns:
+        return None
+    se = pd.to_numeric(frame.loc[frame["method"] == "justenough", "val_se"], errors="coerce").dropna()
+    return int((se <= 0).sum()) if len(se) else None
 
 
 def print_dataset(rows: list[dict[str, Any]]) -> None:

@@ -239,6 +239,17 @@ def test_summary_counts_wins_losses_and_medians() -> None:
     json.loads(json.dumps(summary, allow_nan=False))  # valid JSON: null, never NaN
 
 
+def test_zero_se_choices_counts_justenoughs_choices_with_no_noise() -> None:
+    scores = {"justenough": 0.9, "mlp": 0.9, "gridsearch": 0.9, "hgb": 0.9}
+    seconds = {"justenough": 1.0, "mlp": 1.0, "gridsearch": 1.0, "hgb": 1.0}
+    frame = pd.DataFrame(_rows("a", scores, seconds, {}) + _rows("b", scores, seconds, {}))
+    assert bench_quality.summarize(frame)["zero_se_choices"] is None  # a CSV from before the column
+    frame["val_se"] = float("nan")
+    frame.loc[(frame["method"] == "justenough") & (frame["dataset"] == "a"), "val_se"] = 0.0
+    frame.loc[(frame["method"] == "justenough") & (frame["dataset"] == "b"), "val_se"] = 0.004
+    assert bench_quality.summarize(frame)["zero_se_choices"] == 1
+
+
 def test_summary_against_realmlp_and_tabm_covers_the_datasets_they_ran_on() -> None:
     base = {"mlp": 0.9, "gridsearch": 0.9, "hgb": 0.9}
     frame = pd.DataFrame(
@@ -423,6 +434,11 @@ def test_a_tiny_run_writes_the_csv_figure_and_a_summary_that_adds_up(tmp_path: P
     assert by.loc["gridsearch", "params"] in (6 * 4 + 4 + 4 + 1, 6 * 8 + 8 + 8 + 1)
     assert by.loc["mlp", "params"] == 6 * 100 + 100 + 100 + 1  # scikit-learn's default (100,)
     assert math.isnan(by.loc["hgb", "params"])
+    # justenough's choice carries its SE under the noise model, never 0: at least one row's share of
+    # the rows that validated (every non-test row where its folds validate, 144 + 48); the peers have none.
+    assert by.loc["justenough", "val_se"] >= 1 / (144 + 48) - 1e-12
+    assert by.drop(index="justenough")["val_se"].isna().all()
+    assert summary["zero_se_choices"] == 0
     # The summary's arithmetic, from the CSV.
     gap = {peer: 100 * (by.loc["justenough", "test_score"] - by.loc[peer, "test_score"]) for peer in ("mlp", "gridsearch")}
     assert summary["datasets"] == 1
