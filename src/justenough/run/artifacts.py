@@ -37,7 +37,7 @@ from torch import nn
 
 from justenough.run.atomic import atomic_dir, publish_mode, write_bytes
 from justenough.errors import ArtifactError, DataError
-from justenough.nets.activations import ACTIVATION_MODULES
+from justenough.nets.activations import ACTIVATION_MODULES, activation_module
 from justenough.vocab import Activation
 from justenough.numbers import json_ready
 from justenough.run.files import MODEL_DIR, MODEL_FILE, WEIGHTS_FILE
@@ -46,7 +46,6 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "LoadedModel",
-    "activation_module",
     "architecture_of",
     "build_module",
     "save_model",
@@ -65,14 +64,6 @@ _NAME_OF_MODULE = {cls: name for name, cls in ACTIVATION_MODULES.items()}
 # ----------------------------------------------------------------------------------------------
 # Architecture
 # ----------------------------------------------------------------------------------------------
-
-
-def activation_module(name: str) -> nn.Module:
-    """A fresh activation module for one of the stack's activation names."""
-    try:
-        return ACTIVATION_MODULES[name]()
-    except KeyError:
-        raise ArtifactError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATION_MODULES)}") from None
 
 
 def _check_architecture(arch: Any, where: str = "the architecture") -> dict[str, Any]:
