@@ -37,7 +37,8 @@ from torch import nn
 
 from justenough.run.atomic import atomic_dir, publish_mode, write_bytes
 from justenough.errors import ArtifactError, DataError
-from justenough.nets.activations import ACTIVATION_MODULES, activation_module
+from justenough.nets.activations import ACTIVATION_MODULES
+from justenough.nets.stack import plain_mlp
 from justenough.vocab import Activation
 from justenough.numbers import json_ready
 from justenough.run.files import MODEL_DIR, MODEL_FILE, WEIGHTS_FILE
@@ -94,18 +95,13 @@ def _check_architecture(arch: Any, where: str = "the architecture") -> dict[str,
 
 
 def build_module(architecture: Mapping[str, Any]) -> nn.Sequential:
-    """``Linear(n_in, w1), act, Linear(w1, w2), act, ..., Linear(wL, n_out)`` as a Sequential.
+    """``Linear(n_in, w1), act, Linear(w1, w2), act, ..., Linear(wL, n_out)`` as a Sequential
+    (``nets.stack.plain_mlp``), once the architecture is checked (``ArtifactError`` if not).
 
     The weights are torch's defaults; load a state dict to give it trained ones.
     """
     arch = _check_architecture(architecture)
-    sizes = [arch["n_in"], *arch["widths"], arch["n_out"]]
-    layers: list[nn.Module] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if i < len(sizes) - 2:  # hidden layers only: the output stays logits / raw targets
-            layers.append(activation_module(arch["activation"]))
-    return nn.Sequential(*layers)
+    return plain_mlp([arch["n_in"], *arch["widths"], arch["n_out"]], arch["activation"])
 
 
 def architecture_of(module: nn.Sequential, activation: str | None = None) -> dict[str, Any]:
