@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from justenough.errors import ConfigError, DataError
-from justenough.train.metrics import score, stack_loss, stack_score, validation_metric
+from justenough.train.metrics import score, stack_loss, stack_score
+from justenough.vocab import validation_metric
 
 
 def test_classification_matches_sklearn() -> None:

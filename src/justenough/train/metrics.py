@@ -17,12 +17,7 @@ import torch.nn.functional as F
 from justenough.errors import ConfigError, DataError
 from justenough.vocab import Task
 
-__all__ = ["score", "validation_metric", "stack_loss", "stack_score"]
-
-def validation_metric(task: str) -> str:
-    """The name of the validation score: ``accuracy`` or ``r2``."""
-    _check_task(task)
-    return "accuracy" if task == Task.CLASSIFICATION else "r2"
+__all__ = ["score", "stack_loss", "stack_score"]
 
 
 def _check_task(task: str) -> None:
