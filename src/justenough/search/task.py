@@ -64,10 +64,6 @@ class StackTask:
     task_id: str = ""
     memory_budget: int | None = None  # bytes one stack may use (None: the trainer's default)
 
-    @property
-    def n_members(self) -> int:
-        return len(self.configs) * len(self.restarts)
-
 
 def run_stack_task(
     task: StackTask, training_data: TrainingData, on_epoch: Callable[[str, int, int], None] | None = None
