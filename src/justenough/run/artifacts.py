@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from justenough.run.atomic import atomic_dir, publish_mode, write_bytes
-from justenough.errors import ArtifactError, DataError
+from justenough.errors import ArtifactError
 from justenough.nets.activations import ACTIVATION_MODULES
 from justenough.nets.stack import plain_mlp
 from justenough.vocab import Activation
@@ -225,15 +225,6 @@ class LoadedModel:
     @property
     def n_out(self) -> int:
         return int(self.architecture["n_out"])
-
-    @torch.no_grad()
-    def predict_logits(self, X: np.ndarray) -> np.ndarray:
-        """Raw outputs ``[N, n_out]`` (logits, or standardized targets) for preprocessed ``X [N, n_in]``."""
-        arr = np.asarray(X)
-        if arr.ndim != 2 or arr.shape[1] != self.n_in:
-            raise DataError(f"expected preprocessed features of shape [N, {self.n_in}], got {list(arr.shape)}")
-        x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
-        return self.module(x).numpy()
 
 
 def _model_dir(path: Path) -> Path:
