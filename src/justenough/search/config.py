@@ -10,13 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError
 from justenough.search.dims import AUTO, FUNNEL_MIN_WIDTH, _check_number, _check_str, resolve_init
 from justenough.vocab import Activation, Monitor
 
-__all__ = ["LINEAR_ACTIVATION", "Config"]
+if TYPE_CHECKING:  # torch loads where a config trains, not where one is read
+    from justenough.nets.stack import MemberSpec
+    from justenough.train.settings import TrainSettings
+
+__all__ = ["LINEAR_ACTIVATION", "Config", "member_and_settings"]
 
 
 def _funnel(width: int, depth: int) -> tuple[int, ...]:
@@ -167,3 +171,17 @@ class Config:
         """What every config trained in one stack must share: depth, activation and training settings."""
         return (self.depth, self.activation, self.optimizer, self.batch_size, self.max_epochs, self.patience, self.monitor,
                 self.schedule)
+
+
+def member_and_settings(cfg: Config, seed: int, **settings: Any) -> tuple["MemberSpec", "TrainSettings"]:
+    """``cfg`` in the trainer's terms: its member from seed ``seed`` (widths, init, lr, weight decay)
+    and the training settings its stack shares (optimizer, batch size, epochs, patience, monitor,
+    schedule). ``settings`` are further ``TrainSettings`` fields, or replace one of cfg's (the refit
+    trains with ``patience=None``). The search's stacks and the refit both train a config so."""
+    from justenough.nets.stack import MemberSpec
+    from justenough.train.settings import TrainSettings
+
+    member = MemberSpec(widths=tuple(cfg.widths), init=cfg.init, seed=seed, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    own = {"optimizer": cfg.optimizer, "batch_size": cfg.batch_size, "max_epochs": cfg.max_epochs,
+           "patience": cfg.patience, "monitor": cfg.monitor, "schedule": cfg.schedule}
+    return member, TrainSettings(**{**own, **settings})
