@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # torch loads where a config trains, not where one is read
     from justenough.nets.stack import MemberSpec
     from justenough.train.settings import TrainSettings
 
-__all__ = ["LINEAR_ACTIVATION", "Config", "member_and_settings"]
+__all__ = ["LINEAR_ACTIVATION", "Config", "architecture_label", "member_and_settings"]
 
 
 def _funnel(width: int, depth: int) -> tuple[int, ...]:
@@ -39,6 +39,16 @@ def _layer_widths(width: int, depth: int, shape: str) -> tuple[int, ...]:
 
 def _canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def architecture_label(depth: int, widths: tuple[int, ...]) -> str:
+    """``"2x64"`` when every layer has one width, ``"3x[64,32,16]"`` otherwise, ``"linear"`` for
+    depth 0 (no hidden layer: the inputs go straight to the outputs)."""
+    if depth == 0:
+        return "linear"
+    if len(set(widths)) == 1:
+        return f"{depth}x{widths[0]}"
+    return f"{depth}x[{','.join(str(w) for w in widths)}]"
 
 
 # Settings added after 0.1 and their defaults (``Config.key`` leaves them out at these values).
@@ -147,13 +157,8 @@ class Config:
 
     @property
     def label(self) -> str:
-        """``"2x64"`` when every layer has one width, ``"3x[64,32,16]"`` otherwise, ``"linear"``
-        for depth 0 (no hidden layer: the inputs go straight to the outputs)."""
-        if self.depth == 0:
-            return "linear"
-        if len(set(self.widths)) == 1:
-            return f"{self.depth}x{self.widths[0]}"
-        return f"{self.depth}x[{','.join(str(w) for w in self.widths)}]"
+        """The config's architecture in one word (``architecture_label``): ``"2x64"``, ``"3x[64,32,16]"``, ``"linear"``."""
+        return architecture_label(self.depth, self.widths)
 
     def _layer_sizes(self, n_in: int, n_out: int) -> list[tuple[int, int]]:
         sizes = [int(n_in), *self.widths, int(n_out)]
