@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from justenough.errors import ConfigError
+from justenough.network_size import flop_count, parameter_count
 from justenough.nets import init as init_mod
 from justenough.nets.activations import ACTIVATION_FUNCTIONS, ACTIVATION_MODULES, activation_module, activation_name
 from justenough.vocab import parse_device
@@ -298,19 +299,11 @@ class MLPStack(nn.Module):
 
     def param_counts(self) -> list[int]:
         """Weights plus biases per member, at its real widths."""
-        out = []
-        for i in range(self.M):
-            s = self.real_sizes(i)
-            out.append(sum(a * b + b for a, b in zip(s[:-1], s[1:])))
-        return out
+        return [parameter_count(self.real_sizes(i)) for i in range(self.M)]
 
     def flop_counts(self) -> list[int]:
         """Forward FLOPs per sample per member: 2 x multiply-adds, at its real widths."""
-        out = []
-        for i in range(self.M):
-            s = self.real_sizes(i)
-            out.append(2 * sum(a * b for a, b in zip(s[:-1], s[1:])))
-        return out
+        return [flop_count(self.real_sizes(i)) for i in range(self.M)]
 
     def extra_repr(self) -> str:
         return f"M={self.M}, sizes={self.sizes}, activation={self.activation!r}, padded={self.padded}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError
+from justenough.network_size import flop_count, parameter_count
 from justenough.search.dims import AUTO, FUNNEL_MIN_WIDTH, _check_number, _check_str, resolve_init
 from justenough.vocab import Activation, Monitor
 
@@ -160,17 +161,13 @@ class Config:
         """The config's architecture in one word (``architecture_label``): ``"2x64"``, ``"3x[64,32,16]"``, ``"linear"``."""
         return architecture_label(self.depth, self.widths)
 
-    def _layer_sizes(self, n_in: int, n_out: int) -> list[tuple[int, int]]:
-        sizes = [int(n_in), *self.widths, int(n_out)]
-        return list(zip(sizes[:-1], sizes[1:]))
-
     def params(self, n_in: int, n_out: int) -> int:
         """Weights plus biases of the network for ``n_in`` features and ``n_out`` outputs."""
-        return sum(fi * fo + fo for fi, fo in self._layer_sizes(n_in, n_out))
+        return parameter_count([n_in, *self.widths, n_out])
 
     def flops(self, n_in: int, n_out: int) -> int:
         """Floating-point operations of one forward pass per sample: 2 x multiply-adds."""
-        return sum(2 * fi * fo for fi, fo in self._layer_sizes(n_in, n_out))
+        return flop_count([n_in, *self.widths, n_out])
 
     def group_key(self) -> tuple[Any, ...]:
         """What every config trained in one stack must share: depth, activation and training settings."""
