@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from justenough.errors import ArtifactError, DataError
+from justenough.errors import ArtifactError
 from justenough.nets.activations import ACTIVATION_MODULES
 from justenough.run.artifacts import (
     FORMAT_VERSION,
@@ -85,8 +85,9 @@ def test_round_trip_gives_identical_outputs(tmp_path: Path, activation: str) -> 
     X = inputs()
     with torch.no_grad():
         expected = module(torch.from_numpy(X)).numpy()
-    np.testing.assert_array_equal(loaded.predict_logits(X), expected)  # bit for bit
-    np.testing.assert_array_equal(again.predict_logits(X), expected)
+    with torch.no_grad():
+        np.testing.assert_array_equal(loaded.module(torch.from_numpy(X)).numpy(), expected)  # bit for bit
+        np.testing.assert_array_equal(again.module(torch.from_numpy(X)).numpy(), expected)
     assert not loaded.module.training
     assert isinstance(loaded.module, nn.Sequential)
     assert loaded.meta == META
@@ -125,7 +126,7 @@ def test_weights_file_is_safetensors_and_loading_never_unpickles(tmp_path: Path,
     loaded = load_model(path)
     X = inputs()
     with torch.no_grad():
-        np.testing.assert_array_equal(loaded.predict_logits(X), module(torch.from_numpy(X)).numpy())
+        np.testing.assert_array_equal(loaded.module(torch.from_numpy(X)).numpy(), module(torch.from_numpy(X)).numpy())
 
 
 def test_save_replaces_an_old_model_atomically(tmp_path: Path) -> None:
@@ -161,7 +162,7 @@ def test_identity_without_modules_is_saved_in_the_canonical_layout(tmp_path: Pat
     loaded = load_model(path)
     X = inputs()
     with torch.no_grad():
-        np.testing.assert_array_equal(loaded.predict_logits(X), module(torch.from_numpy(X)).numpy())
+        np.testing.assert_array_equal(loaded.module(torch.from_numpy(X)).numpy(), module(torch.from_numpy(X)).numpy())
 
 
 # --- load failures ------------------------------------------------------------------------------------
@@ -226,14 +227,6 @@ def test_bad_model_json_raises(saved: Path, edit, fragment: str) -> None:
     path.write_text(edit(path.read_text()))
     with pytest.raises(ArtifactError, match=fragment):
         load_model(saved)
-
-
-def test_predict_logits_checks_the_shape(saved: Path) -> None:
-    loaded = load_model(saved)
-    with pytest.raises(DataError, match=r"\[N, 7\]"):
-        loaded.predict_logits(np.zeros((4, 6), dtype=np.float32))
-    # float64 input is converted, not refused.
-    assert loaded.predict_logits(np.zeros((4, N_IN))).dtype == np.float32
 
 
 # --- export --------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "justenough.numbers",
         "justenough.lazy",  # package attributes imported on first use
         "justenough.vocab",
+        "justenough.network_size",  # below nets and search: the stack and a torch-free Config count with it
         "justenough.run.atomic",  # the one atomic writer: every file anything writes goes through it
     )),
     ("nets and data", (

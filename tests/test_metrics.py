@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from justenough.errors import ConfigError, DataError
-from justenough.train.metrics import score, stack_loss, stack_score, validation_metric
+from justenough.nets.stack import MemberSpec, MLPStack
+from justenough.train import row_evidence
+from justenough.train.metrics import score, stack_loss
+from justenough.vocab import validation_metric
 
 
 def test_classification_matches_sklearn() -> None:
@@ -51,18 +54,32 @@ def test_stack_versions_match_single() -> None:
     out = torch.randn(4, 50, 3, generator=g)  # [M, B, C]
     y = torch.randint(0, 3, (50,), generator=g)
     loss = stack_loss("classification", out, y)
-    acc = stack_score("classification", out, y)
     for i in range(4):
         assert float(loss[i]) == pytest.approx(float(F.cross_entropy(out[i], y)), rel=1e-6)
-        assert float(acc[i]) == pytest.approx(score("classification", y, out[i])["accuracy"])
     yr = torch.randn(50, 3, generator=g)
-    lr_, r2 = stack_loss("regression", out, yr), stack_score("regression", out, yr)
+    lr_ = stack_loss("regression", out, yr)
     y_each = torch.randn(4, 50, 3, generator=g)
     lr_each = stack_loss("regression", out, y_each)
     for i in range(4):
         assert float(lr_[i]) == pytest.approx(float(F.mse_loss(out[i], yr)), rel=1e-6)
-        assert float(r2[i]) == pytest.approx(skm.r2_score(yr.numpy(), out[i].numpy()), rel=1e-6)
         assert float(lr_each[i]) == pytest.approx(float(F.mse_loss(out[i], y_each[i])), rel=1e-6)
+
+
+def test_a_stacks_per_row_scores_average_to_each_members_single_score() -> None:
+    """The stack's per-member validation scores (``row_evidence``'s shares, averaged over the rows)
+    are each member's accuracy, or R^2 averaged over the outputs, as ``score`` and scikit-learn give."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(50, 5, generator=g)  # [N, F]
+    stack = MLPStack(5, 3, [MemberSpec(widths=(6,), init="he_normal", seed=k) for k in range(4)])
+    with torch.no_grad():
+        out = stack(X)  # [M, N, C]
+    y = torch.randint(0, 3, (50,), generator=g)
+    acc = row_evidence(stack, X, y, "classification")[0].to(torch.float64).mean(1)  # [M]
+    yr = torch.randn(50, 3, generator=g)
+    r2 = row_evidence(stack, X, yr, "regression")[0].to(torch.float64).mean(1)  # [M]
+    for i in range(4):
+        assert float(acc[i]) == pytest.approx(score("classification", y, out[i])["accuracy"])
+        assert float(r2[i]) == pytest.approx(skm.r2_score(yr.numpy(), out[i].numpy()), rel=1e-5)
 
 
 def test_errors_and_names() -> None:

@@ -8,7 +8,9 @@ import optuna
 import pandas as pd
 
 from justenough.search.record import RestartRecord, RestartResult, restart_stats
-from justenough.search.study import restart_attr, restart_records
+from justenough.search.config import Config
+from justenough.search.study import StudyHandle, restart_attr
+from justenough.search.tables import restarts_table
 
 
 def _record(restart: int, val_score: float, *, diverged: bool = False) -> RestartResult:
@@ -32,13 +34,18 @@ def test_the_study_attribute_is_json_ready_and_reads_back() -> None:
 
 
 def test_a_trial_holds_one_attribute_per_restart() -> None:
+    """The driver stores each restart as an attribute of its own; the restarts table reads them back
+    (``search/tables.py``), one row per restart, by restart index."""
+    cfg = Config(depth=1, widths=(4,))
     study = optuna.create_study(direction="maximize")
     trial = study.ask()
+    trial.set_user_attr("config", cfg.to_dict())
     for r in (_record(1, 0.5), _record(0, 0.75)):
         trial.set_user_attr(restart_attr(r.restart), r.to_attrs())
     study.tell(trial, 0.6)
-    records = restart_records(study.trials[0])
-    assert [r.restart for r in records] == [0, 1] and [r.val_score for r in records] == [0.75, 0.5]
+    assert sorted(k for k in study.trials[0].user_attrs if k.startswith("restart_")) == [restart_attr(0), restart_attr(1)]
+    table = restarts_table(StudyHandle(study, url=None, created=True), n_in=3, n_out=2)
+    assert table["restart"].tolist() == [0, 1] and table["val_score"].tolist() == [0.75, 0.5]
 
 
 def test_restart_stats_leave_out_diverged_restarts() -> None:

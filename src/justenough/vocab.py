@@ -32,6 +32,7 @@ __all__ = [
     "SKLEARN_ACTIVATION_NAMES",
     "parse_activation",
     "parse_device",
+    "validation_metric",
 ]
 
 
@@ -40,6 +41,12 @@ class Task(StrEnum):
 
     CLASSIFICATION = "classification"
     REGRESSION = "regression"
+
+
+def validation_metric(task: object) -> str:
+    """The name of the validation score, higher is better: ``accuracy`` for classification, ``r2``
+    (R²) for regression, which is also what a run that recorded no task is read as."""
+    return "accuracy" if task == Task.CLASSIFICATION else "r2"
 
 
 class Monitor(StrEnum):

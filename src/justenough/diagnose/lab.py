@@ -34,7 +34,7 @@ from justenough.diagnose.lab_figures import _lab_figures
 from justenough.diagnose.lab_page import _render
 from justenough.diagnose.lab_schemes import default_schemes
 from justenough.errors import ConfigError, option
-from justenough.vocab import Task
+from justenough.vocab import validation_metric
 
 __all__ = [
     "InitLabResult",
@@ -389,7 +389,7 @@ def _lab_settings(prepared: Any, data: Any, **arguments: Any) -> dict[str, Any]:
         "data": str(getattr(prepared, "source", data if isinstance(data, str) else type(data).__name__)),
         "task": task,
         **arguments,
-        "metric": "accuracy" if task == Task.CLASSIFICATION else "r2",
+        "metric": validation_metric(task),
     }
 
 

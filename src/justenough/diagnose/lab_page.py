@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +13,6 @@ if TYPE_CHECKING:
     from justenough.diagnose.lab import InitLabResult
 
 __all__: list[str] = []
-
-_PLOT_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;margin:0 auto;max-width:1200px;padding:16px 24px;color:#212529}
@@ -55,22 +52,16 @@ def _pivot(df: pd.DataFrame, value: str, specs: list[str], depth: int | None = N
 
 
 def _render(result: InitLabResult) -> str:
-    import plotly.io as pio
     import plotly.offline
 
-    from justenough.report.embedding import safe_json
+    from justenough.report.embedding import EmbeddedFigures
 
     s = result.settings
     specs = list(s["schemes"])
     depth = int(s["depth"])
-    calls, divs = [], {}
-    for name, fig in result.figures.items():
-        payload = safe_json(pio.to_json(fig, validate=False))
-        calls.append(
-            f'try{{(function(){{var f={payload};Plotly.newPlot("fig-{name}",f.data,f.layout,{json.dumps(_PLOT_CONFIG)});}})();}}'
-            "catch(err){console.error(err);}"
-        )
-        divs[name] = f'<div class="figure" id="fig-{name}"></div>'
+    # The report's embedding: the same plot config, escaping and one script of guarded calls.
+    figures = EmbeddedFigures()
+    divs = {name: figures.div(name, fig) for name, fig in result.figures.items()}
     movement = result.movement.groupby(["scheme", "layer", "kind"], as_index=False)[["weight_change", "bias_change"]].max()
     movement = movement.set_index("scheme").loc[[x for x in specs if x in set(movement["scheme"])]].reset_index()
     parts = [
@@ -104,5 +95,5 @@ def _render(result: InitLabResult) -> str:
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>"
         f"<style>{_CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head>"
-        f"<body>{body}<script>{''.join(calls)}</script></body></html>\n"
+        f"<body>{body}<script>{figures.script()}</script></body></html>\n"
     )

@@ -25,11 +25,12 @@ import torch
 from torch import nn
 
 from justenough.errors import ConfigError
+from justenough.network_size import flop_count, parameter_count
 from justenough.nets import init as init_mod
 from justenough.nets.activations import ACTIVATION_FUNCTIONS, ACTIVATION_MODULES, activation_module, activation_name
 from justenough.vocab import parse_device
 
-__all__ = ["MemberSpec", "MLPStack"]
+__all__ = ["MemberSpec", "MLPStack", "plain_mlp"]
 
 
 @dataclass(frozen=True)
@@ -285,16 +286,12 @@ class MLPStack(nn.Module):
         """Member i as ``Sequential(Linear, act, ..., Linear)`` at its real widths (a copy)."""
         if not 0 <= int(i) < self.M:
             raise ConfigError(f"member index {i} is out of range 0..{self.M - 1}")
-        sizes = self.real_sizes(i)
-        layers: list[nn.Module] = []
-        for l, (fi, fo) in enumerate(zip(sizes[:-1], sizes[1:])):
-            lin = nn.Linear(fi, fo, device=self._device)
+        net = plain_mlp(self.real_sizes(i), self.activation, device=self._device)
+        for l, lin in enumerate(m for m in net if isinstance(m, nn.Linear)):
+            fi, fo = lin.in_features, lin.out_features
             lin.weight.copy_(self.weights[l][i, :fi, :fo].T)  # nn.Linear holds [out, in]
             lin.bias.copy_(self.biases[l][i, :fo])
-            layers.append(lin)
-            if l < self.depth:
-                layers.append(activation_module(self.activation))
-        return nn.Sequential(*layers)
+        return net
 
     def member_state(self, i: int) -> dict[str, torch.Tensor]:
         """Member i's weights as ``member(i).state_dict()`` (``{"0.weight": [out, in], ...}``)."""
@@ -302,22 +299,30 @@ class MLPStack(nn.Module):
 
     def param_counts(self) -> list[int]:
         """Weights plus biases per member, at its real widths."""
-        out = []
-        for i in range(self.M):
-            s = self.real_sizes(i)
-            out.append(sum(a * b + b for a, b in zip(s[:-1], s[1:])))
-        return out
+        return [parameter_count(self.real_sizes(i)) for i in range(self.M)]
 
     def flop_counts(self) -> list[int]:
         """Forward FLOPs per sample per member: 2 x multiply-adds, at its real widths."""
-        out = []
-        for i in range(self.M):
-            s = self.real_sizes(i)
-            out.append(2 * sum(a * b for a, b in zip(s[:-1], s[1:])))
-        return out
+        return [flop_count(self.real_sizes(i)) for i in range(self.M)]
 
     def extra_repr(self) -> str:
         return f"M={self.M}, sizes={self.sizes}, activation={self.activation!r}, padded={self.padded}"
+
+
+def plain_mlp(sizes: Sequence[int], activation: str, *, device: str | torch.device | None = None) -> nn.Sequential:
+    """``Linear(sizes[0], sizes[1]), act, ..., Linear(sizes[-2], sizes[-1])``: one member as a plain
+    module, an activation after every hidden layer (none after the output: logits or raw targets).
+
+    ``sizes`` is ``[n_in, w1, ..., wL, n_out]``; the weights are torch's defaults (load a state dict,
+    or copy a member's, to give it trained ones). ``member(i)`` and the saved models are built here,
+    so state dicts move freely between them.
+    """
+    layers: list[nn.Module] = []
+    for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(int(fan_in), int(fan_out), device=device))
+        if l < len(sizes) - 2:  # hidden layers only
+            layers.append(activation_module(activation))
+    return nn.Sequential(*layers)
 
 
 def _read_sequential(module: nn.Module) -> tuple[list[nn.Linear], str | None]:

@@ -22,7 +22,7 @@ from justenough.report.formatting import (escape, ms_text, note_html, number_tex
 from justenough.report.network_drawing import network_svg
 from justenough.run.files import RunFiles
 from justenough.run.summary import Summary
-from justenough.vocab import Task
+from justenough.vocab import Task, validation_metric
 
 __all__ = ["section_bodies", "LEADERBOARD_ROWS"]
 
@@ -44,7 +44,7 @@ def section_bodies(run: RunFiles, figs: EmbeddedFigures) -> dict[str, str]:
 
 
 def _metric(summary: Summary) -> tuple[str, bool]:
-    metric = summary.shown_metric or ("accuracy" if summary.task == Task.CLASSIFICATION else "r2")
+    metric = summary.shown_metric or validation_metric(summary.task)
     return metric, summary.percent
 
 

@@ -36,8 +36,9 @@ import torch
 from torch import nn
 
 from justenough.run.atomic import atomic_dir, publish_mode, write_bytes
-from justenough.errors import ArtifactError, DataError
+from justenough.errors import ArtifactError
 from justenough.nets.activations import ACTIVATION_MODULES
+from justenough.nets.stack import plain_mlp
 from justenough.vocab import Activation
 from justenough.numbers import json_ready
 from justenough.run.files import MODEL_DIR, MODEL_FILE, WEIGHTS_FILE
@@ -46,7 +47,6 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "LoadedModel",
-    "activation_module",
     "architecture_of",
     "build_module",
     "save_model",
@@ -65,14 +65,6 @@ _NAME_OF_MODULE = {cls: name for name, cls in ACTIVATION_MODULES.items()}
 # ----------------------------------------------------------------------------------------------
 # Architecture
 # ----------------------------------------------------------------------------------------------
-
-
-def activation_module(name: str) -> nn.Module:
-    """A fresh activation module for one of the stack's activation names."""
-    try:
-        return ACTIVATION_MODULES[name]()
-    except KeyError:
-        raise ArtifactError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATION_MODULES)}") from None
 
 
 def _check_architecture(arch: Any, where: str = "the architecture") -> dict[str, Any]:
@@ -103,18 +95,13 @@ def _check_architecture(arch: Any, where: str = "the architecture") -> dict[str,
 
 
 def build_module(architecture: Mapping[str, Any]) -> nn.Sequential:
-    """``Linear(n_in, w1), act, Linear(w1, w2), act, ..., Linear(wL, n_out)`` as a Sequential.
+    """``Linear(n_in, w1), act, Linear(w1, w2), act, ..., Linear(wL, n_out)`` as a Sequential
+    (``nets.stack.plain_mlp``), once the architecture is checked (``ArtifactError`` if not).
 
     The weights are torch's defaults; load a state dict to give it trained ones.
     """
     arch = _check_architecture(architecture)
-    sizes = [arch["n_in"], *arch["widths"], arch["n_out"]]
-    layers: list[nn.Module] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if i < len(sizes) - 2:  # hidden layers only: the output stays logits / raw targets
-            layers.append(activation_module(arch["activation"]))
-    return nn.Sequential(*layers)
+    return plain_mlp([arch["n_in"], *arch["widths"], arch["n_out"]], arch["activation"])
 
 
 def architecture_of(module: nn.Sequential, activation: str | None = None) -> dict[str, Any]:
@@ -238,15 +225,6 @@ class LoadedModel:
     @property
     def n_out(self) -> int:
         return int(self.architecture["n_out"])
-
-    @torch.no_grad()
-    def predict_logits(self, X: np.ndarray) -> np.ndarray:
-        """Raw outputs ``[N, n_out]`` (logits, or standardized targets) for preprocessed ``X [N, n_in]``."""
-        arr = np.asarray(X)
-        if arr.ndim != 2 or arr.shape[1] != self.n_in:
-            raise DataError(f"expected preprocessed features of shape [N, {self.n_in}], got {list(arr.shape)}")
-        x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
-        return self.module(x).numpy()
 
 
 def _model_dir(path: Path) -> Path:

@@ -39,7 +39,7 @@ from justenough.search.tables import (
 )
 from justenough.search.config import Config
 from justenough.search.study import StudyHandle
-from justenough.vocab import Task
+from justenough.vocab import Task, validation_metric
 
 if TYPE_CHECKING:
     from justenough.select import Choice
@@ -113,7 +113,7 @@ def finalize(
     shares = _row_evidence(evidence, board, restarts)
     board = with_noise(board, shares)  # val_se: the noise model's, over rows and restarts
     percent = prepared.task == Task.CLASSIFICATION
-    metric_name = "accuracy" if percent else "r2"
+    metric_name = validation_metric(prepared.task)
     pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
                  max_latency_ms=max_latency_ms, evidence=shares)  # step 2
     if not_trained:  # the reason is never false: it says what the choice could not see

@@ -10,13 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError
+from justenough.network_size import flop_count, parameter_count
 from justenough.search.dims import AUTO, FUNNEL_MIN_WIDTH, _check_number, _check_str, resolve_init
 from justenough.vocab import Activation, Monitor
 
-__all__ = ["LINEAR_ACTIVATION", "Config"]
+if TYPE_CHECKING:  # torch loads where a config trains, not where one is read
+    from justenough.nets.stack import MemberSpec
+    from justenough.train.settings import TrainSettings
+
+__all__ = ["LINEAR_ACTIVATION", "Config", "architecture_label", "member_and_settings"]
 
 
 def _funnel(width: int, depth: int) -> tuple[int, ...]:
@@ -35,6 +40,16 @@ def _layer_widths(width: int, depth: int, shape: str) -> tuple[int, ...]:
 
 def _canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def architecture_label(depth: int, widths: tuple[int, ...]) -> str:
+    """``"2x64"`` when every layer has one width, ``"3x[64,32,16]"`` otherwise, ``"linear"`` for
+    depth 0 (no hidden layer: the inputs go straight to the outputs)."""
+    if depth == 0:
+        return "linear"
+    if len(set(widths)) == 1:
+        return f"{depth}x{widths[0]}"
+    return f"{depth}x[{','.join(str(w) for w in widths)}]"
 
 
 # Settings added after 0.1 and their defaults (``Config.key`` leaves them out at these values).
@@ -143,27 +158,32 @@ class Config:
 
     @property
     def label(self) -> str:
-        """``"2x64"`` when every layer has one width, ``"3x[64,32,16]"`` otherwise, ``"linear"``
-        for depth 0 (no hidden layer: the inputs go straight to the outputs)."""
-        if self.depth == 0:
-            return "linear"
-        if len(set(self.widths)) == 1:
-            return f"{self.depth}x{self.widths[0]}"
-        return f"{self.depth}x[{','.join(str(w) for w in self.widths)}]"
-
-    def _layer_sizes(self, n_in: int, n_out: int) -> list[tuple[int, int]]:
-        sizes = [int(n_in), *self.widths, int(n_out)]
-        return list(zip(sizes[:-1], sizes[1:]))
+        """The config's architecture in one word (``architecture_label``): ``"2x64"``, ``"3x[64,32,16]"``, ``"linear"``."""
+        return architecture_label(self.depth, self.widths)
 
     def params(self, n_in: int, n_out: int) -> int:
         """Weights plus biases of the network for ``n_in`` features and ``n_out`` outputs."""
-        return sum(fi * fo + fo for fi, fo in self._layer_sizes(n_in, n_out))
+        return parameter_count([n_in, *self.widths, n_out])
 
     def flops(self, n_in: int, n_out: int) -> int:
         """Floating-point operations of one forward pass per sample: 2 x multiply-adds."""
-        return sum(2 * fi * fo for fi, fo in self._layer_sizes(n_in, n_out))
+        return flop_count([n_in, *self.widths, n_out])
 
     def group_key(self) -> tuple[Any, ...]:
         """What every config trained in one stack must share: depth, activation and training settings."""
         return (self.depth, self.activation, self.optimizer, self.batch_size, self.max_epochs, self.patience, self.monitor,
                 self.schedule)
+
+
+def member_and_settings(cfg: Config, seed: int, **settings: Any) -> tuple["MemberSpec", "TrainSettings"]:
+    """``cfg`` in the trainer's terms: its member from seed ``seed`` (widths, init, lr, weight decay)
+    and the training settings its stack shares (optimizer, batch size, epochs, patience, monitor,
+    schedule). ``settings`` are further ``TrainSettings`` fields, or replace one of cfg's (the refit
+    trains with ``patience=None``). The search's stacks and the refit both train a config so."""
+    from justenough.nets.stack import MemberSpec
+    from justenough.train.settings import TrainSettings
+
+    member = MemberSpec(widths=tuple(cfg.widths), init=cfg.init, seed=seed, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    own = {"optimizer": cfg.optimizer, "batch_size": cfg.batch_size, "max_epochs": cfg.max_epochs,
+           "patience": cfg.patience, "monitor": cfg.monitor, "schedule": cfg.schedule}
+    return member, TrainSettings(**{**own, **settings})

@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from justenough.search.config import Config
+from justenough.search.config import Config, architecture_label
 
 __all__ = ["Node", "Step", "Walk", "walk", "nodes_of", "DIRECTIONS", "DEFAULT_PATIENCE"]
 
@@ -52,7 +52,8 @@ def node_of(cfg: Config) -> Node:
 
 
 def node_label(node: Node) -> str:
-    return "linear" if node[0] == 0 else f"{node[0]}x{node[1]}"
+    """A node's label: the label of its configs of one width throughout."""
+    return architecture_label(node[0], (node[1],) * node[0])
 
 
 def nodes_of(configs: Sequence[Config]) -> dict[Node, list[Config]]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from justenough.errors import ConfigError
+from justenough.search.config import architecture_label
 from justenough.vocab import Optimizer
 
 __all__ = ["check_out_dir", "parse_bytes", "format_bytes", "default_memory_budget", "check_memory", "MemoryBudgetError"]
@@ -120,12 +121,7 @@ class MemoryBudgetError(ConfigError):
 
     def _message(self, *, cli: bool) -> str:
         opt = (lambda name, value: f"--{name.replace('_', '-')} {value}") if cli else (lambda name, value: f"{name}={value}")
-        if self.depth == 0:
-            label = "linear"
-        elif len(set(self.widths)) == 1:
-            label = f"{self.depth}x{self.widths[0]}"
-        else:
-            label = f"{self.depth}x[{','.join(map(str, self.widths))}]"
+        label = architecture_label(self.depth, self.widths)
         what = "parameters, optimizer state, activations, evaluation" + (" and diagnostics" if self.diagnose else "")
         budget = format_bytes(self.budget) + ("" if self.explicit else " (a quarter of the free memory)")
         text = f"one {label} network needs about {format_bytes(self.need)} to train ({what}), more than the memory budget of {budget}: "

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from justenough.search.config import Config
+from justenough.search.config import Config, member_and_settings
 
 if TYPE_CHECKING:  # torch is imported where a refit trains: show and the report only describe one
     import torch
@@ -56,22 +56,20 @@ def refit(cfg: Config, seed: int, prepared: Any, epochs: int, *, device: str = "
     ``cfg.max_epochs``); returns the last weights as the ``member(0)`` state dict (NumPy)."""
     import torch
 
-    from justenough.nets.stack import MemberSpec, MLPStack
-    from justenough.train import TrainSettings, train
+    from justenough.nets.stack import MLPStack
+    from justenough.train import train
 
     epochs = max(1, min(int(epochs), cfg.max_epochs))
     X_train, y_train = prepared.X_train.to(device), prepared.y_train.to(device)
     X_val, y_val = prepared.X_val.to(device), prepared.y_val.to(device)
     rows = _Rows(torch.cat([X_train, X_val]), torch.cat([y_train, y_val]), X_val, y_val, prepared.task, int(prepared.n_outputs))
-    member = MemberSpec(widths=tuple(cfg.widths), init=cfg.init, seed=seed, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # max_epochs stays the config's own, so a schedule decays over the same horizon as in the
+    # search; a callback ends training after ``epochs`` epochs, and the last weights are kept.
+    member, settings = member_and_settings(cfg, seed, patience=None, precision=precision, restore_best=False,
+                                           callback_every=epochs)
     # LSUV (a data-dependent init) sees the first 512 training rows, as in the search.
     stack = MLPStack(int(prepared.n_features), int(prepared.n_outputs), [member], activation=cfg.activation,
                      device=device, init_data=X_train[:512])
-    # max_epochs stays the config's own, so a schedule decays over the same horizon as in the
-    # search; a callback ends training after ``epochs`` epochs, and the last weights are kept.
-    settings = TrainSettings(optimizer=cfg.optimizer, batch_size=cfg.batch_size, max_epochs=cfg.max_epochs, patience=None,
-                             monitor=cfg.monitor, schedule=cfg.schedule, precision=precision, restore_best=False,
-                             callback_every=epochs)
 
     def stop_after(epoch: int, _stack: Any, _state: Any) -> list[int]:
         return [0] if epoch >= epochs else []

@@ -30,7 +30,6 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from justenough.errors import ConfigError, StorageError, option
-from justenough.search.record import RestartRecord
 
 __all__ = [
     "StudyHandle",
@@ -39,7 +38,6 @@ __all__ = [
     "driver_id",
     "DONE_STATES",
     "restart_attr",
-    "restart_records",
     "redact_url",
 ]
 
@@ -74,12 +72,6 @@ def storage_url(storage: str | None, out: Path | None) -> str | None:
 def restart_attr(restart: int) -> str:
     """The trial attribute that holds restart ``restart``: its ``RestartRecord.to_attrs()``."""
     return f"restart_{restart}"
-
-
-def restart_records(trial: FrozenTrial) -> list[RestartRecord]:
-    """The restart records a trial holds (``restart_{k}`` attributes), by restart index."""
-    records = [RestartRecord.from_attrs(v) for k, v in trial.user_attrs.items() if k.startswith("restart_")]
-    return sorted(records, key=lambda r: r.restart)
 
 
 def _make_storage(url: str | None) -> optuna.storages.BaseStorage:

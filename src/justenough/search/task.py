@@ -26,7 +26,7 @@ import numpy as np
 
 from justenough.search.halving import halving_callback, halving_rungs
 from justenough.search.record import RestartResult
-from justenough.search.config import Config
+from justenough.search.config import Config, member_and_settings
 from justenough.search.training_data import TrainingData, TensorData
 from justenough.vocab import StopReason, parse_device
 
@@ -64,10 +64,6 @@ class StackTask:
     task_id: str = ""
     memory_budget: int | None = None  # bytes one stack may use (None: the trainer's default)
 
-    @property
-    def n_members(self) -> int:
-        return len(self.configs) * len(self.restarts)
-
 
 def run_stack_task(
     task: StackTask, training_data: TrainingData, on_epoch: Callable[[str, int, int], None] | None = None
@@ -80,7 +76,7 @@ def run_stack_task(
     Stateless: everything it needs is in ``task`` and ``data``; executors call it locally, in worker
     processes or as a Ray task. The result order is config-major, then restart.
     """
-    from justenough.train import TrainSettings, train
+    from justenough.train import train
 
     if not task.configs:
         return []
@@ -94,16 +90,8 @@ def run_stack_task(
     data, stack = _build_stack(task, seeds, training_data)
     K = training_data.folds
     callbacks = _TaskCallbacks.for_task(task, data, K)
-    settings = TrainSettings(
-        optimizer=first.optimizer,
-        batch_size=first.batch_size,
-        max_epochs=first.max_epochs,
-        patience=first.patience,
-        monitor=first.monitor,
-        schedule=first.schedule,
-        precision=task.precision,
-        callback_every=callbacks.every,
-    )
+    # The configs share their training settings (group_key), so the first one's are the stack's.
+    _, settings = member_and_settings(first, seeds[0], precision=task.precision, callback_every=callbacks.every)
     report = None
     if on_epoch is not None:
         task_id, max_epochs = task.task_id, first.max_epochs
@@ -130,16 +118,11 @@ def run_stack_task(
 
 def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData) -> tuple[TensorData, "MLPStack"]:
     """The task's data on its device, and its stack: members config-major (member = c * R + r)."""
-    from justenough.nets.stack import MemberSpec, MLPStack
+    from justenough.nets.stack import MLPStack
 
     first = task.configs[0]
     K = training_data.folds
-    members = [
-        MemberSpec(widths=tuple(cfg.widths), init=cfg.init, seed=seed, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        for cfg in task.configs
-        for seed in seeds
-        for _ in range(K)
-    ]
+    members = [member_and_settings(cfg, seed)[0] for cfg in task.configs for seed in seeds for _ in range(K)]
     device = str(parse_device(task.device))  # auto: CUDA when available, else CPU
     data = training_data.on(device)
     if training_data.fold_of_row is not None:

@@ -1,4 +1,4 @@
-"""Metrics: for one model (``score``) and vectorized over a stack (``stack_loss``, ``stack_score``).
+"""Metrics: for one model (``score``) and the loss vectorized over a stack (``stack_loss``).
 
 Classification: accuracy, balanced accuracy and log-loss, from logits ``[N, K]`` (the stack's
 outputs; softmax gives the probabilities). Regression: R^2, RMSE and MAE; with several outputs
@@ -17,12 +17,7 @@ import torch.nn.functional as F
 from justenough.errors import ConfigError, DataError
 from justenough.vocab import Task
 
-__all__ = ["score", "validation_metric", "stack_loss", "stack_score"]
-
-def validation_metric(task: str) -> str:
-    """The name of the validation score: ``accuracy`` or ``r2``."""
-    _check_task(task)
-    return "accuracy" if task == Task.CLASSIFICATION else "r2"
+__all__ = ["score", "stack_loss"]
 
 
 def _check_task(task: str) -> None:
@@ -113,18 +108,3 @@ def stack_loss(task: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         ce = F.cross_entropy(out.reshape(M * B, C), t.reshape(M * B), reduction="none")  # [M*B]
         return ce.view(M, B).mean(1)  # [M]
     return ((out - t) ** 2).mean((1, 2))  # [M]
-
-
-@torch.no_grad()
-def stack_score(task: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-member validation score ``[M]``: accuracy, or R^2 averaged over outputs."""
-    t = _targets(task, out, y)
-    if task == Task.CLASSIFICATION:
-        return (out.argmax(-1) == t).to(torch.float64).mean(1)  # [M]
-    o, t = out.to(torch.float64), t.to(torch.float64)
-    ss_res = ((t - o) ** 2).sum(1)  # [M, C]
-    ss_tot = ((t - t.mean(1, keepdim=True)) ** 2).sum(1)  # [M, C]
-    safe = torch.where(ss_tot > 0, ss_tot, torch.ones_like(ss_tot))
-    perfect = torch.where(ss_res == 0, torch.ones_like(ss_res), torch.zeros_like(ss_res))
-    r2 = torch.where(ss_tot > 0, 1.0 - ss_res / safe, perfect)
-    return r2.mean(1)  # [M]
