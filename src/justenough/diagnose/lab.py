@@ -217,7 +217,7 @@ def init_lab(
     ``progress(stack, n_stacks, epoch, epochs)``: called after every epoch of each stack of
     restarts (``stack`` counts from 1), and with ``epoch == epochs`` once each stack is done.
     """
-    from justenough.search.task import restart_seed
+    from justenough.train.seeds import restart_seed
     from justenough.train import TrainSettings
 
     depth = _check_int("depth", depth, 1)

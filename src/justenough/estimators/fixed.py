@@ -231,7 +231,7 @@ class _BaseMLP(BaseEstimator):
         scikit-learn's training-loss rule stops each restart.
         """
         from justenough.nets.stack import MemberSpec, MLPStack
-        from justenough.search.task import restart_seed
+        from justenough.train.seeds import restart_seed
         from justenough.train import TrainSettings, train
 
         # sklearn adds alpha/2 * ||W||^2 / batch to each minibatch's loss, i.e. a gradient of
@@ -284,7 +284,7 @@ class _BaseMLP(BaseEstimator):
         return list(result.members), time.perf_counter() - t0
 
     def _store_result(self, members: list[Any], p: dict[str, Any], seed: int, wall: float) -> None:
-        from justenough.search.task import restart_seed
+        from justenough.train.seeds import restart_seed
 
         # The trainer calls a callback's stop "pruned"; here it is scikit-learn's stopping rule.
         rule_stop = "early" if self.validation_used_ else "converged"

@@ -255,7 +255,7 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
     if refit and not refit_skipped:
         from justenough.search.refit import refit as refit_model
         from justenough.search.refit import refit_epochs
-        from justenough.search.task import restart_seed
+        from justenough.train.seeds import restart_seed
 
         epochs = refit_epochs(pick.mine)
         state = refit_model(cfg, restart_seed(seed, int(best["restart"])), prepared, epochs, device=device, precision=precision)
