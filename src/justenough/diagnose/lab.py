@@ -31,7 +31,7 @@ import torch
 
 from justenough.nets import init as init_mod
 from justenough.diagnose.lab_figures import _lab_figures
-from justenough.diagnose.lab_page import _render
+from justenough.diagnose.lab_page import render
 from justenough.diagnose.lab_schemes import default_schemes
 from justenough.errors import ConfigError, option
 from justenough.vocab import Task
@@ -95,7 +95,7 @@ class InitLabResult:
 
     def html(self) -> str:
         """One self-contained HTML page: plotly JS embedded once, all figures and tables."""
-        return _render(self)
+        return render(self)
 
     def save(self, directory: str | Path) -> Path:
         """Write ``summary.csv``, ``restarts.csv``, ``signal.csv``, ``symmetry.csv``,
