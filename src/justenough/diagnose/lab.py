@@ -30,7 +30,7 @@ import plotly.graph_objects as go
 import torch
 
 from justenough.nets import init as init_mod
-from justenough.diagnose.lab_figures import _lab_figures
+from justenough.diagnose.lab_figures import lab_figures
 from justenough.diagnose.lab_page import render
 from justenough.diagnose.lab_schemes import default_schemes
 from justenough.errors import ConfigError, option
@@ -247,7 +247,7 @@ def init_lab(
         seed=seed, optimizer=optimizer, lr=lr, batch_size=batch_size, tolerance=tolerance,
         diagnose_every=diagnose_every, best_score=tables.best,
     )
-    figures = _lab_figures(tables.restarts, tables.signal, tables.symmetry, specs, lab_settings["metric"], depth=depth,
+    figures = lab_figures(tables.restarts, tables.signal, tables.symmetry, specs, lab_settings["metric"], depth=depth,
                            width=width, maps_state=collected.maps_state, prepared=prepared, activation=activation)
     for note in collected.notices:
         log.info(note)

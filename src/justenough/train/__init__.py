@@ -2,7 +2,7 @@
 
 Every step, each member gets its own minibatch (``[M, B, n_in]``, from its own seeded order),
 the stack computes all M outputs, the per-member mean losses are *summed* (so member i's
-gradient is exactly the gradient of its own loss), one hand-written backward pass (``_Step``:
+gradient is exactly the gradient of its own loss), one hand-written backward pass (``Step``:
 batched matmuls, no autograd) gives every gradient of every layer into one flat buffer, and one
 vectorized optimizer step over the flat parameter buffer updates every member with its own
 learning rate and weight decay (no Python loop over members, nor over layers).
