@@ -29,7 +29,7 @@ import torch  # noqa: E402
 from justenough.data import load, prepare  # noqa: E402
 from justenough.diagnose import DiagnosticsRecorder  # noqa: E402
 from justenough.nets.stack import MemberSpec, MLPStack  # noqa: E402
-from justenough.search.task import restart_seed  # noqa: E402
+from justenough.train.seeds import restart_seed  # noqa: E402
 from justenough.train import TrainSettings, train  # noqa: E402
 
 ARCHITECTURES: tuple[tuple[int, ...], ...] = ((32,), (64,), (64, 64), (128, 128), (64, 64, 64))

@@ -20,7 +20,7 @@ from justenough.diagnose import (
     diagnostics_bytes,
     effective_widths,
 )
-from justenough.diagnose.symmetry import _BLOCK_ELEMENTS
+from justenough.diagnose.symmetry import BLOCK_ELEMENTS
 from justenough.errors import ConfigError
 from justenough.nets.stack import MemberSpec, MLPStack
 
@@ -85,9 +85,9 @@ def test_sampled_cosines_mean_exact_and_max_over_the_sample() -> None:
     assert cmax.item() <= cmax_all.item() + 1e-6
     # The max over the sampled units' pairs with every unit, by NumPy.
     mask = torch.ones(1, 300, dtype=torch.bool)
-    from justenough.diagnose.symmetry import _sample_generator, _sample_units
+    from justenough.diagnose.symmetry import sample_generator, sample_units
 
-    idx, _ = _sample_units(mask, 40, _sample_generator(0, 0))
+    idx, _ = sample_units(mask, 40, sample_generator(0, 0))
     rows = idx[0].numpy()
     pairs = C[rows].copy()
     pairs[np.arange(40), rows] = -np.inf
@@ -127,7 +127,7 @@ def test_memory_of_a_wide_layer_is_bounded_whatever_the_width() -> None:
     # The exact path would need [M, n, n] float32 cosines: 3.2 GB at 20,000 units.
     assert wide < M * 20_000 * 20_000 * 4 / 40
     # Bounded by the block of (sampled unit, unit) pairs, not by the width.
-    assert wide <= 8 * M * _BLOCK_ELEMENTS
+    assert wide <= 8 * M * BLOCK_ELEMENTS
     assert wide == narrow
     assert 2 * 20_000 > MAX_UNITS
 

@@ -20,7 +20,7 @@ import pytest
 from sklearn.preprocessing import OneHotEncoder
 
 from justenough.data import Preprocessor, load, prepare
-from justenough.data.messages import _quote_list
+from justenough.data.messages import quote_list
 from justenough.errors import DataError
 from justenough.select import best_first, choose, leaderboard
 from tests.test_cli import _assert_usage_error, jn
@@ -132,8 +132,8 @@ def test_missing_column_that_differs_only_in_case_gets_did_you_mean() -> None:
 
 
 def test_truncated_lists_end_with_an_ellipsis() -> None:
-    assert _quote_list([f"c{i}" for i in range(15)], limit=3) == "'c0', 'c1', 'c2', … (12 more)"
-    assert _quote_list(["a", "b"], limit=3) == "'a', 'b'"
+    assert quote_list([f"c{i}" for i in range(15)], limit=3) == "'c0', 'c1', 'c2', … (12 more)"
+    assert quote_list(["a", "b"], limit=3) == "'a', 'b'"
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ from justenough.estimators import (
     MLPRegressor,
     seed_from_random_state,
 )
-from justenough.estimators.forward import _forward, _state_to_layers
+from justenough.estimators.forward import forward, state_to_layers
 
 FAST = dict(max_iter=60, learning_rate_init=0.01, n_init=3, random_state=0)
 
@@ -195,7 +195,7 @@ def test_standardize_false_uses_raw_features(iris):
     X_tr, X_te, y_tr, _ = iris
     clf = MLPClassifier(hidden_layer_sizes=(8,), standardize=False, **FAST).fit(X_tr, y_tr)
     assert clf.x_mean_ is None and clf.x_scale_ is None
-    raw = _forward(X_te.astype(np.float32), clf.coefs_, clf.intercepts_, clf.activation_)
+    raw = forward(X_te.astype(np.float32), clf.coefs_, clf.intercepts_, clf.activation_)
     np.testing.assert_array_equal(clf.predict(X_te), clf.classes_[raw.argmax(axis=1)])
 
 
@@ -219,12 +219,12 @@ def test_forward_equals_the_stack_member_module(activation):
     spec = MemberSpec(widths=(7, 5), init="glorot_uniform", seed=3, bias_init=0.1)
     stack = MLPStack(6, 3, [spec, spec], activation=act)
     module = stack.member(1)
-    coefs, intercepts = _state_to_layers(module.state_dict())
+    coefs, intercepts = state_to_layers(module.state_dict())
     assert [w.shape for w in coefs] == [(6, 7), (7, 5), (5, 3)]
     X = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
     with torch.no_grad():
         expected = module(torch.from_numpy(X)).numpy()
-    np.testing.assert_allclose(_forward(X, coefs, intercepts, act), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(forward(X, coefs, intercepts, act), expected, rtol=1e-5, atol=1e-6)
 
 
 # --- MLPRegressor -----------------------------------------------------------------------------

@@ -272,10 +272,10 @@ def test_bf16_falls_back_to_float32_with_a_notice_where_it_is_not_supported() ->
 
 
 def test_the_cpu_detector_reads_this_machine_s_flags() -> None:
-    from justenough.train.bf16_support import CPU_BF16_FLAGS, _cpu_flags, bf16_support
+    from justenough.train.bf16_support import CPU_BF16_FLAGS, cpu_flags, bf16_support
 
     supported, why = bf16_support("cpu")
-    flags = _cpu_flags()
+    flags = cpu_flags()
     if flags is not None:
         assert supported == any(flag in flags for flag in CPU_BF16_FLAGS), why
     else:

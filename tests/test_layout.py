@@ -5,6 +5,10 @@
   ones, at module level or inside a function (``TYPE_CHECKING`` imports included: they are
   dependencies too). The few imports that still go up are listed, each with its reason, in
   ``UPWARD_IMPORTS``.
+- No import cycles among the modules (the same imports: module level, inside a function,
+  ``TYPE_CHECKING``): the imports between two modules go one way.
+- Public doors: no module imports another module's ``_private`` name (``from m import _x``, or
+  ``m._x`` on an imported module); a name used outside its module is public.
 - Size: no module over 500 lines; no function over 80 lines unless the line right above its
   ``def`` (or its first decorator) is a comment that argues it.
 - Comments and docstrings cite files in the repo, never the founders' notes (DESIGN.md).
@@ -34,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "justenough.vocab",
         "justenough.network_size",  # below nets and search: the stack and a torch-free Config count with it
         "justenough.run.atomic",  # the one atomic writer: every file anything writes goes through it
+        "justenough.version",  # the installed package's version, for __init__ and summary.json
     )),
     ("nets and data", (
         "justenough.nets",
@@ -61,10 +66,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 
 # Imports that still go up a layer: (importer, imported) -> why. Each one is a debt with a reason,
 # not a licence: remove its line when the code moves.
-UPWARD_IMPORTS: dict[tuple[str, str], str] = {
-    ("justenough.run.finalize", "justenough"):
-        "the package's version (__version__, read from the installed metadata in __init__.py) for summary.json",
-}
+UPWARD_IMPORTS: dict[tuple[str, str], str] = {}
 
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
@@ -157,6 +159,128 @@ def test_the_layering_reads_nested_and_relative_imports() -> None:
     assert "justenough.nets.init" in {i.imported for i in imports_of("justenough.nets.stack")}
     assert layer_of("justenough.diagnose.lab") > layer_of("justenough.diagnose.measures")
     assert layer_of("justenough.run.atomic") < layer_of("justenough.run.finalize")
+
+
+def import_graph() -> dict[str, list[str]]:
+    """Each module -> the justenough modules it imports (``imports_of``: wherever the import stands)."""
+    return {m: sorted({i.imported for i in imports_of(m) if i.imported in MODULES and i.imported != m}) for m in MODULES}
+
+
+def import_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """The groups of two or more modules that reach each other through ``graph`` (Tarjan's
+    strongly connected components), each sorted."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    path: list[str] = []
+    on_path: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        path.append(module)
+        on_path.add(module)
+        for imported in graph.get(module, []):
+            if imported not in order:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_path:
+                low[module] = min(low[module], order[imported])
+        if low[module] == order[module]:
+            group = []
+            while True:
+                member = path.pop()
+                on_path.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in graph:
+        if module not in order:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    """Two modules that import each other (even one of them only for types, or inside a function)
+    are one concept in two files, or share a piece that belongs below both: move that piece."""
+    cycles = import_cycles(import_graph())
+    assert not cycles, "these modules import each other, through the listed ones:\n" + "\n".join(map(str, cycles))
+
+
+def test_the_cycle_finder_sees_cycles() -> None:
+    """The finder's own check: a direct and a three-module cycle are found, a chain is not one."""
+    graph = {"a": ["b"], "b": ["a"], "c": ["d"], "d": ["e"], "e": ["c", "a"], "f": ["a"]}
+    assert sorted(import_cycles(graph)) == [["a", "b"], ["c", "d", "e"]]
+    assert "justenough.nets.init" in import_graph()["justenough.nets.stack"]
+
+
+def private_names_imported(module: str, source: str | None = None) -> list[str]:
+    """``module``'s uses of another justenough module's ``_private`` name: ``from m import _x``
+    and ``m._x`` where ``m`` is a justenough module it imported (dunder names are not private).
+    ``source``: the module's text, read from its file by default."""
+    path = MODULES[module]
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    modules_bound: dict[str, str] = {}  # a local name -> the justenough module it is
+    found: list[str] = []
+
+    def private(name: str) -> bool:
+        return name.startswith("_") and not name.startswith("__")
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package[: len(package) - (node.level - 1)]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            if base != "justenough" and not base.startswith("justenough."):
+                continue
+            for alias in node.names:
+                if f"{base}.{alias.name}" in MODULES:
+                    modules_bound[alias.asname or alias.name] = f"{base}.{alias.name}"
+                elif private(alias.name) and base != module:
+                    found.append(f"{module}:{node.lineno} from {base} import {alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("justenough"):
+                    modules_bound[alias.asname or alias.name] = alias.name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and private(node.attr):
+            value, chain = node.value, []
+            while isinstance(value, ast.Attribute):
+                chain.append(value.attr)
+                value = value.value
+            if isinstance(value, ast.Name) and value.id in modules_bound:
+                owner = ".".join([modules_bound[value.id], *reversed(chain)])
+                if owner in MODULES and owner != module:
+                    found.append(f"{module}:{node.lineno} {owner}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_name() -> None:
+    """A name used outside its module is public: drop its underscore (and add it to ``__all__``),
+    or move it to the module that uses it."""
+    found = [use for module in MODULES for use in private_names_imported(module)]
+    assert not found, "make these names public, or move them where they are used:\n" + "\n".join(found)
+
+
+def test_the_private_name_finder_sees_both_spellings() -> None:
+    """The finder's own check, on made-up source for a real module: an imported private name and a
+    private attribute of an imported module are found; public and dunder names, and the module's own, are not."""
+    source = (
+        "from justenough.data.values import _present, plain\n"
+        "from justenough.nets import init as init_mod\n"
+        "from justenough import __version__\n"
+        "from justenough.search.task import _helper_of_its_own\n"
+        "def f():\n    return init_mod._secret, init_mod.parse, plain\n"
+    )
+    found = private_names_imported("justenough.search.task", source)
+    assert found == [
+        "justenough.search.task:1 from justenough.data.values import _present",
+        "justenough.search.task:6 justenough.nets.init._secret",
+    ], found
 
 
 def _relative(path: Path) -> str:

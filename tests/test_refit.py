@@ -13,10 +13,11 @@ import torch.nn.functional as F
 
 from justenough import search
 from justenough.data import load, prepare
-from justenough.search.refit import describe_fit, refit_epochs
+from justenough.run.summary import describe_fit
+from justenough.search.refit import refit_epochs
 from justenough.search.space import Space
 from justenough.nets.stack import MemberSpec, MLPStack
-from justenough.search.task import restart_seed
+from justenough.train.seeds import restart_seed
 from justenough.train import epoch_orders
 
 torch.set_num_threads(1)

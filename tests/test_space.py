@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from justenough.errors import ConfigError
 from justenough.search.config import Config
 from justenough.nets.activations import AUTO_INIT
-from justenough.search.dims import Dim, _split_list, parse_dim
+from justenough.search.dims import Dim, split_list, parse_dim
 from justenough.search.space import DEFAULT_MAX_EPOCHS, Space
 from justenough.vocab import Task
 
@@ -75,7 +75,7 @@ def test_parse_dim_keeps_parenthesized_init_specs_whole() -> None:
     assert dim.values[1].startswith("normal(") and " " not in dim.values[1]
     assert dim.values[2].startswith("orthogonal(")
     # Commas inside parentheses separate a scheme's arguments, not list items.
-    assert _split_list("auto,uniform(low=-0.1,high=0.1), he_normal") == ["auto", "uniform(low=-0.1,high=0.1)", "he_normal"]
+    assert split_list("auto,uniform(low=-0.1,high=0.1), he_normal") == ["auto", "uniform(low=-0.1,high=0.1)", "he_normal"]
 
 
 def test_parse_dim_accepts_python_values() -> None:

@@ -484,8 +484,8 @@ def test_cuda_equals_cpu() -> None:
 def test_hand_written_backward_equals_autograd(activation: str, task: str) -> None:
     """The training step's own backward pass gives autograd's losses and gradients."""
     from justenough.train.metrics import stack_loss
-    from justenough.train.backward import _Step
-    from justenough.train.optimizer import _flatten_parameters
+    from justenough.train.backward import Step
+    from justenough.train.optimizer import flatten_parameters
 
     n_out = 10 if task == "classification" else 3
     specs = [replace(m, seed=m.seed + 20) for m in MIXED]  # padded: the unit masks matter
@@ -501,13 +501,13 @@ def test_hand_written_backward_equals_autograd(activation: str, task: str) -> No
         params = [*stack.weights, *stack.biases]
         ref_loss = stack_loss(task, stack(x), y)  # [M]
         ref = torch.autograd.grad(ref_loss.sum(), params)
-        flat = _flatten_parameters(params)
+        flat = flatten_parameters(params)
         grad_flat = torch.full_like(flat, float("nan"))  # every element must be written
         views, off = [], 0
         for p in params:
             views.append(grad_flat[off : off + p.numel()].view(p.shape))
             off += p.numel()
-        step = _Step(stack, task, views)
+        step = Step(stack, task, views)
         xs = x.expand(M, B, 64) if shared else x
         ys = y.expand(M, *y.shape) if shared else y
         with torch.no_grad():
@@ -529,7 +529,7 @@ def test_flat_optimizer_equals_per_tensor_bit_for_bit(kind: str, momentum: float
     (both ways of expanding Adam's per-member step sizes: a gather, or layer by layer; and with
     torch's fused Adam kernel or op by op)."""
     import justenough.train.optimizer as train_mod
-    from justenough.train.optimizer import _flatten_parameters
+    from justenough.train.optimizer import flatten_parameters
 
     monkeypatch.setattr(train_mod, "_GATHER_MAX", gather_max)
     monkeypatch.setattr(train_mod, "_FUSED_ADAM", fused)
@@ -538,7 +538,7 @@ def test_flat_optimizer_equals_per_tensor_bit_for_bit(kind: str, momentum: float
     shapes = [(3, 7, 5), (3, 5, 4), (3, 5), (3, 4)]
     a = [torch.randn(s, generator=g) for s in shapes]
     b = [t.clone() for t in a]
-    flat = _flatten_parameters(b)
+    flat = flatten_parameters(b)
     lr, wd = torch.tensor([0.05, 0.01, 0.2]), torch.tensor([0.0, 1e-2, 1e-3])
     s = TrainSettings(optimizer=kind, momentum=momentum, nesterov=nesterov)
     opt_a = StackOptimizer(a, lr, wd, s)
@@ -577,13 +577,13 @@ def test_on_epoch_hook_sees_every_epoch_and_changes_nothing() -> None:
 def test_fused_adam_equals_torch_fused_per_member_bit_for_bit(kind: str) -> None:
     """With torch's fused kernel, each member's update is torch.optim's ``fused=True`` update of
     that member alone, exactly, whatever its stack-mates' learning rates and weight decays."""
-    from justenough.train.optimizer import _flatten_parameters
+    from justenough.train.optimizer import flatten_parameters
 
     g = torch.Generator().manual_seed(3)
     shapes = [(3, 7, 5), (3, 5)]
     params = [torch.randn(sh, generator=g) for sh in shapes]
     alone = [[p[i].clone().requires_grad_(True) for p in params] for i in range(3)]
-    flat = _flatten_parameters(params)
+    flat = flatten_parameters(params)
     lr, wd = torch.tensor([0.05, 0.01, 0.05]), torch.tensor([0.0, 1e-2, 0.0])
     opt = StackOptimizer(params, lr, wd, TrainSettings(optimizer=kind), flat=flat)
     cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
@@ -606,7 +606,7 @@ def test_optimizer_take_state_continues_the_kept_members_exactly(kind: str, fuse
     """Compaction: a new optimizer over members [0, 2] that takes the state of the full one
     moves them exactly as the full one would have."""
     import justenough.train.optimizer as train_mod
-    from justenough.train.optimizer import _flatten_parameters, _slices
+    from justenough.train.optimizer import flatten_parameters, parameter_views
 
     monkeypatch.setattr(train_mod, "_FUSED_ADAM", fused)
     g = torch.Generator().manual_seed(4)
@@ -614,7 +614,7 @@ def test_optimizer_take_state_continues_the_kept_members_exactly(kind: str, fuse
     s = TrainSettings(optimizer=kind, momentum=0.9)
     lr, wd = torch.tensor([0.05, 0.02, 0.01]), torch.tensor([0.0, 0.0, 1e-3])
     full = [torch.randn(sh, generator=g) for sh in shapes]
-    full_flat = _flatten_parameters(full)
+    full_flat = flatten_parameters(full)
     opt = StackOptimizer(full, lr, wd, s, flat=full_flat)
     grads = [[torch.randn(sh, generator=g) for sh in shapes] for _ in range(6)]
     flat_g = [torch.cat([t.reshape(-1) for t in gs]) for gs in grads]
@@ -622,13 +622,13 @@ def test_optimizer_take_state_continues_the_kept_members_exactly(kind: str, fuse
         opt.step(flat_g[k])
     keep = [0, 2]
     part = [p[keep].clone() for p in full]
-    part_flat = _flatten_parameters(part)
+    part_flat = flatten_parameters(part)
     sub = StackOptimizer(part, lr[keep], wd[keep], s, flat=part_flat)
     sub.take_state(opt, keep)
     for k in range(3, 6):
         opt.step(flat_g[k])
         sub.step(torch.cat([t[keep].reshape(-1) for t in grads[k]]))
-    for p, q in zip(_slices(full_flat, full), part):
+    for p, q in zip(parameter_views(full_flat, full), part):
         assert torch.equal(p[keep], q)
 
 
@@ -737,8 +737,8 @@ def test_bfloat16_precision_trains_as_well_and_leaves_small_layers_float32() -> 
 
 
 def test_bfloat16_step_gradients_are_close_to_autograd() -> None:
-    from justenough.train.backward import _Step
-    from justenough.train.optimizer import _slices
+    from justenough.train.backward import Step
+    from justenough.train.optimizer import parameter_views
 
     g = torch.Generator().manual_seed(5)
     stack = MLPStack(64, 10, [MemberSpec(widths=(96, 80), init="he_normal", seed=s) for s in range(2)])
@@ -747,9 +747,9 @@ def test_bfloat16_step_gradients_are_close_to_autograd() -> None:
     loss = sum(F.cross_entropy(stack(xb)[i], yb[i]) for i in range(2))
     ref = torch.autograd.grad(loss, params)
     buf = torch.zeros(sum(p.numel() for p in params))
-    views = _slices(buf, params)
+    views = parameter_views(buf, params)
     with torch.no_grad():
-        losses = _Step(stack, "classification", views, precision="bfloat16")(xb, yb)
+        losses = Step(stack, "classification", views, precision="bfloat16")(xb, yb)
     torch.testing.assert_close(losses.sum(), loss.detach(), rtol=2e-2, atol=1e-3)
     for got, want in zip(views, ref):
         # bfloat16 keeps 8 significant bits; rounding compounds layer by layer going back, so

@@ -8,13 +8,7 @@ scores it once on a sealed test set.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("justenough")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+unknown"
-
+from justenough.version import __version__
 from justenough.errors import (
     ArtifactError,
     ConfigError,

@@ -178,7 +178,7 @@ def print_outcome(console: Console, board: "pd.DataFrame", summary: Summary, run
     console.print(f"[bold]test {metric}:[/] {fmt_score(summary.test_score, percent)}{rows}{where}", highlight=False)
     fit = summary.model
     if isinstance(fit, dict) and fit.get("fit_on"):  # which model the test scored (refit.py)
-        from justenough.search.refit import describe_fit
+        from justenough.run.summary import describe_fit
 
         console.print(f"[bold]tested model:[/] {describe_fit(fit)}", highlight=False)
     if summary.baseline:

@@ -16,8 +16,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from justenough.data.messages import _note, _quote_list
-from justenough.data.values import _present
+from justenough.data.messages import note, quote_list
+from justenough.data.values import is_present
 from justenough.errors import ConfigError, DataError, option
 
 DATES: tuple[str, ...] = ("drop", "ordinal")  # what the ``dates`` option may ask (None: refuse date columns)
@@ -78,9 +78,9 @@ def apply_dates(features: pd.DataFrame, dates: str | None, source: str, notices:
     if dates is None:
         if not refuse:
             return features
-        example = str(features[names[0]][_present(features[names[0]])].iloc[0])
+        example = str(features[names[0]][is_present(features[names[0]])].iloc[0])
         raise DataError(
-            f"{'column' if len(names) == 1 else 'columns'} {_quote_list(names)} in {source} "
+            f"{'column' if len(names) == 1 else 'columns'} {quote_list(names)} in {source} "
             f"{'holds' if len(names) == 1 else 'hold'} dates or times (such as {example[:40]!r}); a network needs "
             f"numbers: pass {option('dates', 'ordinal')} to read them as days since 1970-01-01, or "
             f"{option('dates', 'drop')} to drop them (or convert them yourself, for example to the month or the weekday)"
@@ -88,11 +88,11 @@ def apply_dates(features: pd.DataFrame, dates: str | None, source: str, notices:
     if dates == "drop":
         if not refuse:
             return features
-        _note(notices, f"dropped {len(names)} date column(s) ({_quote_list(names)}), as {option('dates', 'drop')} asks")
+        note(notices, f"dropped {len(names)} date column(s) ({quote_list(names)}), as {option('dates', 'drop')} asks")
         return features.drop(columns=names)
     days = {name: (stamps - _EPOCH) / pd.Timedelta(days=1) for name, stamps in found.items()}
     if refuse:
-        _note(notices, f"read {len(names)} date column(s) ({_quote_list(names)}) as days since 1970-01-01, as "
+        note(notices, f"read {len(names)} date column(s) ({quote_list(names)}) as days since 1970-01-01, as "
                        f"{option('dates', 'ordinal')} asks")
     return features.assign(**{name: values.astype(np.float64).to_numpy() for name, values in days.items()})
 
@@ -105,7 +105,7 @@ def _as_dates(series: pd.Series) -> pd.Series | None:
         return stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return None
-    present = _present(series)
+    present = is_present(series)
     values = series[present]
     if len(values) == 0 or not values.map(lambda v: isinstance(v, str)).all():
         return None

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from justenough.data.messages import _note, _quote_list
+from justenough.data.messages import note, quote_list
 from justenough.errors import ConfigError, DataError, option
 
 _DELIMITERS = (",", ";", "\t", "|")
@@ -25,7 +25,7 @@ _DECIMAL_WORDS = {"point": ".", "dot": ".", "period": ".", "comma": ","}
 # A number written with a decimal comma: "39,1", "-0,5", ",5", "3.750,0", "1 234 567,25", "1e-3".
 # Thousands groups are exactly three digits after a leading group of 1-3 digits (not starting
 # with 0), one separator throughout, so a date ("01.02.2024") or a version ("1.2") never matches.
-_DECIMAL_COMMA_NUMBER = re.compile(
+DECIMAL_COMMA_NUMBER = re.compile(
     r"[+-]?(?:(?:[1-9]\d{0,2}(?P<sep>[.\u00a0\u202f ])\d{3}(?:(?P=sep)\d{3})*|\d+)(?:,\d+)?|,\d+)(?:[eE][+-]?\d+)?"
 )
 
@@ -41,7 +41,7 @@ def _read_bytes(path: Path) -> bytes:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}; check the file's permissions") from exc
 
 
-def _read_text(
+def read_text(
     path: Path,
     delimiter: str | None,
     decimal: str | None,
@@ -62,7 +62,7 @@ def _read_text(
     text = _decode(raw, path, encoding, notices)
     if not text.strip():
         raise DataError(f"{path} is empty (only blank lines): pass a file with a header row and data rows")
-    sep = _parse_delimiter(delimiter) if delimiter is not None else ("\t" if tsv else _sniff_delimiter(text))
+    sep = parse_delimiter(delimiter) if delimiter is not None else ("\t" if tsv else _sniff_delimiter(text))
     try:
         header = next(csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True))
     except (csv.Error, StopIteration) as exc:
@@ -71,7 +71,7 @@ def _read_text(
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise DataError(
-            f"{path}: column name(s) {_quote_list(dupes)} appear more than once in the header; rename them so each "
+            f"{path}: column name(s) {quote_list(dupes)} appear more than once in the header; rename them so each "
             "column name is unique"
         )
     try:
@@ -98,7 +98,7 @@ def _read_text(
             )
     if len(frame) == 0:
         raise DataError(
-            f"{path} has a header ({_quote_list(frame.columns, 6)}) but no data rows: add rows below the header"
+            f"{path} has a header ({quote_list(frame.columns, 6)}) but no data rows: add rows below the header"
         )
     _note_short_rows(text, sep, len(names), path, notices)
     used = _decimal_comma_columns(text, sep, frame, decimal)
@@ -129,7 +129,7 @@ def _note_short_rows(text: str, sep: str, n_columns: int, path: Path, notices: l
     except csv.Error:
         return  # pandas read the file; a quirk csv refuses is not worth a notice
     if short:
-        _note(
+        note(
             notices,
             f"{path}: {short} row(s) have fewer fields than the header's {n_columns} (the first on line {first_line}); "
             "their missing cells at the end were read as blanks (a blank feature is imputed, a blank target drops "
@@ -158,7 +158,7 @@ def _decimal_comma_columns(text: str, sep: str, frame: pd.DataFrame, decimal: st
         values = cells[name].str.strip()
         present = values.notna() & (values != "")
         shown = values[present]
-        if len(shown) == 0 or not shown.map(lambda v: _DECIMAL_COMMA_NUMBER.fullmatch(v) is not None).all():
+        if len(shown) == 0 or not shown.map(lambda v: DECIMAL_COMMA_NUMBER.fullmatch(v) is not None).all():
             continue
         comma = bool(shown.str.contains(",", regex=False).any())
         grouped = bool(shown.str.contains(r"\d[.\u00a0\u202f ]\d", regex=True).any())
@@ -215,7 +215,7 @@ def _decode(raw: bytes, path: Path, encoding: str | None, notices: list[str]) ->
     except UnicodeDecodeError:
         text, used = raw.decode("latin-1"), "latin-1 (ISO-8859-1)"
     # A guessed encoding reads any bytes, right or wrong: say which, so wrong letters can be fixed.
-    _note(
+    note(
         notices,
         f"{path} is not UTF-8 (byte {raw[first_bad:first_bad + 1]!r} at position {first_bad}): read it as {used}; "
         f"if letters look wrong, pass the file's encoding as {option('encoding')} (such as latin-1 or cp1250)",
@@ -223,7 +223,7 @@ def _decode(raw: bytes, path: Path, encoding: str | None, notices: list[str]) ->
     return text
 
 
-def _parse_delimiter(delimiter: str) -> str:
+def parse_delimiter(delimiter: str) -> str:
     if not isinstance(delimiter, str) or not delimiter:
         raise ConfigError(f"delimiter must be one character such as ',' ';' '\\t' '|', got {delimiter!r}")
     d = _DELIMITER_WORDS.get(delimiter.lower(), delimiter)
@@ -232,7 +232,7 @@ def _parse_delimiter(delimiter: str) -> str:
     return d
 
 
-def _parse_decimal(decimal: str | None) -> str | None:
+def parse_decimal(decimal: str | None) -> str | None:
     """``None``/``"auto"`` (detect), ``"."`` or ``","`` (also ``"point"``, ``"comma"``)."""
     if decimal is None:
         return None
@@ -245,7 +245,7 @@ def _parse_decimal(decimal: str | None) -> str | None:
     raise ConfigError(f"decimal must be '.' or ',' (or 'auto' to detect it), got {decimal!r}: pass {option('decimal', ',')} for 39,1")
 
 
-def _parse_encoding(encoding: str | None) -> str | None:
+def parse_encoding(encoding: str | None) -> str | None:
     if encoding is None:
         return None
     try:

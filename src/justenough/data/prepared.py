@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from justenough.data.messages import _note
+from justenough.data.messages import note
 from justenough.data.preprocess import Preprocessor
-from justenough.data.split import _fractions, _split_positions, check_enough_rows
+from justenough.data.split import split_fractions, split_positions, check_enough_rows
 from justenough.data.table import Table
 from justenough.data.target_encoder import TargetEncoder
 from justenough.data.validate import ID_MIN_ROWS
-from justenough.data.values import _is_text_like, _plain, _to_float
+from justenough.data.values import is_text_like, plain_scalar, to_float
 from justenough.errors import ConfigError, DataError, option
 from justenough.vocab import Task, parse_device
 
@@ -99,7 +99,7 @@ class Prepared:
             "features_out": self.n_features,
             "feature_names": list(self.feature_names),
             "task": self.task,
-            "classes": [_plain(c) for c in self.classes],
+            "classes": [plain_scalar(c) for c in self.classes],
             "class_balance": dict(self.class_balance),
             "target_scale": None
             if self.task == Task.CLASSIFICATION
@@ -116,10 +116,10 @@ def _refuse_id_like_target(table: Table) -> None:
     """A classification target with (nearly) one value per row is an ID or free text, not classes:
     most classes would have one row, which no split can stratify and no model can learn."""
     n = len(table)
-    distinct = int(table.target.map(_plain).nunique(dropna=True))
+    distinct = int(table.target.map(plain_scalar).nunique(dropna=True))
     if n < ID_MIN_ROWS or distinct < ID_TARGET_UNIQUE_SHARE * n:
         return
-    numeric = not _is_text_like(table.target)
+    numeric = not is_text_like(table.target)
     quantity = f" or, if it is a quantity, pass {option('task', 'regression')}" if numeric else ""
     raise DataError(
         f"target {table.target_name!r} in {table.source} looks like an ID or free text: {distinct} distinct values "
@@ -130,7 +130,7 @@ def _refuse_id_like_target(table: Table) -> None:
 
 def _refuse_constant_target(table: Table) -> None:
     """A regression target with one value has nothing to predict (R^2 is undefined on it)."""
-    values = np.unique(_to_float(table.target))
+    values = np.unique(to_float(table.target))
     if values.size == 1:
         raise DataError(
             f"target {table.target_name!r} in {table.source} is constant ({values[0]:g} in all {len(table)} rows): "
@@ -152,7 +152,7 @@ def _check_arguments(table: Table, seed: int, *, test: Table | None, val: Table 
 def _refuse_unlearnable_target(table: Table) -> None:
     """A target the task cannot learn: one class, an ID-like classification target, a constant regression target."""
     if table.task == Task.CLASSIFICATION:
-        classes = {_plain(v) for v in table.target.tolist()}
+        classes = {plain_scalar(v) for v in table.target.tolist()}
         if len(classes) < 2:
             only = next(iter(classes))
             # No regression hint: one value in every row is a constant target for regression too.
@@ -218,13 +218,13 @@ def _note_split(
     if test is not None:
         origin.append(f"test from {test.source}")
     stratified = ", stratified by class" if table.task == Task.CLASSIFICATION else ""
-    _note(
+    note(
         notices,
         f"split {len(table)} rows of {table.source} (seed {seed}{stratified}"
         f"{'; ' + ', '.join(origin) if origin else ''}): train {sizes['train']}, validation {sizes['val']}, test {sizes['test']}",
     )
     if test is not None and test is val:
-        _note(notices, f"the validation rows also serve as the test rows (the same table was passed as {option('val')} "
+        note(notices, f"the validation rows also serve as the test rows (the same table was passed as {option('val')} "
                        f"and {option('test')}): "
                        "the test score will be the chosen model's validation score, not an independent estimate")
 
@@ -233,7 +233,7 @@ def _note_constant_split_targets(notices: list[str], label: str, targets: Any, *
     """Warn when a regression split's targets are all equal (a tiny split, or one value repeated):
     R^2 divides by their spread, which is zero, so it is undefined there; the metrics score it 0
     (1 for an exact fit), as scikit-learn does, and every model then looks the same by it."""
-    values = np.unique(_to_float(targets))
+    values = np.unique(to_float(targets))
     if values.size != 1:
         return
     n, value = len(targets), float(values[0])
@@ -244,7 +244,7 @@ def _note_constant_split_targets(notices: list[str], label: str, targets: Any, *
         if label == "validation"
         else "so the test R² says nothing about the model: read the test RMSE (and MAE) instead"
     )
-    _note(
+    note(
         notices,
         f"the {label} split {what}: R² is undefined there and is scored as 0 (1 for an exact fit), {instead}. "
         f"Add rows, or pass a separate {label} table ({separate})",
@@ -270,13 +270,13 @@ def prepare(
     split from its own parameters and says so in their words (the search estimators)."""
     _check_arguments(table, seed, test=test, val=val)
     dev = parse_device(device)
-    fractions = _fractions(split, has_test=test is not None, has_val=val is not None)
+    fractions = split_fractions(split, has_test=test is not None, has_val=val is not None)
     notices = list(table.notices)
     task = table.task
     check_enough_rows(table, fractions)  # before the target's checks: one row is "too few", not "constant"
     _refuse_unlearnable_target(table)
 
-    positions = _split_positions(table, fractions, int(seed))
+    positions = split_positions(table, fractions, int(seed))
     train_rows = positions["train"]
     fitted = _Encoding.fit(table, train_rows, dev, notices)
     pre, enc = fitted.pre, fitted.enc
@@ -298,7 +298,7 @@ def prepare(
             _note_constant_split_targets(notices, "test", test_targets, separate=option("test"))
     balance: dict[str, int] = {}
     if task == Task.CLASSIFICATION:
-        counts = Counter(_plain(v) for v in table.target.tolist())
+        counts = Counter(plain_scalar(v) for v in table.target.tolist())
         balance = {str(c): int(counts[c]) for c in enc.classes}
     return Prepared(
         X_train=X_train,

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from justenough.data.messages import _note, _quote_list
+from justenough.data.messages import note, quote_list
 from justenough.data.validate import ID_MIN_ROWS
-from justenough.data.values import _category, _is_text_like, _numbers_in, _present, _row_label, _to_float
+from justenough.data.values import category_text, is_text_like, numbers_in, is_present, row_label, to_float
 from justenough.errors import DataError, option
 
 TINY_STD = 1e-300  # a standard deviation at or below this is numerically zero: scale by 1 instead
@@ -60,7 +60,7 @@ class Preprocessor:
         names = [str(c) for c in features.columns]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise DataError(f"column name(s) {_quote_list(dupes)} appear more than once; rename them")
+            raise DataError(f"column name(s) {quote_list(dupes)} appear more than once; rename them")
         self.feature_names_in, self.columns, self.dropped, self.notices = names, [], {}, []
         for name, col in zip(names, (features.iloc[:, j] for j in range(features.shape[1]))):
             spec = self._fit_column(name, col)
@@ -68,7 +68,7 @@ class Preprocessor:
                 self.columns.append(spec)
         if self.dropped:
             reasons = "; ".join(f"{n!r} ({why})" for n, why in self.dropped.items())
-            _note(self.notices, f"dropped {len(self.dropped)} feature column(s): {reasons}")
+            note(self.notices, f"dropped {len(self.dropped)} feature column(s): {reasons}")
         if not self.columns:
             raise DataError(
                 "no usable feature columns remain: every column was dropped "
@@ -80,7 +80,7 @@ class Preprocessor:
 
     def _fit_column(self, name: str, col: pd.Series) -> dict[str, Any] | None:
         n = len(col)
-        if not _is_text_like(col):
+        if not is_text_like(col):
             values = _numeric(col, name, "the training rows")
             present = values[~np.isnan(values)]
             if present.size == 0:
@@ -144,7 +144,7 @@ class Preprocessor:
         needed = [spec["name"] for spec in self.columns]
         clash = sorted(set(dupes) & set(needed))
         if clash:
-            raise DataError(f"column name(s) {_quote_list(clash)} appear more than once in the data; keep one of each")
+            raise DataError(f"column name(s) {quote_list(clash)} appear more than once in the data; keep one of each")
         missing = [n for n in needed if n not in by_name]
         if missing:
             hints = []
@@ -160,7 +160,7 @@ class Preprocessor:
                     hints.append(f"{m!r} (is it {close[0]!r}?)")
             hint = f" Close names: {', '.join(hints)}." if hints else ""
             raise DataError(
-                f"missing column(s) the model needs: {_quote_list(missing)}.{hint} Add them to the data "
+                f"missing column(s) the model needs: {quote_list(missing)}.{hint} Add them to the data "
                 "(names are matched exactly; column order does not matter)"
             )
         return by_name
@@ -177,7 +177,7 @@ class Preprocessor:
         extra = [n for n in by_name if n not in known]
         notices: list[str] = []
         if extra:
-            _note(notices, f"ignored {len(extra)} column(s) the model does not use: {_quote_list(extra)}")
+            note(notices, f"ignored {len(extra)} column(s) the model does not use: {quote_list(extra)}")
         for spec in self.columns:
             if spec["kind"] != "categorical":
                 continue
@@ -188,10 +188,10 @@ class Preprocessor:
             unseen = cats.notna() & ~cats.isin(spec["categories"])
             if unseen.any():
                 values = sorted(cats[unseen].unique().tolist())
-                _note(
+                note(
                     notices,
                     f"column {spec['name']!r}: {int(unseen.sum())} of {len(cats)} row(s) hold {len(values)} "
-                    f"categor{'y' if len(values) == 1 else 'ies'} not seen in training ({_quote_list(values, 5)}); "
+                    f"categor{'y' if len(values) == 1 else 'ies'} not seen in training ({quote_list(values, 5)}); "
                     "they are encoded as all zeros (no known category)" + _case_hint(values, spec["categories"]),
                 )
         notices.extend(self.imputation_notices(features))
@@ -213,7 +213,7 @@ class Preprocessor:
                 missing = int(pd.isna(_categories(col)).sum())
                 value = f"the most frequent training category {spec['mode']!r}"
             if missing:
-                _note(notices, f"column {spec['name']!r}: {missing} of {len(col)} value(s) missing, imputed with {value}")
+                note(notices, f"column {spec['name']!r}: {missing} of {len(col)} value(s) missing, imputed with {value}")
         return notices
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
@@ -338,25 +338,25 @@ def _numeric(col: pd.Series, name: str, where: str) -> np.ndarray:
     """A column the model treats as numbers, as float64 with NaN for missing; text that parses is
     accepted (a numeric column that arrives as strings), anything else raises ``DataError``."""
     if pd.api.types.is_bool_dtype(col) or (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)):
-        values = _to_float(col)
+        values = to_float(col)
     else:
-        present = _present(col)
-        parsed, ok = _numbers_in(col[present])
+        present = is_present(col)
+        parsed, ok = numbers_in(col[present])
         if not ok.all():
             bad_index = ok[~ok].index[0]
             raise DataError(
-                f"column {name!r} should hold numbers, but in {where} {_row_label(bad_index)} has "
+                f"column {name!r} should hold numbers, but in {where} {row_label(bad_index)} has "
                 f"{str(col.loc[bad_index])[:40]!r}: pass numbers (or blank cells, which are imputed)"
             )
         values = np.full(len(col), np.nan)
         values[np.asarray(present)] = parsed.to_numpy()
     if np.isinf(values).any():
-        where_row = _row_label(col.index[int(np.argmax(np.isinf(values)))])
+        where_row = row_label(col.index[int(np.argmax(np.isinf(values)))])
         raise DataError(f"column {name!r} has an infinite value in {where} ({where_row}): pass finite numbers or blanks")
     return values
 
 
 def _categories(col: pd.Series) -> np.ndarray:
     """A column the model treats as categories: object array of category text, None for missing."""
-    present = np.asarray(_present(col))
-    return np.array([_category(v) if ok else None for v, ok in zip(col.astype(object), present)], dtype=object)
+    present = np.asarray(is_present(col))
+    return np.array([category_text(v) if ok else None for v, ok in zip(col.astype(object), present)], dtype=object)

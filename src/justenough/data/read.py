@@ -12,15 +12,15 @@ import numpy as np
 import pandas as pd
 
 from justenough.data import datasets
-from justenough.data.delimited import _parse_decimal, _parse_delimiter, _parse_encoding, _read_text
-from justenough.data.messages import _quote_list
+from justenough.data.delimited import parse_decimal, parse_delimiter, parse_encoding, read_text
+from justenough.data.messages import quote_list
 from justenough.errors import DataError
 
 _TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ".dat", ".data", ""}
 
 
 @dataclass
-class _Raw:
+class Raw:
     """A source read into a DataFrame, before validation."""
 
     frame: pd.DataFrame
@@ -31,16 +31,16 @@ class _Raw:
     reading: dict[str, str] = field(default_factory=dict)
 
 
-def _read_source(
+def read_source(
     source: Any, delimiter: str | None, seed: int, *, decimal: str | None = None, encoding: str | None = None
-) -> _Raw:
+) -> Raw:
     # The reading options are checked first, whatever the source, so a typo is refused at once.
     if delimiter is not None:
-        _parse_delimiter(delimiter)
-    decimal = _parse_decimal(decimal)
-    encoding = _parse_encoding(encoding)
+        parse_delimiter(delimiter)
+    decimal = parse_decimal(decimal)
+    encoding = parse_encoding(encoding)
     if isinstance(source, pd.DataFrame):
-        return _Raw(source.copy(), "DataFrame", None, None, [])
+        return Raw(source.copy(), "DataFrame", None, None, [])
     if isinstance(source, tuple):
         return _read_arrays(source)
     if isinstance(source, (str, Path)):
@@ -48,17 +48,17 @@ def _read_source(
         if isinstance(source, str) and not path.exists() and datasets.is_dataset(source):
             name = source.strip().lower().replace("-", "_").replace(" ", "_")
             frame = datasets.load_dataset(name, seed=seed)
-            return _Raw(frame, name, "target", datasets.DATASETS[name].task, [])
+            return Raw(frame, name, "target", datasets.DATASETS[name].task, [])
         notices: list[str] = []
         frame, reading = _read_path(path, source, delimiter, decimal, encoding, notices)
-        return _Raw(frame, str(source), None, None, notices, reading)
+        return Raw(frame, str(source), None, None, notices, reading)
     raise DataError(
         f"cannot load data from a {type(source).__name__}: pass a file path (CSV, TSV, Parquet, .npz), "
         "a pandas DataFrame, a tuple (X, y) of arrays, or a bundled dataset name"
     )
 
 
-def _read_arrays(pair: tuple[Any, ...]) -> _Raw:
+def _read_arrays(pair: tuple[Any, ...]) -> Raw:
     if len(pair) != 2:
         raise DataError(f"a tuple source must be (X, y), got a tuple of {len(pair)} items")
     X, y = pair
@@ -85,7 +85,7 @@ def _read_arrays(pair: tuple[Any, ...]) -> _Raw:
     while name in [str(c) for c in features.columns]:
         name += "_"
     features[name] = y_arr
-    return _Raw(features, "arrays (X, y)", name, None, [])
+    return Raw(features, "arrays (X, y)", name, None, [])
 
 
 def _read_path(
@@ -115,7 +115,7 @@ def _read_path(
     compressed = ext == ".gz"
     inner = suffixes[-2] if compressed and len(suffixes) > 1 else ext
     if inner in _TEXT_SUFFIXES:
-        return _read_text(path, delimiter, decimal, encoding, compressed=compressed, tsv=inner == ".tsv", notices=notices)
+        return read_text(path, delimiter, decimal, encoding, compressed=compressed, tsv=inner == ".tsv", notices=notices)
     raise DataError(
         f"{path}: unsupported file type {ext!r}; use CSV/TSV (.csv, .tsv, .txt, optionally .gz), Parquet (.parquet) "
         "or NumPy (.npz)"
@@ -173,7 +173,7 @@ def _read_npz(path: Path) -> pd.DataFrame:
         frame["target"] = arr[:, -1]
     else:
         raise DataError(
-            f"{path} holds arrays {_quote_list(arrays)}; expected 'X' and 'y', or a single 2-D array whose last "
+            f"{path} holds arrays {quote_list(arrays)}; expected 'X' and 'y', or a single 2-D array whose last "
             "column is the target"
         )
     if len(frame) == 0:

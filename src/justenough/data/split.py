@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from justenough.data.table import Table
-from justenough.data.values import _label_key, _plain
+from justenough.data.values import label_key, plain_scalar
 from justenough.errors import ConfigError, DataError
 from justenough.vocab import Task
 
-def _fractions(split: Any, *, has_test: bool, has_val: bool) -> dict[str, float]:
+def split_fractions(split: Any, *, has_test: bool, has_val: bool) -> dict[str, float]:
     """The shares of the main table that go to each split made from it (normalized to sum 1)."""
     try:
         parts = [float(f) for f in split]
@@ -56,7 +56,7 @@ def check_enough_rows(table: Table, fractions: dict[str, float]) -> None:
         )
 
 
-def _split_positions(table: Table, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
+def split_positions(table: Table, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
     """Row positions for each split: stratified by class for classification, seeded."""
     check_enough_rows(table, fractions)
     n = len(table)
@@ -66,10 +66,10 @@ def _split_positions(table: Table, fractions: dict[str, float], seed: int) -> di
         return {"train": np.arange(n)}
     if table.task == Task.CLASSIFICATION:
         labels = table.target.tolist()
-        classes = sorted({_plain(v) for v in labels}, key=_label_key)
+        classes = sorted({plain_scalar(v) for v in labels}, key=label_key)
         groups: dict[Any, list[int]] = {c: [] for c in classes}
         for i, v in enumerate(labels):
-            groups[_plain(v)].append(i)
+            groups[plain_scalar(v)].append(i)
         for c in classes:
             if len(groups[c]) < len(names):
                 raise DataError(

@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 
 from justenough.data.dates import apply_dates, parse_dates
-from justenough.data.messages import _note
-from justenough.data.read import _read_source
+from justenough.data.messages import note
+from justenough.data.read import read_source
 from justenough.data.validate import (
     TASKS,
-    _check_columns_of,
-    _coerce_features,
-    _resolve_target,
-    _target_values,
+    check_columns_of,
+    coerce_features,
+    resolve_target,
+    target_values,
 )
-from justenough.data.values import _present
+from justenough.data.values import is_present
 from justenough.errors import ConfigError, DataError, option
 
 MIN_TABLE_ROWS = 2  # rows with a target that a table must keep
@@ -83,10 +83,10 @@ def load(
     dates = parse_dates(dates)
     if isinstance(max_categories, bool) or not isinstance(max_categories, (int, np.integer)) or max_categories < 2:
         raise ConfigError(f"max_categories must be an integer of at least 2, got {max_categories!r}")
-    raw = _read_source(source, delimiter, seed, decimal=decimal, encoding=encoding)
+    raw = read_source(source, delimiter, seed, decimal=decimal, encoding=encoding)
     notices = raw.notices
-    frame = _check_columns_of(raw.frame, raw.source)
-    target_name = _resolve_target(frame, target, raw, notices)
+    frame = check_columns_of(raw.frame, raw.source)
+    target_name = resolve_target(frame, target, raw, notices)
 
     y_raw = frame[target_name]
     features = frame.drop(columns=[target_name])
@@ -95,7 +95,7 @@ def load(
             f"{raw.source} has only the target column {target_name!r}: add feature columns, "
             f"or pass {option('target')} to name another column as the target"
         )
-    keep = _present(y_raw)
+    keep = is_present(y_raw)
     n_missing = int((~keep).sum())
     if n_missing == len(y_raw):
         raise DataError(
@@ -109,18 +109,18 @@ def load(
                 f"the target column {target_name!r} in {raw.source} is missing in {n_missing} of {len(y_raw)} rows; "
                 f"only {remaining} row(s) would remain, too few to learn from: fill in the target values"
             )
-        _note(notices, f"dropped {n_missing} row(s) with a missing target {target_name!r} ({remaining} remain)")
+        note(notices, f"dropped {n_missing} row(s) with a missing target {target_name!r} ({remaining} remain)")
         y_raw = y_raw[keep]
         features = features[keep]
 
-    y, task_used = _target_values(y_raw, target_name, task, raw, notices)
+    y, task_used = target_values(y_raw, target_name, task, raw, notices)
     features = apply_dates(features, dates, raw.source, notices)
     if features.shape[1] == 0:
         raise DataError(
             f"{raw.source} has no feature columns left once its date columns are dropped: pass "
             f"{option('dates', 'ordinal')} to use them as numbers, or add feature columns"
         )
-    features = _coerce_features(features, raw.source, max_categories)
+    features = coerce_features(features, raw.source, max_categories)
     reading = dict(raw.reading)
     if dates is not None:
         reading["dates"] = dates  # predict reads new rows' dates the same way
@@ -149,7 +149,7 @@ def read_rows(
     reading noticed (an encoding fallen back to, short rows) is appended to ``notices`` when given.
     ``dates="ordinal"`` reads date columns as days since 1970-01-01, as ``load`` did for the model."""
     dates = parse_dates(dates)
-    raw = _read_source(source, delimiter, 0, decimal=decimal, encoding=encoding)
+    raw = read_source(source, delimiter, 0, decimal=decimal, encoding=encoding)
     if notices is not None:
         notices.extend(raw.notices)
     return apply_dates(raw.frame, dates, raw.source, [], refuse=False)

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from justenough.data.messages import _quote_list
+from justenough.data.messages import quote_list
 from justenough.data.preprocess import TINY_STD
 from justenough.data.validate import TASKS
-from justenough.data.values import _label_key, _plain
+from justenough.data.values import label_key, plain_scalar
 from justenough.errors import ConfigError, DataError
 from justenough.vocab import Task
 
@@ -36,7 +36,7 @@ class TargetEncoder:
         """Learn the classes (sorted) or the mean and std from the training targets; returns ``self``."""
         values = pd.Series(y)
         if self.task == Task.CLASSIFICATION:
-            self.classes = sorted({_plain(v) for v in values.tolist()}, key=_label_key)
+            self.classes = sorted({plain_scalar(v) for v in values.tolist()}, key=label_key)
         else:
             numbers = self._numbers(values, "the training targets")
             with np.errstate(all="ignore"):
@@ -74,10 +74,10 @@ class TargetEncoder:
         index = {label: k for k, label in enumerate(self.classes)}
         codes = np.empty(len(values), dtype=np.int64)
         for i, v in enumerate(values.tolist()):
-            k = index.get(_plain(v))
+            k = index.get(plain_scalar(v))
             if k is None:
                 raise DataError(
-                    f"class {v!r} in {where} is not one of the classes seen in training ({_quote_list(self.classes)}); "
+                    f"class {v!r} in {where} is not one of the classes seen in training ({quote_list(self.classes)}); "
                     "remove those rows, or include that class in the training data"
                 )
             codes[i] = k

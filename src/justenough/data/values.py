@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 
-def _present(series: pd.Series) -> pd.Series:
+def is_present(series: pd.Series) -> pd.Series:
     """True where a value is present (not NaN/None/NA, and not a blank string)."""
     present = series.notna()
     if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
@@ -19,7 +19,7 @@ def _present(series: pd.Series) -> pd.Series:
     return present
 
 
-def _is_text_like(series: pd.Series) -> bool:
+def is_text_like(series: pd.Series) -> bool:
     return not (
         pd.api.types.is_numeric_dtype(series)
         or pd.api.types.is_bool_dtype(series)
@@ -28,14 +28,14 @@ def _is_text_like(series: pd.Series) -> bool:
     )
 
 
-def _plain(value: Any) -> Any:
+def plain_scalar(value: Any) -> Any:
     """A JSON-able plain Python scalar for a label (NumPy scalars unwrapped)."""
     if isinstance(value, np.generic):
         return value.item()
     return value
 
 
-def _numbers_in(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def numbers_in(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse present values of a text column as numbers: (parsed float64, parsed ok mask)."""
     as_obj = values.astype(object)
     cleaned = as_obj.map(lambda v: v if isinstance(v, (str, int, float, np.number)) and not isinstance(v, bool) else "\x00")
@@ -47,18 +47,18 @@ def _numbers_in(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parsed, ok
 
 
-def _row_label(index: Any) -> str:
+def row_label(index: Any) -> str:
     return f"row {int(index) + 1}" if isinstance(index, (int, np.integer)) else f"row {index!r}"
 
 
-def _to_float(series: pd.Series) -> np.ndarray:
+def to_float(series: pd.Series) -> np.ndarray:
     """A numeric or boolean series as float64 with NaN for missing values."""
     return np.asarray(series.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
 
 
-def _category(value: Any) -> str:
+def category_text(value: Any) -> str:
     """The text of one category value; integral floats print as integers so 1.0 and 1 agree."""
-    value = _plain(value)
+    value = plain_scalar(value)
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return str(int(value))
     if isinstance(value, str):
@@ -66,7 +66,7 @@ def _category(value: Any) -> str:
     return str(value)
 
 
-def _label_key(label: Any) -> tuple[str, Any]:
+def label_key(label: Any) -> tuple[str, Any]:
     """Sort key for labels of mixed types: by type name, then value."""
     if isinstance(label, bool):
         return ("bool", label)

@@ -30,8 +30,8 @@ import plotly.graph_objects as go
 import torch
 
 from justenough.nets import init as init_mod
-from justenough.diagnose.lab_figures import _lab_figures
-from justenough.diagnose.lab_page import _render
+from justenough.diagnose.lab_figures import lab_figures
+from justenough.diagnose.lab_page import render
 from justenough.diagnose.lab_schemes import default_schemes
 from justenough.errors import ConfigError, option
 from justenough.vocab import validation_metric
@@ -95,7 +95,7 @@ class InitLabResult:
 
     def html(self) -> str:
         """One self-contained HTML page: plotly JS embedded once, all figures and tables."""
-        return _render(self)
+        return render(self)
 
     def save(self, directory: str | Path) -> Path:
         """Write ``summary.csv``, ``restarts.csv``, ``signal.csv``, ``symmetry.csv``,
@@ -217,7 +217,7 @@ def init_lab(
     ``progress(stack, n_stacks, epoch, epochs)``: called after every epoch of each stack of
     restarts (``stack`` counts from 1), and with ``epoch == epochs`` once each stack is done.
     """
-    from justenough.search.task import restart_seed
+    from justenough.train.seeds import restart_seed
     from justenough.train import TrainSettings
 
     depth = _check_int("depth", depth, 1)
@@ -247,7 +247,7 @@ def init_lab(
         seed=seed, optimizer=optimizer, lr=lr, batch_size=batch_size, tolerance=tolerance,
         diagnose_every=diagnose_every, best_score=tables.best,
     )
-    figures = _lab_figures(tables.restarts, tables.signal, tables.symmetry, specs, lab_settings["metric"], depth=depth,
+    figures = lab_figures(tables.restarts, tables.signal, tables.symmetry, specs, lab_settings["metric"], depth=depth,
                            width=width, maps_state=collected.maps_state, prepared=prepared, activation=activation)
     for note in collected.notices:
         log.info(note)

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 from justenough.nets import init as init_mod
 from justenough.diagnose.lab_schemes import default_schemes
 
-__all__: list[str] = []
+__all__: list[str] = ["lab_figures"]
 
 _MAP_UNITS = 8  # first-layer units drawn per scheme in the 2-D maps
 _GRID = 60  # grid points per axis of the 2-D maps
@@ -172,7 +172,7 @@ def _maps_figure(states: dict[str, dict[str, torch.Tensor]], specs: list[str], p
     return fig
 
 
-def _lab_figures(
+def lab_figures(
     restarts: pd.DataFrame, signal: pd.DataFrame, symmetry: pd.DataFrame, specs: list[str], metric: str, *,
     depth: int, width: int, maps_state: dict[str, dict[str, torch.Tensor]], prepared: Any, activation: str,
 ) -> dict[str, go.Figure]:

@@ -4,15 +4,41 @@ from __future__ import annotations
 
 import html
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from justenough.diagnose.lab import InitLabResult
+if TYPE_CHECKING:  # plotly loads where a page is rendered
+    import plotly.graph_objects as go
 
-__all__: list[str] = []
+__all__ = ["LabFindings", "render"]
+
+
+class LabFindings(Protocol):
+    """What the page shows of the lab's result (``lab.InitLabResult`` is one). A protocol rather
+    than the class, because ``lab.py`` imports this module to render its result: the imports go one way."""
+
+    @property
+    def summary(self) -> pd.DataFrame: ...
+
+    @property
+    def signal(self) -> pd.DataFrame: ...
+
+    @property
+    def symmetry(self) -> pd.DataFrame: ...
+
+    @property
+    def movement(self) -> pd.DataFrame: ...
+
+    @property
+    def figures(self) -> dict[str, go.Figure]: ...
+
+    @property
+    def settings(self) -> dict[str, Any]: ...
+
+    @property
+    def notices(self) -> list[str]: ...
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;margin:0 auto;max-width:1200px;padding:16px 24px;color:#212529}
@@ -51,7 +77,8 @@ def _pivot(df: pd.DataFrame, value: str, specs: list[str], depth: int | None = N
     return p.reset_index()
 
 
-def _render(result: InitLabResult) -> str:
+def render(result: LabFindings) -> str:
+    """The lab's one self-contained HTML page."""
     import plotly.offline
 
     from justenough.report.embedding import EmbeddedFigures

@@ -15,7 +15,7 @@ import torch
 from justenough.errors import ConfigError
 from justenough.nets.activations import ACTIVATION_FUNCTIONS
 
-__all__ = ["LayerView", "stack_layers"]
+__all__ = ["LayerView", "stack_layers", "stack_activation", "activation_fn"]
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,13 @@ def stack_layers(stack: Any) -> list[LayerView]:
     return views
 
 
-def _activation_fn(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+def activation_fn(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The elementwise function of activation ``name``; an unknown name is a ConfigError that says where."""
     if name not in ACTIVATION_FUNCTIONS:
         raise ConfigError(f"unknown activation {name!r} in diagnose: use one of {', '.join(ACTIVATION_FUNCTIONS)}")
     return ACTIVATION_FUNCTIONS[name]
 
 
-def _stack_activation(stack: Any) -> str:
+def stack_activation(stack: Any) -> str:
     act = getattr(stack, "activation", "relu")
     return act if isinstance(act, str) else str(getattr(act, "name", act))

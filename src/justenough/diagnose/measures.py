@@ -37,12 +37,12 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from justenough.diagnose.layers import LayerView, _activation_fn, _stack_activation, stack_layers
-from justenough.diagnose.symmetry import DEFAULT_RTOL, MAX_UNITS, _layer_symmetry, _unit_vectors
+from justenough.diagnose.layers import LayerView, activation_fn, stack_activation, stack_layers
+from justenough.diagnose.symmetry import DEFAULT_RTOL, MAX_UNITS, layer_symmetry, unit_vectors
 from justenough.errors import ConfigError, DataError
 from justenough.vocab import Activation, Task
 
-__all__ = ["COLUMNS", "VANISHING", "EXPLODING", "diagnose", "dead_fractions"]
+__all__ = ["COLUMNS", "VANISHING", "EXPLODING", "diagnose", "dead_fractions", "check_batch", "measure", "member_records"]
 
 VANISHING = 1e-3  # grad_ratio below this: the gradient vanishes on its way to the first layer
 EXPLODING = 1e3  # grad_ratio above this: it explodes
@@ -67,7 +67,7 @@ COLUMNS: tuple[str, ...] = (
     "exploding",
     "symmetry_units",
 )
-_VALUES: tuple[str, ...] = COLUMNS[2:]  # the measured values, in the order of _measure's first axis
+_VALUES: tuple[str, ...] = COLUMNS[2:]  # the measured values, in the order of measure's first axis
 
 
 # ----------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def _gradient_flags(grad_norms: list[torch.Tensor], nan: torch.Tensor) -> dict[s
     }
 
 
-def _measure(
+def measure(
     views: Sequence[LayerView],
     activation: str,
     X: torch.Tensor,
@@ -230,7 +230,7 @@ def _measure(
     M = views[0].weight.shape[0]
     L = len(views)
     dev = views[0].weight.device
-    act = activate or _activation_fn(activation)
+    act = activate or activation_fn(activation)
     X = X.to(device=dev, dtype=views[0].weight.dtype)
     pres, acts, grads = _signal(views, X, act, y=y, task=task, grads=grads, output_stats=output_stats)
 
@@ -244,8 +244,8 @@ def _measure(
                 g = grads[l] if grads is not None else None
                 cols["grad_norm"][-1] = _norm(g.detach()) if g is not None else nan
                 continue
-            vec = _unit_vectors(view)  # [M, n, fan_in + 1]
-            widths, cmax, cmean, sampled = _layer_symmetry(vec, view.mask, rtol, max_units=max_units, seed=seed, layer=l + 1)
+            vec = unit_vectors(view)  # [M, n, fan_in + 1]
+            widths, cmax, cmean, sampled = layer_symmetry(vec, view.mask, rtol, max_units=max_units, seed=seed, layer=l + 1)
             cols["effective_width"].append(widths.double())
             cols["symmetry_units"].append(sampled)
             cols["max_cosine"].append(cmax)
@@ -278,8 +278,8 @@ def _norm(t: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(t.flatten(1), dim=1, dtype=torch.float64)
 
 
-def _rows(values: torch.Tensor, epoch: int, layers: int) -> list[list[dict[str, Any]]]:
-    """Records per member from ``_measure``'s [K, M, L]: one JSON-ready dict per layer (from layer 1)."""
+def member_records(values: torch.Tensor, epoch: int, layers: int) -> list[list[dict[str, Any]]]:
+    """Records per member from ``measure``'s [K, M, L]: one JSON-ready dict per layer (from layer 1)."""
     table = values[:, :, :layers].permute(1, 2, 0).cpu().tolist()  # [M][layers][K]
     ints = {i for i, k in enumerate(_VALUES) if k in ("effective_width", "symmetry_units")}
     flags = {i for i, k in enumerate(_VALUES) if k in ("vanishing", "exploding")}
@@ -302,7 +302,7 @@ def _rows(values: torch.Tensor, epoch: int, layers: int) -> list[list[dict[str, 
     return out
 
 
-def _check_batch(X: Any, n_in: int, where: str) -> torch.Tensor:
+def check_batch(X: Any, n_in: int, where: str) -> torch.Tensor:
     if not isinstance(X, torch.Tensor):
         try:
             X = torch.as_tensor(X, dtype=torch.float32)
@@ -342,19 +342,19 @@ def diagnose(
     if task not in tuple(Task):
         raise ConfigError(f"diagnose: task must be 'classification' or 'regression', got {task!r}")
     views = stack_layers(stack)
-    X = _check_batch(X, int(views[0].weight.shape[1]), "diagnose")
+    X = check_batch(X, int(views[0].weight.shape[1]), "diagnose")
     yt = None
     if y is not None:
         yt = torch.as_tensor(y)
         if yt.shape[0] != X.shape[0]:
             raise DataError(f"diagnose: y has {yt.shape[0]} rows but X has {X.shape[0]}; pass matching rows")
-    values = _measure(
-        views, _stack_activation(stack), X, y=yt, task=task, grads=None, previous=previous, update_norms=None, rtol=rtol,
+    values = measure(
+        views, stack_activation(stack), X, y=yt, task=task, grads=None, previous=previous, update_norms=None, rtol=rtol,
         activate=getattr(stack, "activate", None), seed=seed, max_units=max_units,
     )
     L = len(views) if include_output else len(views) - 1
     rows = []
-    for m, member_rows in enumerate(_rows(values, epoch, L)):
+    for m, member_rows in enumerate(member_records(values, epoch, L)):
         for l, row in enumerate(member_rows):
             row = {"member": m, **row}
             row["kind"] = "output" if l == len(views) - 1 else "hidden"

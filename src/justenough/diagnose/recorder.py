@@ -9,9 +9,9 @@ from typing import Any, Sequence
 import pandas as pd
 import torch
 
-from justenough.diagnose.layers import _stack_activation, stack_layers
-from justenough.diagnose.measures import COLUMNS, _check_batch, _measure, _rows
-from justenough.diagnose.symmetry import _BLOCK_ELEMENTS, DEFAULT_RTOL, MAX_UNITS
+from justenough.diagnose.layers import stack_activation, stack_layers
+from justenough.diagnose.measures import COLUMNS, check_batch, measure, member_records
+from justenough.diagnose.symmetry import BLOCK_ELEMENTS, DEFAULT_RTOL, MAX_UNITS
 from justenough.errors import ConfigError
 from justenough.vocab import Task
 
@@ -28,7 +28,7 @@ def diagnostics_bytes(sizes: Sequence[int], *, rows: int = MAX_ROWS, max_units: 
     forward pass on ``rows`` rows (pre-activations, activations and their stacked copy), and the
     largest layer's pairwise temporaries: about 40 bytes a pair (float32 cosines, float64 Gram and
     distances, the int64 labels of the components) over ``n^2`` pairs up to ``max_units`` units,
-    over at most ``_BLOCK_ELEMENTS`` pairs (plus the sample's float64 vectors) above it.
+    over at most ``BLOCK_ELEMENTS`` pairs (plus the sample's float64 vectors) above it.
     """
     layers = list(zip(sizes[:-1], sizes[1:]))
     params = sum(a * b + b for a, b in layers)
@@ -39,7 +39,7 @@ def diagnostics_bytes(sizes: Sequence[int], *, rows: int = MAX_ROWS, max_units: 
         if n <= max_units:
             pairwise = max(pairwise, 40 * n * n)
         else:
-            pairwise = max(pairwise, 40 * min(max_units * n, _BLOCK_ELEMENTS) + 12 * max_units * (fan_in + 1))
+            pairwise = max(pairwise, 40 * min(max_units * n, BLOCK_ELEMENTS) + 12 * max_units * (fan_in + 1))
     return 4 * (2 * params + widest) + forward + pairwise
 
 
@@ -103,14 +103,14 @@ class DiagnosticsRecorder:
             return []  # no hidden layer (a linear model): no units whose symmetry or signal to follow
         t0 = time.perf_counter()
         views = stack_layers(stack)
-        X = _check_batch(self.X, int(views[0].weight.shape[1]), "DiagnosticsRecorder")
+        X = check_batch(self.X, int(views[0].weight.shape[1]), "DiagnosticsRecorder")
         grads = None
         if self.y is None and getattr(state, "grads", None) is not None:
             grads = [dW for dW, _ in state.grads]  # the trainer's last step: [M, fan_in, fan_out] each
         update_norms = getattr(state, "update_norms", None) if epoch > 0 else None
-        values = _measure(
+        values = measure(
             views,
-            _stack_activation(stack),
+            stack_activation(stack),
             X,
             y=self.y,
             task=self.task,
@@ -141,7 +141,7 @@ class DiagnosticsRecorder:
             per_member: list[list[dict[str, Any]]] = []
             for epoch, values in self._values:
                 layers = values.shape[2]
-                for m, rows in enumerate(_rows(values, epoch, layers)):
+                for m, rows in enumerate(member_records(values, epoch, layers)):
                     if m == len(per_member):
                         per_member.append([])
                     per_member[m].extend(rows)

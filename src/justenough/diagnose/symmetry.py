@@ -6,7 +6,7 @@ Wide layers: the pairwise measures cost ``width^2`` memory, so above ``MAX_UNITS
 layer's symmetry is measured on a sample of ``MAX_UNITS`` units, drawn from a generator seeded
 from the explicit ``seed`` (and the layer), never the global RNG: the same units at every epoch.
 Each sampled unit is compared with *every* unit of the layer, block by block (memory bounded by
-``_BLOCK_ELEMENTS`` pairs a member, whatever the width), which gives its number of duplicates ``c_i``
+``BLOCK_ELEMENTS`` pairs a member, whatever the width), which gives its number of duplicates ``c_i``
 exactly; ``effective_width`` is then estimated as ``(n / s) * sum_i 1 / c_i`` over the ``s``
 sampled units of ``n`` (unbiased; exact when every group of duplicates has the same size, as
 for all-distinct or all-identical units). ``max_cosine`` is the largest cosine between a sampled
@@ -23,7 +23,7 @@ import torch
 from justenough.diagnose.layers import LayerView
 from justenough.errors import ConfigError
 
-__all__ = ["DEFAULT_RTOL", "MAX_UNITS", "effective_widths", "cosine_stats"]
+__all__ = ["DEFAULT_RTOL", "MAX_UNITS", "effective_widths", "cosine_stats", "BLOCK_ELEMENTS", "layer_symmetry", "sample_generator", "sample_units", "unit_vectors"]
 
 DEFAULT_RTOL = 1e-6
 # Above this many real units in a layer, its symmetry is measured on a sample of this many units
@@ -31,10 +31,10 @@ DEFAULT_RTOL = 1e-6
 MAX_UNITS = 1024
 # (sampled unit, unit) pairs compared at once per member: bounds the sampled path's temporaries
 # (a few float32/float64 copies of [M, s, block]) to ~20 MB a member at any width.
-_BLOCK_ELEMENTS = 1 << 19
+BLOCK_ELEMENTS = 1 << 19
 
 
-def _unit_vectors(view: LayerView) -> torch.Tensor:
+def unit_vectors(view: LayerView) -> torch.Tensor:
     """Each unit's incoming vector [w; b]: [M, fan_out, fan_in + 1]."""
     return torch.cat([view.weight.transpose(1, 2), view.bias.unsqueeze(-1)], dim=-1)
 
@@ -150,12 +150,12 @@ def _exact_width(vectors: torch.Tensor, mask: torch.Tensor, rtol: float) -> torc
     return _components(same, mask)
 
 
-def _sample_generator(seed: int, layer: int) -> torch.Generator:
+def sample_generator(seed: int, layer: int) -> torch.Generator:
     """The sample's generator: from the explicit seed and the layer only (never the global RNG)."""
     return torch.Generator().manual_seed((int(seed) * 1_000_003 + int(layer)) % (2**63))
 
 
-def _sample_units(mask: torch.Tensor, max_units: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_units(mask: torch.Tensor, max_units: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Per member, up to ``max_units`` of its real units: (indices int64 [M, s], valid bool [M, s]).
 
     A member with at most ``max_units`` real units keeps them all; others get a uniform sample
@@ -182,7 +182,7 @@ def _sampled_symmetry(
     """(estimated effective width int64 [M], max cosine [M], mean cosine [M], units sampled [M]).
 
     vectors: [M, n, d]; mask: bool [M, n]. Each of ``s <= max_units`` sampled units per member is
-    compared with every real unit, ``_BLOCK_ELEMENTS // s`` units at a time, so the
+    compared with every real unit, ``BLOCK_ELEMENTS // s`` units at a time, so the
     temporaries are [M, s, block] whatever n is. For sampled unit i, ``c_i`` counts the real units
     that are the same as it (itself included, by the float64 test of ``_exact_width``, run only
     on blocks with a float32 cosine above ``1 - 1e-3`` or two zero units); the width is estimated
@@ -205,7 +205,7 @@ def _sampled_symmetry(
     # Pairs of non-zero units: |sum u|^2 minus the diagonal; two zero units count as cosine 1.
     cmean = torch.where(pairs > 0, ((total - nz + z * (z - 1)) / pairs.clamp_min(1)).clamp(-1.0, 1.0), nan)
 
-    idx, valid = _sample_units(mask, max_units, generator)  # [M, s] each
+    idx, valid = sample_units(mask, max_units, generator)  # [M, s] each
     s = idx.shape[1]
     vs = torch.gather(v, 1, idx.unsqueeze(2).expand(M, s, v.shape[2]))  # [M, s, d]
     inv_s = torch.gather(inv, 1, idx)  # [M, s]
@@ -214,7 +214,7 @@ def _sampled_symmetry(
     sq_s64 = None
     same_count = torch.ones(M, s, dtype=torch.float64, device=dev)  # c_i, itself included
     cmax = torch.full((M,), -math.inf, dtype=torch.float32, device=dev)
-    block = max(1, _BLOCK_ELEMENTS // max(s, 1))
+    block = max(1, BLOCK_ELEMENTS // max(s, 1))
     for j0 in range(0, n, block):
         j1 = min(n, j0 + block)
         vb = v[:, j0:j1]  # [M, b, d]
@@ -246,7 +246,7 @@ def _sampled_symmetry(
     return width, cmax64, cmean, sampled
 
 
-def _layer_symmetry(
+def layer_symmetry(
     vectors: torch.Tensor, mask: torch.Tensor, rtol: float, *, max_units: int = MAX_UNITS, seed: int = 0, layer: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(effective width int64 [M], max cosine [M], mean cosine [M], units sampled float64 [M]).
@@ -260,7 +260,7 @@ def _layer_symmetry(
     if int(mask.sum(dim=1).max()) <= max_units:
         widths, cmax, cmean = _symmetry(vectors, mask, rtol)
         return widths, cmax, cmean, torch.full((vectors.shape[0],), math.nan, dtype=torch.float64, device=vectors.device)
-    return _sampled_symmetry(vectors, mask, rtol, max_units, _sample_generator(seed, layer))
+    return _sampled_symmetry(vectors, mask, rtol, max_units, sample_generator(seed, layer))
 
 
 def _all_real(vectors: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -280,7 +280,7 @@ def effective_widths(
     members at once). Above ``max_units`` real units, an estimate from a sample of that many units
     drawn from ``seed`` (the module's docstring).
     """
-    return _layer_symmetry(vectors, _all_real(vectors, mask), rtol, max_units=max_units, seed=seed)[0]
+    return layer_symmetry(vectors, _all_real(vectors, mask), rtol, max_units=max_units, seed=seed)[0]
 
 
 def cosine_stats(
@@ -292,5 +292,5 @@ def cosine_stats(
     NaN where a member has fewer than two real units. Above ``max_units`` real units the max is
     over the pairs of a sample of units with every unit (the mean stays exact).
     """
-    _, cmax, cmean, _ = _layer_symmetry(vectors, _all_real(vectors, mask), DEFAULT_RTOL, max_units=max_units, seed=seed)
+    _, cmax, cmean, _ = layer_symmetry(vectors, _all_real(vectors, mask), DEFAULT_RTOL, max_units=max_units, seed=seed)
     return cmax, cmean

@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from justenough.errors import ConfigError, DataError
 from justenough.vocab import parse_device
 
-__all__ = ["EstimatorInputError", "EstimatorConfigError", "seed_from_random_state"]
+__all__ = ["EstimatorInputError", "EstimatorConfigError", "seed_from_random_state", "check_fraction", "check_positive_int", "is_cpu", "resolve_device", "validation_split"]
 
 
 class EstimatorInputError(DataError, ValueError):
@@ -53,7 +53,7 @@ def seed_from_random_state(random_state: Any) -> int:
     )
 
 
-def _resolve_device(device: Any) -> str:
+def resolve_device(device: Any) -> str:
     """``cpu``, ``cuda[:k]`` or ``auto`` -> a device string; unknown or unavailable -> ``EstimatorConfigError``."""
     try:
         return str(parse_device(device))
@@ -61,13 +61,13 @@ def _resolve_device(device: Any) -> str:
         raise EstimatorConfigError(str(exc)) from None
 
 
-def _is_cpu(device: Any) -> bool:
+def is_cpu(device: Any) -> bool:
     """For tags: never raises (tags are read before any parameter is validated)."""
     text = str(device).lower()
     return text == "cpu" or (text == "auto" and not torch.cuda.is_available())
 
 
-def _validation_split(
+def validation_split(
     n: int, fraction: float, seed: int, y_strat: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, str | None]:
     """(train rows, validation rows, notice). Stratified when ``y_strat`` allows it.
@@ -89,13 +89,13 @@ def _validation_split(
     return np.sort(tr), np.sort(va), None
 
 
-def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or int(value) < minimum:
         raise EstimatorConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
-def _check_fraction(name: str, value: Any) -> float:
+def check_fraction(name: str, value: Any) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not 0.0 < float(value) < 1.0:
         raise EstimatorConfigError(f"{name} must be a number in (0, 1), got {value!r}")
     return float(value)

@@ -19,10 +19,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from justenough.errors import ConfigError, TrainingError
 from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
-                                       _check_fraction, _check_positive_int, _is_cpu, _resolve_device,
-                                       _validation_split, seed_from_random_state)
-from justenough.estimators.forward import _FORWARD, _forward, _state_to_layers
-from justenough.estimators.stopping import _no_improvement_stopper
+                                       check_fraction, check_positive_int, is_cpu, resolve_device,
+                                       validation_split, seed_from_random_state)
+from justenough.estimators.forward import FORWARD, forward, state_to_layers
+from justenough.estimators.stopping import no_improvement_stopper
 from justenough.vocab import SKLEARN_ACTIVATION_NAMES, Optimizer, StopReason, Task
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -117,8 +117,8 @@ class _BaseMLP(BaseEstimator):
     def _activation_name(self) -> str:
         # scikit-learn's names (``logistic``) or the stack's, spelled exactly.
         act = str(SKLEARN_ACTIVATION_NAMES.get(str(self.activation), str(self.activation)))
-        if act not in _FORWARD:
-            names = sorted(set(_FORWARD) | set(SKLEARN_ACTIVATION_NAMES))
+        if act not in FORWARD:
+            names = sorted(set(FORWARD) | set(SKLEARN_ACTIVATION_NAMES))
             raise EstimatorConfigError(f"unknown activation {self.activation!r}: use one of {', '.join(names)}")
         return act
 
@@ -157,7 +157,7 @@ class _BaseMLP(BaseEstimator):
         if self.batch_size == "auto":
             batch = min(200, n_samples)
         else:
-            batch = min(_check_positive_int("batch_size", self.batch_size), n_samples)
+            batch = min(check_positive_int("batch_size", self.batch_size), n_samples)
         activation = self._activation_name()
         return {
             "hidden": self._hidden(),
@@ -165,11 +165,11 @@ class _BaseMLP(BaseEstimator):
             "optimizer": self._optimizer(),
             "init": self._init_spec(activation),
             "batch_size": batch,
-            "max_iter": _check_positive_int("max_iter", self.max_iter),
-            "n_init": _check_positive_int("n_init", self.n_init),
-            "n_iter_no_change": _check_positive_int("n_iter_no_change", self.n_iter_no_change),
-            "validation_fraction": _check_fraction("validation_fraction", self.validation_fraction),
-            "device": _resolve_device(self.device),
+            "max_iter": check_positive_int("max_iter", self.max_iter),
+            "n_init": check_positive_int("n_init", self.n_init),
+            "n_iter_no_change": check_positive_int("n_iter_no_change", self.n_iter_no_change),
+            "validation_fraction": check_fraction("validation_fraction", self.validation_fraction),
+            "device": resolve_device(self.device),
         }
 
     # --- fitting ----------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class _BaseMLP(BaseEstimator):
 
         use_val = bool(self.early_stopping) or p["n_init"] > 1
         if use_val:
-            tr, va, notice = _validation_split(n, p["validation_fraction"], seed, strat)
+            tr, va, notice = validation_split(n, p["validation_fraction"], seed, strat)
             if notice:
                 self.notices_.append(notice)
         else:
@@ -231,7 +231,7 @@ class _BaseMLP(BaseEstimator):
         scikit-learn's training-loss rule stops each restart.
         """
         from justenough.nets.stack import MemberSpec, MLPStack
-        from justenough.search.task import restart_seed
+        from justenough.train.seeds import restart_seed
         from justenough.train import TrainSettings, train
 
         # sklearn adds alpha/2 * ||W||^2 / batch to each minibatch's loss, i.e. a gradient of
@@ -265,7 +265,7 @@ class _BaseMLP(BaseEstimator):
                 patience: int | None = p["n_iter_no_change"]
             else:
                 patience = None
-                callback = _no_improvement_stopper("train_loss", float(self.tol), p["n_iter_no_change"], len(members))
+                callback = no_improvement_stopper("train_loss", float(self.tol), p["n_iter_no_change"], len(members))
             settings = TrainSettings(
                 optimizer=p["optimizer"],
                 momentum=float(self.momentum),
@@ -284,7 +284,7 @@ class _BaseMLP(BaseEstimator):
         return list(result.members), time.perf_counter() - t0
 
     def _store_result(self, members: list[Any], p: dict[str, Any], seed: int, wall: float) -> None:
-        from justenough.search.task import restart_seed
+        from justenough.train.seeds import restart_seed
 
         # The trainer calls a callback's stop "pruned"; here it is scikit-learn's stopping rule.
         rule_stop = "early" if self.validation_used_ else "converged"
@@ -317,7 +317,7 @@ class _BaseMLP(BaseEstimator):
         self.restarts_ = table
         self.best_restart_ = best
         member = members[best]
-        self.coefs_, self.intercepts_ = _state_to_layers(member.state)
+        self.coefs_, self.intercepts_ = state_to_layers(member.state)
         history = {k: [float(v) for v in vals] for k, vals in member.history.items()}
         self.loss_curve_ = history.get("train_loss", [])
         self.n_iter_ = int(member.epochs_run)
@@ -342,14 +342,14 @@ class _BaseMLP(BaseEstimator):
         X64 = np.asarray(X, dtype=np.float64)
         if self.x_mean_ is not None:
             X64 = (X64 - self.x_mean_) / self.x_scale_
-        return _forward(X64, self.coefs_, self.intercepts_, self.activation_)
+        return forward(X64, self.coefs_, self.intercepts_, self.activation_)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         # Bit for bit on CPU with an int random_state (invariant 3, docs/architecture.md); CUDA kernels may not be.
-        tags.non_deterministic = not _is_cpu(self.device)
+        tags.non_deterministic = not is_cpu(self.device)
         return tags
 
 

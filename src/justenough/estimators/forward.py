@@ -11,14 +11,14 @@ import torch
 
 from justenough.nets.activations import ACTIVATION_FUNCTIONS
 
-__all__ = ["_forward", "_state_to_layers"]
+__all__ = ["forward", "state_to_layers", "FORWARD"]
 
 # Forward functions for prediction from ``coefs_`` (CPU, float64): the stack's own, so that
 # prediction computes what the trained ``MLPStack.member(i)`` computes (tests check it).
-_FORWARD: dict[str, Callable[[torch.Tensor], torch.Tensor]] = dict(ACTIVATION_FUNCTIONS)
+FORWARD: dict[str, Callable[[torch.Tensor], torch.Tensor]] = dict(ACTIVATION_FUNCTIONS)
 
 
-def _state_to_layers(state: dict[str, Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def state_to_layers(state: dict[str, Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """A ``member(i)`` state dict ({"0.weight": [out, in], "0.bias": [out], ...}) -> coefs, intercepts.
 
     coefs are ``[fan_in, fan_out]`` per layer, as in scikit-learn.
@@ -36,9 +36,9 @@ def _to_numpy(x: Any) -> np.ndarray:
 
 
 @torch.no_grad()
-def _forward(X: np.ndarray, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], activation: str) -> np.ndarray:
+def forward(X: np.ndarray, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], activation: str) -> np.ndarray:
     """``X [N, F]`` -> outputs ``[N, n_out]``: hidden layers with ``activation``, linear output."""
-    act = _FORWARD[activation]
+    act = FORWARD[activation]
     # float64: a row's prediction must not depend on the other rows of the batch (sklearn's
     # check_methods_subset_invariance); float32 matmul blocking changes the last bits.
     h = torch.tensor(np.asarray(X, dtype=np.float64))  # a copy: X may be a read-only memmap

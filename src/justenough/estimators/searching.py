@@ -19,8 +19,8 @@ from justenough.errors import ConfigError, DataError
 from justenough.search.dims import AUTO
 from justenough.vocab import SKLEARN_ACTIVATION_NAMES, Task
 from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
-                                       _check_fraction, _check_positive_int, _is_cpu, _resolve_device,
-                                       _validation_split, seed_from_random_state)
+                                       check_fraction, check_positive_int, is_cpu, resolve_device,
+                                       validation_split, seed_from_random_state)
 
 if TYPE_CHECKING:
     from justenough.run.result import SearchResult
@@ -153,8 +153,8 @@ class _BaseSearch(BaseEstimator):
                 raise EstimatorConfigError(f"space must be a justenough.Space or None, got {type(self.space).__name__}")
             return self.space
         # "auto": the task's budget (DEFAULT_MAX_EPOCHS: 200 for the classifier, 400 for the regressor).
-        max_epochs = AUTO if self.max_epochs == AUTO else _check_positive_int("max_epochs", self.max_epochs)
-        patience = None if self.patience is None else _check_positive_int("patience", self.patience)
+        max_epochs = AUTO if self.max_epochs == AUTO else check_positive_int("max_epochs", self.max_epochs)
+        patience = None if self.patience is None else check_positive_int("patience", self.patience)
         try:
             return Space.from_options(
                 depth=_option_text(self.depth),
@@ -182,9 +182,9 @@ class _BaseSearch(BaseEstimator):
             y_numeric=self._task == Task.REGRESSION,
         )
         target = self._target(y)
-        n_init = _check_positive_int("n_init", self.n_init)
+        n_init = check_positive_int("n_init", self.n_init)
         cv = _read_cv(self.cv)
-        fraction = _check_fraction("validation_fraction", self.validation_fraction)
+        fraction = check_fraction("validation_fraction", self.validation_fraction)
         seed = seed_from_random_state(self.random_state)
         test_fraction = float(self.test_fraction)
         if not 0.0 <= test_fraction < 1.0 - fraction:
@@ -238,7 +238,7 @@ class _BaseSearch(BaseEstimator):
             # object as val and test): a run directory says so (summary.json "test_split":
             # "validation", and its report), and test_score_ is None.
             strat = target.to_numpy() if self._task == Task.CLASSIFICATION else None
-            tr, va, notice = _validation_split(len(frame), fraction, seed, strat)
+            tr, va, notice = validation_split(len(frame), fraction, seed, strat)
             if notice:
                 raise EstimatorInputError(
                     f"n_samples={len(frame)}: too few rows for a search with a validation split; give at least 4"
@@ -254,8 +254,8 @@ class _BaseSearch(BaseEstimator):
             # In the order the parameters were always checked: the space, the device, the workers,
             # verbose, then the settings.
             space = self._space()
-            device = _resolve_device(self.device)
-            workers = _check_positive_int("workers", self.workers)
+            device = resolve_device(self.device)
+            workers = check_positive_int("workers", self.workers)
             progress = _progress(self.verbose) or SearchProgress()
             settings = SearchSettings(
                 space=space,
@@ -321,7 +321,7 @@ class _BaseSearch(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.non_deterministic = not _is_cpu(self.device)
+        tags.non_deterministic = not is_cpu(self.device)
         return tags
 
 

@@ -11,10 +11,10 @@ if TYPE_CHECKING:
     from justenough.nets.stack import MLPStack
     from justenough.train import TrainState
 
-__all__ = ["_no_improvement_stopper"]
+__all__ = ["no_improvement_stopper"]
 
 
-def _no_improvement_stopper(key: str, tol: float, n_iter_no_change: int, M: int) -> Callable[..., list[int]]:
+def no_improvement_stopper(key: str, tol: float, n_iter_no_change: int, M: int) -> Callable[..., list[int]]:
     """scikit-learn's stopping rule, per restart, as a trainer callback (called every epoch).
 
     ``key="train_loss"`` (no validation split): the epoch counts as no improvement when

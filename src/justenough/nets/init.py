@@ -20,15 +20,13 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
+from torch import nn
 
 from justenough.errors import ConfigError
 from justenough.nets.activations import ACTIVATIONS
-
-if TYPE_CHECKING:  # pragma: no cover
-    from justenough.nets.stack import MLPStack
 
 __all__ = [
     "InitScheme",
@@ -39,6 +37,7 @@ __all__ = [
     "parse",
     "initialize",
     "lsuv_",
+    "LayeredStack",
     "table",
 ]
 
@@ -346,9 +345,36 @@ def table() -> list[dict[str, str]]:
 # --- LSUV -----------------------------------------------------------------------------------
 
 
+class LayeredStack(Protocol):
+    """What ``lsuv_`` reads and rescales of a stack (``MLPStack`` is one). A protocol rather than
+    the class, because ``stack.py`` imports this module: the imports go one way."""
+
+    @property
+    def n_in(self) -> int: ...
+
+    @property
+    def M(self) -> int: ...
+
+    @property
+    def depth(self) -> int: ...
+
+    @property
+    def device(self) -> torch.device: ...
+
+    @property
+    def weights(self) -> nn.ParameterList: ...
+
+    @property
+    def biases(self) -> nn.ParameterList: ...
+
+    def unit_mask(self, layer: int) -> torch.Tensor: ...
+
+    def activate(self, z: torch.Tensor) -> torch.Tensor: ...
+
+
 @torch.no_grad()
 def lsuv_(
-    stack: "MLPStack",
+    stack: LayeredStack,
     X: torch.Tensor | None,
     members: Sequence[int] | None = None,
     tol: float = 0.05,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from justenough.numbers import counted, finite_or_none
 from justenough.recipe import lr_text
-from justenough.search.refit import describe_fit
+from justenough.run.summary import describe_fit
 from justenough.report import figures, paired_with_best
 from justenough.report.embedding import EmbeddedFigures
 from justenough.report.formatting import (escape, ms_text, note_html, number_text, score_text, se_text, seconds_text,

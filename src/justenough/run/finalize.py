@@ -255,7 +255,7 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
     if refit and not refit_skipped:
         from justenough.search.refit import refit as refit_model
         from justenough.search.refit import refit_epochs
-        from justenough.search.task import restart_seed
+        from justenough.train.seeds import restart_seed
 
         epochs = refit_epochs(pick.mine)
         state = refit_model(cfg, restart_seed(seed, int(best["restart"])), prepared, epochs, device=device, precision=precision)
@@ -300,7 +300,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
              limits: dict[str, Any], storage: str, growth: dict[str, Any] | None,
              evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1) -> Summary:
     """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
-    from justenough import __version__
+    from justenough.version import __version__
 
     row = board[board["key"] == pick.choice.key].iloc[0]
     r95 = row.get("restarts_for_95")

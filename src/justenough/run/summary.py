@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from justenough.numbers import PERCENT_METRICS, json_ready
 from justenough.vocab import Task
 
-__all__ = ["Summary"]
+__all__ = ["Summary", "describe_fit"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Summary:
     val_score_se_restarts: float | None = None
     # The validation score of the chosen config's best restart (the model's, unless refit).
     best_restart_val_score: float | None = None
-    # Which model the test scored: fit_on, rows, restart, epochs (search/refit.py).
+    # Which model the test scored: fit_on, rows, restart, epochs (search/refit.py; in words: describe_fit).
     model: dict[str, Any] | None = None
     # Restarts per config, as asked for.
     n_init: int | None = None
@@ -145,3 +145,16 @@ class Summary:
 
 # Fields that are no key of summary.json.
 _NOT_WRITTEN_AS_KEYS = frozenset({"extra"})
+
+
+def describe_fit(fit: dict[str, Any]) -> str:
+    """Which model the test scored (``summary["model"]``), in words, for the report and ``show``."""
+
+    def n(key: str) -> str:
+        value = fit.get(key)
+        return f"{int(value):,}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
+
+    if fit.get("fit_on") == "train+validation":
+        return (f"refit on train+validation ({n('rows')} rows) for {n('epochs')} epochs "
+                f"(the median best epoch of its restarts), from restart {n('restart')}'s seed")
+    return f"restart {n('restart')} as the search trained it, on the {n('rows')} training rows (best epoch {n('epochs')})"

@@ -25,7 +25,8 @@ from justenough.search.space import Space
 if TYPE_CHECKING:  # the names of _LAZY, for the type checker
     from justenough.search.driver import MAX_STACK_MEMBERS, SearchInterrupted
     from justenough.search.record import RestartRecord, RestartResult
-    from justenough.search.task import StackTask, restart_seed, run_stack_task
+    from justenough.search.task import StackTask, run_stack_task
+    from justenough.train.seeds import restart_seed
     from justenough.search.training_data import TrainingData
 
 __all__ = [
@@ -51,7 +52,7 @@ _LAZY = {
     "RestartRecord": "justenough.search.record",
     "RestartResult": "justenough.search.record",
     "StackTask": "justenough.search.task",
-    "restart_seed": "justenough.search.task",
+    "restart_seed": "justenough.train.seeds",
     "run_stack_task": "justenough.search.task",
     "TrainingData": "justenough.search.training_data",
 }

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError
 from justenough.network_size import flop_count, parameter_count
-from justenough.search.dims import AUTO, FUNNEL_MIN_WIDTH, _check_number, _check_str, resolve_init
+from justenough.search.dims import AUTO, FUNNEL_MIN_WIDTH, check_number, check_str, resolve_init
 from justenough.vocab import Activation, Monitor
 
 if TYPE_CHECKING:  # torch loads where a config trains, not where one is read
     from justenough.nets.stack import MemberSpec
     from justenough.train.settings import TrainSettings
 
-__all__ = ["LINEAR_ACTIVATION", "Config", "architecture_label", "member_and_settings"]
+__all__ = ["LINEAR_ACTIVATION", "Config", "architecture_label", "member_and_settings", "canonical_json", "layer_widths"]
 
 
 def _funnel(width: int, depth: int) -> tuple[int, ...]:
@@ -34,11 +34,11 @@ def _funnel(width: int, depth: int) -> tuple[int, ...]:
 LINEAR_ACTIVATION = str(Activation.IDENTITY)
 
 
-def _layer_widths(width: int, depth: int, shape: str) -> tuple[int, ...]:
+def layer_widths(width: int, depth: int, shape: str) -> tuple[int, ...]:
     return _funnel(width, depth) if shape == "funnel" else (width,) * depth
 
 
-def _canonical_json(obj: Any) -> str:
+def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
@@ -81,34 +81,34 @@ class Config:
 
     def __post_init__(self) -> None:
         # Normalize types so that equal settings give equal keys (1 vs 1.0, list vs tuple).
-        widths = tuple(int(_check_number("widths", w, self.widths)) for w in self.widths)  # type: ignore[arg-type]
+        widths = tuple(int(check_number("widths", w, self.widths)) for w in self.widths)  # type: ignore[arg-type]
         object.__setattr__(self, "widths", widths)
-        object.__setattr__(self, "depth", _check_number("depth", self.depth, self.depth))
+        object.__setattr__(self, "depth", check_number("depth", self.depth, self.depth))
         if self.depth != len(widths):
             raise ConfigError(f"config has depth {self.depth} but {len(widths)} widths {list(widths)}: give one width per layer")
-        object.__setattr__(self, "activation", _check_str("activation", self.activation, self.activation))
-        init = _check_str("init", self.init, self.init)
+        object.__setattr__(self, "activation", check_str("activation", self.activation, self.activation))
+        init = check_str("init", self.init, self.init)
         object.__setattr__(self, "init", resolve_init(init, self.activation))
         if self.depth == 0:
             # No hidden layer, so no activation: a linear model is the same whatever the space's
             # activation was (its init was resolved from it above, so "auto" still follows it).
             object.__setattr__(self, "activation", LINEAR_ACTIVATION)
-        object.__setattr__(self, "optimizer", _check_str("optimizer", self.optimizer, self.optimizer))
-        object.__setattr__(self, "monitor", _check_str("monitor", self.monitor, self.monitor))
+        object.__setattr__(self, "optimizer", check_str("optimizer", self.optimizer, self.optimizer))
+        object.__setattr__(self, "monitor", check_str("monitor", self.monitor, self.monitor))
         if self.monitor not in tuple(Monitor):
             raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(Monitor)}")
-        object.__setattr__(self, "schedule", _check_str("schedule", self.schedule, self.schedule))
+        object.__setattr__(self, "schedule", check_str("schedule", self.schedule, self.schedule))
         if self.max_epochs == AUTO:
             raise ConfigError("a config trains a number of epochs, not 'auto': the space resolves 'auto' by the task "
                               "(Space.for_task) before it makes configs")
         for name in ("lr", "weight_decay", "batch_size", "max_epochs", "patience"):
-            object.__setattr__(self, name, _check_number(name, getattr(self, name), getattr(self, name)))
+            object.__setattr__(self, name, check_number(name, getattr(self, name), getattr(self, name)))
 
     @classmethod
     def create(cls, *, depth: int, width: int, shape: str = "same", **settings: Any) -> "Config":
         """A config from one width and a shape (``same``: every layer ``width``; ``funnel``: halving)."""
-        shape = _check_str("shape", shape, shape)
-        return cls(depth=depth, widths=_layer_widths(int(width), int(depth), shape), **settings)
+        shape = check_str("shape", shape, shape)
+        return cls(depth=depth, widths=layer_widths(int(width), int(depth), shape), **settings)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings (no key: it is derived)."""
@@ -154,7 +154,7 @@ class Config:
         for name, default in _KEY_DEFAULTS.items():
             if d.get(name) == default:
                 del d[name]
-        return hashlib.sha256(_canonical_json(d).encode()).hexdigest()[:12]
+        return hashlib.sha256(canonical_json(d).encode()).hexdigest()[:12]
 
     @property
     def label(self) -> str:

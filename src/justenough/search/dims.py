@@ -33,6 +33,11 @@ __all__ = [
     "Dim",
     "parse_dim",
     "resolve_init",
+    "KINDS",
+    "check_number",
+    "check_str",
+    "dim_name",
+    "split_list",
 ]
 
 
@@ -58,7 +63,7 @@ class _DimKind:
     auto: bool = False  # "auto" is a value, resolved by the task once the data is read (``Space.for_task``)
 
 
-_KINDS: dict[str, _DimKind] = {
+KINDS: dict[str, _DimKind] = {
     "depth": _DimKind("int", "depth", '"2", "1,3", "1-3", "0-3" (0: no hidden layer) or "1..4" (a range for samplers)', minimum=0),
     "widths": _DimKind("int", "width", '"64", "8,16,32" or "8..256" (a log range)', minimum=1, log=True),
     "shape": _DimKind("str", "shape", '"same", "funnel" or "same,funnel"', choices=SHAPES),
@@ -103,7 +108,7 @@ class Dim:
     @property
     def param(self) -> str:
         """The Optuna parameter name of this dimension."""
-        return _KINDS[self.name].param
+        return KINDS[self.name].param
 
     def text(self) -> str:
         """The CLI form, such that ``parse_dim(name, dim.text()) == dim``."""
@@ -118,7 +123,7 @@ class Dim:
 
     @classmethod
     def from_dict(cls, name: str, d: Mapping[str, Any]) -> "Dim":
-        name = _dim_name(name)
+        name = dim_name(name)
         if "values" in d:
             return _make_values(name, list(d["values"]))
         if "low" in d and "high" in d:
@@ -131,19 +136,19 @@ def _num_text(x: Any) -> str:
     return str(x) if isinstance(x, int) else repr(float(x))
 
 
-def _dim_name(name: str) -> str:
+def dim_name(name: str) -> str:
     key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
-    if key not in _KINDS:
-        raise ConfigError(f"unknown search-space option {name!r}: use one of {', '.join(_KINDS)}")
+    if key not in KINDS:
+        raise ConfigError(f"unknown search-space option {name!r}: use one of {', '.join(KINDS)}")
     return key
 
 
 def _bad(name: str, text: Any, why: str) -> ConfigError:
-    return ConfigError(f"cannot read {name} {text!r}: {why}; write e.g. {_KINDS[name].example}")
+    return ConfigError(f"cannot read {name} {text!r}: {why}; write e.g. {KINDS[name].example}")
 
 
-def _split_list(text: str) -> list[str]:
+def split_list(text: str) -> list[str]:
     """Split on commas outside parentheses: "auto,normal(std=0.1,mean=0)" -> 2 items."""
     parts: list[str] = []
     cur: list[str] = []
@@ -162,9 +167,9 @@ def _split_list(text: str) -> list[str]:
     return [p.strip() for p in parts]
 
 
-def _check_number(name: str, value: Any, text: Any) -> int | float | None:
+def check_number(name: str, value: Any, text: Any) -> int | float | None:
     """Type and bounds of one numeric value; ``text`` is what the user wrote, for the message."""
-    kind = _KINDS[name]
+    kind = KINDS[name]
     if kind.auto and isinstance(value, str) and value.strip().lower() == AUTO:
         return AUTO  # type: ignore[return-value]  # a placeholder the task replaces (Space.for_task)
     if value is None:
@@ -196,7 +201,7 @@ def _check_number(name: str, value: Any, text: Any) -> int | float | None:
 
 def _read_number(name: str, token: str, text: str) -> int | float | None:
     token = token.strip()
-    kind = _KINDS[name]
+    kind = KINDS[name]
     if kind.nullable and token.lower() in ("none", "off", "null", ""):
         return None
     if kind.auto and token.lower() == AUTO:
@@ -205,7 +210,7 @@ def _read_number(name: str, token: str, text: str) -> int | float | None:
         value: Any = int(token) if kind.kind == "int" and re.fullmatch(r"[+-]?\d+", token) else float(token)
     except ValueError:
         raise _bad(name, text, f"{token!r} is not a number") from None
-    return _check_number(name, value, text)
+    return check_number(name, value, text)
 
 
 def _canonical_init(spec: str, text: Any) -> str:
@@ -229,10 +234,10 @@ def _canonical_init(spec: str, text: Any) -> str:
         raise _bad("init", text, str(exc)) from None
 
 
-def _check_str(name: str, value: Any, text: Any) -> str:
+def check_str(name: str, value: Any, text: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _bad(name, text, "a name is required")
-    kind = _KINDS[name]
+    kind = KINDS[name]
     if name == "init":
         return _canonical_init(value, text)
     v = value.strip().lower()
@@ -255,11 +260,11 @@ def _make_values(name: str, values: list[Any], text: Any = None) -> Dim:
     text = values if text is None else text
     if not values:
         raise _bad(name, text, "at least one value is required")
-    kind = _KINDS[name]
+    kind = KINDS[name]
     if kind.kind == "str":
-        checked = _dedupe(_check_str(name, v, text) for v in values)
+        checked = _dedupe(check_str(name, v, text) for v in values)
     else:
-        checked = _dedupe(_check_number(name, v, text) for v in values)
+        checked = _dedupe(check_number(name, v, text) for v in values)
         if name in ("depth", "widths"):
             checked.sort()  # the grid goes by depth, then width, from small to large
     return Dim(name, values=tuple(checked))
@@ -267,10 +272,10 @@ def _make_values(name: str, values: list[Any], text: Any = None) -> Dim:
 
 def _make_range(name: str, low: Any, high: Any, *, log: bool | None = None, text: Any = None) -> Dim:
     text = f"{low}..{high}" if text is None else text
-    kind = _KINDS[name]
+    kind = KINDS[name]
     if kind.kind == "str":
         raise _bad(name, text, "names cannot form a range; list them")
-    lo, hi = _check_number(name, low, text), _check_number(name, high, text)
+    lo, hi = check_number(name, low, text), check_number(name, high, text)
     if AUTO in (lo, hi):
         raise _bad(name, text, "auto cannot bound a range")
     if lo is None or hi is None:
@@ -292,10 +297,10 @@ def parse_dim(name: str, text: Any) -> Dim:
     only), ``"1e-4..1e-2"`` (a range; log scale for lr, weight decay, widths and batch size).
     Bad text raises ``ConfigError`` with an example of the right form.
     """
-    name = _dim_name(name)
-    kind = _KINDS[name]
+    name = dim_name(name)
+    kind = KINDS[name]
     if isinstance(text, Dim):
-        if _dim_name(text.name) != name:
+        if dim_name(text.name) != name:
             raise ConfigError(f"a {text.name!r} dimension was given for {name!r}")
         return Dim.from_dict(name, text.to_dict())
     if text is None:
@@ -310,13 +315,13 @@ def parse_dim(name: str, text: Any) -> Dim:
     if not raw:
         raise _bad(name, text, "the text is empty")
     if kind.kind == "str":
-        return _make_values(name, _split_list(raw), text)
+        return _make_values(name, split_list(raw), text)
     if ".." in raw:
         parts = raw.split("..")
         if len(parts) != 2:
             raise _bad(name, text, "a range is low..high")
         return _make_range(name, _read_number(name, parts[0], text), _read_number(name, parts[1], text), text=text)
-    items = _split_list(raw)
+    items = split_list(raw)
     if kind.kind == "int" and len(items) == 1 and re.fullmatch(r"\d+\s*-\s*\d+", items[0]):
         lo_s, hi_s = items[0].split("-")
         lo, hi = _read_number(name, lo_s, text), _read_number(name, hi_s, text)

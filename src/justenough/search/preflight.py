@@ -8,7 +8,7 @@ parameters, gradients, best copy, optimizer state, the activations of one traini
 one evaluation chunk; plus ``diagnose.diagnostics_bytes`` when diagnostics are recorded) for the
 largest network the space holds; when not even one member fits the memory budget, it refuses and
 names the largest width that fits. Stacks of several members that do not fit are split by the
-trainer into sub-stacks that do (``train._plan``).
+trainer into sub-stacks that do (``train/memory.py``: ``plan_substacks``).
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def check_memory(
     the most state. The bytes only grow with each of these, so no config of the space needs more.
     """
     from justenough.diagnose import diagnostics_bytes
-    from justenough.search.config import _layer_widths
+    from justenough.search.config import layer_widths
     from justenough.train import member_bytes
 
     depth = int(_dim_max(space.depth))
@@ -162,7 +162,7 @@ def check_memory(
     optimizer = Optimizer.ADAM if any(o in (Optimizer.ADAM, Optimizer.ADAMW) for o in optimizers) else optimizers[0]
 
     def hidden(w: int) -> tuple[int, ...]:
-        per_shape = [_layer_widths(w, depth, s) for s in shapes]
+        per_shape = [layer_widths(w, depth, s) for s in shapes]
         return tuple(max(layer) for layer in zip(*per_shape)) if depth else ()
 
     def need(w: int) -> int:

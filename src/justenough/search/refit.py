@@ -20,10 +20,10 @@ import pandas as pd
 
 from justenough.search.config import Config, member_and_settings
 
-if TYPE_CHECKING:  # torch is imported where a refit trains: show and the report only describe one
+if TYPE_CHECKING:  # torch is imported where a refit trains, not where refit_epochs counts its epochs
     import torch
 
-__all__ = ["refit_epochs", "refit", "describe_fit"]
+__all__ = ["refit_epochs", "refit"]
 
 
 @dataclass(frozen=True)
@@ -76,16 +76,3 @@ def refit(cfg: Config, seed: int, prepared: Any, epochs: int, *, device: str = "
 
     result = train(stack, rows, settings, callback=stop_after)
     return {k: v.detach().cpu().numpy() for k, v in result.members[0].state.items()}
-
-
-def describe_fit(fit: dict[str, Any]) -> str:
-    """Which model the test scored (``summary["model"]``), in words."""
-
-    def n(key: str) -> str:
-        value = fit.get(key)
-        return f"{int(value):,}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
-
-    if fit.get("fit_on") == "train+validation":
-        return (f"refit on train+validation ({n('rows')} rows) for {n('epochs')} epochs "
-                f"(the median best epoch of its restarts), from restart {n('restart')}'s seed")
-    return f"restart {n('restart')} as the search trained it, on the {n('rows')} training rows (best epoch {n('epochs')})"

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
 from justenough.errors import ConfigError
-from justenough.search.config import Config, _canonical_json, _layer_widths
-from justenough.search.dims import _KINDS, AUTO, SHAPES, Dim, _dim_name, parse_dim, resolve_init
+from justenough.search.config import Config, canonical_json, layer_widths
+from justenough.search.dims import KINDS, AUTO, SHAPES, Dim, dim_name, parse_dim, resolve_init
 from justenough.vocab import Task
 
 __all__ = ["DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_TEXT", "Space"]
@@ -135,7 +135,7 @@ class Space:
         """
         dims: dict[str, Dim] = {}
         for raw_name, value in options.items():
-            name = _dim_name(raw_name)
+            name = dim_name(raw_name)
             if name in dims:
                 raise ConfigError(f"the search-space option {name!r} is given twice (as {raw_name!r} too)")
             if value is _UNSET or (value is None and name != "patience"):
@@ -239,7 +239,7 @@ class Space:
                 chosen[dim.name] = dim.values[0]  # type: ignore[index]
             elif dim.values is not None:
                 chosen[dim.name] = trial.suggest_categorical(dim.param, list(dim.values))
-            elif _KINDS[dim.name].kind == "int":
+            elif KINDS[dim.name].kind == "int":
                 chosen[dim.name] = trial.suggest_int(dim.param, int(dim.low), int(dim.high), log=dim.log)  # type: ignore[arg-type]
             else:
                 chosen[dim.name] = trial.suggest_float(dim.param, float(dim.low), float(dim.high), log=dim.log)  # type: ignore[arg-type]
@@ -268,7 +268,7 @@ class Space:
         }
         # Shape and init are many-to-one (a depth-1 funnel is a same-width net; "auto" resolves
         # by activation): the first listed value that reproduces the config is the one enqueued.
-        shapes = [s for s in (self.shape.values or SHAPES) if _layer_widths(values["widths"], config.depth, s) == config.widths]
+        shapes = [s for s in (self.shape.values or SHAPES) if layer_widths(values["widths"], config.depth, s) == config.widths]
         if config.depth == 0:
             # Any listed activation makes the linear model, as long as a listed init resolves
             # with it to the config's init: the first such pair is the one enqueued.
@@ -302,11 +302,11 @@ class Space:
     def from_dict(cls, d: Mapping[str, Any]) -> "Space":
         if not isinstance(d, Mapping) or d.get("version") != 1 or not isinstance(d.get("dims"), Mapping):
             raise ConfigError("cannot read the search space: expected {'version': 1, 'dims': {...}} as Space.to_dict writes")
-        return cls(**{_dim_name(n): Dim.from_dict(n, v) for n, v in d["dims"].items()})
+        return cls(**{dim_name(n): Dim.from_dict(n, v) for n, v in d["dims"].items()})
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of the space: equal spaces, equal fingerprints."""
-        return hashlib.sha256(_canonical_json(self.to_dict()).encode()).hexdigest()
+        return hashlib.sha256(canonical_json(self.to_dict()).encode()).hexdigest()
 
     def describe(self) -> dict[str, str]:
         """Each dimension in its CLI form, e.g. ``{"depth": "1,2,3", "widths": "4,8,...", ...}``."""

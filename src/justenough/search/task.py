@@ -5,7 +5,7 @@ Ray boundary. ``run_stack_task`` is the stateless trainer every executor calls: 
 ``MLPStack``, trains it with one gradient-descent process, and returns one ``RestartResult`` per
 (config, restart), with the best weights as NumPy arrays (no torch objects cross boundaries).
 
-Restart k of every config uses seed stream k (``restart_seed(study_seed, k)``): the same initial
+Restart k of every config uses seed stream k (``train/seeds.py``: ``restart_seed(study_seed, k)``): the same initial
 weight draws and the same minibatch order, so configs are compared pairwise (common random numbers).
 
 With cross-validation (``TrainingData.fold_of_row``, K folds), every config x restart is K members of
@@ -28,6 +28,7 @@ from justenough.search.halving import halving_callback, halving_rungs
 from justenough.search.record import RestartResult
 from justenough.search.config import Config, member_and_settings
 from justenough.search.training_data import TrainingData, TensorData
+from justenough.train.seeds import restart_seed
 from justenough.vocab import StopReason, parse_device
 
 if TYPE_CHECKING:  # torch loads where a task trains, not where one is built
@@ -35,18 +36,12 @@ if TYPE_CHECKING:  # torch loads where a task trains, not where one is built
     from justenough.nets.stack import MLPStack
     from justenough.train import StackResult
 
-__all__ = ["StackTask", "restart_seed", "run_stack_task", "EVIDENCE_ROWS"]
+__all__ = ["StackTask", "run_stack_task", "EVIDENCE_ROWS"]
 
 # The validation rows whose per-row evidence is kept (the first ones: the split is already a random
 # draw). It bounds the evidence at 8 bytes x restarts x this per config; beyond it the rows' SE is
 # below half a point of accuracy anyway.
 EVIDENCE_ROWS = 10_000
-
-
-def restart_seed(study_seed: int, restart: int) -> int:
-    """The seed of restart ``restart``: a pure function of (study seed, restart index)."""
-    state = np.random.SeedSequence([int(study_seed), int(restart)]).generate_state(1, dtype=np.uint32)
-    return int(state[0])
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from justenough.errors import ConfigError, option
-from justenough.select.explain import _Fmt, _latency_note, _limits_text
-from justenough.select.order import _best, _column, _is_simplest, _num, _simplest_first
+from justenough.select.explain import Fmt, latency_note, limits_text
+from justenough.select.order import best_row, numeric_column, is_simplest, num, simplest_first
 from justenough.select.noise import RowEvidence, paired_noise
 from justenough.select.rules import Rule, parse_rule
 from justenough.select.stats import paired_difference
@@ -43,9 +43,9 @@ class Choice:
 def _within_limits(board: pd.DataFrame, max_params: int | None, max_latency_ms: float | None) -> pd.DataFrame:
     """The rows of ``board`` that meet the limits."""
     if max_params is not None:
-        board = board[_column(board, "params") <= max_params]
+        board = board[numeric_column(board, "params") <= max_params]
     if max_latency_ms is not None:
-        board = board[_column(board, "latency_ms") <= max_latency_ms]  # unknown latency cannot be shown to meet the limit
+        board = board[numeric_column(board, "latency_ms") <= max_latency_ms]  # unknown latency cannot be shown to meet the limit
     return board
 
 
@@ -57,9 +57,9 @@ def _alive(leaderboard: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame
     missing = [c for c in ("key", "val_mean") if c not in board.columns]
     if missing:
         raise ConfigError(f"the leaderboard lacks the column(s) {', '.join(missing)}: build it with select.leaderboard")
-    means = _column(board, "val_mean")
-    n_restarts = _column(board, "n_restarts")
-    n_ok = n_restarts.fillna(1.0) - _column(board, "n_diverged").fillna(0.0)
+    means = numeric_column(board, "val_mean")
+    n_restarts = numeric_column(board, "n_restarts")
+    n_ok = n_restarts.fillna(1.0) - numeric_column(board, "n_diverged").fillna(0.0)
     alive = board[np.isfinite(means.to_numpy()) & (n_ok.to_numpy() > 0)]
     if alive.empty:
         raise ConfigError(
@@ -101,41 +101,41 @@ def choose(
     rule = parse_rule(rule)
     if percent is None:
         percent = "accuracy" in metric_name
-    fmt = _Fmt(metric_name, percent)
+    fmt = Fmt(metric_name, percent)
     board, alive = _alive(leaderboard)
 
     # Limits first: "best" then means the best config the user would accept.
     within = _within_limits(alive, max_params, max_latency_ms)
-    overall_best = _best(alive)
+    overall_best = best_row(alive)
     if within.empty:
-        smallest = _simplest_first(alive).iloc[0]
+        smallest = simplest_first(alive).iloc[0]
         raise ConfigError(
-            f"no config meets the limits ({_limits_text(max_params, max_latency_ms)}): the smallest is "
-            f"{fmt.entry(smallest)}{_latency_note(smallest)} and the best is {fmt.entry(overall_best)}; "
+            f"no config meets the limits ({limits_text(max_params, max_latency_ms)}): the smallest is "
+            f"{fmt.entry(smallest)}{latency_note(smallest)} and the best is {fmt.entry(overall_best)}; "
             "relax the limits or add smaller widths to the space"
         )
-    best = _best(within)
+    best = best_row(within)
     candidates = rule.qualified(within, best, restarts, evidence)
     limited = len(within) < len(alive)
     if candidates.rows.empty:
         # Only a target can leave nothing: one-se and tolerance always keep the best itself.
-        where = f" within the limits ({_limits_text(max_params, max_latency_ms)})" if limited else ""
-        best_mean = _num(best, "val_mean")
+        where = f" within the limits ({limits_text(max_params, max_latency_ms)})" if limited else ""
+        best_mean = num(best, "val_mean")
         raise ConfigError(
             f"no config reaches the target {metric_name} {fmt.score(candidates.threshold)}{where}: the best is "
             f"{fmt.entry(best)}; lower the target (e.g. {option('rule', f'target={math.floor(best_mean * 1000 + 1e-9) / 1000:g}')}), "
             f"widen the space (more depth or width, more epochs) or use {option('rule', 'one-se')}"
         )
-    chosen = _simplest_first(candidates.rows).iloc[0]
+    chosen = simplest_first(candidates.rows).iloc[0]
     # Every config within the limits counts, diverged ones too: a simpler config that scored
     # nothing still exists, so the explanation must not say the choice has no simpler rival.
     in_limits = _within_limits(board, max_params, max_latency_ms)
 
     explanation = rule.explain(chosen, best, fmt, candidates.threshold, candidates.paired.get(str(chosen["key"])),
-                               simplest=_is_simplest(chosen, in_limits))
+                               simplest=is_simplest(chosen, in_limits))
     if limited and str(overall_best["key"]) != str(best["key"]):
         explanation += (
-            f". The limits ({_limits_text(max_params, max_latency_ms)}) exclude the overall best, "
+            f". The limits ({limits_text(max_params, max_latency_ms)}) exclude the overall best, "
             f"{fmt.entry(overall_best)}"
         )
     return Choice(
@@ -144,7 +144,7 @@ def choose(
         rule=rule,
         explanation=explanation,
         best_key=str(best["key"]),
-        qualified=tuple(str(k) for k in _simplest_first(candidates.rows)["key"]),
+        qualified=tuple(str(k) for k in simplest_first(candidates.rows)["key"]),
     )
 
 
@@ -165,13 +165,13 @@ def paired_evidence(board: pd.DataFrame, restarts: pd.DataFrame, choice: Choice,
     if choice.best_key != choice.key:
         others, relation = board[board["key"].astype(str) == choice.best_key], "best"
     else:
-        params = _num(mine.iloc[0], "params")
-        simpler = board[(_column(board, "params") < params) & np.isfinite(_column(board, "val_mean").to_numpy())]
+        params = num(mine.iloc[0], "params")
+        simpler = board[(numeric_column(board, "params") < params) & np.isfinite(numeric_column(board, "val_mean").to_numpy())]
         if "pruned" in simpler.columns:
             simpler = simpler[~simpler["pruned"].astype(bool)]
         if simpler.empty:
             return None
-        others, relation = simpler.loc[[_column(simpler, "val_mean").idxmax()]], "best simpler"
+        others, relation = simpler.loc[[numeric_column(simpler, "val_mean").idxmax()]], "best simpler"
     if others.empty:
         return None
     other = others.iloc[0]

@@ -10,14 +10,14 @@ from typing import Any
 
 import pandas as pd
 
-from justenough.select.order import _num
+from justenough.select.order import num
 
-__all__ = ["format_difference", "describe_paired"]
+__all__ = ["format_difference", "describe_paired", "Fmt", "SIMPLEST", "fewer_parameters", "latency_note", "limits_text"]
 
-_SIMPLEST = "it is the simplest config to choose from"
+SIMPLEST = "it is the simplest config to choose from"
 
 
-class _Fmt:
+class Fmt:
     """Scores as people read them: percent with one decimal, or R^2-like with three."""
 
     def __init__(self, metric_name: str, percent: bool) -> None:
@@ -36,19 +36,19 @@ class _Fmt:
         of the noise model and its parts when the row has them (``select.with_noise``), else the
         restarts' SE (``2x128 (accuracy 97.4% +/- 0.2 SE of 5 restarts, 12,345 parameters)``)."""
         label = str(row.get("label", row["key"]))
-        params = _num(row, "params")
+        params = num(row, "params")
         size = f"{int(params):,} parameters" if math.isfinite(params) else ""
-        mean, se = self.score(_num(row, "val_mean")), self.spread(_num(row, "val_se"))
-        rows, restarts = _num(row, "val_se_rows"), _num(row, "val_se_restarts")
+        mean, se = self.score(num(row, "val_mean")), self.spread(num(row, "val_se"))
+        rows, restarts = num(row, "val_se_rows"), num(row, "val_se_restarts")
         if math.isfinite(rows):
             parts = f"rows {self.spread(rows)}, restarts {self.spread(restarts)}"
             return f"{label} ({self.metric} {mean} +/- {se} SE: {parts}{'; ' + size if size else ''})"
         return f"{label} ({self.metric} {mean} +/- {se} SE of the restarts{', ' + size if size else ''})"
 
 
-def _fewer(chosen: pd.Series, best: pd.Series) -> str:
+def fewer_parameters(chosen: pd.Series, best: pd.Series) -> str:
     """``12x fewer parameters`` / ``35% fewer parameters`` / ``as many parameters``."""
-    p, q = _num(chosen, "params"), _num(best, "params")
+    p, q = num(chosen, "params"), num(best, "params")
     if not (math.isfinite(p) and math.isfinite(q)) or p <= 0:
         return ""
     if q >= 2 * p:
@@ -60,7 +60,7 @@ def _fewer(chosen: pd.Series, best: pd.Series) -> str:
     return f", with {p / q:.1f}x the parameters"
 
 
-def _limits_text(max_params: int | None, max_latency_ms: float | None) -> str:
+def limits_text(max_params: int | None, max_latency_ms: float | None) -> str:
     parts = []
     if max_params is not None:
         parts.append(f"max_params={max_params:,}")
@@ -69,8 +69,8 @@ def _limits_text(max_params: int | None, max_latency_ms: float | None) -> str:
     return " and ".join(parts)
 
 
-def _latency_note(row: pd.Series) -> str:
-    lat = _num(row, "latency_ms")
+def latency_note(row: pd.Series) -> str:
+    lat = num(row, "latency_ms")
     return f" at {lat:.3g} ms per sample" if math.isfinite(lat) else ""
 
 

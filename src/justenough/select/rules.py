@@ -24,10 +24,10 @@ from typing import ClassVar
 import pandas as pd
 
 from justenough.errors import ConfigError
-from justenough.select.explain import _SIMPLEST, _fewer, _Fmt, format_difference
-from justenough.select.order import _column, _num
+from justenough.select.explain import SIMPLEST, fewer_parameters, Fmt, format_difference
+from justenough.select.order import numeric_column, num
 from justenough.select.noise import RowEvidence, paired_noise
-from justenough.select.stats import _EPS
+from justenough.select.stats import EPS
 
 __all__ = [
     "RULES",
@@ -59,7 +59,7 @@ class Candidates:
 
 def _best_mean_and_se(best: pd.Series) -> tuple[float, float]:
     """The best config's mean and SE (an unknown SE counts as 0)."""
-    best_mean, best_se = _num(best, "val_mean"), _num(best, "val_se")
+    best_mean, best_se = num(best, "val_mean"), num(best, "val_se")
     return best_mean, best_se if math.isfinite(best_se) else 0.0
 
 
@@ -114,22 +114,22 @@ class Rule:
         ``best`` is the best of them; ``restarts`` the per-restart table; ``evidence`` each
         config's per-row shares (``select/noise.py``; one-se pairs configs on them)."""
         threshold = self.threshold(best)
-        return Candidates(within[_column(within, "val_mean") >= threshold - _EPS], threshold)
+        return Candidates(within[numeric_column(within, "val_mean") >= threshold - EPS], threshold)
 
-    def explain(self, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
+    def explain(self, chosen: pd.Series, best: pd.Series, fmt: Fmt, threshold: float,
                 paired: dict[str, float] | None = None, *, simplest: bool = False) -> str:
         """Why ``chosen`` was picked, compared with ``best``: one sentence (``simplest``: no config
         within the limits is simpler)."""
         same = str(chosen["key"]) == str(best["key"])
         if same and simplest and self.says_simplest:
             # No simpler config exists to be compared with: say so instead of "no simpler config comes close".
-            return f"picked {fmt.entry(chosen)}: it has the best mean, and {_SIMPLEST}"
+            return f"picked {fmt.entry(chosen)}: it has the best mean, and {SIMPLEST}"
         text = self._explain_choice(chosen, best, fmt, threshold, paired, same=same, simplest=simplest)
         if simplest and self.says_simplest:
-            text += f"; {_SIMPLEST}"
+            text += f"; {SIMPLEST}"
         return text
 
-    def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
+    def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: Fmt, threshold: float,
                         paired: dict[str, float] | None, *, same: bool, simplest: bool) -> str:
         raise NotImplementedError(f"the {self.kind} rule has no explanation")
 
@@ -150,20 +150,20 @@ class OneSERule(Rule):
         best_key = str(best["key"])
         paired: dict[str, dict[str, float]] = {}
         close = []
-        for key, mean in zip(within["key"].astype(str), _column(within, "val_mean")):
+        for key, mean in zip(within["key"].astype(str), numeric_column(within, "val_mean")):
             noise = None if key == best_key else paired_noise(evidence, best_key, key)
             if noise is not None:
                 paired[key] = {"mean_diff": noise.mean, "se_diff": noise.se, "band": noise.band,
                                "se_rows": noise.se_rows, "se_restarts": noise.se_restarts, "n": noise.n_restarts,
                                "n_rows": noise.n_rows}
-                close.append(noise.mean <= noise.band + _EPS)
+                close.append(noise.mean <= noise.band + EPS)
             else:
-                close.append(key == best_key or mean >= threshold - _EPS)
+                close.append(key == best_key or mean >= threshold - EPS)
         return Candidates(within[close], threshold, paired)
 
-    def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
+    def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: Fmt, threshold: float,
                         paired: dict[str, float] | None, *, same: bool, simplest: bool) -> str:
-        if same and math.isfinite(_num(chosen, "val_se_rows")):  # paired over rows and restarts
+        if same and math.isfinite(num(chosen, "val_se_rows")):  # paired over rows and restarts
             return (
                 f"picked {fmt.entry(chosen)}: it has the best mean, and it beats every simpler config by more "
                 "than one SE of the paired difference"
@@ -178,9 +178,9 @@ class OneSERule(Rule):
             return (
                 f"picked {fmt.entry(chosen)}, within one SE of the best, {fmt.entry(best)}: the best is ahead by "
                 f"{ahead} (mean +/- SE), paired over {int(paired['n_rows']):,} validation rows x {int(paired['n'])} "
-                f"restarts{_fewer(chosen, best)}"
+                f"restarts{fewer_parameters(chosen, best)}"
             )
-        return f"picked {fmt.entry(chosen)}, within 1 SE of the best, {fmt.entry(best)}{_fewer(chosen, best)}"
+        return f"picked {fmt.entry(chosen)}, within 1 SE of the best, {fmt.entry(best)}{fewer_parameters(chosen, best)}"
 
 
 class TargetRule(Rule):
@@ -191,13 +191,13 @@ class TargetRule(Rule):
     def threshold(self, best: pd.Series) -> float:
         return float(self.value)  # type: ignore[arg-type]
 
-    def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
+    def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: Fmt, threshold: float,
                         paired: dict[str, float] | None, *, same: bool, simplest: bool) -> str:
         text = f"picked {fmt.entry(chosen)}: the simplest config whose mean reaches the target {fmt.score(threshold)}"
         if simplest:
-            text = f"picked {fmt.entry(chosen)}: {_SIMPLEST}, and its mean reaches the target {fmt.score(threshold)}"
+            text = f"picked {fmt.entry(chosen)}: {SIMPLEST}, and its mean reaches the target {fmt.score(threshold)}"
         if not same:
-            text += f"; the best is {fmt.entry(best)}{_fewer(chosen, best)}"
+            text += f"; the best is {fmt.entry(best)}{fewer_parameters(chosen, best)}"
         return text
 
 
@@ -208,12 +208,12 @@ class ToleranceRule(Rule):
         best_mean, _ = _best_mean_and_se(best)
         return best_mean - float(self.value)  # type: ignore[arg-type]
 
-    def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: _Fmt, threshold: float,
+    def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: Fmt, threshold: float,
                         paired: dict[str, float] | None, *, same: bool, simplest: bool) -> str:
         tol = fmt.spread(float(self.value)) + (" points" if fmt.percent else "")  # type: ignore[arg-type]
         if same:
             return f"picked {fmt.entry(chosen)}: it has the best mean, and no simpler config comes within {tol} of it"
-        return f"picked {fmt.entry(chosen)}, within the tolerance {tol} of the best, {fmt.entry(best)}{_fewer(chosen, best)}"
+        return f"picked {fmt.entry(chosen)}, within the tolerance {tol} of the best, {fmt.entry(best)}{fewer_parameters(chosen, best)}"
 
 
 _RULE_CLASSES: dict[str, type[Rule]] = {

@@ -26,13 +26,14 @@ __all__ = [
     "score_stats",
     "paired_scores",
     "paired_difference",
+    "EPS",
 ]
 
 # A restart is "good" when its validation score is within this of the config's best restart
 # (1 point of accuracy, or 0.01 of R^2).
 DEFAULT_GOOD_TOLERANCE = 0.01
 # Scores that differ by less than this are equal: the SE comparison must not hinge on rounding.
-_EPS = 1e-12
+EPS = 1e-12
 # Columns copied from the restarts table to the leaderboard: constant within a config.
 _CONFIG_COLUMNS = (
     "label", "depth", "widths", "width", "activation", "init", "optimizer", "lr", "weight_decay",
@@ -54,7 +55,7 @@ def p_good(scores: Iterable[float], diverged: Iterable[bool] | None = None, tole
     if not ok.any():
         return 0.0
     best = s[ok].max()
-    good = ok & (s >= best - tolerance - _EPS)
+    good = ok & (s >= best - tolerance - EPS)
     return float(good.sum() / len(s))
 
 

@@ -2,7 +2,7 @@
 
 Every step, each member gets its own minibatch (``[M, B, n_in]``, from its own seeded order),
 the stack computes all M outputs, the per-member mean losses are *summed* (so member i's
-gradient is exactly the gradient of its own loss), one hand-written backward pass (``_Step``:
+gradient is exactly the gradient of its own loss), one hand-written backward pass (``Step``:
 batched matmuls, no autograd) gives every gradient of every layer into one flat buffer, and one
 vectorized optimizer step over the flat parameter buffer updates every member with its own
 learning rate and weight decay (no Python loop over members, nor over layers).
@@ -29,7 +29,8 @@ from justenough.lazy import lazy_attributes
 from justenough.train.outcome import TrainedOutcome
 
 if TYPE_CHECKING:  # the names of _LAZY, for the type checker
-    from justenough.train.batches import epoch_orders, order_seed
+    from justenough.train.batches import epoch_orders
+    from justenough.train.seeds import order_seed, restart_seed
     from justenough.train.data import row_evidence
     from justenough.train.loop import train
     from justenough.train.memory import available_memory, member_bytes
@@ -47,6 +48,7 @@ __all__ = [
     "train",
     "epoch_orders",
     "order_seed",
+    "restart_seed",
     "available_memory",
     "member_bytes",
     "lr_factor",
@@ -62,7 +64,8 @@ _LAZY = {
     "StackOptimizer": "justenough.train.optimizer",
     "train": "justenough.train.loop",
     "epoch_orders": "justenough.train.batches",
-    "order_seed": "justenough.train.batches",
+    "order_seed": "justenough.train.seeds",
+    "restart_seed": "justenough.train.seeds",
     "available_memory": "justenough.train.memory",
     "member_bytes": "justenough.train.memory",
     "lr_factor": "justenough.train.optimizer",

@@ -15,7 +15,7 @@ from justenough.vocab import Precision, Task
 _LOW_PRECISION_MIN = 64 * 64
 
 
-class _Step:
+class Step:
     """Loss and gradients of one training step, without autograd.
 
     The forward pass is the stack's (``baddbmm``, activation, unit mask per layer); the backward

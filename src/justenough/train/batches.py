@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 
-__all__ = ["order_seed", "epoch_orders"]
+from justenough.train.seeds import order_seed
 
-
-def order_seed(seed: int, epoch: int) -> int:
-    """The seed of a member's epoch order: a hash of (seed, epoch), apart from its init stream."""
-    state = np.random.SeedSequence([int(seed), int(epoch), 0x0D3E]).generate_state(2, np.uint32)
-    return int(state[0]) | (int(state[1] & 0x7FFFFFFF) << 32)
+__all__ = ["epoch_orders"]
 
 
 def epoch_orders(seeds: Sequence[int], n: int, epoch: int, *, device: str | torch.device = "cpu") -> torch.Tensor:

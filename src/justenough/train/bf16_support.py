@@ -19,12 +19,12 @@ import torch
 from justenough.errors import option
 from justenough.vocab import Precision
 
-__all__ = ["bf16_support", "effective_precision", "CPU_BF16_FLAGS"]
+__all__ = ["bf16_support", "effective_precision", "CPU_BF16_FLAGS", "cpu_flags"]
 
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def _cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str] | None:
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str] | None:
     """The CPU's feature flags (Linux), or None where /proc/cpuinfo cannot be read."""
     try:
         text = cpuinfo.read_text(errors="replace")
@@ -47,7 +47,7 @@ def bf16_support(device: torch.device | str = "cpu") -> tuple[bool, str]:
         return False, "this GPU does not support bfloat16 (torch.cuda.is_bf16_supported() is False)"
     if dev.type != "cpu":
         return False, f"bfloat16 support on a {dev.type} device is not known"
-    flags = _cpu_flags()
+    flags = cpu_flags()
     capability = torch.backends.cpu.get_cpu_capability()
     if flags is None:
         return False, f"this CPU's features cannot be read (torch reports {capability}), so AVX-512 BF16 is not known to be there"

@@ -12,13 +12,13 @@ from justenough.nets.stack import MLPStack
 from justenough.train.metrics import stack_loss
 from justenough.vocab import Task
 
-__all__ = ["row_evidence"]
+__all__ = ["row_evidence", "StackData", "EVAL_ROWS", "check_data", "evaluate_stack", "stack_outputs"]
 
-_EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
+EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
 
 
 @dataclass
-class _Data:
+class StackData:
     task: str
     X_train: torch.Tensor  # [N, F]
     y_train: torch.Tensor  # [N] int64 or [N, C] float32
@@ -32,7 +32,7 @@ class _Data:
     val_mask: torch.Tensor | None = None
 
 
-def _check_data(data: Any, stack: MLPStack) -> _Data:
+def check_data(data: Any, stack: MLPStack) -> StackData:
     missing = [a for a in ("X_train", "y_train", "X_val", "y_val", "task", "n_outputs") if not hasattr(data, a)]
     if missing:
         raise DataError(f"train() needs data with X_train, y_train, X_val, y_val, task, n_outputs; missing {', '.join(missing)}")
@@ -79,11 +79,11 @@ def _check_data(data: Any, stack: MLPStack) -> _Data:
         if mask.shape != (stack.M, n_val) or not bool((mask.sum(1) > 0).all()):
             raise DataError(f"val_mask must be [{stack.M}, {n_val}] with at least one validation row per member, got {list(mask.shape)}")
         out["member_rows"], out["val_mask"] = rows, mask
-    return _Data(task=task, **out)
+    return StackData(task=task, **out)
 
 
 @torch.no_grad()
-def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str,
+def evaluate_stack(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str,
               mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean loss ``[M]`` and score ``[M]`` (accuracy or R^2) over all rows, in row chunks; with
     ``mask [M, N]`` (1: the row counts for that member) over each member's own rows."""
@@ -93,8 +93,8 @@ def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str,
     loss_sum = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
     hit = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
     sse = torch.zeros(stack.M, stack.n_out, dtype=torch.float64, device=X.device)
-    for s in range(0, N, _EVAL_ROWS):
-        xb, yb = X[s : s + _EVAL_ROWS], y[s : s + _EVAL_ROWS]
+    for s in range(0, N, EVAL_ROWS):
+        xb, yb = X[s : s + EVAL_ROWS], y[s : s + EVAL_ROWS]
         out = stack(xb)  # [M, b, C]
         loss_sum += stack_loss(task, out, yb).to(torch.float64) * xb.shape[0]
         if task == Task.CLASSIFICATION:
@@ -114,16 +114,16 @@ def _evaluate(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str,
 @torch.no_grad()
 def _evaluate_masked(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str,
                      mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``_evaluate`` over each member's own rows (``mask [M, N]``): the loss and accuracy are means
-    over its rows, R^2 uses its rows' own target mean. The same numbers as ``_evaluate`` on those
+    """``evaluate_stack`` over each member's own rows (``mask [M, N]``): the loss and accuracy are means
+    over its rows, R^2 uses its rows' own target mean. The same numbers as ``evaluate_stack`` on those
     rows alone (the member-fold oracle test checks it)."""
     w = mask.to(torch.float64)  # [M, N]
     count = w.sum(1)  # [M]
     loss_sum = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
     hit = torch.zeros(stack.M, dtype=torch.float64, device=X.device)
     sse = torch.zeros(stack.M, stack.n_out, dtype=torch.float64, device=X.device)
-    for s in range(0, X.shape[0], _EVAL_ROWS):
-        xb, yb, wb = X[s : s + _EVAL_ROWS], y[s : s + _EVAL_ROWS], w[:, s : s + _EVAL_ROWS]
+    for s in range(0, X.shape[0], EVAL_ROWS):
+        xb, yb, wb = X[s : s + EVAL_ROWS], y[s : s + EVAL_ROWS], w[:, s : s + EVAL_ROWS]
         out = stack(xb).to(torch.float64)  # [M, b, C]
         if task == Task.CLASSIFICATION:
             logp = torch.log_softmax(out, dim=-1)
@@ -146,9 +146,9 @@ def _evaluate_masked(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: st
 
 
 @torch.no_grad()
-def _outputs(stack: MLPStack, X: torch.Tensor) -> torch.Tensor:
+def stack_outputs(stack: MLPStack, X: torch.Tensor) -> torch.Tensor:
     """Outputs ``[M, N, C]`` over all rows, in row chunks."""
-    return torch.cat([stack(X[s : s + _EVAL_ROWS]) for s in range(0, X.shape[0], _EVAL_ROWS)], dim=1)
+    return torch.cat([stack(X[s : s + EVAL_ROWS]) for s in range(0, X.shape[0], EVAL_ROWS)], dim=1)
 
 
 @torch.no_grad()
@@ -169,15 +169,15 @@ def row_evidence(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str) -
         y64 = y.reshape(N, -1).to(torch.float64)  # [N, C]
         var = ((y64 - y64.mean(0)) ** 2).mean(0)  # [C]
     shares, losses = [], []
-    for s in range(0, N, _EVAL_ROWS):
-        out = stack(X[s : s + _EVAL_ROWS]).to(torch.float64)  # [M, b, C]
+    for s in range(0, N, EVAL_ROWS):
+        out = stack(X[s : s + EVAL_ROWS]).to(torch.float64)  # [M, b, C]
         if task == Task.CLASSIFICATION:
-            yb = y[s : s + _EVAL_ROWS]
+            yb = y[s : s + EVAL_ROWS]
             shares.append((out.argmax(-1) == yb).to(torch.float32))  # [M, b]
             logp = torch.log_softmax(out, dim=-1)  # [M, b, C]
             losses.append(-logp.gather(-1, yb.view(1, -1, 1).expand(out.shape[0], -1, 1)).squeeze(-1).float())
         else:
-            err = (out - y64[s : s + _EVAL_ROWS]) ** 2  # [M, b, C]
+            err = (out - y64[s : s + EVAL_ROWS]) ** 2  # [M, b, C]
             safe = torch.where(var > 0, var, torch.ones_like(var))
             share = torch.where(var > 0, 1.0 - err / safe, (err == 0).to(torch.float64))
             shares.append(share.mean(-1).float())

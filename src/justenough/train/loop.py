@@ -12,12 +12,12 @@ import torch
 from justenough.errors import ConfigError
 from justenough.nets.stack import MLPStack
 from justenough.train.allocator import keep_freed_memory
-from justenough.train.data import _check_data, _Data, _outputs
-from justenough.train.memory import _plan
+from justenough.train.data import check_data, StackData, stack_outputs
+from justenough.train.memory import plan_substacks
 from justenough.train.metrics import score
 from justenough.train.results import MemberResult, StackResult, TrainState
 from justenough.train.settings import TrainSettings
-from justenough.train.substack import _Run
+from justenough.train.substack import SubstackRun
 from justenough.vocab import StopReason
 
 __all__ = ["train"]
@@ -55,7 +55,7 @@ def train(
     """
     settings = settings or TrainSettings()
     keep_freed_memory()  # fewer page faults from the tensors each step allocates and frees
-    d = _check_data(data, stack)
+    d = check_data(data, stack)
     t_start = time.perf_counter()
     runs, notices = _start_runs(stack, d, settings, memory_budget, callback_bytes)
     whole = len(runs) == 1  # one run, on the stack itself
@@ -86,24 +86,24 @@ def train(
 
 
 def _start_runs(
-    stack: MLPStack, d: _Data, settings: TrainSettings, memory_budget: int | None, callback_bytes: int
-) -> tuple[list[_Run], list[str]]:
+    stack: MLPStack, d: StackData, settings: TrainSettings, memory_budget: int | None, callback_bytes: int
+) -> tuple[list[SubstackRun], list[str]]:
     """The runs of the sub-stacks that fit the memory budget (one run on ``stack`` itself when it
     fits whole), each past epoch 0 (its initial weights evaluated); and the notices."""
-    chunks, budget = _plan(stack, settings, d.X_val.shape[0], memory_budget, callback_bytes)
+    chunks, budget = plan_substacks(stack, settings, d.X_val.shape[0], memory_budget, callback_bytes)
     notices: list[str] = []
     if len(chunks) > 1:
         msg = f"{stack.M} members split into {len(chunks)} sub-stacks of up to {len(chunks[0])} to fit a memory budget of {budget / 2**20:.0f} MiB"
         notices.append(msg)
         log.info(msg)
     whole = len(chunks) == 1
-    runs = [_Run(stack if whole else stack.subset(idx), idx, d, settings) for idx in chunks]
+    runs = [SubstackRun(stack if whole else stack.subset(idx), idx, d, settings) for idx in chunks]
     for r in runs:
         r.initial()
     return runs, notices
 
 
-def _state(epoch: int, stack: MLPStack, runs: list[_Run]) -> TrainState:
+def _state(epoch: int, stack: MLPStack, runs: list[SubstackRun]) -> TrainState:
     """What the callback sees, over the whole stack; every run's weights are written back first."""
     whole = len(runs) == 1
     for r in runs:
@@ -135,7 +135,7 @@ def _state(epoch: int, stack: MLPStack, runs: list[_Run]) -> TrainState:
     )
 
 
-def _call(callback: Callable[[int, MLPStack, TrainState], Iterable[int] | None], epoch: int, stack: MLPStack, runs: list[_Run]) -> None:
+def _call(callback: Callable[[int, MLPStack, TrainState], Iterable[int] | None], epoch: int, stack: MLPStack, runs: list[SubstackRun]) -> None:
     """Run the callback and stop ("pruned") the members it returns; its time is shared by all."""
     t0 = time.perf_counter()
     stop = callback(epoch, stack, _state(epoch, stack, runs))
@@ -151,10 +151,10 @@ def _call(callback: Callable[[int, MLPStack, TrainState], Iterable[int] | None],
 
 
 @torch.no_grad()
-def _results(stack: MLPStack, runs: list[_Run], d: _Data, settings: TrainSettings) -> list[MemberResult]:
+def _results(stack: MLPStack, runs: list[SubstackRun], d: StackData, settings: TrainSettings) -> list[MemberResult]:
     out_val: list[torch.Tensor] = []
     for r in runs:
-        out_val.extend(_outputs(r.stack, d.X_val).cpu().unbind(0))  # [N, C] per member
+        out_val.extend(stack_outputs(r.stack, d.X_val).cpu().unbind(0))  # [N, C] per member
     y_val = d.y_val.cpu()
     results: list[MemberResult] = []
     k = 0

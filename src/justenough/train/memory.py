@@ -9,11 +9,11 @@ import torch
 
 from justenough.errors import ConfigError
 from justenough.nets.stack import MLPStack
-from justenough.train.data import _EVAL_ROWS
+from justenough.train.data import EVAL_ROWS
 from justenough.train.settings import TrainSettings
 from justenough.vocab import Optimizer
 
-__all__ = ["available_memory", "member_bytes"]
+__all__ = ["available_memory", "member_bytes", "plan_substacks"]
 
 
 def available_memory(device: torch.device) -> int:
@@ -43,11 +43,11 @@ def member_bytes(sizes: Sequence[int], batch_size: int, optimizer: str, n_eval: 
     copies = 5 + (2 if optimizer in (Optimizer.ADAM, Optimizer.ADAMW) else 1) + 3
     units = sum(sizes)
     acts = batch_size * units * 4  # forward outputs, activations, their gradients
-    evals = min(n_eval, _EVAL_ROWS) * max(sizes) * 3
+    evals = min(n_eval, EVAL_ROWS) * max(sizes) * 3
     return 4 * (copies * params + acts + evals)
 
 
-def _plan(
+def plan_substacks(
     stack: MLPStack, settings: TrainSettings, n_val: int, memory_budget: int | None, callback_bytes: int = 0
 ) -> tuple[list[list[int]], int]:
     """Split members into sub-stacks of at most ``budget // per-member bytes`` members.

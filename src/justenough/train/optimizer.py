@@ -12,7 +12,7 @@ from justenough.errors import ConfigError
 from justenough.train.settings import TrainSettings
 from justenough.vocab import Optimizer, Schedule
 
-__all__ = ["StackOptimizer", "lr_factor"]
+__all__ = ["StackOptimizer", "lr_factor", "flatten_parameters", "parameter_views"]
 
 _GATHER_MAX = 1 << 16  # flat buffers up to this size expand Adam's step sizes by a gather
 _FUSED_ADAM = True  # use torch's fused Adam kernel where there is one (tests turn it off)
@@ -37,7 +37,7 @@ class StackOptimizer:
     member gets learning rate 0 and does not move.
 
     ``flat`` (optional, 1-D): a buffer whose consecutive slices *are* ``params`` (each
-    ``[M, ...]``, contiguous, in order), as ``_flatten_parameters`` makes. Then every update is a
+    ``[M, ...]``, contiguous, in order), as ``flatten_parameters`` makes. Then every update is a
     handful of elementwise ops on the whole buffer (no Python loop over layers), the per-member
     factors are expanded to one value per element (``[P]``, via a member index), and ``step``
     takes the gradients as one buffer laid out the same way. The arithmetic of every element is
@@ -129,7 +129,7 @@ class StackOptimizer:
                 if t is None:
                     continue
                 if self._flat is not None:  # [P_old] -> per parameter [M_old, ...] -> kept rows -> [P_new]
-                    rows = [v.index_select(0, idx).reshape(-1) for v in _slices(t, previous.params)]
+                    rows = [v.index_select(0, idx).reshape(-1) for v in parameter_views(t, previous.params)]
                     self.state[0][s] = torch.cat(rows)
                 else:
                     self.state[k][s] = t.index_select(0, idx)
@@ -228,8 +228,8 @@ class StackOptimizer:
                 # [M, 1, ...] multiply costs far less than gathering [P] step sizes every step.
                 if self._num is None:
                     self._num = torch.empty_like(p)
-                    self._num_views = _slices(self._num, self.params)
-                    self._m_views = _slices(m, self.params)
+                    self._num_views = parameter_views(self._num, self.params)
+                    self._m_views = parameter_views(m, self.params)
                 num = self._num
                 for q, mk, nk in zip(self.params, self._m_views, self._num_views):
                     torch.mul(self._shaped(step32, q), mk, out=nk)
@@ -280,11 +280,11 @@ class StackOptimizer:
 
     def _per_member(self, tensors: Sequence[torch.Tensor]) -> list[list[torch.Tensor]]:
         """Update tensors (the flat buffer, or one per parameter) as views ``[parameter][member]``."""
-        shaped = _slices(tensors[0], self.params) if self._flat is not None else list(tensors)
+        shaped = parameter_views(tensors[0], self.params) if self._flat is not None else list(tensors)
         return [list(p.unbind(0)) for p in shaped]
 
 
-def _slices(buf: torch.Tensor, params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+def parameter_views(buf: torch.Tensor, params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
     """``buf`` ``[P]`` (the flat layout of ``params``) as one view per parameter, shaped like it."""
     out, off = [], 0
     for q in params:
@@ -302,7 +302,7 @@ def _member_index(params: Sequence[torch.Tensor], flat: torch.Tensor) -> torch.T
         n = p.numel()
         ok = p.is_contiguous() and p.device == flat.device and p.untyped_storage().data_ptr() == flat.untyped_storage().data_ptr()
         if not ok or p.storage_offset() != flat.storage_offset() + off:
-            raise ConfigError("StackOptimizer flat= must hold the parameters as consecutive contiguous slices, in order: use _flatten_parameters")
+            raise ConfigError("StackOptimizer flat= must hold the parameters as consecutive contiguous slices, in order: use flatten_parameters")
         M = p.shape[0]
         parts.append(torch.arange(M, dtype=torch.int32, device=flat.device).repeat_interleave(n // M))
         off += n
@@ -312,7 +312,7 @@ def _member_index(params: Sequence[torch.Tensor], flat: torch.Tensor) -> torch.T
 
 
 @torch.no_grad()
-def _flatten_parameters(params: Sequence[torch.Tensor]) -> torch.Tensor:
+def flatten_parameters(params: Sequence[torch.Tensor]) -> torch.Tensor:
     """Move ``params`` (each ``[M, ...]``) into one new 1-D buffer and return it.
 
     Each parameter keeps its identity, shape and values; its ``.data`` becomes a contiguous

@@ -9,15 +9,15 @@ from collections.abc import Iterable, Sequence
 import torch
 
 from justenough.nets.stack import MLPStack
-from justenough.train.backward import _Step
+from justenough.train.backward import Step
 from justenough.train.batches import epoch_orders
-from justenough.train.data import _Data, _evaluate
-from justenough.train.optimizer import StackOptimizer, _flatten_parameters, _slices, lr_factor
+from justenough.train.data import StackData, evaluate_stack
+from justenough.train.optimizer import StackOptimizer, flatten_parameters, parameter_views, lr_factor
 from justenough.train.settings import TrainSettings
 from justenough.vocab import Monitor, StopReason
 
 
-class _Run:
+class SubstackRun:
     """The training of one (sub-)stack: members ``indices`` of the caller's stack.
 
     Members are numbered ``j = 0..m-1`` within the run's ``stack``. Only the members still
@@ -30,13 +30,13 @@ class _Run:
     numbers unchanged.
     """
 
-    def __init__(self, stack: MLPStack, indices: list[int], data: _Data, settings: TrainSettings) -> None:
+    def __init__(self, stack: MLPStack, indices: list[int], data: StackData, settings: TrainSettings) -> None:
         self.stack, self.indices, self.data, self.settings = stack, indices, data, settings
         self.m = stack.M
         self.params: list[torch.Tensor] = [*stack.weights, *stack.biases]
         # One flat buffer [P] behind all parameters, and one behind their gradients, laid out
         # alike: the optimizer then updates every layer with a few whole-buffer ops per step.
-        self.flat = _flatten_parameters(self.params)
+        self.flat = flatten_parameters(self.params)
         self.live: list[int] = list(range(self.m))  # the members in the working stack, in order
         self._use_work(stack, self.flat)
         self.active_list = [True] * self.m
@@ -71,8 +71,8 @@ class _Run:
         self.work_params: list[torch.Tensor] = [*work.weights, *work.biases]
         self.work_flat = flat
         self.grad_flat = torch.zeros_like(flat)  # [P_work]
-        self.grad_views = _slices(self.grad_flat, self.work_params)  # dW per layer, then db per layer
-        self.step_fn = _Step(work, self.data.task, self.grad_views, self.settings.precision)
+        self.grad_views = parameter_views(self.grad_flat, self.work_params)  # dW per layer, then db per layer
+        self.step_fn = Step(work, self.data.task, self.grad_views, self.settings.precision)
         self.opt = StackOptimizer(self.work_params, work.lr, work.weight_decay, self.settings, flat=flat)
         if previous is not None and keep is not None:
             self.opt.take_state(previous, keep)
@@ -99,7 +99,7 @@ class _Run:
         self.sync()  # the leaving members' last weights
         if keep:
             sub = self.work.subset(keep)
-            flat = _flatten_parameters([*sub.weights, *sub.biases])
+            flat = flatten_parameters([*sub.weights, *sub.biases])
             self._use_work(sub, flat, previous=self.opt, keep=keep)
         self.live = [self.live[k] for k in keep]
 
@@ -132,8 +132,8 @@ class _Run:
     def initial(self) -> None:
         """Epoch 0: evaluate the initial weights; they are the best so far."""
         t0 = time.perf_counter()
-        tl, _ = _evaluate(self.stack, self.data.X_train, self.data.y_train, self.data.task, self.train_mask)
-        vl, vs = _evaluate(self.stack, self.data.X_val, self.data.y_val, self.data.task, self.val_mask)
+        tl, _ = evaluate_stack(self.stack, self.data.X_train, self.data.y_train, self.data.task, self.train_mask)
+        vl, vs = evaluate_stack(self.stack, self.data.X_val, self.data.y_val, self.data.task, self.val_mask)
         tl_l, vl_l, vs_l = tl.tolist(), vl.tolist(), vs.tolist()
         for i in range(self.m):
             v = self._monitored(vl_l[i], vs_l[i])
@@ -181,12 +181,12 @@ class _Run:
                 opt.step(grad_flat)
                 loss_sum += losses * b
                 if before is not None:
-                    self._update_norms = [(p - q).flatten(1).norm(dim=1) for p, q in zip(self.work.weights, _slices(before, self.work_params))]
+                    self._update_norms = [(p - q).flatten(1).norm(dim=1) for p, q in zip(self.work.weights, parameter_views(before, self.work_params))]
                     self._update_live = list(who)
         self.stepped = True
         train_loss = (loss_sum / N).tolist()
         mask = None if self.val_mask is None else self.val_mask.index_select(0, torch.tensor(who, dtype=torch.long, device=dev))
-        vl, vs = _evaluate(self.work, d.X_val, d.y_val, d.task, mask)
+        vl, vs = evaluate_stack(self.work, d.X_val, d.y_val, d.task, mask)
         self._bookkeep(epoch, who, train_loss, vl.tolist(), vs.tolist())
         self.share_time(time.perf_counter() - t0, who)
 
