@@ -37,6 +37,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from justenough.select import best_first
+
 __all__ = ["HOSTILE", "FixtureConfig", "CONFIGS", "write_run"]
 
 HOSTILE = "<script>alert(1)</script>"
@@ -473,7 +475,8 @@ def write_run(run_dir: str | Path, *, seed: int = 0, hostile: bool = False) -> P
     }
 
     restarts.to_csv(run_dir / "results.csv", index=False)
-    board.to_csv(run_dir / "leaderboard.csv", index=False)
+    # Best first, as a search writes it (run/finalize.py): readers keep the file's order.
+    best_first(board).to_csv(run_dir / "leaderboard.csv", index=False)
     pd.DataFrame(histories).to_csv(run_dir / "history.csv", index=False)
     pd.DataFrame(diagnostics).to_csv(run_dir / "diagnostics.csv", index=False)
     (run_dir / "data.json").write_text(json.dumps(describe, indent=2))

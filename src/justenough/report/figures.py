@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from justenough.numbers import finite_or_none
+from justenough.run.files import layer_widths
 from justenough.report.figure_style import (
     ACCENT,
     DIVERGED,
@@ -63,20 +64,10 @@ def config_labels(board: pd.DataFrame) -> dict[str, str]:
 
 
 def first_width(widths: Any) -> int:
-    """The first hidden layer's width from ``"32-16"``, ``"[32, 16]"``, ``32`` or a list; 0 when
-    there is no hidden layer (depth 0: an empty list, or an empty cell read back as NaN)."""
-    if isinstance(widths, (list, tuple)):
-        return int(widths[0]) if len(widths) else 0
-    if widths is None or (isinstance(widths, float) and math.isnan(widths)):
-        return 0
-    text = str(widths).strip().strip("[]()")
-    if not text:
-        return 0
-    for sep in ("-", ",", "x", " "):
-        if sep in text:
-            text = text.split(sep)[0]
-            break
-    return int(float(text))
+    """The first hidden layer's width of a leaderboard's ``widths`` cell (``"32-16"``, ``32``, a
+    list: ``run.files.layer_widths`` reads it); 0 when there is no hidden layer (depth 0)."""
+    layers = layer_widths(widths)
+    return layers[0] if layers else 0
 
 
 
@@ -310,7 +301,7 @@ def restarts_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str,
     res = results.copy()
     res["key"] = res["key"].astype(str)
     res = res[res["key"].isin(order)]
-    diverged = res["diverged"].astype(str).str.lower().isin(["true", "1"]) if "diverged" in res else pd.Series(False, index=res.index)
+    diverged = res["diverged"] if "diverged" in res else pd.Series(False, index=res.index)  # booleans (run.files)
     score = res["val_score"].astype(float)
     diverged = diverged | ~np.isfinite(score)
     ok = res[~diverged]

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 from justenough.numbers import finite_or_none
+from justenough.run.files import layer_widths
 
 __all__ = ["escape", "number_text", "score_text", "seconds_text", "ms_text", "si_text", "note_html", "se_text"]
 
@@ -62,12 +63,9 @@ def si_text(value: Any) -> str:
 
 
 def widths_text(value: Any) -> str:
-    """A leaderboard's widths cell: ``"128-128"``; a one-layer grid's column, which pandas reads as
-    numbers (``64``, or ``64.0`` beside a linear model); ``"none"`` for the linear model's empty cell."""
-    if isinstance(value, str):
-        return value
-    width = finite_or_none(value)
-    return "none" if width is None else str(int(width))
+    """A leaderboard's widths cell as the table shows it: ``"128-128"``, ``"64"``; ``"none"`` for
+    the linear model's empty cell (``run.files.layer_widths`` reads the cell)."""
+    return "-".join(str(w) for w in layer_widths(value)) or "none"
 
 
 def note_html(text: str) -> str:

@@ -43,7 +43,7 @@ def best_config_key(board: pd.DataFrame, chosen_key: str, paired: dict[str, Any]
         return str(paired["other_key"]) if paired.get("relation") == "best" else str(chosen_key)
     eligible = board[np.isfinite(pd.to_numeric(board["val_mean"], errors="coerce").to_numpy(dtype=float))]
     if "pruned" in eligible.columns:
-        eligible = eligible[~eligible["pruned"].astype(str).str.lower().isin(("true", "1"))]
+        eligible = eligible[~eligible["pruned"]]  # booleans (run.files)
     limits = limits or {}
     if limits.get("max_params") is not None:
         eligible = eligible[pd.to_numeric(eligible["params"], errors="coerce") <= float(limits["max_params"])]

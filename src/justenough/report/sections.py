@@ -48,17 +48,12 @@ def _metric(summary: Summary) -> tuple[str, bool]:
     return metric, summary.percent
 
 
-def _widths(chosen: dict[str, Any], board_row: pd.Series | None) -> list[int]:
-    w = chosen.get("widths")
-    if w is None and board_row is not None:
-        w = board_row.get("widths")
-    if isinstance(w, (list, tuple)):
-        return [int(x) for x in w]
-    text = str(w).strip().strip("[]()")
-    for sep in (",", "-", "x", " "):
-        if sep in text:
-            return [int(float(x)) for x in text.split(sep) if x.strip()]
-    return [int(float(text))] if text else []
+def _widths(run: RunFiles, chosen: dict[str, Any]) -> list[int]:
+    """The chosen network's hidden widths: the summary's list, else its leaderboard row's (read by run.files)."""
+    widths = chosen.get("widths")
+    if widths is None:
+        widths = run.config_widths.get(str(chosen["key"]), ())
+    return [int(w) for w in widths]
 
 
 def _io_sizes(run: RunFiles, widths: list[int], params: Any) -> tuple[int | None, int | None]:
@@ -109,7 +104,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     board = run.leaderboard
     rows = board[board["key"].astype(str) == str(chosen["key"])]
     row = rows.iloc[0] if len(rows) else None
-    widths = _widths(chosen, row)
+    widths = _widths(run, chosen)
     params = chosen.get("params", None if row is None else row.get("params"))
     flops = chosen.get("flops", None if row is None else row.get("flops"))
     n_in, n_out = _io_sizes(run, widths, params)
@@ -186,14 +181,11 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
 
 
 def _leaderboard(run: RunFiles, percent: bool) -> str:
-    board = run.leaderboard.copy()
+    board = run.leaderboard
     labels = figures.config_labels(board)  # already escaped
     chosen_key = str(run.summary_fields.chosen["key"])
-    board["_mean"] = pd.to_numeric(board["val_mean"], errors="coerce")
-    from justenough.select import best_first
-
-    ranked = best_first(board)  # the order of leaderboard.csv and the printed table
-    ranked["_rank"] = range(1, len(ranked) + 1)
+    # leaderboard.csv is written best first (select.best_first), the printed table's order.
+    ranked = board.assign(_mean=pd.to_numeric(board["val_mean"], errors="coerce"), _rank=range(1, len(board) + 1))
     top = ranked.head(LEADERBOARD_ROWS)
     if not (top["key"].astype(str) == chosen_key).any():
         top = pd.concat([top, ranked[ranked["key"].astype(str) == chosen_key]])
@@ -257,7 +249,8 @@ def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -
         fig = figures.heatmap_figure(board, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric, untried=untried)
     except (ValueError, TypeError) as exc:
         return note_html(f"The widths in leaderboard.csv could not be read ({exc}).")
-    dup = board.assign(_w=[figures.first_width(w) for w in board["widths"]]).duplicated(["depth", "_w"]).any()
+    first = [(run.config_widths[str(k)] or (0,))[0] for k in board["key"]]
+    dup = board.assign(_w=first).duplicated(["depth", "_w"]).any()
     text = (
         "Mean validation score by depth (rows) and width (columns). For funnel or mixed widths the "
         "first hidden layer's width is used."
@@ -291,7 +284,7 @@ def _restarts(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) 
         return note_html("Per-restart results were not recorded (results.csv is missing), so the spread cannot be shown.")
     fig = figures.restarts_figure(run.results, run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric)
     res = run.results
-    n_div = int(res["diverged"].astype(str).str.lower().isin(["true", "1"]).sum()) if "diverged" in res else 0
+    n_div = int(res["diverged"].sum()) if "diverged" in res else 0  # booleans (run.files)
     text = (
         "Every restart of every config, configs ordered by size. Restarts differ only in their random "
         "start and data order, so the spread within a column is luck."
@@ -326,7 +319,7 @@ def _diverged_restarts(run: RunFiles, key: str) -> set[int]:
     res = run.results
     if res is None or "diverged" not in res:
         return set()
-    mine = res[(res["key"].astype(str) == key) & res["diverged"].astype(str).str.lower().isin(["true", "1"])]
+    mine = res[(res["key"].astype(str) == key) & res["diverged"]]
     return {int(r) for r in mine["restart"]}
 
 
@@ -354,7 +347,7 @@ def _diagnostics(run: RunFiles, figs: EmbeddedFigures) -> str:
     if table.empty:
         return note_html("Diagnostics were not recorded for the chosen config (no rows for it in diagnostics.csv).")
     chosen = run.summary_fields.chosen
-    widths = _widths(chosen, None)
+    widths = _widths(run, chosen)
     fig = figures.diagnostics_figure(run.diagnostics, key, widths)
     stages = set(table["stage"])
     when = "at initialization (epoch 0) and at the last recorded epoch" if "start" in stages else "at the last recorded epoch"

@@ -2,14 +2,20 @@
 
 A finished search writes these files into ``runs/NAME/`` (docs/architecture.md, "Run directory");
 ``run.finalize`` writes them with these names, and the report, ``show`` and ``compare`` read them
-here. ``summary.json`` and ``leaderboard.csv`` are required (a run without them is not finished);
-the other tables are optional: a missing or unreadable one reads as None.
+here, and nothing else parses them. ``summary.json`` and ``leaderboard.csv`` are required (a run
+without them is not finished); the other tables are optional: a missing or unreadable one reads as None.
+
+The tables come back with their types fixed once, here: the yes/no columns (``chosen``,
+``pruned``, ``diverged``) as booleans, and each config's hidden-layer widths as a tuple
+(``layer_widths``, ``RunFiles.config_widths``). Rows keep the order the file has: the leaderboard
+is written best first (``select.best_first``), so no reader sorts it again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +45,7 @@ __all__ = [
     "read_leaderboard",
     "read_results",
     "read_data",
+    "layer_widths",
 ]
 
 log = logging.getLogger("justenough")
@@ -59,6 +66,37 @@ EXPORT_DIR = "export"  # what `justenough export` writes by default (not the sea
 _LEADERBOARD_COLUMNS = ("key", "depth", "widths", "params", "val_mean")
 # The columns without which restarts cannot be paired or drawn (every version writes them).
 _RESULTS_COLUMNS = ("key", "restart", "val_score")
+# The yes/no columns of the leaderboard (chosen, pruned) and results (diverged): parsed once, in
+# _read_csv, so that no reader compares their text ("True", "1", or empty in an older file).
+_FLAG_COLUMNS = ("chosen", "pruned", "diverged")
+_TRUE_TEXT = frozenset({"true", "1", "yes"})
+
+
+def _flags(column: pd.Series) -> pd.Series:
+    """A yes/no column as booleans: text ``"True"``/``"1"``/``"yes"`` (any case) and true values are
+    yes; anything else, a missing cell included, is no."""
+    def flag(value: Any) -> bool:
+        if isinstance(value, str):
+            return value.strip().lower() in _TRUE_TEXT
+        return False if pd.isna(value) else bool(value)
+
+    return pd.Series([flag(v) for v in column], index=column.index, dtype=bool, name=column.name)
+
+
+def layer_widths(cell: Any) -> tuple[int, ...]:
+    """A ``widths`` cell as the hidden layers' widths: ``"32-16"`` -> ``(32, 16)``; a one-layer
+    grid's column, which pandas reads as numbers (``64``, or ``64.0`` beside a linear model) ->
+    ``(64,)``; the linear model's empty cell (NaN) or ``[]`` -> ``()``. Lists, and the ``"[32, 16]"``
+    or ``"32,16"`` spellings of older files, read the same."""
+    if isinstance(cell, (list, tuple)):
+        return tuple(int(w) for w in cell)
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+        return ()
+    text = str(cell).strip().strip("[]()")
+    for sep in ("-", ",", "x", " "):
+        if sep in text:
+            return tuple(int(float(w)) for w in text.split(sep) if w.strip())
+    return (int(float(text)),) if text else ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +115,11 @@ class RunFiles:
     diagnostics: pd.DataFrame | None
     data: dict[str, Any] | None
     model: dict[str, Any] | None
+
+    @cached_property
+    def config_widths(self) -> dict[str, tuple[int, ...]]:
+        """Each config's hidden-layer widths by key (``layer_widths`` of its leaderboard cell)."""
+        return {str(k): layer_widths(w) for k, w in zip(self.leaderboard["key"], self.leaderboard["widths"])}
 
     @cached_property
     def summary_fields(self) -> Summary:
@@ -123,6 +166,9 @@ def _read_csv(path: Path, *, required: bool, columns: tuple[str, ...] = ()) -> p
             log.info("report: skipping %s, it lacks columns %s", path, missing)
             return None
         raise ArtifactError(f"{path} lacks the columns {', '.join(missing)}; it is from another version or damaged")
+    for name in _FLAG_COLUMNS:
+        if name in df.columns:
+            df[name] = _flags(df[name])
     return df
 
 
@@ -142,7 +188,8 @@ def _summary_object(run_dir: Path) -> dict[str, Any]:
 
 
 def read_leaderboard(run_dir: Path) -> pd.DataFrame:
-    """``leaderboard.csv``; raises ``ArtifactError`` when it is missing, unreadable or empty."""
+    """``leaderboard.csv`` in the file's order (best first), ``chosen`` and ``pruned`` as booleans;
+    raises ``ArtifactError`` when it is missing, unreadable or empty."""
     board = _read_csv(run_dir / LEADERBOARD, required=True, columns=_LEADERBOARD_COLUMNS)
     assert board is not None
     if board.empty:
@@ -151,7 +198,7 @@ def read_leaderboard(run_dir: Path) -> pd.DataFrame:
 
 
 def read_results(run_dir: Path) -> pd.DataFrame:
-    """``results.csv`` (one row per restart); raises ``ArtifactError`` when it is missing,
+    """``results.csv`` (one row per restart, ``diverged`` as booleans); raises ``ArtifactError`` when it is missing,
     unreadable or lacks the restart columns (``compare`` cannot pair restarts without it)."""
     path = run_dir / RESULTS
     if not path.is_file():
@@ -167,8 +214,8 @@ def read_evidence(run_dir: Path, results: pd.DataFrame) -> dict[str, dict[int, A
     ``results`` that did not diverge; empty for a run from before the evidence was kept."""
     from justenough.search.weights import EvidenceStore
 
-    diverged = results["diverged"].astype(str).str.lower().isin(("true", "1")) if "diverged" in results.columns else None
-    bad = set() if diverged is None else {(str(k), int(r)) for k, r in results.loc[diverged, ["key", "restart"]].itertuples(index=False)}
+    diverged = results.loc[results["diverged"], ["key", "restart"]] if "diverged" in results.columns else results.iloc[:0]
+    bad = {(str(k), int(r)) for k, r in diverged[["key", "restart"]].itertuples(index=False)}
     return EvidenceStore(run_dir).shares(sorted(set(results["key"].astype(str))), bad)
 
 
