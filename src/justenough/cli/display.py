@@ -56,13 +56,12 @@ def _config_labels(board: "pd.DataFrame") -> list[str]:
     return table_labels(board)
 
 
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    try:
-        return bool(value) and not (isinstance(value, float) and math.isnan(value))
-    except (TypeError, ValueError):
-        return False
+def _flag_column(board: "pd.DataFrame", name: str) -> list[bool]:
+    """A yes/no column (``chosen``, ``pruned``) of a leaderboard: booleans, from the search or from
+    ``run.files`` (which parses the file's text); a missing column or cell is no."""
+    if name not in board.columns:
+        return [False] * len(board)
+    return [False if v is None or (isinstance(v, float) and math.isnan(v)) else bool(v) for v in board[name]]
 
 
 def _se_text(row: Any, percent: bool) -> str:
@@ -98,7 +97,8 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     metric = summary.shown_metric or "score"
     board = board.copy()
     board["_label"] = _config_labels(board)
-    board["_chosen"] = [_truthy(v) for v in board["chosen"]] if "chosen" in board.columns else False
+    board["_chosen"] = _flag_column(board, "chosen")
+    board["_pruned"] = _flag_column(board, "pruned")
     board = best_first(board)
     shown = board if limit is None or len(board) <= limit else board.head(limit)
     if limit is not None and len(board) > limit and not shown["_chosen"].any():
@@ -119,7 +119,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     for _, row in shown.iterrows():
         chosen = bool(row["_chosen"])
         n = fmt_int(row.get("n_restarts"))
-        note = "<- chosen" if chosen else ("pruned" if "pruned" in row and _truthy(row.get("pruned")) else "")
+        note = "<- chosen" if chosen else ("pruned" if row["_pruned"] else "")
         flag = row.get("training_flag")
         if isinstance(flag, str) and flag:
             note = f"{note} {flag}".strip()

@@ -74,17 +74,11 @@ def restarts_for_95(p: float | None) -> int | None:
 
 
 def _diverged(group: pd.DataFrame) -> np.ndarray:
-    """The ``diverged`` flags as booleans (missing column or missing values: not diverged; text
-    read back from a CSV: "True"/"1")."""
+    """The ``diverged`` flags (booleans: the search's, or results.csv's as ``run.files`` reads
+    them); a missing column or value is not diverged."""
     if "diverged" not in group.columns:
         return np.zeros(len(group), dtype=bool)
-
-    def flag(x: Any) -> bool:
-        if isinstance(x, str):
-            return x.strip().lower() in ("true", "1")
-        return False if pd.isna(x) else bool(x)
-
-    return np.array([flag(x) for x in group["diverged"]], dtype=bool)
+    return np.array([False if pd.isna(x) else bool(x) for x in group["diverged"]], dtype=bool)
 
 
 def _val_scores(group: pd.DataFrame) -> np.ndarray:

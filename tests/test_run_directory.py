@@ -1,0 +1,134 @@
+"""The run directory is typed once, in ``run/files.py``: its readers give booleans for the yes/no
+columns, tuples for the widths, and rows in the file's order; no other module parses the files.
+
+The typed readers are checked on a real run directory (``tests/run_fixture.py``: tiny networks
+trained on digits), rewritten where a test needs an older or hand-edited spelling. The "no other
+parser" check reads the source with ``ast``, like ``tests/test_layout.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from justenough.run.files import LEADERBOARD, RESULTS, layer_widths, load_run, read_leaderboard, read_results
+from tests.run_fixture import CONFIGS, write_run
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "justenough"
+READER = PACKAGE / "run" / "files.py"
+
+# Modules that parse CSV or JSON that is not a run directory's file, each with its reason.
+OTHER_PARSERS = {
+    "data/delimited.py": "the user's table (CSV, TSV, ...)",
+    "cli/language.py": "a JSON or Python literal given on the command line",
+    "run/artifacts.py": "model.json, the saved model's own format, also read outside a run (export, a copied model/)",
+}
+PARSING_CALLS = {"read_csv", "load", "loads"}
+
+
+def parsing_calls(source: str) -> list[str]:
+    """The calls in ``source`` that parse CSV or JSON: ``pd.read_csv(...)``, ``json.load(s)(...)``
+    (any spelling of the module: ``pandas.read_csv``, a bare imported ``read_csv``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in PARSING_CALLS:
+            owner = func.value.id if isinstance(func.value, ast.Name) else ""
+            if func.attr == "read_csv" or owner == "json":
+                found.append(f"{owner}.{func.attr}")
+        elif isinstance(func, ast.Name) and func.id == "read_csv":
+            found.append(func.id)
+    return found
+
+
+def flag_text_parsing(source: str) -> bool:
+    """Whether ``source`` spells a yes/no cell's text (``"true"`` next to ``"1"``): the parsing of
+    booleans that ``run/files.py`` does once."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            texts = {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+            if "true" in texts and "1" in texts:
+                return True
+    return False
+
+
+def test_no_module_but_the_reader_parses_the_run_directory() -> None:
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE).as_posix()
+        if path == READER or name in OTHER_PARSERS:
+            continue
+        source = path.read_text(encoding="utf-8")
+        calls = parsing_calls(source)
+        if calls:
+            offenders.append(f"{name}: {', '.join(calls)}")
+        if flag_text_parsing(source):
+            offenders.append(f"{name}: parses yes/no text")
+    assert offenders == [], "read the run directory through justenough.run.files"
+
+
+def test_the_listed_other_parsers_still_parse() -> None:
+    for name in OTHER_PARSERS:
+        assert parsing_calls((PACKAGE / name).read_text(encoding="utf-8")), name
+
+
+def test_the_checks_see_every_spelling() -> None:
+    assert parsing_calls("import pandas as pd\npd.read_csv(p)") == ["pd.read_csv"]
+    assert parsing_calls("from pandas import read_csv\nread_csv(p)") == ["read_csv"]
+    assert parsing_calls("import json\njson.loads(t)\njson.load(f)") == ["json.loads", "json.load"]
+    assert parsing_calls("store.load(p)\njson.dumps(x)") == []
+    assert flag_text_parsing('s.str.lower().isin(["true", "1"])') and flag_text_parsing('x in ("true", "1", "yes")')
+    assert not flag_text_parsing('x in ("a", "1")')
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_run(tmp_path_factory.mktemp("run") / "digits")
+
+
+@pytest.fixture
+def copy_run(run_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "copy"
+    shutil.copytree(run_dir, target)
+    return target
+
+
+def test_flags_read_as_booleans_whatever_their_spelling(copy_run: Path) -> None:
+    board = pd.read_csv(copy_run / LEADERBOARD)
+    chosen = board["chosen"].to_numpy(dtype=bool)
+    # An older or hand-edited file: 1/0 and yes/empty text instead of True/False.
+    board.assign(chosen=np.where(chosen, "1", "0"), pruned=np.where(chosen, "", "yes")).to_csv(copy_run / LEADERBOARD, index=False)
+    results = pd.read_csv(copy_run / RESULTS)
+    diverged = results["diverged"].to_numpy(dtype=bool)
+    assert diverged.any()  # the fixture has a diverged restart
+    results.assign(diverged=np.where(diverged, "TRUE", "")).to_csv(copy_run / RESULTS, index=False)
+
+    read = read_leaderboard(copy_run)
+    assert read["chosen"].dtype == bool and list(read["chosen"]) == list(chosen)
+    assert read["pruned"].dtype == bool and list(read["pruned"]) == list(~chosen)
+    res = read_results(copy_run)
+    assert res["diverged"].dtype == bool and list(res["diverged"]) == list(diverged)
+    run = load_run(copy_run)
+    assert run.results is not None and list(run.results["diverged"]) == list(diverged)
+
+
+def test_the_leaderboard_keeps_the_files_order(copy_run: Path) -> None:
+    board = pd.read_csv(copy_run / LEADERBOARD)
+    shuffled = board.iloc[::-1]
+    shuffled.to_csv(copy_run / LEADERBOARD, index=False)
+    assert list(read_leaderboard(copy_run)["key"]) == list(shuffled["key"])
+    assert list(load_run(copy_run).leaderboard["key"]) == list(shuffled["key"])
+
+
+def test_widths_are_read_as_tuples(run_dir: Path) -> None:
+    run = load_run(run_dir)
+    assert run.config_widths == {c.key: c.widths for c in CONFIGS}
+    assert layer_widths("32-16") == (32, 16) and layer_widths(64) == (64,) and layer_widths(64.0) == (64,)
+    assert layer_widths(float("nan")) == () and layer_widths([]) == () and layer_widths("[32, 16]") == (32, 16)
