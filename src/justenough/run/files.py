@@ -214,7 +214,8 @@ def read_evidence(run_dir: Path, results: pd.DataFrame) -> dict[str, dict[int, A
     ``results`` that did not diverge; empty for a run from before the evidence was kept."""
     from justenough.search.weights import EvidenceStore
 
-    diverged = results.loc[results["diverged"], ["key", "restart"]] if "diverged" in results.columns else results.iloc[:0]
+    # results from read_results have their flags parsed already; a frame from elsewhere is parsed here.
+    diverged = results.loc[_flags(results["diverged"]), ["key", "restart"]] if "diverged" in results.columns else results.iloc[:0]
     bad = {(str(k), int(r)) for k, r in diverged[["key", "restart"]].itertuples(index=False)}
     return EvidenceStore(run_dir).shares(sorted(set(results["key"].astype(str))), bad)
 
