@@ -55,6 +55,14 @@ def test_space_and_a_space_keyword_conflict_before_anything_is_written(tmp_path:
     assert not out.exists()
 
 
+@pytest.mark.parametrize("bad", ["best", "target=95", "tolerance=-0.1", "target=abc", "one-se=1", ""])
+def test_a_bad_rule_is_refused_before_anything_is_written_or_trained(bad: str, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match="rule|target|tolerance"):
+        search("iris", rule=bad, depth="1", widths="4", max_epochs=5, n_init=1, out=out, workers=1)
+    assert not out.exists()  # the run directory is made before the first training: none was made, none ran
+
+
 def test_search_reads_files_with_the_reading_keywords(tmp_path: Path) -> None:
     rows = "".join(f"{i % 30},{i % 10};c{i % 60};{'ab'[i % 2]}\r\n" for i in range(120))
     path = tmp_path / "eu.csv"

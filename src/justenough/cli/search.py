@@ -101,6 +101,7 @@ def search(
 
     o = merge_config(ctx, search, config)
     space, out_dir = _checked_options(o)
+    settings = _settings(o, space, out_dir)  # the rule and the other settings, read and checked once
     from justenough.cli.progress import make_progress, open_ended_text
     from justenough.api import run_search
     from justenough.search.driver import SearchInterrupted
@@ -111,7 +112,7 @@ def search(
     show_message = progress.on_message
     progress.on_message = lambda text: show_message(cli_text(text))  # type: ignore[method-assign]
     try:
-        result = run_search(_settings(o, space, out_dir), str(o["data"]), target=o["target"], test=o["test_file"],
+        result = run_search(settings, str(o["data"]), target=o["target"], test=o["test_file"],
                             val=o["val_file"], progress=progress)
     except SearchInterrupted as exc:
         # The command line can say exactly what resumes: this very command.
@@ -148,11 +149,9 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
             raise ConfigError(f"{option} must be at least {low}, got {o[name]}")
 
     from justenough.search import parse_duration
-    from justenough.select import parse_rule
     from justenough.search.space import Space
 
     space = Space.from_options(**{name: o[name] for name in SPACE_DEFAULTS})
-    parse_rule(o["rule"])
     parse_duration(o["time_budget"])
     parse_duration(o["max_latency"], latency=True)
     data = str(o["data"])

@@ -89,6 +89,11 @@ class SearchSettings:
         self._set("max_latency_ms", _latency_ms(self.max_latency_ms))
         if not isinstance(self.space, Space):
             raise ConfigError(f"space must be a justenough.Space, got {type(self.space).__name__}; or pass the keywords (depth=..., widths=...)")
+        # The rule is read here, not when the search has trained and comes to choose: a typo in
+        # it (or a target above 1) costs nothing and leaves no run directory behind.
+        from justenough.select.rules import parse_rule
+
+        self._set("rule", parse_rule(self.rule))
         # Refused before anything is loaded or created: a device this torch cannot use, an ``out``
         # that is a file (preflight.py).
         from justenough.search.preflight import check_out_dir, parse_bytes
