@@ -225,6 +225,7 @@ class _BaseSearch(BaseEstimator):
         from justenough.search.progress import SearchProgress
         from justenough.api import run_search
         from justenough.search.settings import SearchSettings
+        from justenough.select.rules import parse_rule
 
         held: Any = None
         if test_fraction > 0:
@@ -260,7 +261,7 @@ class _BaseSearch(BaseEstimator):
             settings = SearchSettings(
                 space=space,
                 task=self._task,
-                rule=self.rule,
+                rule=parse_rule(self.rule),  # the parameter's text, read (a bad one is refused here)
                 n_init=n_init,
                 out=self.out,
                 sampler=self.sampler,

@@ -31,6 +31,7 @@ from justenough.vocab import Task
 if TYPE_CHECKING:  # outcome imports torch
     from justenough.data import Prepared
     from justenough.search.grow import Walk
+    from justenough.select.rules import Rule
 
 __all__ = ["train_study", "Trained", "prepare_data", "DEFAULT_TRIALS"]
 
@@ -127,12 +128,9 @@ def train_study(
     return Trained(prepared, handle, weights_store, growth_summary, evidence_store, folds, not_trained)
 
 
-def _grow_margin(rule: Any) -> float:
+def _grow_margin(rule: Rule) -> float:
     """The gain a grow step must be confidently below to fail: a tolerance rule's E, else 0."""
-    from justenough.select import parse_rule
-
-    parsed = parse_rule(rule)
-    return float(parsed.value) if parsed.kind == "tolerance" and parsed.value is not None else 0.0
+    return float(rule.value) if rule.kind == "tolerance" and rule.value is not None else 0.0
 
 
 def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool, folds: int = 1) -> dict[str, Any]:

@@ -7,7 +7,7 @@ in the order the messages were always given, before any data is loaded or anythi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -18,6 +18,7 @@ from justenough.vocab import Precision
 
 if TYPE_CHECKING:
     from justenough.search.executors import Executor
+    from justenough.select.rules import Rule
 
 __all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "STRATEGIES", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv"]
 
@@ -40,19 +41,28 @@ class _CliDefault(str):
 SPACE_KEYWORD_DEFAULTS: dict[str, _CliDefault] = {name: _CliDefault(text) for name, text in DEFAULT_SPACE_TEXT.items()}
 
 
+def _one_se() -> Rule:
+    """The default rule, built when a settings object needs it: the rules import pandas, which
+    ``import justenough`` (and so this module) must not load."""
+    from justenough.select.rules import parse_rule
+
+    return parse_rule("one-se")
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     """The settings of one search, as ``search()`` documents its keywords.
 
     ``time_budget`` (seconds; text such as ``"10m"`` is read), ``max_latency_ms`` (a number is
     milliseconds; text is a duration such as ``"1ms"``), ``memory_budget`` (bytes; text such as
-    ``"2GB"`` is read; None: a share of the free memory, ``stack_memory_budget``) and ``out`` (a
-    ``Path``) hold their read values after construction.
+    ``"2GB"`` is read; None: a share of the free memory, ``stack_memory_budget``), ``out`` (a
+    ``Path``) and ``rule`` (a ``select.Rule``; text such as ``"target=0.95"`` is read) hold their read
+    values after construction: everything downstream takes them as they are and reads nothing again.
     """
 
     space: Space
     task: str = "auto"
-    rule: str = "one-se"
+    rule: Rule = field(default_factory=_one_se)
     n_init: int = 5
     storage: str | None = None
     out: Path | None = None
