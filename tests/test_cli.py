@@ -384,6 +384,15 @@ def test_a_bad_rule_or_rule_value_exits_2_before_anything_is_written(tmp_path: P
     assert not never.exists()
 
 
+def test_the_choices_offered_are_the_vocabularies(tmp_path: Path) -> None:
+    from justenough.vocab import ExecutorKind, Sampler, Strategy
+
+    never = tmp_path / "never"
+    for flag, vocabulary in (("--sampler", Sampler), ("--executor", ExecutorKind), ("--strategy", Strategy)):
+        _assert_usage_error(jn("search", "iris", flag, "nowhere", "--out", never), flag, ", ".join(vocabulary))
+    assert not never.exists()
+
+
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     for args in (("--debug", "show", tmp_path / "nowhere"), ("show", tmp_path / "nowhere", "--debug")):
         proc = jn(*args)

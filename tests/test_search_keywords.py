@@ -63,6 +63,26 @@ def test_a_bad_rule_is_refused_before_anything_is_written_or_trained(bad: str, t
     assert not out.exists()  # the run directory is made before the first training: none was made, none ran
 
 
+@pytest.mark.parametrize(("keyword", "bad"), [("sampler", "magic"), ("executor", "slurm"), ("strategy", "shrink")])
+def test_a_bad_sampler_executor_or_strategy_is_refused_before_anything_is_written(keyword: str, bad: str,
+                                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match=f"unknown {keyword} '{bad}': use "):
+        search("iris", depth="1", widths="4", max_epochs=5, n_init=1, out=out, workers=1, **{keyword: bad})
+    assert not out.exists()
+
+
+def test_the_choices_are_read_into_their_vocabularies() -> None:
+    from justenough.search.settings import SearchSettings
+    from justenough.vocab import ExecutorKind, Sampler, Strategy
+
+    read = SearchSettings(space=Space.default(), sampler=" NSGA-II", strategy="Grid", executor="RAY")  # type: ignore[arg-type]
+    assert (read.sampler, read.strategy, read.executor) == (Sampler.NSGA2, Strategy.GRID, ExecutorKind.RAY)
+    assert type(read.sampler) is Sampler and type(read.strategy) is Strategy and type(read.executor) is ExecutorKind
+    default = SearchSettings(space=Space.default())
+    assert (default.sampler, default.strategy, default.executor) == (Sampler.AUTO, Strategy.GRID, ExecutorKind.LOCAL)
+
+
 def test_the_rule_is_read_once_into_its_typed_value() -> None:
     from justenough.search.settings import SearchSettings
     from justenough.select import OneSERule, Rule, TargetRule

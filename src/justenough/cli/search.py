@@ -25,7 +25,7 @@ from justenough.cli.display import print_outcome
 from justenough.errors import ConfigError
 from justenough.run.summary import Summary
 from justenough.search.space import DEFAULT_SPACE_TEXT
-from justenough.vocab import Activation, Task, parse_device
+from justenough.vocab import Activation, ExecutorKind, Sampler, Strategy, Task, parse_device
 
 if TYPE_CHECKING:
     from justenough.search.settings import SearchSettings
@@ -135,9 +135,9 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
         raise ConfigError("give the DATA to search on (a file or a bundled dataset name), or data = \"...\" in --config")
     for option, name, choices in (
         ("--task", "task", ("auto", *Task)),
-        ("--sampler", "sampler", ("auto", "grid", "random", "tpe", "nsga2")),
-        ("--executor", "executor", ("local", "ray")),
-        ("--strategy", "strategy", ("grid", "grow")),
+        ("--sampler", "sampler", tuple(Sampler)),
+        ("--executor", "executor", tuple(ExecutorKind)),
+        ("--strategy", "strategy", tuple(Strategy)),
     ):
         o[name] = validate_choice(option, o[name], choices)
     parse_device(o["device"], flag="--device")  # refused now, before the data is read or the run directory is made
