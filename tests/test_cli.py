@@ -372,6 +372,27 @@ def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
     assert not never.exists()  # bad options are refused before anything is written
 
 
+def test_a_bad_rule_or_rule_value_exits_2_before_anything_is_written(tmp_path: Path) -> None:
+    never = tmp_path / "never"
+    # The rule's number is checked too, not only its name: a target above 1, a negative tolerance.
+    _assert_usage_error(jn("search", "iris", "--rule", "target=95", "--out", never), "target=95", "target=0.95")
+    _assert_usage_error(jn("search", "iris", "--rule", "tolerance=-0.1", "--out", never), "tolerance")
+    # A rule from a config file is read by the same check.
+    cfg = tmp_path / "search.toml"
+    cfg.write_text(f'data = "iris"\nrule = "median"\nout = "{never.as_posix()}"\n')
+    _assert_usage_error(jn("search", "--config", cfg), "rule", "one-se")
+    assert not never.exists()
+
+
+def test_the_choices_offered_are_the_vocabularies(tmp_path: Path) -> None:
+    from justenough.vocab import ExecutorKind, Sampler, Strategy
+
+    never = tmp_path / "never"
+    for flag, vocabulary in (("--sampler", Sampler), ("--executor", ExecutorKind), ("--strategy", Strategy)):
+        _assert_usage_error(jn("search", "iris", flag, "nowhere", "--out", never), flag, ", ".join(vocabulary))
+    assert not never.exists()
+
+
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     for args in (("--debug", "show", tmp_path / "nowhere"), ("show", tmp_path / "nowhere", "--debug")):
         proc = jn(*args)

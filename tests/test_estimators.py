@@ -566,6 +566,16 @@ def test_search_estimator_refuses_a_bad_cv_before_training(bad, tmp_path, capsys
     assert not out.exists() and capsys.readouterr().out == ""  # nothing created, nothing trained
 
 
+@pytest.mark.parametrize("bad", ["best", "target=95", "tolerance=-0.1", "target=abc", "one-se=1"])
+def test_search_estimator_refuses_a_bad_rule_before_training(bad, tmp_path, capsys):
+    X, y = load_iris(return_X_y=True)
+    out = tmp_path / "run"
+    with pytest.raises(EstimatorConfigError, match="rule|target|tolerance") as caught:
+        JustEnoughClassifier(rule=bad, out=out, verbose=1, **{**CV_FAST, "report": True}).fit(X, y)
+    assert isinstance(caught.value, ValueError)  # scikit-learn's contract for a bad parameter
+    assert not out.exists() and capsys.readouterr().out == ""  # nothing created, nothing trained
+
+
 def test_search_estimator_refuses_more_folds_than_rows_before_training(tmp_path):
     X, y = load_iris(return_X_y=True)
     with pytest.raises(EstimatorConfigError, match=f"needs at least {len(X) + 1} rows"):

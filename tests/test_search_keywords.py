@@ -55,6 +55,55 @@ def test_space_and_a_space_keyword_conflict_before_anything_is_written(tmp_path:
     assert not out.exists()
 
 
+@pytest.mark.parametrize("bad", ["best", "target=95", "tolerance=-0.1", "target=abc", "one-se=1", ""])
+def test_a_bad_rule_is_refused_before_anything_is_written_or_trained(bad: str, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match="rule|target|tolerance"):
+        search("iris", rule=bad, depth="1", widths="4", max_epochs=5, n_init=1, out=out, workers=1)
+    assert not out.exists()  # the run directory is made before the first training: none was made, none ran
+
+
+@pytest.mark.parametrize(("keyword", "bad"), [("sampler", "magic"), ("executor", "slurm"), ("strategy", "shrink")])
+def test_a_bad_sampler_executor_or_strategy_is_refused_before_anything_is_written(keyword: str, bad: str,
+                                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match=f"unknown {keyword} '{bad}': use "):
+        search("iris", depth="1", widths="4", max_epochs=5, n_init=1, out=out, workers=1, **{keyword: bad})
+    assert not out.exists()
+
+
+def test_the_choices_are_read_into_their_vocabularies() -> None:
+    from justenough.search.settings import SearchSettings
+    from justenough.vocab import ExecutorKind, Sampler, Strategy
+
+    read = SearchSettings(space=Space.default(), sampler=" NSGA-II", strategy="Grid", executor="RAY")  # type: ignore[arg-type]
+    assert (read.sampler, read.strategy, read.executor) == (Sampler.NSGA2, Strategy.GRID, ExecutorKind.RAY)
+    assert type(read.sampler) is Sampler and type(read.strategy) is Strategy and type(read.executor) is ExecutorKind
+    default = SearchSettings(space=Space.default())
+    assert (default.sampler, default.strategy, default.executor) == (Sampler.AUTO, Strategy.GRID, ExecutorKind.LOCAL)
+
+
+def test_the_rule_is_read_once_into_its_typed_value() -> None:
+    from justenough.search.settings import SearchSettings
+    from justenough.select import OneSERule, Rule, TargetRule
+
+    assert isinstance(SearchSettings(space=Space.default()).rule, OneSERule)  # the default
+    read = SearchSettings(space=Space.default(), rule=" Target=95% ").rule
+    assert isinstance(read, TargetRule) and read == Rule("target", 0.95)
+    given = Rule("tolerance", 0.01)
+    assert SearchSettings(space=Space.default(), rule=given).rule is given  # a Rule is taken as it is
+
+
+def test_search_takes_a_rule_object_and_records_the_rule_as_read(tmp_path: Path) -> None:
+    from justenough.select import Rule
+
+    quick = dict(depth="1", widths="4,8", max_epochs=5, n_init=2, workers=1, report=False, cv=1)
+    text = search("iris", rule="Tolerance=100%", out=tmp_path / "text", **quick)  # type: ignore[arg-type]
+    typed = search("iris", rule=Rule("tolerance", 1.0), out=tmp_path / "typed", **quick)  # type: ignore[arg-type]
+    assert text.summary["rule"] == typed.summary["rule"] == "tolerance=1"
+    assert text.chosen["key"] == typed.chosen["key"]
+
+
 def test_search_reads_files_with_the_reading_keywords(tmp_path: Path) -> None:
     rows = "".join(f"{i % 30},{i % 10};c{i % 60};{'ab'[i % 2]}\r\n" for i in range(120))
     path = tmp_path / "eu.csv"

@@ -10,14 +10,19 @@ import torch
 from justenough.errors import ConfigError
 from justenough.nets.activations import ACTIVATIONS, activation_module
 from justenough.vocab import (
+    SAMPLER_ALIASES,
     Activation,
+    ExecutorKind,
     Monitor,
     Optimizer,
     Precision,
+    Sampler,
     Schedule,
     StopReason,
+    Strategy,
     Task,
     parse_activation,
+    parse_choice,
     parse_device,
 )
 
@@ -25,11 +30,27 @@ from justenough.vocab import (
 # --- the enums ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("enum", [Task, Monitor, Optimizer, Precision, Schedule, StopReason, Activation])
+@pytest.mark.parametrize("enum", [Task, Monitor, Optimizer, Precision, Schedule, StopReason, Activation, Sampler, Strategy,
+                                  ExecutorKind])
 def test_each_member_is_its_text_in_comparisons_json_and_formatting(enum: type) -> None:
     for member in enum:
         assert member == member.value and str(member) == member.value and f"{member}" == member.value
         assert json.dumps({"x": member}) == json.dumps({"x": member.value})
+
+
+@pytest.mark.parametrize(("vocabulary", "text", "expected"), [
+    (Sampler, " TPE ", Sampler.TPE), (Sampler, "nsga-ii", Sampler.NSGA2), (Sampler, "nsgaii", Sampler.NSGA2),
+    (Strategy, "Grow", Strategy.GROW), (ExecutorKind, "ray", ExecutorKind.RAY),
+])
+def test_parse_choice_reads_any_case_and_the_aliases(vocabulary: type, text: str, expected: object) -> None:
+    assert parse_choice(vocabulary, text, "x", SAMPLER_ALIASES if vocabulary is Sampler else None) is expected
+
+
+def test_parse_choice_refuses_an_unknown_name_listing_the_members() -> None:
+    with pytest.raises(ConfigError, match=r"unknown sampler 'magic': use auto, grid, random, tpe or nsga2"):
+        parse_choice(Sampler, "magic", "sampler", SAMPLER_ALIASES)
+    with pytest.raises(ConfigError, match=r"unknown executor 'slurm': use local or ray"):
+        parse_choice(ExecutorKind, "slurm", "executor")
 
 
 def test_the_activation_table_has_one_row_per_activation() -> None:

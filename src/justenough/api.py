@@ -17,6 +17,7 @@ from justenough.search.space import Space
 if TYPE_CHECKING:
     from justenough.run.result import SearchResult
     from justenough.search.executors import Executor
+    from justenough.select.rules import Rule
 
 __all__ = ["search", "run_search"]
 
@@ -31,7 +32,7 @@ def search(
     *,
     task: str = "auto",
     space: Space | None = None,
-    rule: str = "one-se",
+    rule: "str | Rule" = "one-se",
     n_init: int = 5,
     storage: str | None = None,
     out: str | Path | None = None,
@@ -88,7 +89,10 @@ def search(
     (``depth="1-2"``, ``widths=[8, 32]``, ``lr="1e-4..1e-2"``, ``patience="none"``), or a whole
     ``Space`` as ``space=`` (not both). Reading a file: ``delimiter``, ``decimal``, ``encoding``,
     ``max_categories`` and ``dates`` (date columns are refused unless ``"drop"`` or ``"ordinal"``),
-    as ``justenough.data.load`` takes them (also for ``test`` and ``val``).
+    as ``justenough.data.load`` takes them (also for ``test`` and ``val``). ``rule``: text
+    (``"one-se"``, ``"target=0.95"`` or ``"95%"``, ``"tolerance=0.01"``) or a ``select.Rule``; it is
+    read with the other settings, so a bad one is refused before any data is read, file written or
+    network trained.
     ``memory_budget`` (bytes, or text such as ``"2GB"``; default a quarter
     of the free memory) is what one stack may use: a stack that does not fit is split, and a space
     whose largest network does not fit even alone is refused before anything is created

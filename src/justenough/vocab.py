@@ -13,7 +13,7 @@ This module imports no torch at import time: the CLI reads it before it knows wh
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping, TypeVar
 
 from justenough.errors import ConfigError
 
@@ -28,6 +28,11 @@ __all__ = [
     "Schedule",
     "StopReason",
     "Activation",
+    "Sampler",
+    "SAMPLER_ALIASES",
+    "Strategy",
+    "ExecutorKind",
+    "parse_choice",
     "ACTIVATION_ALIASES",
     "SKLEARN_ACTIVATION_NAMES",
     "parse_activation",
@@ -126,6 +131,51 @@ def parse_activation(name: object) -> Activation | None:
         return Activation(text)
     except ValueError:
         return None
+
+
+class Sampler(StrEnum):
+    """How a search asks for its configs (``search/sampler.py``)."""
+
+    AUTO = "auto"  # grid when the space is finite and small enough, else tpe
+    GRID = "grid"  # every config, enumerated by the search itself
+    RANDOM = "random"
+    TPE = "tpe"
+    NSGA2 = "nsga2"  # two objectives: the score up, the parameters down
+
+
+# Other spellings of the samplers, in lower case: search() and the estimators accept each.
+SAMPLER_ALIASES: dict[str, Sampler] = {"nsgaii": Sampler.NSGA2, "nsga-ii": Sampler.NSGA2}
+
+
+class Strategy(StrEnum):
+    """Which configs a search trains."""
+
+    GRID = "grid"  # every config the sampler gives
+    GROW = "grow"  # from the simplest config up, while bigger keeps paying (search/grow.py)
+
+
+class ExecutorKind(StrEnum):
+    """Where a search trains its stacks (``search/executors/``)."""
+
+    LOCAL = "local"  # worker processes on this machine
+    RAY = "ray"  # a Ray cluster (the 'ray' extra)
+
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
+def parse_choice(vocabulary: type[_Choice], value: object, what: str, aliases: Mapping[str, _Choice] | None = None) -> _Choice:
+    """The member of ``vocabulary`` that ``value`` names (any case, surrounding blanks, or one of
+    ``aliases``); a ``ConfigError`` naming ``what`` and listing the members otherwise."""
+    text = str(value).strip().lower()
+    if aliases and text in aliases:
+        return aliases[text]
+    try:
+        return vocabulary(text)
+    except ValueError:
+        names = [str(member) for member in vocabulary]
+        listed = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+        raise ConfigError(f"unknown {what} {value!r}: use {listed}") from None
 
 
 def parse_device(device: object, *, flag: str | None = None) -> "torch.device":

@@ -25,7 +25,7 @@ from justenough.cli.display import print_outcome
 from justenough.errors import ConfigError
 from justenough.run.summary import Summary
 from justenough.search.space import DEFAULT_SPACE_TEXT
-from justenough.vocab import Activation, Task, parse_device
+from justenough.vocab import Activation, ExecutorKind, Sampler, Strategy, Task, parse_device
 
 if TYPE_CHECKING:
     from justenough.search.settings import SearchSettings
@@ -101,6 +101,7 @@ def search(
 
     o = merge_config(ctx, search, config)
     space, out_dir = _checked_options(o)
+    settings = _settings(o, space, out_dir)  # the rule and the other settings, read and checked once
     from justenough.cli.progress import make_progress, open_ended_text
     from justenough.api import run_search
     from justenough.search.driver import SearchInterrupted
@@ -111,7 +112,7 @@ def search(
     show_message = progress.on_message
     progress.on_message = lambda text: show_message(cli_text(text))  # type: ignore[method-assign]
     try:
-        result = run_search(_settings(o, space, out_dir), str(o["data"]), target=o["target"], test=o["test_file"],
+        result = run_search(settings, str(o["data"]), target=o["target"], test=o["test_file"],
                             val=o["val_file"], progress=progress)
     except SearchInterrupted as exc:
         # The command line can say exactly what resumes: this very command.
@@ -134,9 +135,9 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
         raise ConfigError("give the DATA to search on (a file or a bundled dataset name), or data = \"...\" in --config")
     for option, name, choices in (
         ("--task", "task", ("auto", *Task)),
-        ("--sampler", "sampler", ("auto", "grid", "random", "tpe", "nsga2")),
-        ("--executor", "executor", ("local", "ray")),
-        ("--strategy", "strategy", ("grid", "grow")),
+        ("--sampler", "sampler", tuple(Sampler)),
+        ("--executor", "executor", tuple(ExecutorKind)),
+        ("--strategy", "strategy", tuple(Strategy)),
     ):
         o[name] = validate_choice(option, o[name], choices)
     parse_device(o["device"], flag="--device")  # refused now, before the data is read or the run directory is made
@@ -148,11 +149,9 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
             raise ConfigError(f"{option} must be at least {low}, got {o[name]}")
 
     from justenough.search import parse_duration
-    from justenough.select import parse_rule
     from justenough.search.space import Space
 
     space = Space.from_options(**{name: o[name] for name in SPACE_DEFAULTS})
-    parse_rule(o["rule"])
     parse_duration(o["time_budget"])
     parse_duration(o["max_latency"], latency=True)
     data = str(o["data"])

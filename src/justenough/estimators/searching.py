@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from justenough.errors import ConfigError, DataError
 from justenough.search.dims import AUTO
-from justenough.vocab import SKLEARN_ACTIVATION_NAMES, Task
+from justenough.vocab import SAMPLER_ALIASES, SKLEARN_ACTIVATION_NAMES, Sampler, Task, parse_choice
 from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
                                        check_fraction, check_positive_int, is_cpu, resolve_device,
                                        validation_split, seed_from_random_state)
@@ -225,6 +225,7 @@ class _BaseSearch(BaseEstimator):
         from justenough.search.progress import SearchProgress
         from justenough.api import run_search
         from justenough.search.settings import SearchSettings
+        from justenough.select.rules import parse_rule
 
         held: Any = None
         if test_fraction > 0:
@@ -260,10 +261,10 @@ class _BaseSearch(BaseEstimator):
             settings = SearchSettings(
                 space=space,
                 task=self._task,
-                rule=self.rule,
+                rule=parse_rule(self.rule),  # the parameter's text, read (a bad one is refused here)
                 n_init=n_init,
                 out=self.out,
-                sampler=self.sampler,
+                sampler=parse_choice(Sampler, self.sampler, "sampler", SAMPLER_ALIASES),  # the parameter's text, read
                 n_trials=self.n_trials,
                 halving=bool(self.halving),
                 seed=seed,

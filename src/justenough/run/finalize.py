@@ -43,6 +43,7 @@ from justenough.vocab import Task, validation_metric
 
 if TYPE_CHECKING:
     from justenough.select import Choice
+    from justenough.select.rules import Rule
 
 __all__ = ["finalize", "measure_latency", "not_trained_text"]
 
@@ -84,7 +85,7 @@ def finalize(
     *,
     handle: StudyHandle,
     prepared: Any,
-    rule: str,
+    rule: Rule,
     n_init: int,
     seed: int,
     device: str,
@@ -205,15 +206,14 @@ class _Pick:
         return self.mine.iloc[0]
 
 
-def _pick(board: pd.DataFrame, restarts: pd.DataFrame, configs: dict[str, Config], rule: str, *, metric_name: str,
+def _pick(board: pd.DataFrame, restarts: pd.DataFrame, configs: dict[str, Config], rule: Rule, *, metric_name: str,
           percent: bool, max_params: int | None, max_latency_ms: float | None,
           evidence: dict[str, dict[int, np.ndarray]] | None = None) -> _Pick:
     """Step 2: the rule picks a config among those not pruned, within the limits."""
-    from justenough.select import choose, parse_rule
+    from justenough.select import choose
 
-    rule_obj = parse_rule(rule)
     eligible = board[~board["pruned"].astype(bool)].reset_index(drop=True)
-    choice = choose(eligible, rule_obj, max_params=max_params, max_latency_ms=max_latency_ms, metric_name=metric_name,
+    choice = choose(eligible, rule, max_params=max_params, max_latency_ms=max_latency_ms, metric_name=metric_name,
                     percent=percent, restarts=restarts, evidence=evidence)
     # The model: the chosen config's best restart by validation score (ties: the lowest restart).
     mine = restarts[(restarts["key"] == choice.key) & (~restarts["diverged"])].sort_values(
@@ -295,7 +295,7 @@ def _measure_speed(module: torch.nn.Module, n_in: int) -> dict[str, Any]:
 
 
 def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts: pd.DataFrame, prepared: Any,
-             fitted: _Fitted, *, rule: str, metric_name: str, test_metrics: dict[str, float],
+             fitted: _Fitted, *, rule: Rule, metric_name: str, test_metrics: dict[str, float],
              scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
              limits: dict[str, Any], storage: str, growth: dict[str, Any] | None,
              evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1) -> Summary:

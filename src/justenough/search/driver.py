@@ -33,6 +33,7 @@ from justenough.search.space import Space
 from justenough.search.study import DONE_STATES, StudyHandle, driver_id, redact_url, restart_attr
 from justenough.search.task import StackTask
 from justenough.search.training_data import TrainingData
+from justenough.vocab import Strategy
 
 if TYPE_CHECKING:
     from justenough.search.grow import Walk
@@ -106,7 +107,7 @@ class Driver:
     @property
     def grow(self) -> bool:
         """The grow strategy enqueues its own rounds (``run_grow``), never the whole grid."""
-        return self.settings.strategy == "grow"
+        return self.settings.strategy == Strategy.GROW
 
     # --- claiming configs ------------------------------------------------------------
 

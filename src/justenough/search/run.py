@@ -26,11 +26,12 @@ from justenough.search.settings import SearchSettings
 from justenough.search.study import DONE_STATES, StudyHandle, open_study, storage_url
 from justenough.search.training_data import TrainingData
 from justenough.search.weights import EvidenceStore, WeightsStore
-from justenough.vocab import Task
+from justenough.vocab import Sampler, Strategy, Task
 
 if TYPE_CHECKING:  # outcome imports torch
     from justenough.data import Prepared
     from justenough.search.grow import Walk
+    from justenough.select.rules import Rule
 
 __all__ = ["train_study", "Trained", "prepare_data", "DEFAULT_TRIALS"]
 
@@ -85,7 +86,7 @@ def train_study(
                  explicit=settings.memory_budget is not None)
     if settings.out is not None:
         settings.out.mkdir(parents=True, exist_ok=True)
-    sampler, is_grid, directions = make_sampler("grid" if settings.strategy == "grow" else settings.sampler,
+    sampler, is_grid, directions = make_sampler(Sampler.GRID if settings.strategy == Strategy.GROW else settings.sampler,
                                                 settings.space, settings.seed)
     n_trials = settings.n_trials
     if not is_grid and n_trials is None and settings.time_budget is None:
@@ -113,26 +114,23 @@ def train_study(
                           keep)
     growth = _drive(settings, driver, handle, sampler, is_grid, n_trials, training_data, progress, evidence_store)
     growth_summary = None
-    if settings.strategy == "grow":
+    if settings.strategy == Strategy.GROW:
         from justenough.search import grow
 
         assert growth is not None  # the grow loop returns its walk
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)
         progress.on_message(growth_summary["explanation"])
     not_trained = None
-    if settings.strategy == "grid" and is_grid and driver.stop_reason:
+    if settings.strategy == Strategy.GRID and is_grid and driver.stop_reason:
         done = handle.keys_in(DONE_STATES)
         left = [c.label for c in settings.space.configs() if c.key not in done]
         not_trained = (left, driver.stop_reason) if left else None
     return Trained(prepared, handle, weights_store, growth_summary, evidence_store, folds, not_trained)
 
 
-def _grow_margin(rule: Any) -> float:
+def _grow_margin(rule: Rule) -> float:
     """The gain a grow step must be confidently below to fail: a tolerance rule's E, else 0."""
-    from justenough.select import parse_rule
-
-    parsed = parse_rule(rule)
-    return float(parsed.value) if parsed.kind == "tolerance" and parsed.value is not None else 0.0
+    return float(rule.value) if rule.kind == "tolerance" and rule.value is not None else 0.0
 
 
 def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool, folds: int = 1) -> dict[str, Any]:
@@ -146,7 +144,7 @@ def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool, 
         "precision": settings.precision,
         "sampler": "grid" if is_grid else settings.sampler,
     }
-    if settings.strategy == "grow":  # a grid study and a grow study train different configs: never mix them
+    if settings.strategy == Strategy.GROW:  # a grid study and a grow study train different configs: never mix them
         fingerprint["strategy"] = "grow"
     if folds > 1:  # restarts validated by folds are other results than one split's (a single split keeps old keys)
         fingerprint["folds"] = folds
@@ -172,14 +170,14 @@ def _drive(
     """Enqueue the grid (or wait for the driver that does), start the executor, run the driver
     (or the grow loop) to the end. Returns the grow strategy's walk (None for a grid)."""
     strategy = settings.strategy
-    if is_grid and not handle.created and strategy == "grid":
+    if is_grid and not handle.created and strategy == Strategy.GRID:
         # A driver that joins a study waits until its creator has enqueued the grid, so that the
         # grid is not enqueued several times over (claims would still dedupe, at a cost).
         deadline = time.time() + 60
         while not handle.get_attr("grid_enqueued") and time.time() < deadline:
             time.sleep(0.2)
             handle.study = optuna.load_study(study_name=handle.study.study_name, storage=handle.storage, sampler=sampler)
-    total = (driver.enqueue_grid() if strategy == "grid" else None) if is_grid else n_trials
+    total = (driver.enqueue_grid() if strategy == Strategy.GRID else None) if is_grid else n_trials
     if is_grid and handle.created:
         handle.set_attr("grid_enqueued", True)
     done = len(handle.keys_in(DONE_STATES))
@@ -192,7 +190,7 @@ def _drive(
     ended = False
     try:
         progress.on_start(total, done, settings.n_init)
-        if strategy == "grow":
+        if strategy == Strategy.GROW:
             growth = run_grow(driver, handle, settings.space, training_data, settings.grow_patience, settings.max_params,
                               evidence, _grow_margin(settings.rule))
         else:

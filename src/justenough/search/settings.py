@@ -7,21 +7,21 @@ in the order the messages were always given, before any data is loaded or anythi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError, option
 from justenough.search.durations import parse_duration
 from justenough.search.space import DEFAULT_SPACE_TEXT, Space
-from justenough.vocab import Precision
+from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, parse_choice
 
 if TYPE_CHECKING:
     from justenough.search.executors import Executor
+    from justenough.select.rules import Rule
 
-__all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "STRATEGIES", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv"]
+__all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv"]
 
-STRATEGIES = ("grid", "grow")
 # cv="auto": this many folds when fewer rows than CV_AUTO_ROWS lie outside the test split, else the
 # single train/validation split. Below it one validation split is too few rows to tell configs
 # apart (docs/selection.md has the measurements that chose it).
@@ -40,30 +40,41 @@ class _CliDefault(str):
 SPACE_KEYWORD_DEFAULTS: dict[str, _CliDefault] = {name: _CliDefault(text) for name, text in DEFAULT_SPACE_TEXT.items()}
 
 
+def _one_se() -> Rule:
+    """The default rule, built when a settings object needs it: the rules import pandas, which
+    ``import justenough`` (and so this module) must not load."""
+    from justenough.select.rules import parse_rule
+
+    return parse_rule("one-se")
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     """The settings of one search, as ``search()`` documents its keywords.
 
     ``time_budget`` (seconds; text such as ``"10m"`` is read), ``max_latency_ms`` (a number is
     milliseconds; text is a duration such as ``"1ms"``), ``memory_budget`` (bytes; text such as
-    ``"2GB"`` is read; None: a share of the free memory, ``stack_memory_budget``) and ``out`` (a
-    ``Path``) hold their read values after construction.
+    ``"2GB"`` is read; None: a share of the free memory, ``stack_memory_budget``), ``out`` (a
+    ``Path``) and ``rule`` (a ``select.Rule``; text such as ``"target=0.95"`` is read) hold their read
+    values after construction, as do ``sampler``, ``strategy`` and ``executor`` (``vocab``'s
+    ``Sampler``, ``Strategy`` and ``ExecutorKind``; an ``Executor`` object is kept as it is): everything
+    downstream takes them as they are and reads nothing again.
     """
 
     space: Space
     task: str = "auto"
-    rule: str = "one-se"
+    rule: Rule = field(default_factory=_one_se)
     n_init: int = 5
     storage: str | None = None
     out: Path | None = None
-    sampler: str = "auto"
+    sampler: Sampler = Sampler.AUTO
     n_trials: int | None = None
     time_budget: float | None = None
     halving: bool = False
     seed: int = 0
     device: str = "cpu"
     precision: str = "float32"
-    executor: "str | Executor" = "local"
+    executor: "ExecutorKind | Executor" = ExecutorKind.LOCAL
     workers: int | None = None
     ray_address: str | None = None
     max_params: int | None = None
@@ -78,17 +89,27 @@ class SearchSettings:
     dates: str | None = None
     memory_budget: int | None = None
     refit: bool = True
-    strategy: str = "grid"
+    strategy: Strategy = Strategy.GRID
     grow_patience: int = 2
     cv: int | str = "auto"
 
     def __post_init__(self) -> None:
-        self._check_choices(self.n_init, self.strategy, self.halving, self.sampler, self.grow_patience, self.precision)
+        strategy, sampler = self._check_choices(self.n_init, self.strategy, self.halving, self.sampler, self.grow_patience,
+                                                self.precision)
+        self._set("strategy", strategy)
+        self._set("sampler", sampler)
+        if isinstance(self.executor, str):  # else an Executor object, used as it is
+            self._set("executor", parse_choice(ExecutorKind, self.executor, "executor"))
         self._set("cv", read_cv(self.cv))
         self._set("time_budget", parse_duration(self.time_budget))
         self._set("max_latency_ms", _latency_ms(self.max_latency_ms))
         if not isinstance(self.space, Space):
             raise ConfigError(f"space must be a justenough.Space, got {type(self.space).__name__}; or pass the keywords (depth=..., widths=...)")
+        # The rule is read here, not when the search has trained and comes to choose: a typo in
+        # it (or a target above 1) costs nothing and leaves no run directory behind.
+        from justenough.select.rules import parse_rule
+
+        self._set("rule", parse_rule(self.rule))
         # Refused before anything is loaded or created: a device this torch cannot use, an ``out``
         # that is a file (preflight.py).
         from justenough.search.preflight import check_out_dir, parse_bytes
@@ -125,21 +146,24 @@ class SearchSettings:
         return cls(space=space, **settings)
 
     @staticmethod
-    def _check_choices(n_init: int, strategy: str, halving: bool, sampler: str, grow_patience: int, precision: str) -> None:
-        """The counts and the choices among names, and the combinations that do not go together."""
+    def _check_choices(n_init: int, strategy: str, halving: bool, sampler: str, grow_patience: int,
+                       precision: str) -> tuple[Strategy, Sampler]:
+        """The counts and the choices among names, and the combinations that do not go together;
+        returns the strategy and the sampler read."""
         if n_init < 1:
             raise ConfigError(f"n_init must be at least 1, got {n_init}")
-        if strategy not in STRATEGIES:
-            raise ConfigError(f"unknown strategy {strategy!r}: use grid (every config) or grow (from the simplest up)")
-        if strategy == "grow" and halving:
+        strategy = parse_choice(Strategy, strategy, "strategy")
+        sampler = parse_choice(Sampler, sampler, "sampler", SAMPLER_ALIASES)
+        if strategy == Strategy.GROW and halving:
             raise ConfigError(f"the grow strategy and successive halving do not combine: drop {option('halving', True)} "
                               f"or use {option('strategy', 'grid')}")
-        if strategy == "grow" and sampler.lower() not in ("auto", "grid"):
+        if strategy == Strategy.GROW and sampler not in (Sampler.AUTO, Sampler.GRID):
             raise ConfigError(f"the grow strategy walks the grid itself: drop {option('sampler', sampler)} or use {option('strategy', 'grid')}")
         if grow_patience < 1:
             raise ConfigError(f"grow_patience must be at least 1, got {grow_patience}")
         if precision not in tuple(Precision):
             raise ConfigError(f"unknown precision {precision!r}: use one of {', '.join(Precision)}")
+        return strategy, sampler
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)  # a read value replaces the text given (frozen otherwise)

@@ -18,6 +18,7 @@ from justenough.search.executors.local import LocalExecutor
 from justenough.search.record import RestartResult
 from justenough.search.task import StackTask
 from justenough.search.training_data import TrainingData
+from justenough.vocab import ExecutorKind
 
 __all__ = ["Executor", "make_executor"]
 
@@ -40,9 +41,9 @@ class Executor(Protocol):
 
 def make_executor(kind: str = "local", *, workers: int | None = None, address: str | None = None, device: str = "cpu") -> Executor:
     """Build an executor by name: ``local`` or ``ray``."""
-    if kind == "local":
+    if kind == ExecutorKind.LOCAL:
         return LocalExecutor(workers=workers, device=device)
-    if kind == "ray":
+    if kind == ExecutorKind.RAY:
         try:
             from justenough.search.executors.ray import RayExecutor
         except ImportError as exc:  # ray is an optional extra
