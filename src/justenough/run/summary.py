@@ -30,7 +30,7 @@ class Summary:
     # The chosen config: key, label, every setting, params, flops, best_restart (search/tables.config_columns).
     # A finished run's always has a key: run/files.read_summary refuses one without.
     chosen: dict[str, Any] = field(default_factory=dict)
-    # The rule that chose it, as given ("one-se", "target=0.95", ...).
+    # The rule that chose it, as read: its canonical text ("one-se", "target=0.95", "tolerance=0.01"; "paired-se" reads as one-se).
     rule: str | None = None
     # Why this config, in words (select/explain.py).
     explanation: str | None = None
