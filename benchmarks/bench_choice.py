@@ -263,7 +263,7 @@ def config_scores(result: Any, out: Path, X_large: np.ndarray, y_large: np.ndarr
     import torch
 
     from justenough.run.artifacts import build_module
-    from justenough.search.weights import WeightsStore
+    from justenough.study.weights import WeightsStore
 
     model = result.model
     task = model.task

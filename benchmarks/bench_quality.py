@@ -227,7 +227,7 @@ def sklearn_params(model: Any) -> int:
 
 def parse_je_options(items: Sequence[str]) -> tuple[dict[str, str], dict[str, Any]]:
     """``NAME=VALUE`` texts -> (Space options as CLI text, other ``search()`` keywords)."""
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     space_names = {f.name for f in fields(Space)} | {"width", "epochs", "batch"}  # Space.from_options' aliases
     space_options: dict[str, str] = {}
@@ -249,7 +249,7 @@ def parse_je_options(items: Sequence[str]) -> tuple[dict[str, str], dict[str, An
 
 def architectures(space_options: dict[str, str]) -> list[tuple[int, ...]]:
     """The hidden-layer sizes of justenough's grid (its architecture options only), smallest first."""
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     shape = {k: v for k, v in space_options.items() if k in ("depth", "widths", "width", "shape")}
     configs = Space.from_options(**shape).configs(task="classification")  # architectures: any task's budget will do
@@ -281,7 +281,7 @@ def pools_validation(n_rows: int, search_options: dict[str, Any]) -> bool:
 def run_justenough(tables: SplitTables, dataset: QualityDataset, space_options: dict[str, str],
                    search_options: dict[str, Any], workers: int) -> dict[str, Any]:
     from justenough import search
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     # Only what was asked for is passed: the defaults stay search()'s own, whatever the recipe.
     options: dict[str, Any] = {"workers": workers, "report": False, **search_options}
@@ -741,7 +741,7 @@ def checked_inputs(args: argparse.Namespace) -> Inputs:
         run_peers = [peer for peer in run_peers if peer not in PYTABKIT_PEERS]
     if args.workers < 1 or args.mlp_seeds < 1:
         raise BenchError("--workers and --mlp-seeds must be at least 1")
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     Space.from_options(**space_options)  # bad options fail here, before any training
     architectures(space_options)

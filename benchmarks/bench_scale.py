@@ -22,7 +22,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local benchmark cluster 
 
 from justenough.data import load, prepare  # noqa: E402
 from justenough import search  # noqa: E402
-from justenough.search.space import Space  # noqa: E402
+from justenough.space.search_space import Space  # noqa: E402
 
 
 def _warm() -> int:

@@ -52,7 +52,7 @@ from search_floor import floors  # noqa: E402
 
 from justenough.data import load, prepare  # noqa: E402
 from justenough import search  # noqa: E402
-from justenough.search.space import Space  # noqa: E402
+from justenough.space.search_space import Space  # noqa: E402
 
 
 def sklearn_params(model: MLPClassifier) -> int:

@@ -33,7 +33,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 
 from justenough.data import load, prepare  # noqa: E402
 from justenough import search  # noqa: E402
-from justenough.search.space import Space  # noqa: E402
+from justenough.space.search_space import Space  # noqa: E402
 
 RECIPES: dict[str, dict[str, str]] = {
     "old": dict(lr="1e-3", monitor="val_loss", patience="10", max_epochs="200", schedule="constant"),

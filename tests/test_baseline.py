@@ -12,7 +12,7 @@ from sklearn.metrics import log_loss, r2_score
 from justenough import search
 from justenough.select.baseline import describe, no_network_baseline, weak_signal_notice
 from justenough.data import load, prepare
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 
 
 def test_classification_baseline_is_the_prior_as_scikit_learn_computes_it() -> None:

@@ -522,7 +522,7 @@ def test_leaderboard_table_keeps_the_chosen_row_when_cut() -> None:
 
 def test_cli_space_defaults_equal_the_api_defaults() -> None:
     from justenough.cli import SPACE_DEFAULTS
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     assert Space.from_options(**SPACE_DEFAULTS) == Space.default()
 
@@ -533,7 +533,7 @@ def test_cli_space_defaults_equal_the_api_defaults() -> None:
 
 
 def _configs() -> list:
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     return Space.from_options(depth="1", widths="8,16,32,64").configs(task="classification")
 

@@ -275,7 +275,7 @@ def test_best_first_orders_by_mean_then_simplicity_then_key() -> None:
 def test_progress_line_and_table_use_one_label() -> None:
     from justenough.cli.display import _config_labels
     from justenough.cli.progress import config_text
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     space = Space.from_options(depth="0-1", widths=[8], activation=["relu", "tanh"])
     configs = space.configs(task="regression")
@@ -351,7 +351,7 @@ def test_cli_orders_and_labels_agree_and_the_test_split_counts_its_models(tmp_pa
 def test_result_leaderboard_is_best_first() -> None:
     import justenough
     from justenough.data.datasets import load_dataset
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     space = Space.from_options(depth="0-1", widths=[4, 16], lr=[0.03], max_epochs=[40], patience=[10])
     result = justenough.search(load_dataset("xor"), space=space, n_init=2, report=False, workers=1)

@@ -441,7 +441,7 @@ def test_accuracy_at_least_sklearn_mlp(loader):
 
 
 def test_search_estimators_default_to_the_cli_space():
-    from justenough.search.space import DEFAULT_SPACE_TEXT, Space
+    from justenough.space.search_space import DEFAULT_SPACE_TEXT, Space
 
     for cls in (JustEnoughClassifier, JustEnoughRegressor):
         est = cls()
@@ -455,7 +455,7 @@ def test_search_estimators_default_to_the_cli_space():
 def test_search_estimators_train_for_their_tasks_epoch_budget():
     # max_epochs="auto" is the task's budget (DEFAULT_MAX_EPOCHS): 200 epochs for the classifier,
     # 400 for the regressor, as `justenough search` resolves it from the data.
-    from justenough.search.space import DEFAULT_MAX_EPOCHS
+    from justenough.space.search_space import DEFAULT_MAX_EPOCHS
 
     X, y = load_iris(return_X_y=True)
     quick = dict(depth="0", n_init=1, patience=2, random_state=0, report=False)

@@ -24,9 +24,9 @@ import pytest
 
 from justenough.data import load, prepare
 from justenough.search.executors import Executor, LocalExecutor
-from justenough.search.record import RestartResult
-from justenough.search.space import Space
-from justenough.search.study import restart_attr
+from justenough.study.record import RestartResult
+from justenough.space.search_space import Space
+from justenough.study.storage import restart_attr
 from justenough.search.task import StackTask, run_stack_task
 from justenough.search.training_data import TrainingData
 from tests.services import ray_cluster  # noqa: F401  (fixture)

@@ -10,7 +10,7 @@ import pytest
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
 from justenough.search.executors import LocalExecutor, start_method
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 from justenough.search.task import StackTask
 from justenough.search.training_data import TrainingData
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from justenough.errors import ConfigError
-from justenough.search.grow import explain, node_label, node_of, summary, walk
-from justenough.search.config import Config
-from justenough.search.space import Space
+from justenough.search.strategies.grow import explain, node_label, node_of, summary, walk
+from justenough.space.config import Config
+from justenough.space.search_space import Space
 
 N_IN, N_OUT = 2, 2
 N_RESTARTS = 5

@@ -15,7 +15,7 @@ import pytest
 
 from justenough import search
 from justenough.errors import ConfigError
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 from tests.test_search import run_and_kill
 
 # Moons: a linear model cannot separate the half circles, a small hidden layer can.
@@ -80,7 +80,7 @@ _SCRIPT = textwrap.dedent(
     """
     import sys
     from justenough import search
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
     space = Space.from_options(depth="0-2", widths="16,32,64", max_epochs=40, patience=None)
     search("digits", space=space, n_init=2, out=sys.argv[1], workers=1, report=False, strategy="grow")
     """
@@ -154,8 +154,8 @@ def test_a_trial_whose_driver_died_before_naming_itself_is_failed_after_the_grac
     # and a resumed search waited for it forever (found by the SIGKILL test above).
     import optuna
 
-    from justenough.search import study as study_module
-    from justenough.search.study import driver_id, open_study, storage_url
+    from justenough.study import storage as study_module
+    from justenough.study.storage import driver_id, open_study, storage_url
 
     handle = open_study(storage_url(None, tmp_path), fingerprint={"test": 1}, sampler=optuna.samplers.RandomSampler(0),
                         directions=["maximize"])
@@ -179,7 +179,7 @@ def test_a_pending_config_finished_by_another_driver_before_this_one_runs_moves_
     # which configs are taken (the first read that includes waiting trials).
     from optuna.trial import TrialState
 
-    from justenough.search import run as run_module
+    from justenough.search import train_study as run_module
 
     real_run_grow = run_module.run_grow
     raced = []

@@ -47,8 +47,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("train", ("justenough.train",)),
     ("diagnose and select", ("justenough.diagnose", "justenough.select")),
-    ("search", ("justenough.search",)),
-    ("run", ("justenough.run",)),
+    ("space", ("justenough.space",)),  # the search space: dimensions, configs and their labels
+    ("study", ("justenough.study",)),  # the persisted search: storage, restart records, tables
+    ("run", ("justenough.run",)),  # the run directory, its schema and the Model
+    ("search", ("justenough.search",)),  # the engine, with finalize, its last stage, writing the run
     ("report", ("justenough.report",)),
     ("entry points", (
         "justenough",  # the package's __init__: the public API
@@ -158,7 +160,7 @@ def test_the_layering_reads_nested_and_relative_imports() -> None:
     assert "justenough.report" in {i.imported for i in imports_of("justenough.api")}  # inside run_search
     assert "justenough.nets.init" in {i.imported for i in imports_of("justenough.nets.stack")}
     assert layer_of("justenough.diagnose.lab") > layer_of("justenough.diagnose.measures")
-    assert layer_of("justenough.run.atomic") < layer_of("justenough.run.finalize")
+    assert layer_of("justenough.run.atomic") < layer_of("justenough.search.finalize")
 
 
 def import_graph() -> dict[str, list[str]]:

@@ -30,7 +30,7 @@ def test_reading_a_study_loads_no_torch() -> None:
     proc = _fresh(
         """
         import sys
-        import justenough.search.record, justenough.search.study, justenough.search.tables, justenough.train
+        import justenough.study.record, justenough.study.storage, justenough.study.tables, justenough.train
         assert "torch" not in sys.modules
         from justenough.train import MemberResult, train   # the lazy names still resolve
         assert "torch" in sys.modules and MemberResult.__module__ == "justenough.train.results"

@@ -12,7 +12,7 @@ from collections import Counter
 import optuna
 import pytest
 
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 from tests.services import postgres_admin_url, postgres_url  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -21,7 +21,7 @@ _DRIVER = textwrap.dedent(
     """
     import sys
     from justenough import search
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
     space = Space.from_options(depth="1-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
     search("digits", space=space, n_init=2, storage=sys.argv[1], out=sys.argv[2], workers=1, report=False)
     """
@@ -70,7 +70,7 @@ _GROW_DRIVER = textwrap.dedent(
     """
     import json, sys
     from justenough import search
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
     space = Space.from_options(depth="0-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
     r = search("digits", space=space, n_init=2, storage=sys.argv[1], out=sys.argv[2], workers=1, report=False,
                strategy="grow")

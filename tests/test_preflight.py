@@ -17,7 +17,7 @@ from justenough.data import load, prepare
 from justenough.diagnose import DiagnosticsRecorder, diagnostics_bytes
 from justenough.errors import ConfigError
 from justenough.search.preflight import MemoryBudgetError, check_memory, format_bytes, parse_bytes
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.train import TrainSettings, member_bytes, train
 

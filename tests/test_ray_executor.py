@@ -13,7 +13,7 @@ import pytest
 
 from justenough import search
 from justenough.data import load, prepare
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 from tests.services import ray_cluster  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]

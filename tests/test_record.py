@@ -7,10 +7,10 @@ import math
 import optuna
 import pandas as pd
 
-from justenough.search.record import RestartRecord, RestartResult, restart_stats
-from justenough.search.config import Config
-from justenough.search.study import StudyHandle, restart_attr
-from justenough.search.tables import restarts_table
+from justenough.study.record import RestartRecord, RestartResult, restart_stats
+from justenough.space.config import Config
+from justenough.study.storage import StudyHandle, restart_attr
+from justenough.study.tables import restarts_table
 
 
 def _record(restart: int, val_score: float, *, diverged: bool = False) -> RestartResult:
@@ -35,7 +35,7 @@ def test_the_study_attribute_is_json_ready_and_reads_back() -> None:
 
 def test_a_trial_holds_one_attribute_per_restart() -> None:
     """The driver stores each restart as an attribute of its own; the restarts table reads them back
-    (``search/tables.py``), one row per restart, by restart index."""
+    (``study/tables.py``), one row per restart, by restart index."""
     cfg = Config(depth=1, widths=(4,))
     study = optuna.create_study(direction="maximize")
     trial = study.ask()

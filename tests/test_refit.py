@@ -15,7 +15,7 @@ from justenough import search
 from justenough.data import load, prepare
 from justenough.run.summary import describe_fit
 from justenough.search.refit import refit_epochs
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.train.seeds import restart_seed
 from justenough.train import epoch_orders

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from justenough import search
 from justenough.report import build_report
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 
 
 def _umask() -> int:

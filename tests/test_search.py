@@ -20,7 +20,7 @@ from justenough.data import load, prepare
 from justenough.errors import ConfigError
 from justenough.search.executors import LocalExecutor
 from justenough.search import parse_duration
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 from justenough.search.task import StackTask
 
 SMALL = dict(max_epochs=30, patience=5)
@@ -120,8 +120,8 @@ def test_each_restart_is_one_study_attribute_and_older_layouts_still_read(tmp_pa
     a study written when curves and diagnostics had attributes of their own reads the same."""
     import optuna
 
-    from justenough.search.tables import diagnostics_table, history_table
-    from justenough.search.study import StudyHandle
+    from justenough.study.tables import diagnostics_table, history_table
+    from justenough.study.storage import StudyHandle
 
     out = tmp_path / "run"
     result = search(digits, space=_space(widths="8"), n_init=2, out=out, workers=1, report=False, diagnose_every=5)
@@ -298,7 +298,7 @@ _SCRIPT = textwrap.dedent(
     """
     import sys
     from justenough import search
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
     space = Space.from_options(depth="1-2", widths="16,32,64", max_epochs=40, patience=None)
     search("digits", space=space, n_init=2, out=sys.argv[1], workers=1, report=False)
     """

@@ -14,7 +14,7 @@ from justenough import search
 import justenough
 from justenough.cli import app
 from justenough.errors import ConfigError, DataError
-from justenough.search.space import DEFAULT_SPACE_TEXT, Space
+from justenough.space.search_space import DEFAULT_SPACE_TEXT, Space
 
 
 def test_every_space_option_of_the_cli_is_a_keyword_with_the_cli_default() -> None:

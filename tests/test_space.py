@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from justenough.errors import ConfigError
-from justenough.search.config import Config
+from justenough.space.config import Config
 from justenough.nets.activations import AUTO_INIT
-from justenough.search.dims import Dim, split_list, parse_dim
-from justenough.search.space import DEFAULT_MAX_EPOCHS, Space
+from justenough.space.dims import Dim, split_list, parse_dim
+from justenough.space.search_space import DEFAULT_MAX_EPOCHS, Space
 from justenough.vocab import Task
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -13,7 +13,7 @@ from justenough import search
 from justenough.run.atomic import write_json
 from justenough.run.files import SUMMARY, load_run, read_summary
 from justenough.run.summary import Summary
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 from tests.run_fixture import write_run
 
 # The keys of summary.json, in order: every field but ``extra`` (the keys this version does not know).

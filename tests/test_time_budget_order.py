@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from justenough.run.finalize import not_trained_text
+from justenough.search.finalize import not_trained_text
 from justenough.search import SearchSettings, Space
 from justenough.search.driver import Driver
 

@@ -22,7 +22,7 @@ from justenough.errors import (
 # stays fast: torch, optuna and plotly load only when something needs them.
 _LAZY = {
     "SearchResult": ("justenough.run.result", "SearchResult"),
-    "Space": ("justenough.search.space", "Space"),
+    "Space": ("justenough.space.search_space", "Space"),
     "load": ("justenough.run.model", "load"),
     "Model": ("justenough.run.model", "Model"),
     "MLPStack": ("justenough.nets.stack", "MLPStack"),

@@ -1,6 +1,6 @@
 """The size of a plain MLP from its layer sizes ``[n_in, w1, ..., wL, n_out]``: parameters and FLOPs.
 
-Torch-free, so that a ``Config`` (search/config.py) counts its network without loading torch; the
+Torch-free, so that a ``Config`` (space/config.py) counts its network without loading torch; the
 stack (nets/stack.py) counts each member at its real widths with the same two functions.
 """
 

@@ -151,7 +151,7 @@ class Strategy(StrEnum):
     """Which configs a search trains."""
 
     GRID = "grid"  # every config the sampler gives
-    GROW = "grow"  # from the simplest config up, while bigger keeps paying (search/grow.py)
+    GROW = "grow"  # from the simplest config up, while bigger keeps paying (search/strategies/grow.py)
 
 
 class ExecutorKind(StrEnum):

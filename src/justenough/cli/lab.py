@@ -124,6 +124,6 @@ def _init_lab_table(summary: "pd.DataFrame", *, title: str, width: int) -> Table
 
 def split_specs(text: str) -> tuple[str, ...]:
     """``"he_normal,normal(std=0.1,mean=0)"`` -> two specs: commas inside parentheses stay."""
-    from justenough.search.dims import split_list
+    from justenough.space.dims import split_list
 
     return tuple(s for s in split_list(text) if s)

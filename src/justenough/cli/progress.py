@@ -26,7 +26,7 @@ from rich.text import Text
 from justenough.cli.labels import PROGRESS_SETTINGS, config_label
 from justenough.numbers import counted
 from justenough.search import SearchProgress
-from justenough.search.config import Config
+from justenough.space.config import Config
 
 __all__ = ["LiveProgress", "PlainProgress", "QuietProgress", "make_progress", "config_text", "format_seconds",
            "open_ended_text"]

@@ -24,12 +24,12 @@ from justenough.cli.arguments import (
 from justenough.cli.display import print_outcome
 from justenough.errors import ConfigError
 from justenough.run.summary import Summary
-from justenough.search.space import DEFAULT_SPACE_TEXT
+from justenough.space.search_space import DEFAULT_SPACE_TEXT
 from justenough.vocab import Activation, ExecutorKind, Sampler, Strategy, Task, parse_device
 
 if TYPE_CHECKING:
     from justenough.search.settings import SearchSettings
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
 __all__ = ["search", "SPACE_DEFAULTS"]
 
@@ -149,7 +149,7 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
             raise ConfigError(f"{option} must be at least {low}, got {o[name]}")
 
     from justenough.search import parse_duration
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     space = Space.from_options(**{name: o[name] for name in SPACE_DEFAULTS})
     parse_duration(o["time_budget"])

@@ -136,7 +136,7 @@ class _BaseMLP(BaseEstimator):
     def _init_spec(self, activation: str) -> str:
         """``init='auto'``: the search's choice per activation (He for the ReLU family, Glorot
         for saturating and linear units, LeCun for SELU); any other spec is checked by ``init.parse``."""
-        from justenough.search.dims import resolve_init
+        from justenough.space.dims import resolve_init
 
         spec = resolve_init(str(self.init), activation)
         try:

@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from justenough.errors import ConfigError, DataError
-from justenough.search.dims import AUTO
+from justenough.space.dims import AUTO
 from justenough.vocab import SAMPLER_ALIASES, SKLEARN_ACTIVATION_NAMES, Sampler, Task, parse_choice
 from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
                                        check_fraction, check_positive_int, is_cpu, resolve_device,
@@ -25,7 +25,7 @@ from justenough.estimators.base import (EstimatorConfigError, EstimatorInputErro
 if TYPE_CHECKING:
     from justenough.run.result import SearchResult
     from justenough.search.progress import SearchProgress
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
 __all__ = ["JustEnoughClassifier", "JustEnoughRegressor"]
 
@@ -79,7 +79,7 @@ def _folds_without_test(cv: int | str, n_rows: int) -> int:
     lie outside the test split: "auto" as the search resolves it, else ``cv`` (checked against
     the rows)."""
     from justenough.search.settings import SearchSettings
-    from justenough.search.space import Space
+    from justenough.space.search_space import Space
 
     try:
         return SearchSettings(space=Space.default(), cv=cv).folds_for(n_rows, own_val=False)
@@ -146,7 +146,7 @@ class _BaseSearch(BaseEstimator):
         self.verbose = verbose
 
     def _space(self) -> "Space":
-        from justenough.search.space import Space
+        from justenough.space.search_space import Space
 
         if self.space is not None:
             if not isinstance(self.space, Space):

@@ -1,7 +1,6 @@
-"""A finished search's run: its result, its model, and the run directory that holds them.
+"""A finished search's run: its result, its model, and the run directory that holds them (the
+search writes it, ``search/finalize.py``).
 
-- ``finalize``: the study turned into a ``SearchResult`` and a run directory (``finalize.py``), from
-  the study's tables (``search/tables.py``);
 - ``files``: the run directory's file names, and ``load_run`` that reads them back;
 - ``summary``: ``Summary``, ``summary.json``'s keys as typed fields, written and read;
 - ``model``/``artifacts``: the chosen ``Model``, saved and loaded as safetensors plus JSON;
@@ -18,12 +17,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from justenough.run.files import RunFiles, load_run
-    from justenough.run.finalize import finalize
     from justenough.run.model import Model, load
     from justenough.run.result import SearchResult
     from justenough.run.summary import Summary
 
-__all__ = ["Model", "RunFiles", "SearchResult", "Summary", "finalize", "load", "load_run"]
+__all__ = ["Model", "RunFiles", "SearchResult", "Summary", "load", "load_run"]
 
 _MODULE_OF = {
     "Model": "justenough.run.model",
@@ -32,7 +30,6 @@ _MODULE_OF = {
     "load_run": "justenough.run.files",
     "SearchResult": "justenough.run.result",
     "Summary": "justenough.run.summary",
-    "finalize": "justenough.run.finalize",
 }
 
 

@@ -1,7 +1,7 @@
 """The run directory: the one place that knows its file names and reads them back.
 
 A finished search writes these files into ``runs/NAME/`` (docs/architecture.md, "Run directory");
-``run.finalize`` writes them with these names, and the report, ``show`` and ``compare`` read them
+``search.finalize`` writes them with these names, and the report, ``show`` and ``compare`` read them
 here, and nothing else parses them. ``summary.json`` and ``leaderboard.csv`` are required (a run
 without them is not finished); the other tables are optional: a missing or unreadable one reads as None.
 
@@ -212,7 +212,7 @@ def read_evidence(run_dir: Path, results: pd.DataFrame) -> dict[str, dict[int, A
     """The per-row evidence the search kept (``evidence/KEY.safetensors``), as the noise model reads
     it (``select.RowEvidence``: config key -> restart -> shares ``[N]``) for the restarts of
     ``results`` that did not diverge; empty for a run from before the evidence was kept."""
-    from justenough.search.weights import EvidenceStore
+    from justenough.study.weights import EvidenceStore
 
     # results from read_results have their flags parsed already; a frame from elsewhere is parsed here.
     diverged = results.loc[_flags(results["diverged"]), ["key", "restart"]] if "diverged" in results.columns else results.iloc[:0]

@@ -1,6 +1,6 @@
 """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence.
 
-``Summary`` has one field per key of the file, in the file's order; ``run/finalize.py`` builds it,
+``Summary`` has one field per key of the file, in the file's order; ``search/finalize.py`` builds it,
 ``to_dict()`` is what ``write_json`` writes (and what ``SearchResult.summary`` holds), and
 ``from_json`` reads the file back (``run/files.read_summary``) for the report, ``show`` and
 ``compare``.

@@ -1,14 +1,16 @@
-"""The search: ask configs, batch them into stacks, train, tell the results, resume.
+"""The search engine: ask configs, batch them into stacks, train, tell the results, resume, finalize.
 
 ``justenough.api.search()`` reads its keywords into ``SearchSettings`` (``settings.py``, validated
-once) and runs the search (``run.py``): the data is prepared, the study opened (``study.py``), the
-driver (``driver.py``) keeps the executors (``executors/``) busy with stack tasks (``task.py``) and tells
-their restart records (``record.py``), and the run is finalized from the study's tables
-(``tables.py``). The space is ``space.py``, the
-grow strategy's walk ``grow.py``, the checks before anything is created ``preflight.py``.
+once) and trains the study (``train_study.py``): the data is prepared, the study opened
+(``study/storage.py``), the driver (``driver.py``) keeps the executors (``executors/``) busy with
+stack tasks (``task.py``) and tells their restart records (``study/record.py``); ``finalize.py``, the
+last stage, turns the study's tables (``study/tables.py``) into a run directory. The space is the
+``space`` package's; the grow strategy's walk and successive halving are ``strategies/``; the checks
+before anything is created ``preflight.py``.
 
-Names are imported on first use, so that importing the space (as the CLI does) loads neither
-torch nor optuna.
+``Space``, ``Config`` (``justenough.space``), ``RestartRecord`` and ``RestartResult``
+(``justenough.study``) are re-exported here, where users import them from. Names are imported on
+first use, so that importing the space (as the CLI does) loads neither torch nor optuna.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from typing import TYPE_CHECKING
 from justenough.search.durations import parse_duration
 from justenough.search.progress import SearchProgress
 from justenough.search.settings import SearchSettings
-from justenough.search.config import Config
-from justenough.search.space import Space
 
 if TYPE_CHECKING:  # the names of _LAZY, for the type checker
+    from justenough.space.config import Config
+    from justenough.space.search_space import Space
     from justenough.search.driver import MAX_STACK_MEMBERS, SearchInterrupted
-    from justenough.search.record import RestartRecord, RestartResult
+    from justenough.study.record import RestartRecord, RestartResult
     from justenough.search.task import StackTask, run_stack_task
     from justenough.train.seeds import restart_seed
     from justenough.search.training_data import TrainingData
@@ -45,12 +47,15 @@ __all__ = [
     "run_stack_task",
 ]
 
-# Names whose modules import optuna or NumPy: imported on first use.
+# Names imported on first use: those whose modules import optuna or NumPy, and those of the
+# packages below (space, study).
 _LAZY = {
+    "Space": "justenough.space.search_space",
+    "Config": "justenough.space.config",
     "SearchInterrupted": "justenough.search.driver",
     "MAX_STACK_MEMBERS": "justenough.search.driver",
-    "RestartRecord": "justenough.search.record",
-    "RestartResult": "justenough.search.record",
+    "RestartRecord": "justenough.study.record",
+    "RestartResult": "justenough.study.record",
     "StackTask": "justenough.search.task",
     "restart_seed": "justenough.train.seeds",
     "run_stack_task": "justenough.search.task",

@@ -26,17 +26,17 @@ from optuna.trial import FrozenTrial, TrialState
 from justenough.errors import ConfigError, JustEnoughError, option
 from justenough.search.executors import Executor
 from justenough.search.progress import SearchProgress
-from justenough.search.record import RestartResult, restart_stats
+from justenough.study.record import RestartResult, restart_stats
 from justenough.search.settings import SearchSettings
-from justenough.search.config import Config
-from justenough.search.space import Space
-from justenough.search.study import DONE_STATES, StudyHandle, driver_id, redact_url, restart_attr
+from justenough.space.config import Config
+from justenough.space.search_space import Space
+from justenough.study.storage import DONE_STATES, StudyHandle, driver_id, redact_url, restart_attr
 from justenough.search.task import StackTask
 from justenough.search.training_data import TrainingData
 from justenough.vocab import Strategy
 
 if TYPE_CHECKING:
-    from justenough.search.grow import Walk
+    from justenough.search.strategies.grow import Walk
 
 __all__ = ["Driver", "SearchInterrupted", "run_grow", "MAX_STACK_MEMBERS", "MAX_STACK_PARAMS", "PACK_WIDTH"]
 
@@ -433,8 +433,8 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
     model; ``margin`` is the gain not worth having (a tolerance rule's E, else 0). A config whose
     evidence another driver kept elsewhere is compared restart by restart.
     """
-    from justenough.search import grow
-    from justenough.search.tables import restarts_table
+    from justenough.search.strategies import grow
+    from justenough.study.tables import restarts_table
 
     configs = space.configs()
     while True:

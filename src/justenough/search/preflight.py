@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from justenough.errors import ConfigError
-from justenough.search.config import architecture_label
+from justenough.space.config import architecture_label
 from justenough.vocab import Optimizer
 
 __all__ = ["check_out_dir", "parse_bytes", "format_bytes", "default_memory_budget", "check_memory", "MemoryBudgetError"]
@@ -151,7 +151,7 @@ def check_memory(
     the most state. The bytes only grow with each of these, so no config of the space needs more.
     """
     from justenough.diagnose import diagnostics_bytes
-    from justenough.search.config import layer_widths
+    from justenough.space.config import layer_widths
     from justenough.train import member_bytes
 
     depth = int(_dim_max(space.depth))

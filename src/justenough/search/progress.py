@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from justenough.search.config import Config
+from justenough.space.config import Config
 
 __all__ = ["SearchProgress"]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from justenough.search.config import Config, member_and_settings
+from justenough.space.config import Config, member_and_settings
 
 if TYPE_CHECKING:  # torch is imported where a refit trains, not where refit_epochs counts its epochs
     import torch

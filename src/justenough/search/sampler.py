@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 
 from justenough.errors import ConfigError, option
-from justenough.search.space import Space
+from justenough.space.search_space import Space
 from justenough.vocab import Sampler
 
 __all__ = ["make_sampler", "GRID_AUTO_LIMIT"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError, option
 from justenough.search.durations import parse_duration
-from justenough.search.space import DEFAULT_SPACE_TEXT, Space
+from justenough.space.search_space import DEFAULT_SPACE_TEXT, Space
 from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, parse_choice
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """What training produced for one member, defined once: ``TrainedOutcome``.
 
-Its own module, free of torch, because the search's records (``search/record.py``) are built on
+Its own module, free of torch, because the search's records (``study/record.py``) are built on
 it, and reading a study (``show``, ``compare``, a report) must not load torch.
 """
 
@@ -17,7 +17,7 @@ class TrainedOutcome:
     """What training produced for one member: its scores, its stop and its curves, defined once.
 
     ``MemberResult`` adds the member and its weights; the search's ``RestartRecord`` adds which
-    restart of which config it was (``search/record.py``). ``val_score``, ``val_loss``,
+    restart of which config it was (``study/record.py``). ``val_score``, ``val_loss``,
     ``train_loss`` and ``metrics`` are those of the best epoch (epoch 0 is the initial weights).
     """
 

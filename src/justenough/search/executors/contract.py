@@ -15,7 +15,7 @@ from typing import Protocol
 
 from justenough.errors import ConfigError
 from justenough.search.executors.local import LocalExecutor
-from justenough.search.record import RestartResult
+from justenough.study.record import RestartResult
 from justenough.search.task import StackTask
 from justenough.search.training_data import TrainingData
 from justenough.vocab import ExecutorKind

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from justenough.errors import ConfigError
 from justenough.search.executors.last_epoch import EpochReport, LastEpochs, tracked
-from justenough.search.record import RestartResult
+from justenough.study.record import RestartResult
 from justenough.search.task import StackTask, run_stack_task
 from justenough.search.training_data import TrainingData
 

@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from justenough.search.config import Config, architecture_label
+from justenough.space.config import Config, architecture_label
 
 __all__ = ["Node", "Step", "Walk", "walk", "nodes_of", "DIRECTIONS", "DEFAULT_PATIENCE"]
 

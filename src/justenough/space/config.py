@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError
 from justenough.network_size import flop_count, parameter_count
-from justenough.search.dims import AUTO, FUNNEL_MIN_WIDTH, check_number, check_str, resolve_init
+from justenough.space.dims import AUTO, FUNNEL_MIN_WIDTH, check_number, check_str, resolve_init
 from justenough.vocab import Activation, Monitor
 
 if TYPE_CHECKING:  # torch loads where a config trains, not where one is read

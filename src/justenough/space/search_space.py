@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
 from justenough.errors import ConfigError
-from justenough.search.config import Config, canonical_json, layer_widths
-from justenough.search.dims import KINDS, AUTO, SHAPES, Dim, dim_name, parse_dim, resolve_init
+from justenough.space.config import Config, canonical_json, layer_widths
+from justenough.space.dims import KINDS, AUTO, SHAPES, Dim, dim_name, parse_dim, resolve_init
 from justenough.vocab import Task
 
 __all__ = ["DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_TEXT", "Space"]

@@ -29,7 +29,7 @@ from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULT
 from justenough.run.model import Model
 from justenough.run.result import SearchResult
 from justenough.run.summary import Summary
-from justenough.search.tables import (
+from justenough.study.tables import (
     config_columns,
     config_of,
     diagnostics_table,
@@ -37,8 +37,8 @@ from justenough.search.tables import (
     history_table,
     restarts_table,
 )
-from justenough.search.config import Config
-from justenough.search.study import StudyHandle
+from justenough.space.config import Config
+from justenough.study.storage import StudyHandle
 from justenough.vocab import Task, validation_metric
 
 if TYPE_CHECKING:

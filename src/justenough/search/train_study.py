@@ -1,7 +1,7 @@
 """One search, from its settings to a trained study. A search proceeds:
 
 1. prepare the data (train/val/test; the test split stays sealed),
-2. open or resume the study (``study.py``), enqueue the grid,
+2. open or resume the study (``study/storage.py``), enqueue the grid,
 3. keep the executor busy (``driver.py``): claim trials, group their configs into stacks, submit,
    and tell each config's restarts as they come back,
 and leaves the trained study (``train_study``); ``justenough.api.run_search`` then finalizes it
@@ -20,17 +20,17 @@ import optuna
 from justenough.search.driver import Driver, run_grow
 from justenough.search.executors import make_executor
 from justenough.search.progress import SearchProgress
-from justenough.search.record import RestartResult
+from justenough.study.record import RestartResult
 from justenough.search.sampler import make_sampler
 from justenough.search.settings import SearchSettings
-from justenough.search.study import DONE_STATES, StudyHandle, open_study, storage_url
+from justenough.study.storage import DONE_STATES, StudyHandle, open_study, storage_url
 from justenough.search.training_data import TrainingData
-from justenough.search.weights import EvidenceStore, WeightsStore
+from justenough.study.weights import EvidenceStore, WeightsStore
 from justenough.vocab import Sampler, Strategy, Task
 
 if TYPE_CHECKING:  # outcome imports torch
     from justenough.data import Prepared
-    from justenough.search.grow import Walk
+    from justenough.search.strategies.grow import Walk
     from justenough.select.rules import Rule
 
 __all__ = ["train_study", "Trained", "prepare_data", "DEFAULT_TRIALS"]
@@ -115,7 +115,7 @@ def train_study(
     growth = _drive(settings, driver, handle, sampler, is_grid, n_trials, training_data, progress, evidence_store)
     growth_summary = None
     if settings.strategy == Strategy.GROW:
-        from justenough.search import grow
+        from justenough.search.strategies import grow
 
         assert growth is not None  # the grow loop returns its walk
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)

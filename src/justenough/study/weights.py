@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from justenough.search.record import RestartResult
+from justenough.study.record import RestartResult
 
 __all__ = ["RestartArrays", "WeightsStore", "EvidenceStore"]
 

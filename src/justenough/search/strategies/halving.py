@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from justenough.search.config import Config
+from justenough.space.config import Config
 
 __all__ = ["MIN_FIRST_RUNG", "first_rung", "halving_rungs", "halving_callback"]
 

@@ -13,9 +13,9 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from justenough.numbers import float_or_nan
-from justenough.search.config import Config
-from justenough.search.record import RestartRecord
-from justenough.search.study import StudyHandle
+from justenough.space.config import Config
+from justenough.study.record import RestartRecord
+from justenough.study.storage import StudyHandle
 
 __all__ = ["config_columns", "restarts_table", "history_table", "diagnostics_table", "finished_trials", "config_of"]
 
