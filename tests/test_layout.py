@@ -33,7 +33,7 @@ PACKAGE = SRC / "justenough"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", (
         "justenough.errors",
-        "justenough.numbers",
+        "justenough.display_numbers",
         "justenough.lazy",  # package attributes imported on first use
         "justenough.vocab",
         "justenough.network_size",  # below nets and search: the stack and a torch-free Config count with it

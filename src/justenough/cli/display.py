@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from justenough.cli.app import cli_text
-from justenough.numbers import counted, finite_or_none
+from justenough.display_numbers import counted, finite_or_none
 from justenough.run.summary import Summary
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from rich.table import Table
 from justenough.cli.app import app, cli_text, out_console
 from justenough.cli.arguments import check_data_arg
 from justenough.errors import ConfigError
-from justenough.numbers import counted, finite_or_none
+from justenough.display_numbers import counted, finite_or_none
 from justenough.vocab import parse_device
 
 if TYPE_CHECKING:

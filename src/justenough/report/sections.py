@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from justenough.numbers import counted, finite_or_none
+from justenough.display_numbers import counted, finite_or_none
 from justenough.recipe import lr_text
 from justenough.run.summary import describe_fit
 from justenough.report import figures, paired_with_best

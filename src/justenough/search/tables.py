@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from optuna.trial import TrialState
 
-from justenough.numbers import float_or_nan
+from justenough.display_numbers import float_or_nan
 from justenough.search.config import Config
 from justenough.search.record import RestartRecord
 from justenough.search.study import StudyHandle
