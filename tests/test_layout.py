@@ -43,7 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("nets and data", (
         "justenough.nets",
         "justenough.data",
-        "justenough.recipe",  # how a config was trained, in words
+        "justenough.training_recipe",  # how a config was trained, in words
     )),
     ("train", ("justenough.train",)),
     ("diagnose and select", ("justenough.diagnose", "justenough.select")),

@@ -88,7 +88,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     chosen one. ``summary``: the run's, or ``summary.json``'s object (the metric and ``n_init`` are read).
     """
     from justenough.select import best_first
-    from justenough.recipe import epochs_text, lr_text
+    from justenough.training_recipe import epochs_text, lr_text
     from justenough.run.files import LEADERBOARD
 
     if not isinstance(summary, Summary):
