@@ -473,7 +473,7 @@ def test_config_file_errors(tmp_path: Path) -> None:
 
 
 def test_read_config_normalizes_keys_and_sections(tmp_path: Path) -> None:
-    from justenough.cli.config import read_config
+    from justenough.cli.config_file import read_config
 
     path = tmp_path / "c.toml"
     path.write_text('n-init = 3\nmax_epochs = 9\n[search]\nn_init = 4\n[init-lab]\ndepth = 12\n')
@@ -541,7 +541,7 @@ def _configs() -> list:
 def test_plain_progress_writes_one_line_per_config() -> None:
     from rich.console import Console
 
-    from justenough.cli.progress import PlainProgress, make_progress
+    from justenough.cli.search_progress import PlainProgress, make_progress
 
     buf = io.StringIO()
     console = Console(file=buf, width=60)
@@ -566,7 +566,7 @@ def test_plain_progress_writes_one_line_per_config() -> None:
 def test_live_progress_shows_counts_flight_best_and_eta() -> None:
     from rich.console import Console
 
-    from justenough.cli.progress import LiveProgress, QuietProgress, make_progress
+    from justenough.cli.search_progress import LiveProgress, QuietProgress, make_progress
 
     assert isinstance(make_progress(Console(file=io.StringIO()), quiet=True), QuietProgress)
     console = Console(file=io.StringIO(), force_terminal=True, width=160)
@@ -590,7 +590,7 @@ def test_live_progress_shows_counts_flight_best_and_eta() -> None:
 
 
 def test_format_seconds() -> None:
-    from justenough.cli.progress import format_seconds
+    from justenough.cli.search_progress import format_seconds
 
     assert format_seconds(4.25) == "4.2s" or format_seconds(4.25) == "4.3s"
     assert format_seconds(42) == "42s"

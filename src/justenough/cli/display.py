@@ -38,7 +38,7 @@ def _fmt_spread(value: Any, percent: bool) -> str:
 
 
 def _fmt_seconds(value: Any) -> str:
-    from justenough.cli.progress import format_seconds
+    from justenough.cli.search_progress import format_seconds
 
     return format_seconds(finite_or_none(value))
 
