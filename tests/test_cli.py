@@ -624,7 +624,7 @@ def test_init_lab_writes_summary_and_report(tmp_path: Path) -> None:
 
 
 def test_config_labels_name_every_setting_that_differs() -> None:
-    from justenough.cli.display import _config_labels
+    from justenough.cli.labels import table_labels
 
     board = pd.DataFrame({
         "label": ["1x8", "1x8", "1x8", "1x8"],
@@ -633,7 +633,7 @@ def test_config_labels_name_every_setting_that_differs() -> None:
         "monitor": ["val_loss", "val_score", "val_loss", "val_loss"],
         "max_epochs": [200, 200, 200, 50],
     })
-    labels = _config_labels(board)
+    labels = table_labels(board)
     assert len(set(labels)) == 4  # each config told apart
     assert labels[1].endswith("val_score") and "patience=none" in labels[2] and "epochs=50" in labels[3]
     assert "lr=" not in labels[0]  # the same in every config: not repeated

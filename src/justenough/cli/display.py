@@ -48,14 +48,6 @@ def fmt_int(value: Any) -> str:
     return "-" if f is None else f"{int(f):,}"
 
 
-def _config_labels(board: "pd.DataFrame") -> list[str]:
-    """The label (``2x32``) plus any setting that differs between configs (activation, lr, ...),
-    written as the progress line writes it (``labels.py``)."""
-    from justenough.cli.labels import table_labels
-
-    return table_labels(board)
-
-
 def _flag_column(board: "pd.DataFrame", name: str) -> list[bool]:
     """A yes/no column (``chosen``, ``pruned``) of a leaderboard: booleans, from the search or from
     ``run.files`` (which parses the file's text); a missing column or cell is no."""
@@ -87,6 +79,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     (under-trained?, stopped at once?) in the last column. With ``limit``, the top rows plus the
     chosen one. ``summary``: the run's, or ``summary.json``'s object (the metric and ``n_init`` are read).
     """
+    from justenough.cli.labels import table_labels
     from justenough.select import best_first
     from justenough.training_recipe import epochs_text, lr_text
     from justenough.run.files import LEADERBOARD
@@ -96,7 +89,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     percent = summary.percent
     metric = summary.shown_metric or "score"
     board = board.copy()
-    board["_label"] = _config_labels(board)
+    board["_label"] = table_labels(board)  # the progress line's label, plus the settings that differ
     board["_chosen"] = _flag_column(board, "chosen")
     board["_pruned"] = _flag_column(board, "pruned")
     board = best_first(board)
