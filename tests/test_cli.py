@@ -473,7 +473,7 @@ def test_config_file_errors(tmp_path: Path) -> None:
 
 
 def test_read_config_normalizes_keys_and_sections(tmp_path: Path) -> None:
-    from justenough.cli.config import read_config
+    from justenough.cli.config_file import read_config
 
     path = tmp_path / "c.toml"
     path.write_text('n-init = 3\nmax_epochs = 9\n[search]\nn_init = 4\n[init-lab]\ndepth = 12\n')
@@ -541,7 +541,7 @@ def _configs() -> list:
 def test_plain_progress_writes_one_line_per_config() -> None:
     from rich.console import Console
 
-    from justenough.cli.progress import PlainProgress, make_progress
+    from justenough.cli.search_progress import PlainProgress, make_progress
 
     buf = io.StringIO()
     console = Console(file=buf, width=60)
@@ -566,7 +566,7 @@ def test_plain_progress_writes_one_line_per_config() -> None:
 def test_live_progress_shows_counts_flight_best_and_eta() -> None:
     from rich.console import Console
 
-    from justenough.cli.progress import LiveProgress, QuietProgress, make_progress
+    from justenough.cli.search_progress import LiveProgress, QuietProgress, make_progress
 
     assert isinstance(make_progress(Console(file=io.StringIO()), quiet=True), QuietProgress)
     console = Console(file=io.StringIO(), force_terminal=True, width=160)
@@ -590,7 +590,7 @@ def test_live_progress_shows_counts_flight_best_and_eta() -> None:
 
 
 def test_format_seconds() -> None:
-    from justenough.cli.progress import format_seconds
+    from justenough.cli.search_progress import format_seconds
 
     assert format_seconds(4.25) == "4.2s" or format_seconds(4.25) == "4.3s"
     assert format_seconds(42) == "42s"
@@ -624,7 +624,7 @@ def test_init_lab_writes_summary_and_report(tmp_path: Path) -> None:
 
 
 def test_config_labels_name_every_setting_that_differs() -> None:
-    from justenough.cli.display import _config_labels
+    from justenough.cli.labels import table_labels
 
     board = pd.DataFrame({
         "label": ["1x8", "1x8", "1x8", "1x8"],
@@ -633,7 +633,7 @@ def test_config_labels_name_every_setting_that_differs() -> None:
         "monitor": ["val_loss", "val_score", "val_loss", "val_loss"],
         "max_epochs": [200, 200, 200, 50],
     })
-    labels = _config_labels(board)
+    labels = table_labels(board)
     assert len(set(labels)) == 4  # each config told apart
     assert labels[1].endswith("val_score") and "patience=none" in labels[2] and "epochs=50" in labels[3]
     assert "lr=" not in labels[0]  # the same in every config: not repeated

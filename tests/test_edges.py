@@ -273,14 +273,14 @@ def test_best_first_orders_by_mean_then_simplicity_then_key() -> None:
 
 
 def test_progress_line_and_table_use_one_label() -> None:
-    from justenough.cli.display import _config_labels
-    from justenough.cli.progress import config_text
+    from justenough.cli.labels import table_labels
+    from justenough.cli.search_progress import config_text
     from justenough.space.search_space import Space
 
     space = Space.from_options(depth="0-1", widths=[8], activation=["relu", "tanh"])
     configs = space.configs(task="regression")
     rows = pd.DataFrame([{**c.to_dict(), "label": c.label, "depth": c.depth} for c in configs])
-    table = dict(zip([c.key for c in configs], _config_labels(rows)))
+    table = dict(zip([c.key for c in configs], table_labels(rows)))
     for config in configs:
         progress = config_text(config).split()
         words = table[config.key].split()

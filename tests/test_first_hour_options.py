@@ -97,7 +97,7 @@ def test_a_grow_search_says_what_it_grows(tmp_path: Path) -> None:
 
 
 def test_a_grow_search_with_a_time_budget_names_both() -> None:
-    from justenough.cli.progress import open_ended_text
+    from justenough.cli.search_progress import open_ended_text
 
     text = open_ended_text("grow", "10m", grow_patience=3)
     assert "grown from the simplest" in text and "after 3 step(s)" in text and "time budget (10m)" in text
@@ -200,7 +200,7 @@ def test_init_lab_live_bar_counts_every_stack_s_epochs() -> None:
 
     from rich.console import Console
 
-    from justenough.cli.lab_progress import LiveLabProgress, make_lab_progress
+    from justenough.cli.init_lab_progress import LiveLabProgress, make_lab_progress
 
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
     progress = make_lab_progress(console)

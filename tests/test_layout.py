@@ -7,8 +7,8 @@
   ``UPWARD_IMPORTS``.
 - No import cycles among the modules (the same imports: module level, inside a function,
   ``TYPE_CHECKING``): the imports between two modules go one way.
-- Public doors: no module imports another module's ``_private`` name (``from m import _x``, or
-  ``m._x`` on an imported module); a name used outside its module is public.
+- Public doors: no module, and no test, imports another module's ``_private`` name (``from m
+  import _x``, or ``m._x`` on an imported module); a name used outside its module is public.
 - Size: no module over 500 lines; no function over 80 lines unless the line right above its
   ``def`` (or its first decorator) is a comment that argues it.
 - Comments and docstrings cite files in the repo, never the founders' notes (DESIGN.md).
@@ -33,7 +33,7 @@ PACKAGE = SRC / "justenough"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", (
         "justenough.errors",
-        "justenough.numbers",
+        "justenough.display_numbers",
         "justenough.lazy",  # package attributes imported on first use
         "justenough.vocab",
         "justenough.network_size",  # below nets and search: the stack and a torch-free Config count with it
@@ -43,7 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("nets and data", (
         "justenough.nets",
         "justenough.data",
-        "justenough.recipe",  # how a config was trained, in words
+        "justenough.training_recipe",  # how a config was trained, in words
     )),
     ("train", ("justenough.train",)),
     ("diagnose and select", ("justenough.diagnose", "justenough.select")),
@@ -218,11 +218,12 @@ def test_the_cycle_finder_sees_cycles() -> None:
     assert "justenough.nets.init" in import_graph()["justenough.nets.stack"]
 
 
-def private_names_imported(module: str, source: str | None = None) -> list[str]:
+def private_names_imported(module: str, source: str | None = None, path: Path | None = None) -> list[str]:
     """``module``'s uses of another justenough module's ``_private`` name: ``from m import _x``
     and ``m._x`` where ``m`` is a justenough module it imported (dunder names are not private).
-    ``source``: the module's text, read from its file by default."""
-    path = MODULES[module]
+    ``source``: the module's text, read from its file by default; ``path``: that file, for a
+    module outside the package (a test), else ``MODULES[module]``."""
+    path = MODULES[module] if path is None else path
     tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     modules_bound: dict[str, str] = {}  # a local name -> the justenough module it is
@@ -266,6 +267,16 @@ def test_no_module_uses_another_modules_private_name() -> None:
     or move it to the module that uses it."""
     found = [use for module in MODULES for use in private_names_imported(module)]
     assert not found, "make these names public, or move them where they are used:\n" + "\n".join(found)
+
+
+def test_no_test_uses_a_private_name() -> None:
+    """The tests go through the public doors too: what a test needs of a module is public."""
+    found = [
+        use
+        for path in sorted(Path(__file__).resolve().parent.glob("*.py"))
+        for use in private_names_imported(f"tests.{path.stem}", path=path)
+    ]
+    assert not found, "make these names public, or test through a public name:\n" + "\n".join(found)
 
 
 def test_the_private_name_finder_sees_both_spellings() -> None:

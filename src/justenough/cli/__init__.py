@@ -15,11 +15,11 @@ from __future__ import annotations
 from justenough.cli.app import app, cli_text, main
 
 # Each command module registers its commands on ``app`` when imported, in the order --help lists them.
-from justenough.cli import search, inspect, model, lab, datasets  # noqa: F401,I001  (registers the commands)
+from justenough.cli import search, inspect, predict_export, init_lab, datasets  # noqa: F401,I001  (registers the commands)
 from justenough.cli.arguments import default_out
 from justenough.cli.display import leaderboard_table
-from justenough.cli.lab import split_specs
-from justenough.cli.model import features_path
+from justenough.cli.init_lab import split_specs
+from justenough.cli.predict_export import features_path
 from justenough.cli.search import SPACE_DEFAULTS
 
 __all__ = ["app", "main", "cli_text", "leaderboard_table", "default_out", "features_path", "split_specs", "SPACE_DEFAULTS"]

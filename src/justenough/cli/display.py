@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from justenough.cli.app import cli_text
-from justenough.numbers import counted, finite_or_none
+from justenough.display_numbers import counted, finite_or_none
 from justenough.run.summary import Summary
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _fmt_spread(value: Any, percent: bool) -> str:
 
 
 def _fmt_seconds(value: Any) -> str:
-    from justenough.cli.progress import format_seconds
+    from justenough.cli.search_progress import format_seconds
 
     return format_seconds(finite_or_none(value))
 
@@ -46,14 +46,6 @@ def _fmt_seconds(value: Any) -> str:
 def fmt_int(value: Any) -> str:
     f = finite_or_none(value)
     return "-" if f is None else f"{int(f):,}"
-
-
-def _config_labels(board: "pd.DataFrame") -> list[str]:
-    """The label (``2x32``) plus any setting that differs between configs (activation, lr, ...),
-    written as the progress line writes it (``labels.py``)."""
-    from justenough.cli.labels import table_labels
-
-    return table_labels(board)
 
 
 def _flag_column(board: "pd.DataFrame", name: str) -> list[bool]:
@@ -87,8 +79,9 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     (under-trained?, stopped at once?) in the last column. With ``limit``, the top rows plus the
     chosen one. ``summary``: the run's, or ``summary.json``'s object (the metric and ``n_init`` are read).
     """
+    from justenough.cli.labels import table_labels
     from justenough.select import best_first
-    from justenough.recipe import epochs_text, lr_text
+    from justenough.training_recipe import epochs_text, lr_text
     from justenough.run.files import LEADERBOARD
 
     if not isinstance(summary, Summary):
@@ -96,7 +89,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     percent = summary.percent
     metric = summary.shown_metric or "score"
     board = board.copy()
-    board["_label"] = _config_labels(board)
+    board["_label"] = table_labels(board)  # the progress line's label, plus the settings that differ
     board["_chosen"] = _flag_column(board, "chosen")
     board["_pruned"] = _flag_column(board, "pruned")
     board = best_first(board)

@@ -14,7 +14,7 @@ from justenough.cli.app import app, err, out_console
 from justenough.cli.arguments import checked_run_dir
 from justenough.cli.display import LEADERBOARD_ROWS, leaderboard_table, print_outcome
 from justenough.errors import ArtifactError, ConfigError
-from justenough.numbers import counted, decimals_to_show
+from justenough.display_numbers import counted, decimals_to_show
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from justenough.numbers import finite_or_none
+from justenough.display_numbers import finite_or_none
 
 __all__ = ["SETTINGS", "PROGRESS_SETTINGS", "config_label", "varying_settings", "table_labels"]
 

@@ -97,12 +97,12 @@ def search(
 
     Example: justenough search iris --depth 1-2 --widths 8,16,32 --n-init 3
     """
-    from justenough.cli.config import merge_config
+    from justenough.cli.config_file import merge_config
 
     o = merge_config(ctx, search, config)
     space, out_dir = _checked_options(o)
     settings = _settings(o, space, out_dir)  # the rule and the other settings, read and checked once
-    from justenough.cli.progress import make_progress, open_ended_text
+    from justenough.cli.search_progress import make_progress, open_ended_text
     from justenough.api import run_search
     from justenough.search.driver import SearchInterrupted
 

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from justenough.numbers import finite_or_none
+from justenough.display_numbers import finite_or_none
 from justenough.run.files import layer_widths
 from justenough.report.figure_style import (
     ACCENT,

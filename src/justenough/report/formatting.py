@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from justenough.numbers import finite_or_none
+from justenough.display_numbers import finite_or_none
 from justenough.run.files import layer_widths
 
 __all__ = ["escape", "number_text", "score_text", "seconds_text", "ms_text", "si_text", "note_html", "se_text"]

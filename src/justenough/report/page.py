@@ -20,7 +20,7 @@ from string import Template
 
 import plotly.offline
 
-from justenough.numbers import counted
+from justenough.display_numbers import counted
 from justenough.report.embedding import EmbeddedFigures
 from justenough.report.formatting import escape
 from justenough.report.sections import GROWTH_ANCHOR, section_bodies

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from justenough.numbers import finite_or_none
+from justenough.display_numbers import finite_or_none
 from justenough.report.figure_style import (ACCENT, MAIN, MUTED, apply_layout, floor_marks, focus_range, log_ticks,
                                             score_label)
 from justenough.report.embedding import EmbeddedFigures

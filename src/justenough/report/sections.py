@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from justenough.numbers import counted, finite_or_none
-from justenough.recipe import lr_text
+from justenough.display_numbers import counted, finite_or_none
+from justenough.training_recipe import lr_text
 from justenough.run.summary import describe_fit
 from justenough.report import figures, paired_with_best
 from justenough.report.embedding import EmbeddedFigures
@@ -202,7 +202,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
         std_text = "" if std is None else f" ± {score_text(std, percent)}"
         mark = ' <span class="badge">chosen</span>' if is_chosen else ""
         flag = r.get("training_flag")
-        if isinstance(flag, str) and flag:  # recipe.py: every restart ran out of epochs, or stopped at once
+        if isinstance(flag, str) and flag:  # training_recipe.py: every restart ran out of epochs, or stopped at once
             mark += f' <span class="flag">{escape(flag)}</span>'
         epochs = finite_or_none(r.get("epochs_run"))
         stopped = r.get("stopped_by")

@@ -40,7 +40,7 @@ from justenough.errors import ArtifactError
 from justenough.nets.activations import ACTIVATION_MODULES
 from justenough.nets.stack import plain_mlp
 from justenough.vocab import Activation
-from justenough.numbers import json_ready
+from justenough.display_numbers import json_ready
 from justenough.run.files import MODEL_DIR, MODEL_FILE, WEIGHTS_FILE
 
 __all__ = [

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from justenough.numbers import json_ready
+from justenough.display_numbers import json_ready
 
 __all__ = ["write_text", "write_bytes", "write_json", "write_csv", "atomic_dir", "publish_mode"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
-from justenough.numbers import PERCENT_METRICS, json_ready
+from justenough.display_numbers import PERCENT_METRICS, json_ready
 from justenough.vocab import Task
 
 __all__ = ["Summary", "describe_fit"]

@@ -24,7 +24,7 @@ import torch
 from optuna.trial import TrialState
 
 from justenough.errors import ArtifactError, JustEnoughError
-from justenough.numbers import counted, finite_or_none, float_or_nan
+from justenough.display_numbers import counted, finite_or_none, float_or_nan
 from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULTS, SUMMARY, read_summary
 from justenough.run.model import Model
 from justenough.run.result import SearchResult

@@ -1,4 +1,4 @@
-"""The hooks a search calls as it goes, for a live display (the CLI's, ``cli/progress.py``)."""
+"""The hooks a search calls as it goes, for a live display (the CLI's, ``cli/search_progress.py``)."""
 
 from __future__ import annotations
 

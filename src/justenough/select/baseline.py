@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from justenough.numbers import plain_number
+from justenough.display_numbers import plain_number
 from justenough.vocab import Task
 
 __all__ = ["no_network_baseline", "describe", "weak_signal_notice"]

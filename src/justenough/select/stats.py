@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from justenough.errors import ConfigError
-from justenough.recipe import training_columns
+from justenough.training_recipe import training_columns
 
 __all__ = [
     "DEFAULT_GOOD_TOLERANCE",

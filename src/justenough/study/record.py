@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from justenough.numbers import finite_or_none, float_or_nan
+from justenough.display_numbers import finite_or_none, float_or_nan
 from justenough.train.outcome import TrainedOutcome
 
 __all__ = ["RestartRecord", "RestartResult", "restart_stats"]

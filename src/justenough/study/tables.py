@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from optuna.trial import TrialState
 
-from justenough.numbers import float_or_nan
+from justenough.display_numbers import float_or_nan
 from justenough.space.config import Config
 from justenough.study.record import RestartRecord
 from justenough.study.storage import StudyHandle

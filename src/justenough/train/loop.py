@@ -12,7 +12,7 @@ import torch
 from justenough.errors import ConfigError
 from justenough.nets.stack import MLPStack
 from justenough.train.allocator import keep_freed_memory
-from justenough.train.data import check_data, StackData, stack_outputs
+from justenough.train.stack_data import check_data, StackData, stack_outputs
 from justenough.train.memory import plan_substacks
 from justenough.train.metrics import score
 from justenough.train.results import MemberResult, StackResult, TrainState

@@ -9,7 +9,7 @@ import torch
 
 from justenough.errors import ConfigError
 from justenough.nets.stack import MLPStack
-from justenough.train.data import EVAL_ROWS
+from justenough.train.stack_data import EVAL_ROWS
 from justenough.train.settings import TrainSettings
 from justenough.vocab import Optimizer
 

@@ -11,7 +11,7 @@ import torch
 from justenough.nets.stack import MLPStack
 from justenough.train.backward import Step
 from justenough.train.batches import epoch_orders
-from justenough.train.data import StackData, evaluate_stack
+from justenough.train.stack_data import StackData, evaluate_stack
 from justenough.train.optimizer import StackOptimizer, flatten_parameters, parameter_views, lr_factor
 from justenough.train.settings import TrainSettings
 from justenough.vocab import Monitor, StopReason

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from justenough.recipe import FEW_EPOCHS, STOPPED_AT_ONCE, UNDER_TRAINED, epochs_text, lr_text, training_columns
+from justenough.training_recipe import FEW_EPOCHS, STOPPED_AT_ONCE, UNDER_TRAINED, epochs_text, lr_text, training_columns
 from justenough.select import leaderboard
 
 EXE = Path(sys.executable).with_name("justenough")

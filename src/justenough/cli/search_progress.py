@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from justenough.cli.labels import PROGRESS_SETTINGS, config_label
-from justenough.numbers import counted
+from justenough.display_numbers import counted
 from justenough.search import SearchProgress
 from justenough.space.config import Config
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from justenough.cli.app import app, cli_text, out_console
 from justenough.cli.arguments import check_data_arg
 from justenough.errors import ConfigError
-from justenough.numbers import counted, finite_or_none
+from justenough.display_numbers import counted, finite_or_none
 from justenough.vocab import parse_device
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def init_lab(
 
     Example: justenough init-lab digits --depth 10 --schemes he_normal,normal(std=0.01)
     """
-    from justenough.cli.config import merge_config
+    from justenough.cli.config_file import merge_config
 
     o = merge_config(ctx, init_lab, config)
     if o["data"] is None:
@@ -57,7 +57,7 @@ def init_lab(
     parse_device(o["device"], flag="--device")  # refused now, before the data is read or the run directory is made
     data = str(o["data"])
     check_data_arg(data)
-    from justenough.cli.lab_progress import make_lab_progress
+    from justenough.cli.init_lab_progress import make_lab_progress
     from justenough.diagnose.lab import init_lab as run_lab
 
     source: Any = data
