@@ -1,5 +1,6 @@
 """The run directory is typed once, in ``run/files.py``: its readers give booleans for the yes/no
-columns, tuples for the widths, and rows in the file's order; no other module parses the files.
+columns, tuples for the widths, and rows in the file's order; no other module parses the files,
+and no other module writes them (``files.write_summary``, ``write_leaderboard``, ... one per file).
 
 The typed readers are checked on a real run directory (``tests/run_fixture.py``: tiny networks
 trained on digits), rewritten where a test needs an older or hand-edited spelling. The "no other
@@ -29,6 +30,10 @@ OTHER_PARSERS = {
     "run/artifacts.py": "model.json, the saved model's own format, also read outside a run (export, a copied model/)",
 }
 PARSING_CALLS = {"read_csv", "load", "loads"}
+# The run directory's files that run/files.py alone writes, by the name of their constant there.
+RUN_FILES = {"SUMMARY": "summary.json", "LEADERBOARD": "leaderboard.csv", "RESULTS": "results.csv",
+             "HISTORY": "history.csv", "DIAGNOSTICS": "diagnostics.csv", "DATA": "data.json"}
+WRITING_CALLS = {"write_csv", "write_json", "write_text", "write_bytes", "to_csv", "to_json", "dump"}
 
 
 def parsing_calls(source: str) -> list[str]:
@@ -45,6 +50,27 @@ def parsing_calls(source: str) -> list[str]:
                 found.append(f"{owner}.{func.attr}")
         elif isinstance(func, ast.Name) and func.id == "read_csv":
             found.append(func.id)
+    return found
+
+
+def run_file_writes(source: str) -> list[str]:
+    """The calls in ``source`` that write a run directory's file: a writing call (``write_csv``,
+    ``write_json``, ``.to_csv``, ``Path.write_text``, ...) whose path or arguments name one of
+    ``RUN_FILES``, by its constant (``SUMMARY``, ``files.SUMMARY``) or its text (``"summary.json"``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name not in WRITING_CALLS:
+            continue
+        for part in ast.walk(node):
+            named = (part.id if isinstance(part, ast.Name) else part.attr if isinstance(part, ast.Attribute) else
+                     part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else None)
+            if named in RUN_FILES or named in RUN_FILES.values():
+                found.append(f"{name}({named})")
+                break
     return found
 
 
@@ -74,6 +100,22 @@ def test_no_module_but_the_reader_parses_the_run_directory() -> None:
     assert offenders == [], "read the run directory through justenough.run.files"
 
 
+def test_no_module_but_the_run_directory_module_writes_its_files() -> None:
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == READER:
+            continue
+        writes = run_file_writes(path.read_text(encoding="utf-8"))
+        if writes:
+            offenders.append(f"{path.relative_to(PACKAGE).as_posix()}: {', '.join(writes)}")
+    assert offenders == [], "write the run directory through justenough.run.files (write_summary, write_leaderboard, ...)"
+
+
+def test_the_run_directory_module_writes_every_file() -> None:
+    writes = run_file_writes(READER.read_text(encoding="utf-8"))
+    assert {w[w.index("(") + 1:-1] for w in writes} == set(RUN_FILES)
+
+
 def test_the_listed_other_parsers_still_parse() -> None:
     for name in OTHER_PARSERS:
         assert parsing_calls((PACKAGE / name).read_text(encoding="utf-8")), name
@@ -86,6 +128,11 @@ def test_the_checks_see_every_spelling() -> None:
     assert parsing_calls("store.load(p)\njson.dumps(x)") == []
     assert flag_text_parsing('s.str.lower().isin(["true", "1"])') and flag_text_parsing('x in ("true", "1", "yes")')
     assert not flag_text_parsing('x in ("a", "1")')
+    assert run_file_writes("write_csv(out / LEADERBOARD, board)") == ["write_csv(LEADERBOARD)"]
+    assert run_file_writes("atomic.write_json(out / files.SUMMARY, s)") == ["write_json(SUMMARY)"]
+    assert run_file_writes("(out / 'results.csv').write_text(t)") == ["write_text(results.csv)"]
+    assert run_file_writes("board.to_csv(run / 'history.csv', index=False)") == ["to_csv(history.csv)"]
+    assert run_file_writes("write_csv(out / 'other.csv', t)\nread_csv(out / LEADERBOARD)") == []
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """A finished search's run: its result, its model, and the run directory that holds them (the
 search writes it, ``search/finalize.py``).
 
-- ``files``: the run directory's file names, and ``load_run`` that reads them back;
+- ``files``: the run directory's file names, their writers (``write_summary``, ...), and ``load_run``
+  that reads them back;
 - ``summary``: ``Summary``, ``summary.json``'s keys as typed fields, written and read;
 - ``model``/``artifacts``: the chosen ``Model``, saved and loaded as safetensors plus JSON;
 - ``atomic``: the atomic writer every file of a run goes through.

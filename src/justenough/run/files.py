@@ -1,8 +1,9 @@
-"""The run directory: the one place that knows its file names and reads them back.
+"""The run directory: the one place that knows its file names, writes them and reads them back.
 
 A finished search writes these files into ``runs/NAME/`` (docs/architecture.md, "Run directory");
-``search.finalize`` writes them with these names, and the report, ``show`` and ``compare`` read them
-here, and nothing else parses them. ``summary.json`` and ``leaderboard.csv`` are required (a run
+``search.finalize`` writes them through the writers here (``write_summary``, ``write_leaderboard``,
+..., one per file, each atomic: ``run/atomic.py``), and the report, ``show`` and ``compare`` read
+them here, and nothing else writes or parses them (``tests/test_run_directory.py``). ``summary.json`` and ``leaderboard.csv`` are required (a run
 without them is not finished); the other tables are optional: a missing or unreadable one reads as None.
 
 The tables come back with their types fixed once, here: the yes/no columns (``chosen``,
@@ -24,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from justenough.errors import ArtifactError
+from justenough.run.atomic import write_csv, write_json
 from justenough.run.summary import Summary
 
 __all__ = [
@@ -46,6 +48,12 @@ __all__ = [
     "read_results",
     "read_data",
     "layer_widths",
+    "write_summary",
+    "write_leaderboard",
+    "write_results",
+    "write_history",
+    "write_diagnostics",
+    "write_data",
 ]
 
 log = logging.getLogger("justenough")
@@ -249,3 +257,36 @@ def load_run(run_dir: str | Path) -> RunFiles:
         data=read_data(run_dir),
         model=model,
     )
+
+
+# --- writing: one writer per file, each atomic -------------------------------------------------
+
+
+def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
+    """``summary.json``: ``summary`` is ``SearchResult.summary`` (``Summary.to_json()``'s object)."""
+    return write_json(run_dir / SUMMARY, summary)
+
+
+def write_leaderboard(run_dir: Path, leaderboard: pd.DataFrame) -> Path:
+    """``leaderboard.csv``: one row per config, best first, as ``SearchResult.leaderboard``."""
+    return write_csv(run_dir / LEADERBOARD, leaderboard)
+
+
+def write_results(run_dir: Path, restarts: pd.DataFrame) -> Path:
+    """``results.csv``: one row per restart (``SearchResult.restarts``)."""
+    return write_csv(run_dir / RESULTS, restarts)
+
+
+def write_history(run_dir: Path, history: pd.DataFrame) -> Path:
+    """``history.csv``: the per-epoch learning curves."""
+    return write_csv(run_dir / HISTORY, history)
+
+
+def write_diagnostics(run_dir: Path, diagnostics: pd.DataFrame) -> Path:
+    """``diagnostics.csv``: the per-layer diagnostics records."""
+    return write_csv(run_dir / DIAGNOSTICS, diagnostics)
+
+
+def write_data(run_dir: Path, description: dict[str, Any]) -> Path:
+    """``data.json``: ``Prepared.describe()``, what was read and how (``write_json`` makes it JSON-ready)."""
+    return write_json(run_dir / DATA, description)

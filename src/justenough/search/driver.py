@@ -4,7 +4,8 @@ The driver owns the study and is its single writer; executors only train. It kee
 busy: claim trials, group their configs into stacks (one stack per architecture, except that the
 small architectures of one depth, at most ``PACK_WIDTH`` units wide, share one padded stack; with
 ``halving``, one per depth/activation/training group so configs can be compared inside the
-stack), submit, and tell each config's restarts as they come back; the costliest stacks go first.
+stack), submit, and tell each config's restarts as they come back. Which grid configs, in which
+order, is ``strategies/grid.py``'s; the driver runs it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from optuna.trial import FrozenTrial, TrialState
 from justenough.errors import ConfigError, JustEnoughError, option
 from justenough.search.executors import Executor
 from justenough.search.progress import SearchProgress
+from justenough.search.strategies import grid
 from justenough.study.record import RestartResult, restart_stats
 from justenough.search.settings import SearchSettings
 from justenough.space.config import Config
@@ -112,46 +114,22 @@ class Driver:
     # --- claiming configs ------------------------------------------------------------
 
     def enqueue_grid(self) -> int:
-        """Enqueue every grid config that is neither done nor claimed. Returns the grid size."""
+        """Enqueue every grid config that is neither done nor claimed, in the grid's training
+        order (``strategies/grid.py``). Returns the grid size."""
         configs = self._training_order(self.space.configs())
-        taken = self.handle.keys_in(DONE_STATES + (TrialState.RUNNING, TrialState.WAITING))
-        waiting_params = []
-        for t in self.handle.trials((TrialState.WAITING,)):
-            waiting_params.append(t.system_attrs.get("fixed_params"))
-        for cfg in configs:
-            params = self.space.grid_params(cfg)
-            if cfg.key in taken or params in waiting_params:
-                continue
-            self.handle.study.enqueue_trial(params)
-            waiting_params.append(params)
+        grid.enqueue(self.handle, self.space, configs)
         return len(configs)
 
     def _training_order(self, configs: list[Config]) -> list[Config]:
-        """The grid's order: the costliest stacks first, but with a time budget the simplest first,
-        so that a budget that runs out leaves out the biggest configs, never the simple ones the
-        rule would prefer (the explanation then names what was not trained)."""
-        ordered = self._largest_stacks_first(configs)
-        if self.settings.time_budget is None:
-            return ordered
-        n_in, n_out = self.data.n_features, self.data.n_outputs
-        groups: dict[tuple, list[Config]] = {}
-        for cfg in ordered:
-            groups.setdefault(self._stack_key(cfg), []).append(cfg)
-        cheapest = sorted(groups.values(), key=lambda g: sum(c.params(n_in, n_out) for c in g))  # stable
-        return [cfg for group in cheapest for cfg in group]
+        """The grid's order (``grid.training_order``): the costliest stacks first, but with a time
+        budget the simplest first."""
+        return grid.training_order(configs, self._stack_key, self.data.n_features, self.data.n_outputs,
+                                   self.settings.time_budget)
 
     def _largest_stacks_first(self, configs: list[Config]) -> list[Config]:
-        """The grid in the order its stacks should train: the costliest (most parameters) first.
-
-        Longest jobs first keeps the workers evenly busy to the end (the last stacks to start
-        are the quick ones). The configs of one stack stay next to each other, in grid order.
-        """
-        n_in, n_out = self.data.n_features, self.data.n_outputs
-        groups: dict[tuple, list[Config]] = {}
-        for cfg in configs:
-            groups.setdefault(self._stack_key(cfg), []).append(cfg)
-        ordered = sorted(groups.values(), key=lambda g: -sum(c.params(n_in, n_out) for c in g))  # stable
-        return [cfg for group in ordered for cfg in group]
+        """The configs in the order their stacks should train, the costliest first
+        (``grid.largest_stacks_first``)."""
+        return grid.largest_stacks_first(configs, self._stack_key, self.data.n_features, self.data.n_outputs)
 
     def _stack_key(self, cfg: Config) -> tuple:
         """What configs of one stack share: the architecture (or, for small ones, the depth), or
@@ -164,29 +142,15 @@ class Driver:
 
     @functools.cached_property
     def _grid_configs(self) -> dict[str, Config]:
-        """The grid's configs by their enqueued parameters (``_params_id``)."""
-        return {_params_id(self.space.grid_params(c)): c for c in self.space.configs()}
+        """The grid's configs by their enqueued parameters (``grid.configs_by_params``)."""
+        return grid.configs_by_params(self.space)
 
     def _claims_for(self, limit: int, waiting: list[FrozenTrial]) -> int:
-        """How many trials to claim to fill ``limit`` stacks.
-
-        Grid: the ``waiting`` trials are asked in order, so count those of the next ``limit``
-        stack keys (another driver claiming at the same time only makes some stacks smaller).
-        Samplers ask one config at a time: ``limit``.
-        """
+        """How many trials to claim to fill ``limit`` stacks: with a grid, those of the next
+        ``limit`` stacks waiting (``grid.claims_for``); samplers ask one config at a time."""
         if not self.is_grid:
             return max(1, limit)
-        keys: list[tuple] = []
-        n = 0
-        for t in sorted(waiting, key=lambda t: t.number):
-            cfg = self._grid_configs.get(_params_id(t.system_attrs.get("fixed_params") or {}))
-            key = self._stack_key(cfg) if cfg is not None else ("unknown", t.number)
-            if key not in keys:
-                if len(keys) == limit:
-                    break
-                keys.append(key)
-            n += 1
-        return n
+        return grid.claims_for(limit, waiting, self._grid_configs, self._stack_key)
 
     def _claim(self) -> tuple[optuna.Trial, Config] | None:
         """Ask one trial and turn it into a config; None when there is nothing left to do.
@@ -449,13 +413,7 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
             raise ConfigError(grow.explain(state, percent=True) + f": raise {option('max_params', max_params)} or drop it")
         if state.done or driver.stop_reason is not None:
             return state
-        taken = handle.keys_in(DONE_STATES + (TrialState.RUNNING, TrialState.WAITING))
-        waiting = [t.system_attrs.get("fixed_params") for t in handle.trials((TrialState.WAITING,))]
-        for cfg in driver._largest_stacks_first(state.pending):
-            params = space.grid_params(cfg)
-            if cfg.key not in taken and params not in waiting:
-                handle.study.enqueue_trial(params)
-                waiting.append(params)
+        grid.enqueue(handle, space, driver._largest_stacks_first(state.pending))
         driver.run()
         # The walk moves on when one of its pending configs finished, here or in another driver.
         # (Not "more trials finished during run()": another driver may finish them all between
@@ -465,11 +423,6 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
             # None of them finished (every pending config failed): the walk cannot go on.
             raise JustEnoughError("the grow search could not train " + ", ".join(c.label for c in state.pending)
                                   + ": run the same command again to retry them")
-
-
-def _params_id(params: dict[str, Any]) -> str:
-    """A grid point's parameters as a comparable string."""
-    return repr(sorted(params.items()))
 
 
 def _chunks(

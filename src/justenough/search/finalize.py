@@ -25,7 +25,7 @@ from optuna.trial import TrialState
 
 from justenough.errors import ArtifactError, JustEnoughError
 from justenough.display_numbers import counted, finite_or_none, float_or_nan
-from justenough.run.files import DATA, DIAGNOSTICS, HISTORY, LEADERBOARD, RESULTS, SUMMARY, read_summary
+from justenough.run.files import read_summary
 from justenough.run.model import Model
 from justenough.run.result import SearchResult
 from justenough.run.summary import Summary
@@ -400,15 +400,15 @@ def _model(fitted: _Fitted, pick: _Pick, chosen: dict[str, Any], summary: Summar
 
 def _write_run_dir(out: Path, result: SearchResult, prepared: Any) -> None:
     """Step 5: the run directory, file by file, each atomically."""
-    from justenough.run.atomic import write_csv, write_json
+    from justenough.run import files
 
     result.model.save(out)
-    write_csv(out / RESULTS, result.restarts)
-    write_csv(out / LEADERBOARD, result.leaderboard)
-    write_csv(out / HISTORY, result.history)
-    write_csv(out / DIAGNOSTICS, result.diagnostics)
-    write_json(out / DATA, prepared.describe())  # write_json makes it JSON-ready
-    write_json(out / SUMMARY, result.summary)
+    files.write_results(out, result.restarts)
+    files.write_leaderboard(out, result.leaderboard)
+    files.write_history(out, result.history)
+    files.write_diagnostics(out, result.diagnostics)
+    files.write_data(out, prepared.describe())
+    files.write_summary(out, result.summary)
 
 TEST_SCORED_ATTR = "test_scored_models"  # the study attribute that remembers what the test split scored
 
