@@ -184,11 +184,11 @@ def _supported_precision(settings: SearchSettings) -> tuple[SearchSettings, str 
     from dataclasses import replace
 
     from justenough.train.bf16_support import bf16_support, effective_precision
-    from justenough.vocab import Precision, parse_device
+    from justenough.vocab import Precision
 
     if settings.precision != Precision.BFLOAT16:
         return settings, None
-    precision, notice = effective_precision(settings.precision, *bf16_support(parse_device(settings.device)))
+    precision, notice = effective_precision(settings.precision, *bf16_support(settings.torch_device))
     if notice:
         import logging
 
