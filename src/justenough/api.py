@@ -147,24 +147,7 @@ def _run_search(
     if precision_notice:
         trained.prepared.notices.append(precision_notice)  # kept in the result's notices
     earlier_model = model_digest(settings.out) if settings.out is not None else None
-    result = finalize(
-        handle=trained.handle,
-        prepared=trained.prepared,
-        rule=settings.rule,
-        n_init=settings.n_init,
-        seed=settings.seed,
-        device=settings.device,
-        precision=settings.precision,
-        max_params=settings.max_params,
-        max_latency_ms=settings.max_latency_ms,
-        out=settings.out,
-        weights=trained.weights,
-        evidence=trained.evidence,
-        folds=trained.folds,
-        not_trained=trained.not_trained,
-        refit=settings.refit,
-        growth=trained.growth,
-    )
+    result = finalize(settings, trained)
     if settings.out is not None:
         # What an earlier run left and this one does not rewrite must not pass for this run's.
         for notice in set_aside_stale(settings.out, earlier_model, report_rewritten=settings.report):
