@@ -274,7 +274,7 @@ def test_best_first_orders_by_mean_then_simplicity_then_key() -> None:
 
 def test_progress_line_and_table_use_one_label() -> None:
     from justenough.cli.labels import table_labels
-    from justenough.cli.search_progress import config_text
+    from justenough.space.labels import config_text
     from justenough.space.search_space import Space
 
     space = Space.from_options(depth="0-1", widths=[8], activation=["relu", "tanh"])

@@ -43,6 +43,27 @@ def test_cuda_without_cuda_is_refused_before_anything_is_created(tmp_path: Path)
     _nothing_in(tmp_path)
 
 
+def test_auto_is_resolved_once_by_the_settings_and_the_search_reads_no_device_again(tmp_path: Path, monkeypatch) -> None:
+    import justenough.vocab as vocab
+    from justenough.search import SearchSettings
+
+    resolved = "cuda" if torch.cuda.is_available() else "cpu"
+    settings = SearchSettings(space=Space.from_options(**TINY), device="auto")
+    assert settings.device == resolved and settings.torch_device == torch.device(resolved)
+    calls: list[object] = []
+    parse = vocab.parse_device
+
+    def counted(device: object, **kw: object) -> torch.device:
+        calls.append(device)
+        return parse(device, **kw)
+
+    monkeypatch.setattr(vocab, "parse_device", counted)
+    result = search("iris", space=Space.from_options(**TINY), n_init=2, out=tmp_path / "run", device="auto", workers=1,
+                    report=False, memory_budget=None)
+    assert calls == ["auto"]  # read once, by the settings: not again by the memory budget, the tasks or finalize
+    assert result.test_score > 0
+
+
 # --- the run directory --------------------------------------------------------------------------
 
 

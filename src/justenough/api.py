@@ -147,24 +147,7 @@ def _run_search(
     if precision_notice:
         trained.prepared.notices.append(precision_notice)  # kept in the result's notices
     earlier_model = model_digest(settings.out) if settings.out is not None else None
-    result = finalize(
-        handle=trained.handle,
-        prepared=trained.prepared,
-        rule=settings.rule,
-        n_init=settings.n_init,
-        seed=settings.seed,
-        device=settings.device,
-        precision=settings.precision,
-        max_params=settings.max_params,
-        max_latency_ms=settings.max_latency_ms,
-        out=settings.out,
-        weights=trained.weights,
-        evidence=trained.evidence,
-        folds=trained.folds,
-        not_trained=trained.not_trained,
-        refit=settings.refit,
-        growth=trained.growth,
-    )
+    result = finalize(settings, trained)
     if settings.out is not None:
         # What an earlier run left and this one does not rewrite must not pass for this run's.
         for notice in set_aside_stale(settings.out, earlier_model, report_rewritten=settings.report):
@@ -184,11 +167,11 @@ def _supported_precision(settings: SearchSettings) -> tuple[SearchSettings, str 
     from dataclasses import replace
 
     from justenough.train.bf16_support import bf16_support, effective_precision
-    from justenough.vocab import Precision, parse_device
+    from justenough.vocab import Precision
 
     if settings.precision != Precision.BFLOAT16:
         return settings, None
-    precision, notice = effective_precision(settings.precision, *bf16_support(parse_device(settings.device)))
+    precision, notice = effective_precision(settings.precision, *bf16_support(settings.torch_device))
     if notice:
         import logging
 

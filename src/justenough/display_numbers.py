@@ -13,7 +13,7 @@ from typing import Any, Iterable
 import numpy as np
 
 __all__ = ["PERCENT_METRICS", "counted", "decimals_to_show", "finite_or_none", "float_or_nan", "json_ready",
-           "plain_number"]
+           "plain_number", "format_seconds"]
 
 # The metrics shown as percents (the others, R^2 and the errors, as plain numbers).
 PERCENT_METRICS = frozenset({"accuracy", "balanced_accuracy"})
@@ -94,3 +94,18 @@ def json_ready(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``4.2`` -> ``"4.2s"``, ``95`` -> ``"1m35s"``, ``4000`` -> ``"1h06m"``; None or inf -> ``"?"``."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        m, s = divmod(int(round(seconds)), 60)
+        return f"{m}m{s:02d}s"
+    h, rest = divmod(int(round(seconds)), 3600)
+    return f"{h}h{rest // 60:02d}m"

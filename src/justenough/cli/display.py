@@ -38,7 +38,7 @@ def _fmt_spread(value: Any, percent: bool) -> str:
 
 
 def _fmt_seconds(value: Any) -> str:
-    from justenough.cli.search_progress import format_seconds
+    from justenough.display_numbers import format_seconds
 
     return format_seconds(finite_or_none(value))
 
@@ -142,7 +142,7 @@ def print_outcome(console: Console, board: "pd.DataFrame", summary: Summary, run
         console.print(leaderboard_table(board, summary))
         console.print()
     chosen = summary.chosen
-    from justenough.cli.labels import config_label
+    from justenough.space.labels import config_label
 
     label = config_label(chosen, ("activation", "init"))  # a linear model has no hidden activation to show
     console.print(f"[bold]chosen:[/] {label} ({fmt_int(chosen.get('params'))} params)", highlight=False)

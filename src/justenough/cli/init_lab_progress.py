@@ -13,7 +13,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from justenough.cli.search_progress import format_seconds
+from justenough.display_numbers import format_seconds
 
 __all__ = ["LabProgress", "LiveLabProgress", "PlainLabProgress", "make_lab_progress"]
 

@@ -58,7 +58,7 @@ def _progress(verbose: Any) -> "SearchProgress | None":
         return None
     from rich.console import Console
 
-    from justenough.cli.search_progress import PlainProgress
+    from justenough.search.progress import PlainProgress
 
     return PlainProgress(Console(width=160, highlight=False))
 

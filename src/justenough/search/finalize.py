@@ -42,6 +42,8 @@ from justenough.study.storage import StudyHandle
 from justenough.vocab import Task, validation_metric
 
 if TYPE_CHECKING:
+    from justenough.search.settings import SearchSettings
+    from justenough.search.train_study import Trained
     from justenough.select import Choice
     from justenough.select.rules import Rule
 
@@ -81,37 +83,24 @@ def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str, p
     return result.state
 
 
-def finalize(
-    *,
-    handle: StudyHandle,
-    prepared: Any,
-    rule: Rule,
-    n_init: int,
-    seed: int,
-    device: str,
-    max_params: int | None,
-    precision: str = "float32",
-    max_latency_ms: float | None,
-    out: Path | None,
-    weights: Any,
-    refit: bool = False,
-    growth: dict[str, Any] | None = None,
-    evidence: Any = None,
-    folds: int = 1,
-    not_trained: tuple[list[str], str] | None = None,
-) -> SearchResult:
+def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
     """The five steps of the module's docstring, in order; returns what the run directory holds.
-    ``evidence`` (a ``search.EvidenceStore``) holds each restart's per-row validation evidence:
-    the noise model's (``select/noise.py``); without it the rule reads the restarts' spread.
+    ``settings``: the search's (the rule, the limits, the seed, the device and precision, ``out``,
+    ``refit``), as they are; ``trained``: what the search left (``search/train_study.py``): the
+    study, the data, the weights kept, the growth, and ``evidence`` (a ``search.EvidenceStore``),
+    which holds each restart's per-row validation evidence: the noise model's (``select/noise.py``); without it the rule reads the restarts' spread.
     ``folds`` > 1: the restarts were validated by cross-validation, so no restart was trained on
     all the rows; the chosen config is always refit (``refit`` is then implied). ``not_trained``:
     the grid's configs the search stopped before (labels) and why; the explanation names them."""
-    refit = refit or folds > 1
+    handle, prepared, weights, growth, folds = trained.handle, trained.prepared, trained.weights, trained.growth, trained.folds
+    rule, seed, device, precision, out = settings.rule, settings.seed, settings.device, settings.precision, settings.out
+    max_params, max_latency_ms, not_trained = settings.max_params, settings.max_latency_ms, trained.not_trained
+    refit = settings.refit or folds > 1
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
     restarts, board, configs = _tables(handle, n_in, n_out)  # step 1
     from justenough.select import with_noise
 
-    shares = _row_evidence(evidence, board, restarts)
+    shares = _row_evidence(trained.evidence, board, restarts)
     board = with_noise(board, shares)  # val_se: the noise model's, over rows and restarts
     percent = prepared.task == Task.CLASSIFICATION
     metric_name = validation_metric(prepared.task)
@@ -130,7 +119,7 @@ def finalize(
     speed = _measure_speed(fitted.module, n_in)  # step 4
     chosen = {**config_columns(pick.config, n_in, n_out), "best_restart": best_restart}
     summary = _summary(pick, chosen, board, restarts, prepared, fitted, rule=rule, metric_name=metric_name,
-                       test_metrics=test_metrics, scored=scored, speed=speed, n_init=n_init, seed=seed,
+                       test_metrics=test_metrics, scored=scored, speed=speed, n_init=settings.n_init, seed=seed,
                        precision=precision, limits={"max_params": max_params, "max_latency_ms": max_latency_ms},
                        storage="memory" if handle.url is None else handle.url.split("://")[0], growth=growth,
                        evidence=shares, folds=folds)

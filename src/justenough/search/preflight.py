@@ -18,11 +18,14 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from justenough.errors import ConfigError
 from justenough.space.config import architecture_label
 from justenough.vocab import Optimizer
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["check_out_dir", "parse_bytes", "format_bytes", "default_memory_budget", "check_memory", "MemoryBudgetError"]
 
@@ -97,13 +100,13 @@ def format_bytes(n: float) -> str:
     return f"{int(n)} B"
 
 
-def default_memory_budget(device: str) -> int:
+def default_memory_budget(device: "torch.device") -> int:
     """What one stack may use when no budget is given: ``TrainSettings.memory_fraction`` of the
-    free memory of ``device`` (free RAM for the CPU, free GPU memory for CUDA)."""
-    from justenough.vocab import parse_device
+    free memory of ``device`` (free RAM for the CPU, free GPU memory for CUDA), as the settings
+    read it (``SearchSettings.torch_device``)."""
     from justenough.train import TrainSettings, available_memory
 
-    return max(1, int(TrainSettings().memory_fraction * available_memory(parse_device(device))))
+    return max(1, int(TrainSettings().memory_fraction * available_memory(device)))
 
 
 class MemoryBudgetError(ConfigError):

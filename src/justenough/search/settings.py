@@ -17,6 +17,8 @@ from justenough.space.search_space import DEFAULT_SPACE_TEXT, Space
 from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, parse_choice
 
 if TYPE_CHECKING:
+    import torch
+
     from justenough.search.executors import Executor
     from justenough.select.rules import Rule
 
@@ -32,6 +34,15 @@ CV_AUTO_ROWS = 1000
 class _CliDefault(str):
     """A search-space keyword's default: the CLI's default text, marked so that ``search`` can
     tell a keyword left at its default from one given (``space=`` and a keyword conflict)."""
+
+
+class _ReadDevice(str):
+    """A device the settings have read: ``"auto"`` resolved to ``"cuda"`` or ``"cpu"``, marked so that
+    a copy of the settings (``dataclasses.replace``) does not read it again. It crosses to worker
+    processes as plain text."""
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return (str, (str(self),))
 
 
 # The search-space keywords of ``search()``: the CLI's options, with the CLI's defaults. A new
@@ -57,8 +68,10 @@ class SearchSettings:
     ``"2GB"`` is read; None: a share of the free memory, ``stack_memory_budget``), ``out`` (a
     ``Path``) and ``rule`` (a ``select.Rule``; text such as ``"target=0.95"`` is read) hold their read
     values after construction, as do ``sampler``, ``strategy`` and ``executor`` (``vocab``'s
-    ``Sampler``, ``Strategy`` and ``ExecutorKind``; an ``Executor`` object is kept as it is): everything
-    downstream takes them as they are and reads nothing again.
+    ``Sampler``, ``Strategy`` and ``ExecutorKind``; an ``Executor`` object is kept as it is), and
+    ``device`` (the device read, as text: ``"auto"`` resolved here to ``"cuda"`` or ``"cpu"``;
+    ``torch_device`` is it as a ``torch.device``): everything downstream takes them as they are
+    and reads nothing again.
     """
 
     space: Space
@@ -115,7 +128,10 @@ class SearchSettings:
         from justenough.search.preflight import check_out_dir, parse_bytes
         from justenough.vocab import parse_device
 
-        parse_device(self.device)
+        # Read once, here: "auto" resolves in this (the driver's) process, and everything downstream,
+        # the worker processes' tasks included, takes the device as read.
+        if not isinstance(self.device, _ReadDevice):
+            self._set("device", _ReadDevice(parse_device(self.device)))
         from justenough.data.dates import parse_dates
 
         self._set("dates", parse_dates(self.dates))
@@ -194,11 +210,18 @@ class SearchSettings:
             raise ConfigError(f"{option('cv', folds)} needs at least {folds} rows outside the test split, got {n_rows}")
         return folds
 
+    @property
+    def torch_device(self) -> "torch.device":
+        """The device read (``device``), as a ``torch.device``."""
+        import torch
+
+        return torch.device(self.device)
+
     def stack_memory_budget(self) -> int:
         """What one stack may use, in bytes: the budget given, else a share of the free memory now."""
         from justenough.search.preflight import default_memory_budget
 
-        return self.memory_budget if self.memory_budget is not None else default_memory_budget(self.device)
+        return self.memory_budget if self.memory_budget is not None else default_memory_budget(self.torch_device)
 
 
 def read_cv(cv: Any) -> int | str:

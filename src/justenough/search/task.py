@@ -29,7 +29,7 @@ from justenough.study.record import RestartResult
 from justenough.space.config import Config, member_and_settings
 from justenough.search.training_data import TrainingData, TensorData
 from justenough.train.seeds import restart_seed
-from justenough.vocab import StopReason, parse_device
+from justenough.vocab import StopReason
 
 if TYPE_CHECKING:  # torch loads where a task trains, not where one is built
     from justenough.diagnose import DiagnosticsRecorder
@@ -51,7 +51,7 @@ class StackTask:
     configs: tuple[Config, ...]
     restarts: tuple[int, ...]
     study_seed: int
-    device: str = "cpu"
+    device: str = "cpu"  # as the settings read it ("cpu", "cuda", "cuda:1"): "auto" resolves in the driver, never here
     precision: str = "float32"  # the training step's matmuls: float32, or bfloat16 (mixed precision)
     halving: bool = False
     halving_eta: int = 3
@@ -113,12 +113,14 @@ def run_stack_task(
 
 def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData) -> tuple[TensorData, "MLPStack"]:
     """The task's data on its device, and its stack: members config-major (member = c * R + r)."""
+    import torch
+
     from justenough.nets.stack import MLPStack
 
     first = task.configs[0]
     K = training_data.folds
     members = [member_and_settings(cfg, seed)[0] for cfg in task.configs for seed in seeds for _ in range(K)]
-    device = str(parse_device(task.device))  # auto: CUDA when available, else CPU
+    device = str(torch.device(task.device))  # read by the driver's settings: "auto" resolved there, not here
     data = training_data.on(device)
     if training_data.fold_of_row is not None:
         data = _with_fold_members(data, training_data.fold_of_row, K, len(members))
