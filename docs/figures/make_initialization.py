@@ -14,32 +14,19 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
-import tempfile
+import sys
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import plotly.io as pio  # noqa: E402
 
 from justenough.diagnose.lab import init_lab  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # chromium_png.py, beside this script (also when loaded by a test)
 
+from chromium_png import png  # noqa: E402
 
-def png(fig: object, path: Path, chromium: str, width: int = 1100, height: int | None = None) -> None:
-    """Render one plotly figure to PNG: a standalone HTML page, screenshotted by headless Chromium."""
-    height = height or int(fig.layout.height or 450) + 20  # type: ignore[attr-defined]
-    fig.update_layout(width=width - 20, height=height - 20)  # type: ignore[attr-defined]
-    with tempfile.TemporaryDirectory() as tmp:
-        page = Path(tmp) / "figure.html"
-        pio.write_html(fig, page, include_plotlyjs=True, full_html=True, config={"displayModeBar": False})
-        subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--hide-scrollbars", f"--screenshot={path}", f"--window-size={width},{height}", page.as_uri()],
-            check=True, capture_output=True, timeout=120,
-        )
-    print("wrote", path)
 
 
 def main() -> None:

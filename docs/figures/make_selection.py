@@ -22,21 +22,22 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
-import tempfile
+import sys
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import plotly.graph_objects as go  # noqa: E402
-import plotly.io as pio  # noqa: E402
 
 from justenough.report import paired_with_best, figures  # noqa: E402
 from justenough.run.files import load_run, read_evidence  # noqa: E402
 from justenough.vocab import Task  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # chromium_png.py, beside this script (also when loaded by a test)
+
+from chromium_png import png  # noqa: E402
 
 # (run directory name under --out, cv, PNG suffix)
 RUNS = (("cv1", 1, ""), ("cv5", 5, "_cv5"))
@@ -77,20 +78,6 @@ def selection_numbers(run_dir: str | Path) -> dict[str, Any]:
         "model": s.model, "n_configs": len(board), "search_train_time": s.search_train_time,
     }
 
-
-def png(fig: go.Figure, path: Path, chromium: str, width: int = 1100, height: int | None = None) -> None:
-    """Render one plotly figure to PNG: a standalone HTML page, screenshotted by headless Chromium."""
-    height = height or int(fig.layout.height or 450) + 20
-    fig.update_layout(width=width - 20, height=height - 20)
-    with tempfile.TemporaryDirectory() as tmp:
-        page = Path(tmp) / "figure.html"
-        pio.write_html(fig, page, include_plotlyjs=True, full_html=True, config={"displayModeBar": False})
-        subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--hide-scrollbars", f"--screenshot={path}", f"--window-size={width},{height}", page.as_uri()],
-            check=True, capture_output=True, timeout=120,
-        )
-    print("wrote", path)
 
 
 def main() -> None:
