@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -482,3 +484,18 @@ def write_run(run_dir: str | Path, *, seed: int = 0, hostile: bool = False) -> P
     (run_dir / "data.json").write_text(json.dumps(describe, indent=2))
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return run_dir
+
+
+# The fixture's run directory as pytest fixtures, for the tests that read it
+# (``from tests.run_fixture import copy_run, run_dir``): one written per test module, and a copy a
+# test may change.
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_run(tmp_path_factory.mktemp("run") / "digits")
+
+
+@pytest.fixture
+def copy_run(run_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "copy"
+    shutil.copytree(run_dir, target)
+    return target

@@ -10,7 +10,6 @@ parser" check reads the source with ``ast``, like ``tests/test_layout.py``.
 from __future__ import annotations
 
 import ast
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 import pytest
 
 from justenough.run.files import LEADERBOARD, RESULTS, layer_widths, load_run, read_leaderboard, read_results
-from tests.run_fixture import CONFIGS, write_run
+from tests.run_fixture import CONFIGS, copy_run, run_dir  # noqa: F401 (pytest fixtures)
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "justenough"
 READER = PACKAGE / "run" / "files.py"
@@ -133,18 +132,6 @@ def test_the_checks_see_every_spelling() -> None:
     assert run_file_writes("(out / 'results.csv').write_text(t)") == ["write_text(results.csv)"]
     assert run_file_writes("board.to_csv(run / 'history.csv', index=False)") == ["to_csv(history.csv)"]
     assert run_file_writes("write_csv(out / 'other.csv', t)\nread_csv(out / LEADERBOARD)") == []
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_run(tmp_path_factory.mktemp("run") / "digits")
-
-
-@pytest.fixture
-def copy_run(run_dir: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "copy"
-    shutil.copytree(run_dir, target)
-    return target
 
 
 def test_flags_read_as_booleans_whatever_their_spelling(copy_run: Path) -> None:

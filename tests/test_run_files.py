@@ -4,7 +4,6 @@ what it tolerates. The report, ``show`` and ``compare`` all read a run through i
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -24,19 +23,7 @@ from justenough.run.files import (
     read_results,
     read_summary,
 )
-from tests.run_fixture import write_run
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_run(tmp_path_factory.mktemp("run") / "digits")
-
-
-@pytest.fixture
-def copy_run(run_dir: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "copy"
-    shutil.copytree(run_dir, target)
-    return target
+from tests.run_fixture import copy_run, run_dir  # noqa: F401 (pytest fixtures)
 
 
 def test_every_table_of_a_run_is_read(run_dir: Path) -> None:
