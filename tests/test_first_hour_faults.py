@@ -188,3 +188,45 @@ def test_a_rerun_that_changes_the_model_sets_the_earlier_export_and_report_aside
     assert third.returncode == 0, third.stdout + third.stderr
     assert "moved to" not in third.stdout
     assert (out / "export" / "model.safetensors").is_file() and not (out / "previous-2").exists()
+
+
+def _claim_trials(url: str, n: int, start: object, out: Path) -> None:
+    """A child process: wait for the start, then claim ``n`` trials of the shared study and write
+    their numbers to ``out`` (one per line)."""
+    import optuna
+
+    from justenough.study.storage import StudyHandle
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    handle = StudyHandle(study=optuna.load_study(study_name="race", storage=url), url=url, created=False)
+    start.wait()  # type: ignore[attr-defined]
+    numbers = [handle.ask().number for _ in range(n)]
+    out.write_text("\n".join(str(k) for k in numbers))
+
+
+def test_two_processes_never_claim_the_same_waiting_trial_of_a_sqlite_study(tmp_path: Path) -> None:
+    """Optuna's claim of a waiting trial relies on a row lock that SQLite lacks: without the
+    folder lock around ``StudyHandle.ask`` two drivers could both take one trial and the second to
+    finish it failed with UpdateFinishedTrialError (seen in CI). Two processes claim 40 trials
+    each, started together, from 80 waiting: every trial is claimed exactly once."""
+    import multiprocessing
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="race", storage=url)
+    for k in range(80):
+        study.enqueue_trial({"k": k}, skip_if_exists=False)
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    outs = [tmp_path / f"claimed{i}.txt" for i in range(2)]
+    procs = [ctx.Process(target=_claim_trials, args=(url, 40, start, out)) for out in outs]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(timeout=600)
+        assert p.exitcode == 0
+    claimed = [int(k) for out in outs for k in out.read_text().split()]
+    assert sorted(claimed) == list(range(80))  # each once: none twice, none left waiting

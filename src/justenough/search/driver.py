@@ -167,7 +167,7 @@ class Driver:
             # Optuna warns that heartbeats are meant for Study.optimize; with ask-and-tell we
             # send them ourselves (docs/architecture.md, library facts).
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
-            trial = study.ask()
+            trial = self.handle.ask()  # claimed by this process alone, also on a SQLite file
         trial.set_user_attr("driver", driver_id())  # first: a trial with no driver is an orphan (study.fail_dead_trials)
         self.asked += 1
         if self.grow and "fixed_params" not in self.handle.storage.get_trial_system_attrs(trial._trial_id):

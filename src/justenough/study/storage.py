@@ -168,6 +168,18 @@ class StudyHandle:
                 found[key] = t
         return found
 
+    def ask(self) -> optuna.Trial:
+        """The next trial, claimed by this process alone: a waiting one if any, else a new one.
+
+        Optuna claims a waiting trial by reading its state and setting it RUNNING, with the row
+        locked (``SELECT ... FOR UPDATE``). SQLite has no row locks and reads before it takes its
+        write lock, so two processes could both read WAITING and both set RUNNING: both then train
+        the trial, and the second to finish it fails (``UpdateFinishedTrialError``). On a SQLite
+        file the claim therefore holds the same folder lock as opening the study; PostgreSQL's row
+        lock needs none."""
+        with _folder_lock(self.url):
+            return self.study.ask()
+
     def heartbeat(self, trial_ids: Iterable[int]) -> None:
         """Tell the storage these trials are still being trained (RDB storages only)."""
         storage = self.storage
@@ -236,20 +248,22 @@ def open_study(
     ``fingerprint`` holds what must match for a resume: the data, the space, n_init, the seed.
     A mismatch raises ``ConfigError`` that names what changed and how to start afresh.
     """
-    with _opening_lock(url):
+    with _folder_lock(url):
         return _open_study(url, fingerprint=fingerprint, sampler=sampler, directions=directions)
 
 
 @contextlib.contextmanager
-def _opening_lock(url: str | None) -> Iterator[None]:
-    """Let one process at a time open a study in a SQLite file, creating it if need be.
+def _folder_lock(url: str | None) -> Iterator[None]:
+    """Let one process at a time open a study in a SQLite file (creating it if need be), or claim
+    one of its trials (``StudyHandle.ask``).
 
     Two searches started together into one new run directory would otherwise both create the
     schema, and one fails with SQLite's "UNIQUE constraint failed" (alembic's version row). With
     the lock, the first creates the study and writes its fingerprint, the second then loads it and
     both train the shared study. The lock is ``flock`` on the folder that holds the file (no lock
     file is left behind), released when the descriptor closes, also when a process dies. Without
-    ``fcntl`` (Windows) or a readable folder, the retries of ``_make_storage`` remain.
+    ``fcntl`` (Windows) or a readable folder, the retries of ``_make_storage`` remain. Other
+    storages (PostgreSQL, in-memory) take no lock.
     """
     path = _sqlite_path(url)
     fd = None
