@@ -208,3 +208,21 @@ def test_a_pending_config_finished_by_another_driver_before_this_one_runs_moves_
     assert path[0] == next(c for c in space.configs() if c.depth == 0).key
     assert len(path) >= 2, "the walk went on past the config the rival finished"
     assert sorted(result.leaderboard["key"]) == sorted(path), "every config on the path trained once"
+
+
+
+@pytest.mark.parametrize(("given", "read"), [("TPE", "tpe"), ("nsgaii", "nsga2")])
+def test_a_study_whose_sampler_was_recorded_as_given_resumes_with_the_sampler_as_read(tmp_path, given, read):
+    # Before the settings read the sampler once, a study kept it as the API was given it ("TPE",
+    # "nsgaii"); now it is recorded as read ("tpe", "nsga2"). Such a study resumes; another
+    # sampler is still refused.
+    import optuna
+
+    from justenough.study.storage import open_study, storage_url
+
+    url = storage_url(None, tmp_path)
+    sampler = optuna.samplers.RandomSampler(0)
+    open_study(url, fingerprint={"sampler": given}, sampler=sampler, directions=["maximize"])
+    open_study(url, fingerprint={"sampler": read}, sampler=sampler, directions=["maximize"])
+    with pytest.raises(ConfigError, match="different sampler"):
+        open_study(url, fingerprint={"sampler": "random"}, sampler=sampler, directions=["maximize"])

@@ -328,6 +328,20 @@ def _open_study(
     return _check_fingerprint(handle, fingerprint, storage, sampler, url)
 
 
+def _as_read_now(name: str, stored: Any) -> Any:
+    """A fingerprint value as this version writes it. Studies made before the settings read the
+    sampler kept it as given (``"TPE"``, ``"nsgaii"``); it is now recorded as read (``"tpe"``,
+    ``"nsga2"``), and such a study must still resume."""
+    if name != "sampler" or not isinstance(stored, str):
+        return stored
+    from justenough.vocab import SAMPLER_ALIASES, Sampler, parse_choice
+
+    try:
+        return str(parse_choice(Sampler, stored, "sampler", SAMPLER_ALIASES))
+    except ConfigError:  # not a sampler name: compared as it is, so the mismatch is reported
+        return stored
+
+
 def _check_fingerprint(
     handle: StudyHandle,
     fingerprint: dict[str, Any],
@@ -344,7 +358,7 @@ def _check_fingerprint(
         handle.study = study
     changed = []
     for name, value in fingerprint.items():
-        stored = handle.get_attr(f"fingerprint_{name}")
+        stored = _as_read_now(name, handle.get_attr(f"fingerprint_{name}"))
         if json.dumps(stored, sort_keys=True) != json.dumps(value, sort_keys=True):
             changed.append(name)
     # A key only some searches write (folds, strategy) that the study has and this search lacks.
