@@ -354,7 +354,7 @@ def folds_apply(n_rows: int, search_options: dict[str, Any]) -> bool:
     cv = search_options.get("cv", "auto")
     if str(cv).lower() == "auto":
         try:
-            from justenough.search.settings import CV_AUTO_ROWS
+            from justenough.settings import CV_AUTO_ROWS
         except ImportError:  # a version without cross-validation
             return False
         return n_rows < CV_AUTO_ROWS

@@ -2,7 +2,7 @@
 
 The workload (DESIGN.md's "digits workload"): 5 architectures x 8 seeds x 30 epochs, one stack
 per architecture, Adam at lr 1e-3, batch 64, no early stopping. The recorder runs at epoch 0 and
-after every epoch (k=1), exactly as ``search/task.py`` calls it (validation rows, no targets: the
+after every epoch (k=1), exactly as ``executors/task.py`` calls it (validation rows, no targets: the
 gradients and update norms come from the trainer's state). Each side runs ``--repeats`` times,
 alternating, and the best time of each side is compared. The target: extra time under 20%.
 

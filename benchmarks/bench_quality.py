@@ -269,7 +269,7 @@ def pools_validation(n_rows: int, search_options: dict[str, Any]) -> bool:
     ``cv`` of 2 or more given, or ``cv`` auto (the default) below its ``CV_AUTO_ROWS``. A version
     without ``cv`` always gets ``val=``."""
     try:
-        from justenough.search.settings import CV_AUTO_ROWS
+        from justenough.settings import CV_AUTO_ROWS
     except ImportError:
         return False
     cv = search_options.get("cv", "auto")

@@ -26,7 +26,7 @@ from justenough.space.search_space import Space  # noqa: E402
 
 
 def _warm() -> int:
-    import justenough.search.task  # noqa: F401  (imports torch too)
+    import justenough.executors.task  # noqa: F401  (imports torch too)
 
     return os.getpid()
 

@@ -477,7 +477,7 @@ def write_run(run_dir: str | Path, *, seed: int = 0, hostile: bool = False) -> P
     }
 
     restarts.to_csv(run_dir / "results.csv", index=False)
-    # Best first, as a search writes it (search/finalize.py): readers keep the file's order.
+    # Best first, as a search writes it (engine/finalize.py): readers keep the file's order.
     best_first(board).to_csv(run_dir / "leaderboard.csv", index=False)
     pd.DataFrame(histories).to_csv(run_dir / "history.csv", index=False)
     pd.DataFrame(diagnostics).to_csv(run_dir / "diagnostics.csv", index=False)

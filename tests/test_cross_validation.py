@@ -16,9 +16,10 @@ from justenough import search
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
 from justenough.run.files import read_evidence
-from justenough.search import SearchSettings, Space
-from justenough.search.settings import CV_AUTO_FOLDS, CV_AUTO_ROWS
-from justenough.search.training_data import TrainingData, deal_folds
+from justenough.settings import SearchSettings
+from justenough.space import Space
+from justenough.settings import CV_AUTO_FOLDS, CV_AUTO_ROWS
+from justenough.executors.training_data import TrainingData, deal_folds
 
 
 @given(n=st.integers(5, 400), k=st.integers(2, 5), classes=st.integers(1, 4), seed=st.integers(0, 3))

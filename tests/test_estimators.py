@@ -541,7 +541,7 @@ def test_search_estimator_cv_1_keeps_the_single_validation_split():
 def test_search_estimator_cv_auto_folds_below_the_threshold_only():
     from sklearn.datasets import make_classification
 
-    from justenough.search.settings import CV_AUTO_FOLDS, CV_AUTO_ROWS
+    from justenough.settings import CV_AUTO_FOLDS, CV_AUTO_ROWS
 
     # The threshold is re-chosen on the benchmark suite from time to time: the tests read it.
     n_small = max(CV_AUTO_FOLDS * 4, min(150, CV_AUTO_ROWS - 1))

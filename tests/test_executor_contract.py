@@ -1,7 +1,7 @@
 """The executor contract, one test class run against every executor.
 
 As Optuna's storage tests run one suite against each storage, ``ExecutorContract`` holds what
-every executor promises the driver (``search/executors/contract.py``), and each subclass gives it
+every executor promises the driver (``executors/contract.py``), and each subclass gives it
 one executor: local with one worker (inline), local with two worker processes (forked, and
 spawned), and Ray on a real two-node cluster on this machine (skipped when Ray is not installed,
 as the other Ray tests).
@@ -23,12 +23,12 @@ import optuna
 import pytest
 
 from justenough.data import load, prepare
-from justenough.search.executors import Executor, LocalExecutor
+from justenough.executors import Executor, LocalExecutor
 from justenough.study.record import RestartResult
 from justenough.space.search_space import Space
 from justenough.study.storage import restart_attr
-from justenough.search.task import StackTask, run_stack_task
-from justenough.search.training_data import TrainingData
+from justenough.executors.task import StackTask, run_stack_task
+from justenough.executors.training_data import TrainingData
 from tests.services import ray_cluster  # noqa: F401  (fixture)
 
 RESTARTS = (0, 1)
@@ -145,7 +145,7 @@ class TestLocalTwoWorkers(ExecutorContract):
 class TestRay(ExecutorContract):
     @pytest.fixture()
     def executor(self, data: TrainingData, ray_cluster: str) -> Iterator[Any]:  # noqa: F811
-        from justenough.search.executors.ray import RayExecutor
+        from justenough.executors.ray import RayExecutor
 
         ex = RayExecutor(address=ray_cluster)
         ex.start(data)

@@ -9,10 +9,10 @@ import pytest
 
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
-from justenough.search.executors import LocalExecutor, start_method
+from justenough.executors import LocalExecutor, start_method
 from justenough.space.search_space import Space
-from justenough.search.task import StackTask
-from justenough.search.training_data import TrainingData
+from justenough.executors.task import StackTask
+from justenough.executors.training_data import TrainingData
 
 
 def test_start_method_forks_for_cpu_on_linux_and_spawns_otherwise(monkeypatch):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from justenough.errors import ConfigError
-from justenough.search.strategies.grow import explain, node_label, node_of, summary, walk
+from justenough.engine.strategies.grow import explain, node_label, node_of, summary, walk
 from justenough.space.config import Config
 from justenough.space.search_space import Space
 

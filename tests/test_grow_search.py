@@ -179,7 +179,7 @@ def test_a_pending_config_finished_by_another_driver_before_this_one_runs_moves_
     # which configs are taken (the first read that includes waiting trials).
     from optuna.trial import TrialState
 
-    from justenough.search import train_study as run_module
+    from justenough.engine import train_study as run_module
 
     real_run_grow = run_module.run_grow
     raced = []

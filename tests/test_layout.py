@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "justenough.network_size",  # below nets and search: the stack and a torch-free Config count with it
         "justenough.run.atomic",  # the one atomic writer: every file anything writes goes through it
         "justenough.version",  # the installed package's version, for __init__ and summary.json
+        "justenough.durations",  # durations as the options write them (a time budget, a latency limit)
     )),
     ("nets and data", (
         "justenough.nets",
@@ -50,7 +51,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("space", ("justenough.space",)),  # the search space: dimensions, configs and their labels
     ("study", ("justenough.study",)),  # the persisted search: storage, restart records, tables
     ("run", ("justenough.run",)),  # the run directory, its schema and the Model
-    ("search", ("justenough.search",)),  # the engine, with finalize, its last stage, writing the run
+    ("engine", (
+        "justenough.settings",  # SearchSettings: every setting of a search, read and checked once
+        "justenough.executors",  # where stack tasks train (local processes, Ray) and the task itself
+        "justenough.engine",  # the engine and its strategies, with finalize, its last stage, writing the run
+    )),
     ("report", ("justenough.report",)),
     ("entry points", (
         "justenough",  # the package's __init__: the public API
@@ -160,7 +165,7 @@ def test_the_layering_reads_nested_and_relative_imports() -> None:
     assert "justenough.report" in {i.imported for i in imports_of("justenough.api")}  # inside run_search
     assert "justenough.nets.init" in {i.imported for i in imports_of("justenough.nets.stack")}
     assert layer_of("justenough.diagnose.lab") > layer_of("justenough.diagnose.measures")
-    assert layer_of("justenough.run.atomic") < layer_of("justenough.search.finalize")
+    assert layer_of("justenough.run.atomic") < layer_of("justenough.engine.finalize")
 
 
 def import_graph() -> dict[str, list[str]]:
@@ -286,13 +291,13 @@ def test_the_private_name_finder_sees_both_spellings() -> None:
         "from justenough.data.values import _present, plain\n"
         "from justenough.nets import init as init_mod\n"
         "from justenough import __version__\n"
-        "from justenough.search.task import _helper_of_its_own\n"
+        "from justenough.executors.task import _helper_of_its_own\n"
         "def f():\n    return init_mod._secret, init_mod.parse, plain\n"
     )
-    found = private_names_imported("justenough.search.task", source)
+    found = private_names_imported("justenough.executors.task", source)
     assert found == [
-        "justenough.search.task:1 from justenough.data.values import _present",
-        "justenough.search.task:6 justenough.nets.init._secret",
+        "justenough.executors.task:1 from justenough.data.values import _present",
+        "justenough.executors.task:6 justenough.nets.init._secret",
     ], found
 
 

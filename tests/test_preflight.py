@@ -16,7 +16,7 @@ from justenough import search
 from justenough.data import load, prepare
 from justenough.diagnose import DiagnosticsRecorder, diagnostics_bytes
 from justenough.errors import ConfigError
-from justenough.search.preflight import MemoryBudgetError, check_memory, format_bytes, parse_bytes
+from justenough.engine.preflight import MemoryBudgetError, check_memory, format_bytes, parse_bytes
 from justenough.space.search_space import Space
 from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.train import TrainSettings, member_bytes, train
@@ -45,7 +45,7 @@ def test_cuda_without_cuda_is_refused_before_anything_is_created(tmp_path: Path)
 
 def test_auto_is_resolved_once_by_the_settings_and_the_search_reads_no_device_again(tmp_path: Path, monkeypatch) -> None:
     import justenough.vocab as vocab
-    from justenough.search import SearchSettings
+    from justenough.settings import SearchSettings
 
     resolved = "cuda" if torch.cuda.is_available() else "cpu"
     settings = SearchSettings(space=Space.from_options(**TINY), device="auto")

@@ -78,7 +78,7 @@ def test_a_killed_worker_is_retried_without_duplicates(ray_cluster, digits, tmp_
 
 
 def test_progress_sees_the_epochs_of_ray_tasks(ray_cluster, digits):  # noqa: F811
-    from justenough.search import SearchProgress
+    from justenough.engine.progress import SearchProgress
 
     class Recorder(SearchProgress):
         def __init__(self) -> None:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from justenough import search
 from justenough.data import load, prepare
 from justenough.run.summary import describe_fit
-from justenough.search.refit import refit_epochs
+from justenough.engine.refit import refit_epochs
 from justenough.space.search_space import Space
 from justenough.nets.stack import MemberSpec, MLPStack
 from justenough.train.seeds import restart_seed

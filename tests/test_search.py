@@ -18,10 +18,10 @@ import pytest
 from justenough import search
 from justenough.data import load, prepare
 from justenough.errors import ConfigError
-from justenough.search.executors import LocalExecutor
-from justenough.search import parse_duration
+from justenough.executors import LocalExecutor
+from justenough.durations import parse_duration
 from justenough.space.search_space import Space
-from justenough.search.task import StackTask
+from justenough.executors.task import StackTask
 
 SMALL = dict(max_epochs=30, patience=5)
 
@@ -171,7 +171,7 @@ def test_a_duplicate_waiting_trial_does_not_end_the_search_early(digits, monkeyp
     """A waiting grid trial whose config is already done (two drivers enqueueing at once can
     leave one) is failed as a duplicate, and the configs waiting behind it are still trained, even
     when a whole round of claims meets only duplicates."""
-    from justenough.search.driver import Driver as driver_cls  # imported here: it loads optuna
+    from justenough.engine.driver import Driver as driver_cls  # imported here: it loads optuna
 
     def enqueue_with_a_duplicate(self):
         configs = self._largest_stacks_first(self.space.configs())  # 1x128, 1x64, 1x32
@@ -391,7 +391,7 @@ def test_ctrl_c_finishes_the_stack_in_flight_and_says_how_to_resume(tmp_path):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_progress_sees_the_epochs_of_the_stacks_in_flight(digits, workers):
-    from justenough.search import SearchProgress
+    from justenough.engine.progress import SearchProgress
 
     class Recorder(SearchProgress):
         def __init__(self):
@@ -416,8 +416,8 @@ def test_progress_sees_the_epochs_of_the_stacks_in_flight(digits, workers):
 def test_monitor_val_score_reaches_the_trainer(digits):
     """``monitor`` is a setting of the space: with val_score, each restart's best epoch is the
     first epoch of its highest validation score."""
-    from justenough.search.task import run_stack_task
-    from justenough.search.training_data import TrainingData
+    from justenough.executors.task import run_stack_task
+    from justenough.executors.training_data import TrainingData
 
     space = Space.from_options(depth="1", widths="16", max_epochs=40, patience=3, monitor="val_score")
     (cfg,) = space.configs()

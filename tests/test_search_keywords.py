@@ -73,7 +73,7 @@ def test_a_bad_sampler_executor_or_strategy_is_refused_before_anything_is_writte
 
 
 def test_the_choices_are_read_into_their_vocabularies() -> None:
-    from justenough.search.settings import SearchSettings
+    from justenough.settings import SearchSettings
     from justenough.vocab import ExecutorKind, Sampler, Strategy
 
     read = SearchSettings(space=Space.default(), sampler=" NSGA-II", strategy="Grid", executor="RAY")  # type: ignore[arg-type]
@@ -84,7 +84,7 @@ def test_the_choices_are_read_into_their_vocabularies() -> None:
 
 
 def test_the_rule_is_read_once_into_its_typed_value() -> None:
-    from justenough.search.settings import SearchSettings
+    from justenough.settings import SearchSettings
     from justenough.select import OneSERule, Rule, TargetRule
 
     assert isinstance(SearchSettings(space=Space.default()).rule, OneSERule)  # the default

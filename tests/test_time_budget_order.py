@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from justenough.search.finalize import not_trained_text
-from justenough.search import SearchSettings, Space
-from justenough.search.driver import Driver
+from justenough.engine.finalize import not_trained_text
+from justenough.settings import SearchSettings
+from justenough.space import Space
+from justenough.engine.driver import Driver
 
 
 def _driver(time_budget: str | None) -> Driver:

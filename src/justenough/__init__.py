@@ -34,9 +34,7 @@ _LAZY = {
 }
 
 
-# ``search``, the function, is named like the subpackage ``justenough.search``. Python binds a
-# package's attribute to a subpackage once, when the subpackage is first imported; importing
-# ``justenough.api`` imports it (no torch, no optuna), so the function bound here, after, stays.
+# ``search``, the function: no subpackage shares its name (the engine is ``justenough.engine``).
 from justenough.api import search
 from justenough.lazy import lazy_attributes
 

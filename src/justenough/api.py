@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from justenough.search.progress import SearchProgress
-from justenough.search.settings import SPACE_KEYWORD_DEFAULTS, SearchSettings
+from justenough.engine.progress import SearchProgress
+from justenough.settings import SPACE_KEYWORD_DEFAULTS, SearchSettings
 from justenough.space.search_space import Space
 
 if TYPE_CHECKING:
     from justenough.run.result import SearchResult
-    from justenough.search.executors import Executor
+    from justenough.executors import Executor
     from justenough.select.rules import Rule
 
 __all__ = ["search", "run_search"]
@@ -100,7 +100,7 @@ def search(
     train+validation (``refit.py``) and the test scores that model (``summary["model"]`` says
     which); ``refit=False`` keeps its best restart.
     ``strategy="grow"`` trains
-    from the simplest config up, while bigger keeps paying (``search/strategies/grow.py``; ``grow_patience``
+    from the simplest config up, while bigger keeps paying (``engine/strategies/grow.py``; ``grow_patience``
     non-improving steps stop a direction) instead of the whole grid. ``cv``: K folds of the rows
     outside the test split validate every config (trained as members of the same stacks as the
     restarts; the choice reads every row's out-of-fold evidence), 1 one validation split, ``"auto"``
@@ -120,9 +120,9 @@ def run_search(
     settings: SearchSettings, data: Any, *, target: str | None, test: Any, val: Any, progress: SearchProgress
 ) -> "SearchResult":
     """A search from its settings (what ``search()``, the CLI and the search estimators build): train
-    the study (``search/train_study.py``), finalize the run (``search/finalize.py``: choose, test once, write
+    the study (``engine/train_study.py``), finalize the run (``engine/finalize.py``: choose, test once, write
     the run directory), then build the report from that directory alone."""
-    from justenough.search.disk_full import disk_full_error, is_disk_full
+    from justenough.run.disk_full import disk_full_error, is_disk_full
 
     try:
         return _run_search(settings, data, target=target, test=test, val=val, progress=progress)
@@ -136,9 +136,9 @@ def run_search(
 def _run_search(
     settings: SearchSettings, data: Any, *, target: str | None, test: Any, val: Any, progress: SearchProgress
 ) -> "SearchResult":
-    from justenough.search.finalize import finalize
+    from justenough.engine.finalize import finalize
     from justenough.run.stale import model_digest, set_aside_stale
-    from justenough.search.train_study import train_study
+    from justenough.engine.train_study import train_study
 
     settings, precision_notice = _supported_precision(settings)
     if precision_notice:

@@ -1,5 +1,5 @@
 """The package's version, from its installed metadata: ``justenough.__version__`` and the
-``versions`` of ``summary.json`` (``search/finalize.py``) read it here, so that nothing below the
+``versions`` of ``summary.json`` (``engine/finalize.py``) read it here, so that nothing below the
 package's ``__init__`` imports the package itself."""
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def parse_activation(name: object) -> Activation | None:
 
 
 class Sampler(StrEnum):
-    """How a search asks for its configs (``search/sampler.py``)."""
+    """How a search asks for its configs (``engine/strategies/sampler.py``)."""
 
     AUTO = "auto"  # grid when the space is finite and small enough, else tpe
     GRID = "grid"  # every config, enumerated by the search itself
@@ -151,11 +151,11 @@ class Strategy(StrEnum):
     """Which configs a search trains."""
 
     GRID = "grid"  # every config the sampler gives
-    GROW = "grow"  # from the simplest config up, while bigger keeps paying (search/strategies/grow.py)
+    GROW = "grow"  # from the simplest config up, while bigger keeps paying (engine/strategies/grow.py)
 
 
 class ExecutorKind(StrEnum):
-    """Where a search trains its stacks (``search/executors/``)."""
+    """Where a search trains its stacks (``executors/``)."""
 
     LOCAL = "local"  # worker processes on this machine
     RAY = "ray"  # a Ray cluster (the 'ray' extra)

@@ -28,7 +28,7 @@ from justenough.space.search_space import DEFAULT_SPACE_TEXT
 from justenough.vocab import Activation, ExecutorKind, Sampler, Strategy, Task, parse_device
 
 if TYPE_CHECKING:
-    from justenough.search.settings import SearchSettings
+    from justenough.settings import SearchSettings
     from justenough.space.search_space import Space
 
 __all__ = ["search", "SPACE_DEFAULTS"]
@@ -104,7 +104,7 @@ def search(
     settings = _settings(o, space, out_dir)  # the rule and the other settings, read and checked once
     from justenough.cli.search_progress import make_progress, open_ended_text
     from justenough.api import run_search
-    from justenough.search.driver import SearchInterrupted
+    from justenough.engine.driver import SearchInterrupted
 
     console = out_console()
     progress = make_progress(console, quiet=o["quiet"],
@@ -148,7 +148,7 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
         if o[name] is not None and o[name] < low:
             raise ConfigError(f"{option} must be at least {low}, got {o[name]}")
 
-    from justenough.search import parse_duration
+    from justenough.durations import parse_duration
     from justenough.space.search_space import Space
 
     space = Space.from_options(**{name: o[name] for name in SPACE_DEFAULTS})
@@ -160,7 +160,7 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
         if value is not None:
             check_data_arg(str(value), option)
     out_dir = Path(o["out"]) if o["out"] is not None else default_out(data)
-    from justenough.search.preflight import check_out_dir, parse_bytes
+    from justenough.engine.preflight import check_out_dir, parse_bytes
 
     check_out_dir(out_dir, "--out")
     if o["memory_budget"] is not None:
@@ -174,7 +174,7 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
 def _settings(o: dict[str, Any], space: "Space", out_dir: Path) -> "SearchSettings":
     """The options as the search's settings: each setting from the option of its name
     (``--max-latency`` for ``max_latency_ms``), the checked space and run directory."""
-    from justenough.search.settings import SearchSettings
+    from justenough.settings import SearchSettings
 
     given = {field.name: o[field.name] for field in fields(SearchSettings) if field.name in o and field.name != "out"}
     return SearchSettings(space=space, out=out_dir, max_latency_ms=o["max_latency"], **given)

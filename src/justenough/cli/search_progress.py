@@ -4,11 +4,11 @@
   total, restarts done, the configs of the stacks in flight, the best validation score so far and
   an estimate of the time left.
 - ``PlainProgress`` (a log: CI, a pipe, a file): one line per finished config, so logs stay
-  readable and diff-able, plus one line at the start and one at the end (``search/progress.py``,
+  readable and diff-able, plus one line at the start and one at the end (``engine/progress.py``,
   where the search estimators' ``verbose`` takes it from too).
 - ``QuietProgress`` (``-q``): nothing at all.
 
-All three implement the hooks of ``justenough.search.SearchProgress``. ``make_progress`` picks
+All three implement the hooks of ``justenough.engine.SearchProgress``. ``make_progress`` picks
 one: quiet when asked, live when the console is a terminal, plain otherwise.
 """
 
@@ -23,8 +23,8 @@ from rich.table import Table
 from rich.text import Text
 
 from justenough.display_numbers import counted, format_seconds
-from justenough.search import SearchProgress
-from justenough.search.progress import OPEN_ENDED, PlainProgress, ProgressTally
+from justenough.engine.progress import SearchProgress
+from justenough.engine.progress import OPEN_ENDED, PlainProgress, ProgressTally
 from justenough.space.config import Config
 
 __all__ = ["LiveProgress", "QuietProgress", "make_progress", "open_ended_text"]

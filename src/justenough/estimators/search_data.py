@@ -14,7 +14,7 @@ from justenough.vocab import Task
 
 if TYPE_CHECKING:
     from justenough.data import Prepared
-    from justenough.search.settings import SearchSettings
+    from justenough.settings import SearchSettings
 
 __all__ = ["search_data", "split_notice"]
 

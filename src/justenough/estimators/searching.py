@@ -24,7 +24,7 @@ from justenough.estimators.base import (EstimatorConfigError, EstimatorInputErro
 
 if TYPE_CHECKING:
     from justenough.run.result import SearchResult
-    from justenough.search.progress import SearchProgress
+    from justenough.engine.progress import SearchProgress
     from justenough.space.search_space import Space
 
 __all__ = ["JustEnoughClassifier", "JustEnoughRegressor"]
@@ -58,7 +58,7 @@ def _progress(verbose: Any) -> "SearchProgress | None":
         return None
     from rich.console import Console
 
-    from justenough.search.progress import PlainProgress
+    from justenough.engine.progress import PlainProgress
 
     return PlainProgress(Console(width=160, highlight=False))
 
@@ -66,7 +66,7 @@ def _progress(verbose: Any) -> "SearchProgress | None":
 def _read_cv(cv: Any) -> int | str:
     """``cv`` as the search reads it ("auto", or a number of folds; 1: the single split), checked
     before any training; a bad value is the estimators' config error."""
-    from justenough.search.settings import read_cv
+    from justenough.settings import read_cv
 
     try:
         return read_cv(cv)
@@ -78,7 +78,7 @@ def _folds_without_test(cv: int | str, n_rows: int) -> int:
     """The folds of a fit without a test split (``test_fraction=0``), where all ``n_rows`` rows
     lie outside the test split: "auto" as the search resolves it, else ``cv`` (checked against
     the rows)."""
-    from justenough.search.settings import SearchSettings
+    from justenough.settings import SearchSettings
     from justenough.space.search_space import Space
 
     try:
@@ -222,9 +222,9 @@ class _BaseSearch(BaseEstimator):
                 test_fraction: float, seed: int) -> "SearchResult":
         """The search on ``frame`` and ``target``, its settings read from the parameters. ``cv``:
         as ``read_cv`` reads it ("auto" or a number of folds)."""
-        from justenough.search.progress import SearchProgress
+        from justenough.engine.progress import SearchProgress
         from justenough.api import run_search
-        from justenough.search.settings import SearchSettings
+        from justenough.settings import SearchSettings
         from justenough.select.rules import parse_rule
 
         held: Any = None

@@ -1,5 +1,5 @@
 """A finished search's run: its result, its model, and the run directory that holds them (the
-search writes it, ``search/finalize.py``).
+search writes it, ``engine/finalize.py``).
 
 - ``files``: the run directory's file names, their writers (``write_summary``, ...), and ``load_run``
   that reads them back;

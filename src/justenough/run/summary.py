@@ -1,6 +1,6 @@
 """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence.
 
-``Summary`` has one field per key of the file, in the file's order; ``search/finalize.py`` builds it,
+``Summary`` has one field per key of the file, in the file's order; ``engine/finalize.py`` builds it,
 ``to_dict()`` is what ``write_json`` writes (and what ``SearchResult.summary`` holds), and
 ``from_json`` reads the file back (``run/files.read_summary``) for the report, ``show`` and
 ``compare``.
@@ -61,7 +61,7 @@ class Summary:
     val_score_se_restarts: float | None = None
     # The validation score of the chosen config's best restart (the model's, unless refit).
     best_restart_val_score: float | None = None
-    # Which model the test scored: fit_on, rows, restart, epochs (search/refit.py; in words: describe_fit).
+    # Which model the test scored: fit_on, rows, restart, epochs (engine/refit.py; in words: describe_fit).
     model: dict[str, Any] | None = None
     # Restarts per config, as asked for.
     n_init: int | None = None

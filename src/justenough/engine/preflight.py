@@ -64,7 +64,7 @@ def _check_writable(path: Path, option: str) -> None:
         probe = tempfile.mkdtemp(prefix=".justenough-probe-", dir=existing)
         os.rmdir(probe)
     except OSError as exc:
-        from justenough.search.disk_full import disk_full_error, is_disk_full
+        from justenough.run.disk_full import disk_full_error, is_disk_full
 
         if is_disk_full(exc):  # a resume into a full disk: the same answer as a disk that fills mid-search
             raise disk_full_error(path) from None

@@ -17,20 +17,20 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 import optuna
 
-from justenough.search.driver import Driver, run_grow
-from justenough.search.executors import make_executor
-from justenough.search.progress import SearchProgress
+from justenough.engine.driver import Driver, run_grow
+from justenough.executors import make_executor
+from justenough.engine.progress import SearchProgress
 from justenough.study.record import RestartResult
-from justenough.search.sampler import make_sampler
-from justenough.search.settings import SearchSettings
+from justenough.engine.strategies.sampler import make_sampler
+from justenough.settings import SearchSettings
 from justenough.study.storage import DONE_STATES, StudyHandle, open_study, storage_url
-from justenough.search.training_data import TrainingData
+from justenough.executors.training_data import TrainingData
 from justenough.study.weights import EvidenceStore, WeightsStore
 from justenough.vocab import Sampler, Strategy, Task
 
 if TYPE_CHECKING:  # outcome imports torch
     from justenough.data import Prepared
-    from justenough.search.strategies.grow import Walk
+    from justenough.engine.strategies.grow import Walk
     from justenough.select.rules import Rule
 
 __all__ = ["train_study", "Trained", "prepare_data", "DEFAULT_TRIALS"]
@@ -72,7 +72,7 @@ def train_study(
     settings: SearchSettings, data: Any, *, target: str | None, test: Any, val: Any, progress: SearchProgress
 ) -> Trained:
     """Steps 1-3: prepare the data, check its memory, open the study and drive it to the end."""
-    from justenough.search.preflight import check_memory
+    from justenough.engine.preflight import check_memory
 
     budget = settings.stack_memory_budget()
     prepared = prepare_data(data, target, test, val, settings)
@@ -115,7 +115,7 @@ def train_study(
     growth = _drive(settings, driver, handle, sampler, is_grid, n_trials, training_data, progress, evidence_store)
     growth_summary = None
     if settings.strategy == Strategy.GROW:
-        from justenough.search.strategies import grow
+        from justenough.engine.strategies import grow
 
         assert growth is not None  # the grow loop returns its walk
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError, option
-from justenough.search.durations import parse_duration
+from justenough.durations import parse_duration
 from justenough.space.search_space import DEFAULT_SPACE_TEXT, Space
 from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, parse_choice
 
 if TYPE_CHECKING:
     import torch
 
-    from justenough.search.executors import Executor
+    from justenough.executors import Executor
     from justenough.select.rules import Rule
 
 __all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv"]
@@ -125,7 +125,7 @@ class SearchSettings:
         self._set("rule", parse_rule(self.rule))
         # Refused before anything is loaded or created: a device this torch cannot use, an ``out``
         # that is a file (preflight.py).
-        from justenough.search.preflight import check_out_dir, parse_bytes
+        from justenough.engine.preflight import check_out_dir, parse_bytes
         from justenough.vocab import parse_device
 
         # Read once, here: "auto" resolves in this (the driver's) process, and everything downstream,
@@ -219,7 +219,7 @@ class SearchSettings:
 
     def stack_memory_budget(self) -> int:
         """What one stack may use, in bytes: the budget given, else a share of the free memory now."""
-        from justenough.search.preflight import default_memory_budget
+        from justenough.engine.preflight import default_memory_budget
 
         return self.memory_budget if self.memory_budget is not None else default_memory_budget(self.torch_device)
 

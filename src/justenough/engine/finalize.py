@@ -42,8 +42,8 @@ from justenough.study.storage import StudyHandle
 from justenough.vocab import Task, validation_metric
 
 if TYPE_CHECKING:
-    from justenough.search.settings import SearchSettings
-    from justenough.search.train_study import Trained
+    from justenough.settings import SearchSettings
+    from justenough.engine.train_study import Trained
     from justenough.select import Choice
     from justenough.select.rules import Rule
 
@@ -75,8 +75,8 @@ def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
 
 def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str, precision: str = "float32") -> dict[str, np.ndarray]:
     """Re-create a restart's weights from its seed (exact on CPU: invariant 3, docs/architecture.md)."""
-    from justenough.search.task import StackTask, run_stack_task
-    from justenough.search.training_data import TrainingData
+    from justenough.executors.task import StackTask, run_stack_task
+    from justenough.executors.training_data import TrainingData
 
     task = StackTask(configs=(cfg,), restarts=(restart,), study_seed=seed, device=device, precision=precision)
     (result,) = run_stack_task(task, TrainingData.from_prepared(prepared))
@@ -86,7 +86,7 @@ def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str, p
 def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
     """The five steps of the module's docstring, in order; returns what the run directory holds.
     ``settings``: the search's (the rule, the limits, the seed, the device and precision, ``out``,
-    ``refit``), as they are; ``trained``: what the search left (``search/train_study.py``): the
+    ``refit``), as they are; ``trained``: what the search left (``engine/train_study.py``): the
     study, the data, the weights kept, the growth, and ``evidence`` (a ``search.EvidenceStore``),
     which holds each restart's per-row validation evidence: the noise model's (``select/noise.py``); without it the rule reads the restarts' spread.
     ``folds`` > 1: the restarts were validated by cross-validation, so no restart was trained on
@@ -242,8 +242,8 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
     # says the test score is then a training score).
     refit_skipped = bool(refit and getattr(prepared, "test_is_val", False) and folds <= 1)
     if refit and not refit_skipped:
-        from justenough.search.refit import refit as refit_model
-        from justenough.search.refit import refit_epochs
+        from justenough.engine.refit import refit as refit_model
+        from justenough.engine.refit import refit_epochs
         from justenough.train.seeds import restart_seed
 
         epochs = refit_epochs(pick.mine)

@@ -14,10 +14,10 @@ from concurrent.futures import Future
 from typing import Protocol
 
 from justenough.errors import ConfigError
-from justenough.search.executors.local import LocalExecutor
+from justenough.executors.local import LocalExecutor
 from justenough.study.record import RestartResult
-from justenough.search.task import StackTask
-from justenough.search.training_data import TrainingData
+from justenough.executors.task import StackTask
+from justenough.executors.training_data import TrainingData
 from justenough.vocab import ExecutorKind
 
 __all__ = ["Executor", "make_executor"]
@@ -45,7 +45,7 @@ def make_executor(kind: str = "local", *, workers: int | None = None, address: s
         return LocalExecutor(workers=workers, device=device)
     if kind == ExecutorKind.RAY:
         try:
-            from justenough.search.executors.ray import RayExecutor
+            from justenough.executors.ray import RayExecutor
         except ImportError as exc:  # ray is an optional extra
             raise ConfigError(
                 "the Ray executor needs the 'ray' extra: pip install 'justenough[ray]'"

@@ -19,10 +19,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Callable
 
 from justenough.errors import ConfigError
-from justenough.search.executors.last_epoch import EpochReport, LastEpochs, tracked
+from justenough.executors.last_epoch import EpochReport, LastEpochs, tracked
 from justenough.study.record import RestartResult
-from justenough.search.task import StackTask, run_stack_task
-from justenough.search.training_data import TrainingData
+from justenough.executors.task import StackTask, run_stack_task
+from justenough.executors.training_data import TrainingData
 
 __all__ = ["LocalExecutor", "default_workers", "start_method"]
 

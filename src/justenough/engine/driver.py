@@ -25,20 +25,20 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from justenough.errors import ConfigError, JustEnoughError, option
-from justenough.search.executors import Executor
-from justenough.search.progress import SearchProgress
-from justenough.search.strategies import grid
+from justenough.executors import Executor
+from justenough.engine.progress import SearchProgress
+from justenough.engine.strategies import grid
 from justenough.study.record import RestartResult, restart_stats
-from justenough.search.settings import SearchSettings
+from justenough.settings import SearchSettings
 from justenough.space.config import Config
 from justenough.space.search_space import Space
 from justenough.study.storage import DONE_STATES, StudyHandle, driver_id, redact_url, restart_attr
-from justenough.search.task import StackTask
-from justenough.search.training_data import TrainingData
+from justenough.executors.task import StackTask
+from justenough.executors.training_data import TrainingData
 from justenough.vocab import Strategy
 
 if TYPE_CHECKING:
-    from justenough.search.strategies.grow import Walk
+    from justenough.engine.strategies.grow import Walk
 
 __all__ = ["Driver", "SearchInterrupted", "run_grow", "MAX_STACK_MEMBERS", "MAX_STACK_PARAMS", "PACK_WIDTH"]
 
@@ -397,7 +397,7 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
     model; ``margin`` is the gain not worth having (a tolerance rule's E, else 0). A config whose
     evidence another driver kept elsewhere is compared restart by restart.
     """
-    from justenough.search.strategies import grow
+    from justenough.engine.strategies import grow
     from justenough.study.tables import restarts_table
 
     configs = space.configs()

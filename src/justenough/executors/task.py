@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from justenough.search.strategies.halving import halving_callback, halving_rungs
+from justenough.engine.strategies.halving import halving_callback, halving_rungs
 from justenough.study.record import RestartResult
 from justenough.space.config import Config, member_and_settings
-from justenough.search.training_data import TrainingData, TensorData
+from justenough.executors.training_data import TrainingData, TensorData
 from justenough.train.seeds import restart_seed
 from justenough.vocab import StopReason
 
