@@ -31,7 +31,7 @@ from justenough.train.outcome import TrainedOutcome
 if TYPE_CHECKING:  # the names of _LAZY, for the type checker
     from justenough.train.batches import epoch_orders
     from justenough.train.seeds import order_seed, restart_seed
-    from justenough.train.stack_data import row_evidence
+    from justenough.train.stack_data import TrainData, row_evidence
     from justenough.train.loop import train
     from justenough.train.memory import available_memory, member_bytes
     from justenough.train.optimizer import StackOptimizer, lr_factor
@@ -53,6 +53,7 @@ __all__ = [
     "member_bytes",
     "lr_factor",
     "row_evidence",
+    "TrainData",
 ]
 
 # Names whose modules import torch: imported on first use.
@@ -70,6 +71,7 @@ _LAZY = {
     "member_bytes": "justenough.train.memory",
     "lr_factor": "justenough.train.optimizer",
     "row_evidence": "justenough.train.stack_data",
+    "TrainData": "justenough.train.stack_data",
 }
 
 __getattr__ = lazy_attributes("justenough.train", globals(), _LAZY)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import torch
 
 from justenough.errors import ConfigError
 from justenough.nets.stack import MLPStack
 from justenough.train.allocator import keep_freed_memory
-from justenough.train.stack_data import check_data, StackData, stack_outputs
+from justenough.train.stack_data import StackData, TrainData, check_data, stack_outputs
 from justenough.train.memory import plan_substacks
 from justenough.train.metrics import score
 from justenough.train.results import MemberResult, StackResult, TrainState
@@ -27,7 +26,7 @@ log = logging.getLogger("justenough")
 
 def train(
     stack: MLPStack,
-    data: Any,
+    data: TrainData,
     settings: TrainSettings | None = None,
     *,
     callback: Callable[[int, MLPStack, TrainState], Iterable[int] | None] | None = None,
@@ -37,9 +36,9 @@ def train(
 ) -> StackResult:
     """Train every member of ``stack`` at once; returns one ``MemberResult`` per member.
 
-    ``data``: any object with ``X_train [N, F]``, ``y_train``, ``X_val``, ``y_val`` (int64 class
-    indices for classification, float32 ``[N]`` or ``[N, n_outputs]`` for regression), ``task``
-    and ``n_outputs``; and, for cross-validation folds as members, ``member_rows [M, n]`` (each
+    ``data``: a ``TrainData`` (``train/stack_data.py``): ``X_train [N, F]``, ``y_train``, ``X_val``,
+    ``y_val`` (int64 class indices for classification, float32 ``[N]`` or ``[N, n_outputs]`` for
+    regression), ``task`` and ``n_outputs``; and, for cross-validation folds as members, ``member_rows [M, n]`` (each
     member's own training rows, indices into X_train) and ``val_mask [M, N_val]`` (its own
     validation rows): each member then draws its minibatches from its rows only and is validated,
     stopped and scored on its rows only. One gradient-descent process per member, as ever. ``callback(epoch, stack, state)`` runs at epoch 0 (before training) and

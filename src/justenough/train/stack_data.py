@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -12,9 +12,46 @@ from justenough.nets.stack import MLPStack
 from justenough.train.metrics import stack_loss
 from justenough.vocab import Task
 
-__all__ = ["row_evidence", "StackData", "EVAL_ROWS", "check_data", "evaluate_stack", "stack_outputs"]
+__all__ = ["row_evidence", "TrainData", "StackData", "EVAL_ROWS", "check_data", "evaluate_stack", "stack_outputs"]
 
 EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
+
+
+class TrainData(Protocol):
+    """What ``train()`` reads from its data: the one type it takes.
+
+    The prepared table (``data/prepared.py``'s ``Prepared``), a stack task's tensors
+    (``executors/training_data.py``'s ``TensorData``), the refit's rows (``engine/refit.py``) and the
+    fixed estimators' split (``estimators/fixed.py``) all have these attributes; ``check_data`` turns
+    any of them into a ``StackData`` on the stack's device, checked. Tensors or arrays alike:
+
+    - ``X_train [N, F]``, ``X_val [N_val, F]``: float features;
+    - ``y_train [N]``, ``y_val [N_val]``: int64 class indices (classification), or float32 ``[N]`` or
+      ``[N, n_outputs]`` targets (regression);
+    - ``task``: ``"classification"`` or ``"regression"``; ``n_outputs``: classes, or target columns.
+
+    With cross-validation folds as members, the data also has ``member_rows [M, n]`` and
+    ``val_mask [M, N_val]`` (``StackData``'s fields of those names); they are read when present, so a
+    plain split need not carry them.
+    """
+
+    @property
+    def task(self) -> str: ...
+
+    @property
+    def n_outputs(self) -> int: ...
+
+    @property
+    def X_train(self) -> Any: ...
+
+    @property
+    def y_train(self) -> Any: ...
+
+    @property
+    def X_val(self) -> Any: ...
+
+    @property
+    def y_val(self) -> Any: ...
 
 
 @dataclass
@@ -32,7 +69,9 @@ class StackData:
     val_mask: torch.Tensor | None = None
 
 
-def check_data(data: Any, stack: MLPStack) -> StackData:
+def check_data(data: TrainData, stack: MLPStack) -> StackData:
+    """``data`` on the stack's device as a ``StackData``: shapes, dtypes, class indices and finite values
+    checked, with a ``DataError`` that names what to fix."""
     missing = [a for a in ("X_train", "y_train", "X_val", "y_val", "task", "n_outputs") if not hasattr(data, a)]
     if missing:
         raise DataError(f"train() needs data with X_train, y_train, X_val, y_val, task, n_outputs; missing {', '.join(missing)}")
