@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError, option
 from justenough.durations import parse_duration
-from justenough.space.search_space import DEFAULT_SPACE_TEXT, Space
+from justenough.space.search_space import DEFAULT_SPACE_VALUES, Space
 from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, parse_choice
 
 if TYPE_CHECKING:
@@ -22,18 +22,13 @@ if TYPE_CHECKING:
     from justenough.executors import Executor
     from justenough.select.rules import Rule
 
-__all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv"]
+__all__ = ["SearchSettings", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv"]
 
 # cv="auto": this many folds when fewer rows than CV_AUTO_ROWS lie outside the test split, else the
 # single train/validation split. Below it one validation split is too few rows to tell configs
 # apart (docs/selection.md has the measurements that chose it).
 CV_AUTO_FOLDS = 5
 CV_AUTO_ROWS = 1000
-
-
-class _CliDefault(str):
-    """A search-space keyword's default: the CLI's default text, marked so that ``search`` can
-    tell a keyword left at its default from one given (``space=`` and a keyword conflict)."""
 
 
 class _ReadDevice(str):
@@ -43,12 +38,6 @@ class _ReadDevice(str):
 
     def __reduce__(self) -> tuple[type, tuple[str]]:
         return (str, (str(self),))
-
-
-# The search-space keywords of ``search()``: the CLI's options, with the CLI's defaults. A new
-# dimension of the space gets its keyword from one line in the signature of ``search()`` (a test
-# checks that the two agree).
-SPACE_KEYWORD_DEFAULTS: dict[str, _CliDefault] = {name: _CliDefault(text) for name, text in DEFAULT_SPACE_TEXT.items()}
 
 
 def _one_se() -> Rule:
@@ -143,7 +132,7 @@ class SearchSettings:
     @classmethod
     def from_keywords(cls, *, space: Space | None, space_options: Mapping[str, Any], **settings: Any) -> "SearchSettings":
         """The settings from ``search()``'s keywords: ``space`` or the search-space keywords
-        (``space_options``, at their ``SPACE_KEYWORD_DEFAULTS`` unless given), not both; every
+        (``space_options``, each the very ``DEFAULT_SPACE_VALUES`` object unless given), not both; every
         other setting by its field name (``max_latency`` for ``max_latency_ms``)."""
         settings["max_latency_ms"] = settings.pop("max_latency", None)
         # The checks that came before the space's, first (the constructor runs them again, as no-ops).
@@ -151,7 +140,7 @@ class SearchSettings:
                              for name in ("n_init", "strategy", "halving", "sampler", "grow_patience", "precision")))
         parse_duration(settings.get("time_budget"))
         _latency_ms(settings["max_latency_ms"])
-        given = [name for name, value in space_options.items() if not isinstance(value, _CliDefault)]
+        given = [name for name, value in space_options.items() if value is not DEFAULT_SPACE_VALUES[name]]
         if space is not None and given:
             raise ConfigError(
                 f"pass either a whole space (space=Space(...)) or the search-space keywords ({', '.join(given)}), not both: "
