@@ -26,7 +26,7 @@ __all__ = ["search", "run_search"]
 _NOT_SETTINGS = ("data", "target", "space", "test", "val", "progress")
 
 
-# 95 lines: the signature is one keyword per line (every option of the CLI, two with why their default is text); the body is wiring only
+# 97 lines: the signature is one keyword per line (every option of the CLI, two with why their default is text); the body is wiring only
 def search(
     data: Any,
     target: str | None = None,
@@ -115,6 +115,8 @@ def search(
     (the default) 5 folds below 1,000 such rows, else one split. Returns a ``SearchResult``.
     """
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
+    if progress is not None and not isinstance(progress, SearchProgress):
+        raise TypeError(f"progress must be a SearchProgress or None, got {type(progress).__name__}")
     space_options = {name: arguments[name] for name in DEFAULT_SPACE_VALUES}
     settings = SearchSettings.from_keywords(
         space=space,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from numbers import Integral
 from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError, option
 from justenough.durations import parse_duration
 from justenough.space.search_space import DEFAULT_SPACE_VALUES, Space
-from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, parse_choice
+from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, Task, parse_choice
 
 if TYPE_CHECKING:
     import torch
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from justenough.executors import Executor
     from justenough.select.rules import Rule
 
-__all__ = ["SearchSettings", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv"]
+__all__ = ["SearchSettings", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv", "read_task", "whole_number", "switch"]
 
 # cv="auto": this many folds when fewer rows than CV_AUTO_ROWS lie outside the test split, else the
 # single train/validation split. Below it one validation split is too few rows to tell configs
@@ -100,6 +101,7 @@ class SearchSettings:
                                                 self.precision)
         self._set("strategy", strategy)
         self._set("sampler", sampler)
+        self._check_values()
         if isinstance(self.executor, str):  # else an Executor object, used as it is
             self._set("executor", parse_choice(ExecutorKind, self.executor, "executor"))
         self._set("cv", read_cv(self.cv))
@@ -150,13 +152,32 @@ class SearchSettings:
             space = Space.from_options(**space_options)
         return cls(space=space, **settings)
 
+    def _check_values(self) -> None:
+        """The counts, the switches, the task and the storage: each refused here, before anything
+        is read, created or trained, rather than wherever it is first used (a bad ``workers`` used
+        to surface once the run directory and the study existed, a ``halving="no"`` never)."""
+        self._set("task", read_task(self.task))
+        for name, minimum in (("n_trials", 1), ("workers", 1), ("max_params", 1)):
+            self._set(name, None if getattr(self, name) is None else whole_number(name, getattr(self, name), minimum))
+        for name, minimum in (("seed", 0), ("diagnose_every", 0), ("max_categories", 2)):
+            self._set(name, whole_number(name, getattr(self, name), minimum))
+        for name in ("halving", "report", "refit"):
+            self._set(name, switch(name, getattr(self, name)))
+        if self.ray_address is not None and self.executor == ExecutorKind.LOCAL:
+            # The local executor would ignore it: a search meant for a cluster would run here.
+            raise ConfigError(f"{option('ray_address', self.ray_address)} is a Ray cluster's address: use it with "
+                              f"{option('executor', 'ray')}, or drop it")
+        if self.storage is not None:
+            from justenough.study.storage import check_storage
+
+            check_storage(self.storage)
+
     @staticmethod
     def _check_choices(n_init: int, strategy: str, halving: bool, sampler: str, grow_patience: int,
                        precision: str) -> tuple[Strategy, Sampler]:
         """The counts and the choices among names, and the combinations that do not go together;
         returns the strategy and the sampler read."""
-        if n_init < 1:
-            raise ConfigError(f"n_init must be at least 1, got {n_init}")
+        whole_number("n_init", n_init, 1)
         strategy = parse_choice(Strategy, strategy, "strategy")
         sampler = parse_choice(Sampler, sampler, "sampler", SAMPLER_ALIASES)
         if strategy == Strategy.GROW and halving:
@@ -164,8 +185,7 @@ class SearchSettings:
                               f"or use {option('strategy', 'grid')}")
         if strategy == Strategy.GROW and sampler not in (Sampler.AUTO, Sampler.GRID):
             raise ConfigError(f"the grow strategy walks the grid itself: drop {option('sampler', sampler)} or use {option('strategy', 'grid')}")
-        if grow_patience < 1:
-            raise ConfigError(f"grow_patience must be at least 1, got {grow_patience}")
+        whole_number("grow_patience", grow_patience, 1)
         if precision not in tuple(Precision):
             raise ConfigError(f"unknown precision {precision!r}: use one of {', '.join(Precision)}")
         return strategy, sampler
@@ -211,6 +231,34 @@ class SearchSettings:
         from justenough.engine.preflight import default_memory_budget
 
         return self.memory_budget if self.memory_budget is not None else default_memory_budget(self.torch_device)
+
+
+def read_task(task: Any) -> "Task | str":
+    """``task`` as a ``Task``, or ``"auto"`` (the data decides)."""
+    text = str(task).strip().lower() if isinstance(task, str) else None
+    if text == "auto":
+        return "auto"
+    if text in tuple(Task):
+        return Task(text)
+    raise ConfigError(f"unknown task {task!r}: use auto, classification or regression")
+
+
+def whole_number(name: str, value: Any, minimum: int) -> int:
+    """A count or a seed: a whole number (numpy's too) of at least ``minimum``, as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def switch(name: str, value: Any) -> bool:
+    """A switch: True or False (numpy's too); text such as ``"no"`` would count as True."""
+    import numpy as np
+
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def read_cv(cv: Any) -> int | str:
