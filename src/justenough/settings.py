@@ -1,7 +1,8 @@
 """Every setting of a search, validated once: ``SearchSettings``.
 
 ``search()`` builds it from its keywords (``SearchSettings.from_keywords``: the search-space
-keywords or a whole ``Space``, durations and sizes as text); the checks run in the constructor,
+keywords or a whole ``Space``; each setting a typed value, or text that is read here), the CLI
+from its options' text, the search estimators from their parameters; the checks run in the constructor,
 in the order the messages were always given, before any data is loaded or anything is created.
 """
 
@@ -58,14 +59,15 @@ class SearchSettings:
     ``"2GB"`` is read; None: a share of the free memory, ``stack_memory_budget``), ``out`` (a
     ``Path``) and ``rule`` (a ``select.Rule``; text such as ``"target=0.95"`` is read) hold their read
     values after construction, as do ``sampler``, ``strategy`` and ``executor`` (``vocab``'s
-    ``Sampler``, ``Strategy`` and ``ExecutorKind``; an ``Executor`` object is kept as it is), and
+    ``Sampler``, ``Strategy`` and ``ExecutorKind``; an ``Executor`` object is kept as it is),
+    ``precision`` (a ``Precision``), ``task`` (a ``Task``, or ``"auto"`` until the data says), and
     ``device`` (the device read, as text: ``"auto"`` resolved here to ``"cuda"`` or ``"cpu"``;
     ``torch_device`` is it as a ``torch.device``): everything downstream takes them as they are
     and reads nothing again.
     """
 
     space: Space
-    task: str = "auto"
+    task: "Task | str" = "auto"
     rule: Rule = field(default_factory=_one_se)
     n_init: int = 5
     storage: str | None = None
@@ -76,7 +78,7 @@ class SearchSettings:
     halving: bool = False
     seed: int = 0
     device: str = "cpu"
-    precision: str = "float32"
+    precision: Precision = Precision.FLOAT32
     executor: "ExecutorKind | Executor" = ExecutorKind.LOCAL
     workers: int | None = None
     ray_address: str | None = None
@@ -101,6 +103,7 @@ class SearchSettings:
                                                 self.precision)
         self._set("strategy", strategy)
         self._set("sampler", sampler)
+        self._set("precision", Precision(self.precision))  # checked (exactly spelled) by _check_choices
         self._check_values()
         if isinstance(self.executor, str):  # else an Executor object, used as it is
             self._set("executor", parse_choice(ExecutorKind, self.executor, "executor"))

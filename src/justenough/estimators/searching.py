@@ -33,9 +33,11 @@ __all__ = ["JustEnoughClassifier", "JustEnoughRegressor"]
 
 def _single_default(name: str) -> Any:
     """The default space's one value of dimension ``name``: the estimators' parameters that
-    scikit-learn writes as single values (``learning_rate_init=0.001``) default to it."""
+    scikit-learn writes as single values (``learning_rate_init=0.001``) default to it. A vocabulary
+    member (``Activation.RELU``) as its plain ``str``: scikit-learn's estimator checks allow only
+    built-in types as parameters (check_parameters_default_constructible), and the member equals it."""
     (value,) = DEFAULT_SPACE_VALUES[name]
-    return value
+    return str(value) if isinstance(value, str) else value
 
 
 def _text_frame(X: Any) -> pd.DataFrame | None:
@@ -104,7 +106,7 @@ class _BaseSearch(BaseEstimator):
         n_init: int = 5,
         validation_fraction: float = 0.2,
         test_fraction: float = 0.0,
-        sampler: str = Sampler.AUTO,
+        sampler: str = str(Sampler.AUTO),  # plain str: scikit-learn allows built-in types only (_single_default)
         n_trials: int | None = None,
         halving: bool = False,
         cv: Any = "auto",
