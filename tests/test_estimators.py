@@ -441,15 +441,30 @@ def test_accuracy_at_least_sklearn_mlp(loader):
 
 
 def test_search_estimators_default_to_the_cli_space():
-    from justenough.space.search_space import DEFAULT_SPACE_TEXT, Space
+    from justenough.space.search_space import DEFAULT_SPACE_VALUES, Space
 
     for cls in (JustEnoughClassifier, JustEnoughRegressor):
         est = cls()
         p = est.get_params()
-        assert p["depth"] == DEFAULT_SPACE_TEXT["depth"] and p["widths"] == DEFAULT_SPACE_TEXT["widths"]
+        # Typed values, the very defaults of search(): no text to read back.
+        assert p["depth"] is DEFAULT_SPACE_VALUES["depth"] == (0, 1, 2, 3)
+        assert p["widths"] is DEFAULT_SPACE_VALUES["widths"] == (4, 8, 16, 32, 64, 128, 256)
+        assert (p["learning_rate_init"], p["batch_size"], p["patience"]) == (0.001, 64, 10)
         assert p["verbose"] == 0
         assert est._space() == Space.default()  # every dimension as `justenough search` has it
         assert p["max_epochs"] == "auto"
+
+
+def test_search_estimators_take_typed_values_numpy_ones_included():
+    # A parameter grid often holds numpy numbers and arrays: they reach the space as they are.
+    from justenough.space.search_space import Space
+
+    est = JustEnoughClassifier(depth=np.int64(2), widths=np.array([16, 8]), learning_rate_init=np.float32(0.5),
+                               batch_size=np.int64(32))
+    space = est._space()
+    assert space == Space.from_options(depth="2", widths="8,16", lr="0.5", batch_size="32")
+    assert type(space.depth.values[0]) is int and type(space.lr.values[0]) is float
+    assert JustEnoughClassifier(depth=[1, 3], widths=(4,))._space() == Space.from_options(depth="1,3", widths="4")
 
 
 def test_search_estimators_train_for_their_tasks_epoch_budget():

@@ -1,9 +1,11 @@
 """The Python API speaks like the CLI: ``search()`` takes every search-space option of the CLI as a
-keyword (same names, syntax and defaults), and the reading options of ``load``."""
+keyword (same names and syntax; its defaults the typed values the CLI's default text reads as),
+and the reading options of ``load``."""
 
 from __future__ import annotations
 
 import inspect
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -14,22 +16,49 @@ from justenough import search
 import justenough
 from justenough.cli import app
 from justenough.errors import ConfigError, DataError
-from justenough.space.search_space import DEFAULT_SPACE_TEXT, Space
+from justenough.space.dims import parse_dim
+from justenough.space.search_space import DEFAULT_SPACE_TEXT, DEFAULT_SPACE_VALUES, Space
 
 
-def test_every_space_option_of_the_cli_is_a_keyword_with_the_cli_default() -> None:
+def test_every_space_option_of_the_cli_is_a_keyword_with_the_typed_value_of_the_cli_default() -> None:
     keywords = inspect.signature(search).parameters
     command = typer.main.get_command(app).commands["search"]  # type: ignore[attr-defined]
     cli_defaults = {p.name: p.default for p in command.params}
-    for name, text in DEFAULT_SPACE_TEXT.items():
+    assert set(DEFAULT_SPACE_VALUES) == set(DEFAULT_SPACE_TEXT) == {f.name for f in fields(Space)}
+    for name, value in DEFAULT_SPACE_VALUES.items():
         assert name in keywords, name
         assert keywords[name].kind is inspect.Parameter.KEYWORD_ONLY
-        assert keywords[name].default == text == cli_defaults[name], name
+        # The API's default is the typed value (the declared object itself), never text; the CLI's
+        # is its text, which reads as that value.
+        assert keywords[name].default is value and isinstance(value, tuple), name
+        assert cli_defaults[name] == DEFAULT_SPACE_TEXT[name], name
+        assert parse_dim(name, cli_defaults[name]) == parse_dim(name, value) == getattr(Space.default(), name), name
+        assert parse_dim(name, value).values == value, name  # the values as the dimension holds them
     # The reading options, as the CLI's search takes them.
     for name in ("delimiter", "decimal", "encoding", "max_categories"):
         assert keywords[name].default == cli_defaults[name], name
-    # The defaults make the default space.
-    assert Space.from_options(**{n: keywords[n].default for n in DEFAULT_SPACE_TEXT}) == Space.default()
+    # The defaults make the default space, read from either side.
+    api_defaults = {n: keywords[n].default for n in DEFAULT_SPACE_VALUES}
+    cli_text_defaults = {n: cli_defaults[n] for n in DEFAULT_SPACE_TEXT}
+    assert Space.from_options(**cli_text_defaults) == Space.from_options(**api_defaults) == Space.default()
+
+
+def test_the_choice_keywords_default_to_their_vocabularies() -> None:
+    from justenough.vocab import ExecutorKind, Precision, Sampler, Strategy
+
+    keywords = inspect.signature(search).parameters
+    expected = {"sampler": Sampler.AUTO, "strategy": Strategy.GRID, "executor": ExecutorKind.LOCAL,
+                "precision": Precision.FLOAT32}
+    for name, member in expected.items():
+        assert keywords[name].default is member, name
+
+
+def test_a_space_keyword_given_as_its_default_value_still_counts_as_given(tmp_path: Path) -> None:
+    # Only the declared default object is "left at its default": an equal value written out is given.
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match=r"the search-space keywords \(depth, batch_size\), not both"):
+        search("iris", space=Space.default(), depth=(0, 1, 2, 3), batch_size=(64,), out=out)
+    assert not out.exists()
 
 
 def test_search_takes_the_cli_keywords() -> None:

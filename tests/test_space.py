@@ -145,7 +145,7 @@ def test_dim_text_round_trips_float_ranges(a: float, b: float) -> None:
 
 
 def test_a_config_built_with_its_defaults_is_a_point_of_the_default_space() -> None:
-    # Config's field defaults (config.py) repeat the default space's (space.DEFAULT_SPACE_TEXT):
+    # Config's field defaults (config.py) repeat the default space's (space.DEFAULT_SPACE_VALUES):
     # a default changed in one place only would make Config() fall outside the default space.
     # A Config has no task: its max_epochs default is classification's budget.
     cfg = Config(depth=1, widths=(8,))

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from justenough.engine.progress import SearchProgress
-from justenough.settings import SPACE_KEYWORD_DEFAULTS, SearchSettings
-from justenough.space.search_space import Space
+from justenough.settings import SearchSettings
+from justenough.space.search_space import DEFAULT_SPACE_VALUES, Space
+from justenough.vocab import ExecutorKind, Precision, Sampler, Strategy
 
 if TYPE_CHECKING:
     from justenough.run.result import SearchResult
@@ -25,25 +26,29 @@ __all__ = ["search", "run_search"]
 _NOT_SETTINGS = ("data", "target", "space", "test", "val", "progress")
 
 
-# 81 lines: the signature is one keyword per line, every option of the CLI; the body is wiring only
+# 97 lines: the signature is one keyword per line (every option of the CLI, two with why their default is text); the body is wiring only
 def search(
     data: Any,
     target: str | None = None,
     *,
     task: str = "auto",
     space: Space | None = None,
+    # The rule's text, not a Rule: the rules import pandas, which ``import justenough`` must not
+    # load; SearchSettings reads it into a Rule once, before anything is read, written or trained.
     rule: "str | Rule" = "one-se",
     n_init: int = 5,
     storage: str | None = None,
     out: str | Path | None = None,
-    sampler: str = "auto",
+    sampler: Sampler | str = Sampler.AUTO,
     n_trials: int | None = None,
     time_budget: str | float | None = None,
     halving: bool = False,
     seed: int = 0,
+    # Text, not a torch.device: torch must not load at ``import justenough``; SearchSettings
+    # reads it once ("auto" resolved there).
     device: str = "cpu",
-    precision: str = "float32",
-    executor: str | Executor = "local",
+    precision: Precision | str = Precision.FLOAT32,
+    executor: ExecutorKind | str | Executor = ExecutorKind.LOCAL,
     workers: int | None = None,
     ray_address: str | None = None,
     max_params: int | None = None,
@@ -54,19 +59,19 @@ def search(
     diagnose_every: int = 10,
     report: bool = True,
     progress: SearchProgress | None = None,
-    depth: Any = SPACE_KEYWORD_DEFAULTS["depth"],
-    widths: Any = SPACE_KEYWORD_DEFAULTS["widths"],
-    shape: Any = SPACE_KEYWORD_DEFAULTS["shape"],
-    activation: Any = SPACE_KEYWORD_DEFAULTS["activation"],
-    init: Any = SPACE_KEYWORD_DEFAULTS["init"],
-    optimizer: Any = SPACE_KEYWORD_DEFAULTS["optimizer"],
-    lr: Any = SPACE_KEYWORD_DEFAULTS["lr"],
-    weight_decay: Any = SPACE_KEYWORD_DEFAULTS["weight_decay"],
-    batch_size: Any = SPACE_KEYWORD_DEFAULTS["batch_size"],
-    max_epochs: Any = SPACE_KEYWORD_DEFAULTS["max_epochs"],
-    patience: Any = SPACE_KEYWORD_DEFAULTS["patience"],
-    monitor: Any = SPACE_KEYWORD_DEFAULTS["monitor"],
-    schedule: Any = SPACE_KEYWORD_DEFAULTS["schedule"],
+    depth: Any = DEFAULT_SPACE_VALUES["depth"],
+    widths: Any = DEFAULT_SPACE_VALUES["widths"],
+    shape: Any = DEFAULT_SPACE_VALUES["shape"],
+    activation: Any = DEFAULT_SPACE_VALUES["activation"],
+    init: Any = DEFAULT_SPACE_VALUES["init"],
+    optimizer: Any = DEFAULT_SPACE_VALUES["optimizer"],
+    lr: Any = DEFAULT_SPACE_VALUES["lr"],
+    weight_decay: Any = DEFAULT_SPACE_VALUES["weight_decay"],
+    batch_size: Any = DEFAULT_SPACE_VALUES["batch_size"],
+    max_epochs: Any = DEFAULT_SPACE_VALUES["max_epochs"],
+    patience: Any = DEFAULT_SPACE_VALUES["patience"],
+    monitor: Any = DEFAULT_SPACE_VALUES["monitor"],
+    schedule: Any = DEFAULT_SPACE_VALUES["schedule"],
     delimiter: str | None = None,
     decimal: str | None = None,
     max_categories: int = 50,
@@ -74,7 +79,7 @@ def search(
     dates: str | None = None,
     memory_budget: int | str | None = None,
     refit: bool = True,
-    strategy: str = "grid",
+    strategy: Strategy | str = Strategy.GRID,
     grow_patience: int = 2,
     cv: int | str = "auto",
 ) -> "SearchResult":
@@ -85,9 +90,12 @@ def search(
     run directory (the study in ``out/study.db`` unless ``storage`` is given) and running the same
     search again resumes it.
 
-    The search space: the keywords of the CLI's options, with the same names, syntax and defaults
-    (``depth="1-2"``, ``widths=[8, 32]``, ``lr="1e-4..1e-2"``, ``patience="none"``), or a whole
-    ``Space`` as ``space=`` (not both). Reading a file: ``delimiter``, ``decimal``, ``encoding``,
+    The search space: the keywords of the CLI's options, with the same names, each given as a
+    typed value (``depth=(1, 2)``, ``widths=[8, 32]``, ``lr=1e-2``, ``patience=None``) or as the
+    CLI's text (``depth="1-2"``, ``lr="1e-4..1e-2"``, ``patience="none"``), each defaulting to the
+    default space's values (``space.search_space.DEFAULT_SPACE_VALUES``, what the CLI's defaults
+    read as), or a whole ``Space`` as ``space=`` (not both). ``sampler``, ``strategy``,
+    ``executor`` and ``precision`` take their ``vocab`` members or those members' text. Reading a file: ``delimiter``, ``decimal``, ``encoding``,
     ``max_categories`` and ``dates`` (date columns are refused unless ``"drop"`` or ``"ordinal"``),
     as ``justenough.data.load`` takes them (also for ``test`` and ``val``). ``rule``: text
     (``"one-se"``, ``"target=0.95"`` or ``"95%"``, ``"tolerance=0.01"``) or a ``select.Rule``; it is
@@ -107,7 +115,9 @@ def search(
     (the default) 5 folds below 1,000 such rows, else one split. Returns a ``SearchResult``.
     """
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
-    space_options = {name: arguments[name] for name in SPACE_KEYWORD_DEFAULTS}
+    if progress is not None and not isinstance(progress, SearchProgress):
+        raise TypeError(f"progress must be a SearchProgress or None, got {type(progress).__name__}")
+    space_options = {name: arguments[name] for name in DEFAULT_SPACE_VALUES}
     settings = SearchSettings.from_keywords(
         space=space,
         space_options=space_options,

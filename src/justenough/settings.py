@@ -1,7 +1,8 @@
 """Every setting of a search, validated once: ``SearchSettings``.
 
 ``search()`` builds it from its keywords (``SearchSettings.from_keywords``: the search-space
-keywords or a whole ``Space``, durations and sizes as text); the checks run in the constructor,
+keywords or a whole ``Space``; each setting a typed value, or text that is read here), the CLI
+from its options' text, the search estimators from their parameters; the checks run in the constructor,
 in the order the messages were always given, before any data is loaded or anything is created.
 """
 
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from numbers import Integral
 from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError, option
 from justenough.durations import parse_duration
-from justenough.space.search_space import DEFAULT_SPACE_TEXT, Space
-from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, parse_choice
+from justenough.space.search_space import DEFAULT_SPACE_VALUES, Space
+from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, Task, parse_choice
 
 if TYPE_CHECKING:
     import torch
@@ -22,18 +24,13 @@ if TYPE_CHECKING:
     from justenough.executors import Executor
     from justenough.select.rules import Rule
 
-__all__ = ["SearchSettings", "SPACE_KEYWORD_DEFAULTS", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv"]
+__all__ = ["SearchSettings", "CV_AUTO_ROWS", "CV_AUTO_FOLDS", "read_cv", "read_task", "whole_number", "switch"]
 
 # cv="auto": this many folds when fewer rows than CV_AUTO_ROWS lie outside the test split, else the
 # single train/validation split. Below it one validation split is too few rows to tell configs
 # apart (docs/selection.md has the measurements that chose it).
 CV_AUTO_FOLDS = 5
 CV_AUTO_ROWS = 1000
-
-
-class _CliDefault(str):
-    """A search-space keyword's default: the CLI's default text, marked so that ``search`` can
-    tell a keyword left at its default from one given (``space=`` and a keyword conflict)."""
 
 
 class _ReadDevice(str):
@@ -43,12 +40,6 @@ class _ReadDevice(str):
 
     def __reduce__(self) -> tuple[type, tuple[str]]:
         return (str, (str(self),))
-
-
-# The search-space keywords of ``search()``: the CLI's options, with the CLI's defaults. A new
-# dimension of the space gets its keyword from one line in the signature of ``search()`` (a test
-# checks that the two agree).
-SPACE_KEYWORD_DEFAULTS: dict[str, _CliDefault] = {name: _CliDefault(text) for name, text in DEFAULT_SPACE_TEXT.items()}
 
 
 def _one_se() -> Rule:
@@ -68,14 +59,15 @@ class SearchSettings:
     ``"2GB"`` is read; None: a share of the free memory, ``stack_memory_budget``), ``out`` (a
     ``Path``) and ``rule`` (a ``select.Rule``; text such as ``"target=0.95"`` is read) hold their read
     values after construction, as do ``sampler``, ``strategy`` and ``executor`` (``vocab``'s
-    ``Sampler``, ``Strategy`` and ``ExecutorKind``; an ``Executor`` object is kept as it is), and
+    ``Sampler``, ``Strategy`` and ``ExecutorKind``; an ``Executor`` object is kept as it is),
+    ``precision`` (a ``Precision``), ``task`` (a ``Task``, or ``"auto"`` until the data says), and
     ``device`` (the device read, as text: ``"auto"`` resolved here to ``"cuda"`` or ``"cpu"``;
     ``torch_device`` is it as a ``torch.device``): everything downstream takes them as they are
     and reads nothing again.
     """
 
     space: Space
-    task: str = "auto"
+    task: "Task | str" = "auto"
     rule: Rule = field(default_factory=_one_se)
     n_init: int = 5
     storage: str | None = None
@@ -86,7 +78,7 @@ class SearchSettings:
     halving: bool = False
     seed: int = 0
     device: str = "cpu"
-    precision: str = "float32"
+    precision: Precision = Precision.FLOAT32
     executor: "ExecutorKind | Executor" = ExecutorKind.LOCAL
     workers: int | None = None
     ray_address: str | None = None
@@ -111,6 +103,8 @@ class SearchSettings:
                                                 self.precision)
         self._set("strategy", strategy)
         self._set("sampler", sampler)
+        self._set("precision", Precision(self.precision))  # checked (exactly spelled) by _check_choices
+        self._check_values()
         if isinstance(self.executor, str):  # else an Executor object, used as it is
             self._set("executor", parse_choice(ExecutorKind, self.executor, "executor"))
         self._set("cv", read_cv(self.cv))
@@ -143,7 +137,7 @@ class SearchSettings:
     @classmethod
     def from_keywords(cls, *, space: Space | None, space_options: Mapping[str, Any], **settings: Any) -> "SearchSettings":
         """The settings from ``search()``'s keywords: ``space`` or the search-space keywords
-        (``space_options``, at their ``SPACE_KEYWORD_DEFAULTS`` unless given), not both; every
+        (``space_options``, each the very ``DEFAULT_SPACE_VALUES`` object unless given), not both; every
         other setting by its field name (``max_latency`` for ``max_latency_ms``)."""
         settings["max_latency_ms"] = settings.pop("max_latency", None)
         # The checks that came before the space's, first (the constructor runs them again, as no-ops).
@@ -151,7 +145,7 @@ class SearchSettings:
                              for name in ("n_init", "strategy", "halving", "sampler", "grow_patience", "precision")))
         parse_duration(settings.get("time_budget"))
         _latency_ms(settings["max_latency_ms"])
-        given = [name for name, value in space_options.items() if not isinstance(value, _CliDefault)]
+        given = [name for name, value in space_options.items() if value is not DEFAULT_SPACE_VALUES[name]]
         if space is not None and given:
             raise ConfigError(
                 f"pass either a whole space (space=Space(...)) or the search-space keywords ({', '.join(given)}), not both: "
@@ -161,13 +155,32 @@ class SearchSettings:
             space = Space.from_options(**space_options)
         return cls(space=space, **settings)
 
+    def _check_values(self) -> None:
+        """The counts, the switches, the task and the storage: each refused here, before anything
+        is read, created or trained, rather than wherever it is first used (a bad ``workers`` used
+        to surface once the run directory and the study existed, a ``halving="no"`` never)."""
+        self._set("task", read_task(self.task))
+        for name, minimum in (("n_trials", 1), ("workers", 1), ("max_params", 1)):
+            self._set(name, None if getattr(self, name) is None else whole_number(name, getattr(self, name), minimum))
+        for name, minimum in (("seed", 0), ("diagnose_every", 0), ("max_categories", 2)):
+            self._set(name, whole_number(name, getattr(self, name), minimum))
+        for name in ("halving", "report", "refit"):
+            self._set(name, switch(name, getattr(self, name)))
+        if self.ray_address is not None and self.executor == ExecutorKind.LOCAL:
+            # The local executor would ignore it: a search meant for a cluster would run here.
+            raise ConfigError(f"{option('ray_address', self.ray_address)} is a Ray cluster's address: use it with "
+                              f"{option('executor', 'ray')}, or drop it")
+        if self.storage is not None:
+            from justenough.study.storage import check_storage
+
+            check_storage(self.storage)
+
     @staticmethod
     def _check_choices(n_init: int, strategy: str, halving: bool, sampler: str, grow_patience: int,
                        precision: str) -> tuple[Strategy, Sampler]:
         """The counts and the choices among names, and the combinations that do not go together;
         returns the strategy and the sampler read."""
-        if n_init < 1:
-            raise ConfigError(f"n_init must be at least 1, got {n_init}")
+        whole_number("n_init", n_init, 1)
         strategy = parse_choice(Strategy, strategy, "strategy")
         sampler = parse_choice(Sampler, sampler, "sampler", SAMPLER_ALIASES)
         if strategy == Strategy.GROW and halving:
@@ -175,8 +188,7 @@ class SearchSettings:
                               f"or use {option('strategy', 'grid')}")
         if strategy == Strategy.GROW and sampler not in (Sampler.AUTO, Sampler.GRID):
             raise ConfigError(f"the grow strategy walks the grid itself: drop {option('sampler', sampler)} or use {option('strategy', 'grid')}")
-        if grow_patience < 1:
-            raise ConfigError(f"grow_patience must be at least 1, got {grow_patience}")
+        whole_number("grow_patience", grow_patience, 1)
         if precision not in tuple(Precision):
             raise ConfigError(f"unknown precision {precision!r}: use one of {', '.join(Precision)}")
         return strategy, sampler
@@ -222,6 +234,34 @@ class SearchSettings:
         from justenough.engine.preflight import default_memory_budget
 
         return self.memory_budget if self.memory_budget is not None else default_memory_budget(self.torch_device)
+
+
+def read_task(task: Any) -> "Task | str":
+    """``task`` as a ``Task``, or ``"auto"`` (the data decides)."""
+    text = str(task).strip().lower() if isinstance(task, str) else None
+    if text == "auto":
+        return "auto"
+    if text in tuple(Task):
+        return Task(text)
+    raise ConfigError(f"unknown task {task!r}: use auto, classification or regression")
+
+
+def whole_number(name: str, value: Any, minimum: int) -> int:
+    """A count or a seed: a whole number (numpy's too) of at least ``minimum``, as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def switch(name: str, value: Any) -> bool:
+    """A switch: True or False (numpy's too); text such as ``"no"`` would count as True."""
+    import numpy as np
+
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def read_cv(cv: Any) -> int | str:

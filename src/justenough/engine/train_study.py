@@ -84,6 +84,11 @@ def train_study(
     check_memory(settings.space, n_features=prepared.n_features, n_outputs=prepared.n_outputs,
                  n_val=int(prepared.X_val.shape[0]), budget=budget, diagnose=settings.diagnose_every > 0,
                  explicit=settings.memory_budget is not None)
+    sizes = prepared.split_sizes
+    # Before the run directory is made: more folds than rows, or folds with a validation table, is
+    # refused at no cost.
+    folds = settings.folds_for(int(sizes["train"]) + int(sizes["val"]),
+                               own_val=val is not None, test_is_val=bool(getattr(prepared, "test_is_val", False)))
     if settings.out is not None:
         settings.out.mkdir(parents=True, exist_ok=True)
     sampler, is_grid, directions = make_sampler(Sampler.GRID if settings.strategy == Strategy.GROW else settings.sampler,
@@ -91,9 +96,6 @@ def train_study(
     n_trials = settings.n_trials
     if not is_grid and n_trials is None and settings.time_budget is None:
         n_trials = DEFAULT_TRIALS
-    sizes = prepared.split_sizes
-    folds = settings.folds_for(int(sizes["train"]) + int(sizes["val"]),
-                               own_val=val is not None, test_is_val=bool(getattr(prepared, "test_is_val", False)))
     if folds > 1:
         progress.on_message(f"validating by {folds}-fold cross-validation of the {int(sizes['train']) + int(sizes['val']):,} "
                             "rows outside the test split (every config's restarts x folds train as one stack)")

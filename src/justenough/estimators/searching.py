@@ -6,7 +6,7 @@ given); prediction uses the chosen model.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from justenough.errors import ConfigError, DataError
 from justenough.space.dims import AUTO
+from justenough.space.search_space import DEFAULT_SPACE_VALUES
 from justenough.vocab import SAMPLER_ALIASES, SKLEARN_ACTIVATION_NAMES, Sampler, Task, parse_choice
 from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
                                        check_fraction, check_positive_int, is_cpu, resolve_device,
@@ -30,16 +31,13 @@ if TYPE_CHECKING:
 __all__ = ["JustEnoughClassifier", "JustEnoughRegressor"]
 
 
-def _option_text(value: Any) -> Any:
-    """A space option as the CLI writes it: (1, 2) -> "1,2"; strings and None pass through."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (Integral, Real)) and not isinstance(value, bool):
-        return str(value)
-    try:
-        return ",".join(str(v) for v in value)
-    except TypeError:
-        return value
+def _single_default(name: str) -> Any:
+    """The default space's one value of dimension ``name``: the estimators' parameters that
+    scikit-learn writes as single values (``learning_rate_init=0.001``) default to it. A vocabulary
+    member (``Activation.RELU``) as its plain ``str``: scikit-learn's estimator checks allow only
+    built-in types as parameters (check_parameters_default_constructible), and the member equals it."""
+    (value,) = DEFAULT_SPACE_VALUES[name]
+    return str(value) if isinstance(value, str) else value
 
 
 def _text_frame(X: Any) -> pd.DataFrame | None:
@@ -95,20 +93,20 @@ class _BaseSearch(BaseEstimator):
     def __init__(
         self,
         *,
-        depth: Any = "0-3",
-        widths: Any = "4,8,16,32,64,128,256",
-        activation: str = "relu",
-        init: str = "auto",
-        learning_rate_init: Any = 0.001,
-        batch_size: Any = 64,
-        max_epochs: Any = "auto",
-        patience: int | None = 10,
+        depth: Any = DEFAULT_SPACE_VALUES["depth"],
+        widths: Any = DEFAULT_SPACE_VALUES["widths"],
+        activation: str = _single_default("activation"),
+        init: str = _single_default("init"),
+        learning_rate_init: Any = _single_default("lr"),
+        batch_size: Any = _single_default("batch_size"),
+        max_epochs: Any = _single_default("max_epochs"),
+        patience: int | None = _single_default("patience"),
         space: "Space | None" = None,
         rule: str = "one-se",
         n_init: int = 5,
         validation_fraction: float = 0.2,
         test_fraction: float = 0.0,
-        sampler: str = "auto",
+        sampler: str = str(Sampler.AUTO),  # plain str: scikit-learn allows built-in types only (_single_default)
         n_trials: int | None = None,
         halving: bool = False,
         cv: Any = "auto",
@@ -156,13 +154,14 @@ class _BaseSearch(BaseEstimator):
         max_epochs = AUTO if self.max_epochs == AUTO else check_positive_int("max_epochs", self.max_epochs)
         patience = None if self.patience is None else check_positive_int("patience", self.patience)
         try:
+            # Each parameter as it is (text, a number, a list, a tuple, an array): parse_dim reads it.
             return Space.from_options(
-                depth=_option_text(self.depth),
-                widths=_option_text(self.widths),
-                activation=_option_text(SKLEARN_ACTIVATION_NAMES.get(str(self.activation), self.activation)),
-                init=_option_text(self.init),
-                lr=_option_text(self.learning_rate_init),
-                batch_size=_option_text(self.batch_size),
+                depth=self.depth,
+                widths=self.widths,
+                activation=SKLEARN_ACTIVATION_NAMES.get(str(self.activation), self.activation),
+                init=self.init,
+                lr=self.learning_rate_init,
+                batch_size=self.batch_size,
                 max_epochs=max_epochs,
                 patience=patience,
             )
@@ -333,8 +332,9 @@ class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     held-out data, as with any estimator), validated as ``cv`` says: ``"auto"`` (the default, as
     ``search(cv=...)``: ``CV_AUTO_FOLDS`` folds below ``CV_AUTO_ROWS`` rows, else one split), K >= 2
     folds (every row validated out of fold, then the chosen config refit on all of them), or 1
-    (the single split of ``validation_fraction``). The space is ``depth`` x ``widths`` (CLI syntax: ``"1-3"``, ``"16,32,64"``, or
-    tuples; the defaults are the CLI's), or a whole ``justenough.Space`` given as ``space``.
+    (the single split of ``validation_fraction``). The space is ``depth`` x ``widths`` (tuples or
+    lists such as ``(1, 2, 3)``, or the CLI's text ``"1-3"``, ``"16,32,64"``; the defaults are the
+    default space's, ``DEFAULT_SPACE_VALUES``), or a whole ``justenough.Space`` given as ``space``.
     ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
     encodes them). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
     ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``n_folds_`` (1 or K),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from numbers import Integral, Real
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -178,15 +179,18 @@ def check_number(name: str, value: Any, text: Any) -> int | float | None:
         raise _bad(name, text, "a value is required")
     if isinstance(value, bool):
         raise _bad(name, text, "a number is required, not a boolean")
+    # numbers.Integral and Real: numpy's numbers too (a typed value from an array or a parameter
+    # grid), kept as Python's int and float, which the study and the run directory write.
     if kind.kind == "int":
-        if isinstance(value, float):
-            if not value.is_integer():
+        if isinstance(value, Real) and not isinstance(value, Integral):
+            if not float(value).is_integer():
                 raise _bad(name, text, "a whole number is required")
             value = int(value)
-        if not isinstance(value, int):
+        if not isinstance(value, Integral):
             raise _bad(name, text, "a whole number is required")
+        value = int(value)
     else:
-        if not isinstance(value, (int, float)):
+        if not isinstance(value, Real):
             raise _bad(name, text, "a number is required")
         value = float(value)
         if not math.isfinite(value):
@@ -291,7 +295,8 @@ def _make_range(name: str, low: Any, high: Any, *, log: bool | None = None, text
 
 
 def parse_dim(name: str, text: Any) -> Dim:
-    """Read one dimension from its CLI text (or a Python value, list, tuple, range or ``Dim``).
+    """Read one dimension from its CLI text, or from a typed value: a number or name, a list,
+    tuple, range or array of them, or a ``Dim``.
 
     Forms: ``"2"`` (fixed), ``"1,3"`` (listed), ``"1-3"`` (the integers 1 to 3, integer settings
     only), ``"1e-4..1e-2"`` (a range; log scale for lr, weight decay, widths and batch size).
@@ -307,7 +312,7 @@ def parse_dim(name: str, text: Any) -> Dim:
         if kind.nullable:
             return Dim(name, values=(None,))
         raise _bad(name, text, "a value is required")
-    if isinstance(text, (list, tuple, range)):
+    if isinstance(text, Iterable) and not isinstance(text, (str, Mapping)):  # a list, tuple, range, array
         return _make_values(name, list(text), text)
     if not isinstance(text, str):
         return _make_values(name, [text], text)

@@ -17,14 +17,15 @@ import hashlib
 import itertools
 import math
 from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from justenough.errors import ConfigError
 from justenough.space.config import Config, canonical_json, layer_widths
 from justenough.space.dims import KINDS, AUTO, SHAPES, Dim, dim_name, parse_dim, resolve_init
-from justenough.vocab import Task
+from justenough.vocab import Activation, Monitor, Optimizer, Schedule, Task
 
-__all__ = ["DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_TEXT", "Space"]
+__all__ = ["DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_VALUES", "DEFAULT_SPACE_TEXT", "Space"]
 
 
 # Above this many raw grid points, ``Space.size`` reports the product instead of enumerating.
@@ -38,8 +39,31 @@ def _first_value(dim: "Dim") -> Any:
 
 
 _UNSET: Any = object()
-DEFAULT_SPACE_TEXT: dict[str, Any] = {
-    "depth": "0-3",  # 0: the linear model (docs/training.md, "The default recipe, measured")
+# The default space, as typed values: each dimension's values as ``parse_dim`` reads them (the
+# ``Dim.values`` of ``Space.default()``). ``search()``'s search-space keywords and the search
+# estimators default to these very objects. Each is a tuple object of its own, so that
+# ``search()`` tells a keyword left at its default from one given by identity (``space=`` and a
+# keyword conflict): a number or a name could be the very object a caller writes (small ints and
+# short strings are shared), a tuple built here cannot.
+DEFAULT_SPACE_VALUES: Mapping[str, tuple[Any, ...]] = MappingProxyType({
+    "depth": (0, 1, 2, 3),  # 0: the linear model (docs/training.md, "The default recipe, measured")
+    "widths": (4, 8, 16, 32, 64, 128, 256),
+    "shape": ("same",),
+    "activation": (Activation.RELU,),
+    "init": ("auto",),  # the scheme each activation starts best with (nets/activations.py AUTO_INIT)
+    "optimizer": (Optimizer.ADAM,),
+    "lr": (1e-3,),
+    "weight_decay": (0.0,),
+    "batch_size": (64,),
+    "max_epochs": (AUTO,),  # DEFAULT_MAX_EPOCHS of the task
+    "patience": (10,),
+    "monitor": (Monitor.VAL_LOSS,),
+    "schedule": (Schedule.CONSTANT,),
+})
+# The same defaults as the CLI's options write them (its text, which it reads into the values
+# above; a test checks that both read as ``Space.default()``).
+DEFAULT_SPACE_TEXT: Mapping[str, str] = MappingProxyType({
+    "depth": "0-3",
     "widths": "4,8,16,32,64,128,256",
     "shape": "same",
     "activation": "relu",
@@ -48,11 +72,11 @@ DEFAULT_SPACE_TEXT: dict[str, Any] = {
     "lr": "1e-3",
     "weight_decay": "0",
     "batch_size": "64",
-    "max_epochs": "auto",  # DEFAULT_MAX_EPOCHS of the task
+    "max_epochs": "auto",
     "patience": "10",
     "monitor": "val_loss",
     "schedule": "constant",
-}
+})
 
 
 # What ``max_epochs="auto"`` becomes, per task. Regression trains twice as long: its validation
@@ -65,8 +89,8 @@ DEFAULT_MAX_EPOCHS: dict[Task, int] = {Task.CLASSIFICATION: 200, Task.REGRESSION
 
 
 def _default_dim(name: str) -> Any:
-    """A field whose default is the default space's dimension ``name`` (``DEFAULT_SPACE_TEXT``)."""
-    return field(default_factory=lambda: parse_dim(name, DEFAULT_SPACE_TEXT[name]))
+    """A field whose default is the default space's dimension ``name`` (``DEFAULT_SPACE_VALUES``)."""
+    return field(default_factory=lambda: parse_dim(name, DEFAULT_SPACE_VALUES[name]))
 
 
 @dataclass(frozen=True)

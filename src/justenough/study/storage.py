@@ -35,6 +35,7 @@ __all__ = [
     "StudyHandle",
     "open_study",
     "storage_url",
+    "check_storage",
     "driver_id",
     "DONE_STATES",
     "restart_attr",
@@ -67,6 +68,25 @@ def storage_url(storage: str | None, out: Path | None) -> str | None:
     if out is not None:
         return f"sqlite:///{(out / 'study.db').resolve()}"
     return None
+
+
+def check_storage(storage: Any) -> None:
+    """Refuse a storage that is not a database URL SQLAlchemy knows (``SearchSettings`` asks,
+    before anything is created): a typo costs nothing and leaves no run directory. A known kind
+    whose driver is not installed is left to ``open_study``, which says what to install."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    example = "write a database URL such as sqlite:///study.db or postgresql+psycopg://user:password@host/db"
+    if not isinstance(storage, str) or not storage.strip():
+        raise StorageError(f"{option('storage', storage)} is not a study storage: {example}")
+    url = storage_url(storage, None) or storage
+    try:
+        make_url(url).get_dialect()
+    except ImportError:
+        return
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise StorageError(f"cannot use the study storage {redact_url(url)}: {exc}; {example}") from None
 
 
 def restart_attr(restart: int) -> str:
