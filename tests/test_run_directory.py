@@ -10,13 +10,15 @@ parser" check reads the source with ``ast``, like ``tests/test_layout.py``.
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from justenough.run.files import LEADERBOARD, RESULTS, layer_widths, load_run, read_leaderboard, read_results
+from justenough.run.files import (LEADERBOARD, RESULTS, layer_widths, load_run, read_leaderboard, read_results,
+                                  read_summary)
 from tests.run_fixture import CONFIGS, copy_run, run_dir  # noqa: F401 (pytest fixtures)
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "justenough"
@@ -166,3 +168,62 @@ def test_widths_are_read_as_tuples(run_dir: Path) -> None:
     assert run.config_widths == {c.key: c.widths for c in CONFIGS}
     assert layer_widths("32-16") == (32, 16) and layer_widths(64) == (64,) and layer_widths(64.0) == (64,)
     assert layer_widths(float("nan")) == () and layer_widths([]) == () and layer_widths("[32, 16]") == (32, 16)
+
+
+# summary.json's growth as this version writes it (engine/strategies/grow.summary), keys in order.
+GROWTH = {
+    "strategy": "grow",
+    "best": "1x16",
+    "path": [
+        {"config": "linear", "key": "k0", "direction": "start", "round": 0, "compared_to": None, "compared_key": None,
+         "mean_diff": None, "se_diff": None, "n_pairs": 0, "beat": False, "failed": False},
+        {"config": "1x16", "key": "k1", "direction": "width", "round": 1, "compared_to": "linear", "compared_key": "k0",
+         "mean_diff": 0.25, "se_diff": 0.03125, "n_pairs": 3, "beat": True, "failed": False},
+        {"config": "2x16", "key": "k2", "direction": "depth", "round": 2, "compared_to": "1x16", "compared_key": "k1",
+         "mean_diff": -0.0625, "se_diff": 0.015625, "n_pairs": 3, "beat": False, "failed": True},
+    ],
+    "stops": {"depth": "1 step was confidently no better than 1x16", "width": "the space has no wider config"},
+    "explanation": "growth stopped at 1x16: depth: 2x16 did not beat 1x16 (...): stopped",
+    "not_needed": [{"key": "k3", "config": "3x16", "depth": 3, "width": 16, "reason": "growth stopped at 1x16 before reaching it"}],
+    "complete": True,
+}
+
+
+def test_growth_reads_as_typed_steps_and_writes_back_byte_for_byte(copy_run: Path, tmp_path: Path) -> None:
+    from justenough.run.atomic import write_json
+    from justenough.run.files import SUMMARY, write_summary
+    from justenough.run.growth import Growth, GrowthStep, NotNeeded
+
+    # The fixture's summary in this version's form (its keys in order), growth after versions as written.
+    keys = list(read_summary(copy_run).to_dict().items())
+    at = [k for k, _ in keys].index("versions") + 1
+    write_json(copy_run / SUMMARY, dict(keys[:at] + [("growth", GROWTH)] + keys[at:]))
+    text = (copy_run / SUMMARY).read_bytes()
+    growth = load_run(copy_run).summary_fields.growth
+    assert isinstance(growth, Growth) and growth == read_summary(copy_run).growth
+    assert all(isinstance(s, GrowthStep) for s in growth.path) and isinstance(growth.not_needed[0], NotNeeded)
+    assert [s.config for s in growth.path] == ["linear", "1x16", "2x16"] and growth.path[1].beat and growth.path[2].failed
+    assert growth.path[0].mean_diff is None and growth.path[2].mean_diff == -0.0625
+    assert (growth.not_needed[0].depth, growth.not_needed[0].width) == (3, 16) and growth.best == "1x16"
+    write_summary(tmp_path, read_summary(copy_run).to_dict())
+    assert (tmp_path / SUMMARY).read_bytes() == text
+
+
+def test_a_growth_of_an_earlier_version_reads_with_defaults_and_keeps_unknown_keys() -> None:
+    from justenough.run.growth import Growth
+
+    old = {**GROWTH, "from_a_newer_version": 1,
+           "path": [{k: v for k, v in step.items() if k != "failed"} for step in GROWTH["path"]],
+           "not_needed": [{"key": "k3", "config": "3x16", "reason": "not reached", "note": "kept"}]}
+    growth = Growth.from_json(old)
+    assert [s.failed for s in growth.path] == [False, False, False] and growth.path[1].beat
+    assert growth.not_needed[0].depth is None and growth.not_needed[0].extra == {"note": "kept"}
+    assert growth.extra == {"from_a_newer_version": 1} and list(growth.to_dict())[-1] == "from_a_newer_version"
+    assert Growth.from_json(growth.to_dict()) == growth
+
+
+def test_a_summary_without_growth_reads_none_and_writes_none(run_dir: Path) -> None:
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    assert "growth" not in summary  # the fixture writes a grid search's summary, as older versions did
+    read = read_summary(run_dir)
+    assert read.growth is None and "growth" not in read.to_dict()

@@ -150,8 +150,8 @@ def print_outcome(console: Console, board: "pd.DataFrame", summary: Summary, run
         console.print(f"[bold]why:[/] {summary.explanation}", highlight=False, soft_wrap=True)
     growth = summary.growth
     if growth:  # --strategy grow: where growth stopped, and how many configs it did not need
-        console.print(f"[bold]growth:[/] {growth['explanation']}; {counted(len(growth['path']), 'config')} trained, "
-                      f"{len(growth['not_needed'])} not needed", highlight=False, soft_wrap=True)
+        console.print(f"[bold]growth:[/] {growth.explanation}; {counted(len(growth.path), 'config')} trained, "
+                      f"{len(growth.not_needed)} not needed", highlight=False, soft_wrap=True)
     if summary.paired:
         from justenough.select import describe_paired
 

@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from justenough.display_numbers import finite_or_none
 from justenough.run.files import layer_widths
+from justenough.run.growth import GrowthStep
 from justenough.report.figure_style import (
     ACCENT,
     DIVERGED,
@@ -253,21 +254,21 @@ def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metri
     return fig
 
 
-def growth_figure(path: Sequence[dict[str, Any]], board: pd.DataFrame, chosen_key: str, *, percent: bool,
+def growth_figure(path: Sequence[GrowthStep], board: pd.DataFrame, chosen_key: str, *, percent: bool,
                   metric: str) -> go.Figure:
     """The grow strategy's path: the configs in the order tried (x), each with its mean validation
     score and SE (y, error bars); steps that beat the best so far in blue, the others grey, the
     steps that stopped a direction marked with a cross, the chosen config outlined."""
     scale = 100.0 if percent else 1.0
     stats = board.set_index(board["key"].astype(str))
-    xs = [f"{i + 1}. {p['config']}" for i, p in enumerate(path)]
-    mean = np.array([float(stats.loc[p["key"], "val_mean"]) if p["key"] in stats.index else math.nan for p in path]) * scale
-    se = np.array([float(stats.loc[p["key"], "val_se"]) if p["key"] in stats.index else math.nan for p in path]) * scale
-    beat = [bool(p["beat"]) for p in path]
+    xs = [f"{i + 1}. {p.config}" for i, p in enumerate(path)]
+    mean = np.array([stats.loc[p.key, "val_mean"] if p.key in stats.index else math.nan for p in path], dtype=float) * scale
+    se = np.array([stats.loc[p.key, "val_se"] if p.key in stats.index else math.nan for p in path], dtype=float) * scale
+    beat = [p.beat for p in path]
     hover = [
-        f"{p['config']} ({p['direction']}, round {p['round']})"
-        + ("" if p.get("compared_to") is None or p.get("mean_diff") is None else
-           f"<br>vs {p['compared_to']}: {p['mean_diff'] * scale:+.2f} ± {(p.get('se_diff') or 0.0) * scale:.2f} paired")
+        f"{p.config} ({p.direction}, round {p.round})"
+        + ("" if p.compared_to is None or p.mean_diff is None else
+           f"<br>vs {p.compared_to}: {p.mean_diff * scale:+.2f} ± {(p.se_diff or 0.0) * scale:.2f} paired")
         for p in path
     ]
     fig = go.Figure(
@@ -279,11 +280,11 @@ def growth_figure(path: Sequence[dict[str, Any]], board: pd.DataFrame, chosen_ke
         )
     )
     # A direction stops at its last failed step before the next success (or the end of the path).
-    stopped = [i for i, p in enumerate(path) if not p["beat"] and not any(q["beat"] for q in path[i + 1:])]
+    stopped = [i for i, p in enumerate(path) if not p.beat and not any(q.beat for q in path[i + 1:])]
     if stopped:
         fig.add_trace(go.Scatter(x=[xs[i] for i in stopped], y=[mean[i] for i in stopped], mode="markers", name="did not beat the best: stopped",
                                  marker={"symbol": "x", "size": 14, "color": DIVERGED}, hoverinfo="skip"))
-    chosen = [i for i, p in enumerate(path) if str(p["key"]) == str(chosen_key)]
+    chosen = [i for i, p in enumerate(path) if p.key == chosen_key]
     if chosen:
         fig.add_trace(go.Scatter(x=[xs[chosen[0]]], y=[mean[chosen[0]]], mode="markers", name="chosen",
                                  marker={"symbol": "circle-open", "size": 22, "color": ACCENT, "line": {"width": 3}}, hoverinfo="skip"))

@@ -21,6 +21,7 @@ from justenough.report.formatting import (escape, ms_text, note_html, number_tex
                                          si_text, widths_text)
 from justenough.report.network_drawing import network_svg
 from justenough.run.files import RunFiles
+from justenough.run.growth import Growth
 from justenough.run.summary import Summary
 from justenough.vocab import Task, validation_metric
 
@@ -243,8 +244,8 @@ def _complexity(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str
 
 def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     board = run.leaderboard
-    growth = run.summary_fields.growth or {}
-    untried = [(int(n["depth"]), int(n["width"])) for n in growth.get("not_needed", []) if "depth" in n]
+    growth = run.summary_fields.growth
+    untried = [(n.depth, n.width) for n in (growth.not_needed if growth else ()) if n.depth is not None and n.width is not None]
     try:
         fig = figures.heatmap_figure(board, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric, untried=untried)
     except (ValueError, TypeError) as exc:
@@ -260,7 +261,7 @@ def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -
     if untried:
         text += " Grey cells were not needed: the grow strategy stopped before them."
     body = f'<p class="lead">{escape(text)} The chosen config is outlined.</p>' + figs.div("heatmap", fig)
-    if growth.get("path"):
+    if growth is not None and growth.path:
         body += _growth(run, figs, growth, percent, metric)
     return body
 
@@ -270,12 +271,12 @@ def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -
 GROWTH_ANCHOR = "growth"
 
 
-def _growth(run: RunFiles, figs: EmbeddedFigures, growth: dict[str, Any], percent: bool, metric: str) -> str:
-    """The grow strategy's path (``summary["growth"]``): the configs in the order tried, and where it stopped."""
-    fig = figures.growth_figure(growth["path"], run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric)
+def _growth(run: RunFiles, figs: EmbeddedFigures, growth: Growth, percent: bool, metric: str) -> str:
+    """The grow strategy's path (``summary.growth``): the configs in the order tried, and where it stopped."""
+    fig = figures.growth_figure(growth.path, run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric)
     text = ("The growth path: configs in the order the grow strategy tried them, with mean and SE; blue steps beat "
             "the best so far by more than one SE of the paired difference, crosses mark the steps that stopped growth.")
-    return (f'<h3 id="{GROWTH_ANCHOR}">Growth path</h3><p class="lead">{escape(text)}</p><p>{escape(str(growth.get("explanation", "")))}</p>'
+    return (f'<h3 id="{GROWTH_ANCHOR}">Growth path</h3><p class="lead">{escape(text)}</p><p>{escape(growth.explanation)}</p>'
             + figs.div("growth", fig))
 
 
