@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,8 @@ from tests.run_fixture import CONFIGS, copy_run, run_dir  # noqa: F401 (pytest f
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "justenough"
 READER = PACKAGE / "run" / "files.py"
+# The run directory's schema, which files.py applies: the one place that turns a cell's text into a type.
+SCHEMA = PACKAGE / "run" / "table_schema.py"
 
 # Modules that parse CSV or JSON that is not a run directory's file, each with its reason.
 OTHER_PARSERS = {
@@ -30,7 +33,11 @@ OTHER_PARSERS = {
     "cli/language.py": "a JSON or Python literal given on the command line",
     "run/artifacts.py": "model.json, the saved model's own format, also read outside a run (export, a copied model/)",
 }
-PARSING_CALLS = {"read_csv", "load", "loads"}
+# pandas' readers of text tables and JSON, the json module's, the csv module's and numpy's.
+PANDAS_READERS = {"read_csv", "read_table", "read_json", "read_fwf"}
+PARSING_CALLS = {*PANDAS_READERS, "load", "loads", "reader", "DictReader", "loadtxt", "genfromtxt"}
+OWNED_PARSERS = {"json": {"load", "loads"}, "csv": {"reader", "DictReader"}, "np": {"loadtxt", "genfromtxt"},
+                 "numpy": {"loadtxt", "genfromtxt"}}
 # The run directory's files that run/files.py alone writes, by the name of their constant there.
 RUN_FILES = {"SUMMARY": "summary.json", "LEADERBOARD": "leaderboard.csv", "RESULTS": "results.csv",
              "HISTORY": "history.csv", "DIAGNOSTICS": "diagnostics.csv", "DATA": "data.json"}
@@ -38,8 +45,9 @@ WRITING_CALLS = {"write_csv", "write_json", "write_text", "write_bytes", "to_csv
 
 
 def parsing_calls(source: str) -> list[str]:
-    """The calls in ``source`` that parse CSV or JSON: ``pd.read_csv(...)``, ``json.load(s)(...)``
-    (any spelling of the module: ``pandas.read_csv``, a bare imported ``read_csv``)."""
+    """The calls in ``source`` that parse CSV or JSON: ``pd.read_csv(...)`` (``read_table``,
+    ``read_json``), ``json.load(s)(...)``, ``csv.reader``/``DictReader``, ``np.loadtxt``/``genfromtxt``
+    (any spelling of pandas: ``pandas.read_csv``, a bare imported ``read_csv``)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
@@ -47,9 +55,9 @@ def parsing_calls(source: str) -> list[str]:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in PARSING_CALLS:
             owner = func.value.id if isinstance(func.value, ast.Name) else ""
-            if func.attr == "read_csv" or owner == "json":
+            if func.attr in PANDAS_READERS or func.attr in OWNED_PARSERS.get(owner, ()):
                 found.append(f"{owner}.{func.attr}")
-        elif isinstance(func, ast.Name) and func.id == "read_csv":
+        elif isinstance(func, ast.Name) and func.id in PANDAS_READERS | {"DictReader", "loadtxt", "genfromtxt"}:
             found.append(func.id)
     return found
 
@@ -90,7 +98,7 @@ def test_no_module_but_the_reader_parses_the_run_directory() -> None:
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         name = path.relative_to(PACKAGE).as_posix()
-        if path == READER or name in OTHER_PARSERS:
+        if path in (READER, SCHEMA) or name in OTHER_PARSERS:
             continue
         source = path.read_text(encoding="utf-8")
         calls = parsing_calls(source)
@@ -127,6 +135,8 @@ def test_the_checks_see_every_spelling() -> None:
     assert parsing_calls("from pandas import read_csv\nread_csv(p)") == ["read_csv"]
     assert parsing_calls("import json\njson.loads(t)\njson.load(f)") == ["json.loads", "json.load"]
     assert parsing_calls("store.load(p)\njson.dumps(x)") == []
+    assert parsing_calls("pd.read_json(p)\ncsv.DictReader(f)\ncsv.reader(f)\nnp.loadtxt(p)") == [
+        "pd.read_json", "csv.DictReader", "csv.reader", "np.loadtxt"]
     assert flag_text_parsing('s.str.lower().isin(["true", "1"])') and flag_text_parsing('x in ("true", "1", "yes")')
     assert not flag_text_parsing('x in ("a", "1")')
     assert run_file_writes("write_csv(out / LEADERBOARD, board)") == ["write_csv(LEADERBOARD)"]
@@ -227,3 +237,98 @@ def test_a_summary_without_growth_reads_none_and_writes_none(run_dir: Path) -> N
     assert "growth" not in summary  # the fixture writes a grid search's summary, as older versions did
     read = read_summary(run_dir)
     assert read.growth is None and "growth" not in read.to_dict()
+
+
+DTYPES = {"str": "str", "int": "int64", "Int64": "Int64", "float": "float64", "bool": "bool"}
+
+
+def test_every_declared_column_reads_in_its_kind(run_dir: Path) -> None:
+    from justenough.run.table_schema import LEADERBOARD_SCHEMA, RESULTS_SCHEMA
+
+    run = load_run(run_dir)
+    assert run.results is not None
+    for table, schema in ((read_leaderboard(run_dir), LEADERBOARD_SCHEMA), (read_results(run_dir), RESULTS_SCHEMA),
+                          (run.leaderboard, LEADERBOARD_SCHEMA), (run.results, RESULTS_SCHEMA)):
+        declared = [c for c in table.columns if c in schema]
+        assert len(declared) > 10  # the fixture writes most of them
+        assert {c: str(table[c].dtype) for c in declared} == {c: DTYPES[schema[c]] for c in declared}
+
+
+def test_text_columns_stay_text_and_empty_cells_read_as_empty_text(copy_run: Path) -> None:
+    board = pd.read_csv(copy_run / LEADERBOARD, dtype={"key": str})
+    # A key of digits (pandas would read 123 and lose the zero) and a linear model's empty widths.
+    board.loc[0, "key"], board.loc[1, "widths"] = "0123456789", ""
+    board.to_csv(copy_run / LEADERBOARD, index=False)
+    read = read_leaderboard(copy_run)
+    assert read.loc[0, "key"] == "0123456789" and read.loc[1, "widths"] == ""
+    assert load_run(copy_run).config_widths["0123456789"] == layer_widths(board.loc[0, "widths"])
+
+
+def test_a_cell_of_the_wrong_kind_is_refused_on_read(copy_run: Path) -> None:
+    from justenough.errors import ArtifactError
+
+    results = pd.read_csv(copy_run / RESULTS)
+    results.assign(restart=results["restart"] + 0.5).to_csv(copy_run / RESULTS, index=False)
+    with pytest.raises(ArtifactError, match="'restart'"):
+        read_results(copy_run)
+    assert load_run(copy_run).results is None  # optional for the report: left out, as an unreadable table is
+    board = pd.read_csv(copy_run / LEADERBOARD)
+    board.astype({"params": object}).assign(params=["many"] + list(board["params"][1:])).to_csv(copy_run / LEADERBOARD, index=False)
+    with pytest.raises(ArtifactError, match="'params'"):
+        read_leaderboard(copy_run)
+
+
+def test_tables_written_read_back_as_the_same_frames(run_dir: Path, tmp_path: Path) -> None:
+    from justenough.run.files import write_leaderboard, write_results
+
+    board, results = read_leaderboard(run_dir), read_results(run_dir)
+    write_leaderboard(tmp_path, board)
+    write_results(tmp_path, results)
+    pd.testing.assert_frame_equal(read_leaderboard(tmp_path), board)
+    pd.testing.assert_frame_equal(read_results(tmp_path), results)
+
+
+def test_a_table_of_the_wrong_kinds_is_not_written(run_dir: Path, tmp_path: Path) -> None:
+    from justenough.errors import ArtifactError
+    from justenough.run.files import write_leaderboard, write_results
+
+    board = read_leaderboard(run_dir)
+    with pytest.raises(ArtifactError, match="'chosen' should hold bool"):
+        write_leaderboard(tmp_path, board.assign(chosen=board["chosen"].map({True: "yes", False: "no"})))
+    with pytest.raises(ArtifactError, match="'params' should hold int"):
+        write_leaderboard(tmp_path, board.assign(params=board["params"] + 0.5))
+    results = read_results(run_dir)
+    with pytest.raises(ArtifactError, match="'key' should hold str"):
+        write_results(tmp_path, results.assign(key=range(len(results))))
+    assert not (tmp_path / LEADERBOARD).exists() and not (tmp_path / RESULTS).exists()
+
+
+def test_evidence_is_read_for_the_restarts_that_did_not_diverge(run_dir: Path, tmp_path: Path) -> None:
+    from justenough.run.files import read_evidence
+    from justenough.study.weights import EvidenceStore
+
+    results = read_results(run_dir)
+    # The fixture keeps no evidence: write some, one [N] float32 array per restart, as the search does.
+    rows = 7
+    EvidenceStore(tmp_path).put([SimpleNamespace(key=key, restart=restart, rows={"share": np.full(rows, restart, dtype=np.float32)})
+                                 for key, restart in results[["key", "restart"]].itertuples(index=False)])
+    evidence = read_evidence(tmp_path, results)
+    diverged = set(results.loc[results["diverged"], ["key", "restart"]].itertuples(index=False, name=None))
+    assert diverged and all(r not in evidence.get(k, {}) for k, r in diverged)
+    assert sum(len(v) for v in evidence.values()) == len(results) - len(diverged)
+    for by_restart in evidence.values():
+        for restart, shares in by_restart.items():
+            assert isinstance(restart, int) and shares.dtype == np.float32 and shares.shape == (rows,)
+
+
+def test_no_module_reads_the_growth_by_its_json_keys() -> None:
+    # summary.json's growth reads as run/growth.py's Growth: readers use its fields, not summary["growth"]["path"].
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.parent.name == "run":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            key = node.slice if isinstance(node, ast.Subscript) else None
+            if isinstance(key, ast.Constant) and key.value in ("growth", "not_needed"):
+                offenders.append(f"{path.relative_to(PACKAGE).as_posix()}: [{key.value!r}]")
+    assert offenders == []
