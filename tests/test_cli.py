@@ -497,23 +497,23 @@ def test_leaderboard_table_keeps_the_chosen_row_when_cut() -> None:
 
     from justenough.cli import leaderboard_table
 
-    board = pd.DataFrame({
-        "label": ["1x4", "1x8", "1x16", "2x16"],
-        "activation": ["relu", "relu", "tanh", "relu"],
-        "params": [23, 43, 83, 355],
-        "val_mean": [0.80, 0.90, 0.93, 0.95],
+    board = pd.DataFrame({  # best first, as every leaderboard is (select.best_first)
+        "label": ["2x16", "1x16", "1x8", "1x4"],
+        "activation": ["relu", "tanh", "relu", "relu"],
+        "params": [355, 83, 43, 23],
+        "val_mean": [0.95, 0.93, 0.90, 0.80],
         "val_std": [0.02, 0.01, 0.01, 0.02],
-        "val_max": [0.82, 0.91, 0.94, 0.97],
+        "val_max": [0.97, 0.94, 0.91, 0.82],
         "n_restarts": [3, 3, 3, 3],
-        "n_diverged": [0, 1, 0, 0],
-        "train_time": [1.0, 2.0, 3.0, 4.0],
-        "chosen": [False, True, False, False],
+        "n_diverged": [0, 0, 1, 0],
+        "train_time": [4.0, 3.0, 2.0, 1.0],
+        "chosen": [False, False, True, False],
     })
     buf = io.StringIO()
     Console(file=buf, width=200).print(leaderboard_table(board, {"test_metric": "accuracy", "n_init": 3}, limit=1))
     lines = buf.getvalue().splitlines()
     rows = [line for line in lines if "relu" in line or "tanh" in line]
-    # Best first (2x16), then the chosen row although it is beyond the limit; the activation
+    # The board's order, best first (2x16), then the chosen row although it is beyond the limit; the activation
     # differs between configs, so it is part of the config's name.
     assert len(rows) == 2 and "2x16 relu" in rows[0] and "1x8 relu" in rows[1] and "<- chosen" in rows[1]
     assert "95.0% +/- 2.0" in rows[0] and "1/3" in rows[1]

@@ -136,17 +136,17 @@ def test_the_walk_is_a_function_of_the_results_alone():
     table = _table(levels, {"linear", "1x4", "1x8", "2x4"})
     a = walk(CONFIGS, table, n_in=N_IN, n_out=N_OUT)
     b = walk(CONFIGS, table.sample(frac=1.0, random_state=3).reset_index(drop=True), n_in=N_IN, n_out=N_OUT)
-    assert [s.to_dict() for s in a.path] == [s.to_dict() for s in b.path]
+    assert [s.recorded() for s in a.path] == [s.recorded() for s in b.path]
     assert [c.key for c in a.pending] == [c.key for c in b.pending]
 
 
 def test_untrained_configs_are_listed_as_not_needed_with_the_reason():
     trained, w = _run_to_the_end(lambda c: 0.5 if c.depth == 0 else 0.9)
     s = summary(w, CONFIGS, percent=True)
-    assert {n["config"] for n in s["not_needed"]} == {c.label for c in CONFIGS} - set(trained)
-    assert all("growth stopped at 1x4" in n["reason"] for n in s["not_needed"])
-    assert [p["config"] for p in s["path"]] == trained
-    assert s["complete"] and s["best"] == "1x4"
+    assert {n.config for n in s.not_needed} == {c.label for c in CONFIGS} - set(trained)
+    assert all("growth stopped at 1x4" in n.reason for n in s.not_needed)
+    assert [p.config for p in s.path] == trained
+    assert s.complete and s.best == "1x4"
 
 
 def test_diverged_restarts_are_left_out_of_the_pairs():
@@ -174,9 +174,9 @@ def test_a_search_stopped_early_says_so_for_every_config_not_reached():
     w = walk(CONFIGS, _table(levels, {"linear", "1x4"}), n_in=N_IN, n_out=N_OUT)
     assert not w.done
     s = summary(w, CONFIGS, percent=True, stop_reason="time budget")
-    assert not s["complete"] and "the search stopped early: time budget" in s["explanation"]
-    assert {n["config"] for n in s["not_needed"]} == {c.label for c in CONFIGS} - {"linear", "1x4"}
-    assert all("time budget" in n["reason"] for n in s["not_needed"])
+    assert not s.complete and "the search stopped early: time budget" in s.explanation
+    assert {n.config for n in s.not_needed} == {c.label for c in CONFIGS} - {"linear", "1x4"}
+    assert all("time budget" in n.reason for n in s.not_needed)
 
 
 def test_from_the_linear_model_width_grows_the_first_hidden_layer():

@@ -15,6 +15,7 @@ import pytest
 
 from justenough import search
 from justenough.errors import ConfigError
+from justenough.run.growth import Growth
 from justenough.space.search_space import Space
 from tests.test_search import run_and_kill
 
@@ -126,7 +127,7 @@ def test_the_report_draws_the_growth_path_and_greys_the_configs_not_needed(tmp_p
     html_text = (tmp_path / "run" / "report.html").read_text()
     assert 'id="fig-growth"' in html_text and "Growth path" in html_text
     # The path's points are the leaderboard's means and SEs, in the order tried (percent: x100).
-    fig = figures.growth_figure(growth["path"], result.leaderboard, result.chosen["key"], percent=True, metric="accuracy")
+    fig = figures.growth_figure(Growth.from_json(growth).path, result.leaderboard, result.chosen["key"], percent=True, metric="accuracy")
     board = result.leaderboard.set_index("key")
     assert list(fig.data[0].x) == [f"{i + 1}. {p['config']}" for i, p in enumerate(growth["path"])]
     assert list(fig.data[0].y) == pytest.approx([100 * board.loc[p["key"], "val_mean"] for p in growth["path"]])

@@ -23,7 +23,13 @@ from justenough.run.files import (
     read_results,
     read_summary,
 )
+from justenough.run.table_schema import LEADERBOARD_SCHEMA, RESULTS_SCHEMA, text_columns, typed
 from tests.run_fixture import copy_run, run_dir  # noqa: F401 (pytest fixtures)
+
+
+def as_declared(path: Path, schema: dict) -> pd.DataFrame:
+    """The table as pandas reads it, its declared columns in their kinds (run/table_schema.py)."""
+    return typed(pd.read_csv(path, dtype=text_columns(schema)), schema)
 
 
 def test_every_table_of_a_run_is_read(run_dir: Path) -> None:
@@ -31,7 +37,8 @@ def test_every_table_of_a_run_is_read(run_dir: Path) -> None:
         assert (run_dir / name).is_file(), name
     run = load_run(run_dir)
     assert run.summary == json.loads((run_dir / SUMMARY).read_text(encoding="utf-8"))
-    pd.testing.assert_frame_equal(run.leaderboard, pd.read_csv(run_dir / LEADERBOARD))
+    # Every row and column of the file, each declared column in its kind (tests/test_run_directory.py checks the kinds).
+    pd.testing.assert_frame_equal(run.leaderboard, as_declared(run_dir / LEADERBOARD, LEADERBOARD_SCHEMA))
     assert run.results is not None and run.history is not None and run.diagnostics is not None and run.data is not None
 
 
@@ -67,7 +74,7 @@ def test_an_unreadable_optional_table_reads_as_none(copy_run: Path) -> None:
 
 
 def test_results_and_data_are_read_here_for_compare_and_show(copy_run: Path) -> None:
-    pd.testing.assert_frame_equal(read_results(copy_run), pd.read_csv(copy_run / RESULTS))
+    pd.testing.assert_frame_equal(read_results(copy_run), as_declared(copy_run / RESULTS, RESULTS_SCHEMA))
     assert read_data(copy_run) == json.loads((copy_run / DATA).read_text(encoding="utf-8"))
     (copy_run / DATA).unlink()
     assert read_data(copy_run) is None  # optional: show names the run alone

@@ -4,7 +4,6 @@ rich table, and the outcome (the choice and why, the test score, where the files
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -49,11 +48,9 @@ def fmt_int(value: Any) -> str:
 
 
 def _flag_column(board: "pd.DataFrame", name: str) -> list[bool]:
-    """A yes/no column (``chosen``, ``pruned``) of a leaderboard: booleans, from the search or from
-    ``run.files`` (which parses the file's text); a missing column or cell is no."""
-    if name not in board.columns:
-        return [False] * len(board)
-    return [False if v is None or (isinstance(v, float) and math.isnan(v)) else bool(v) for v in board[name]]
+    """A yes/no column (``chosen``, ``pruned``) of a leaderboard, booleans already (the search's, or
+    ``run.files``' typed read); a table without the column says no."""
+    return list(board[name]) if name in board.columns else [False] * len(board)
 
 
 def _se_text(row: Any, percent: bool) -> str:
@@ -71,7 +68,8 @@ def _se_text(row: Any, percent: bool) -> str:
 
 def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any], *,
                       limit: int | None = LEADERBOARD_ROWS) -> Table:
-    """The leaderboard as a rich table, best validation mean first, the chosen row marked.
+    """The leaderboard as a rich table in its order (best first, as the search and leaderboard.csv
+    hold it: ``select.best_first``), the chosen row marked.
 
     Columns: config, params, validation mean +/- std over restarts, best restart, diverged
     restarts, training time (all restarts), and how it was trained: the learning rate (and
@@ -80,7 +78,6 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     chosen one. ``summary``: the run's, or ``summary.json``'s object (the metric and ``n_init`` are read).
     """
     from justenough.cli.labels import table_labels
-    from justenough.select import best_first
     from justenough.training_recipe import epochs_text, lr_text
     from justenough.run.files import LEADERBOARD
 
@@ -92,7 +89,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     board["_label"] = table_labels(board)  # the progress line's label, plus the settings that differ
     board["_chosen"] = _flag_column(board, "chosen")
     board["_pruned"] = _flag_column(board, "pruned")
-    board = best_first(board)
+    board = board.reset_index(drop=True)
     shown = board if limit is None or len(board) <= limit else board.head(limit)
     if limit is not None and len(board) > limit and not shown["_chosen"].any():
         shown = board[board.index.isin(shown.index) | board["_chosen"]]
@@ -110,7 +107,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     table.add_column("epochs (stopped)", justify="right")
     table.add_column("")
     for _, row in shown.iterrows():
-        chosen = bool(row["_chosen"])
+        chosen = row["_chosen"]
         n = fmt_int(row.get("n_restarts"))
         note = "<- chosen" if chosen else ("pruned" if row["_pruned"] else "")
         flag = row.get("training_flag")
@@ -150,8 +147,8 @@ def print_outcome(console: Console, board: "pd.DataFrame", summary: Summary, run
         console.print(f"[bold]why:[/] {summary.explanation}", highlight=False, soft_wrap=True)
     growth = summary.growth
     if growth:  # --strategy grow: where growth stopped, and how many configs it did not need
-        console.print(f"[bold]growth:[/] {growth['explanation']}; {counted(len(growth['path']), 'config')} trained, "
-                      f"{len(growth['not_needed'])} not needed", highlight=False, soft_wrap=True)
+        console.print(f"[bold]growth:[/] {growth.explanation}; {counted(len(growth.path), 'config')} trained, "
+                      f"{len(growth.not_needed)} not needed", highlight=False, soft_wrap=True)
     if summary.paired:
         from justenough.select import describe_paired
 

@@ -106,8 +106,8 @@ def compare(
     if not d["n"]:
         console.print("no restart of one config has a partner in the other (diverged or missing): nothing to pair", highlight=False)
         return
-    rows = board.set_index(board["key"].astype(str))
-    unpaired = math.sqrt(sum(float(rows.at[k, "val_se"]) ** 2 for k in (key_a, key_b)))
+    rows = board.set_index("key")
+    unpaired = math.sqrt(sum(rows.at[k, "val_se"] ** 2 for k in (key_a, key_b)))
     shown = max(places, 2 if percent else 3)  # enough decimals for the difference (decimals_to_show)
     unpaired_text = f" (unpaired: +/- {scale * unpaired:.{shown}f} SE)" if math.isfinite(unpaired) else ""
     alone = (f"{format_difference(d['mean_diff'], d['se_diff'], percent, places=shown)} SE over "
@@ -136,13 +136,13 @@ def _score(value: float, percent: bool, places: int) -> str:
 
 def _config_named(board: "pd.DataFrame", name: str) -> tuple[str, str]:
     """(key, label) of the leaderboard's config called ``name`` (a label or a key)."""
-    keys = board["key"].astype(str)
-    labels = board["label"].astype(str) if "label" in board.columns else keys
+    keys = board["key"]
+    labels = board["label"] if "label" in board.columns else keys
     hit = board[(keys == name) | (labels == name)]
     if len(hit) == 1:
-        return str(hit["key"].iloc[0]), str(hit["label"].iloc[0] if "label" in hit.columns else hit["key"].iloc[0])
+        return hit["key"].iloc[0], (hit["label"] if "label" in hit.columns else hit["key"]).iloc[0]
     if len(hit) > 1:
-        raise ConfigError(f"{name!r} names {len(hit)} configs of this run: give a key instead ({', '.join(map(str, hit['key']))})")
+        raise ConfigError(f"{name!r} names {len(hit)} configs of this run: give a key instead ({', '.join(hit['key'])})")
     raise ConfigError(f"no config {name!r} in this run: use a label or key from leaderboard.csv ({', '.join(labels)})")
 
 

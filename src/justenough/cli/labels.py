@@ -21,7 +21,7 @@ def varying_settings(board: pd.DataFrame) -> list[str]:
             continue
         column = board[name]
         if name == "activation" and "depth" in board.columns:
-            column = column[pd.to_numeric(board["depth"], errors="coerce") != 0]
+            column = column[board["depth"] != 0]
         if column.nunique(dropna=False) > 1:
             varying.append(name)
     return varying

@@ -26,6 +26,7 @@ from optuna.trial import TrialState
 from justenough.errors import ArtifactError, JustEnoughError
 from justenough.display_numbers import counted, finite_or_none, float_or_nan
 from justenough.run.files import read_summary
+from justenough.run.growth import Growth
 from justenough.run.model import Model
 from justenough.run.result import SearchResult
 from justenough.run.summary import Summary
@@ -126,7 +127,7 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
     model = _model(fitted, pick, chosen, summary, prepared, test_metrics)
     result = SearchResult(
         chosen=chosen,
-        explanation=pick.choice.explanation + (f" ({growth['explanation']})" if growth else ""),
+        explanation=pick.choice.explanation + (f" ({growth.explanation})" if growth else ""),
         leaderboard=board,
         restarts=restarts,
         history=history_table(handle),
@@ -286,7 +287,7 @@ def _measure_speed(module: torch.nn.Module, n_in: int) -> dict[str, Any]:
 def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts: pd.DataFrame, prepared: Any,
              fitted: _Fitted, *, rule: Rule, metric_name: str, test_metrics: dict[str, float],
              scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
-             limits: dict[str, Any], storage: str, growth: dict[str, Any] | None,
+             limits: dict[str, Any], storage: str, growth: Growth | None,
              evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1) -> Summary:
     """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
     from justenough.version import __version__

@@ -20,6 +20,7 @@ import optuna
 from justenough.engine.driver import Driver, run_grow
 from justenough.executors import make_executor
 from justenough.engine.progress import SearchProgress
+from justenough.run.growth import Growth
 from justenough.study.record import RestartResult
 from justenough.engine.strategies.sampler import make_sampler
 from justenough.settings import SearchSettings
@@ -61,7 +62,7 @@ class Trained(NamedTuple):
     prepared: "Prepared"
     handle: StudyHandle
     weights: WeightsStore
-    growth: dict[str, Any] | None
+    growth: Growth | None
     evidence: EvidenceStore
     folds: int = 1  # cross-validation folds (1: the single split)
     # The grid's configs the search stopped before training, and why (None: none left out).
@@ -121,7 +122,7 @@ def train_study(
 
         assert growth is not None  # the grow loop returns its walk
         growth_summary = grow.summary(growth, settings.space.configs(), prepared.task == Task.CLASSIFICATION, driver.stop_reason)
-        progress.on_message(growth_summary["explanation"])
+        progress.on_message(growth_summary.explanation)
     not_trained = None
     if settings.strategy == Strategy.GRID and is_grid and driver.stop_reason:
         done = handle.keys_in(DONE_STATES)

@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from justenough.display_numbers import finite_or_none
 from justenough.run.files import layer_widths
+from justenough.run.growth import GrowthStep
 from justenough.report.figure_style import (
     ACCENT,
     DIVERGED,
@@ -50,14 +51,14 @@ def config_labels(board: pd.DataFrame) -> dict[str, str]:
     """key -> a short, unique, HTML-escaped label (``label`` column, else built from the config)."""
     raw: dict[str, str] = {}
     for _, row in board.iterrows():
-        label = row.get("label")
-        if label is None or (isinstance(label, float) and math.isnan(label)) or str(label) == "":
-            parts = [str(row.get("widths", "?")), str(row.get("activation", ""))]
+        label = row.get("label", "")  # text, "" when empty (run/table_schema.py)
+        if not label:
+            parts = [row.get("widths", "?"), row.get("activation", "")]
             lr = row.get("lr")
-            if lr is not None and not (isinstance(lr, float) and math.isnan(lr)):
-                parts.append(f"lr={float(lr):g}")
-            label = " ".join(p for p in parts if p and p != "nan")
-        raw[str(row["key"])] = str(label)
+            if lr is not None and not math.isnan(lr):
+                parts.append(f"lr={lr:g}")
+            label = " ".join(p for p in parts if p)
+        raw[row["key"]] = label
     counts = pd.Series(list(raw.values())).value_counts()
     # Two configs may share a label (e.g. they differ in a setting the label leaves out): add the key.
     return {k: html.escape(v if counts[v] == 1 else f"{v} [{k[:6]}]") for k, v in raw.items()}
@@ -87,21 +88,21 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
     """Every config: params (log x) vs mean validation score, error bars, Pareto front, one-SE band,
     and the no-network baseline's score as a dashed line (``baseline``, when it is in view)."""
     labels = config_labels(board)
-    ok = board[np.isfinite(board["val_mean"].astype(float))].reset_index(drop=True)
-    params = ok["params"].astype(float).to_numpy()
-    mean = ok["val_mean"].astype(float).to_numpy()
-    zeros = pd.Series(0.0, index=ok.index)
-    std = ok.get("val_std", zeros).astype(float).fillna(0.0).to_numpy()
-    se = ok.get("val_se", zeros).astype(float).fillna(0.0).to_numpy()
+    ok = board[np.isfinite(board["val_mean"])].reset_index(drop=True)
+    params = ok["params"].to_numpy()  # [configs] int
+    mean = ok["val_mean"].to_numpy()  # [configs] float
+    zeros = pd.Series(0.0, index=ok.index)  # val_std and val_se: absent from a file of an early version
+    std = ok.get("val_std", zeros).fillna(0.0).to_numpy()
+    se = ok.get("val_se", zeros).fillna(0.0).to_numpy()
     scale = 100.0 if percent else 1.0
     custom = np.stack(
         [
-            [labels[str(k)] for k in ok["key"]],
-            [html.escape(str(k)) for k in ok["key"]],
-            [f"{int(p):,}" for p in params],
+            [labels[k] for k in ok["key"]],
+            [html.escape(k) for k in ok["key"]],
+            [f"{p:,}" for p in params],
             [score_label(m, percent) for m in mean],
             [(f"{100 * s:.2f}%" if percent else f"{s:.4f}") for s in std],
-            [str(int(n)) for n in ok.get("n_restarts", pd.Series([0] * len(ok)))],
+            [str(n) for n in ok.get("n_restarts", pd.Series([0] * len(ok)))],
             [(f"{100 * s:.2f}%" if percent else f"{s:.4f}") for s in se],
         ],
         axis=-1,
@@ -130,7 +131,7 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
                 line={"shape": "hv", "color": MUTED, "dash": "dot", "width": 1.5}, hoverinfo="skip",
             )
         )
-    sel = (ok["key"].astype(str) == str(chosen_key)).to_numpy()
+    sel = (ok["key"] == chosen_key).to_numpy()
     if sel.any():
         fig.add_trace(
             go.Scatter(
@@ -206,7 +207,6 @@ def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metri
     ``untried``: (depth, width) cells the grow strategy never trained, drawn grey ("not needed")."""
     df = board.copy()
     df["width"] = [first_width(w) for w in df["widths"]]
-    df["val_mean"] = df["val_mean"].astype(float)
     grid = df.pivot_table(index="depth", columns="width", values="val_mean", aggfunc="max")
     grid = grid.sort_index().sort_index(axis=1)
     scale = 100.0 if percent else 1.0
@@ -221,12 +221,12 @@ def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metri
             hovertemplate="depth %{y}, width %{x}<br>" + html.escape(metric) + " %{z:.3f}<extra></extra>",
         )
     )
-    chosen = df[df["key"].astype(str) == str(chosen_key)]
+    chosen = df[df["key"] == chosen_key]
     if len(chosen):
         c = chosen.iloc[0]
         fig.add_trace(
             go.Scatter(
-                x=["none" if int(c["width"]) == 0 else str(int(c["width"]))], y=[str(int(c["depth"]))], mode="markers", name="chosen",
+                x=["none" if int(c["width"]) == 0 else str(int(c["width"]))], y=[str(c["depth"])], mode="markers", name="chosen",
                 marker={"symbol": "square-open", "size": 44, "color": ACCENT, "line": {"width": 3}},
                 hoverinfo="skip", showlegend=False,
             )
@@ -253,21 +253,21 @@ def heatmap_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, metri
     return fig
 
 
-def growth_figure(path: Sequence[dict[str, Any]], board: pd.DataFrame, chosen_key: str, *, percent: bool,
+def growth_figure(path: Sequence[GrowthStep], board: pd.DataFrame, chosen_key: str, *, percent: bool,
                   metric: str) -> go.Figure:
     """The grow strategy's path: the configs in the order tried (x), each with its mean validation
     score and SE (y, error bars); steps that beat the best so far in blue, the others grey, the
     steps that stopped a direction marked with a cross, the chosen config outlined."""
     scale = 100.0 if percent else 1.0
-    stats = board.set_index(board["key"].astype(str))
-    xs = [f"{i + 1}. {p['config']}" for i, p in enumerate(path)]
-    mean = np.array([float(stats.loc[p["key"], "val_mean"]) if p["key"] in stats.index else math.nan for p in path]) * scale
-    se = np.array([float(stats.loc[p["key"], "val_se"]) if p["key"] in stats.index else math.nan for p in path]) * scale
-    beat = [bool(p["beat"]) for p in path]
+    stats = board.set_index("key")
+    xs = [f"{i + 1}. {p.config}" for i, p in enumerate(path)]
+    mean = np.array([stats.loc[p.key, "val_mean"] if p.key in stats.index else math.nan for p in path], dtype=float) * scale
+    se = np.array([stats.loc[p.key, "val_se"] if p.key in stats.index else math.nan for p in path], dtype=float) * scale
+    beat = [p.beat for p in path]
     hover = [
-        f"{p['config']} ({p['direction']}, round {p['round']})"
-        + ("" if p.get("compared_to") is None or p.get("mean_diff") is None else
-           f"<br>vs {p['compared_to']}: {p['mean_diff'] * scale:+.2f} ± {(p.get('se_diff') or 0.0) * scale:.2f} paired")
+        f"{p.config} ({p.direction}, round {p.round})"
+        + ("" if p.compared_to is None or p.mean_diff is None else
+           f"<br>vs {p.compared_to}: {p.mean_diff * scale:+.2f} ± {(p.se_diff or 0.0) * scale:.2f} paired")
         for p in path
     ]
     fig = go.Figure(
@@ -279,11 +279,11 @@ def growth_figure(path: Sequence[dict[str, Any]], board: pd.DataFrame, chosen_ke
         )
     )
     # A direction stops at its last failed step before the next success (or the end of the path).
-    stopped = [i for i, p in enumerate(path) if not p["beat"] and not any(q["beat"] for q in path[i + 1:])]
+    stopped = [i for i, p in enumerate(path) if not p.beat and not any(q.beat for q in path[i + 1:])]
     if stopped:
         fig.add_trace(go.Scatter(x=[xs[i] for i in stopped], y=[mean[i] for i in stopped], mode="markers", name="did not beat the best: stopped",
                                  marker={"symbol": "x", "size": 14, "color": DIVERGED}, hoverinfo="skip"))
-    chosen = [i for i, p in enumerate(path) if str(p["key"]) == str(chosen_key)]
+    chosen = [i for i, p in enumerate(path) if p.key == chosen_key]
     if chosen:
         fig.add_trace(go.Scatter(x=[xs[chosen[0]]], y=[mean[chosen[0]]], mode="markers", name="chosen",
                                  marker={"symbol": "circle-open", "size": 22, "color": ACCENT, "line": {"width": 3}}, hoverinfo="skip"))
@@ -296,13 +296,11 @@ def growth_figure(path: Sequence[dict[str, Any]], board: pd.DataFrame, chosen_ke
 def restarts_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str, *, percent: bool, metric: str) -> go.Figure:
     """Each config's restarts as points over a box, configs by size; diverged restarts marked."""
     labels = config_labels(board)
-    order = board.sort_values(["params", "key"])["key"].astype(str).tolist()
+    order = board.sort_values(["params", "key"])["key"].tolist()  # by size, the x axis's order (not a ranking)
     scale = 100.0 if percent else 1.0
-    res = results.copy()
-    res["key"] = res["key"].astype(str)
-    res = res[res["key"].isin(order)]
+    res = results[results["key"].isin(order)]
     diverged = res["diverged"] if "diverged" in res else pd.Series(False, index=res.index)  # booleans (run.files)
-    score = res["val_score"].astype(float)
+    score = res["val_score"]
     diverged = diverged | ~np.isfinite(score)
     ok = res[~diverged]
     bad = res[diverged]
@@ -310,13 +308,13 @@ def restarts_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str,
     fig = go.Figure()
     fig.add_trace(
         go.Box(
-            x=x_ok, y=ok["val_score"].astype(float) * scale, name="restarts", boxpoints="all", jitter=0.35,
+            x=x_ok, y=ok["val_score"] * scale, name="restarts", boxpoints="all", jitter=0.35,
             pointpos=0, marker={"size": 6, "color": MAIN, "opacity": 0.8}, line={"width": 1, "color": MUTED},
             fillcolor="rgba(0,0,0,0)", customdata=ok[["restart"]].to_numpy(),
             hovertemplate="%{x}<br>restart %{customdata[0]}: %{y:.3f}<extra></extra>",
         )
     )
-    values = ok["val_score"].astype(float).to_numpy() * scale
+    values = ok["val_score"].to_numpy() * scale
     rng = focus_range(values)
     if rng is not None:
         below = values < rng[0]
@@ -337,11 +335,11 @@ def restarts_figure(results: pd.DataFrame, board: pd.DataFrame, chosen_key: str,
                 hovertemplate="%{x}<br>restart %{customdata[0]}: diverged<extra></extra>",
             )
         )
-    mine = ok[ok["key"] == str(chosen_key)]
+    mine = ok[ok["key"] == chosen_key]
     if len(mine):
         fig.add_trace(
             go.Scatter(
-                x=[labels[str(chosen_key)]] * len(mine), y=mine["val_score"].astype(float) * scale, mode="markers",
+                x=[labels[str(chosen_key)]] * len(mine), y=mine["val_score"] * scale, mode="markers",
                 name="chosen config", marker={"size": 9, "color": ACCENT, "symbol": "diamond"},
                 hovertemplate="%{x}<br>%{y:.3f}<extra>chosen</extra>",
             )

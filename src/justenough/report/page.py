@@ -55,7 +55,8 @@ def nav_links(run: RunFiles) -> list[tuple[str, str]]:
     """(anchor, text) of the nav: every section, and the growth path after depth x width when the
     run grew (the grow strategy), since it is the one part of the page the sections do not name."""
     links = list(SECTIONS)
-    if (run.summary_fields.growth or {}).get("path"):
+    growth = run.summary_fields.growth
+    if growth is not None and growth.path:
         links.insert([sid for sid, _ in links].index("heatmap") + 1, (GROWTH_ANCHOR, "Growth"))
     return links
 

@@ -37,21 +37,20 @@ def best_config_key(board: pd.DataFrame, chosen_key: str, paired: dict[str, Any]
     it when the choice is not the best (``relation`` "best"); any other pairing means the choice is
     the best. Without a pairing: the highest validation mean among the configs not pruned and
     within the limits (``summary["limits"]``), ties to the simplest (``select.best_first``)."""
-    from justenough.select import best_first
 
     if isinstance(paired, dict) and paired.get("other_key") is not None:
         return str(paired["other_key"]) if paired.get("relation") == "best" else str(chosen_key)
-    eligible = board[np.isfinite(pd.to_numeric(board["val_mean"], errors="coerce").to_numpy(dtype=float))]
+    eligible = board[np.isfinite(board["val_mean"])]
     if "pruned" in eligible.columns:
         eligible = eligible[~eligible["pruned"]]  # booleans (run.files)
     limits = limits or {}
     if limits.get("max_params") is not None:
-        eligible = eligible[pd.to_numeric(eligible["params"], errors="coerce") <= float(limits["max_params"])]
+        eligible = eligible[eligible["params"] <= limits["max_params"]]
     if limits.get("max_latency_ms") is not None and "latency_ms" in eligible.columns:
-        eligible = eligible[pd.to_numeric(eligible["latency_ms"], errors="coerce") <= float(limits["max_latency_ms"])]
+        eligible = eligible[eligible["latency_ms"] <= limits["max_latency_ms"]]
     if eligible.empty:
         return str(chosen_key)
-    return str(best_first(eligible)["key"].iloc[0])
+    return eligible["key"].iloc[0]  # the leaderboard is best first (select.best_first): so is any part of it
 
 
 def differences_figure(board: pd.DataFrame, evidence: RowEvidence, chosen_key: str, best_key: str, *,
@@ -66,16 +65,16 @@ def differences_figure(board: pd.DataFrame, evidence: RowEvidence, chosen_key: s
     labels = config_labels(board)
     scale = 100.0 if percent else 1.0
     rows = _pairs(board, evidence, best_key)
-    best = board[board["key"].astype(str) == str(best_key)]
-    params = np.array([float(r["params"]) for r, _ in rows])  # [configs]
+    best = board[board["key"] == best_key]
+    params = np.array([r["params"] for r, _ in rows], dtype=float)  # [configs]
     diff = np.array([n.mean for _, n in rows]) * scale  # [configs]
     band = np.array([n.band for _, n in rows]) * scale
     se_rows = np.array([n.se_rows for _, n in rows]) * scale
-    keys = [str(r["key"]) for r, _ in rows]
+    keys = [r["key"] for r, _ in rows]
     # The rule's test (select.rules.OneSERule): the best's lead at most the band, up to rounding.
     close = np.array([-n.mean <= n.band + 1e-12 for _, n in rows], dtype=bool)  # [configs]
     unit = " points" if percent else ""
-    hover = [_hover(labels[str(r["key"])], r, n, c, metric, percent) for (r, n), c in zip(rows, close)]
+    hover = [_hover(labels[r["key"]], r, n, c, metric, percent) for (r, n), c in zip(rows, close)]
     fig = go.Figure()
     fig.add_hline(y=0.0, line={"dash": "dash", "color": MUTED, "width": 1})
     if rows:
@@ -84,16 +83,16 @@ def differences_figure(board: pd.DataFrame, evidence: RowEvidence, chosen_key: s
         b = best.iloc[0]
         fig.add_trace(
             go.Scatter(
-                x=[float(b["params"])], y=[0.0], mode="markers", name="the best (mean)",
+                x=[b["params"]], y=[0.0], mode="markers", name="the best (mean)",
                 marker={"size": 12, "symbol": "diamond", "color": MAIN, "line": {"width": 1, "color": "white"}},
-                text=[f"<b>{labels[str(b['key'])]}</b>, the best<br>{int(float(b['params'])):,} params<br>"
+                text=[f"<b>{labels[b['key']]}</b>, the best<br>{b['params']:,} params<br>"
                       f"{html.escape(metric)} {_own_score(b, percent)}"],
                 hovertemplate="%{text}<extra></extra>",
             )
         )
-    chosen = [i for i, k in enumerate(keys) if k == str(chosen_key)]
-    if chosen or str(chosen_key) == str(best_key):
-        x = params[chosen[0]] if chosen else float(best.iloc[0]["params"]) if len(best) else None
+    chosen = [i for i, k in enumerate(keys) if k == chosen_key]
+    if chosen or chosen_key == best_key:
+        x = params[chosen[0]] if chosen else best.iloc[0]["params"] if len(best) else None
         y = diff[chosen[0]] if chosen else 0.0
         if x is not None:
             fig.add_trace(
@@ -111,7 +110,7 @@ def differences_figure(board: pd.DataFrame, evidence: RowEvidence, chosen_key: s
                     [f"{labels[keys[i]]}: {diff[i]:+.2f}{unit}" for i in np.flatnonzero(below)])
         fig.update_yaxes(range=list(rng))
     apply_layout(fig, height=420)
-    all_params = np.append(params, [float(p) for p in best["params"]])
+    all_params = np.append(params, best["params"].to_numpy())
     tickvals, ticktext = log_ticks(all_params)
     fig.update_xaxes(type="log", title_text="parameters (log scale)", tickvals=tickvals, ticktext=ticktext)
     fig.update_yaxes(title_text=f"{html.escape(metric)} minus the best's{' (points)' if percent else ''}",
@@ -161,8 +160,8 @@ def _pairs(board: pd.DataFrame, evidence: RowEvidence, best_key: str) -> list[tu
 
     pairs = []
     for _, row in board.iterrows():
-        if str(row["key"]) != str(best_key):
-            noise = paired_noise(evidence, str(row["key"]), best_key)
+        if row["key"] != best_key:
+            noise = paired_noise(evidence, row["key"], best_key)
             if noise is not None:
                 pairs.append((row, noise))
     return pairs
@@ -170,7 +169,7 @@ def _pairs(board: pd.DataFrame, evidence: RowEvidence, best_key: str) -> list[tu
 
 def _own_score(row: pd.Series, percent: bool) -> str:
     """A config's own validation score ± its SE, with the parts where the leaderboard has them."""
-    text = score_label(float(row["val_mean"]), percent)
+    text = score_label(row["val_mean"], percent)
     se = finite_or_none(row.get("val_se"))
     if se is not None:
         text += f" ± {score_label(se, percent)} SE"
@@ -184,7 +183,7 @@ def _hover(label: str, row: pd.Series, noise: Noise, close: bool, metric: str, p
     """One config's hover text: its score, and its difference to the best with the SE's parts."""
     scale, places, unit = (100.0, 2, " points") if percent else (1.0, 3, "")
     return (
-        f"<b>{label}</b><br>{int(float(row['params'])):,} params<br>{html.escape(metric)} {_own_score(row, percent)}<br>"
+        f"<b>{label}</b><br>{row['params']:,} params<br>{html.escape(metric)} {_own_score(row, percent)}<br>"
         f"minus the best: {noise.mean * scale:+.{places}f} ± {noise.se * scale:.{places}f}{unit} SE "
         f"(rows {noise.se_rows * scale:.{places}f}, restarts {noise.se_restarts * scale:.{places}f}); "
         f"68% band ± {noise.band * scale:.{places}f}<br>"

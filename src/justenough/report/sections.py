@@ -21,6 +21,7 @@ from justenough.report.formatting import (escape, ms_text, note_html, number_tex
                                          si_text, widths_text)
 from justenough.report.network_drawing import network_svg
 from justenough.run.files import RunFiles
+from justenough.run.growth import Growth
 from justenough.run.summary import Summary
 from justenough.vocab import Task, validation_metric
 
@@ -102,7 +103,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     s = run.summary_fields
     chosen = s.chosen
     board = run.leaderboard
-    rows = board[board["key"].astype(str) == str(chosen["key"])]
+    rows = board[board["key"] == chosen["key"]]
     row = rows.iloc[0] if len(rows) else None
     widths = _widths(run, chosen)
     params = chosen.get("params", None if row is None else row.get("params"))
@@ -185,16 +186,16 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
     labels = figures.config_labels(board)  # already escaped
     chosen_key = str(run.summary_fields.chosen["key"])
     # leaderboard.csv is written best first (select.best_first), the printed table's order.
-    ranked = board.assign(_mean=pd.to_numeric(board["val_mean"], errors="coerce"), _rank=range(1, len(board) + 1))
+    ranked = board.assign(_rank=range(1, len(board) + 1))
     top = ranked.head(LEADERBOARD_ROWS)
-    if not (top["key"].astype(str) == chosen_key).any():
-        top = pd.concat([top, ranked[ranked["key"].astype(str) == chosen_key]])
+    if not (top["key"] == chosen_key).any():
+        top = pd.concat([top, ranked[ranked["key"] == chosen_key]])
     head = "<tr><th>#</th><th>config</th><th>depth</th><th>widths</th><th class=num>params</th>" \
            "<th class=num>val mean ± std</th><th class=num>restarts</th><th class=num>p_good</th>" \
            "<th class=num>train time</th><th class=num>lr</th><th class=num>epochs run</th><th>stopped by</th></tr>"
     body = []
     for _, r in top.iterrows():
-        is_chosen = str(r["key"]) == chosen_key
+        is_chosen = r["key"] == chosen_key
         n = number_text(r.get("n_restarts"))
         nd = finite_or_none(r.get("n_diverged"))
         div = f' <span class="diverged">({int(nd)} diverged)</span>' if nd else ""
@@ -210,7 +211,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
             f'<tr{" class=chosen" if is_chosen else ""}><td>{int(r["_rank"])}</td>'
             f'<td>{labels[str(r["key"])]}{mark}</td><td>{escape(r.get("depth"))}</td><td>{escape(widths_text(r.get("widths")))}</td>'
             f'<td class=num>{escape(number_text(r.get("params")))}</td>'
-            f'<td class=num>{escape(score_text(r["_mean"], percent) + std_text)}</td>'
+            f'<td class=num>{escape(score_text(r["val_mean"], percent) + std_text)}</td>'
             f'<td class=num>{escape(n)}{div}</td><td class=num>{escape(number_text(r.get("p_good"), 2))}</td>'
             f'<td class=num>{escape(seconds_text(r.get("train_time")))}</td>'
             f'<td class=num>{escape(lr_text(r.get("lr"), r.get("schedule")))}</td>'
@@ -243,8 +244,8 @@ def _complexity(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str
 
 def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     board = run.leaderboard
-    growth = run.summary_fields.growth or {}
-    untried = [(int(n["depth"]), int(n["width"])) for n in growth.get("not_needed", []) if "depth" in n]
+    growth = run.summary_fields.growth
+    untried = [(n.depth, n.width) for n in (growth.not_needed if growth else ()) if n.depth is not None and n.width is not None]
     try:
         fig = figures.heatmap_figure(board, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric, untried=untried)
     except (ValueError, TypeError) as exc:
@@ -260,7 +261,7 @@ def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -
     if untried:
         text += " Grey cells were not needed: the grow strategy stopped before them."
     body = f'<p class="lead">{escape(text)} The chosen config is outlined.</p>' + figs.div("heatmap", fig)
-    if growth.get("path"):
+    if growth is not None and growth.path:
         body += _growth(run, figs, growth, percent, metric)
     return body
 
@@ -270,12 +271,12 @@ def _heatmap(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -
 GROWTH_ANCHOR = "growth"
 
 
-def _growth(run: RunFiles, figs: EmbeddedFigures, growth: dict[str, Any], percent: bool, metric: str) -> str:
-    """The grow strategy's path (``summary["growth"]``): the configs in the order tried, and where it stopped."""
-    fig = figures.growth_figure(growth["path"], run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric)
+def _growth(run: RunFiles, figs: EmbeddedFigures, growth: Growth, percent: bool, metric: str) -> str:
+    """The grow strategy's path (``summary.growth``): the configs in the order tried, and where it stopped."""
+    fig = figures.growth_figure(growth.path, run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric)
     text = ("The growth path: configs in the order the grow strategy tried them, with mean and SE; blue steps beat "
             "the best so far by more than one SE of the paired difference, crosses mark the steps that stopped growth.")
-    return (f'<h3 id="{GROWTH_ANCHOR}">Growth path</h3><p class="lead">{escape(text)}</p><p>{escape(str(growth.get("explanation", "")))}</p>'
+    return (f'<h3 id="{GROWTH_ANCHOR}">Growth path</h3><p class="lead">{escape(text)}</p><p>{escape(growth.explanation)}</p>'
             + figs.div("growth", fig))
 
 
@@ -294,7 +295,7 @@ def _restarts(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) 
     out = f'<p class="lead">{escape(text)}</p>' + figs.div("restarts", fig)
     paired = run.summary_fields.paired
     key = str(run.summary_fields.chosen["key"])
-    keys = set(res["key"].astype(str))
+    keys = set(res["key"])
     if isinstance(paired, dict) and key in keys and str(paired.get("other_key")) in keys:  # both in results.csv
         pfig = figures.paired_figure(res, run.leaderboard, key, str(paired["other_key"]), percent=percent, metric=metric)
         if pfig.data:
@@ -319,7 +320,7 @@ def _diverged_restarts(run: RunFiles, key: str) -> set[int]:
     res = run.results
     if res is None or "diverged" not in res:
         return set()
-    mine = res[(res["key"].astype(str) == key) & res["diverged"]]
+    mine = res[(res["key"] == key) & res["diverged"]]
     return {int(r) for r in mine["restart"]}
 
 

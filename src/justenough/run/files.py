@@ -6,10 +6,29 @@ A finished search writes these files into ``runs/NAME/`` (docs/architecture.md, 
 them here, and nothing else writes or parses them (``tests/test_run_directory.py``). ``summary.json`` and ``leaderboard.csv`` are required (a run
 without them is not finished); the other tables are optional: a missing or unreadable one reads as None.
 
-The tables come back with their types fixed once, here: the yes/no columns (``chosen``,
-``pruned``, ``diverged``) as booleans, and each config's hidden-layer widths as a tuple
-(``layer_widths``, ``RunFiles.config_widths``). Rows keep the order the file has: the leaderboard
-is written best first (``select.best_first``), so no reader sorts it again.
+The files and their types (this docstring is the schema's reference):
+
+- ``summary.json``: a ``Summary`` (run/summary.py, one typed field per key), its ``growth`` a
+  ``Growth`` (run/growth.py: ``GrowthStep`` path, ``NotNeeded`` configs) or absent;
+- ``leaderboard.csv``: one row per config, best first (``select.best_first``), columns and kinds
+  in ``table_schema.LEADERBOARD_SCHEMA`` (key, label, widths ... as text; depth, params, flops,
+  n_restarts ... as int64; val_mean, val_se ... as float64; restarts_for_95, val_rows as nullable
+  Int64; chosen, pruned as bool);
+- ``results.csv``: one row per restart, ``table_schema.RESULTS_SCHEMA`` (restart, seed, trial as
+  int64; val_score, train_time as float64; diverged, pruned as bool; best_epoch, pruned_rung as Int64);
+- ``history.csv``, ``diagnostics.csv``: read as pandas reads them (no declared kinds yet);
+- ``data.json``, ``model/model.json``: JSON objects (dicts);
+- ``evidence/KEY.safetensors``: ``read_evidence`` -> config key -> restart (int) -> per-row shares,
+  float32 ``[N]``.
+
+The tables come back with their types fixed once, here: ``_read_csv`` applies the schema
+(``table_schema.typed``: text columns read as text, so a key of digits stays text, an empty text
+cell reads as ``""``; the yes/no columns as booleans whatever their spelling), and the writers
+refuse a table whose columns do not hold their kinds (``table_schema.check``), so what is written
+reads back as the same frame. Each config's hidden-layer widths read as a tuple through
+``layer_widths`` (``RunFiles.config_widths``). Rows keep the order the file has: the leaderboard
+is written best first (``select.best_first``), so no reader sorts it again, and no reader
+converts a column itself.
 """
 
 from __future__ import annotations
@@ -22,11 +41,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from justenough.errors import ArtifactError
 from justenough.run.atomic import write_csv, write_json
 from justenough.run.summary import Summary
+from justenough.run.table_schema import LEADERBOARD_SCHEMA, RESULTS_SCHEMA, Kind, SchemaError, check, text_columns, typed
 
 __all__ = [
     "read_evidence",
@@ -74,23 +95,6 @@ EXPORT_DIR = "export"  # what `justenough export` writes by default (not the sea
 _LEADERBOARD_COLUMNS = ("key", "depth", "widths", "params", "val_mean")
 # The columns without which restarts cannot be paired or drawn (every version writes them).
 _RESULTS_COLUMNS = ("key", "restart", "val_score")
-# The yes/no columns of the leaderboard (chosen, pruned) and results (diverged): parsed once, in
-# _read_csv, so that no reader compares their text ("True", "1", or empty in an older file).
-_FLAG_COLUMNS = ("chosen", "pruned", "diverged")
-_TRUE_TEXT = frozenset({"true", "1", "yes"})
-
-
-def _flags(column: pd.Series) -> pd.Series:
-    """A yes/no column as booleans: text ``"True"``/``"1"``/``"yes"`` (any case) and true values are
-    yes; anything else, a missing cell included, is no."""
-    def flag(value: Any) -> bool:
-        if isinstance(value, str):
-            return value.strip().lower() in _TRUE_TEXT
-        return False if pd.isna(value) else bool(value)
-
-    return pd.Series([flag(v) for v in column], index=column.index, dtype=bool, name=column.name)
-
-
 def layer_widths(cell: Any) -> tuple[int, ...]:
     """A ``widths`` cell as the hidden layers' widths: ``"32-16"`` -> ``(32, 16)``; a one-layer
     grid's column, which pandas reads as numbers (``64``, or ``64.0`` beside a linear model) ->
@@ -156,13 +160,15 @@ def _read_json(path: Path, *, required: bool) -> dict[str, Any] | None:
     return value
 
 
-def _read_csv(path: Path, *, required: bool, columns: tuple[str, ...] = ()) -> pd.DataFrame | None:
+def _read_csv(path: Path, *, required: bool, columns: tuple[str, ...] = (),
+              schema: dict[str, Kind] | None = None) -> pd.DataFrame | None:
+    """A table of the run; with ``schema``, its declared columns in their kinds (run/table_schema.py)."""
     if not path.is_file():
         if required:
             raise _not_finished(path)
         return None
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, dtype=text_columns(schema or {}))
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         if not required:
             log.info("report: skipping unreadable %s (%s)", path, exc)
@@ -174,10 +180,13 @@ def _read_csv(path: Path, *, required: bool, columns: tuple[str, ...] = ()) -> p
             log.info("report: skipping %s, it lacks columns %s", path, missing)
             return None
         raise ArtifactError(f"{path} lacks the columns {', '.join(missing)}; it is from another version or damaged")
-    for name in _FLAG_COLUMNS:
-        if name in df.columns:
-            df[name] = _flags(df[name])
-    return df
+    try:
+        return typed(df, schema or {})
+    except SchemaError as exc:
+        if not required:
+            log.info("report: skipping %s (%s)", path, exc)
+            return None
+        raise ArtifactError(f"{path}: {exc}; it is damaged, re-run the search to rewrite it") from exc
 
 
 def read_summary(run_dir: Path) -> Summary:
@@ -198,7 +207,7 @@ def _summary_object(run_dir: Path) -> dict[str, Any]:
 def read_leaderboard(run_dir: Path) -> pd.DataFrame:
     """``leaderboard.csv`` in the file's order (best first), ``chosen`` and ``pruned`` as booleans;
     raises ``ArtifactError`` when it is missing, unreadable or empty."""
-    board = _read_csv(run_dir / LEADERBOARD, required=True, columns=_LEADERBOARD_COLUMNS)
+    board = _read_csv(run_dir / LEADERBOARD, required=True, columns=_LEADERBOARD_COLUMNS, schema=LEADERBOARD_SCHEMA)
     assert board is not None
     if board.empty:
         raise ArtifactError(f"{run_dir / LEADERBOARD} has no configs; re-run the search")
@@ -211,21 +220,22 @@ def read_results(run_dir: Path) -> pd.DataFrame:
     path = run_dir / RESULTS
     if not path.is_file():
         raise ArtifactError(f"{path} is missing: the run has no per-restart results; re-run the search to write it")
-    results = _read_csv(path, required=True, columns=_RESULTS_COLUMNS)
+    results = _read_csv(path, required=True, columns=_RESULTS_COLUMNS, schema=RESULTS_SCHEMA)
     assert results is not None
     return results
 
 
-def read_evidence(run_dir: Path, results: pd.DataFrame) -> dict[str, dict[int, Any]]:
+def read_evidence(run_dir: Path, results: pd.DataFrame) -> dict[str, dict[int, np.ndarray]]:
     """The per-row evidence the search kept (``evidence/KEY.safetensors``), as the noise model reads
-    it (``select.RowEvidence``: config key -> restart -> shares ``[N]``) for the restarts of
-    ``results`` that did not diverge; empty for a run from before the evidence was kept."""
+    it (``select.RowEvidence``): config key -> restart -> that restart's per-row shares of the
+    validation score, a float32 array ``[N]`` over the same N validation rows for every restart.
+    Only the restarts of ``results`` (``read_results``' table: ``diverged`` as booleans) that did
+    not diverge; empty for a run from before the evidence was kept."""
     from justenough.study.weights import EvidenceStore
 
-    # results from read_results have their flags parsed already; a frame from elsewhere is parsed here.
-    diverged = results.loc[_flags(results["diverged"]), ["key", "restart"]] if "diverged" in results.columns else results.iloc[:0]
-    bad = {(str(k), int(r)) for k, r in diverged[["key", "restart"]].itertuples(index=False)}
-    return EvidenceStore(run_dir).shares(sorted(set(results["key"].astype(str))), bad)
+    diverged = results.loc[results["diverged"], ["key", "restart"]] if "diverged" in results.columns else results.iloc[:0]
+    bad = set(diverged.itertuples(index=False, name=None))  # (key, restart): typed str and int by the schema
+    return EvidenceStore(run_dir).shares(sorted(set(results["key"])), bad)
 
 
 def read_data(run_dir: Path) -> dict[str, Any] | None:
@@ -251,7 +261,7 @@ def load_run(run_dir: str | Path) -> RunFiles:
         run_dir=run_dir,
         summary=summary,
         leaderboard=board,
-        results=_read_csv(run_dir / RESULTS, required=False, columns=_RESULTS_COLUMNS),
+        results=_read_csv(run_dir / RESULTS, required=False, columns=_RESULTS_COLUMNS, schema=RESULTS_SCHEMA),
         history=_read_csv(run_dir / HISTORY, required=False, columns=("key", "restart", "epoch", "train_loss", "val_loss")),
         diagnostics=_read_csv(run_dir / DIAGNOSTICS, required=False, columns=("key", "restart", "epoch", "layer")),
         data=read_data(run_dir),
@@ -268,13 +278,23 @@ def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
 
 
 def write_leaderboard(run_dir: Path, leaderboard: pd.DataFrame) -> Path:
-    """``leaderboard.csv``: one row per config, best first, as ``SearchResult.leaderboard``."""
+    """``leaderboard.csv``: one row per config, best first, as ``SearchResult.leaderboard``; raises
+    ``ArtifactError`` (writing nothing) when a column holds a value its kind in ``LEADERBOARD_SCHEMA`` does not allow."""
+    _checked(leaderboard, LEADERBOARD_SCHEMA, LEADERBOARD)
     return write_csv(run_dir / LEADERBOARD, leaderboard)
 
 
 def write_results(run_dir: Path, restarts: pd.DataFrame) -> Path:
-    """``results.csv``: one row per restart (``SearchResult.restarts``)."""
+    """``results.csv``: one row per restart (``SearchResult.restarts``), checked against ``RESULTS_SCHEMA``."""
+    _checked(restarts, RESULTS_SCHEMA, RESULTS)
     return write_csv(run_dir / RESULTS, restarts)
+
+
+def _checked(table: pd.DataFrame, schema: dict[str, Kind], name: str) -> None:
+    try:
+        check(table, schema)
+    except SchemaError as exc:
+        raise ArtifactError(f"{name} not written: {exc} (a bug: the table does not match run/table_schema.py)") from exc
 
 
 def write_history(run_dir: Path, history: pd.DataFrame) -> Path:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from justenough.display_numbers import PERCENT_METRICS, json_ready
+from justenough.run.growth import Growth
 from justenough.vocab import Task
 
 __all__ = ["Summary", "describe_fit"]
@@ -98,9 +99,9 @@ class Summary:
     storage: str | None = None
     # Versions of justenough, torch and python that made the run.
     versions: dict[str, str] = field(default_factory=dict)
-    # The grow strategy's path, stops, explanation and configs not needed (search/grow.summary); None
-    # with other strategies, and then not written at all.
-    growth: dict[str, Any] | None = None
+    # The grow strategy's path, stops, explanation and configs not needed (engine/strategies/grow.summary;
+    # its JSON: run/growth.py); None with other strategies, and then not written at all.
+    growth: Growth | None = None
     # What no network scores on validation (select/baseline.py).
     baseline: dict[str, Any] | None = None
     # The choice against its closest rival, restart k against restart k (select.paired_evidence); None without one.
@@ -111,7 +112,8 @@ class Summary:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # JSON-ready values, so that from_json(to_dict()) gives back an equal summary.
+        # JSON-ready values, so that from_json(to_dict()) gives back an equal summary (a Growth is
+        # JSON-ready by its own to_dict, and json_ready passes it through).
         for f in fields(self):
             object.__setattr__(self, f.name, json_ready(getattr(self, f.name)))
 
@@ -133,6 +135,8 @@ class Summary:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_WRITTEN_AS_KEYS}
         if self.growth is None:
             del out["growth"]
+        else:
+            out["growth"] = self.growth.to_dict()
         return {**out, **self.extra}
 
     @classmethod
@@ -140,6 +144,8 @@ class Summary:
         """A summary from ``summary.json``'s object: missing keys take their defaults, unknown ones go to ``extra``."""
         names = {f.name for f in fields(cls)} - _NOT_WRITTEN_AS_KEYS
         known = {k: v for k, v in obj.items() if k in names}
+        if known.get("growth") is not None:
+            known["growth"] = Growth.from_json(known["growth"])
         return cls(**known, extra={k: v for k, v in obj.items() if k not in names})
 
 

@@ -37,6 +37,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from justenough.run.growth import Growth, GrowthStep, NotNeeded
 from justenough.space.config import Config, architecture_label
 
 __all__ = ["Node", "Step", "Walk", "walk", "nodes_of", "DIRECTIONS", "DEFAULT_PATIENCE"]
@@ -81,16 +82,17 @@ class Step:
     band: float = math.nan  # the 68% band of mean_diff (one SE, widened for few restarts)
     failed: bool = False  # confidently small: mean_diff + band <= the margin
 
-    def to_dict(self) -> dict[str, Any]:
+    def recorded(self) -> GrowthStep:
+        """The step as summary.json's ``growth.path`` records it (labels for nodes, None for non-finite numbers)."""
         def num(x: float) -> float | None:
             return float(x) if math.isfinite(x) else None
 
-        return {
-            "config": node_label(self.node), "key": self.key, "direction": self.direction, "round": self.round,
-            "compared_to": node_label(self.compared_to) if self.compared_to is not None else None,
-            "compared_key": self.compared_key, "mean_diff": num(self.mean_diff), "se_diff": num(self.se_diff),
-            "n_pairs": self.n_pairs, "beat": self.beat, "failed": self.failed,
-        }
+        return GrowthStep(
+            config=node_label(self.node), key=self.key, direction=self.direction, round=self.round,
+            compared_to=node_label(self.compared_to) if self.compared_to is not None else None,
+            compared_key=self.compared_key, mean_diff=num(self.mean_diff), se_diff=num(self.se_diff),
+            n_pairs=self.n_pairs, beat=self.beat, failed=self.failed,
+        )
 
 
 @dataclass
@@ -306,9 +308,9 @@ def explain(w: Walk, percent: bool) -> str:
     return head + (": " + "; ".join(parts) if parts else "")
 
 
-def summary(w: Walk, configs: Sequence[Config], percent: bool, stop_reason: str | None = None) -> dict[str, Any]:
-    """The JSON-ready account of the walk: the path, the stops, the explanation and the configs
-    that were not needed (never trained), with the reason."""
+def summary(w: Walk, configs: Sequence[Config], percent: bool, stop_reason: str | None = None) -> Growth:
+    """The account of the walk (summary.json's ``growth``): the path, the stops, the explanation
+    and the configs that were not needed (never trained), with the reason."""
     tried = {s.key for s in w.path}
     tried_nodes = {s.node for s in w.path}
     explanation = explain(w, percent)
@@ -323,13 +325,13 @@ def summary(w: Walk, configs: Sequence[Config], percent: bool, stop_reason: str 
             reason = f"the search stopped ({stop_reason}) before growth reached it"
         else:
             reason = f"growth stopped at {node_label(w.best)} before reaching it" if w.best else explanation
-        not_needed.append({"key": cfg.key, "config": cfg.label, "depth": node[0], "width": node[1], "reason": reason})
-    return {
-        "strategy": "grow",
-        "best": node_label(w.best) if w.best else None,
-        "path": [s.to_dict() for s in w.path],
-        "stops": dict(w.stops),
-        "explanation": explanation,
-        "not_needed": not_needed,
-        "complete": w.done and not stop_reason,
-    }
+        not_needed.append(NotNeeded(key=cfg.key, config=cfg.label, depth=node[0], width=node[1], reason=reason))
+    return Growth(
+        strategy="grow",
+        best=node_label(w.best) if w.best else None,
+        path=tuple(s.recorded() for s in w.path),
+        stops=dict(w.stops),
+        explanation=explanation,
+        not_needed=tuple(not_needed),
+        complete=w.done and not stop_reason,
+    )
