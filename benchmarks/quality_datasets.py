@@ -10,7 +10,7 @@ the ``bench`` extra).
 The metadata (``rows``, ``features``, ``has_text``, ``has_missing``, ``long_training``) describes
 the table as the loader returns it, after the row cap: ``features`` counts the columns after
 encoding (one per number, one per distinct category of a text column), which is the width of
-the inputs the networks see. ``tests/test_bench_quality.py`` checks it against the loaded
+the inputs the networks see. ``tests/benchmarks/test_bench_quality.py`` checks it against the loaded
 tables, so the issue's counts (issue 14) can be read from the metadata alone.
 """
 

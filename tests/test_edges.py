@@ -23,7 +23,7 @@ from justenough.data import Preprocessor, load, prepare
 from justenough.data.messages import quote_list
 from justenough.errors import DataError
 from justenough.select import best_first, choose, leaderboard
-from tests.test_cli import _assert_usage_error, jn
+from tests.cli.test_cli import assert_usage_error, jn
 
 # A search that needs no luck: on XOR a linear model cannot beat chance (about 50%), one hidden
 # layer of 16 units separates it (above 90%), so "linear" and "1x16" are always different choices.
@@ -94,7 +94,7 @@ def test_cli_refuses_unlearnable_targets_before_writing(tmp_path: Path, rows: st
     data.write_text("a,b,y\n" + rows)
     out = tmp_path / "run"
     proc = jn("search", data, "--target", target, "--out", out, "--workers", "1")
-    _assert_usage_error(proc, message.format(path=data))
+    assert_usage_error(proc, message.format(path=data))
     assert not out.exists()
     assert _files(tmp_path) == {"table.csv"}
 
@@ -164,7 +164,7 @@ def test_cli_predict_refuses_a_column_in_the_wrong_case(colour_run: Path, tmp_pa
     rows = tmp_path / "new.csv"
     pd.DataFrame({"SIZE": [0.1], "colour": ["red"]}).to_csv(rows, index=False)
     preds = tmp_path / "preds.csv"
-    _assert_usage_error(jn("predict", colour_run, rows, "--out", preds),
+    assert_usage_error(jn("predict", colour_run, rows, "--out", preds),
                         "missing column(s) the model needs: 'size'", "did you mean 'SIZE'? the names differ only in case")
     assert not preds.exists()
     assert _files(tmp_path) == {"new.csv"}
@@ -175,7 +175,7 @@ def test_cli_predict_id_error_lists_columns_with_an_ellipsis(colour_run: Path, t
     pd.DataFrame({"size": [0.1], "colour": ["red"], **{f"extra{i}": [i] for i in range(12)}}).to_csv(rows, index=False)
     preds = tmp_path / "preds.csv"
     proc = jn("predict", colour_run, rows, "--id", "customer", "--out", preds)
-    _assert_usage_error(proc, "--id 'customer': no such column")
+    assert_usage_error(proc, "--id 'customer': no such column")
     assert re.search(r"columns: size, colour, extra0, .*extra9, …\)", " ".join(proc.stderr.split())), proc.stderr
     assert not preds.exists()
 

@@ -243,7 +243,7 @@ def private_names_imported(module: str, source: str | None = None, path: Path | 
             if node.level:
                 parent = package[: len(package) - (node.level - 1)]
                 base = ".".join(parent + ([node.module] if node.module else []))
-            if base != "justenough" and not base.startswith("justenough."):
+            if base != "justenough" and not base.startswith(("justenough.", "tests.")):
                 continue
             for alias in node.names:
                 if f"{base}.{alias.name}" in MODULES:
@@ -274,12 +274,20 @@ def test_no_module_uses_another_modules_private_name() -> None:
     assert not found, "make these names public, or move them where they are used:\n" + "\n".join(found)
 
 
+TESTS = Path(__file__).resolve().parent
+
+
+def _test_module_name(path: Path) -> str:
+    """``tests/engine/test_grow.py`` -> ``tests.engine.test_grow``."""
+    return ".".join(("tests", *path.relative_to(TESTS).with_suffix("").parts))
+
+
 def test_no_test_uses_a_private_name() -> None:
     """The tests go through the public doors too: what a test needs of a module is public."""
     found = [
         use
-        for path in sorted(Path(__file__).resolve().parent.glob("*.py"))
-        for use in private_names_imported(f"tests.{path.stem}", path=path)
+        for path in sorted(TESTS.rglob("*.py"))
+        for use in private_names_imported(_test_module_name(path), path=path)
     ]
     assert not found, "make these names public, or test through a public name:\n" + "\n".join(found)
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from justenough.executors import Executor
     from justenough.select.rules import Rule
 
-__all__ = ["search", "run_search"]
+__all__ = ["search", "run_search", "supported_precision"]
 
 # The keywords of ``search()`` that are not settings: the data and the progress display.
 _NOT_SETTINGS = ("data", "target", "space", "test", "val", "progress")
@@ -150,7 +150,7 @@ def _run_search(
     from justenough.run.stale import model_digest, set_aside_stale
     from justenough.engine.train_study import train_study
 
-    settings, precision_notice = _supported_precision(settings)
+    settings, precision_notice = supported_precision(settings)
     if precision_notice:
         progress.on_message(precision_notice)  # before the training it changes
     trained = train_study(settings, data, target=target, test=test, val=val, progress=progress)
@@ -171,7 +171,7 @@ def _run_search(
     return result
 
 
-def _supported_precision(settings: SearchSettings) -> tuple[SearchSettings, str | None]:
+def supported_precision(settings: SearchSettings) -> tuple[SearchSettings, str | None]:
     """The settings with the precision this device trains fast in: bfloat16 where it is not
     supported falls back to float32, with a notice (``train/bf16_support.py``)."""
     from dataclasses import replace
@@ -185,5 +185,7 @@ def _supported_precision(settings: SearchSettings) -> tuple[SearchSettings, str 
     if notice:
         import logging
 
-        logging.getLogger(__name__).warning(notice)
-    return replace(settings, precision=precision), notice
+        # INFO, not a warning: the caller shows the notice (the CLI's progress, the estimators' verbose),
+        # and a warning without a configured handler would print it a second time on stderr.
+        logging.getLogger(__name__).info(notice)
+    return replace(settings, precision=Precision(precision)), notice

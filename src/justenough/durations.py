@@ -7,6 +7,8 @@ fits one misleads for the other, so a message about a bad value gives examples o
 
 from __future__ import annotations
 
+import math
+
 from justenough.errors import ConfigError, option
 
 __all__ = ["parse_duration", "BUDGET_EXAMPLES", "LATENCY_EXAMPLES"]
@@ -20,10 +22,10 @@ def parse_duration(text: str | float | int | None, *, latency: bool = False) -> 
     limit (``max_latency``), not a time budget: its message names that option and gives latencies."""
     if text is None or text == "":
         return None
-    if isinstance(text, (int, float)):
-        return float(text)
     given = option("max_latency", text) if latency else option("time_budget", text)
     examples = LATENCY_EXAMPLES if latency else BUDGET_EXAMPLES
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return _positive(float(text), given, examples)
     t = str(text).strip().lower()
     units = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
     for suffix in sorted(units, key=len, reverse=True):
@@ -36,6 +38,12 @@ def parse_duration(text: str | float | int | None, *, latency: bool = False) -> 
         value = float(num) * units[suffix]
     except ValueError:
         raise ConfigError(f"cannot read {given} as a duration: write e.g. {examples}") from None
-    if value <= 0:
-        raise ConfigError(f"{given}: a duration must be positive, e.g. {examples}")
+    return _positive(value, given, examples)
+
+
+def _positive(value: float, given: str, examples: str) -> float:
+    """``value`` (seconds) if it is a positive, finite duration; a number given as such is checked
+    like text (a negative or infinite budget would otherwise stop a search at once, or never)."""
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{given}: a duration must be positive and finite, e.g. {examples}")
     return value

@@ -393,7 +393,7 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
 
     The walk is a function of the finished trials alone, so a resumed search or a second driver
     on a shared study takes the same path; the claims dedupe configs that two drivers enqueue.
-    ``evidence`` (a ``search.EvidenceStore``) gives the walk the per-row evidence of the noise
+    ``evidence`` (a ``study.weights.EvidenceStore``) gives the walk the per-row evidence of the noise
     model; ``margin`` is the gain not worth having (a tolerance rule's E, else 0). A config whose
     evidence another driver kept elsewhere is compared restart by restart.
     """

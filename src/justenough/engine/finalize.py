@@ -88,7 +88,7 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
     """The five steps of the module's docstring, in order; returns what the run directory holds.
     ``settings``: the search's (the rule, the limits, the seed, the device and precision, ``out``,
     ``refit``), as they are; ``trained``: what the search left (``engine/train_study.py``): the
-    study, the data, the weights kept, the growth, and ``evidence`` (a ``search.EvidenceStore``),
+    study, the data, the weights kept, the growth, and ``evidence`` (a ``study.weights.EvidenceStore``),
     which holds each restart's per-row validation evidence: the noise model's (``select/noise.py``); without it the rule reads the restarts' spread.
     ``folds`` > 1: the restarts were validated by cross-validation, so no restart was trained on
     all the rows; the chosen config is always refit (``refit`` is then implied). ``not_trained``:

@@ -1,9 +1,9 @@
 """The run directory: the one place that knows its file names, writes them and reads them back.
 
 A finished search writes these files into ``runs/NAME/`` (docs/architecture.md, "Run directory");
-``search.finalize`` writes them through the writers here (``write_summary``, ``write_leaderboard``,
+``engine.finalize`` writes them through the writers here (``write_summary``, ``write_leaderboard``,
 ..., one per file, each atomic: ``run/atomic.py``), and the report, ``show`` and ``compare`` read
-them here, and nothing else writes or parses them (``tests/test_run_directory.py``). ``summary.json`` and ``leaderboard.csv`` are required (a run
+them here, and nothing else writes or parses them (``tests/run/test_run_directory.py``). ``summary.json`` and ``leaderboard.csv`` are required (a run
 without them is not finished); the other tables are optional: a missing or unreadable one reads as None.
 
 The files and their types (this docstring is the schema's reference):

@@ -32,7 +32,8 @@ def _known_and_extra(cls: type[_T], obj: Mapping[str, Any]) -> _T:
     """``cls`` from a JSON object: its fields' keys as fields, the other keys in ``extra``."""
     names = {f.name for f in fields(cls)} - {"extra"}  # type: ignore[arg-type]
     known = {k: v for k, v in obj.items() if k in names}
-    return cls(**known, extra={k: v for k, v in obj.items() if k not in names})
+    # Every dataclass here has an ``extra`` field, which ``type[_T]`` cannot say.
+    return cls(**known, extra={k: v for k, v in obj.items() if k not in names})  # type: ignore[call-arg]
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ class Summary:
     """What ``summary.json`` holds, one field per key, in the file's order. Values are JSON-ready
     (non-finite floats as None, NumPy values as Python ones), so a summary equals what it reads back as."""
 
-    # The chosen config: key, label, every setting, params, flops, best_restart (search/tables.config_columns).
+    # The chosen config: key, label, every setting, params, flops, best_restart (study/tables.config_columns).
     # A finished run's always has a key: run/files.read_summary refuses one without.
     chosen: dict[str, Any] = field(default_factory=dict)
     # The rule that chose it, as read: its canonical text ("one-se", "target=0.95", "tolerance=0.01"; "paired-se" reads as one-se).
@@ -87,7 +87,7 @@ class Summary:
     # Rows of each split: train, val, test.
     split_sizes: dict[str, int] | None = None
     # How many folds validated every config: 1 (the single validation split) or K (cross-validation,
-    # search/training_data.deal_folds). None: a run from before folds were recorded.
+    # executors/training_data.deal_folds). None: a run from before folds were recorded.
     folds: int | None = None
     # "classification" or "regression" (a vocab.Task once written by finalize; compare with Task members).
     task: str | None = None

@@ -39,7 +39,7 @@ half-width of a 68% interval, with Satterthwaite's degrees of freedom for the th
     df = se^4 / ((S_rows / N)^2 / (N - 1) + (S_rest / R)^2 / (R - 1) + (MSE / (N R))^2 / ((N - 1)(R - 1))),
 
 so that ``mean +/- band`` covers the true difference (over new rows and new seeds) 68% of the time
-whichever source dominates; ``tests/test_noise.py`` measures it by simulation. Where the rows
+whichever source dominates; ``tests/select/test_noise.py`` measures it by simulation. Where the rows
 dominate, df is large and the band is one SE.
 
 Pairing is what makes a difference sharp: two configs get most rows right or wrong together, so

@@ -185,7 +185,7 @@ def check_number(name: str, value: Any, text: Any) -> int | float | None:
         if isinstance(value, Real) and not isinstance(value, Integral):
             if not float(value).is_integer():
                 raise _bad(name, text, "a whole number is required")
-            value = int(value)
+            value = int(float(value))
         if not isinstance(value, Integral):
             raise _bad(name, text, "a whole number is required")
         value = int(value)

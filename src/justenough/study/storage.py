@@ -219,7 +219,7 @@ class StudyHandle:
             owner = str(t.user_attrs.get("driver", ""))
             parts = owner.split(":")
             # A trial with no driver yet: its driver died between asking it and naming itself
-            # (``search.driver.Driver._claim`` names itself first thing, within milliseconds).
+            # (``engine.driver.Driver._claim`` names itself first thing, within milliseconds).
             orphan = not owner and t.datetime_start is not None and time.time() - t.datetime_start.timestamp() > GRACE_PERIOD_S
             if orphan or (len(parts) == 3 and parts[0] == host and owner != driver_id()):
                 if orphan or not _pid_alive(int(parts[1])):

@@ -1,7 +1,7 @@
 """The grow strategy's decisions: which configs to train next, and when growth stops.
 
 Pure logic, no training: given the space's configs and the restarts trained so far (a table
-with ``key``, ``restart``, ``val_score``, ``diverged``, as ``outcome.restarts_table`` writes it),
+with ``key``, ``restart``, ``val_score``, ``diverged``, as ``study.tables.restarts_table`` writes it),
 ``walk`` replays the whole walk from the start and returns what to train next (or that it is
 done), the path taken and why each direction stopped. Replaying from the results instead of
 keeping state is what makes a resumed or shared search take the same path: the walk is a

@@ -27,7 +27,7 @@ EXE = Path(sys.executable).with_name("justenough")
 SMALL = ["--depth", "1", "--widths", "8,16", "--n-init", "2", "--lr", "0.01", "--max-epochs", "30", "--patience", "5", "--workers", "1"]
 
 
-def _env() -> dict[str, str]:
+def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = "1"
     env["COLUMNS"] = "200"
@@ -38,11 +38,11 @@ def _env() -> dict[str, str]:
 def jn(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run ``justenough ARGS`` in a subprocess and capture its output (stdout is not a terminal)."""
     return subprocess.run(
-        [str(EXE), *map(str, args)], capture_output=True, text=True, env={**_env(), **(env or {})}, cwd=cwd, timeout=timeout
+        [str(EXE), *map(str, args)], capture_output=True, text=True, env={**cli_env(), **(env or {})}, cwd=cwd, timeout=timeout
     )
 
 
-def _assert_usage_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+def assert_usage_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr + proc.stdout
     for needle in needles:
@@ -161,9 +161,9 @@ def test_report_rebuilds_the_html(run: tuple[Path, subprocess.CompletedProcess[s
 
 
 def test_show_and_report_refuse_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
-    _assert_usage_error(jn("show", tmp_path / "nowhere"), "no run directory")
-    _assert_usage_error(jn("show", tmp_path), "summary.json")
-    _assert_usage_error(jn("report", tmp_path / "nowhere"), "no run directory")
+    assert_usage_error(jn("show", tmp_path / "nowhere"), "no run directory")
+    assert_usage_error(jn("show", tmp_path), "summary.json")
+    assert_usage_error(jn("report", tmp_path / "nowhere"), "no run directory")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,16 +229,16 @@ def test_predict_names_missing_columns(run: tuple[Path, subprocess.CompletedProc
     src = tmp_path / "short.csv"
     iris.drop(columns=["target", missing]).head(5).to_csv(src, index=False)
     proc = jn("predict", out, src)
-    _assert_usage_error(proc, missing)
+    assert_usage_error(proc, missing)
     assert proc.stdout == ""  # nothing half-printed
 
 
 def test_predict_usage_errors(run: tuple[Path, subprocess.CompletedProcess[str]], iris: pd.DataFrame, tmp_path: Path) -> None:
     out, _ = run
-    _assert_usage_error(jn("predict", out, tmp_path / "nope.csv"), "nope.csv")
+    assert_usage_error(jn("predict", out, tmp_path / "nope.csv"), "nope.csv")
     src = tmp_path / "rows.csv"
     iris.drop(columns=["target"]).head(3).to_csv(src, index=False)
-    _assert_usage_error(jn("predict", out, src, "--id", "no_such_col"), "no_such_col")
+    assert_usage_error(jn("predict", out, src, "--id", "no_such_col"), "no_such_col")
     # No telling suffix: the delimiter is sniffed from the whole file; a file it cannot sniff
     # gets an answer, not a traceback.
     semi = tmp_path / "rows.dat"
@@ -248,7 +248,7 @@ def test_predict_usage_errors(run: tuple[Path, subprocess.CompletedProcess[str]]
     assert len(pd.read_csv(io.StringIO(proc.stdout))) == 3
     odd = tmp_path / "odd.dat"
     odd.write_text('a,"b\n1,2\n')  # an unclosed quote
-    _assert_usage_error(jn("predict", out, odd), "error:")
+    assert_usage_error(jn("predict", out, odd), "error:")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -277,8 +277,8 @@ def test_compare_pairs_two_configs_restart_by_restart(run: tuple[Path, subproces
     assert f"restarts alone: {100 * d['mean_diff']:+.2f}" in text and f"over {d['n']} restarts paired by seed" in text
     # A key works as well as a label; an unknown name or the same config twice is a usage error.
     assert jn("compare", out, str(board.at["1x16", "key"]), "1x8").returncode == 0
-    _assert_usage_error(jn("compare", out, "1x16", "9x9"), "no config '9x9'")
-    _assert_usage_error(jn("compare", out, "1x8", "1x8"), "same config")
+    assert_usage_error(jn("compare", out, "1x16", "9x9"), "no config '9x9'")
+    assert_usage_error(jn("compare", out, "1x8", "1x8"), "same config")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -329,8 +329,8 @@ def test_export_raw_inputs_predicts_like_predict_from_raw_rows(run: tuple[Path, 
     labels = np.asarray(info["output"]["classes"])[logits.argmax(axis=1)]
     model = justenough.load(out)
     assert list(labels) == [c.item() if isinstance(c, np.generic) else c for c in model.predict(iris.drop(columns=["target"]))]
-    _assert_usage_error(jn("export", out, "--format", "safetensors", "--inputs", "raw", "--out", tmp_path / "w.st"), "--inputs raw")
-    _assert_usage_error(jn("export", out, "--inputs", "pixels", "--out", tmp_path / "x.onnx"), "--inputs")
+    assert_usage_error(jn("export", out, "--format", "safetensors", "--inputs", "raw", "--out", tmp_path / "w.st"), "--inputs raw")
+    assert_usage_error(jn("export", out, "--inputs", "pixels", "--out", tmp_path / "x.onnx"), "--inputs")
 
 
 def test_export_torchscript_and_safetensors(run: tuple[Path, subprocess.CompletedProcess[str]], iris: pd.DataFrame, tmp_path: Path) -> None:
@@ -353,7 +353,7 @@ def test_export_torchscript_and_safetensors(run: tuple[Path, subprocess.Complete
     for name, value in model.module.state_dict().items():
         torch.testing.assert_close(tensors[name], value)
     assert (tmp_path / "m.safetensors.features.json").is_file()
-    _assert_usage_error(jn("export", out, "--format", "pickle", "--out", tmp_path / "x"), "--format")
+    assert_usage_error(jn("export", out, "--format", "pickle", "--out", tmp_path / "x"), "--format")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -362,25 +362,25 @@ def test_export_torchscript_and_safetensors(run: tuple[Path, subprocess.Complete
 
 
 def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
-    _assert_usage_error(jn("search", "iris", "--bogus"), "no such option")
+    assert_usage_error(jn("search", "iris", "--bogus"), "no such option")
     never = tmp_path / "never"
-    _assert_usage_error(jn("search", "iris", "--rule", "best", "--out", never), "rule")
-    _assert_usage_error(jn("search", "iris", "--depth", "two", "--out", never), "depth")
-    _assert_usage_error(jn("search", "iris", "--sampler", "magic", "--out", never), "sampler")
-    _assert_usage_error(jn("search", tmp_path / "missing.csv", "--out", never), "missing.csv")
-    _assert_usage_error(jn("search"), "data")
+    assert_usage_error(jn("search", "iris", "--rule", "best", "--out", never), "rule")
+    assert_usage_error(jn("search", "iris", "--depth", "two", "--out", never), "depth")
+    assert_usage_error(jn("search", "iris", "--sampler", "magic", "--out", never), "sampler")
+    assert_usage_error(jn("search", tmp_path / "missing.csv", "--out", never), "missing.csv")
+    assert_usage_error(jn("search"), "data")
     assert not never.exists()  # bad options are refused before anything is written
 
 
 def test_a_bad_rule_or_rule_value_exits_2_before_anything_is_written(tmp_path: Path) -> None:
     never = tmp_path / "never"
     # The rule's number is checked too, not only its name: a target above 1, a negative tolerance.
-    _assert_usage_error(jn("search", "iris", "--rule", "target=95", "--out", never), "target=95", "target=0.95")
-    _assert_usage_error(jn("search", "iris", "--rule", "tolerance=-0.1", "--out", never), "tolerance")
+    assert_usage_error(jn("search", "iris", "--rule", "target=95", "--out", never), "target=95", "target=0.95")
+    assert_usage_error(jn("search", "iris", "--rule", "tolerance=-0.1", "--out", never), "tolerance")
     # A rule from a config file is read by the same check.
     cfg = tmp_path / "search.toml"
     cfg.write_text(f'data = "iris"\nrule = "median"\nout = "{never.as_posix()}"\n')
-    _assert_usage_error(jn("search", "--config", cfg), "rule", "one-se")
+    assert_usage_error(jn("search", "--config", cfg), "rule", "one-se")
     assert not never.exists()
 
 
@@ -389,7 +389,7 @@ def test_the_choices_offered_are_the_vocabularies(tmp_path: Path) -> None:
 
     never = tmp_path / "never"
     for flag, vocabulary in (("--sampler", Sampler), ("--executor", ExecutorKind), ("--strategy", Strategy)):
-        _assert_usage_error(jn("search", "iris", flag, "nowhere", "--out", never), flag, ", ".join(vocabulary))
+        assert_usage_error(jn("search", "iris", flag, "nowhere", "--out", never), flag, ", ".join(vocabulary))
     assert not never.exists()
 
 
@@ -462,14 +462,14 @@ def test_config_file_with_flags_overriding_it(tmp_path: Path) -> None:
 def test_config_file_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('data = "iris"\nbogus = 1\nalso_wrong = "x"\n')
-    _assert_usage_error(jn("search", "--config", bad), "bogus", "also-wrong", str(bad))
+    assert_usage_error(jn("search", "--config", bad), "bogus", "also-wrong", str(bad))
     typo = tmp_path / "typo.toml"
     typo.write_text('data = "iris"\nn-init = "many"\n')
-    _assert_usage_error(jn("search", "--config", typo), "n_init")
+    assert_usage_error(jn("search", "--config", typo), "n_init")
     broken = tmp_path / "broken.toml"
     broken.write_text("depth = [1,\n")
-    _assert_usage_error(jn("search", "--config", broken), "not valid TOML")
-    _assert_usage_error(jn("search", "--config", tmp_path / "absent.toml"), "absent.toml")
+    assert_usage_error(jn("search", "--config", broken), "not valid TOML")
+    assert_usage_error(jn("search", "--config", tmp_path / "absent.toml"), "absent.toml")
 
 
 def test_read_config_normalizes_keys_and_sections(tmp_path: Path) -> None:
@@ -620,7 +620,7 @@ def test_init_lab_writes_summary_and_report(tmp_path: Path) -> None:
     assert (out / "init_lab.html").is_file()
     assert f"summary: {out / 'summary.csv'}" in proc.stdout
     assert "he_normal" in proc.stdout and "normal(std=0.01)" in proc.stdout
-    _assert_usage_error(jn("init-lab", "iris", "--schemes", "no_such_scheme", "--epochs", "1", "--out", tmp_path / "x"), "no_such_scheme")
+    assert_usage_error(jn("init-lab", "iris", "--schemes", "no_such_scheme", "--epochs", "1", "--out", tmp_path / "x"), "no_such_scheme")
 
 
 def test_config_labels_name_every_setting_that_differs() -> None:

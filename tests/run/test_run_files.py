@@ -37,7 +37,7 @@ def test_every_table_of_a_run_is_read(run_dir: Path) -> None:
         assert (run_dir / name).is_file(), name
     run = load_run(run_dir)
     assert run.summary == json.loads((run_dir / SUMMARY).read_text(encoding="utf-8"))
-    # Every row and column of the file, each declared column in its kind (tests/test_run_directory.py checks the kinds).
+    # Every row and column of the file, each declared column in its kind (tests/run/test_run_directory.py checks the kinds).
     pd.testing.assert_frame_equal(run.leaderboard, as_declared(run_dir / LEADERBOARD, LEADERBOARD_SCHEMA))
     assert run.results is not None and run.history is not None and run.diagnostics is not None and run.data is not None
 

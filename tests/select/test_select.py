@@ -379,7 +379,7 @@ def _restarts(scores: dict[str, list[float]], params: dict[str, int]) -> pd.Data
 
 def test_paired_se_is_read_as_one_se() -> None:
     # The restarts-only paired rule was folded into one-se, which pairs configs over validation rows
-    # and restarts (tests/test_noise.py); an old command line or summary naming it gets one-se.
+    # and restarts (tests/select/test_noise.py); an old command line or summary naming it gets one-se.
     restarts = _restarts({"C": [0.95, 0.85, 0.93, 0.85], "B": [0.90, 0.90, 0.90, 0.90]}, {"C": 10, "B": 100})
     lb = leaderboard(restarts)
     assert parse_rule("paired-se") == Rule("paired-se") == Rule("one-se")

@@ -381,7 +381,7 @@ def test_search_classifier_chooses_and_predicts(iris, searched_iris):
 
 def test_search_regressor_and_run_directory_without_pickles(tmp_path):
     X, y = load_diabetes(return_X_y=True)
-    # report=False: the HTML report has its own tests (tests/test_report.py). cv=1: the single
+    # report=False: the HTML report has its own tests (tests/report/test_report.py). cv=1: the single
     # validation split, whose rows stand in for the test rows (folds: test_search_estimator_cv_*).
     est = JustEnoughRegressor(out=tmp_path / "run", report=False, cv=1, **SEARCH_FAST).fit(X, y)
     assert est.predict(X[:5]).shape == (5,)

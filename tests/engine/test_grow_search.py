@@ -17,7 +17,7 @@ from justenough import search
 from justenough.errors import ConfigError
 from justenough.run.growth import Growth
 from justenough.space.search_space import Space
-from tests.test_search import run_and_kill
+from tests.engine.test_search import run_and_kill
 
 # Moons: a linear model cannot separate the half circles, a small hidden layer can.
 MOONS_SPACE = dict(depth="0-2", widths="4,8,16,32,64", max_epochs=80)

@@ -1,6 +1,6 @@
 """Cross-validation as stack members (``cv``): the folds, the setting, and a real search whose
 restarts are validated out of fold. The trainer's side (each member on its own rows, equal to a
-plain loop on those rows) is tests/test_train.py's ``test_folds_as_members_equal_loops_on_their_own_rows``."""
+plain loop on those rows) is tests/train/test_train.py's ``test_folds_as_members_equal_loops_on_their_own_rows``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The local executor: how its worker processes start. That every way trains the same, bit for bit,
-is the executor contract's (tests/test_executor_contract.py)."""
+is the executor contract's (tests/executors/test_executor_contract.py)."""
 
 from __future__ import annotations
 

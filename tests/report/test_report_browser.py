@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 FIGURES = ("complexity", "heatmap", "restarts", "curves", "diagnostics")
 
 

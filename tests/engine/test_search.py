@@ -292,6 +292,13 @@ def test_parse_duration():
     assert parse_duration("1ms") == pytest.approx(0.001)
     with pytest.raises(ConfigError):
         parse_duration("soon")
+    assert parse_duration(90) == 90.0 and parse_duration(0.5) == 0.5
+    # A number is checked like text: a negative, zero, infinite or NaN budget is refused, naming the option.
+    for bad in (-1, 0, float("inf"), float("nan"), "-5m", "0s"):
+        with pytest.raises(ConfigError, match="time_budget|time-budget"):
+            parse_duration(bad)
+    with pytest.raises(ConfigError, match="max_latency|max-latency"):
+        parse_duration(-2.0, latency=True)
 
 
 _SCRIPT = textwrap.dedent(
@@ -426,3 +433,23 @@ def test_monitor_val_score_reaches_the_trainer(digits):
     for r in run_stack_task(task, TrainingData.from_prepared(digits)):
         scores = r.history["val_score"]
         assert r.val_score == max(scores) and r.best_epoch == scores.index(max(scores)) + 1
+
+
+def test_the_bfloat16_fallback_notice_is_returned_once_and_not_a_warning(monkeypatch, caplog):
+    """Where the device lacks bfloat16 the settings fall back to float32 and the notice comes back to
+    the caller, which shows it (the CLI's progress, the estimators' verbose). It is logged at INFO:
+    as a warning, with no handler configured, Python's last-resort handler printed it a second time
+    on stderr."""
+    import logging
+
+    import justenough.train.bf16_support as support
+    from justenough.api import supported_precision
+    from justenough.settings import SearchSettings
+    from justenough.vocab import Precision
+
+    monkeypatch.setattr(support, "bf16_support", lambda device="cpu": (False, "no bfloat16 on this test's CPU"))
+    caplog.set_level(logging.DEBUG)
+    read, notice = supported_precision(SearchSettings(space=Space.default(), precision="bfloat16"))  # type: ignore[arg-type]
+    assert read.precision == Precision.FLOAT32 and notice and "float32" in notice
+    said = [r for r in caplog.records if r.getMessage() == notice]
+    assert said and all(r.levelno < logging.WARNING for r in said)

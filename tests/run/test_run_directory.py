@@ -22,7 +22,7 @@ from justenough.run.files import (LEADERBOARD, RESULTS, layer_widths, load_run, 
                                   read_summary)
 from tests.run_fixture import CONFIGS, copy_run, run_dir  # noqa: F401 (pytest fixtures)
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "justenough"
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "justenough"
 READER = PACKAGE / "run" / "files.py"
 # The run directory's schema, which files.py applies: the one place that turns a cell's text into a type.
 SCHEMA = PACKAGE / "run" / "table_schema.py"

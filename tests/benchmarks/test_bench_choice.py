@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-SRC = Path(__file__).resolve().parents[1] / "src"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+SRC = Path(__file__).resolve().parents[2] / "src"
 sys.path.insert(0, str(BENCH))
 
 import bench_choice  # noqa: E402

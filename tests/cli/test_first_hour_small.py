@@ -8,7 +8,7 @@ subprocess on a tiny search, and what a careful reader of its output would trip 
 - the no-network baseline prints as people read numbers (436,614), not 4.366e+05;
 - ``results.csv``'s ``train_time`` is each restart's share, summing to the leaderboard's.
 
-(The benchmarks' smoke runs are in tests/test_benchmarks_smoke.py.)
+(The benchmarks' smoke runs are in tests/benchmarks/test_benchmarks_smoke.py.)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.test_cli import jn
+from tests.cli.test_cli import jn
 
 TINY = ["--n-init", "2", "--max-epochs", "5", "--workers", "1"]
 
@@ -153,7 +153,7 @@ def test_halving_judges_configs_at_a_part_of_the_recipes_epochs(tmp_path: Path) 
 
 # --- docs/cli.md's samples, checked against the real output -----------------------------------
 
-CLI_DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+CLI_DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
 # Lines whose words depend on what the search found (which config won, why, where growth stopped):
 # only their opening, up to these words, is compared.

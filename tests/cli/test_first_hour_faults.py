@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.test_cli import _env  # the CLI subprocesses' environment, defined once
+from tests.cli.test_cli import cli_env  # the CLI subprocesses' environment, defined once
 
 EXE = Path(sys.executable).with_name("justenough")
 TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--workers", "1"]
@@ -28,7 +28,7 @@ LONG = ["--depth", "1-3", "--widths", "8,16,32,64,128", "--lr", "1e-3,3e-3", "--
 
 def jn(*args: str | Path, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """``justenough ARGS`` in a subprocess, its output captured (stdout is not a terminal)."""
-    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, env=_env(), cwd=cwd,
+    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, env=cli_env(), cwd=cwd,
                           timeout=timeout)
 
 
@@ -62,7 +62,7 @@ def test_an_out_that_cannot_be_created_names_the_option_and_the_path(tmp_path: P
 def test_ctrl_c_says_it_stopped_what_is_kept_and_the_command_that_resumes(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = [str(EXE), "search", "iris", *LONG, "--out", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(), cwd=tmp_path)
     assert proc.stdout is not None
     lines = []
     for line in proc.stdout:  # the event: the first config is done, so training is under way
@@ -131,7 +131,7 @@ def test_a_full_disk_is_one_storage_error_and_the_search_resumes_once_there_is_r
 
 def _two_searches_at_once(out: Path) -> list[subprocess.CompletedProcess[str]]:
     args = [str(EXE), "search", "iris", *TINY, "--no-report", "-q", "--out", str(out)]
-    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
              for _ in range(2)]
     outputs = [p.communicate(timeout=600) for p in procs]
     return [subprocess.CompletedProcess(args, p.returncode, *output) for p, output in zip(procs, outputs)]

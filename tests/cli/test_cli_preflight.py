@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.test_cli import _env
+from tests.cli.test_cli import cli_env
 
 EXE = Path(sys.executable).with_name("justenough")
 TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "4", "--workers", "1"]
@@ -21,7 +21,7 @@ TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "4", "
 
 
 def jn(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, env=_env(), cwd=cwd, timeout=300)
+    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, env=cli_env(), cwd=cwd, timeout=300)
 
 
 def _refused(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
@@ -68,7 +68,7 @@ def test_a_network_that_cannot_fit_exits_2_naming_the_largest_width(tmp_path: Pa
 def test_a_closed_stdout_neither_stops_nor_loses_the_search(tmp_path: Path) -> None:
     # As `justenough search ... | head -1`: read one line, then close the pipe.
     proc = subprocess.Popen([str(EXE), "search", "iris", *TINY, "--widths", "8,16", "--out", "run"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=tmp_path)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(), cwd=tmp_path)
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
     assert first  # the search had started talking

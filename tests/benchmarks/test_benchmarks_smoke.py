@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks"
 SRC = ROOT / "src"
 
@@ -36,7 +36,7 @@ def smoke(script: str, tmp_path: Path, *args: str) -> dict[str, Any]:
 
 def test_every_script_has_a_smoke_test() -> None:
     """A new script in benchmarks/ needs a smoke test here (or to be a module, like quality_datasets)."""
-    # bench_choice.py's smoke run is tests/test_bench_choice.py's.
+    # bench_choice.py's smoke run is tests/benchmarks/test_bench_choice.py's.
     scripts = {p.name for p in BENCH.glob("*.py")} - {"quality_datasets.py", "bench_choice.py"}
     tested = {name.removeprefix("test_").replace("_smoke", "") + ".py"
               for name in globals() if name.startswith("test_") and name.endswith("_smoke")}

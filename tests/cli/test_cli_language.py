@@ -25,7 +25,7 @@ from justenough.cli.language import flag_table, to_cli
 from justenough.data import load
 from justenough.errors import DataError, option
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "justenough"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 EXE = Path(sys.executable).with_name("justenough")

@@ -20,14 +20,14 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
 import bench_quality  # noqa: E402
 import quality_datasets  # noqa: E402
 from quality_datasets import DATASETS, MAX_ROWS, QUICK, by_name, encoded_width, is_text, suite  # noqa: E402
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 # --- the registry ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from tests.test_cli import _env  # the CLI subprocesses' environment, defined once
+from tests.cli.test_cli import cli_env  # the CLI subprocesses' environment, defined once
 
 EXE = Path(sys.executable).with_name("justenough")
 TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--workers", "1"]
@@ -23,7 +23,7 @@ TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "
 
 def jn(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``justenough ARGS`` in a subprocess, its output captured (stdout is not a terminal)."""
-    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, env={**_env(), **(env or {})},
+    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, env={**cli_env(), **(env or {})},
                           timeout=300)
 
 
