@@ -283,6 +283,9 @@ def read_cv(cv: Any) -> int | str:
 
 def _latency_ms(max_latency: str | float | None) -> float | None:
     """The latency limit in milliseconds: a number is milliseconds; text is a duration ("1ms", "0.5ms")."""
-    if max_latency is None or isinstance(max_latency, (int, float)):
-        return None if max_latency is None else float(max_latency)
+    if max_latency is None:
+        return None
+    if isinstance(max_latency, (int, float)):
+        parse_duration(max_latency / 1000.0, latency=True)  # refuses a zero, negative, infinite or NaN limit
+        return float(max_latency)
     return parse_duration(max_latency, latency=True) * 1000.0  # type: ignore[operator]

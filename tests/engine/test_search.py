@@ -299,6 +299,13 @@ def test_parse_duration():
             parse_duration(bad)
     with pytest.raises(ConfigError, match="max_latency|max-latency"):
         parse_duration(-2.0, latency=True)
+    # A latency limit given as a number (milliseconds, to the API) is checked the same way.
+    from justenough.settings import SearchSettings
+
+    assert SearchSettings(space=Space.default(), max_latency_ms=2).max_latency_ms == 2.0
+    for bad in (-2, 0, float("inf")):
+        with pytest.raises(ConfigError, match="max_latency"):
+            SearchSettings(space=Space.default(), max_latency_ms=bad)
 
 
 _SCRIPT = textwrap.dedent(
