@@ -147,6 +147,37 @@ def _classification(n: int = 2000, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+def _templates(n: int = 3000, classes: int = 10, length: int = 24, max_shift: float = 0.25, noise: float = 0.8,
+               seed: int = 0) -> pd.DataFrame:
+    """Shifted, scaled and noisy copies of ``classes`` waveforms: a signal-like classification set.
+
+    Class c's template is a sum of three sinusoids with class-specific whole frequencies (1-4 cycles),
+    phases and amplitudes; a row is the template sampled at ``length`` points of t in [0, 1] shifted
+    by s ~ U(-max_shift, max_shift), scaled by a ~ U(0.7, 1.3), plus N(0, noise^2) per point:
+
+        x_t = a * sum_k A_ck sin(2 pi f_ck (t + s) + phi_ck) + eps_t
+
+    The shift moves every column at once, so no single column separates the classes (logistic
+    regression scores about 26%, scikit-learn's MLP about 69%, 2026-12-06): the kind of table where
+    RealMLP-TD led justenough by 20 points (issue 26's held-out signal set).
+    """
+    rng = np.random.default_rng(seed)
+    freqs = rng.integers(1, 5, size=(classes, 3))
+    phases = rng.uniform(0, 2 * np.pi, size=(classes, 3))
+    amps = rng.uniform(0.5, 1.0, size=(classes, 3))
+    y = rng.integers(0, classes, size=n)
+    shift = rng.uniform(-max_shift, max_shift, size=n)
+    scale = rng.uniform(0.7, 1.3, size=n)
+    t = np.linspace(0, 1, length)[None, :] + shift[:, None]  # [n, length]
+    X = np.zeros((n, length))
+    for k in range(3):
+        X += amps[y, k][:, None] * np.sin(2 * np.pi * freqs[y, k][:, None] * t + phases[y, k][:, None])
+    X = scale[:, None] * X + rng.normal(0, noise, size=(n, length))
+    frame = pd.DataFrame(X, columns=[f"t{i}" for i in range(length)])
+    frame["target"] = y
+    return frame
+
+
 def _smoke(n: int = 240, seed: int = 0) -> pd.DataFrame:
     """A tiny two-class table with a text column and missing cells: exercises every path quickly."""
     rng = np.random.default_rng(seed)
@@ -208,6 +239,9 @@ DATASETS: list[QualityDataset] = [
     QualityDataset("clusters4", _classification, "target", "classification",
                    "scikit-learn make_classification (seed 0)", rows=2000, features=20,
                    notes="4 classes of 2 clusters each, 8 informative + 4 redundant inputs, 2% flipped labels"),
+    QualityDataset("templates10", _templates, "target", "classification", "generated (NumPy, seed 0)",
+                   rows=3000, features=24, long_training=True,
+                   notes="10 waveform classes, shifted, scaled and noisy, 24 samples each; a signal-like set (issue 26)"),
     QualityDataset("smoke", _smoke, "target", "classification", "generated (NumPy, seed 0)", rows=240, features=6,
                    has_text=True, has_missing=True, in_suite=False,
                    notes="a tiny harness check (tests), never part of the suite"),
