@@ -3,7 +3,8 @@
 ``finalize`` turns a study into a ``SearchResult``:
 
 1. the restarts table (one row per restart) and the leaderboard (one row per config),
-2. the rule picks a config (``select.choose``); its best restart by validation is the model,
+2. the rule picks a config (``select.choose``); its best restart by validation is the model (with
+   ``ensemble``: the mean of its restarts, ``engine/ensemble.py``, whose cost the limits count),
 3. only then is the sealed test split opened, once, for that model only (invariant 4, docs/architecture.md),
 4. training time, latency (batch 1 and 1024) and throughput are measured,
 5. the run directory is written file by file, each atomically.
@@ -76,12 +77,7 @@ def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
 
 def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str, precision: str = "float32") -> dict[str, np.ndarray]:
     """Re-create a restart's weights from its seed (exact on CPU: invariant 3, docs/architecture.md)."""
-    from justenough.executors.task import StackTask, run_stack_task
-    from justenough.executors.training_data import TrainingData
-
-    task = StackTask(configs=(cfg,), restarts=(restart,), study_seed=seed, device=device, precision=precision)
-    (result,) = run_stack_task(task, TrainingData.from_prepared(prepared))
-    return result.state
+    return _retrain_all(cfg, [restart], seed, prepared, device, precision)[restart]
 
 
 def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
@@ -99,6 +95,10 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
     refit = settings.refit or folds > 1
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
     restarts, board, configs = _tables(handle, n_in, n_out)  # step 1
+    if settings.ensemble:  # the model is the mean of a config's restarts: the limits count its cost
+        from justenough.engine.ensemble import with_ensemble_cost
+
+        board = with_ensemble_cost(board, configs, n_in, n_out, prepared.task)
     from justenough.select import with_noise
 
     shares = _row_evidence(trained.evidence, board, restarts)
@@ -107,23 +107,30 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
     metric_name = validation_metric(prepared.task)
     pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
                  max_latency_ms=max_latency_ms, evidence=shares)  # step 2
+    if settings.ensemble:  # what the ensemble costs, in the explanation
+        from justenough.engine.ensemble import cost_sentence
+
+        text = pick.choice.explanation + cost_sentence(pick.choice.row, percent)
+        pick = replace(pick, choice=replace(pick.choice, explanation=text))
     if not_trained:  # the reason is never false: it says what the choice could not see
         text = pick.choice.explanation + not_trained_text(*not_trained, n_trained=len(board))
         pick = replace(pick, choice=replace(pick.choice, explanation=text))
     board["chosen"] = board["key"] == pick.choice.key
     fitted = _fit_model(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit,
-                        folds=folds)
+                        folds=folds, ensemble=settings.ensemble)
     test_metrics = _score_on_test(fitted.module, prepared, percent)  # step 3
     best_restart = int(pick.best["restart"])
-    scored = _record_test_scoring(handle, {"key": pick.choice.key, "label": pick.config.label, "restart": best_restart,
-                                           "rule": str(rule)}, out)
+    tested = {"key": pick.choice.key, "label": pick.config.label, "restart": best_restart, "rule": str(rule)}
+    if settings.ensemble:  # another model than the best restart alone: a look of its own at the test rows
+        tested["ensemble"] = int(fitted.fit["members"])
+    scored = _record_test_scoring(handle, tested, out)
     speed = _measure_speed(fitted.module, n_in)  # step 4
     chosen = {**config_columns(pick.config, n_in, n_out), "best_restart": best_restart}
     summary = _summary(pick, chosen, board, restarts, prepared, fitted, rule=rule, metric_name=metric_name,
                        test_metrics=test_metrics, scored=scored, speed=speed, n_init=settings.n_init, seed=seed,
                        precision=precision, limits={"max_params": max_params, "max_latency_ms": max_latency_ms},
                        storage="memory" if handle.url is None else handle.url.split("://")[0], growth=growth,
-                       evidence=shares, folds=folds)
+                       evidence=shares, folds=folds, ensemble=settings.ensemble)
     model = _model(fitted, pick, chosen, summary, prepared, test_metrics)
     result = SearchResult(
         chosen=chosen,
@@ -217,17 +224,21 @@ class _Fitted:
     """The model the test scores: its ``module``, how it was fitted (``summary["model"]``), and
     whether a refit was asked for but skipped (the validation rows are the test rows)."""
 
-    module: torch.nn.Sequential
+    module: torch.nn.Module  # an nn.Sequential, or a RestartEnsemble of them (ensemble)
     fit: dict[str, Any]
     refit_skipped: bool
 
 
 def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: str, precision: str, refit: bool,
-               folds: int = 1) -> _Fitted:
+               folds: int = 1, ensemble: bool = False) -> _Fitted:
     """Step 2's model: the best restart's weights (kept, or trained again from its seed), or the
-    chosen config refit on train+validation (always with ``folds`` > 1)."""
+    chosen config refit on train+validation (always with ``folds`` > 1); with ``ensemble``, the
+    mean of all its restarts that did not diverge, each so (``_fit_ensemble``)."""
     from justenough.run.artifacts import build_module
 
+    if ensemble:
+        return _fit_ensemble(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit,
+                             folds=folds)
     cfg, best = pick.config, pick.best
     state = weights.get(pick.choice.key, int(best["restart"]))
     if state is None:
@@ -259,6 +270,50 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
     return _Fitted(module=module, fit=model_fit, refit_skipped=refit_skipped)
 
 
+def _fit_ensemble(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: str, precision: str, refit: bool,
+                  folds: int) -> _Fitted:
+    """The ensemble of the chosen config's restarts that did not diverge (in restart order): their
+    kept weights (those not kept trained again from their seeds, as one stack), or, with refit,
+    every one of them refit on train+validation from its own seed as the members of one stack."""
+    from justenough.engine.ensemble import ensemble_module
+    from justenough.engine.refit import refit_epochs, refit_members
+    from justenough.train.seeds import restart_seed
+
+    cfg, sizes = pick.config, prepared.split_sizes
+    members = sorted(int(r) for r in pick.mine["restart"])
+    refit_skipped = bool(refit and getattr(prepared, "test_is_val", False) and folds <= 1)  # as _fit_model
+    if refit and not refit_skipped:
+        epochs = refit_epochs(pick.mine)
+        states = refit_members(cfg, [restart_seed(seed, r) for r in members], prepared, epochs, device=device,
+                               precision=precision)
+        fit: dict[str, Any] = {"fit_on": "train+validation", "rows": int(sizes["train"]) + int(sizes["val"]),
+                               "epochs": min(epochs, cfg.max_epochs)}
+    else:
+        kept = weights.of_config(pick.choice.key)
+        missing = [r for r in members if not kept.get(r)]
+        if missing:
+            kept = {**kept, **_retrain_all(cfg, missing, seed, prepared, device, precision)}
+        states = [kept[r] for r in members]
+        fit = {"fit_on": "train", "rows": int(sizes["train"]), "epochs": [int(e) if pd.notna(e) else None for e in pick.mine.sort_values("restart")["best_epoch"]]}
+    arch = {"n_in": int(prepared.n_features), "widths": list(cfg.widths), "n_out": int(prepared.n_outputs),
+            "activation": cfg.activation}
+    module = ensemble_module(arch, states, prepared.task)
+    params = int(sum(p.numel() for p in module.parameters()))
+    fit = {**fit, "restart": int(pick.best["restart"]), "members": len(members), "restarts": members, "params": params}
+    return _Fitted(module=module, fit=fit, refit_skipped=refit_skipped)
+
+
+def _retrain_all(cfg: Config, restarts: list[int], seed: int, prepared: Any, device: str,
+                 precision: str) -> dict[int, dict[str, np.ndarray]]:
+    """Several restarts' weights re-created from their seeds at once, as one stack: restart -> its
+    weights (exact on CPU: invariant 3, docs/architecture.md)."""
+    from justenough.executors.task import StackTask, run_stack_task
+    from justenough.executors.training_data import TrainingData
+
+    task = StackTask(configs=(cfg,), restarts=tuple(restarts), study_seed=seed, device=device, precision=precision)
+    return {int(r.restart): r.state for r in run_stack_task(task, TrainingData.from_prepared(prepared))}
+
+
 def _score_on_test(module: torch.nn.Module, prepared: Any, percent: bool) -> dict[str, float]:
     """Step 3: the chosen model's metrics on the test split."""
     from justenough.train.metrics import score
@@ -288,7 +343,8 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
              fitted: _Fitted, *, rule: Rule, metric_name: str, test_metrics: dict[str, float],
              scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
              limits: dict[str, Any], storage: str, growth: Growth | None,
-             evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1) -> Summary:
+             evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1,
+             ensemble: bool = False) -> Summary:
     """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
     from justenough.version import __version__
 
@@ -319,6 +375,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
         val_score_se_restarts=float_or_nan(row.get("val_se_restarts")),
         best_restart_val_score=float(pick.best["val_score"]),
         model=fitted.fit,
+        ensemble=bool(ensemble),
         n_init=n_init,
         n_configs=int(len(board)),
         n_restarts=int(len(restarts)),
@@ -415,7 +472,8 @@ def _record_test_scoring(handle: StudyHandle, model: dict[str, Any], out: Path |
         # Only a summary of this study's own configs counts: a leftover from other data does not.
         known = set(handle.keys_in([TrialState.COMPLETE]))
         scored = [m for m in _scored_before_the_count(out) if m["key"] in known]
-    if not any(m.get("key") == model["key"] and m.get("restart") == model["restart"] for m in scored):
+    if not any(m.get("key") == model["key"] and m.get("restart") == model["restart"]
+               and m.get("ensemble") == model.get("ensemble") for m in scored):
         scored.append(model)
         handle.set_attr(TEST_SCORED_ATTR, scored)
     return scored
@@ -433,9 +491,15 @@ def _scored_before_the_count(out: Path) -> list[dict[str, Any]]:
         return []
 
 
+def _which(model: dict[str, Any]) -> str:
+    """``restart 3``, or ``the ensemble of its 5 restarts``: which model of a config the test scored."""
+    k = model.get("ensemble")
+    return f"the ensemble of its {k} restarts" if k else f"restart {model.get('restart')}"
+
+
 def _reused_test_notice(scored: list[dict[str, Any]]) -> str:
     """Say plainly that a test split that scored several models no longer gives an unbiased estimate."""
-    models = "; ".join(f"{m.get('label')} restart {m.get('restart')} by rule {m.get('rule')}" for m in scored)
+    models = "; ".join(f"{m.get('label')} {_which(m)} by rule {m.get('rule')}" for m in scored)
     return (
         f"the sealed test split has now scored {len(scored)} different models ({models}): the test score is no "
         "longer an unbiased estimate of the score on new data, since picking among them by it would fit the "
