@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import platform
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from optuna.trial import TrialState
 
 from justenough.errors import ArtifactError, JustEnoughError
 from justenough.display_numbers import counted, finite_or_none, float_or_nan
+from justenough.engine.latency import config_latency_ms, measure_latency
 from justenough.run.files import read_summary
 from justenough.run.growth import Growth
 from justenough.run.model import Model
@@ -49,35 +49,7 @@ if TYPE_CHECKING:
     from justenough.select import Choice
     from justenough.select.rules import Rule
 
-__all__ = ["finalize", "measure_latency", "not_trained_text"]
-
-
-@torch.no_grad()
-def measure_latency(module: torch.nn.Module, n_in: int, batch: int, repeats: int = 30) -> float:
-    """Median seconds of one forward pass on a batch of ``batch`` rows (one torch thread as used)."""
-    x = torch.zeros(batch, n_in)
-    module.eval()
-    for _ in range(3):
-        module(x)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        module(x)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
-    """Per-sample latency at batch 1 of the config's architecture (weights do not change it)."""
-    from justenough.run.artifacts import build_module
-
-    module = build_module({"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation})
-    return measure_latency(module, n_in, 1, repeats=20) * 1000.0
-
-
-def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str, precision: str = "float32") -> dict[str, np.ndarray]:
-    """Re-create a restart's weights from its seed (exact on CPU: invariant 3, docs/architecture.md)."""
-    return _retrain_all(cfg, [restart], seed, prepared, device, precision)[restart]
+__all__ = ["finalize", "not_trained_text"]
 
 
 def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
@@ -162,7 +134,7 @@ def _tables(handle: StudyHandle, n_in: int, n_out: int) -> tuple[pd.DataFrame, p
         raise JustEnoughError("the search finished no config: nothing to choose from (was the time budget too short?)")
     board = leaderboard(restarts)
     configs = {t.user_attrs["key"]: config_of(t) for t in finished_trials(handle)}
-    board["latency_ms"] = [_config_latency_ms(configs[k], n_in, n_out) for k in board["key"]]
+    board["latency_ms"] = [config_latency_ms(configs[k], n_in, n_out) for k in board["key"]]
     if "pruned" not in board.columns:
         pruned_keys = set(restarts.loc[restarts["pruned"], "key"])
         board["pruned"] = board["key"].isin(pruned_keys)
@@ -233,26 +205,30 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
                folds: int = 1, ensemble: bool = False) -> _Fitted:
     """Step 2's model: the best restart's weights (kept, or trained again from its seed), or the
     chosen config refit on train+validation (always with ``folds`` > 1); with ``ensemble``, the
-    mean of all its restarts that did not diverge, each so (``_fit_ensemble``)."""
+    mean of all its restarts that did not diverge, each so (``engine/ensemble.fit_ensemble``)."""
+    from justenough.engine.retrain import retrain_restarts
     from justenough.run.artifacts import build_module
 
-    if ensemble:
-        return _fit_ensemble(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit,
-                             folds=folds)
-    cfg, best = pick.config, pick.best
-    state = weights.get(pick.choice.key, int(best["restart"]))
-    if state is None:
-        state = _retrain(cfg, int(best["restart"]), seed, prepared, device, precision)
-    # Which model the test scores (refit.py): the best restart as the search trained it, or the
-    # chosen config trained again on train+validation for its restarts' median best epoch.
-    sizes = prepared.split_sizes
-    model_fit: dict[str, Any] = {"fit_on": "train", "rows": int(sizes["train"]), "restart": int(best["restart"]),
-                                 "epochs": int(best["best_epoch"])}
     # The validation rows may also be the test rows (no independent test split): refitting on
     # them would train on the test, so the best restart stays the model. With folds every restart
     # already trained on most of those rows, so the refit on all of them goes ahead (and a notice
     # says the test score is then a training score).
     refit_skipped = bool(refit and getattr(prepared, "test_is_val", False) and folds <= 1)
+    if ensemble:
+        from justenough.engine.ensemble import fit_ensemble
+
+        module, fit = fit_ensemble(pick.config, pick.choice.key, pick.mine, prepared, weights, seed=seed, device=device,
+                                   precision=precision, refit=refit and not refit_skipped)
+        return _Fitted(module=module, fit=fit, refit_skipped=refit_skipped)
+    cfg, best = pick.config, pick.best
+    state = weights.get(pick.choice.key, int(best["restart"]))
+    if state is None:  # re-created from its seed (exact on CPU: invariant 3, docs/architecture.md)
+        state = retrain_restarts(cfg, [int(best["restart"])], seed, prepared, device, precision)[int(best["restart"])]
+    # Which model the test scores (refit.py): the best restart as the search trained it, or the
+    # chosen config trained again on train+validation for its restarts' median best epoch.
+    sizes = prepared.split_sizes
+    model_fit: dict[str, Any] = {"fit_on": "train", "rows": int(sizes["train"]), "restart": int(best["restart"]),
+                                 "epochs": int(best["best_epoch"])}
     if refit and not refit_skipped:
         from justenough.engine.refit import refit as refit_model
         from justenough.engine.refit import refit_epochs
@@ -268,50 +244,6 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
     module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()})
     module.eval()
     return _Fitted(module=module, fit=model_fit, refit_skipped=refit_skipped)
-
-
-def _fit_ensemble(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: str, precision: str, refit: bool,
-                  folds: int) -> _Fitted:
-    """The ensemble of the chosen config's restarts that did not diverge (in restart order): their
-    kept weights (those not kept trained again from their seeds, as one stack), or, with refit,
-    every one of them refit on train+validation from its own seed as the members of one stack."""
-    from justenough.engine.ensemble import ensemble_module
-    from justenough.engine.refit import refit_epochs, refit_members
-    from justenough.train.seeds import restart_seed
-
-    cfg, sizes = pick.config, prepared.split_sizes
-    members = sorted(int(r) for r in pick.mine["restart"])
-    refit_skipped = bool(refit and getattr(prepared, "test_is_val", False) and folds <= 1)  # as _fit_model
-    if refit and not refit_skipped:
-        epochs = refit_epochs(pick.mine)
-        states = refit_members(cfg, [restart_seed(seed, r) for r in members], prepared, epochs, device=device,
-                               precision=precision)
-        fit: dict[str, Any] = {"fit_on": "train+validation", "rows": int(sizes["train"]) + int(sizes["val"]),
-                               "epochs": min(epochs, cfg.max_epochs)}
-    else:
-        kept = weights.of_config(pick.choice.key)
-        missing = [r for r in members if not kept.get(r)]
-        if missing:
-            kept = {**kept, **_retrain_all(cfg, missing, seed, prepared, device, precision)}
-        states = [kept[r] for r in members]
-        fit = {"fit_on": "train", "rows": int(sizes["train"]), "epochs": [int(e) if pd.notna(e) else None for e in pick.mine.sort_values("restart")["best_epoch"]]}
-    arch = {"n_in": int(prepared.n_features), "widths": list(cfg.widths), "n_out": int(prepared.n_outputs),
-            "activation": cfg.activation}
-    module = ensemble_module(arch, states, prepared.task)
-    params = int(sum(p.numel() for p in module.parameters()))
-    fit = {**fit, "restart": int(pick.best["restart"]), "members": len(members), "restarts": members, "params": params}
-    return _Fitted(module=module, fit=fit, refit_skipped=refit_skipped)
-
-
-def _retrain_all(cfg: Config, restarts: list[int], seed: int, prepared: Any, device: str,
-                 precision: str) -> dict[int, dict[str, np.ndarray]]:
-    """Several restarts' weights re-created from their seeds at once, as one stack: restart -> its
-    weights (exact on CPU: invariant 3, docs/architecture.md)."""
-    from justenough.executors.task import StackTask, run_stack_task
-    from justenough.executors.training_data import TrainingData
-
-    task = StackTask(configs=(cfg,), restarts=tuple(restarts), study_seed=seed, device=device, precision=precision)
-    return {int(r.restart): r.state for r in run_stack_task(task, TrainingData.from_prepared(prepared))}
 
 
 def _score_on_test(module: torch.nn.Module, prepared: Any, percent: bool) -> dict[str, float]:

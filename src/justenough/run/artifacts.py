@@ -129,7 +129,7 @@ def build_network(architecture: Mapping[str, Any]) -> nn.Module:
     return RestartEnsemble([build_module(arch) for _ in range(ensemble["members"])], ensemble["task"])
 
 
-def architecture_of(module: nn.Sequential, activation: str | None = None) -> dict[str, Any]:
+def architecture_of(module: nn.Module, activation: str | None = None) -> dict[str, Any]:
     """Read ``n_in, widths, n_out, activation`` from a Sequential of Linear and activation modules.
 
     ``activation`` names the activation when the module cannot say (identity layers left out);
@@ -137,7 +137,7 @@ def architecture_of(module: nn.Sequential, activation: str | None = None) -> dic
     must share one) with ``ensemble: {"members": k, "task": ...}``.
     """
     if isinstance(module, RestartEnsemble):
-        archs = [architecture_of(m, activation) for m in module.members]  # type: ignore[arg-type]
+        archs = [architecture_of(m, activation) for m in module.members]
         if any(a != archs[0] for a in archs):
             raise ArtifactError("the ensemble's networks differ in architecture: its members must share one")
         return {**archs[0], "ensemble": {"members": module.k, "task": str(module.task)}}
@@ -187,7 +187,7 @@ def _canonical_state(module: nn.Module, arch: Mapping[str, Any]) -> dict[str, to
     if isinstance(module, RestartEnsemble):
         return {f"members.{i}.{name}": t for i, m in enumerate(module.members)
                 for name, t in _canonical_state(m, arch).items()}
-    linears = [m for m in module if isinstance(m, nn.Linear)]
+    linears = [m for m in module.children() if isinstance(m, nn.Linear)]  # a Sequential's, in order
     state: dict[str, torch.Tensor] = {}
     for i, lin in enumerate(linears):
         idx = 2 * i  # Linear, act, Linear, act, ...: the l-th Linear sits at index 2l
