@@ -190,3 +190,20 @@ def test_a_model_saved_without_an_ensemble_still_loads_as_one_network(tmp_path: 
     with torch.no_grad():
         torch.testing.assert_close(back(x), ens(x))
 
+
+
+def test_restarts_not_kept_are_trained_again_to_the_same_ensemble(iris_run) -> None:
+    """Without kept weights (an empty store), the members are re-created from their seeds as one
+    stack, and equal the kept ones (invariant 3: a restart is a function of its seed on CPU)."""
+    from justenough.engine.ensemble import fit_ensemble
+
+    result, _, prepared = iris_run
+    cfg = Config.create(depth=1, width=int(result.chosen["widths"][0]), lr=0.01, max_epochs=12, patience=5)
+    assert cfg.key == result.chosen["key"]
+    mine = result.restarts[(result.restarts["key"] == cfg.key) & ~result.restarts["diverged"]]
+    mine = mine.sort_values(["val_score", "restart"], ascending=[False, True])
+    module, fit = fit_ensemble(cfg, cfg.key, mine, prepared, WeightsStore(None), seed=0, device="cpu",
+                               precision="float32", refit=False)
+    assert fit == result.summary["model"]
+    for name, value in result.model.module.state_dict().items():
+        torch.testing.assert_close(module.state_dict()[name], value, rtol=0, atol=1e-6)
