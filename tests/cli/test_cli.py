@@ -251,6 +251,37 @@ def test_predict_usage_errors(run: tuple[Path, subprocess.CompletedProcess[str]]
     assert_usage_error(jn("predict", out, odd), "error:")
 
 
+def test_an_ensemble_run_from_a_config_file_predicts_shows_and_exports(iris: pd.DataFrame, tmp_path: Path) -> None:
+    """``ensemble = true`` in --config: predict, show and export work on the ensemble of restarts."""
+    import justenough
+
+    out = tmp_path / "ens"
+    config = tmp_path / "search.toml"
+    config.write_text("ensemble = true\nrefit = false\n", encoding="utf-8")
+    proc = jn("search", "iris", *SMALL, "--config", config, "--out", out, "--no-report", "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    model = justenough.load(out)
+    assert model.ensemble_size == 2 and json.loads((out / "summary.json").read_text())["ensemble"] is True
+    rows = iris.drop(columns=["target"]).iloc[::7].reset_index(drop=True)
+    src, preds_path = tmp_path / "new.csv", tmp_path / "preds.csv"
+    rows.to_csv(src, index=False)
+    assert jn("predict", out, src, "--proba", "--out", preds_path).returncode == 0
+    preds = pd.read_csv(preds_path)
+    np.testing.assert_allclose(preds[[f"proba_{c}" for c in model.classes]].to_numpy(), model.predict_proba(rows), atol=1e-6)
+    np.testing.assert_array_equal(preds["prediction"].to_numpy(), np.asarray(model.predict(rows)))
+    shown = jn("show", out)
+    assert shown.returncode == 0 and "tested model: an ensemble of 2 restarts" in " ".join(shown.stdout.split())
+    ts = tmp_path / "ens.pt"
+    assert jn("export", out, "--format", "torchscript", "--out", ts).returncode == 0
+    info = json.loads(Path(str(ts) + ".features.json").read_text())
+    assert info["ensemble"] == {"members": 2, "mean": "probabilities"}
+    X = torch.from_numpy(model.transform(rows))
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch marks torch.jit as deprecated; loading still works
+        got = torch.softmax(torch.jit.load(str(ts))(X), dim=1).numpy()
+    np.testing.assert_allclose(got, model.predict_proba(rows), atol=1e-6)
+
+
 # ----------------------------------------------------------------------------------------------
 # compare
 # ----------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ ESTIMATORS = [
     MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=0.01, n_init=1, standardize=False, max_iter=100, random_state=0),
     JustEnoughClassifier(**_SEARCH),
     JustEnoughRegressor(**_SEARCH),
+    JustEnoughClassifier(**_SEARCH, ensemble=True),  # predicts with the mean of the chosen config's restarts
 ]
 
 # check name -> reason; the same for every parameter setting of one estimator class.

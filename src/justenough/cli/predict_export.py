@@ -176,7 +176,9 @@ def export(
 
 def _feature_names_out(model: "Model") -> list[str]:
     names = list(getattr(model.preprocessor, "feature_names_out", []) or [])
-    n_in = int(model.module[0].in_features)  # type: ignore[arg-type]  # the first layer: an nn.Linear
+    from justenough.run.artifacts import architecture_of
+
+    n_in = int(architecture_of(model.module)["n_in"])  # a network's, or its ensemble members' (one architecture)
     if len(names) != n_in:
         raise ArtifactError(f"the model takes {n_in} features but its preprocessing names {len(names)}: the run is damaged")
     return names
@@ -187,9 +189,14 @@ def _export_description(model: "Model", names_in: list[str], fmt: str, inputs: s
     classification = model.task == Task.CLASSIFICATION
     raw = inputs == "raw"
     output: dict[str, Any]
+    k = model.ensemble_size
     if classification:
         output = {"kind": "logits", "classes": [c if isinstance(c, (str, int, float, bool)) else str(c) for c in model.classes],
                   "how": "argmax gives the class index; softmax gives probabilities"}
+        if k > 1:  # nets/ensemble.py: the log of the mean probability keeps the meaning of logits
+            output["kind"] = "log of the mean probability"
+            output["how"] = (f"the log of the mean of {k} networks' probabilities: argmax gives the class index; "
+                             "exp (or softmax) gives the probabilities")
     elif raw:
         output = {"kind": "prediction", "target": model.target_name, "how": "the prediction in the target's units"}
     else:
@@ -212,5 +219,6 @@ def _export_description(model: "Model", names_in: list[str], fmt: str, inputs: s
         "preprocessing": model.preprocessor.to_json(),
         "output": {"name": "output", **output},
         "task": model.task,
+        **({"ensemble": {"members": k, "mean": "probabilities" if classification else "outputs"}} if k > 1 else {}),
         "note": note,
     }

@@ -3,7 +3,8 @@
 ``finalize`` turns a study into a ``SearchResult``:
 
 1. the restarts table (one row per restart) and the leaderboard (one row per config),
-2. the rule picks a config (``select.choose``); its best restart by validation is the model,
+2. the rule picks a config (``select.choose``); its best restart by validation is the model (with
+   ``ensemble``: the mean of its restarts, ``engine/ensemble.py``, whose cost the limits count),
 3. only then is the sealed test split opened, once, for that model only (invariant 4, docs/architecture.md),
 4. training time, latency (batch 1 and 1024) and throughput are measured,
 5. the run directory is written file by file, each atomically.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import math
 import platform
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 
 from justenough.errors import ArtifactError, JustEnoughError
 from justenough.display_numbers import counted, finite_or_none, float_or_nan
+from justenough.engine.latency import config_latency_ms, measure_latency
 from justenough.run.files import read_summary
 from justenough.run.growth import Growth
 from justenough.run.model import Model
@@ -48,40 +49,7 @@ if TYPE_CHECKING:
     from justenough.select import Choice
     from justenough.select.rules import Rule
 
-__all__ = ["finalize", "measure_latency", "not_trained_text"]
-
-
-@torch.no_grad()
-def measure_latency(module: torch.nn.Module, n_in: int, batch: int, repeats: int = 30) -> float:
-    """Median seconds of one forward pass on a batch of ``batch`` rows (one torch thread as used)."""
-    x = torch.zeros(batch, n_in)
-    module.eval()
-    for _ in range(3):
-        module(x)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        module(x)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
-    """Per-sample latency at batch 1 of the config's architecture (weights do not change it)."""
-    from justenough.run.artifacts import build_module
-
-    module = build_module({"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation})
-    return measure_latency(module, n_in, 1, repeats=20) * 1000.0
-
-
-def _retrain(cfg: Config, restart: int, seed: int, prepared: Any, device: str, precision: str = "float32") -> dict[str, np.ndarray]:
-    """Re-create a restart's weights from its seed (exact on CPU: invariant 3, docs/architecture.md)."""
-    from justenough.executors.task import StackTask, run_stack_task
-    from justenough.executors.training_data import TrainingData
-
-    task = StackTask(configs=(cfg,), restarts=(restart,), study_seed=seed, device=device, precision=precision)
-    (result,) = run_stack_task(task, TrainingData.from_prepared(prepared))
-    return result.state
+__all__ = ["finalize", "not_trained_text"]
 
 
 def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
@@ -99,6 +67,10 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
     refit = settings.refit or folds > 1
     n_in, n_out = int(prepared.n_features), int(prepared.n_outputs)
     restarts, board, configs = _tables(handle, n_in, n_out)  # step 1
+    if settings.ensemble:  # the model is the mean of a config's restarts: the limits count its cost
+        from justenough.engine.ensemble import with_ensemble_cost
+
+        board = with_ensemble_cost(board, configs, n_in, n_out, prepared.task)
     from justenough.select import with_noise
 
     shares = _row_evidence(trained.evidence, board, restarts)
@@ -107,23 +79,30 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
     metric_name = validation_metric(prepared.task)
     pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
                  max_latency_ms=max_latency_ms, evidence=shares)  # step 2
+    if settings.ensemble:  # what the ensemble costs, in the explanation
+        from justenough.engine.ensemble import cost_sentence
+
+        text = pick.choice.explanation + cost_sentence(pick.choice.row, percent)
+        pick = replace(pick, choice=replace(pick.choice, explanation=text))
     if not_trained:  # the reason is never false: it says what the choice could not see
         text = pick.choice.explanation + not_trained_text(*not_trained, n_trained=len(board))
         pick = replace(pick, choice=replace(pick.choice, explanation=text))
     board["chosen"] = board["key"] == pick.choice.key
     fitted = _fit_model(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit,
-                        folds=folds)
+                        folds=folds, ensemble=settings.ensemble)
     test_metrics = _score_on_test(fitted.module, prepared, percent)  # step 3
     best_restart = int(pick.best["restart"])
-    scored = _record_test_scoring(handle, {"key": pick.choice.key, "label": pick.config.label, "restart": best_restart,
-                                           "rule": str(rule)}, out)
+    tested = {"key": pick.choice.key, "label": pick.config.label, "restart": best_restart, "rule": str(rule)}
+    if settings.ensemble:  # another model than the best restart alone: a look of its own at the test rows
+        tested["ensemble"] = int(fitted.fit["members"])
+    scored = _record_test_scoring(handle, tested, out)
     speed = _measure_speed(fitted.module, n_in)  # step 4
     chosen = {**config_columns(pick.config, n_in, n_out), "best_restart": best_restart}
     summary = _summary(pick, chosen, board, restarts, prepared, fitted, rule=rule, metric_name=metric_name,
                        test_metrics=test_metrics, scored=scored, speed=speed, n_init=settings.n_init, seed=seed,
                        precision=precision, limits={"max_params": max_params, "max_latency_ms": max_latency_ms},
                        storage="memory" if handle.url is None else handle.url.split("://")[0], growth=growth,
-                       evidence=shares, folds=folds)
+                       evidence=shares, folds=folds, ensemble=settings.ensemble)
     model = _model(fitted, pick, chosen, summary, prepared, test_metrics)
     result = SearchResult(
         chosen=chosen,
@@ -155,7 +134,7 @@ def _tables(handle: StudyHandle, n_in: int, n_out: int) -> tuple[pd.DataFrame, p
         raise JustEnoughError("the search finished no config: nothing to choose from (was the time budget too short?)")
     board = leaderboard(restarts)
     configs = {t.user_attrs["key"]: config_of(t) for t in finished_trials(handle)}
-    board["latency_ms"] = [_config_latency_ms(configs[k], n_in, n_out) for k in board["key"]]
+    board["latency_ms"] = [config_latency_ms(configs[k], n_in, n_out) for k in board["key"]]
     if "pruned" not in board.columns:
         pruned_keys = set(restarts.loc[restarts["pruned"], "key"])
         board["pruned"] = board["key"].isin(pruned_keys)
@@ -217,31 +196,39 @@ class _Fitted:
     """The model the test scores: its ``module``, how it was fitted (``summary["model"]``), and
     whether a refit was asked for but skipped (the validation rows are the test rows)."""
 
-    module: torch.nn.Sequential
+    module: torch.nn.Module  # an nn.Sequential, or a RestartEnsemble of them (ensemble)
     fit: dict[str, Any]
     refit_skipped: bool
 
 
 def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: str, precision: str, refit: bool,
-               folds: int = 1) -> _Fitted:
+               folds: int = 1, ensemble: bool = False) -> _Fitted:
     """Step 2's model: the best restart's weights (kept, or trained again from its seed), or the
-    chosen config refit on train+validation (always with ``folds`` > 1)."""
+    chosen config refit on train+validation (always with ``folds`` > 1); with ``ensemble``, the
+    mean of all its restarts that did not diverge, each so (``engine/ensemble.fit_ensemble``)."""
+    from justenough.engine.retrain import retrain_restarts
     from justenough.run.artifacts import build_module
 
-    cfg, best = pick.config, pick.best
-    state = weights.get(pick.choice.key, int(best["restart"]))
-    if state is None:
-        state = _retrain(cfg, int(best["restart"]), seed, prepared, device, precision)
-    # Which model the test scores (refit.py): the best restart as the search trained it, or the
-    # chosen config trained again on train+validation for its restarts' median best epoch.
-    sizes = prepared.split_sizes
-    model_fit: dict[str, Any] = {"fit_on": "train", "rows": int(sizes["train"]), "restart": int(best["restart"]),
-                                 "epochs": int(best["best_epoch"])}
     # The validation rows may also be the test rows (no independent test split): refitting on
     # them would train on the test, so the best restart stays the model. With folds every restart
     # already trained on most of those rows, so the refit on all of them goes ahead (and a notice
     # says the test score is then a training score).
     refit_skipped = bool(refit and getattr(prepared, "test_is_val", False) and folds <= 1)
+    if ensemble:
+        from justenough.engine.ensemble import fit_ensemble
+
+        module, fit = fit_ensemble(pick.config, pick.choice.key, pick.mine, prepared, weights, seed=seed, device=device,
+                                   precision=precision, refit=refit and not refit_skipped)
+        return _Fitted(module=module, fit=fit, refit_skipped=refit_skipped)
+    cfg, best = pick.config, pick.best
+    state = weights.get(pick.choice.key, int(best["restart"]))
+    if state is None:  # re-created from its seed (exact on CPU: invariant 3, docs/architecture.md)
+        state = retrain_restarts(cfg, [int(best["restart"])], seed, prepared, device, precision)[int(best["restart"])]
+    # Which model the test scores (refit.py): the best restart as the search trained it, or the
+    # chosen config trained again on train+validation for its restarts' median best epoch.
+    sizes = prepared.split_sizes
+    model_fit: dict[str, Any] = {"fit_on": "train", "rows": int(sizes["train"]), "restart": int(best["restart"]),
+                                 "epochs": int(best["best_epoch"])}
     if refit and not refit_skipped:
         from justenough.engine.refit import refit as refit_model
         from justenough.engine.refit import refit_epochs
@@ -288,7 +275,8 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
              fitted: _Fitted, *, rule: Rule, metric_name: str, test_metrics: dict[str, float],
              scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
              limits: dict[str, Any], storage: str, growth: Growth | None,
-             evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1) -> Summary:
+             evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1,
+             ensemble: bool = False) -> Summary:
     """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
     from justenough.version import __version__
 
@@ -319,6 +307,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
         val_score_se_restarts=float_or_nan(row.get("val_se_restarts")),
         best_restart_val_score=float(pick.best["val_score"]),
         model=fitted.fit,
+        ensemble=bool(ensemble),
         n_init=n_init,
         n_configs=int(len(board)),
         n_restarts=int(len(restarts)),
@@ -415,7 +404,8 @@ def _record_test_scoring(handle: StudyHandle, model: dict[str, Any], out: Path |
         # Only a summary of this study's own configs counts: a leftover from other data does not.
         known = set(handle.keys_in([TrialState.COMPLETE]))
         scored = [m for m in _scored_before_the_count(out) if m["key"] in known]
-    if not any(m.get("key") == model["key"] and m.get("restart") == model["restart"] for m in scored):
+    if not any(m.get("key") == model["key"] and m.get("restart") == model["restart"]
+               and m.get("ensemble") == model.get("ensemble") for m in scored):
         scored.append(model)
         handle.set_attr(TEST_SCORED_ATTR, scored)
     return scored
@@ -433,9 +423,15 @@ def _scored_before_the_count(out: Path) -> list[dict[str, Any]]:
         return []
 
 
+def _which(model: dict[str, Any]) -> str:
+    """``restart 3``, or ``the ensemble of its 5 restarts``: which model of a config the test scored."""
+    k = model.get("ensemble")
+    return f"the ensemble of its {k} restarts" if k else f"restart {model.get('restart')}"
+
+
 def _reused_test_notice(scored: list[dict[str, Any]]) -> str:
     """Say plainly that a test split that scored several models no longer gives an unbiased estimate."""
-    models = "; ".join(f"{m.get('label')} restart {m.get('restart')} by rule {m.get('rule')}" for m in scored)
+    models = "; ".join(f"{m.get('label')} {_which(m)} by rule {m.get('rule')}" for m in scored)
     return (
         f"the sealed test split has now scored {len(scored)} different models ({models}): the test score is no "
         "longer an unbiased estimate of the score on new data, since picking among them by it would fit the "

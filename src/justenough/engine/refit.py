@@ -7,6 +7,10 @@ its best restart's seed (the same initial weights and data-order stream), with i
 settings (optimizer, lr, schedule over ``max_epochs``, batch size), for a fixed number of epochs,
 the median best epoch of its restarts (there is no validation left to stop on), and keeps the
 last weights. The sealed test split then scores that refitted model.
+
+With ``ensemble=True`` every restart of the chosen config that did not diverge is refit, each
+from its own seed and for the same number of epochs, as the members of one stack
+(``refit_members``): one training run, not a loop over the restarts.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from justenough.space.config import Config, member_and_settings
 if TYPE_CHECKING:  # torch is imported where a refit trains, not where refit_epochs counts its epochs
     import torch
 
-__all__ = ["refit_epochs", "refit"]
+__all__ = ["refit_epochs", "refit", "refit_members"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,14 @@ def refit_epochs(restarts: pd.DataFrame) -> int:
 def refit(cfg: Config, seed: int, prepared: Any, epochs: int, *, device: str = "cpu", precision: str = "float32") -> dict[str, np.ndarray]:
     """Train ``cfg`` from member seed ``seed`` on train+validation for ``epochs`` epochs (at most
     ``cfg.max_epochs``); returns the last weights as the ``member(0)`` state dict (NumPy)."""
+    (state,) = refit_members(cfg, [seed], prepared, epochs, device=device, precision=precision)
+    return state
+
+
+def refit_members(cfg: Config, seeds: list[int], prepared: Any, epochs: int, *, device: str = "cpu",
+                  precision: str = "float32") -> list[dict[str, np.ndarray]]:
+    """``refit`` for every member seed in ``seeds`` at once, as the members of one stack (the
+    ensemble's restarts); returns their last weights in the order of ``seeds``."""
     import torch
 
     from justenough.nets.stack import MLPStack
@@ -65,14 +77,15 @@ def refit(cfg: Config, seed: int, prepared: Any, epochs: int, *, device: str = "
     rows = _Rows(torch.cat([X_train, X_val]), torch.cat([y_train, y_val]), X_val, y_val, prepared.task, int(prepared.n_outputs))
     # max_epochs stays the config's own, so a schedule decays over the same horizon as in the
     # search; a callback ends training after ``epochs`` epochs, and the last weights are kept.
-    member, settings = member_and_settings(cfg, seed, patience=None, precision=precision, restore_best=False,
-                                           callback_every=epochs)
+    specs = [member_and_settings(cfg, seed, patience=None, precision=precision, restore_best=False,
+                                 callback_every=epochs) for seed in seeds]
+    members, settings = [member for member, _ in specs], specs[0][1]
     # LSUV (a data-dependent init) sees the first 512 training rows, as in the search.
-    stack = MLPStack(int(prepared.n_features), int(prepared.n_outputs), [member], activation=cfg.activation,
+    stack = MLPStack(int(prepared.n_features), int(prepared.n_outputs), members, activation=cfg.activation,
                      device=device, init_data=X_train[:512])
 
     def stop_after(epoch: int, _stack: Any, _state: Any) -> list[int]:
-        return [0] if epoch >= epochs else []
+        return list(range(len(members))) if epoch >= epochs else []
 
     result = train(stack, rows, settings, callback=stop_after)
-    return {k: v.detach().cpu().numpy() for k, v in result.members[0].state.items()}
+    return [{k: v.detach().cpu().numpy() for k, v in m.state.items()} for m in result.members]

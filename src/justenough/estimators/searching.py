@@ -111,6 +111,7 @@ class _BaseSearch(BaseEstimator):
         halving: bool = False,
         cv: Any = "auto",
         max_params: int | None = None,
+        ensemble: bool = False,
         report: bool = True,
         random_state: Any = None,
         device: str = "cpu",
@@ -136,6 +137,7 @@ class _BaseSearch(BaseEstimator):
         self.halving = halving
         self.cv = cv
         self.max_params = max_params
+        self.ensemble = ensemble
         self.report = report
         self.random_state = random_state
         self.device = device
@@ -270,6 +272,7 @@ class _BaseSearch(BaseEstimator):
                 device=device,
                 workers=workers,
                 max_params=self.max_params,
+                ensemble=self.ensemble,  # checked by the settings (a switch)
                 report=bool(self.report) and self.out is not None,
                 **split,
             )
@@ -336,7 +339,8 @@ class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     lists such as ``(1, 2, 3)``, or the CLI's text ``"1-3"``, ``"16,32,64"``; the defaults are the
     default space's, ``DEFAULT_SPACE_VALUES``), or a whole ``justenough.Space`` given as ``space``.
     ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
-    encodes them). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
+    encodes them). ``ensemble=True``: predict with the mean of the chosen config's restarts (of
+    their probabilities), not its best restart (``search(ensemble=True)``). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
     ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``n_folds_`` (1 or K),
     ``classes_``.
     """

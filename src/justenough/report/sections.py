@@ -99,6 +99,14 @@ def _recorded(run: RunFiles, name: str, board_row: pd.Series | None, column: str
     return None if board_row is None else board_row.get(column)
 
 
+def _tested_kind(fit: dict[str, Any]) -> str:
+    """The tested model in a word or three: ``refit``, ``best restart``, or ``ensemble of 5`` (refit or not)."""
+    refit = fit.get("fit_on") == "train+validation"
+    if fit.get("members"):
+        return f"ensemble of {fit['members']}" + (" (refit)" if refit else "")
+    return "refit" if refit else "best restart"
+
+
 def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     s = run.summary_fields
     chosen = s.chosen
@@ -151,8 +159,8 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
                    if n_scored == 1 else f"the sealed test split has now scored {n_scored} models: "
                    "no longer an unbiased estimate")
                   + (f"; {extra}" if extra else "")),
-            *([_fact("tested model", "refit" if s.model.get("fit_on") == "train+validation" else "best restart",
-                     escape(describe_fit(s.model)))] if isinstance(s.model, dict) else []),
+            *([_fact("tested model", escape(_tested_kind(s.model)), escape(describe_fit(s.model)))]
+              if isinstance(s.model, dict) else []),
             _fact(f"validation {metric}", escape(val_mean + val_se), (f"mean over {escape(number_text(n_init))} restart{'' if n_init == 1 else 's'}") + baseline_text),
             _fact("restarts needed", f"{escape(r95_text)} for 95%", escape(luck)),
             _fact("size", f"{escape(number_text(params))} params", f"{escape(si_text(flops))} FLOPs per sample"),

@@ -6,7 +6,7 @@ A saved model is a directory ``RUN/model/`` with two files:
   activation modules (``0.weight [w1, n_in]``, ``0.bias [w1]``, ``2.weight``, ...). safetensors
   holds raw tensors only, so loading it never runs code from the file (invariant 6, docs/architecture.md).
 - ``model.json``: the format version, the architecture (``n_in``, ``widths``, ``n_out``,
-  ``activation``), the sha256 and size of the weights file, and ``meta`` (the search fills it with
+  ``activation``, and for an ensemble of restarts ``ensemble: {"members": k, "task": ...}``), the sha256 and size of the weights file, and ``meta`` (the search fills it with
   the preprocessing and target-encoder JSON, task, classes, metrics and versions).
 
 The directory is written under a temporary name and renamed into place (``atomic.atomic_dir``),
@@ -15,6 +15,9 @@ raises ``ArtifactError`` instead of loading wrong weights.
 
 The module layout is fixed: ``Linear, act, Linear, act, ..., Linear``, with an activation module
 after every hidden layer (``nn.Identity`` for ``identity``), so parameter names are ``2*l.weight``.
+An ensemble of restarts (``nets/ensemble.RestartEnsemble``, ``search(ensemble=True)``) holds k such
+networks of one architecture: its names are ``members.i.2*l.weight``. A model saved without an
+ensemble has no ``ensemble`` key and loads as the plain network it always was.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ from torch import nn
 from justenough.run.atomic import atomic_dir, publish_mode, write_bytes
 from justenough.errors import ArtifactError
 from justenough.nets.activations import ACTIVATION_MODULES
+from justenough.nets.ensemble import RestartEnsemble
 from justenough.nets.stack import plain_mlp
-from justenough.vocab import Activation
+from justenough.vocab import Activation, Task
 from justenough.display_numbers import json_ready
 from justenough.run.files import MODEL_DIR, MODEL_FILE, WEIGHTS_FILE
 
@@ -49,6 +53,7 @@ __all__ = [
     "LoadedModel",
     "architecture_of",
     "build_module",
+    "build_network",
     "save_model",
     "load_model",
     "export_onnx",
@@ -86,12 +91,20 @@ def _check_architecture(arch: Any, where: str = "the architecture") -> dict[str,
     activation = arch["activation"]
     if activation not in ACTIVATION_MODULES:
         raise ArtifactError(f"{where}: unknown activation {activation!r}; known: {', '.join(ACTIVATION_MODULES)}")
-    return {
+    checked: dict[str, Any] = {
         "n_in": positive_int(arch["n_in"], "n_in"),
         "widths": [positive_int(w, "each width") for w in widths],
         "n_out": positive_int(arch["n_out"], "n_out"),
         "activation": str(activation),
     }
+    ensemble = arch.get("ensemble")
+    if ensemble is not None:  # k networks of this architecture and their mean (nets/ensemble.py)
+        if not isinstance(ensemble, Mapping) or ensemble.get("task") not in tuple(Task):
+            raise ArtifactError(f"{where}: ensemble must be an object with members (a positive integer) and task "
+                                f"({' or '.join(Task)}), got {ensemble!r}")
+        checked["ensemble"] = {"members": positive_int(ensemble.get("members"), "ensemble members"),
+                               "task": str(ensemble["task"])}
+    return checked
 
 
 def build_module(architecture: Mapping[str, Any]) -> nn.Sequential:
@@ -101,15 +114,33 @@ def build_module(architecture: Mapping[str, Any]) -> nn.Sequential:
     The weights are torch's defaults; load a state dict to give it trained ones.
     """
     arch = _check_architecture(architecture)
+    if "ensemble" in arch:
+        raise ArtifactError("the architecture is an ensemble of networks: build it with build_network")
     return plain_mlp([arch["n_in"], *arch["widths"], arch["n_out"]], arch["activation"])
 
 
-def architecture_of(module: nn.Sequential, activation: str | None = None) -> dict[str, Any]:
+def build_network(architecture: Mapping[str, Any]) -> nn.Module:
+    """``build_module``'s network, or, for an architecture with ``ensemble: {"members": k, "task"}``,
+    a ``RestartEnsemble`` of k such networks (``ArtifactError`` if the architecture is not valid)."""
+    arch = _check_architecture(architecture)
+    ensemble = arch.pop("ensemble", None)
+    if ensemble is None:
+        return build_module(arch)
+    return RestartEnsemble([build_module(arch) for _ in range(ensemble["members"])], ensemble["task"])
+
+
+def architecture_of(module: nn.Module, activation: str | None = None) -> dict[str, Any]:
     """Read ``n_in, widths, n_out, activation`` from a Sequential of Linear and activation modules.
 
     ``activation`` names the activation when the module cannot say (identity layers left out);
-    when both are known they must agree.
+    when both are known they must agree. A ``RestartEnsemble``: its members' architecture (they
+    must share one) with ``ensemble: {"members": k, "task": ...}``.
     """
+    if isinstance(module, RestartEnsemble):
+        archs = [architecture_of(m, activation) for m in module.members]
+        if any(a != archs[0] for a in archs):
+            raise ArtifactError("the ensemble's networks differ in architecture: its members must share one")
+        return {**archs[0], "ensemble": {"members": module.k, "task": str(module.task)}}
     if not isinstance(module, nn.Sequential):
         raise ArtifactError(f"expected a torch.nn.Sequential of Linear and activation modules, got {type(module).__name__}")
     linears = [m for m in module if isinstance(m, nn.Linear)]
@@ -150,9 +181,13 @@ def architecture_of(module: nn.Sequential, activation: str | None = None) -> dic
     }
 
 
-def _canonical_state(module: nn.Sequential, arch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """The Linear weights in the canonical layout's names (``0.weight``, ``2.weight``, ...), CPU float32, contiguous."""
-    linears = [m for m in module if isinstance(m, nn.Linear)]
+def _canonical_state(module: nn.Module, arch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The Linear weights in the canonical layout's names (``0.weight``, ``2.weight``, ...; an
+    ensemble's ``members.i.0.weight``, ...), CPU float32, contiguous."""
+    if isinstance(module, RestartEnsemble):
+        return {f"members.{i}.{name}": t for i, m in enumerate(module.members)
+                for name, t in _canonical_state(m, arch).items()}
+    linears = [m for m in module.children() if isinstance(m, nn.Linear)]  # a Sequential's, in order
     state: dict[str, torch.Tensor] = {}
     for i, lin in enumerate(linears):
         idx = 2 * i  # Linear, act, Linear, act, ...: the l-th Linear sits at index 2l
@@ -172,7 +207,7 @@ def _sha256(data: bytes) -> str:
 
 def save_model(
     directory: str | Path,
-    module: nn.Sequential,
+    module: nn.Module,
     *,
     activation: str,
     meta: Mapping[str, Any] | None = None,
@@ -207,13 +242,14 @@ def save_model(
 
 @dataclass
 class LoadedModel:
-    """A model read back from disk: a plain ``nn.Sequential`` in eval mode plus its JSON.
+    """A model read back from disk: a plain ``nn.Sequential`` (or a ``RestartEnsemble`` of them)
+    in eval mode plus its JSON.
 
     ``meta`` is what ``save_model`` was given (for a search: preprocessing, target encoder, task,
     classes, metrics, versions); higher layers rebuild their objects from it.
     """
 
-    module: nn.Sequential
+    module: nn.Module
     architecture: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
@@ -285,7 +321,7 @@ def load_model(directory: str | Path) -> LoadedModel:
         state = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise ArtifactError(f"{weights_path} cannot be read as safetensors ({exc}); re-run the search") from None
-    module = build_module(arch)
+    module = build_network(arch)
     expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in state.items()}
     if expected != got:
@@ -335,10 +371,11 @@ def _quiet_logger(name: str) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _plain_cpu(module: nn.Sequential) -> nn.Sequential:
-    """A CPU float32 copy in eval mode in the canonical layout: exports never touch the caller's module."""
+def _plain_cpu(module: nn.Module) -> nn.Module:
+    """A CPU float32 copy in eval mode in the canonical layout (a network, or an ensemble of
+    them): exports never touch the caller's module."""
     arch = architecture_of(module)
-    copy = build_module(arch)
+    copy = build_network(arch)
     copy.load_state_dict(_canonical_state(module, arch))
     return copy.eval()
 
@@ -350,9 +387,9 @@ def _exportable(module: nn.Module, n_in: int) -> nn.Module:
 
     if isinstance(module, RawInputNetwork):
         model: nn.Module = copy.deepcopy(module).cpu().float()
-        model.network = _plain_cpu(module.network)  # type: ignore[arg-type]
+        model.network = _plain_cpu(module.network)
         takes = module.n_in
-    elif isinstance(module, nn.Sequential):
+    elif isinstance(module, (nn.Sequential, RestartEnsemble)):
         model = _plain_cpu(module)
         takes = architecture_of(model)["n_in"]
     else:
@@ -410,7 +447,7 @@ def export_torchscript(module: nn.Module, n_in: int, path: str | Path) -> Path:
     return path
 
 
-def export_safetensors(module: nn.Sequential, path: str | Path, *, activation: str | None = None) -> Path:
+def export_safetensors(module: nn.Module, path: str | Path, *, activation: str | None = None) -> Path:
     """The weights alone as one safetensors file, with the architecture JSON in its metadata. Atomic."""
     from safetensors.torch import save as st_save
 

@@ -25,12 +25,15 @@ class Model:
     """A trained network with its preprocessing and target encoding.
 
     ``module`` is a plain ``torch.nn.Sequential`` that maps preprocessed features
-    ``[N, n_features]`` to logits ``[N, K]`` (classification) or standardized targets ``[N, 1]``.
+    ``[N, n_features]`` to logits ``[N, K]`` (classification) or standardized targets ``[N, 1]``;
+    or, for a search with ``ensemble=True``, a ``nets.ensemble.RestartEnsemble`` of k of them, whose
+    output is the log of their mean probability ``[N, K]`` (so ``softmax`` gives that mean and
+    ``argmax`` the class) or their mean standardized target ``[N, 1]``.
     """
 
     def __init__(
         self,
-        module: torch.nn.Sequential,
+        module: torch.nn.Module,
         *,
         activation: str,
         preprocessor: Any,
@@ -53,6 +56,13 @@ class Model:
     @property
     def classes(self) -> list[Any]:
         return list(getattr(self.target_encoder, "classes", []) or [])
+
+    @property
+    def ensemble_size(self) -> int:
+        """How many networks the prediction is the mean of: k for an ensemble of restarts, else 1."""
+        from justenough.nets.ensemble import RestartEnsemble
+
+        return self.module.k if isinstance(self.module, RestartEnsemble) else 1
 
     @property
     def feature_names_in(self) -> list[str]:

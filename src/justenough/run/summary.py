@@ -64,6 +64,9 @@ class Summary:
     best_restart_val_score: float | None = None
     # Which model the test scored: fit_on, rows, restart, epochs (engine/refit.py; in words: describe_fit).
     model: dict[str, Any] | None = None
+    # Whether the model is the mean of the chosen config's restarts (search(ensemble=True),
+    # engine/ensemble.py); model then holds members, restarts and params. None: a run from before.
+    ensemble: bool | None = None
     # Restarts per config, as asked for.
     n_init: int | None = None
     # Configs in the leaderboard.
@@ -160,6 +163,12 @@ def describe_fit(fit: dict[str, Any]) -> str:
         value = fit.get(key)
         return f"{int(value):,}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
 
+    if fit.get("members"):  # an ensemble of restarts (engine/ensemble.py)
+        head = f"an ensemble of {n('members')} restarts (the mean of their predictions; {n('params')} parameters in all)"
+        if fit.get("fit_on") == "train+validation":
+            return (f"{head}, each refit on train+validation ({n('rows')} rows) for {n('epochs')} epochs "
+                    "(the median best epoch of its restarts) from its own seed")
+        return f"{head}, each as the search trained it, on the {n('rows')} training rows (its best epoch)"
     if fit.get("fit_on") == "train+validation":
         return (f"refit on train+validation ({n('rows')} rows) for {n('epochs')} epochs "
                 f"(the median best epoch of its restarts), from restart {n('restart')}'s seed")

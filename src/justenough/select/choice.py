@@ -6,7 +6,8 @@ means fewest parameters, then fewest FLOPs, then lowest measured latency. Limits
 "best" means the best config within the limits. A config whose every restart diverged is never
 chosen. Scores are "higher is better" (accuracy, R^2). When the choice is the simplest config
 within the limits, the explanation says so rather than comparing it with simpler configs that do
-not exist.
+not exist. When the model is an ensemble of restarts (``engine/ensemble.py``), the limits count
+the ensemble's cost (``ensemble_params``, ``ensemble_latency_ms``), the ordering the network's.
 """
 
 from __future__ import annotations
@@ -40,12 +41,18 @@ class Choice:
     qualified: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _cost(board: pd.DataFrame, name: str) -> pd.Series:
+    """The model's cost ``name`` ("params" or "latency_ms") per config: an ensemble's
+    (``ensemble_<name>``) when the board has it, else the network's."""
+    return numeric_column(board, f"ensemble_{name}" if f"ensemble_{name}" in board.columns else name)
+
+
 def _within_limits(board: pd.DataFrame, max_params: int | None, max_latency_ms: float | None) -> pd.DataFrame:
     """The rows of ``board`` that meet the limits."""
     if max_params is not None:
-        board = board[numeric_column(board, "params") <= max_params]
+        board = board[_cost(board, "params") <= max_params]
     if max_latency_ms is not None:
-        board = board[numeric_column(board, "latency_ms") <= max_latency_ms]  # unknown latency cannot be shown to meet the limit
+        board = board[_cost(board, "latency_ms") <= max_latency_ms]  # unknown latency cannot be shown to meet the limit
     return board
 
 
@@ -109,9 +116,11 @@ def choose(
     overall_best = best_row(alive)
     if within.empty:
         smallest = simplest_first(alive).iloc[0]
+        as_ensemble = (f" (the model, an ensemble of its {int(smallest['ensemble_members'])} restarts, would have "
+                       f"{int(smallest['ensemble_params']):,} parameters)" if "ensemble_params" in alive.columns else "")
         raise ConfigError(
             f"no config meets the limits ({limits_text(max_params, max_latency_ms)}): the smallest is "
-            f"{fmt.entry(smallest)}{latency_note(smallest)} and the best is {fmt.entry(overall_best)}; "
+            f"{fmt.entry(smallest)}{latency_note(smallest)}{as_ensemble} and the best is {fmt.entry(overall_best)}; "
             "relax the limits or add smaller widths to the space"
         )
     best = best_row(within)
