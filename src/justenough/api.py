@@ -79,6 +79,7 @@ def search(
     dates: str | None = None,
     memory_budget: int | str | None = None,
     refit: bool = True,
+    lr_per_config: bool = False,
     strategy: Strategy | str = Strategy.GRID,
     grow_patience: int = 2,
     cv: int | str = "auto",
@@ -106,7 +107,9 @@ def search(
     whose largest network does not fit even alone is refused before anything is created
     (``preflight.check_memory``, naming the largest width that fits). ``refit=True`` (the default) trains the chosen config again on
     train+validation (``refit.py``) and the test scores that model (``summary["model"]`` says
-    which); ``refit=False`` keeps its best restart.
+    which); ``refit=False`` keeps its best restart. ``lr_per_config=True`` with several ``lr``
+    values: each architecture keeps its best learning rate by validation before the rule compares
+    architectures (``select/lr_choice.py``); the explanation and ``summary["lr_choice"]`` say which won.
     ``strategy="grow"`` trains
     from the simplest config up, while bigger keeps paying (``engine/strategies/grow.py``; ``grow_patience``
     non-improving steps stop a direction) instead of the whole grid. ``cv``: K folds of the rows
