@@ -80,6 +80,7 @@ def search(
     memory_budget: int | str | None = None,
     refit: bool = True,
     ensemble: bool = False,
+    lr_per_config: bool = False,
     strategy: Strategy | str = Strategy.GRID,
     grow_patience: int = 2,
     cv: int | str = "auto",
@@ -110,7 +111,9 @@ def search(
     which); ``refit=False`` keeps its best restart. ``ensemble=True``: the model is the mean of the
     chosen config's restarts (classification: of their probabilities), each refit when ``refit``
     is (``engine/ensemble.py``); the limits count its cost (k x the parameters, its latency).
-    ``strategy="grow"`` trains
+    ``lr_per_config=True`` with several ``lr`` values: each architecture keeps its best learning
+    rate by validation before the rule compares architectures (``select/lr_choice.py``); the
+    explanation and ``summary["lr_choice"]`` say which won. ``strategy="grow"`` trains
     from the simplest config up, while bigger keeps paying (``engine/strategies/grow.py``; ``grow_patience``
     non-improving steps stop a direction) instead of the whole grid. ``cv``: K folds of the rows
     outside the test split validate every config (trained as members of the same stacks as the

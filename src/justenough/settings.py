@@ -95,6 +95,7 @@ class SearchSettings:
     memory_budget: int | None = None
     refit: bool = True
     ensemble: bool = False
+    lr_per_config: bool = False
     strategy: Strategy = Strategy.GRID
     grow_patience: int = 2
     cv: int | str = "auto"
@@ -165,7 +166,7 @@ class SearchSettings:
             self._set(name, None if getattr(self, name) is None else whole_number(name, getattr(self, name), minimum))
         for name, minimum in (("seed", 0), ("diagnose_every", 0), ("max_categories", 2)):
             self._set(name, whole_number(name, getattr(self, name), minimum))
-        for name in ("halving", "report", "refit", "ensemble"):
+        for name in ("halving", "report", "refit", "ensemble", "lr_per_config"):
             self._set(name, switch(name, getattr(self, name)))
         if self.ray_address is not None and self.executor == ExecutorKind.LOCAL:
             # The local executor would ignore it: a search meant for a cluster would run here.

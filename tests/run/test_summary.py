@@ -22,10 +22,11 @@ KEYS = [f.name for f in fields(Summary) if f.name != "extra"]
 
 @pytest.fixture(scope="module")
 def grown_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """A small real search with the grow strategy, so that its summary has every key (``growth`` too)."""
+    """A small real search with the grow strategy and a learning rate per config, so that its
+    summary has every key (``growth`` and ``lr_choice`` too)."""
     out = tmp_path_factory.mktemp("grow") / "run"
-    result = search("iris", space=Space.from_options(depth="0-1", widths="4,8", max_epochs=15, patience=5), n_init=2,
-                    workers=1, out=out, report=False, strategy="grow")
+    result = search("iris", space=Space.from_options(depth="0-1", widths="4,8", lr="1e-3,1e-2", max_epochs=15, patience=5),
+                    n_init=2, workers=1, out=out, report=False, strategy="grow", lr_per_config=True)
     return out, result.summary
 
 
@@ -68,7 +69,7 @@ def test_unknown_keys_are_kept_and_written_after_the_known_ones() -> None:
     summary = Summary.from_json({"from_a_newer_version": [1, 2], "chosen": {"key": "abc"}, "rule": "one-se"})
     assert summary.extra == {"from_a_newer_version": [1, 2]} and summary.rule == "one-se"
     written = summary.to_dict()
-    assert list(written) == [k for k in KEYS if k != "growth"] + ["from_a_newer_version"]
+    assert list(written) == [k for k in KEYS if k not in ("growth", "lr_choice")] + ["from_a_newer_version"]
 
 
 def test_values_are_json_ready() -> None:

@@ -89,6 +89,8 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     board["_label"] = table_labels(board)  # the progress line's label, plus the settings that differ
     board["_chosen"] = _flag_column(board, "chosen")
     board["_pruned"] = _flag_column(board, "pruned")
+    # --lr-per-config: a family's other learning rates, shown but never chosen (select/lr_choice.py).
+    board["_other_lr"] = [not kept for kept in board["lr_kept"]] if "lr_kept" in board.columns else False
     board = board.reset_index(drop=True)
     shown = board if limit is None or len(board) <= limit else board.head(limit)
     if limit is not None and len(board) > limit and not shown["_chosen"].any():
@@ -109,7 +111,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     for _, row in shown.iterrows():
         chosen = row["_chosen"]
         n = fmt_int(row.get("n_restarts"))
-        note = "<- chosen" if chosen else ("pruned" if row["_pruned"] else "")
+        note = "<- chosen" if chosen else ("pruned" if row["_pruned"] else ("other lr" if row["_other_lr"] else ""))
         flag = row.get("training_flag")
         if isinstance(flag, str) and flag:
             note = f"{note} {flag}".strip()

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from justenough.select import Choice
     from justenough.select.rules import Rule
 
-__all__ = ["finalize", "not_trained_text"]
+__all__ = ["finalize", "not_trained_text", "lr_choice_text"]
 
 
 def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
@@ -75,6 +75,10 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
 
     shares = _row_evidence(trained.evidence, board, restarts)
     board = with_noise(board, shares)  # val_se: the noise model's, over rows and restarts
+    if settings.lr_per_config:  # each family keeps its best learning rate before the rule (select/lr_choice.py)
+        from justenough.select.lr_choice import kept_lrs
+
+        board["lr_kept"] = kept_lrs(board, configs)
     percent = prepared.task == Task.CLASSIFICATION
     metric_name = validation_metric(prepared.task)
     pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
@@ -84,6 +88,9 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
 
         text = pick.choice.explanation + cost_sentence(pick.choice.row, percent)
         pick = replace(pick, choice=replace(pick.choice, explanation=text))
+    lr_choice = _lr_choice(pick, board, configs) if settings.lr_per_config else None
+    if lr_choice is not None:
+        pick = replace(pick, choice=replace(pick.choice, explanation=pick.choice.explanation + lr_choice_text(lr_choice)))
     if not_trained:  # the reason is never false: it says what the choice could not see
         text = pick.choice.explanation + not_trained_text(*not_trained, n_trained=len(board))
         pick = replace(pick, choice=replace(pick.choice, explanation=text))
@@ -102,7 +109,7 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
                        test_metrics=test_metrics, scored=scored, speed=speed, n_init=settings.n_init, seed=seed,
                        precision=precision, limits={"max_params": max_params, "max_latency_ms": max_latency_ms},
                        storage="memory" if handle.url is None else handle.url.split("://")[0], growth=growth,
-                       evidence=shares, folds=folds, ensemble=settings.ensemble)
+                       evidence=shares, folds=folds, ensemble=settings.ensemble, lr_choice=lr_choice)
     model = _model(fitted, pick, chosen, summary, prepared, test_metrics)
     result = SearchResult(
         chosen=chosen,
@@ -181,7 +188,10 @@ def _pick(board: pd.DataFrame, restarts: pd.DataFrame, configs: dict[str, Config
     """Step 2: the rule picks a config among those not pruned, within the limits."""
     from justenough.select import choose
 
-    eligible = board[~board["pruned"].astype(bool)].reset_index(drop=True)
+    eligible = board[~board["pruned"].astype(bool)]
+    if "lr_kept" in eligible.columns:  # lr_per_config: the other rates of a family are never chosen
+        eligible = eligible[eligible["lr_kept"].astype(bool)]
+    eligible = eligible.reset_index(drop=True)
     choice = choose(eligible, rule, max_params=max_params, max_latency_ms=max_latency_ms, metric_name=metric_name,
                     percent=percent, restarts=restarts, evidence=evidence)
     # The model: the chosen config's best restart by validation score (ties: the lowest restart).
@@ -189,6 +199,21 @@ def _pick(board: pd.DataFrame, restarts: pd.DataFrame, configs: dict[str, Config
         ["val_score", "restart"], ascending=[False, True]
     )
     return _Pick(choice=choice, config=configs[choice.key], eligible=eligible, mine=mine)
+
+
+def _lr_choice(pick: _Pick, board: pd.DataFrame, configs: dict[str, Config]) -> dict[str, Any] | None:
+    """``summary.json``'s ``lr_choice``: the chosen family's rates and validation means (None
+    when the space lists one rate: there was nothing to choose)."""
+    from justenough.select.lr_choice import lr_choice_of
+
+    choice = lr_choice_of(board, configs, pick.choice.key)
+    return choice if len(choice["val_means"]) > 1 else None
+
+
+def lr_choice_text(lr_choice: dict[str, Any]) -> str:
+    """``". Its learning rate, 0.003, was the best of 0.001, 0.003, 0.01 on validation"``."""
+    rates = ", ".join(lr_choice["val_means"])
+    return f". Its learning rate, {lr_choice['lr']:g}, was the best of {rates} on validation"
 
 
 @dataclass(frozen=True)
@@ -276,7 +301,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
              scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
              limits: dict[str, Any], storage: str, growth: Growth | None,
              evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1,
-             ensemble: bool = False) -> Summary:
+             ensemble: bool = False, lr_choice: dict[str, Any] | None = None) -> Summary:
     """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
     from justenough.version import __version__
 
@@ -326,6 +351,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
         storage=storage,
         versions={"justenough": __version__, "torch": torch.__version__, "python": platform.python_version()},
         growth=growth,  # the grow strategy: its path, its stops and the configs not needed
+        lr_choice=lr_choice,
         baseline=baseline,
         paired=paired,
         notices=notices,

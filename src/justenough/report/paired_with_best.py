@@ -35,14 +35,16 @@ def best_config_key(board: pd.DataFrame, chosen_key: str, paired: dict[str, Any]
                     limits: dict[str, Any] | None = None) -> str:
     """The key of the best config the rule compared the choice with. The summary's pairing names
     it when the choice is not the best (``relation`` "best"); any other pairing means the choice is
-    the best. Without a pairing: the highest validation mean among the configs not pruned and
-    within the limits (``summary["limits"]``), ties to the simplest (``select.best_first``)."""
+    the best. Without a pairing: the highest validation mean among the configs not pruned (nor a
+    family's other learning rate) and within the limits (``summary["limits"]``), ties to the simplest (``select.best_first``)."""
 
     if isinstance(paired, dict) and paired.get("other_key") is not None:
         return str(paired["other_key"]) if paired.get("relation") == "best" else str(chosen_key)
     eligible = board[np.isfinite(board["val_mean"])]
     if "pruned" in eligible.columns:
         eligible = eligible[~eligible["pruned"]]  # booleans (run.files)
+    if "lr_kept" in eligible.columns:  # --lr-per-config: a family's other rates are never chosen
+        eligible = eligible[eligible["lr_kept"]]
     limits = limits or {}
     if limits.get("max_params") is not None:
         eligible = eligible[eligible["params"] <= limits["max_params"]]

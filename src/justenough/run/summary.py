@@ -105,6 +105,9 @@ class Summary:
     # The grow strategy's path, stops, explanation and configs not needed (engine/strategies/grow.summary;
     # its JSON: run/growth.py); None with other strategies, and then not written at all.
     growth: Growth | None = None
+    # lr_per_config: the learning rate the chosen architecture kept and every rate's validation
+    # mean, {"lr": 0.003, "val_means": {"0.001": ..., "0.003": ...}} (select/lr_choice.py); None otherwise.
+    lr_choice: dict[str, Any] | None = None
     # What no network scores on validation (select/baseline.py).
     baseline: dict[str, Any] | None = None
     # The choice against its closest rival, restart k against restart k (select.paired_evidence); None without one.
@@ -134,8 +137,11 @@ class Summary:
         return self.task == Task.CLASSIFICATION
 
     def to_dict(self) -> dict[str, Any]:
-        """``summary.json``'s object: every field in order (``growth`` only when there is one), then ``extra``."""
+        """``summary.json``'s object: every field in order (``growth`` and ``lr_choice`` only when
+        there is one), then ``extra``."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_WRITTEN_AS_KEYS}
+        if self.lr_choice is None:
+            del out["lr_choice"]
         if self.growth is None:
             del out["growth"]
         else:

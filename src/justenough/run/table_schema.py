@@ -43,6 +43,7 @@ LEADERBOARD_SCHEMA: dict[str, Kind] = {
     "val_mean": "float", "val_std": "float", "val_se": "float", "val_min": "float", "val_max": "float",
     "n_restarts": "int", "n_diverged": "int", "p_good": "float", "restarts_for_95": "Int64",
     "train_time": "float", "pruned": "bool",
+    "lr_kept": "bool",  # only with lr_per_config (select/lr_choice.py)
     "epochs_run": "float", "best_epoch": "float",  # means over the config's restarts
     "stopped_by": "str", "training_flag": "str",
     "latency_ms": "float",
