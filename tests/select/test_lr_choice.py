@@ -128,3 +128,16 @@ def test_a_bad_switch_is_refused_before_anything_trains(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="lr_per_config"):
         search("iris", lr_per_config="yes", out=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_the_search_estimator_keeps_one_rate_per_architecture() -> None:
+    from sklearn.datasets import load_iris
+
+    from justenough.estimators import JustEnoughClassifier
+
+    X, y = load_iris(return_X_y=True)
+    model = JustEnoughClassifier(depth=(1,), widths=(4, 8), learning_rate_init=(1e-3, 3e-2), max_epochs=10, patience=3,
+                                 n_init=2, cv=1, lr_per_config=True, report=False, random_state=0).fit(X, y)
+    board = model.leaderboard_
+    assert board["lr_kept"].sum() == 2 and bool(board.loc[board["chosen"], "lr_kept"].iloc[0])
+    assert "on validation" in model.explanation_

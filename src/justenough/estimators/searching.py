@@ -112,6 +112,7 @@ class _BaseSearch(BaseEstimator):
         cv: Any = "auto",
         max_params: int | None = None,
         ensemble: bool = False,
+        lr_per_config: bool = False,
         report: bool = True,
         random_state: Any = None,
         device: str = "cpu",
@@ -138,6 +139,7 @@ class _BaseSearch(BaseEstimator):
         self.cv = cv
         self.max_params = max_params
         self.ensemble = ensemble
+        self.lr_per_config = lr_per_config
         self.report = report
         self.random_state = random_state
         self.device = device
@@ -273,6 +275,7 @@ class _BaseSearch(BaseEstimator):
                 workers=workers,
                 max_params=self.max_params,
                 ensemble=self.ensemble,  # checked by the settings (a switch)
+                lr_per_config=self.lr_per_config,  # the same
                 report=bool(self.report) and self.out is not None,
                 **split,
             )
@@ -340,7 +343,9 @@ class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     default space's, ``DEFAULT_SPACE_VALUES``), or a whole ``justenough.Space`` given as ``space``.
     ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
     encodes them). ``ensemble=True``: predict with the mean of the chosen config's restarts (of
-    their probabilities), not its best restart (``search(ensemble=True)``). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
+    their probabilities), not its best restart (``search(ensemble=True)``). ``lr_per_config=True``
+    with several ``learning_rate_init`` values: each architecture keeps its best rate by validation
+    (``search(lr_per_config=True)``). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
     ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``n_folds_`` (1 or K),
     ``classes_``.
     """
