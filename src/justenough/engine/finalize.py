@@ -40,7 +40,7 @@ from justenough.study.tables import (
 )
 from justenough.space.config import Config
 from justenough.study.storage import StudyHandle
-from justenough.vocab import Task, validation_metric
+from justenough.vocab import Embed, Task, validation_metric
 
 if TYPE_CHECKING:
     from justenough.settings import SearchSettings
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from justenough.select import Choice
     from justenough.select.rules import Rule
 
-__all__ = ["finalize", "measure_latency", "not_trained_text"]
+__all__ = ["finalize", "measure_latency", "model_architecture", "not_trained_text"]
 
 
 @torch.no_grad()
@@ -66,11 +66,20 @@ def measure_latency(module: torch.nn.Module, n_in: int, batch: int, repeats: int
     return float(np.median(times))
 
 
+def model_architecture(cfg: Config, n_in: int, n_out: int) -> dict[str, Any]:
+    """The saved model's architecture of ``cfg`` (``run/artifacts.py``): ``embed`` only with an embedding,
+    so a plain model's ``model.json`` keeps the keys it always had."""
+    arch: dict[str, Any] = {"n_in": int(n_in), "widths": list(cfg.widths), "n_out": int(n_out), "activation": cfg.activation}
+    if cfg.embed != Embed.NONE:
+        arch["embed"] = cfg.embed
+    return arch
+
+
 def _config_latency_ms(cfg: Config, n_in: int, n_out: int) -> float:
     """Per-sample latency at batch 1 of the config's architecture (weights do not change it)."""
     from justenough.run.artifacts import build_module
 
-    module = build_module({"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation})
+    module = build_module(model_architecture(cfg, n_in, n_out))
     return measure_latency(module, n_in, 1, repeats=20) * 1000.0
 
 
@@ -251,9 +260,7 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
         state = refit_model(cfg, restart_seed(seed, int(best["restart"])), prepared, epochs, device=device, precision=precision)
         model_fit = {"fit_on": "train+validation", "rows": int(sizes["train"]) + int(sizes["val"]),
                      "restart": int(best["restart"]), "epochs": min(epochs, cfg.max_epochs)}
-    arch = {"n_in": int(prepared.n_features), "widths": list(cfg.widths), "n_out": int(prepared.n_outputs),
-            "activation": cfg.activation}
-    module = build_module(arch)
+    module = build_module(model_architecture(cfg, int(prepared.n_features), int(prepared.n_outputs)))
     module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()})
     module.eval()
     return _Fitted(module=module, fit=model_fit, refit_skipped=refit_skipped)

@@ -69,7 +69,7 @@ def refit(cfg: Config, seed: int, prepared: Any, epochs: int, *, device: str = "
                                            callback_every=epochs)
     # LSUV (a data-dependent init) sees the first 512 training rows, as in the search.
     stack = MLPStack(int(prepared.n_features), int(prepared.n_outputs), [member], activation=cfg.activation,
-                     device=device, init_data=X_train[:512])
+                     device=device, init_data=X_train[:512], embed=cfg.embed)
 
     def stop_after(epoch: int, _stack: Any, _state: Any) -> list[int]:
         return [0] if epoch >= epochs else []
