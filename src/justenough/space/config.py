@@ -137,7 +137,8 @@ class Config:
             "patience": self.patience,
             "monitor": self.monitor,
             "schedule": self.schedule,
-            "embed": self.embed,
+            # Only when embedded: a plain config's record stays what it was before embeddings existed.
+            **({"embed": self.embed} if self.embed != Embed.NONE else {}),
         }
 
     @classmethod

@@ -81,6 +81,10 @@ DEFAULT_SPACE_TEXT: Mapping[str, str] = MappingProxyType({
 })
 
 
+# Dimensions added after fingerprints were first written, with the default ``to_dict`` leaves out.
+_LATER_DIMS: Mapping[str, tuple[Any, ...]] = MappingProxyType({"embed": (Embed.NONE,)})
+
+
 # What ``max_epochs="auto"`` becomes, per task. Regression trains twice as long: its validation
 # loss is its score (R² = 1 - MSE / variance), so a restart still improving at epoch 200 is
 # improving the score, and on the quality suite the budget was binding there (friedman1,
@@ -324,8 +328,13 @@ class Space:
     # --- persistence ----------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``{"version": 1, "dims": {name: {"values": [...]} | {"low", "high", "log"}}}``."""
-        return {"version": 1, "dims": {d.name: d.to_dict() for d in self.dims()}}
+        """JSON-ready: ``{"version": 1, "dims": {name: {"values": [...]} | {"low", "high", "log"}}}``.
+
+        A dimension added later (``_LATER_DIMS``) is left out at its default, so a space that does
+        not use it keeps the JSON and fingerprint it had before (a study made then still resumes).
+        """
+        dims = {d.name: d.to_dict() for d in self.dims() if not (d.name in _LATER_DIMS and d.values == _LATER_DIMS[d.name])}
+        return {"version": 1, "dims": dims}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Space":
