@@ -176,7 +176,9 @@ def export(
 
 def _feature_names_out(model: "Model") -> list[str]:
     names = list(getattr(model.preprocessor, "feature_names_out", []) or [])
-    n_in = int(model.module[0].in_features)  # type: ignore[arg-type]  # the first layer: an nn.Linear
+    from justenough.run.artifacts import architecture_of
+
+    n_in = int(architecture_of(model.module)["n_in"])  # the network's inputs (a periodic embedding's, if first)
     if len(names) != n_in:
         raise ArtifactError(f"the model takes {n_in} features but its preprocessing names {len(names)}: the run is damaged")
     return names
