@@ -464,11 +464,12 @@ def test_bad_input_raises() -> None:
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_equals_cpu() -> None:
+@pytest.mark.parametrize("embed", ["none", "periodic"])
+def test_cuda_equals_cpu(embed: str) -> None:
     data = digits(300, 100)
     s = TrainSettings(optimizer="adam", batch_size=32, max_epochs=3, patience=None)
-    cpu = train(MLPStack(64, 10, MIXED), data, s)
-    gpu_stack = MLPStack(64, 10, MIXED, device="cuda")
+    cpu = train(MLPStack(64, 10, MIXED, embed=embed), data, s)
+    gpu_stack = MLPStack(64, 10, MIXED, device="cuda", embed=embed)
     gpu = train(gpu_stack, data, s)
     assert gpu.device.startswith("cuda")
     for a, b in zip(cpu.members, gpu.members):
