@@ -26,6 +26,7 @@ __all__ = [
     "Optimizer",
     "Precision",
     "Schedule",
+    "Embed",
     "StopReason",
     "Activation",
     "Sampler",
@@ -81,6 +82,14 @@ class Schedule(StrEnum):
 
     CONSTANT = "constant"
     COSINE = "cosine"
+
+
+class Embed(StrEnum):
+    """How the numeric inputs enter the network: as they are, or with periodic features
+    beside them (``nets/periodic.py``)."""
+
+    NONE = "none"
+    PERIODIC = "periodic"
 
 
 class StopReason(StrEnum):

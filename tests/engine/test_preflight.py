@@ -197,3 +197,13 @@ def test_a_linear_model_that_cannot_fit_is_named_linear() -> None:
     assert str(info.value).startswith("one linear network needs about ")
     assert info.value.largest is None and "with no hidden layer to narrow, use a smaller batch_size" in str(info.value)
     assert "--batch-size" in info.value.cli_message
+
+
+def test_memory_check_counts_the_periodic_embeddings_wider_first_layer() -> None:
+    from justenough.network_size import first_layer_inputs
+
+    kwargs = dict(n_features=50, n_outputs=3, n_val=100, budget=10**12, diagnose=False)
+    plain = check_memory(Space.from_options(depth="1", widths="64"), **kwargs)
+    both = check_memory(Space.from_options(depth="1", widths="64", embed="none,periodic"), **kwargs)
+    assert plain == member_bytes([50, 64, 3], 64, "adam", 100)
+    assert both == member_bytes([first_layer_inputs(50, "periodic"), 64, 3], 64, "adam", 100) > plain

@@ -54,6 +54,7 @@ BAD: dict[str, tuple[Any, type[Exception], str]] = {
     "patience": (0, ConfigError, "cannot read patience 0"),
     "monitor": ("val_accuracy", ConfigError, "cannot read monitor 'val_accuracy'"),
     "schedule": ("linear", ConfigError, "cannot read schedule 'linear'"),
+    "embed": ("fourier", ConfigError, "cannot read embed 'fourier'"),
     "delimiter": (";;", ConfigError, "delimiter must be one character"),
     "decimal": ("·", ConfigError, "decimal must be '.' or ','"),
     "max_categories": (1, ConfigError, "max_categories must be at least 2, got 1"),

@@ -467,6 +467,16 @@ def test_search_estimators_take_typed_values_numpy_ones_included():
     assert JustEnoughClassifier(depth=[1, 3], widths=(4,))._space() == Space.from_options(depth="1,3", widths="4")
 
 
+def test_search_estimators_take_embed():
+    from justenough.space.search_space import Space
+
+    assert JustEnoughClassifier().get_params()["embed"] == "none"
+    assert JustEnoughRegressor(embed="none,periodic")._space() == Space.from_options(embed="none,periodic")
+    assert JustEnoughClassifier(embed=["periodic"])._space() == Space.from_options(embed="periodic")
+    with pytest.raises(EstimatorConfigError, match="embed"):
+        JustEnoughClassifier(embed="fourier")._space()
+
+
 def test_search_estimators_train_for_their_tasks_epoch_budget():
     # max_epochs="auto" is the task's budget (DEFAULT_MAX_EPOCHS): 200 epochs for the classifier,
     # 400 for the regressor, as `justenough search` resolves it from the data.

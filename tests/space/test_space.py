@@ -353,7 +353,7 @@ def test_params_and_flops_match_a_torch_network(widths: tuple[int, ...]) -> None
 def test_group_key_is_what_a_stack_shares() -> None:
     a = Config(depth=2, widths=(8, 8), lr=1e-3, init="he_normal")
     b = Config(depth=2, widths=(64, 32), lr=1e-2, init="glorot_uniform", weight_decay=1e-4)
-    assert a.group_key() == b.group_key() == (2, "relu", "adam", 64, 200, 10, "val_loss", "constant")
+    assert a.group_key() == b.group_key() == (2, "relu", "adam", 64, 200, 10, "val_loss", "constant", "none")
     assert Config(depth=2, widths=(8, 8), batch_size=32).group_key() != a.group_key()
     assert Config(depth=2, widths=(8, 8), monitor="val_score").group_key() != a.group_key()
     assert Config(depth=2, widths=(8, 8), activation="tanh").group_key() != a.group_key()
@@ -431,3 +431,39 @@ def test_grid_params_refuses_a_config_outside_the_space() -> None:
         space.grid_params(Config(depth=2, widths=(16, 8)))
     assert Config(depth=1, widths=(8,)) in space
     assert Config(depth=1, widths=(32,)) not in space
+
+
+# --- the embed dimension (nets/periodic.py) -----------------------------------------------------
+
+
+def test_embed_dimension_keeps_default_keys_and_fingerprint_and_counts_the_embedding() -> None:
+    plain = Config(depth=2, widths=(16, 8))
+    assert plain.embed == "none" and "embed" not in plain.to_dict()  # the record it had before embeddings
+    # At "none" the key is the hash without the embed setting (the key configs had before it).
+    settings = {k: v for k, v in plain.to_dict().items() if k not in ("monitor", "schedule")}
+    assert plain.key == hashlib.sha256(json.dumps(settings, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:12]
+    emb = Config(depth=2, widths=(16, 8), embed="periodic")
+    assert emb.to_dict()["embed"] == "periodic"
+    assert emb.key != plain.key and Config.from_dict({**emb.to_dict(), "key": emb.key}) == emb
+    assert emb.label == "2x[16,8]+periodic" and Config(depth=0, widths=(), embed="periodic").label == "linear+periodic"
+    assert plain.label == "2x[16,8]" and Config(depth=1, widths=(64,), embed="periodic").label == "1x64+periodic"
+    K = 8
+    assert emb.params(5, 3) == (5 * (1 + K)) * 16 + 16 + 16 * 8 + 8 + 8 * 3 + 3 + 2 * 5 * K
+    assert emb.params(5, 3) - plain.params(5, 3) == 5 * K * 16 + 2 * 5 * K
+    assert emb.flops(5, 3) > plain.flops(5, 3)
+    assert emb.group_key() != plain.group_key()  # one stack holds one embedding
+    with pytest.raises(ConfigError, match="embed"):
+        Config(depth=1, widths=(4,), embed="fourier")
+
+
+def test_space_lists_embed_and_leaves_the_default_out_of_its_fingerprint() -> None:
+    space = Space.from_options(depth="1", widths="8", embed="none,periodic").for_task("classification")
+    configs = space.configs()
+    assert [c.embed for c in configs] == ["none", "periodic"]
+    assert all(c in space for c in configs)
+    assert Space.from_dict(space.to_dict()) == space
+    assert space.fingerprint() != Space.from_options(depth="1", widths="8").for_task("classification").fingerprint()
+    assert "embed" not in Space.default().to_dict()["dims"]  # a study made before embed resumes
+    assert Space.from_dict(Space.default().to_dict()) == Space.default()
+    with pytest.raises(ConfigError, match="embed"):
+        Space.from_options(embed="fourier")

@@ -464,11 +464,12 @@ def test_bad_input_raises() -> None:
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_equals_cpu() -> None:
+@pytest.mark.parametrize("embed", ["none", "periodic"])
+def test_cuda_equals_cpu(embed: str) -> None:
     data = digits(300, 100)
     s = TrainSettings(optimizer="adam", batch_size=32, max_epochs=3, patience=None)
-    cpu = train(MLPStack(64, 10, MIXED), data, s)
-    gpu_stack = MLPStack(64, 10, MIXED, device="cuda")
+    cpu = train(MLPStack(64, 10, MIXED, embed=embed), data, s)
+    gpu_stack = MLPStack(64, 10, MIXED, device="cuda", embed=embed)
     gpu = train(gpu_stack, data, s)
     assert gpu.device.startswith("cuda")
     for a, b in zip(cpu.members, gpu.members):
@@ -755,4 +756,116 @@ def test_bfloat16_step_gradients_are_close_to_autograd() -> None:
         # bfloat16 keeps 8 significant bits; rounding compounds layer by layer going back, so
         # the first layer's gradient is off by ~8% in norm, but points the same way.
         assert float((got - want).norm() / want.norm()) < 0.15
+        assert float(F.cosine_similarity(got.flatten(), want.flatten(), dim=0)) > 0.99
+
+
+# --- the periodic embedding (nets/periodic.py) in the trainer ---------------------------------
+
+EMBED_CASES = [
+    ("classification", TrainSettings(optimizer="adam", batch_size=32, max_epochs=10, patience=None, restore_best=False), 0.1),
+    ("classification", TrainSettings(optimizer="sgd", momentum=0.9, batch_size=32, max_epochs=10, patience=None, restore_best=False), 0.5),
+    ("regression", TrainSettings(optimizer="adamw", batch_size=32, max_epochs=12, patience=None, restore_best=False), 0.1),
+]
+
+
+@pytest.mark.parametrize("task,settings,lr_scale", EMBED_CASES, ids=lambda v: getattr(v, "optimizer", v) if not isinstance(v, float) else "")
+def test_embedded_stack_equals_loop(task: str, settings: TrainSettings, lr_scale: float) -> None:
+    """Invariant 1 with a periodic embedding: member i (PeriodicEmbedding, Linear, ReLU, ...)
+    trained in the stack equals the same module trained alone with torch.optim, frequencies and
+    phases included."""
+    data = digits() if task == "classification" else regression()
+    specs = [replace(m, lr=m.lr * lr_scale) for m in MIXED]
+    stack = MLPStack(data.X_train.shape[1], data.n_outputs, specs, activation="relu", embed="periodic")
+    nets = [stack.member(i) for i in range(stack.M)]
+    result = train(stack, data, settings)
+    for i, (net, spec) in enumerate(zip(nets, specs)):
+        start = {k: v.clone() for k, v in net.state_dict().items()}
+        hist = loop_train(net, spec, data, settings)
+        ref = net.state_dict()
+        got = result.members[i].state
+        assert set(got) == set(ref) and {"0.frequencies", "0.phases", "1.weight"} <= set(got)
+        assert not torch.equal(got["0.frequencies"], start["0.frequencies"])  # the embedding trains
+        for k in ref:
+            torch.testing.assert_close(got[k], ref[k], rtol=0, atol=1e-5, msg=f"member {i} {k}")
+        np.testing.assert_allclose(result.members[i].history["val_loss"], hist["val_loss"], rtol=1e-5, atol=1e-6)
+
+
+def test_embedded_linear_model_equals_loop() -> None:
+    """Depth 0 with the embedding: a linear model on the raw and periodic features."""
+    data = regression()
+    specs = [MemberSpec(widths=(), init="glorot_uniform", seed=s, lr=0.002) for s in (1, 2)]
+    stack = MLPStack(data.X_train.shape[1], 1, specs, embed="periodic")
+    nets = [stack.member(i) for i in range(stack.M)]
+    settings = TrainSettings(optimizer="adam", batch_size=32, max_epochs=6, patience=None, restore_best=False)
+    result = train(stack, data, settings)
+    for i, (net, spec) in enumerate(zip(nets, specs)):
+        loop_train(net, spec, data, settings)
+        for k, v in net.state_dict().items():
+            torch.testing.assert_close(result.members[i].state[k], v, rtol=0, atol=1e-5, msg=f"member {i} {k}")
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_hand_written_backward_with_embedding_equals_autograd(activation: str, task: str) -> None:
+    """The step's gradients of the frequencies and phases (and of every layer) are autograd's."""
+    from justenough.train.backward import Step
+    from justenough.train.metrics import stack_loss
+    from justenough.train.optimizer import flatten_parameters, parameter_views
+
+    n_out = 10 if task == "classification" else 3
+    specs = [replace(m, seed=m.seed + 30) for m in MIXED]  # padded
+    stack = MLPStack(12, n_out, specs, activation=activation, embed="periodic")
+    g = torch.Generator().manual_seed(1)
+    M, B = stack.M, 29
+    x = torch.randn(M, B, 12, generator=g) * 2.0
+    y = torch.randint(0, n_out, (M, B), generator=g) if task == "classification" else torch.randn(M, B, n_out, generator=g)
+    params = stack.trained_parameters()
+    assert len(params) == 2 * (stack.depth + 1) + 2
+    ref_loss = stack_loss(task, stack(x), y)
+    ref = torch.autograd.grad(ref_loss.sum(), params)
+    flat = flatten_parameters(params)
+    grad_flat = torch.full_like(flat, float("nan"))  # every element must be written
+    views = parameter_views(grad_flat, params)
+    with torch.no_grad():
+        loss = Step(stack, task, views)(x, y)
+    torch.testing.assert_close(loss, ref_loss.detach(), rtol=1e-6, atol=1e-7)
+    for got, want in zip(views, ref):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    assert float(views[-2].abs().sum()) > 0 and float(views[-1].abs().sum()) > 0
+
+
+def test_embedded_members_that_stop_change_nothing() -> None:
+    """Compaction carries the frequencies and phases (and their optimizer state): each member
+    equals the same member trained in a stack of its own, bit for bit."""
+    data = digits(150, 300)
+    specs = [MemberSpec(widths=(16,), init="he_normal", seed=s, lr=0.03) for s in range(3)]
+    s = TrainSettings(optimizer="adam", batch_size=16, max_epochs=30, patience=2)
+    together = train(MLPStack(64, 10, specs, embed="periodic"), data, s)
+    stops = sorted(m.epochs_run for m in together.members)
+    assert stops[0] < stops[-1]
+    for spec, got in zip(specs, together.members):
+        alone = train(MLPStack(64, 10, [spec], embed="periodic"), data, s).members[0]
+        assert got.history == alone.history
+        for k in alone.state:
+            assert torch.equal(got.state[k], alone.state[k])
+
+
+def test_bfloat16_step_with_embedding_is_close_to_autograd() -> None:
+    """Mixed precision rounds layer 0's embedded inputs to bfloat16; the embedding's own
+    gradients stay float32 arithmetic and point where autograd's do."""
+    from justenough.train.backward import Step
+    from justenough.train.optimizer import parameter_views
+
+    g = torch.Generator().manual_seed(6)
+    stack = MLPStack(16, 10, [MemberSpec(widths=(96,), init="he_normal", seed=s) for s in range(2)], embed="periodic")
+    xb, yb = torch.randn(2, 32, 16, generator=g), torch.randint(0, 10, (2, 32), generator=g)
+    params = stack.trained_parameters()
+    loss = sum(F.cross_entropy(stack(xb)[i], yb[i]) for i in range(2))
+    ref = torch.autograd.grad(loss, params)
+    views = parameter_views(torch.zeros(sum(p.numel() for p in params)), params)
+    step = Step(stack, "classification", views, precision="bfloat16")
+    assert step.low[0]  # 144 x 96 inputs: layer 0 runs in bfloat16
+    with torch.no_grad():
+        step(xb, yb)
+    for got, want in zip(views, ref):
         assert float(F.cosine_similarity(got.flatten(), want.flatten(), dim=0)) > 0.99

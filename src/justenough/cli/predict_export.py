@@ -178,7 +178,7 @@ def _feature_names_out(model: "Model") -> list[str]:
     names = list(getattr(model.preprocessor, "feature_names_out", []) or [])
     from justenough.run.artifacts import architecture_of
 
-    n_in = int(architecture_of(model.module)["n_in"])  # a network's, or its ensemble members' (one architecture)
+    n_in = int(architecture_of(model.module)["n_in"])  # the raw features in (an ensemble's members share one architecture; a periodic embedding's, if first)
     if len(names) != n_in:
         raise ArtifactError(f"the model takes {n_in} features but its preprocessing names {len(names)}: the run is damaged")
     return names

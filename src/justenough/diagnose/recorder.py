@@ -101,6 +101,10 @@ class DiagnosticsRecorder:
             return []
         if getattr(stack, "depth", 1) == 0 and not self.include_output:
             return []  # no hidden layer (a linear model): no units whose symmetry or signal to follow
+        if len(getattr(stack, "embedding", ())):
+            # Layer 0 reads each member's own periodic features of X, not X: the measures read X
+            # as every member's input, so embedded stacks are not measured (yet).
+            return []
         t0 = time.perf_counter()
         views = stack_layers(stack)
         X = check_batch(self.X, int(views[0].weight.shape[1]), "DiagnosticsRecorder")

@@ -100,8 +100,7 @@ def fit_ensemble(cfg: Config, key: str, mine: pd.DataFrame, prepared: Any, weigh
         best_epochs = mine.sort_values("restart")["best_epoch"]
         fit = {"fit_on": "train", "rows": int(sizes["train"]),
                "epochs": [int(e) if pd.notna(e) else None for e in best_epochs]}  # each restart's best epoch
-    arch = {"n_in": int(prepared.n_features), "widths": list(cfg.widths), "n_out": int(prepared.n_outputs),
-            "activation": cfg.activation}
+    arch = cfg.model_architecture(int(prepared.n_features), int(prepared.n_outputs))
     module = ensemble_module(arch, states, prepared.task)
     params = int(sum(p.numel() for p in module.parameters()))  # k x the network's
     return module, {**fit, "restart": int(mine.iloc[0]["restart"]), "members": len(members), "restarts": members,

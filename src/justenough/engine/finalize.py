@@ -263,9 +263,7 @@ def _fit_model(pick: _Pick, prepared: Any, weights: Any, *, seed: int, device: s
         state = refit_model(cfg, restart_seed(seed, int(best["restart"])), prepared, epochs, device=device, precision=precision)
         model_fit = {"fit_on": "train+validation", "rows": int(sizes["train"]) + int(sizes["val"]),
                      "restart": int(best["restart"]), "epochs": min(epochs, cfg.max_epochs)}
-    arch = {"n_in": int(prepared.n_features), "widths": list(cfg.widths), "n_out": int(prepared.n_outputs),
-            "activation": cfg.activation}
-    module = build_module(arch)
+    module = build_module(cfg.model_architecture(int(prepared.n_features), int(prepared.n_outputs)))
     module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()})
     module.eval()
     return _Fitted(module=module, fit=model_fit, refit_skipped=refit_skipped)

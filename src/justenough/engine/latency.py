@@ -39,7 +39,7 @@ def config_latency_ms(cfg: Config, n_in: int, n_out: int, ensemble: Mapping[str,
     with ``ensemble`` (``{"members": k, "task": ...}``), of k such networks and their mean."""
     from justenough.run.artifacts import build_network
 
-    arch: dict[str, Any] = {"n_in": n_in, "widths": list(cfg.widths), "n_out": n_out, "activation": cfg.activation}
+    arch = cfg.model_architecture(n_in, n_out)
     if ensemble is not None:
         arch["ensemble"] = dict(ensemble)
     return measure_latency(build_network(arch), n_in, 1, repeats=20) * 1000.0

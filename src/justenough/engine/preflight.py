@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from justenough.errors import ConfigError
 from justenough.space.config import architecture_label
-from justenough.vocab import Optimizer
+from justenough.vocab import Embed, Optimizer
 
 if TYPE_CHECKING:
     import torch
@@ -151,9 +151,11 @@ def check_memory(
 
     The largest network: the deepest depth, the widest width, each listed shape (layer by layer,
     the widest of them: what a padded stack holds), the largest batch size and the optimizer with
-    the most state. The bytes only grow with each of these, so no config of the space needs more.
+    the most state, and the periodic embedding's wider first layer when the space lists it. The
+    bytes only grow with each of these, so no config of the space needs more.
     """
     from justenough.diagnose import diagnostics_bytes
+    from justenough.network_size import first_layer_inputs
     from justenough.space.config import layer_widths
     from justenough.train import member_bytes
 
@@ -168,8 +170,11 @@ def check_memory(
         per_shape = [layer_widths(w, depth, s) for s in shapes]
         return tuple(max(layer) for layer in zip(*per_shape)) if depth else ()
 
+    embeds = getattr(getattr(space, "embed", None), "values", None) or (Embed.NONE,)
+    n_first = max(first_layer_inputs(int(n_features), str(e)) for e in embeds)  # layer 0's fan-in
+
     def need(w: int) -> int:
-        sizes = [int(n_features), *hidden(w), int(n_outputs)]
+        sizes = [n_first, *hidden(w), int(n_outputs)]
         extra = diagnostics_bytes(sizes) if diagnose and depth > 0 else 0
         return member_bytes(sizes, batch, optimizer, int(n_val)) + extra
 

@@ -82,7 +82,7 @@ def refit_members(cfg: Config, seeds: list[int], prepared: Any, epochs: int, *, 
     members, settings = [member for member, _ in specs], specs[0][1]
     # LSUV (a data-dependent init) sees the first 512 training rows, as in the search.
     stack = MLPStack(int(prepared.n_features), int(prepared.n_outputs), members, activation=cfg.activation,
-                     device=device, init_data=X_train[:512])
+                     device=device, init_data=X_train[:512], embed=cfg.embed)
 
     def stop_after(epoch: int, _stack: Any, _state: Any) -> list[int]:
         return list(range(len(members))) if epoch >= epochs else []

@@ -101,6 +101,7 @@ class _BaseSearch(BaseEstimator):
         batch_size: Any = _single_default("batch_size"),
         max_epochs: Any = _single_default("max_epochs"),
         patience: int | None = _single_default("patience"),
+        embed: Any = _single_default("embed"),
         space: "Space | None" = None,
         rule: str = "one-se",
         n_init: int = 5,
@@ -128,6 +129,7 @@ class _BaseSearch(BaseEstimator):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.patience = patience
+        self.embed = embed
         self.space = space
         self.rule = rule
         self.n_init = n_init
@@ -168,6 +170,7 @@ class _BaseSearch(BaseEstimator):
                 batch_size=self.batch_size,
                 max_epochs=max_epochs,
                 patience=patience,
+                embed=self.embed,
             )
         except ConfigError as exc:
             raise EstimatorConfigError(str(exc)) from None

@@ -128,7 +128,8 @@ def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData)
     # LSUV needs a batch of real data; the first 512 training rows (a fixed, seed-free choice).
     init_data = X_train[:512]
     stack = MLPStack(
-        data.n_features, data.n_outputs, members, activation=first.activation, device=device, init_data=init_data
+        data.n_features, data.n_outputs, members, activation=first.activation, device=device, init_data=init_data,
+        embed=first.embed,
     )
     return data, stack
 

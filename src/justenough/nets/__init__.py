@@ -2,7 +2,7 @@
 
 ``activations.py``: the one activation table (function, module, derivative, default init, gain).
 ``init.py``: the initialization schemes' registry. ``stack.py``: ``MLPStack``, M MLPs as stacked
-tensors. ``export.py``: ``RawInputNetwork``, a network with its fitted preprocessing as torch ops.
+tensors. ``periodic.py``: the periodic numeric embedding (``PeriodicEmbedding``). ``export.py``: ``RawInputNetwork``, a network with its fitted preprocessing as torch ops.
 """
 
 from justenough.nets.activations import ACTIVATIONS, ActivationParts, activation_module, activation_name

@@ -371,6 +371,8 @@ class LayeredStack(Protocol):
 
     def activate(self, z: torch.Tensor) -> torch.Tensor: ...
 
+    def first_layer_input(self, x: torch.Tensor) -> torch.Tensor: ...
+
 
 @torch.no_grad()
 def lsuv_(
@@ -400,7 +402,7 @@ def lsuv_(
     sel = torch.zeros(stack.M, dtype=torch.bool, device=stack.device)
     sel[idx] = True
     finals = torch.zeros(stack.M, stack.depth + 1, dtype=torch.float64)
-    h = X.unsqueeze(0).expand(stack.M, -1, -1)  # [M, B, n_in]
+    h = stack.first_layer_input(X.unsqueeze(0).expand(stack.M, -1, -1))  # [M, B, fan_in_0]: the inputs (and periodic features)
     for layer in range(stack.depth + 1):
         w, b = stack.weights[layer], stack.biases[layer]
         out_mask = stack.unit_mask(layer).to(torch.float32)  # [M, out]; 1 for real units

@@ -18,6 +18,9 @@ after every hidden layer (``nn.Identity`` for ``identity``), so parameter names 
 An ensemble of restarts (``nets/ensemble.RestartEnsemble``, ``search(ensemble=True)``) holds k such
 networks of one architecture: its names are ``members.i.2*l.weight``. A model saved without an
 ensemble has no ``ensemble`` key and loads as the plain network it always was.
+A model with the periodic embedding (``nets/periodic.py``) has a ``PeriodicEmbedding`` first
+(``0.frequencies``, ``0.phases`` ``[n_in, K]``; the Linear layers at ``1 + 2*l``) and
+``"embed": "periodic"`` in its architecture; one without has no ``embed`` key, as before.
 """
 
 from __future__ import annotations
@@ -41,9 +44,11 @@ from torch import nn
 from justenough.run.atomic import atomic_dir, publish_mode, write_bytes
 from justenough.errors import ArtifactError
 from justenough.nets.activations import ACTIVATION_MODULES
+from justenough.network_size import PERIODIC_FREQUENCIES, first_layer_inputs
 from justenough.nets.ensemble import RestartEnsemble
+from justenough.nets.periodic import PeriodicEmbedding
 from justenough.nets.stack import plain_mlp
-from justenough.vocab import Activation, Task
+from justenough.vocab import Activation, Embed, Task
 from justenough.display_numbers import json_ready
 from justenough.run.files import MODEL_DIR, MODEL_FILE, WEIGHTS_FILE
 
@@ -91,12 +96,17 @@ def _check_architecture(arch: Any, where: str = "the architecture") -> dict[str,
     activation = arch["activation"]
     if activation not in ACTIVATION_MODULES:
         raise ArtifactError(f"{where}: unknown activation {activation!r}; known: {', '.join(ACTIVATION_MODULES)}")
+    embed = arch.get("embed", Embed.NONE)
+    if embed not in tuple(Embed):
+        raise ArtifactError(f"{where}: unknown embed {embed!r}; known: {', '.join(Embed)}")
     checked: dict[str, Any] = {
         "n_in": positive_int(arch["n_in"], "n_in"),
         "widths": [positive_int(w, "each width") for w in widths],
         "n_out": positive_int(arch["n_out"], "n_out"),
         "activation": str(activation),
     }
+    if embed != Embed.NONE:  # only then: a plain model's architecture keeps the keys it always had
+        checked["embed"] = str(embed)
     ensemble = arch.get("ensemble")
     if ensemble is not None:  # k networks of this architecture and their mean (nets/ensemble.py)
         if not isinstance(ensemble, Mapping) or ensemble.get("task") not in tuple(Task):
@@ -111,12 +121,17 @@ def build_module(architecture: Mapping[str, Any]) -> nn.Sequential:
     """``Linear(n_in, w1), act, Linear(w1, w2), act, ..., Linear(wL, n_out)`` as a Sequential
     (``nets.stack.plain_mlp``), once the architecture is checked (``ArtifactError`` if not).
 
-    The weights are torch's defaults; load a state dict to give it trained ones.
+    With ``"embed": "periodic"``, a ``PeriodicEmbedding`` comes first and the first Linear reads its
+    ``n_in (1 + K)`` outputs. The weights are torch's defaults; load a state dict to give it trained ones.
     """
     arch = _check_architecture(architecture)
     if "ensemble" in arch:
         raise ArtifactError("the architecture is an ensemble of networks: build it with build_network")
-    return plain_mlp([arch["n_in"], *arch["widths"], arch["n_out"]], arch["activation"])
+    embed = arch.get("embed", Embed.NONE)
+    net = plain_mlp([first_layer_inputs(arch["n_in"], embed), *arch["widths"], arch["n_out"]], arch["activation"])
+    if embed == Embed.PERIODIC:
+        net = nn.Sequential(PeriodicEmbedding(arch["n_in"]), *net)
+    return net
 
 
 def build_network(architecture: Mapping[str, Any]) -> nn.Module:
@@ -143,9 +158,11 @@ def architecture_of(module: nn.Module, activation: str | None = None) -> dict[st
         return {**archs[0], "ensemble": {"members": module.k, "task": str(module.task)}}
     if not isinstance(module, nn.Sequential):
         raise ArtifactError(f"expected a torch.nn.Sequential of Linear and activation modules, got {type(module).__name__}")
-    linears = [m for m in module if isinstance(m, nn.Linear)]
+    emb = module[0] if len(module) and isinstance(module[0], PeriodicEmbedding) else None
+    layers = list(module)[1:] if emb is not None else list(module)
+    linears = [m for m in layers if isinstance(m, nn.Linear)]
     acts = []
-    for m in module:
+    for m in layers:
         if isinstance(m, nn.Linear):
             continue
         name = _NAME_OF_MODULE.get(type(m))
@@ -159,6 +176,11 @@ def architecture_of(module: nn.Module, activation: str | None = None) -> dict[st
         acts.append(name)
     if not linears:
         raise ArtifactError("the module holds no Linear layer")
+    if emb is not None and (emb.n_frequencies != PERIODIC_FREQUENCIES or linears[0].in_features != first_layer_inputs(emb.n_in, Embed.PERIODIC)):
+        raise ArtifactError(
+            f"the PeriodicEmbedding ({emb.n_in} inputs, {emb.n_frequencies} frequencies) does not fit: a saved model "
+            f"has {PERIODIC_FREQUENCIES} frequencies per input and a first Linear layer reading all {emb.n_in * (1 + emb.n_frequencies)} outputs"
+        )
     if any(lin.bias is None for lin in linears):
         raise ArtifactError("every Linear layer needs a bias (bias=True)")
     for a, b in zip(linears[:-1], linears[1:]):
@@ -173,26 +195,36 @@ def architecture_of(module: nn.Module, activation: str | None = None) -> dict[st
     name = activation or found or "identity"
     if name not in ACTIVATION_MODULES:
         raise ArtifactError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATION_MODULES)}")
-    return {
-        "n_in": int(linears[0].in_features),
+    arch = {
+        "n_in": int(linears[0].in_features) if emb is None else int(emb.n_in),
         "widths": [int(lin.out_features) for lin in linears[:-1]],
         "n_out": int(linears[-1].out_features),
         "activation": name,
     }
+    if emb is not None:
+        arch["embed"] = str(Embed.PERIODIC)
+    return arch
 
 
 def _canonical_state(module: nn.Module, arch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """The Linear weights in the canonical layout's names (``0.weight``, ``2.weight``, ...; an
-    ensemble's ``members.i.0.weight``, ...), CPU float32, contiguous."""
+    """The weights in the canonical layout's names (``0.weight``, ``2.weight``, ...; behind a periodic
+    embedding ``0.frequencies``, ``0.phases``, ``1.weight``, ``3.weight``, ...; an ensemble's
+    ``members.i.`` before each), CPU float32, contiguous."""
     if isinstance(module, RestartEnsemble):
         return {f"members.{i}.{name}": t for i, m in enumerate(module.members)
                 for name, t in _canonical_state(m, arch).items()}
     linears = [m for m in module.children() if isinstance(m, nn.Linear)]  # a Sequential's, in order
+    cpu = lambda t: t.detach().to("cpu", torch.float32).contiguous().clone()  # noqa: E731
     state: dict[str, torch.Tensor] = {}
+    first = 0
+    if arch.get("embed", Embed.NONE) == Embed.PERIODIC:
+        emb = next(iter(module.children()))  # the PeriodicEmbedding, first
+        state["0.frequencies"], state["0.phases"] = cpu(emb.frequencies), cpu(emb.phases)  # [n_in, K] each
+        first = 1
     for i, lin in enumerate(linears):
-        idx = 2 * i  # Linear, act, Linear, act, ...: the l-th Linear sits at index 2l
-        state[f"{idx}.weight"] = lin.weight.detach().to("cpu", torch.float32).contiguous().clone()  # [out, in]
-        state[f"{idx}.bias"] = lin.bias.detach().to("cpu", torch.float32).contiguous().clone()  # [out]
+        idx = first + 2 * i  # Linear, act, Linear, act, ...: the l-th Linear sits at index 2l (after the embedding)
+        state[f"{idx}.weight"] = cpu(lin.weight)  # [out, in]
+        state[f"{idx}.bias"] = cpu(lin.bias)  # [out]
     return state
 
 

@@ -13,9 +13,15 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
 from justenough.errors import ConfigError
-from justenough.network_size import flop_count, parameter_count
+from justenough.network_size import (
+    embedding_flop_count,
+    embedding_parameter_count,
+    first_layer_inputs,
+    flop_count,
+    parameter_count,
+)
 from justenough.space.dims import AUTO, FUNNEL_MIN_WIDTH, check_number, check_str, resolve_init
-from justenough.vocab import Activation, Monitor
+from justenough.vocab import Activation, Embed, Monitor
 
 if TYPE_CHECKING:  # torch loads where a config trains, not where one is read
     from justenough.nets.stack import MemberSpec
@@ -42,18 +48,20 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def architecture_label(depth: int, widths: tuple[int, ...]) -> str:
+def architecture_label(depth: int, widths: tuple[int, ...], embed: str = "none") -> str:
     """``"2x64"`` when every layer has one width, ``"3x[64,32,16]"`` otherwise, ``"linear"`` for
-    depth 0 (no hidden layer: the inputs go straight to the outputs)."""
+    depth 0 (no hidden layer: the inputs go straight to the outputs); ``"+periodic"`` after it
+    when the inputs pass through the periodic embedding first (``"2x64+periodic"``)."""
+    suffix = "" if embed == Embed.NONE else f"+{embed}"
     if depth == 0:
-        return "linear"
+        return "linear" + suffix
     if len(set(widths)) == 1:
-        return f"{depth}x{widths[0]}"
-    return f"{depth}x[{','.join(str(w) for w in widths)}]"
+        return f"{depth}x{widths[0]}" + suffix
+    return f"{depth}x[{','.join(str(w) for w in widths)}]" + suffix
 
 
 # Settings added after 0.1 and their defaults (``Config.key`` leaves them out at these values).
-_KEY_DEFAULTS: dict[str, Any] = {"monitor": "val_loss", "schedule": "constant"}
+_KEY_DEFAULTS: dict[str, Any] = {"monitor": "val_loss", "schedule": "constant", "embed": "none"}
 
 
 
@@ -78,6 +86,7 @@ class Config:
     patience: int | None = 10
     monitor: str = "val_loss"
     schedule: str = "constant"  # a record from before schedules existed trained at a constant lr
+    embed: str = "none"  # the numeric inputs as they are, or with periodic features (nets/periodic.py)
 
     def __post_init__(self) -> None:
         # Normalize types so that equal settings give equal keys (1 vs 1.0, list vs tuple).
@@ -98,6 +107,9 @@ class Config:
         if self.monitor not in tuple(Monitor):
             raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(Monitor)}")
         object.__setattr__(self, "schedule", check_str("schedule", self.schedule, self.schedule))
+        object.__setattr__(self, "embed", check_str("embed", self.embed, self.embed))
+        if self.embed not in tuple(Embed):
+            raise ConfigError(f"unknown embed {self.embed!r}: use one of {', '.join(Embed)}")
         if self.max_epochs == AUTO:
             raise ConfigError("a config trains a number of epochs, not 'auto': the space resolves 'auto' by the task "
                               "(Space.for_task) before it makes configs")
@@ -125,6 +137,8 @@ class Config:
             "patience": self.patience,
             "monitor": self.monitor,
             "schedule": self.schedule,
+            # Only when embedded: a plain config's record stays what it was before embeddings existed.
+            **({"embed": self.embed} if self.embed != Embed.NONE else {}),
         }
 
     @classmethod
@@ -158,21 +172,33 @@ class Config:
 
     @property
     def label(self) -> str:
-        """The config's architecture in one word (``architecture_label``): ``"2x64"``, ``"3x[64,32,16]"``, ``"linear"``."""
-        return architecture_label(self.depth, self.widths)
+        """The config's architecture in one word (``architecture_label``): ``"2x64"``, ``"3x[64,32,16]"``, ``"linear"``,
+        ``"2x64+periodic"``."""
+        return architecture_label(self.depth, self.widths, self.embed)
+
+    def model_architecture(self, n_in: int, n_out: int) -> dict[str, Any]:
+        """The saved model's architecture (``run/artifacts.py``): ``n_in``, ``widths``, ``n_out``,
+        ``activation``, and ``embed`` only with an embedding, so a plain model's ``model.json``
+        keeps the keys it always had."""
+        arch: dict[str, Any] = {"n_in": int(n_in), "widths": list(self.widths), "n_out": int(n_out),
+                                "activation": self.activation}
+        if self.embed != Embed.NONE:
+            arch["embed"] = str(self.embed)
+        return arch
 
     def params(self, n_in: int, n_out: int) -> int:
-        """Weights plus biases of the network for ``n_in`` features and ``n_out`` outputs."""
-        return parameter_count([n_in, *self.widths, n_out])
+        """Weights plus biases of the network for ``n_in`` features and ``n_out`` outputs, plus the
+        periodic embedding's frequencies and phases (which also widen the first layer)."""
+        return parameter_count([first_layer_inputs(n_in, self.embed), *self.widths, n_out]) + embedding_parameter_count(n_in, self.embed)
 
     def flops(self, n_in: int, n_out: int) -> int:
-        """Floating-point operations of one forward pass per sample: 2 x multiply-adds."""
-        return flop_count([n_in, *self.widths, n_out])
+        """Floating-point operations of one forward pass per sample: 2 x multiply-adds, plus the embedding's."""
+        return flop_count([first_layer_inputs(n_in, self.embed), *self.widths, n_out]) + embedding_flop_count(n_in, self.embed)
 
     def group_key(self) -> tuple[Any, ...]:
-        """What every config trained in one stack must share: depth, activation and training settings."""
+        """What every config trained in one stack must share: depth, activation, embedding and training settings."""
         return (self.depth, self.activation, self.optimizer, self.batch_size, self.max_epochs, self.patience, self.monitor,
-                self.schedule)
+                self.schedule, self.embed)
 
 
 def member_and_settings(cfg: Config, seed: int, **settings: Any) -> tuple["MemberSpec", "TrainSettings"]:

@@ -13,6 +13,7 @@ The CLI forms (``parse_dim``)::
     patience  "10"  "none" (no early stopping)
     monitor   "val_loss" (the default) or "val_score": what early stopping and the best weights follow
     schedule  "constant" or "cosine" (each restart's lr decays to 0 over max_epochs), or both
+    embed     "none" or "periodic" (periodic features of each input before the first layer), or both
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from justenough.errors import ConfigError
-from justenough.vocab import ACTIVATION_ALIASES, Activation, Monitor, Optimizer, Schedule
+from justenough.vocab import ACTIVATION_ALIASES, Activation, Embed, Monitor, Optimizer, Schedule
 
 __all__ = [
     "AUTO",
@@ -79,6 +80,7 @@ KINDS: dict[str, _DimKind] = {
     "patience": _DimKind("int", "patience", '"10", "5,20" or "none" (no early stopping)', minimum=1, nullable=True),
     "monitor": _DimKind("str", "monitor", '"val_loss" or "val_score"', choices=tuple(Monitor)),
     "schedule": _DimKind("str", "schedule", '"constant", "cosine" or "constant,cosine"', choices=tuple(Schedule)),
+    "embed": _DimKind("str", "embed", '"none", "periodic" or "none,periodic"', choices=tuple(Embed)),
 }
 _ALIASES = {"width": "widths", "epochs": "max_epochs", "batch": "batch_size", "wd": "weight_decay"}
 _POSITIVE = {"lr"}  # strictly positive (the minimum above is exclusive for these)

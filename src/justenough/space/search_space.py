@@ -23,7 +23,7 @@ from typing import Any, Mapping
 from justenough.errors import ConfigError
 from justenough.space.config import Config, canonical_json, layer_widths
 from justenough.space.dims import KINDS, AUTO, SHAPES, Dim, dim_name, parse_dim, resolve_init
-from justenough.vocab import Activation, Monitor, Optimizer, Schedule, Task
+from justenough.vocab import Activation, Embed, Monitor, Optimizer, Schedule, Task
 
 __all__ = ["DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_VALUES", "DEFAULT_SPACE_TEXT", "Space"]
 
@@ -59,6 +59,7 @@ DEFAULT_SPACE_VALUES: Mapping[str, tuple[Any, ...]] = MappingProxyType({
     "patience": (10,),
     "monitor": (Monitor.VAL_LOSS,),
     "schedule": (Schedule.CONSTANT,),
+    "embed": (Embed.NONE,),
 })
 # The same defaults as the CLI's options write them (its text, which it reads into the values
 # above; a test checks that both read as ``Space.default()``).
@@ -76,7 +77,12 @@ DEFAULT_SPACE_TEXT: Mapping[str, str] = MappingProxyType({
     "patience": "10",
     "monitor": "val_loss",
     "schedule": "constant",
+    "embed": "none",
 })
+
+
+# Dimensions added after fingerprints were first written, with the default ``to_dict`` leaves out.
+_LATER_DIMS: Mapping[str, tuple[Any, ...]] = MappingProxyType({"embed": (Embed.NONE,)})
 
 
 # What ``max_epochs="auto"`` becomes, per task. Regression trains twice as long: its validation
@@ -110,6 +116,7 @@ class Space:
     patience: Dim = _default_dim("patience")
     monitor: Dim = _default_dim("monitor")
     schedule: Dim = _default_dim("schedule")
+    embed: Dim = _default_dim("embed")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -208,6 +215,7 @@ class Space:
             patience=chosen["patience"],
             monitor=chosen["monitor"],
             schedule=chosen["schedule"],
+            embed=chosen["embed"],
         )
 
     def configs(self, task: str | None = None) -> list[Config]:
@@ -289,6 +297,7 @@ class Space:
             "patience": config.patience,
             "monitor": config.monitor,
             "schedule": config.schedule,
+            "embed": config.embed,
         }
         # Shape and init are many-to-one (a depth-1 funnel is a same-width net; "auto" resolves
         # by activation): the first listed value that reproduces the config is the one enqueued.
@@ -319,8 +328,13 @@ class Space:
     # --- persistence ----------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``{"version": 1, "dims": {name: {"values": [...]} | {"low", "high", "log"}}}``."""
-        return {"version": 1, "dims": {d.name: d.to_dict() for d in self.dims()}}
+        """JSON-ready: ``{"version": 1, "dims": {name: {"values": [...]} | {"low", "high", "log"}}}``.
+
+        A dimension added later (``_LATER_DIMS``) is left out at its default, so a space that does
+        not use it keeps the JSON and fingerprint it had before (a study made then still resumes).
+        """
+        dims = {d.name: d.to_dict() for d in self.dims() if not (d.name in _LATER_DIMS and d.values == _LATER_DIMS[d.name])}
+        return {"version": 1, "dims": dims}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Space":

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from justenough.nets.activations import ACTIVATIONS
+from justenough.nets.periodic import periodic_backward, periodic_forward
 from justenough.nets.stack import MLPStack
 from justenough.vocab import Precision, Task
 
@@ -23,7 +24,8 @@ class Step:
     the flat gradient buffer, ``dh = dz W^T``, then the activation's derivative. The losses and
     their derivatives are the per-member means of cross-entropy (``(softmax - onehot) / B``) or
     squared error (``2 (out - y) / (B C)``). Every op is batched over members, so member i's
-    numbers never depend on its stack-mates.
+    numbers never depend on its stack-mates. A periodic embedding (``nets/periodic.py``) runs
+    before layer 0, and its gradients follow from layer 0's input gradient ``dh0 = dz0 W0^T``.
     """
 
     def __init__(self, stack: MLPStack, task: str, grad_views: Sequence[torch.Tensor], precision: str = "float32") -> None:
@@ -37,7 +39,10 @@ class Step:
         self.masks = [stack.unit_mask(l).unsqueeze(1) for l in range(stack.depth)] if stack.padded else None  # [M, 1, w]
         self.act = stack.activate
         self.act_backward = ACTIVATIONS[stack.activation].backward  # the same ATen kernels autograd calls
-        self.gW, self.gb = list(grad_views[:L]), list(grad_views[L:])
+        self.gW, self.gb = list(grad_views[:L]), list(grad_views[L : 2 * L])
+        # The periodic embedding's (frequencies, phases) [M, F, K] and their gradients, if any.
+        self.emb = list(stack.embedding)
+        self.gemb = list(grad_views[2 * L :])
         self._neg_inv: dict[int, torch.Tensor] = {}
         self.softmax_transposed = stack.device.type == "cpu" and stack.n_out < 16
 
@@ -53,7 +58,11 @@ class Step:
         ins: list[torch.Tensor] = []  # each layer's input (bfloat16 for low-precision layers)
         zs: list[torch.Tensor] = []
         acts: list[torch.Tensor] = []
-        h = xb
+        u = None
+        if self.emb:
+            h, u = periodic_forward(xb, self.emb[0], self.emb[1])  # [M, B, F + F K], u [M, B, F, K]
+        else:
+            h = xb
         for l in range(depth + 1):
             if low[l]:
                 h = h.to(torch.bfloat16)
@@ -95,6 +104,9 @@ class Step:
                 torch.bmm(ins[l].transpose(1, 2), g, out=self.gW[l])  # dW = h^T dz  [M, in, out]
             torch.sum(g, 1, out=self.gb[l])  # db  [M, out]
             if l == 0:
+                if u is not None:  # on through the embedding: dh0 = dz0 W0^T, then the cosines
+                    dh0 = torch.bmm(g, W[0].transpose(1, 2))  # [M, B, F + F K]
+                    periodic_backward(dh0, xb, u, self.gemb[0], self.gemb[1])
                 break
             if low[l]:
                 dh = torch.bmm(g16, W16[l].transpose(1, 2)).float()  # type: ignore[union-attr]  # [M, B, in]

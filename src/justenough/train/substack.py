@@ -33,7 +33,7 @@ class SubstackRun:
     def __init__(self, stack: MLPStack, indices: list[int], data: StackData, settings: TrainSettings) -> None:
         self.stack, self.indices, self.data, self.settings = stack, indices, data, settings
         self.m = stack.M
-        self.params: list[torch.Tensor] = [*stack.weights, *stack.biases]
+        self.params: list[torch.Tensor] = list(stack.trained_parameters())
         # One flat buffer [P] behind all parameters, and one behind their gradients, laid out
         # alike: the optimizer then updates every layer with a few whole-buffer ops per step.
         self.flat = flatten_parameters(self.params)
@@ -68,10 +68,10 @@ class SubstackRun:
     def _use_work(self, work: MLPStack, flat: torch.Tensor, previous: StackOptimizer | None = None, keep: list[int] | None = None) -> None:
         """Train ``work`` (whose parameters are slices of ``flat``) from now on."""
         self.work = work
-        self.work_params: list[torch.Tensor] = [*work.weights, *work.biases]
+        self.work_params: list[torch.Tensor] = list(work.trained_parameters())
         self.work_flat = flat
         self.grad_flat = torch.zeros_like(flat)  # [P_work]
-        self.grad_views = parameter_views(self.grad_flat, self.work_params)  # dW per layer, then db per layer
+        self.grad_views = parameter_views(self.grad_flat, self.work_params)  # dW per layer, db per layer, then the embedding's
         self.step_fn = Step(work, self.data.task, self.grad_views, self.settings.precision)
         self.opt = StackOptimizer(self.work_params, work.lr, work.weight_decay, self.settings, flat=flat)
         if previous is not None and keep is not None:
@@ -99,7 +99,7 @@ class SubstackRun:
         self.sync()  # the leaving members' last weights
         if keep:
             sub = self.work.subset(keep)
-            flat = flatten_parameters([*sub.weights, *sub.biases])
+            flat = flatten_parameters(sub.trained_parameters())
             self._use_work(sub, flat, previous=self.opt, keep=keep)
         self.live = [self.live[k] for k in keep]
 
