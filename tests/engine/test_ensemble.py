@@ -207,3 +207,24 @@ def test_restarts_not_kept_are_trained_again_to_the_same_ensemble(iris_run) -> N
     assert fit == result.summary["model"]
     for name, value in result.model.module.state_dict().items():
         torch.testing.assert_close(module.state_dict()[name], value, rtol=0, atol=1e-6)
+
+
+def test_an_ensemble_of_embedded_networks_saves_loads_and_exports_as_one_graph(tmp_path: Path) -> None:
+    """--ensemble with --embed periodic: every member carries its own embedding, through the
+    refit, the saved model and the exported graph."""
+    prepared = prepare(load("iris"), seed=0)
+    space = Space.from_options(depth="1", widths="4", lr="0.01", max_epochs="8", patience="4", embed="periodic")
+    result = search(prepared, space=space, n_init=2, workers=1, out=tmp_path / "run", report=False, ensemble=True, cv=1)
+    model = result.model
+    assert model.ensemble_size == 2 and architecture_of(model.module)["embed"] == "periodic"
+    members = model.module.members
+    assert not torch.equal(members[0][0].frequencies, members[1][0].frequencies)  # each restart its own
+    rows = load_dataset("iris").drop(columns=["target"])
+    want = model.predict_proba(rows)
+    np.testing.assert_allclose(justenough.load(tmp_path / "run").predict_proba(rows), want, rtol=1e-6, atol=1e-7)
+    X = model.transform(rows)
+    ts_path = export_torchscript(model.module, prepared.n_features, tmp_path / "m.pt")
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = torch.softmax(torch.jit.load(str(ts_path))(torch.from_numpy(X)), dim=1).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
