@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from justenough.errors import ConfigError, DataError
 from justenough.space.dims import AUTO
 from justenough.space.search_space import DEFAULT_SPACE_VALUES
-from justenough.vocab import SAMPLER_ALIASES, SKLEARN_ACTIVATION_NAMES, Sampler, Task, parse_choice
+from justenough.vocab import SAMPLER_ALIASES, SKLEARN_ACTIVATION_NAMES, NumericScaling, Sampler, Task, parse_choice
 from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
                                        check_fraction, check_positive_int, is_cpu, resolve_device,
                                        validation_split, seed_from_random_state)
@@ -110,6 +110,7 @@ class _BaseSearch(BaseEstimator):
         n_trials: int | None = None,
         halving: bool = False,
         cv: Any = "auto",
+        numeric: str = str(NumericScaling.STANDARD),  # plain str, as ``sampler``
         max_params: int | None = None,
         report: bool = True,
         random_state: Any = None,
@@ -135,6 +136,7 @@ class _BaseSearch(BaseEstimator):
         self.n_trials = n_trials
         self.halving = halving
         self.cv = cv
+        self.numeric = numeric
         self.max_params = max_params
         self.report = report
         self.random_state = random_state
@@ -270,6 +272,7 @@ class _BaseSearch(BaseEstimator):
                 device=device,
                 workers=workers,
                 max_params=self.max_params,
+                numeric=self.numeric,  # read and checked by the settings (a ConfigError names the choices)
                 report=bool(self.report) and self.out is not None,
                 **split,
             )
@@ -336,7 +339,8 @@ class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     lists such as ``(1, 2, 3)``, or the CLI's text ``"1-3"``, ``"16,32,64"``; the defaults are the
     default space's, ``DEFAULT_SPACE_VALUES``), or a whole ``justenough.Space`` given as ``space``.
     ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
-    encodes them). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
+    encodes them). ``numeric``: how numeric columns are scaled, as ``search(numeric=...)``
+    (``"standard"``, ``"robust"`` or ``"quantile"``). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
     ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``n_folds_`` (1 or K),
     ``classes_``.
     """
