@@ -227,6 +227,7 @@ class _BaseSearch(BaseEstimator):
         from justenough.api import run_search
         from justenough.settings import SearchSettings
         from justenough.select.rules import parse_rule
+        from justenough.data.numeric_scaling import read_numeric_scaling
 
         held: Any = None
         if test_fraction > 0:
@@ -272,7 +273,7 @@ class _BaseSearch(BaseEstimator):
                 device=device,
                 workers=workers,
                 max_params=self.max_params,
-                numeric=self.numeric,  # read and checked by the settings (a ConfigError names the choices)
+                numeric=read_numeric_scaling(self.numeric),  # the parameter's text, read (ConfigError: the choices)
                 report=bool(self.report) and self.out is not None,
                 **split,
             )

@@ -1,21 +1,20 @@
 """The robust and quantile scalings of numeric columns (``data/numeric_scaling.py``) as torch ops,
 for ``RawInputNetwork``: an exported ONNX or TorchScript file scales raw columns itself.
 
-Only ops that ONNX and TorchScript carry: comparisons, sums, gathers, ``where``, ``log``,
-``sqrt``, ``exp`` and ``erf``. The math runs in float64 (the training quantiles of a column
+Only ops that ONNX (onnxruntime, in float64) and TorchScript carry: comparisons, sums, gathers,
+``where``, ``log`` and ``sqrt`` (onnxruntime has no float64 ``erf``, so no refining step). The math runs in float64 (the training quantiles of a column
 such as an income lie close together relative to their size, and ``1 - 1e-7`` is not a float32
 number), then the scaled features are float32 as the network takes them.
 
 - robust: ``z = (x - center) / scale``, ``f(z) = z / sqrt(1 + (z/3)^2)`` (``robust_scaling.py``).
 - quantile: ``p`` as ``quantile_scaling.py`` defines it, by counting the training quantiles at or
   below (and at or above) each value, which is where ``np.interp`` looks; then ``Phi^-1(p)``:
-  ``normal_ppf``, Acklam's rational approximation (relative error below 1.2e-9) refined by one
-  Halley step on ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, which takes it to about 1e-15.
+  ``normal_ppf``, Acklam's rational approximation: relative error below 1.15e-9, far below the
+  float32 features' rounding (6e-8).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -39,11 +38,17 @@ _P_LOW = 0.02425
 _Z_LIMIT = 1e150  # as robust_scaling: (z / 3)^2 stays finite
 
 
+def _const(value: float) -> torch.Tensor:
+    """A float64 constant []: the ONNX exporter writes a bare Python float as float32, which would
+    round the coefficients and move the bounds (``1 - 1e-7`` is no float32 number)."""
+    return torch.tensor(value, dtype=torch.float64)
+
+
 def _poly(coefficients: tuple[float, ...], t: torch.Tensor) -> torch.Tensor:
     """Horner: ``c0 t^(n-1) + ... + c_(n-1)``."""
-    out = torch.full_like(t, coefficients[0])
+    out = torch.zeros_like(t) + _const(coefficients[0])
     for c in coefficients[1:]:
-        out = out * t + c
+        out = out * t + _const(c)
     return out
 
 
@@ -56,16 +61,12 @@ def normal_ppf(p: torch.Tensor) -> torch.Tensor:
     t = torch.sqrt(-2.0 * torch.log(tail_p))
     tail = _poly(_C, t) / (_poly(_D, t) * t + 1.0)  # the lower tail's value: negative
     tail = torch.where(p > 0.5, -tail, tail)
-    x = torch.where(tail_p < _P_LOW, tail, central)
-    # One Halley step: e = Phi(x) - p, u = e / phi(x).
-    e = 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0))) - p
-    u = e * math.sqrt(2.0 * math.pi) * torch.exp(0.5 * x * x)
-    return x - u / (1.0 + 0.5 * x * u)
+    return torch.where(tail_p < _const(_P_LOW), tail, central)
 
 
 def smooth_clip_ops(z: torch.Tensor) -> torch.Tensor:
     """``z / sqrt(1 + (z/3)^2)``, as ``robust_scaling.smooth_clip``."""
-    z = torch.clamp(z, -_Z_LIMIT, _Z_LIMIT)
+    z = torch.minimum(torch.maximum(z, _const(-_Z_LIMIT)), _const(_Z_LIMIT))
     return z / torch.sqrt(1.0 + (z / SMOOTH_CLIP_BOUND) ** 2)
 
 
@@ -115,12 +116,13 @@ class RawScaling(nn.Module):
         i0 = i1 - 1
         p_above = self._lerp(x, qb, r, i0, i1, toward_upper=False)
         p = 0.5 * (p_below + p_above)  # [B, F]
-        p = torch.where(x + BOUNDS_THRESHOLD > q[:, -1], torch.ones_like(p), p)
-        p = torch.where(x - BOUNDS_THRESHOLD < q[:, 0], torch.zeros_like(p), p)
+        threshold = _const(BOUNDS_THRESHOLD)
+        p = torch.where(x + threshold > q[:, -1], torch.ones_like(p), p)
+        p = torch.where(x - threshold < q[:, 0], torch.zeros_like(p), p)
         # Clipping p before Phi^-1 is clipping after it (Phi^-1 increases), and keeps log(0) out.
         eps = BOUNDS_THRESHOLD - 2.220446049250313e-16  # np.spacing(1)
-        p = torch.clamp(p, eps, 1.0 - eps)
-        return torch.clamp(normal_ppf(p), self.low, self.high)
+        p = torch.minimum(torch.maximum(p, _const(eps)), _const(1.0 - eps))
+        return torch.minimum(torch.maximum(normal_ppf(p), _const(self.low)), _const(self.high))
 
     @staticmethod
     def _lerp(x: torch.Tensor, qb: torch.Tensor, r: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor,
