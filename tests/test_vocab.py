@@ -14,6 +14,7 @@ from justenough.vocab import (
     Activation,
     ExecutorKind,
     Monitor,
+    NumericScaling,
     Optimizer,
     Precision,
     Sampler,
@@ -30,7 +31,7 @@ from justenough.vocab import (
 # --- the enums ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("enum", [Task, Monitor, Optimizer, Precision, Schedule, StopReason, Activation, Sampler, Strategy,
+@pytest.mark.parametrize("enum", [Task, Monitor, Optimizer, Precision, NumericScaling, Schedule, StopReason, Activation, Sampler, Strategy,
                                   ExecutorKind])
 def test_each_member_is_its_text_in_comparisons_json_and_formatting(enum: type) -> None:
     for member in enum:

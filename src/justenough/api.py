@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from justenough.engine.progress import SearchProgress
 from justenough.settings import SearchSettings
 from justenough.space.search_space import DEFAULT_SPACE_VALUES, Space
-from justenough.vocab import ExecutorKind, Precision, Sampler, Strategy
+from justenough.vocab import ExecutorKind, NumericScaling, Precision, Sampler, Strategy
 
 if TYPE_CHECKING:
     from justenough.run.result import SearchResult
@@ -85,6 +85,7 @@ def search(
     strategy: Strategy | str = Strategy.GRID,
     grow_patience: int = 2,
     cv: int | str = "auto",
+    numeric: NumericScaling | str = NumericScaling.STANDARD,
 ) -> "SearchResult":
     """Search depth x width (and more), choose the just-enough config, and test it once.
 
@@ -119,7 +120,10 @@ def search(
     non-improving steps stop a direction) instead of the whole grid. ``cv``: K folds of the rows
     outside the test split validate every config (trained as members of the same stacks as the
     restarts; the choice reads every row's out-of-fold evidence), 1 one validation split, ``"auto"``
-    (the default) 5 folds below 1,000 such rows, else one split. Returns a ``SearchResult``.
+    (the default) 5 folds below 1,000 such rows, else one split. ``numeric``: how the preprocessing
+    scales numeric columns, fitted on the training rows (``data/numeric_scaling.py``): ``"standard"``
+    (the default, ``(x - mean) / std``), ``"robust"`` (``(x - median) / IQR``, smooth-clipped to
+    (-3, 3), as RealMLP) or ``"quantile"`` (the training quantiles mapped to a normal). Returns a ``SearchResult``.
     """
     arguments = dict(locals())  # the keywords as given (a comprehension would see its own locals)
     if progress is not None and not isinstance(progress, SearchProgress):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from justenough.errors import ConfigError, option
 from justenough.durations import parse_duration
 from justenough.space.search_space import DEFAULT_SPACE_VALUES, Space
-from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, Precision, Sampler, Strategy, Task, parse_choice
+from justenough.vocab import SAMPLER_ALIASES, ExecutorKind, NumericScaling, Precision, Sampler, Strategy, Task, parse_choice
 
 if TYPE_CHECKING:
     import torch
@@ -60,7 +60,8 @@ class SearchSettings:
     ``Path``) and ``rule`` (a ``select.Rule``; text such as ``"target=0.95"`` is read) hold their read
     values after construction, as do ``sampler``, ``strategy`` and ``executor`` (``vocab``'s
     ``Sampler``, ``Strategy`` and ``ExecutorKind``; an ``Executor`` object is kept as it is),
-    ``precision`` (a ``Precision``), ``task`` (a ``Task``, or ``"auto"`` until the data says), and
+    ``precision`` (a ``Precision``), ``numeric`` (a ``NumericScaling``: how the preprocessing scales
+    numeric columns), ``task`` (a ``Task``, or ``"auto"`` until the data says), and
     ``device`` (the device read, as text: ``"auto"`` resolved here to ``"cuda"`` or ``"cpu"``;
     ``torch_device`` is it as a ``torch.device``): everything downstream takes them as they are
     and reads nothing again.
@@ -99,6 +100,7 @@ class SearchSettings:
     strategy: Strategy = Strategy.GRID
     grow_patience: int = 2
     cv: int | str = "auto"
+    numeric: NumericScaling = NumericScaling.STANDARD
 
     def __post_init__(self) -> None:
         strategy, sampler = self._check_choices(self.n_init, self.strategy, self.halving, self.sampler, self.grow_patience,
@@ -110,6 +112,9 @@ class SearchSettings:
         if isinstance(self.executor, str):  # else an Executor object, used as it is
             self._set("executor", parse_choice(ExecutorKind, self.executor, "executor"))
         self._set("cv", read_cv(self.cv))
+        from justenough.data.numeric_scaling import read_numeric_scaling
+
+        self._set("numeric", read_numeric_scaling(self.numeric))
         self._set("time_budget", parse_duration(self.time_budget))
         self._set("max_latency_ms", _latency_ms(self.max_latency_ms))
         if not isinstance(self.space, Space):

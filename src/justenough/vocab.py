@@ -25,6 +25,7 @@ __all__ = [
     "Monitor",
     "Optimizer",
     "Precision",
+    "NumericScaling",
     "Schedule",
     "Embed",
     "StopReason",
@@ -75,6 +76,14 @@ class Precision(StrEnum):
 
     FLOAT32 = "float32"
     BFLOAT16 = "bfloat16"
+
+
+class NumericScaling(StrEnum):
+    """How the preprocessing scales numeric columns, fitted on the training rows (``data/numeric_scaling.py``)."""
+
+    STANDARD = "standard"  # (x - mean) / std
+    ROBUST = "robust"  # (x - median) / IQR, then a smooth clip to (-3, 3)
+    QUANTILE = "quantile"  # the training quantiles mapped to a standard normal
 
 
 class Schedule(StrEnum):

@@ -67,6 +67,7 @@ BAD: dict[str, tuple[Any, type[Exception], str]] = {
     "strategy": ("shrink", ConfigError, "unknown strategy 'shrink'"),
     "grow_patience": (0, ConfigError, "grow_patience must be at least 1, got 0"),
     "cv": ("lots", ConfigError, 'cannot read `cv="lots"`'),
+    "numeric": ("minmax", ConfigError, "unknown numeric 'minmax': use standard, robust or quantile"),
 }
 # Keywords with no bad value to give: none today (a keyword that truly has none is listed here,
 # with the reason, so that a new keyword is still either given a bad value or argued away).

@@ -35,8 +35,8 @@ def _rows(n: int = 200, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def _model(task: str, frame: pd.DataFrame, seed: int = 0) -> Model:
-    pre = Preprocessor().fit(frame)
+def _model(task: str, frame: pd.DataFrame, seed: int = 0, numeric: str = "standard") -> Model:
+    pre = Preprocessor(numeric=numeric).fit(frame)
     rng = np.random.default_rng(seed)
     if task == "regression":
         enc = TargetEncoder("regression").fit(pd.Series(rng.normal(50.0, 12.0, len(frame))))
@@ -115,3 +115,45 @@ def test_exported_raw_input_files_need_nothing_but_their_runtime(task: str, tmp_
         np.testing.assert_allclose(scripted(torch.from_numpy(X)).numpy(), want, rtol=1e-6, atol=1e-6)
     with pytest.raises(ArtifactError, match="takes 4 features"):
         export_onnx(net, 3, tmp_path / "wrong.onnx")
+
+
+@pytest.mark.parametrize("numeric", ["robust", "quantile"])
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_robust_and_quantile_scaling_are_built_into_the_raw_input_network(task: str, numeric: str) -> None:
+    train, new = _rows(seed=0), _rows(n=50, seed=1)
+    new.loc[0, "height_cm"], new.loc[1, "height_cm"] = 1e4, -1e4  # beyond the training range
+    new.loc[2, "count"] = float(train["count"].iloc[0])  # a tie with training values
+    model = _model(task, train, numeric=numeric)
+    net = RawInputNetwork(model.module, model.preprocessor, model.target_encoder, task).eval()
+    X = torch.from_numpy(_raw(new, net.columns))
+    with torch.no_grad():
+        got = net(X).numpy()
+        # The rows as the raw network sees them (float32), through the model's own preprocessing.
+        as_float32 = pd.DataFrame(X.numpy().astype(np.float64), columns=net.columns)
+        want = model.module(torch.from_numpy(model.transform(as_float32))).numpy()
+    if task == "regression":
+        want = want * model.target_encoder.std + model.target_encoder.mean
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("numeric", ["robust", "quantile"])
+def test_exported_robust_and_quantile_files_equal_the_model(numeric: str, tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    train, new = _rows(seed=0), _rows(n=77, seed=2)
+    new.loc[0, "income"] = 1e9  # beyond the training range
+    model = _model("regression", train, numeric=numeric)
+    net = RawInputNetwork(model.module, model.preprocessor, model.target_encoder, "regression").eval()
+    X = _raw(new, net.columns)
+    want = model.predict(pd.DataFrame(X.astype(np.float64), columns=net.columns))  # [N] in the target's units
+    session = ort.InferenceSession(str(export_onnx(net, len(net.columns), tmp_path / "m.onnx")),
+                                   providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"input": X})
+    np.testing.assert_allclose(got[:, 0], want, rtol=1e-5, atol=1e-4)
+    ts_path = export_torchscript(net, len(net.columns), tmp_path / "m.pt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.13 deprecates torch.jit
+        scripted = torch.jit.load(str(ts_path))
+    with torch.no_grad():
+        np.testing.assert_allclose(scripted(torch.from_numpy(X)).numpy()[:, 0], want, rtol=1e-5, atol=1e-4)

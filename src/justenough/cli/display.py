@@ -13,6 +13,7 @@ from rich.table import Table
 from justenough.cli.app import cli_text
 from justenough.display_numbers import counted, finite_or_none
 from justenough.run.summary import Summary
+from justenough.vocab import NumericScaling
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -173,6 +174,10 @@ def print_outcome(console: Console, board: "pd.DataFrame", summary: Summary, run
         from justenough.run.summary import describe_fit
 
         console.print(f"[bold]tested model:[/] {describe_fit(fit)}", highlight=False)
+    if summary.numeric and summary.numeric != NumericScaling.STANDARD:  # the default is not named (as before)
+        from justenough.data.numeric_scaling import describe_scaling
+
+        console.print(f"[bold]numeric columns:[/] {describe_scaling(NumericScaling(summary.numeric))}", highlight=False)
     if summary.baseline:
         from justenough.select.baseline import describe
 

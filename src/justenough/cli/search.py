@@ -25,7 +25,7 @@ from justenough.cli.display import print_outcome
 from justenough.errors import ConfigError
 from justenough.run.summary import Summary
 from justenough.space.search_space import DEFAULT_SPACE_TEXT
-from justenough.vocab import Activation, ExecutorKind, Sampler, Strategy, Task, parse_device
+from justenough.vocab import Activation, ExecutorKind, NumericScaling, Sampler, Strategy, Task, parse_device
 
 if TYPE_CHECKING:
     from justenough.settings import SearchSettings
@@ -78,6 +78,7 @@ def search(
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes (default: one per core). Example: --workers 2"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto (CUDA when available). Example: --device cuda"),
     precision: str = typer.Option("float32", "--precision", help="The training step's matrix products: float32, or bfloat16 (mixed precision: faster on CPUs with AVX-512 BF16 or AMX and on GPUs, numbers differ by bfloat16 rounding; elsewhere float32, with a note). Example: --precision bfloat16"),
+    numeric: str = typer.Option("standard", "--numeric", help="How numeric columns are scaled, fitted on the training rows: standard ((x - mean) / std), robust ((x - median) / IQR, smoothly clipped to (-3, 3), as RealMLP) or quantile (to a normal, by the training quantiles). Example: --numeric robust"),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default: runs/<data name>). Running again resumes. Example: --out runs/iris-small"),
     seed: int = typer.Option(0, "--seed", help="Study seed: split, inits and data order derive from it. Example: --seed 1"),
     test_file: Optional[str] = typer.Option(None, "--test-file", help="A separate test table (else 20% of DATA is held out). Example: --test-file test.csv"),
@@ -141,6 +142,7 @@ def _checked_options(o: dict[str, Any]) -> tuple["Space", Path]:
         ("--sampler", "sampler", tuple(Sampler)),
         ("--executor", "executor", tuple(ExecutorKind)),
         ("--strategy", "strategy", tuple(Strategy)),
+        ("--numeric", "numeric", tuple(NumericScaling)),
     ):
         o[name] = validate_choice(option, o[name], choices)
     parse_device(o["device"], flag="--device")  # refused now, before the data is read or the run directory is made

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from justenough.data.messages import note
+from justenough.data.numeric_scaling import read_numeric_scaling
 from justenough.data.preprocess import Preprocessor
 from justenough.data.split import split_fractions, split_positions, check_enough_rows
 from justenough.data.table import Table
@@ -20,7 +21,7 @@ from justenough.data.target_encoder import TargetEncoder
 from justenough.data.validate import ID_MIN_ROWS
 from justenough.data.values import is_text_like, plain_scalar, to_float
 from justenough.errors import ConfigError, DataError, option
-from justenough.vocab import Task, parse_device
+from justenough.vocab import NumericScaling, Task, parse_device
 
 # A classification target with distinct values in at least this share of its rows is an ID or
 # free text: most of its "classes" would have one row. Floats and integers with that many values
@@ -176,9 +177,10 @@ class _Encoding:
     notices: list[str]  # prepare's notices: a separate table's notices join them
 
     @classmethod
-    def fit(cls, table: Table, train_rows: np.ndarray, device: torch.device, notices: list[str]) -> "_Encoding":
+    def fit(cls, table: Table, train_rows: np.ndarray, device: torch.device, notices: list[str],
+            numeric: NumericScaling = NumericScaling.STANDARD) -> "_Encoding":
         try:
-            pre = Preprocessor().fit(table.features.iloc[train_rows])
+            pre = Preprocessor(numeric=numeric).fit(table.features.iloc[train_rows])
         except DataError as exc:
             raise DataError(f"{table.source} (training rows): {exc}") from exc
         notices.extend(pre.notices)
@@ -260,6 +262,7 @@ def prepare(
     val: Table | None = None,
     device: str | torch.device = "cpu",
     describe_split: bool = True,
+    numeric: NumericScaling | str = NumericScaling.STANDARD,
 ) -> Prepared:
     """Split ``table`` (train/val/test by ``split``, stratified for classification, seeded by ``seed``),
     fit the preprocessing and target encoding on the training rows, and return float32 tensors on
@@ -267,9 +270,11 @@ def prepare(
     split into train/val only; with ``val`` as well, all of it is training data. The same Table as
     ``val`` and ``test`` means there is no independent test split (``Prepared.test_is_val``).
     ``describe_split=False``: no notice says how the rows were split, for a caller that made the
-    split from its own parameters and says so in their words (the search estimators)."""
+    split from its own parameters and says so in their words (the search estimators). ``numeric``:
+    how numeric columns are scaled (a ``NumericScaling`` or its text; ``data/numeric_scaling.py``)."""
     _check_arguments(table, seed, test=test, val=val)
     dev = parse_device(device)
+    scaling = read_numeric_scaling(numeric)
     fractions = split_fractions(split, has_test=test is not None, has_val=val is not None)
     notices = list(table.notices)
     task = table.task
@@ -278,7 +283,7 @@ def prepare(
 
     positions = split_positions(table, fractions, int(seed))
     train_rows = positions["train"]
-    fitted = _Encoding.fit(table, train_rows, dev, notices)
+    fitted = _Encoding.fit(table, train_rows, dev, notices, scaling)
     pre, enc = fitted.pre, fitted.enc
 
     X_train, y_train = fitted.encoded(table, train_rows, "training")

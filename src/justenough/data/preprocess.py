@@ -1,5 +1,5 @@
-"""The fitted feature preprocessing: impute, standardize and one-hot encode, with parameters
-fitted on the training rows only and saved as plain JSON (no pickle)."""
+"""The fitted feature preprocessing: impute, scale (standardize by default; ``numeric_scaling.py``)
+and one-hot encode, with parameters fitted on the training rows only and saved as plain JSON (no pickle)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from justenough.data.messages import note, quote_list
+from justenough.data.numeric_scaling import describe_scaling, fit_numeric_scaling, read_numeric_scaling
+from justenough.data.numeric_scaling import read_scaling_params, scale_numeric
 from justenough.data.validate import ID_MIN_ROWS
 from justenough.data.values import category_text, is_text_like, numbers_in, is_present, row_label, to_float
-from justenough.errors import DataError, option
-
-TINY_STD = 1e-300  # a standard deviation at or below this is numerically zero: scale by 1 instead
+from justenough.errors import ConfigError, DataError, option
+from justenough.vocab import NumericScaling
 
 _PREPROCESSOR_FORMAT = "justenough.preprocessor/1"
 
@@ -30,18 +31,21 @@ def _looks_like_id_name(name: str) -> bool:
 
 
 class Preprocessor:
-    """Impute, standardize and one-hot encode, with parameters fitted on the training rows only.
+    """Impute, scale and one-hot encode, with parameters fitted on the training rows only.
 
-    Numeric columns: missing values -> the train median, then ``(x - mean) / std`` with the train mean
-    and (population) standard deviation. Text columns: missing values -> the most frequent train
+    Numeric columns: missing values -> the train median, then, by ``numeric`` (a ``NumericScaling``),
+    ``(x - mean) / std`` with the train mean and (population) standard deviation (``standard``, the
+    default), a robust scaling with a smooth clip (``robust``) or a quantile transform to a normal
+    (``quantile``): ``numeric_scaling.py``. Text columns: missing values -> the most frequent train
     category, then one-hot over the train categories; a category unseen in training maps to all zeros.
     Constant columns, columns missing in every training row and ID-like columns (unique per row:
     text, or integers that look like row numbers or are named like an ID) are dropped with a notice.
     ``max_categories`` (None: no limit) refuses text columns with more categories.
     """
 
-    def __init__(self, max_categories: int | None = None) -> None:
+    def __init__(self, max_categories: int | None = None, numeric: NumericScaling | str = NumericScaling.STANDARD) -> None:
         self.max_categories = max_categories
+        self.numeric = read_numeric_scaling(numeric)
         self.feature_names_in: list[str] = []
         self.columns: list[dict[str, Any]] = []  # used columns in input order, each with its parameters
         self.dropped: dict[str, str] = {}
@@ -98,13 +102,13 @@ class Preprocessor:
             with np.errstate(all="ignore"):
                 median = float(np.median(present))
                 filled = np.where(np.isnan(values), median, values)
-                mean = float(filled.mean())
-                std = float(filled.std())
-            if not (math.isfinite(mean) and math.isfinite(std) and math.isfinite(median)):
+            params = fit_numeric_scaling(self.numeric, present, filled)
+            numbers = [median, *(v for p in params.values() for v in (p if isinstance(p, list) else [p]))]
+            if not all(math.isfinite(v) for v in numbers):
                 raise DataError(
                     f"column {name!r} has values too large to standardize (beyond about 1e300): rescale the column"
                 )
-            return {"name": name, "kind": "numeric", "median": median, "mean": mean, "std": std if std > TINY_STD else 1.0}
+            return {"name": name, "kind": "numeric", "median": median, **params}
         cats = _categories(col)
         present = cats[pd.notna(cats)]
         if present.size == 0:
@@ -230,7 +234,7 @@ class Preprocessor:
                 values = _numeric(col, spec["name"], "the data")
                 with np.errstate(all="ignore"):
                     values = np.where(np.isnan(values), spec["median"], values)
-                    out[:, j] = (values - spec["mean"]) / spec["std"]
+                out[:, j] = scale_numeric(self.numeric, spec, values)
                 j += 1
             else:
                 cats = _categories(col)
@@ -255,7 +259,7 @@ class Preprocessor:
         """The fitted parameters as JSON-able data (floats round-trip exactly through ``json``)."""
         if not self.fitted:
             raise DataError("this Preprocessor is not fitted: call fit(features) first")
-        return {
+        saved = {
             "format": _PREPROCESSOR_FORMAT,
             "feature_names_in": list(self.feature_names_in),
             "columns": [dict(spec) for spec in self.columns],
@@ -263,6 +267,9 @@ class Preprocessor:
             "feature_names_out": list(self.feature_names_out),
             "max_categories": self.max_categories,
         }
+        if self.numeric != NumericScaling.STANDARD:  # the default writes the file it always wrote
+            saved["numeric"] = str(self.numeric)
+        return saved
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Preprocessor":
@@ -270,15 +277,17 @@ class Preprocessor:
         try:
             if data.get("format") != _PREPROCESSOR_FORMAT:
                 raise ValueError(f"unknown format {data.get('format')!r}, expected {_PREPROCESSOR_FORMAT!r}")
-            pre = cls(max_categories=data.get("max_categories"))
+            # A file without "numeric" was written by the default (or before there was a choice).
+            pre = cls(max_categories=data.get("max_categories"), numeric=data.get("numeric", NumericScaling.STANDARD))
             pre.feature_names_in = [str(n) for n in data["feature_names_in"]]
             pre.dropped = {str(k): str(v) for k, v in dict(data["dropped"]).items()}
             for spec in data["columns"]:
                 if spec["kind"] == "numeric":
-                    clean = {k: float(spec[k]) for k in ("median", "mean", "std")}
-                    if not all(math.isfinite(v) for v in clean.values()) or clean["std"] <= 0:
-                        raise ValueError(f"column {spec['name']!r} has invalid numbers {clean}")
-                    pre.columns.append({"name": str(spec["name"]), "kind": "numeric", **clean})
+                    median = float(spec["median"])
+                    if not math.isfinite(median):
+                        raise ValueError(f"column {spec['name']!r} has an invalid median {median}")
+                    clean = read_scaling_params(pre.numeric, spec)
+                    pre.columns.append({"name": str(spec["name"]), "kind": "numeric", "median": median, **clean})
                 elif spec["kind"] == "categorical":
                     categories = [str(c) for c in spec["categories"]]
                     pre.columns.append(
@@ -289,7 +298,7 @@ class Preprocessor:
             pre.feature_names_out = [n for spec in pre.columns for n in _names_out(spec)]
             if pre.feature_names_out != [str(n) for n in data["feature_names_out"]]:
                 raise ValueError("feature_names_out does not match the columns")
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
             raise DataError(f"the saved preprocessing is malformed ({exc}); re-create it with Preprocessor.fit") from exc
         pre.fitted = True
         return pre
@@ -299,7 +308,7 @@ class Preprocessor:
         numeric = [s["name"] for s in self.columns if s["kind"] == "numeric"]
         categorical = {s["name"]: len(s["categories"]) for s in self.columns if s["kind"] == "categorical"}
         return {
-            "numeric": {"columns": len(numeric), "imputation": "median", "scaling": "standardize (mean, std of train)"},
+            "numeric": {"columns": len(numeric), "imputation": "median", "scaling": describe_scaling(self.numeric)},
             "categorical": {
                 "columns": len(categorical),
                 "categories": categorical,

@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 
 from justenough.data.messages import quote_list
-from justenough.data.preprocess import TINY_STD
+from justenough.data.numeric_scaling import TINY_STD
 from justenough.data.validate import TASKS
 from justenough.data.values import label_key, plain_scalar
 from justenough.errors import ConfigError, DataError

@@ -346,6 +346,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
         task=prepared.task,
         seed=seed,
         precision=precision,
+        numeric=str(prepared.preprocessor.numeric),
         storage=storage,
         versions={"justenough": __version__, "torch": torch.__version__, "python": platform.python_version()},
         growth=growth,  # the grow strategy: its path, its stops and the configs not needed

@@ -20,6 +20,7 @@ import optuna
 from justenough.engine.driver import Driver, run_grow
 from justenough.executors import make_executor
 from justenough.engine.progress import SearchProgress
+from justenough.errors import ConfigError, option
 from justenough.run.growth import Growth
 from justenough.study.record import RestartResult
 from justenough.engine.strategies.sampler import make_sampler
@@ -27,7 +28,7 @@ from justenough.settings import SearchSettings
 from justenough.study.storage import DONE_STATES, StudyHandle, open_study, storage_url
 from justenough.executors.training_data import TrainingData
 from justenough.study.weights import EvidenceStore, WeightsStore
-from justenough.vocab import Sampler, Strategy, Task
+from justenough.vocab import NumericScaling, Sampler, Strategy, Task
 
 if TYPE_CHECKING:  # outcome imports torch
     from justenough.data import Prepared
@@ -44,6 +45,11 @@ def prepare_data(data: Any, target: str | None, test: Any, val: Any, settings: S
     from justenough.data import Prepared, load, prepare
 
     if isinstance(data, Prepared):
+        if data.preprocessor.numeric != settings.numeric:  # its scaling was fitted already: it cannot follow the option
+            raise ConfigError(
+                f"the data was prepared with {option('numeric', data.preprocessor.numeric)}, and the search was given "
+                f"{option('numeric', settings.numeric)}: prepare it with numeric={str(settings.numeric)!r}, or pass the raw data"
+            )
         return data
     reading = settings.reading
     table = load(data, target=target, task=settings.task, **reading)
@@ -52,7 +58,7 @@ def prepare_data(data: Any, target: str | None, test: Any, val: Any, settings: S
         val_table = test_table
     else:
         val_table = load(val, target=table.target_name, task=table.task, **reading) if val is not None else None
-    return prepare(table, split=settings.split, seed=settings.seed, test=test_table, val=val_table)
+    return prepare(table, split=settings.split, seed=settings.seed, test=test_table, val=val_table, numeric=settings.numeric)
 
 
 class Trained(NamedTuple):
@@ -149,6 +155,8 @@ def _fingerprint(settings: SearchSettings, prepared: "Prepared", is_grid: bool, 
     }
     if settings.strategy == Strategy.GROW:  # a grid study and a grow study train different configs: never mix them
         fingerprint["strategy"] = "grow"
+    if settings.numeric != NumericScaling.STANDARD:  # other features, other results (the default keeps old keys)
+        fingerprint["numeric"] = str(settings.numeric)
     if folds > 1:  # restarts validated by folds are other results than one split's (a single split keeps old keys)
         fingerprint["folds"] = folds
     return fingerprint

@@ -56,7 +56,8 @@ def search_data(data: Any, held: Any, *, task: str, settings: "SearchSettings", 
 
     table = load(data, target=None, task=task)
     held_table = load(held, target=table.target_name, task=table.task) if held is not None else None
-    prepared = prepare(table, split=settings.split, seed=seed, test=held_table, val=held_table, describe_split=False)
+    prepared = prepare(table, split=settings.split, seed=seed, test=held_table, val=held_table, describe_split=False,
+                       numeric=settings.numeric)
     sizes = prepared.split_sizes
     folds = settings.folds_for(sizes["train"] + sizes["val"], own_val=False, test_is_val=prepared.test_is_val)
     prepared.notices.append(split_notice(prepared.split_sizes, validation_fraction=validation_fraction,

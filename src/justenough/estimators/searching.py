@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from justenough.errors import ConfigError, DataError
 from justenough.space.dims import AUTO
 from justenough.space.search_space import DEFAULT_SPACE_VALUES
-from justenough.vocab import SAMPLER_ALIASES, SKLEARN_ACTIVATION_NAMES, Sampler, Task, parse_choice
+from justenough.vocab import SAMPLER_ALIASES, SKLEARN_ACTIVATION_NAMES, NumericScaling, Sampler, Task, parse_choice
 from justenough.estimators.base import (EstimatorConfigError, EstimatorInputError,
                                        check_fraction, check_positive_int, is_cpu, resolve_device,
                                        validation_split, seed_from_random_state)
@@ -111,6 +111,7 @@ class _BaseSearch(BaseEstimator):
         n_trials: int | None = None,
         halving: bool = False,
         cv: Any = "auto",
+        numeric: str = str(NumericScaling.STANDARD),  # plain str, as ``sampler``
         max_params: int | None = None,
         ensemble: bool = False,
         lr_per_config: bool = False,
@@ -139,6 +140,7 @@ class _BaseSearch(BaseEstimator):
         self.n_trials = n_trials
         self.halving = halving
         self.cv = cv
+        self.numeric = numeric
         self.max_params = max_params
         self.ensemble = ensemble
         self.lr_per_config = lr_per_config
@@ -232,6 +234,7 @@ class _BaseSearch(BaseEstimator):
         from justenough.api import run_search
         from justenough.settings import SearchSettings
         from justenough.select.rules import parse_rule
+        from justenough.data.numeric_scaling import read_numeric_scaling
 
         held: Any = None
         if test_fraction > 0:
@@ -279,6 +282,7 @@ class _BaseSearch(BaseEstimator):
                 max_params=self.max_params,
                 ensemble=self.ensemble,  # checked by the settings (a switch)
                 lr_per_config=self.lr_per_config,  # the same
+                numeric=read_numeric_scaling(self.numeric),  # the parameter's text, read (ConfigError: the choices)
                 report=bool(self.report) and self.out is not None,
                 **split,
             )
@@ -348,7 +352,8 @@ class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     encodes them). ``ensemble=True``: predict with the mean of the chosen config's restarts (of
     their probabilities), not its best restart (``search(ensemble=True)``). ``lr_per_config=True``
     with several ``learning_rate_init`` values: each architecture keeps its best rate by validation
-    (``search(lr_per_config=True)``). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
+    (``search(lr_per_config=True)``). ``numeric``: how numeric columns are scaled, as ``search(numeric=...)``
+    (``"standard"``, ``"robust"`` or ``"quantile"``). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,
     ``explanation_``, ``leaderboard_``, ``restarts_``, ``history_``, ``model_``, ``n_folds_`` (1 or K),
     ``classes_``.
     """

@@ -6,7 +6,8 @@ returns logits (classification) or predictions in the target's own units (regres
 
 Only numeric columns can be expressed this way: a missing value (NaN) becomes the training
 median, then ``(x - mean) / std``, exactly as ``Preprocessor.transform`` does (there in float64,
-here in float32: the features agree to about 1e-7 relative). Text columns are one-hot encoded
+here in float32: the features agree to about 1e-7 relative); with ``numeric`` robust or quantile,
+that scaling instead (``raw_scaling.py``, in float64). Text columns are one-hot encoded
 from strings, which a float tensor cannot carry, so a model with any text column is refused
 with a clear message; its network can still be exported on preprocessed features.
 """
@@ -19,7 +20,8 @@ import torch
 from torch import nn
 
 from justenough.errors import ArtifactError
-from justenough.vocab import Task
+from justenough.nets.raw_scaling import RawScaling
+from justenough.vocab import NumericScaling, Task
 
 __all__ = ["RawInputNetwork", "raw_input_columns"]
 
@@ -55,8 +57,12 @@ class RawInputNetwork(nn.Module):
         specs = preprocessor.columns
         self.network = network
         self.register_buffer("median", torch.tensor([s["median"] for s in specs], dtype=torch.float32))  # [F]
-        self.register_buffer("mean", torch.tensor([s["mean"] for s in specs], dtype=torch.float32))  # [F]
-        self.register_buffer("std", torch.tensor([s["std"] for s in specs], dtype=torch.float32))  # [F]
+        numeric = NumericScaling(getattr(preprocessor, "numeric", NumericScaling.STANDARD))
+        # standard: the mean and std as buffers, as always; robust, quantile: their own module.
+        self.scaling = None if numeric == NumericScaling.STANDARD else RawScaling(numeric, specs)
+        if self.scaling is None:
+            self.register_buffer("mean", torch.tensor([s["mean"] for s in specs], dtype=torch.float32))  # [F]
+            self.register_buffer("std", torch.tensor([s["std"] for s in specs], dtype=torch.float32))  # [F]
         self.regression = task == Task.REGRESSION
         scale, shift = (target_encoder.std, target_encoder.mean) if self.regression else (1.0, 0.0)
         self.register_buffer("target_scale", torch.tensor(float(scale), dtype=torch.float32))  # []
@@ -68,7 +74,8 @@ class RawInputNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.where(torch.isnan(x), self.median, x)  # [B, F]: missing -> the training median
-        z = (x - self.mean) / self.std  # [B, F]: standardized as in training
+        # [B, F]: scaled as in training
+        z = (x - self.mean) / self.std if self.scaling is None else self.scaling(x)
         out = self.network(z)  # [B, K] logits, or [B, 1] standardized target
         if self.regression:
             out = out * self.target_scale + self.target_shift  # [B, 1] in the target's units

@@ -419,7 +419,9 @@ def _exportable(module: nn.Module, n_in: int) -> nn.Module:
 
     if isinstance(module, RawInputNetwork):
         model: nn.Module = copy.deepcopy(module).cpu().float()
-        model.network = _plain_cpu(module.network)
+        model.network = _plain_cpu(module.network)  # type: ignore[arg-type]
+        if module.scaling is not None:  # robust or quantile: float64 by design (nets/raw_scaling.py), kept so
+            model.scaling = copy.deepcopy(module.scaling).cpu()
         takes = module.n_in
     elif isinstance(module, (nn.Sequential, RestartEnsemble)):
         model = _plain_cpu(module)

@@ -98,6 +98,9 @@ class Summary:
     seed: int | None = None
     # The training precision ("float32", "bfloat16", ...).
     precision: str | None = None
+    # How the preprocessing scaled numeric columns ("standard", "robust", "quantile"; vocab.NumericScaling).
+    # None: a run from before the choice was recorded (it standardized).
+    numeric: str | None = None
     # Where the study was kept: "memory", or the storage URL's scheme ("sqlite", "postgresql", ...).
     storage: str | None = None
     # Versions of justenough, torch and python that made the run.
