@@ -72,6 +72,7 @@ def search(
     patience: Any = DEFAULT_SPACE_VALUES["patience"],
     monitor: Any = DEFAULT_SPACE_VALUES["monitor"],
     schedule: Any = DEFAULT_SPACE_VALUES["schedule"],
+    label_smoothing: Any = DEFAULT_SPACE_VALUES["label_smoothing"],
     delimiter: str | None = None,
     decimal: str | None = None,
     max_categories: int = 50,

@@ -101,6 +101,8 @@ class _BaseSearch(BaseEstimator):
         batch_size: Any = _single_default("batch_size"),
         max_epochs: Any = _single_default("max_epochs"),
         patience: int | None = _single_default("patience"),
+        schedule: str = _single_default("schedule"),
+        label_smoothing: Any = _single_default("label_smoothing"),
         space: "Space | None" = None,
         rule: str = "one-se",
         n_init: int = 5,
@@ -126,6 +128,8 @@ class _BaseSearch(BaseEstimator):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.patience = patience
+        self.schedule = schedule
+        self.label_smoothing = label_smoothing
         self.space = space
         self.rule = rule
         self.n_init = n_init
@@ -164,6 +168,8 @@ class _BaseSearch(BaseEstimator):
                 batch_size=self.batch_size,
                 max_epochs=max_epochs,
                 patience=patience,
+                schedule=self.schedule,
+                label_smoothing=self.label_smoothing,
             )
         except ConfigError as exc:
             raise EstimatorConfigError(str(exc)) from None

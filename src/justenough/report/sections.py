@@ -117,6 +117,14 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     settings = [f"{k} {chosen[k]}" for k in ("activation", "init", "optimizer") if chosen.get(k)]
     if chosen.get("lr") is not None:
         settings.append(f"lr {number_text(chosen['lr'], 4)}")
+    # The rest of the recipe: the batch (a number, also where the space said "auto") and, where
+    # not the defaults, the schedule and the label smoothing.
+    if finite_or_none(chosen.get("batch_size")) is not None:
+        settings.append(f"batch {int(chosen['batch_size'])}")
+    if chosen.get("schedule") not in (None, "", "constant"):
+        settings.append(f"schedule {chosen['schedule']}")
+    if finite_or_none(chosen.get("label_smoothing")):
+        settings.append(f"label smoothing {number_text(chosen['label_smoothing'], 4)}")
     title = escape(label) if label and str(label) != "nan" else escape(arch)
 
     test = score_text(s.test_score, percent)
@@ -214,7 +222,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
             f'<td class=num>{escape(score_text(r["val_mean"], percent) + std_text)}</td>'
             f'<td class=num>{escape(n)}{div}</td><td class=num>{escape(number_text(r.get("p_good"), 2))}</td>'
             f'<td class=num>{escape(seconds_text(r.get("train_time")))}</td>'
-            f'<td class=num>{escape(lr_text(r.get("lr"), r.get("schedule")))}</td>'
+            f'<td class=num>{escape(lr_text(r.get("lr"), r.get("schedule"), r.get("label_smoothing")))}</td>'
             f'<td class=num>{"" if epochs is None else f"{epochs:.0f}"}</td>'
             f'<td>{escape(stopped) if isinstance(stopped, str) else ""}</td></tr>'
         )

@@ -70,6 +70,7 @@ def config_columns(cfg: Config, n_in: int, n_out: int) -> dict[str, Any]:
         "patience": cfg.patience,
         "monitor": cfg.monitor,
         "schedule": cfg.schedule,
+        "label_smoothing": cfg.label_smoothing,
         "params": int(cfg.params(n_in, n_out)),
         "flops": int(cfg.flops(n_in, n_out)),
     }
