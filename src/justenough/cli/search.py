@@ -38,7 +38,7 @@ __all__ = ["search", "SPACE_DEFAULTS"]
 SPACE_DEFAULTS: dict[str, str] = dict(DEFAULT_SPACE_TEXT)
 
 
-# 81 lines: the typer signature, one option a line (every flag of the search); the body is three calls.
+# 82 lines: the typer signature, one option a line (every flag of the search); the body is three calls.
 @app.command()
 def search(
     ctx: typer.Context,
