@@ -99,6 +99,21 @@ def _recorded(run: RunFiles, name: str, board_row: pd.Series | None, column: str
     return None if board_row is None else board_row.get(column)
 
 
+def _recipe_settings(chosen: Any) -> list[str]:
+    """How the chosen config was trained, for its card: the lr, the batch (a number, also where
+    the space said "auto") and, where not the defaults, the schedule and the label smoothing."""
+    out = []
+    if chosen.get("lr") is not None:
+        out.append(f"lr {number_text(chosen['lr'], 4)}")
+    if finite_or_none(chosen.get("batch_size")) is not None:
+        out.append(f"batch {int(chosen['batch_size'])}")
+    if chosen.get("schedule") not in (None, "", "constant"):
+        out.append(f"schedule {chosen['schedule']}")
+    if finite_or_none(chosen.get("label_smoothing")):
+        out.append(f"label smoothing {number_text(chosen['label_smoothing'], 4)}")
+    return out
+
+
 def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     s = run.summary_fields
     chosen = s.chosen
@@ -115,16 +130,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     label = chosen.get("label") or (None if row is None else row.get("label"))
     arch = " → ".join([str(n_in or "?"), *[str(w) for w in widths], str(n_out or "?")])
     settings = [f"{k} {chosen[k]}" for k in ("activation", "init", "optimizer") if chosen.get(k)]
-    if chosen.get("lr") is not None:
-        settings.append(f"lr {number_text(chosen['lr'], 4)}")
-    # The rest of the recipe: the batch (a number, also where the space said "auto") and, where
-    # not the defaults, the schedule and the label smoothing.
-    if finite_or_none(chosen.get("batch_size")) is not None:
-        settings.append(f"batch {int(chosen['batch_size'])}")
-    if chosen.get("schedule") not in (None, "", "constant"):
-        settings.append(f"schedule {chosen['schedule']}")
-    if finite_or_none(chosen.get("label_smoothing")):
-        settings.append(f"label smoothing {number_text(chosen['label_smoothing'], 4)}")
+    settings += _recipe_settings(chosen)
     title = escape(label) if label and str(label) != "nan" else escape(arch)
 
     test = score_text(s.test_score, percent)
