@@ -99,10 +99,10 @@ def auto_batch_size(n_train: int) -> int:
     """``batch_size="auto"`` for ``n_train`` training rows (each restart's, per fold with folds):
     the power of two nearest ``n_train / 128`` (on a log scale), at least 64 and at most 1,024.
 
-    64 (the default batch) up to about 11,600 rows; then about 128 steps per epoch, which gives
-    256 near 30,000 rows, 512 near 65,000 and 1,024 from about 185,000, the sizes TabM uses by
-    dataset size (RealMLP-TD trains with 256): 500 rows -> 64, 5,000 -> 64, 50,000 -> 512,
-    500,000 -> 1,024.
+    64 (the default batch) below about 11,600 rows; then about 128 steps per epoch: 128 from
+    about 11,600 rows, 256 from 23,200, 512 from 46,300 and 1,024 from 92,700 (the sizes TabM
+    uses, growing with the dataset; RealMLP-TD trains with 256): 500 rows -> 64, 5,000 -> 64,
+    50,000 -> 512, 500,000 -> 1,024.
     """
     if isinstance(n_train, bool) or not isinstance(n_train, int) or n_train < 1:
         raise ConfigError(f"batch_size='auto' needs a positive number of training rows, got {n_train!r}")
