@@ -104,3 +104,14 @@ def test_batch_size_auto_is_resolved_once_by_the_training_rows() -> None:
         parse_dim("batch_size", "auto..256")
     # The default space keeps its fixed batch of 64: nothing to resolve there but max_epochs.
     assert Space.default().for_task(Task.CLASSIFICATION).batch_size.values == (64,)
+
+
+def test_a_space_at_the_default_smoothing_keeps_its_fingerprint() -> None:
+    """A study made before label_smoothing existed resumes: the space at its default writes no
+    label_smoothing entry (so its fingerprint is the old one); any other value is written, read
+    back, and makes another fingerprint (a resume with it is refused)."""
+    plain, smooth = Space.default(), Space.from_options(label_smoothing="0,0.1")
+    assert "label_smoothing" not in plain.to_dict()["dims"] and Space.from_dict(plain.to_dict()) == plain
+    assert smooth.to_dict()["dims"]["label_smoothing"] == {"values": [0.0, 0.1]} and Space.from_dict(smooth.to_dict()) == smooth
+    assert smooth.fingerprint() != plain.fingerprint()
+    assert Space.from_options(label_smoothing="0").fingerprint() == plain.fingerprint()

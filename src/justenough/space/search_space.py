@@ -89,6 +89,10 @@ DEFAULT_SPACE_TEXT: Mapping[str, str] = MappingProxyType({
 # lost (docs/training.md, "The epoch budget, by task").
 DEFAULT_MAX_EPOCHS: dict[Task, int] = {Task.CLASSIFICATION: 200, Task.REGRESSION: 400}
 
+# Dimensions added after run directories and studies were written: ``Space.to_dict`` leaves them
+# out at their defaults (a config leaves its settings out of its key so: ``config._KEY_DEFAULTS``).
+_ADDED_DIMS = ("label_smoothing",)
+
 # What ``batch_size="auto"`` becomes: about this many steps per epoch, as a power of two within
 # these bounds (docs/training.md, "Batch size by the rows").
 _AUTO_BATCH_STEPS = 128
@@ -380,8 +384,13 @@ class Space:
     # --- persistence ----------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``{"version": 1, "dims": {name: {"values": [...]} | {"low", "high", "log"}}}``."""
-        return {"version": 1, "dims": {d.name: d.to_dict() for d in self.dims()}}
+        """JSON-ready: ``{"version": 1, "dims": {name: {"values": [...]} | {"low", "high", "log"}}}``.
+
+        Dimensions added after studies were on disk (``_ADDED_DIMS``) are left out at their
+        defaults (``from_dict`` gives them back), so such a study's fingerprint, and its resume,
+        stay what they were."""
+        return {"version": 1, "dims": {d.name: d.to_dict() for d in self.dims()
+                                       if not (d.name in _ADDED_DIMS and d.values == DEFAULT_SPACE_VALUES[d.name])}}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Space":
