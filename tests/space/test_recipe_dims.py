@@ -41,6 +41,7 @@ def test_label_smoothing_is_read_checked_and_keyed_only_when_set() -> None:
     # value: test_space.py's), and records without it read back at 0.
     assert Config(depth=2, widths=(64, 64)).key == "8935b0ce80c9"
     assert Config.from_dict({k: v for k, v in plain.to_dict().items() if k != "label_smoothing"}) == plain
+    assert "label_smoothing" not in plain.to_dict() and smooth.to_dict()["label_smoothing"] == 0.1
     assert smooth.key != plain.key and Config.from_dict(smooth.to_dict()) == smooth
     assert smooth.group_key() != plain.group_key()  # one smoothing per stack (TrainSettings)
     _, settings = member_and_settings(smooth, seed=3)

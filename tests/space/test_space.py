@@ -295,8 +295,8 @@ def test_invalid_init_is_refused_by_the_space() -> None:
 
 def test_config_key_is_a_stable_hash_of_the_settings() -> None:
     cfg = Config(depth=2, widths=(64, 64))
-    # Settings added after 0.1 (monitor, schedule, label_smoothing) are left out of the hash at their defaults.
-    settings = {k: v for k, v in cfg.to_dict().items() if k not in ("monitor", "schedule", "label_smoothing")}
+    # Settings added after 0.1 (monitor, schedule) are left out of the hash at their defaults.
+    settings = {k: v for k, v in cfg.to_dict().items() if k not in ("monitor", "schedule")}
     canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
     assert cfg.key == hashlib.sha256(canonical.encode()).hexdigest()[:12]
     # The same settings written differently give the same key.
@@ -306,7 +306,7 @@ def test_config_key_is_a_stable_hash_of_the_settings() -> None:
     assert cfg.to_dict() == {
         "depth": 2, "widths": [64, 64], "activation": "relu", "init": "he_normal", "optimizer": "adam",
         "lr": 0.001, "weight_decay": 0.0, "batch_size": 64, "max_epochs": 200, "patience": 10,
-        "monitor": "val_loss", "schedule": "constant", "label_smoothing": 0.0,
+        "monitor": "val_loss", "schedule": "constant",
     }
     assert cfg.key == "8935b0ce80c9"
     score = Config(depth=2, widths=(64, 64), monitor="val_score")

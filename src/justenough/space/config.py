@@ -129,7 +129,8 @@ class Config:
             "patience": self.patience,
             "monitor": self.monitor,
             "schedule": self.schedule,
-            "label_smoothing": self.label_smoothing,
+            # Only when smoothed: a plain config's record stays what it was before smoothing existed.
+            **({"label_smoothing": self.label_smoothing} if self.label_smoothing else {}),
         }
 
     @classmethod
