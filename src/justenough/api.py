@@ -73,6 +73,7 @@ def search(
     monitor: Any = DEFAULT_SPACE_VALUES["monitor"],
     schedule: Any = DEFAULT_SPACE_VALUES["schedule"],
     embed: Any = DEFAULT_SPACE_VALUES["embed"],
+    label_smoothing: Any = DEFAULT_SPACE_VALUES["label_smoothing"],
     delimiter: str | None = None,
     decimal: str | None = None,
     max_categories: int = 50,

@@ -119,6 +119,10 @@ class SearchSettings:
         self._set("max_latency_ms", _latency_ms(self.max_latency_ms))
         if not isinstance(self.space, Space):
             raise ConfigError(f"space must be a justenough.Space, got {type(self.space).__name__}; or pass the keywords (depth=..., widths=...)")
+        if self.task == Task.REGRESSION:
+            # Label smoothing for regression is refused now (for_task refuses it too), not once the
+            # data is read; with task "auto" the data says, before anything is written.
+            self.space.for_task(Task.REGRESSION)
         # The rule is read here, not when the search has trained and comes to choose: a typo in
         # it (or a target above 1) costs nothing and leaves no run directory behind.
         from justenough.select.rules import parse_rule

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from justenough.display_numbers import finite_or_none
 from justenough.vocab import StopReason
 
 __all__ = ["FEW_EPOCHS", "UNDER_TRAINED", "STOPPED_AT_ONCE", "training_columns", "lr_text", "epochs_text"]
@@ -85,14 +86,18 @@ def training_columns(group: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def lr_text(lr: Any, schedule: Any = None) -> str:
-    """``0.01`` or ``0.01 cosine`` (a schedule other than constant is named)."""
+def lr_text(lr: Any, schedule: Any = None, label_smoothing: Any = None) -> str:
+    """``0.01``, ``0.01 cosine`` or ``0.01 warmup_cosine smoothing=0.1``: a schedule other than
+    constant is named, and label smoothing other than 0 (the recipe the lr was trained with)."""
     try:
         text = f"{float(lr):g}"
     except (TypeError, ValueError):
         return "?"
     if isinstance(schedule, str) and schedule not in ("", "constant"):
         text += f" {schedule}"
+    smoothing = finite_or_none(label_smoothing)
+    if smoothing:
+        text += f" smoothing={smoothing:g}"
     return text
 
 

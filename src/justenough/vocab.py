@@ -91,6 +91,7 @@ class Schedule(StrEnum):
 
     CONSTANT = "constant"
     COSINE = "cosine"
+    WARMUP_COSINE = "warmup_cosine"  # a linear warmup over the first epochs, then cosine (train/optimizer.py)
 
 
 class Embed(StrEnum):

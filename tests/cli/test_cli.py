@@ -415,6 +415,16 @@ def test_a_bad_rule_or_rule_value_exits_2_before_anything_is_written(tmp_path: P
     assert not never.exists()
 
 
+def test_the_recipe_options_refuse_bad_values_before_anything_is_written(tmp_path: Path) -> None:
+    never = tmp_path / "never"
+    assert_usage_error(jn("search", "iris", "--label-smoothing", "1", "--out", never), "label_smoothing", "below 1")
+    assert_usage_error(jn("search", "iris", "--schedule", "warmup", "--out", never), "schedule", "warmup_cosine")
+    assert_usage_error(jn("search", "iris", "--batch-size", "auto..256", "--out", never), "batch_size", "auto")
+    # Smoothing a regression target: refused once the data says regression, before the run is made.
+    assert_usage_error(jn("search", "diabetes", "--label-smoothing", "0.1", "--out", never), "smooths class targets")
+    assert not never.exists()
+
+
 def test_the_choices_offered_are_the_vocabularies(tmp_path: Path) -> None:
     from justenough.vocab import ExecutorKind, Sampler, Strategy
 

@@ -55,6 +55,7 @@ BAD: dict[str, tuple[Any, type[Exception], str]] = {
     "monitor": ("val_accuracy", ConfigError, "cannot read monitor 'val_accuracy'"),
     "schedule": ("linear", ConfigError, "cannot read schedule 'linear'"),
     "embed": ("fourier", ConfigError, "cannot read embed 'fourier'"),
+    "label_smoothing": (1.0, ConfigError, "cannot read label_smoothing 1.0: it must be below 1"),
     "delimiter": (";;", ConfigError, "delimiter must be one character"),
     "decimal": ("·", ConfigError, "decimal must be '.' or ','"),
     "max_categories": (1, ConfigError, "max_categories must be at least 2, got 1"),
@@ -117,6 +118,16 @@ def test_a_bad_value_of_each_keyword_fails_before_anything_is_written_or_trained
         search(data, **keywords)
     assert fragment in str(caught.value), str(caught.value)
     assert _listing(tmp_path) == before  # nothing written: no run directory, no study, no file
+
+
+def test_label_smoothing_for_regression_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    # Given the task: refused with the settings. Detected from the data: refused once it is read,
+    # still before the run directory is made.
+    out = tmp_path / "run"
+    for task in ("regression", "auto"):
+        with pytest.raises(ConfigError, match="label_smoothing 0.1 smooths class targets"):
+            search("diabetes", task=task, label_smoothing=0.1, out=out, **QUICK)
+        assert not out.exists()
 
 
 def test_more_folds_than_rows_is_refused_before_the_run_directory_is_made(tmp_path: Path) -> None:

@@ -477,6 +477,25 @@ def test_search_estimators_take_embed():
         JustEnoughClassifier(embed="fourier")._space()
 
 
+def test_search_estimators_take_the_recipe_settings():
+    """schedule, label_smoothing and batch_size="auto" (issue 26) reach the search; the chosen
+    config holds the batch the rows gave; smoothing is refused for the regressor."""
+    X, y = load_iris(return_X_y=True)
+    est = JustEnoughClassifier(depth=1, widths=4, max_epochs=3, n_init=1, batch_size="auto", schedule="warmup_cosine",
+                               label_smoothing=0.1, random_state=0).fit(X, y)
+    assert est.get_params()["schedule"] == "warmup_cosine" and est.get_params()["label_smoothing"] == 0.1
+    assert (est.chosen_["schedule"], est.chosen_["label_smoothing"], est.chosen_["batch_size"]) == ("warmup_cosine", 0.1, 64)
+    assert JustEnoughClassifier().get_params()["label_smoothing"] == 0.0
+    assert JustEnoughClassifier().get_params()["schedule"] == "constant"
+    Xd, yd = load_diabetes(return_X_y=True)
+    with pytest.raises(ValueError, match="smooths class targets"):
+        JustEnoughRegressor(depth=1, widths=4, max_epochs=2, n_init=1, label_smoothing=0.1).fit(Xd[:60], yd[:60])
+    with pytest.raises(ValueError, match="cannot read label_smoothing"):
+        JustEnoughClassifier(label_smoothing=-0.5).fit(X, y)
+    with pytest.raises(ValueError, match="cannot read schedule"):
+        JustEnoughClassifier(schedule="step").fit(X, y)
+
+
 def test_search_estimators_train_for_their_tasks_epoch_budget():
     # max_epochs="auto" is the task's budget (DEFAULT_MAX_EPOCHS): 200 epochs for the classifier,
     # 400 for the regressor, as `justenough search` resolves it from the data.

@@ -353,7 +353,7 @@ def test_params_and_flops_match_a_torch_network(widths: tuple[int, ...]) -> None
 def test_group_key_is_what_a_stack_shares() -> None:
     a = Config(depth=2, widths=(8, 8), lr=1e-3, init="he_normal")
     b = Config(depth=2, widths=(64, 32), lr=1e-2, init="glorot_uniform", weight_decay=1e-4)
-    assert a.group_key() == b.group_key() == (2, "relu", "adam", 64, 200, 10, "val_loss", "constant", "none")
+    assert a.group_key() == b.group_key() == (2, "relu", "adam", 64, 200, 10, "val_loss", "constant", "none", 0.0)
     assert Config(depth=2, widths=(8, 8), batch_size=32).group_key() != a.group_key()
     assert Config(depth=2, widths=(8, 8), monitor="val_score").group_key() != a.group_key()
     assert Config(depth=2, widths=(8, 8), activation="tanh").group_key() != a.group_key()

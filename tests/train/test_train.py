@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from justenough.errors import ConfigError, DataError
 from justenough.nets.stack import MemberSpec, MLPStack
+from justenough.train.optimizer import warmup_epochs
 from justenough.train import (
     MemberResult,
     StackOptimizer,
@@ -79,10 +80,20 @@ def loop_train(net: torch.nn.Sequential, spec: MemberSpec, data: Data, s: TrainS
         opt = torch.optim.Adam(net.parameters(), lr=spec.lr, betas=s.betas, eps=s.eps, weight_decay=spec.weight_decay)
     else:
         opt = torch.optim.AdamW(net.parameters(), lr=spec.lr, betas=s.betas, eps=s.eps, weight_decay=spec.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s.max_epochs) if s.schedule == "cosine" else None
+    sched: torch.optim.lr_scheduler.LRScheduler | None = None
+    if s.schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s.max_epochs)
+    elif s.schedule == "warmup_cosine":
+        W = warmup_epochs(s.max_epochs)
+        sched = torch.optim.lr_scheduler.SequentialLR(opt, [
+            torch.optim.lr_scheduler.LinearLR(opt, start_factor=1 / (W + 1), end_factor=1.0, total_iters=W),
+            torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s.max_epochs - W),
+        ], milestones=[W])
 
-    def loss_fn(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(out, y) if data.task == "classification" else F.mse_loss(out[:, 0], y)
+    def loss_fn(out: torch.Tensor, y: torch.Tensor, smoothing: float = 0.0) -> torch.Tensor:
+        if data.task == "classification":
+            return F.cross_entropy(out, y, label_smoothing=smoothing)
+        return F.mse_loss(out[:, 0], y)
 
     N = data.X_train.shape[0]
     hist: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
@@ -90,7 +101,7 @@ def loop_train(net: torch.nn.Sequential, spec: MemberSpec, data: Data, s: TrainS
         order = epoch_orders([spec.seed], N, epoch)[0]
         total = 0.0
         for idx in order.split(s.batch_size):
-            loss = loss_fn(net(data.X_train[idx]), data.y_train[idx])
+            loss = loss_fn(net(data.X_train[idx]), data.y_train[idx], s.label_smoothing)  # trained on the smoothed loss
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -122,6 +133,12 @@ ORACLE_CASES = [
     ("classification", TrainSettings(optimizer="sgd", momentum=0.9, batch_size=32, max_epochs=12, patience=None, restore_best=False, schedule="cosine"), 1.0),
     ("classification", TrainSettings(optimizer="adam", batch_size=32, max_epochs=12, patience=None, restore_best=False, schedule="cosine"), 0.1),
     ("regression", TrainSettings(optimizer="adamw", batch_size=32, max_epochs=16, patience=None, restore_best=False, schedule="cosine"), 0.1),
+    # Warmup then cosine (30 epochs: 2 of warmup), as SequentialLR(LinearLR, CosineAnnealingLR).
+    ("classification", TrainSettings(optimizer="sgd", momentum=0.9, batch_size=64, max_epochs=30, patience=None, restore_best=False, schedule="warmup_cosine"), 1.0),
+    ("regression", TrainSettings(optimizer="adamw", batch_size=64, max_epochs=30, patience=None, restore_best=False, schedule="warmup_cosine"), 0.1),
+    # Label smoothing: trained on F.cross_entropy(label_smoothing=eps), validated on the plain loss.
+    ("classification", TrainSettings(optimizer="adam", batch_size=32, max_epochs=12, patience=None, restore_best=False, label_smoothing=0.1), 0.1),
+    ("classification", TrainSettings(optimizer="sgd", momentum=0.9, batch_size=32, max_epochs=12, patience=None, restore_best=False, schedule="warmup_cosine", label_smoothing=0.3), 0.5),
 ]
 
 
@@ -522,6 +539,57 @@ def test_hand_written_backward_equals_autograd(activation: str, task: str) -> No
             assert torch.count_nonzero(views[l].transpose(1, 2)[dead]) == 0
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "selu", "identity"])
+@pytest.mark.parametrize("eps", [0.1, 0.5, 0.99])
+def test_label_smoothing_backward_equals_torch_cross_entropy(activation: str, eps: float) -> None:
+    """With label smoothing the step's loss is ``F.cross_entropy(..., label_smoothing=eps)`` per
+    member and its gradients are autograd's of that loss: ``(softmax - q) / B``."""
+    from justenough.train.backward import Step
+    from justenough.train.optimizer import flatten_parameters, parameter_views
+
+    n_out = 7
+    specs = [replace(m, seed=m.seed + 30) for m in MIXED]  # padded: the unit masks matter
+    stack = MLPStack(20, n_out, specs, activation=activation)
+    g = torch.Generator().manual_seed(1)
+    M, B = stack.M, 29
+    x = torch.randn(M, B, 20, generator=g) * 2
+    y = torch.randint(0, n_out, (M, B), generator=g)
+    params = [*stack.weights, *stack.biases]
+    out = stack(x)  # [M, B, C]
+    ref_loss = torch.stack([F.cross_entropy(out[i], y[i], label_smoothing=eps) for i in range(M)])  # [M]
+    ref = torch.autograd.grad(ref_loss.sum(), params)
+    grad_flat = torch.full_like(flatten_parameters(params), float("nan"))  # every element must be written
+    views = parameter_views(grad_flat, params)
+    with torch.no_grad():
+        loss = Step(stack, "classification", views, label_smoothing=eps)(x, y)
+    torch.testing.assert_close(loss, ref_loss.detach(), rtol=1e-6, atol=1e-6)
+    for got, want in zip(views, ref):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_label_smoothing_is_checked_and_refused_for_regression() -> None:
+    for bad in (-0.1, 1.0, 1.5, float("nan"), True):
+        with pytest.raises(ConfigError, match="label_smoothing"):
+            TrainSettings(label_smoothing=bad)
+    assert TrainSettings(label_smoothing=0).label_smoothing == 0.0
+    data = regression(60, 20)
+    with pytest.raises(ConfigError, match="classification"):
+        train(MLPStack(12, 1, [MIXED[0]]), data, TrainSettings(max_epochs=1, label_smoothing=0.1))
+
+
+def test_label_smoothing_validation_loss_is_plain_cross_entropy() -> None:
+    """Early stopping follows the plain validation cross-entropy: the smoothed run's recorded
+    val_loss is that of its own weights, unsmoothed."""
+    from justenough.train.metrics import stack_loss
+
+    data = digits(200, 100)
+    stack = MLPStack(64, 10, [MIXED[0]])
+    result = train(stack, data, TrainSettings(batch_size=32, max_epochs=3, patience=None, restore_best=False, label_smoothing=0.2))
+    with torch.no_grad():
+        plain = float(stack_loss("classification", stack(data.X_val.expand(1, *data.X_val.shape)), data.y_val)[0])
+    assert result.members[0].history["val_loss"][-1] == pytest.approx(plain, rel=1e-6)
+
+
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "op-by-op"])
 @pytest.mark.parametrize("gather_max", [0, 1 << 16], ids=["layerwise", "gather"])
 @pytest.mark.parametrize("kind,momentum,nesterov", [("sgd", 0.9, True), ("sgd", 0.0, False), ("adam", 0.9, False), ("adamw", 0.9, False)])
@@ -700,6 +768,29 @@ def test_cosine_lr_factor_follows_torch_scheduler() -> None:
     assert lr_factor("cosine", 1, T) == 1.0 and 0 < lr_factor("cosine", T, T) < 0.1
     with pytest.raises(ConfigError, match="schedule"):
         TrainSettings(schedule="linear")
+
+
+@pytest.mark.parametrize("T", [1, 2, 3, 10, 29, 30, 200, 400])
+def test_warmup_cosine_lr_factor_follows_torch_sequential_scheduler(T: int) -> None:
+    """``warmup_cosine`` per epoch equals SequentialLR(LinearLR, CosineAnnealingLR) after
+    ``epoch - 1`` steps: a linear rise over W epochs, then cosine to 0 at max_epochs."""
+    W, base = warmup_epochs(T), 0.3
+    assert W == (0 if T == 1 else min(max(1, round(T / 20 + 1e-9)), T - 1))
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base)
+    sched = torch.optim.lr_scheduler.SequentialLR(opt, [
+        torch.optim.lr_scheduler.LinearLR(opt, start_factor=1 / (W + 1), end_factor=1.0, total_iters=W),
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=T - W),
+    ], milestones=[W]) if W else torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=T)
+    factors = []
+    for epoch in range(1, T + 1):
+        factors.append(lr_factor("warmup_cosine", epoch, T))
+        assert base * factors[-1] == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12, abs=1e-15)
+        opt.step()
+        sched.step()
+    # rises strictly over the warmup, peaks at 1 right after it, then never rises again
+    assert all(a < b for a, b in zip(factors[: W + 1], factors[1 : W + 1]))
+    assert factors[W] == 1.0 and all(a >= b for a, b in zip(factors[W:], factors[W + 1 :]))
+    assert {200: 10, 400: 20}.get(T, W) == W
 
 
 def test_stack_loss_fast_path_equals_cross_entropy() -> None:

@@ -74,7 +74,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
 
     Columns: config, params, validation mean +/- std over restarts, best restart, diverged
     restarts, training time (all restarts), and how it was trained: the learning rate (and
-    schedule), the mean epochs run and why the restarts stopped, with ``recipe``'s flags
+    schedule and label smoothing), the mean epochs run and why the restarts stopped, with ``recipe``'s flags
     (under-trained?, stopped at once?) in the last column. With ``limit``, the top rows plus the
     chosen one. ``summary``: the run's, or ``summary.json``'s object (the metric and ``n_init`` are read).
     """
@@ -124,7 +124,7 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
             fmt_score(row.get("val_max"), percent),
             f"{fmt_int(row.get('n_diverged'))}/{n}",
             _fmt_seconds(row.get("train_time")),
-            lr_text(row.get("lr"), row.get("schedule")),
+            lr_text(row.get("lr"), row.get("schedule"), row.get("label_smoothing")),
             epochs_text(row.get("epochs_run"), row.get("stopped_by")),
             note,
             style="bold green" if chosen else None,

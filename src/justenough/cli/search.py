@@ -38,7 +38,7 @@ __all__ = ["search", "SPACE_DEFAULTS"]
 SPACE_DEFAULTS: dict[str, str] = dict(DEFAULT_SPACE_TEXT)
 
 
-# 81 lines: the typer signature, one option a line (every flag of the search); the body is three calls.
+# 86 lines: the typer signature, one option a line (every flag of the search); the body is three calls.
 @app.command()
 def search(
     ctx: typer.Context,
@@ -55,12 +55,13 @@ def search(
     optimizer: str = typer.Option(SPACE_DEFAULTS["optimizer"], "--optimizer", help="adam, adamw or sgd. Example: --optimizer adam,sgd"),
     lr: str = typer.Option(SPACE_DEFAULTS["lr"], "--lr", help="Learning rate(s): 1e-3, 1e-3,3e-3 or 1e-4..1e-2. Example: --lr 1e-3,3e-3"),
     weight_decay: str = typer.Option(SPACE_DEFAULTS["weight_decay"], "--weight-decay", help="Weight decay(s). Example: --weight-decay 0,1e-4"),
-    batch_size: str = typer.Option(SPACE_DEFAULTS["batch_size"], "--batch-size", help="Minibatch size(s). Example: --batch-size 32,128"),
+    batch_size: str = typer.Option(SPACE_DEFAULTS["batch_size"], "--batch-size", help="Minibatch size(s); auto: 64, or about 128 steps an epoch on many rows (at most 1024). Example: --batch-size 32,128"),
     max_epochs: str = typer.Option(SPACE_DEFAULTS["max_epochs"], "--max-epochs", help="Most epochs per restart; auto: 400 for regression, 200 for classification. Example: --max-epochs 50"),
     patience: str = typer.Option(SPACE_DEFAULTS["patience"], "--patience", help="Early stopping after N epochs without improvement; none turns it off. Example: --patience 5"),
     monitor: str = typer.Option(SPACE_DEFAULTS["monitor"], "--monitor", help="What early stopping and the best weights follow: val_loss, or val_score (accuracy or R^2; sooner, as scikit-learn). Example: --monitor val_score"),
-    schedule: str = typer.Option(SPACE_DEFAULTS["schedule"], "--schedule", help="How each restart's learning rate moves: constant, or cosine (decays to 0 over --max-epochs). Example: --schedule cosine"),
+    schedule: str = typer.Option(SPACE_DEFAULTS["schedule"], "--schedule", help="How each restart's learning rate moves: constant, cosine (decays to 0 over --max-epochs), or warmup_cosine (rises over the first max-epochs/20 epochs, then cosine). Example: --schedule warmup_cosine"),
     embed: str = typer.Option(SPACE_DEFAULTS["embed"], "--embed", help="How the numeric inputs enter: none, or periodic (K=8 trainable cosines per feature beside it); a list tries each. Example: --embed none,periodic"),
+    label_smoothing: str = typer.Option(SPACE_DEFAULTS["label_smoothing"], "--label-smoothing", help="Classification: train on (1-eps)*onehot + eps/classes, eps in [0, 1); 0 is none. Example: --label-smoothing 0,0.1"),
     n_init: int = typer.Option(5, "--n-init", min=1, help="Restarts (random starts) per config. Example: --n-init 3"),
     rule: str = typer.Option("one-se", "--rule", help="How to choose: one-se, paired-se (one SE of the paired difference with the best), target=0.95 (or 95%) or tolerance=0.01. Example: --rule paired-se"),
     max_params: Optional[int] = typer.Option(None, "--max-params", min=1, help="Only configs with at most N parameters qualify. Example: --max-params 5000"),

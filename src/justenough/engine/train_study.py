@@ -83,19 +83,21 @@ def train_study(
 
     budget = settings.stack_memory_budget()
     prepared = prepare_data(data, target, test, val, settings)
-    # The task is known now (it may have been detected from the target): "auto" settings of the
-    # space take its values (max_epochs: DEFAULT_MAX_EPOCHS), and everything below sees them.
-    settings = replace(settings, space=settings.space.for_task(prepared.task))
-    for notice in prepared.notices:
-        progress.on_message(notice)
-    check_memory(settings.space, n_features=prepared.n_features, n_outputs=prepared.n_outputs,
-                 n_val=int(prepared.X_val.shape[0]), budget=budget, diagnose=settings.diagnose_every > 0,
-                 explicit=settings.memory_budget is not None)
     sizes = prepared.split_sizes
     # Before the run directory is made: more folds than rows, or folds with a validation table, is
     # refused at no cost.
     folds = settings.folds_for(int(sizes["train"]) + int(sizes["val"]),
                                own_val=val is not None, test_is_val=bool(getattr(prepared, "test_is_val", False)))
+    # The task and the rows are known now (the task may have been detected from the target):
+    # "auto" settings of the space take their values once (max_epochs: DEFAULT_MAX_EPOCHS;
+    # batch_size: auto_batch_size of the rows each restart trains on), and everything below, the
+    # configs, the study's fingerprint and the run directory, sees the numbers.
+    settings = replace(settings, space=settings.space.for_task(prepared.task, n_train=_restart_rows(sizes, folds)))
+    for notice in prepared.notices:
+        progress.on_message(notice)
+    check_memory(settings.space, n_features=prepared.n_features, n_outputs=prepared.n_outputs,
+                 n_val=int(prepared.X_val.shape[0]), budget=budget, diagnose=settings.diagnose_every > 0,
+                 explicit=settings.memory_budget is not None)
     if settings.out is not None:
         settings.out.mkdir(parents=True, exist_ok=True)
     sampler, is_grid, directions = make_sampler(Sampler.GRID if settings.strategy == Strategy.GROW else settings.sampler,
@@ -135,6 +137,15 @@ def train_study(
         left = [c.label for c in settings.space.configs() if c.key not in done]
         not_trained = (left, driver.stop_reason) if left else None
     return Trained(prepared, handle, weights_store, growth_summary, evidence_store, folds, not_trained)
+
+
+def _restart_rows(sizes: Any, folds: int) -> int:
+    """The rows each restart trains on: the training split, or with K folds the pooled train and
+    validation rows less one fold (the smallest share, K-1 of K, rounded down)."""
+    if folds <= 1:
+        return int(sizes["train"])
+    pooled = int(sizes["train"]) + int(sizes["val"])
+    return max(1, pooled * (folds - 1) // folds)
 
 
 def _grow_margin(rule: Rule) -> float:

@@ -102,6 +102,8 @@ class _BaseSearch(BaseEstimator):
         max_epochs: Any = _single_default("max_epochs"),
         patience: int | None = _single_default("patience"),
         embed: Any = _single_default("embed"),
+        schedule: str = _single_default("schedule"),
+        label_smoothing: Any = _single_default("label_smoothing"),
         space: "Space | None" = None,
         rule: str = "one-se",
         n_init: int = 5,
@@ -131,6 +133,8 @@ class _BaseSearch(BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.embed = embed
+        self.schedule = schedule
+        self.label_smoothing = label_smoothing
         self.space = space
         self.rule = rule
         self.n_init = n_init
@@ -173,6 +177,8 @@ class _BaseSearch(BaseEstimator):
                 max_epochs=max_epochs,
                 patience=patience,
                 embed=self.embed,
+                schedule=self.schedule,
+                label_smoothing=self.label_smoothing,
             )
         except ConfigError as exc:
             raise EstimatorConfigError(str(exc)) from None

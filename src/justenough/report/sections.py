@@ -16,6 +16,7 @@ from justenough.display_numbers import counted, finite_or_none
 from justenough.training_recipe import lr_text
 from justenough.run.summary import describe_fit
 from justenough.report import figures, paired_with_best
+from justenough.report.data_section import data_section
 from justenough.report.embedding import EmbeddedFigures
 from justenough.report.formatting import (escape, ms_text, note_html, number_text, score_text, se_text, seconds_text,
                                          si_text, widths_text)
@@ -40,7 +41,7 @@ def section_bodies(run: RunFiles, figs: EmbeddedFigures) -> dict[str, str]:
         "restarts": _restarts(run, figs, percent, metric),
         "curves": _curves(run, figs, percent, metric),
         "diagnostics": _diagnostics(run, figs),
-        "data": _data(run),
+        "data": data_section(run),
     }
 
 
@@ -107,6 +108,21 @@ def _tested_kind(fit: dict[str, Any]) -> str:
     return "refit" if refit else "best restart"
 
 
+def _recipe_settings(chosen: Any) -> list[str]:
+    """How the chosen config was trained, for its card: the lr, the batch (a number, also where
+    the space said "auto") and, where not the defaults, the schedule and the label smoothing."""
+    out = []
+    if chosen.get("lr") is not None:
+        out.append(f"lr {number_text(chosen['lr'], 4)}")
+    if finite_or_none(chosen.get("batch_size")) is not None:
+        out.append(f"batch {int(chosen['batch_size'])}")
+    if chosen.get("schedule") not in (None, "", "constant"):
+        out.append(f"schedule {chosen['schedule']}")
+    if finite_or_none(chosen.get("label_smoothing")):
+        out.append(f"label smoothing {number_text(chosen['label_smoothing'], 4)}")
+    return out
+
+
 def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     s = run.summary_fields
     chosen = s.chosen
@@ -123,8 +139,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     label = chosen.get("label") or (None if row is None else row.get("label"))
     arch = " → ".join([str(n_in or "?"), *[str(w) for w in widths], str(n_out or "?")])
     settings = [f"{k} {chosen[k]}" for k in ("activation", "init", "optimizer") if chosen.get(k)]
-    if chosen.get("lr") is not None:
-        settings.append(f"lr {number_text(chosen['lr'], 4)}")
+    settings += _recipe_settings(chosen)
     title = escape(label) if label and str(label) != "nan" else escape(arch)
 
     test = score_text(s.test_score, percent)
@@ -222,7 +237,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
             f'<td class=num>{escape(score_text(r["val_mean"], percent) + std_text)}</td>'
             f'<td class=num>{escape(n)}{div}</td><td class=num>{escape(number_text(r.get("p_good"), 2))}</td>'
             f'<td class=num>{escape(seconds_text(r.get("train_time")))}</td>'
-            f'<td class=num>{escape(lr_text(r.get("lr"), r.get("schedule")))}</td>'
+            f'<td class=num>{escape(lr_text(r.get("lr"), r.get("schedule"), r.get("label_smoothing")))}</td>'
             f'<td class=num>{"" if epochs is None else f"{epochs:.0f}"}</td>'
             f'<td>{escape(stopped) if isinstance(stopped, str) else ""}</td></tr>'
         )
@@ -404,91 +419,3 @@ def _sampled_note(diag: pd.DataFrame, key: str, widths: list[int]) -> str:
         parts.append(f"layer {int(layer)}: effective width estimated from {units:,}{of} units")
     return note_html("; ".join(parts) + " (a sample drawn from the study seed: comparing every pair of units "
                  "of so wide a layer would need memory that grows with the width squared).")
-
-
-def _value_html(value: Any, depth: int = 0) -> str:
-    """A JSON value as compact, escaped HTML (nested dicts as nested lists, long lists shortened)."""
-    if isinstance(value, dict):
-        if not value:
-            return "—"
-        items = "".join(f"<li><span class=k>{escape(k)}</span> {_value_html(v, depth + 1)}</li>" for k, v in value.items())
-        return f'<ul class="kv">{items}</ul>'
-    if isinstance(value, list):
-        shown = ", ".join(escape(v) if not isinstance(v, (dict, list)) else _value_html(v, depth + 1) for v in value[:20])
-        more = f" … ({len(value) - 20} more)" if len(value) > 20 else ""
-        return f"{shown}{escape(more)}" if value else "—"
-    if isinstance(value, float):
-        return escape(number_text(value, 4))
-    if value is None:
-        return "—"
-    return escape(value)
-
-
-def _lines_html(value: Any) -> str:
-    """A list of sentences (notices) as one line each."""
-    if not isinstance(value, list):
-        return _value_html(value)
-    if not value:
-        return "—"
-    return '<ul class="lines">' + "".join(f"<li>{escape(v)}</li>" for v in value) + "</ul>"
-
-
-def _class_balance(balance: Any) -> str:
-    if isinstance(balance, list):
-        balance = {str(i): v for i, v in enumerate(balance)}
-    if not isinstance(balance, dict) or not balance:
-        return ""
-    values = {k: finite_or_none(v) or 0.0 for k, v in balance.items()}
-    total = sum(values.values()) or 1.0
-    top = max(values.values()) or 1.0
-    is_fraction = all(v <= 1.0 for v in values.values()) and abs(total - 1.0) < 1e-6
-    rows = []
-    for k, v in values.items():
-        share = v / total
-        count = f"{100 * v:.1f}%" if is_fraction else f"{int(v):,} ({100 * share:.1f}%)"
-        rows.append(
-            f'<tr><td class="label" title="{escape(k)}">{escape(k)}</td><td class="bar-cell"><span class="bar" style="width:{100 * v / top:.1f}%">'
-            f"</span></td><td class=num>{escape(count)}</td></tr>"
-        )
-    return (
-        '<div class="table-box"><table class="balance"><caption>class balance</caption>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def _data(run: RunFiles) -> str:
-    data = run.data
-    if data is None:
-        return note_html("The data description was not recorded (data.json is missing).")
-    known = ("source", "target", "rows", "features", "features_out", "task", "split_sizes", "preprocessing")
-    names = {"split_sizes": "split sizes", "feature_names": "feature names", "class_balance": "class balance",
-             "features_out": "features after encoding"}
-    rows = []
-    for key in known:
-        if key in data:
-            value = data[key]
-            if key == "preprocessing" and isinstance(value, dict) and "features_out" in data:
-                # data.json records the encoded width twice (the data's and the preprocessor's own
-                # summary); the page shows it once, next to the raw feature count.
-                value = {k: v for k, v in value.items() if k != "features_out"}
-            rows.append(f"<tr><th>{escape(names.get(key, key))}</th><td>{_value_html(value)}</td></tr>")
-    for key, value in data.items():
-        if key in known or key == "class_balance":
-            continue
-        # Notices are sentences: one per line, never run together as a comma-separated list.
-        cell = _lines_html(value) if key == "notices" else _value_html(value)
-        rows.append(f"<tr><th>{escape(names.get(key, key.replace('_', ' ')))}</th><td>{cell}</td></tr>")
-    split = data.get("split_sizes")
-    split_note = ""
-    n_scored = int(run.summary_fields.test_models_scored or 1)
-    if isinstance(split, dict) and "test" in split:
-        split_note = note_html(
-            "Preprocessing was fitted on the training split only; the test split was sealed until the "
-            + ("final, single scoring of the chosen model." if n_scored == 1 else
-               f"final scoring, and has now scored {n_scored} models of this run: its score is no longer "
-               "an unbiased estimate.")
-        )
-    return (
-        f'<div class="data-grid"><div class="table-box"><table class="facts-table"><tbody>{"".join(rows)}</tbody>'
-        f"</table></div>{_class_balance(data.get('class_balance'))}</div>{split_note}"
-    )

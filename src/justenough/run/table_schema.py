@@ -34,7 +34,8 @@ _CONFIG: dict[str, Kind] = {
     "key": "str", "label": "str", "depth": "int", "widths": "str", "width": "int", "activation": "str",
     "init": "str", "optimizer": "str", "lr": "float", "weight_decay": "float", "batch_size": "int",
     "max_epochs": "int", "patience": "Int64",  # empty: no early stopping (Config.patience None)
-    "monitor": "str", "schedule": "str", "embed": "str", "params": "int", "flops": "int",
+    "monitor": "str", "schedule": "str", "embed": "str", "label_smoothing": "float",  # empty in files from before it existed: 0
+    "params": "int", "flops": "int",
 }
 
 # leaderboard.csv: one row per config, best first (select.leaderboard, select.with_noise, engine/finalize.py).

@@ -37,7 +37,7 @@ EPS = 1e-12
 # Columns copied from the restarts table to the leaderboard: constant within a config.
 _CONFIG_COLUMNS = (
     "label", "depth", "widths", "width", "activation", "init", "optimizer", "lr", "weight_decay",
-    "batch_size", "max_epochs", "patience", "monitor", "schedule", "embed", "params", "flops", "latency_ms",
+    "batch_size", "max_epochs", "patience", "monitor", "schedule", "embed", "label_smoothing", "params", "flops", "latency_ms",
 )
 
 

@@ -61,7 +61,7 @@ def architecture_label(depth: int, widths: tuple[int, ...], embed: str = "none")
 
 
 # Settings added after 0.1 and their defaults (``Config.key`` leaves them out at these values).
-_KEY_DEFAULTS: dict[str, Any] = {"monitor": "val_loss", "schedule": "constant", "embed": "none"}
+_KEY_DEFAULTS: dict[str, Any] = {"monitor": "val_loss", "schedule": "constant", "embed": "none", "label_smoothing": 0.0}
 
 
 
@@ -87,6 +87,7 @@ class Config:
     monitor: str = "val_loss"
     schedule: str = "constant"  # a record from before schedules existed trained at a constant lr
     embed: str = "none"  # the numeric inputs as they are, or with periodic features (nets/periodic.py)
+    label_smoothing: float = 0.0  # classification's target smoothing (0: none, as before it existed)
 
     def __post_init__(self) -> None:
         # Normalize types so that equal settings give equal keys (1 vs 1.0, list vs tuple).
@@ -113,7 +114,10 @@ class Config:
         if self.max_epochs == AUTO:
             raise ConfigError("a config trains a number of epochs, not 'auto': the space resolves 'auto' by the task "
                               "(Space.for_task) before it makes configs")
-        for name in ("lr", "weight_decay", "batch_size", "max_epochs", "patience"):
+        if self.batch_size == AUTO:
+            raise ConfigError("a config trains with a number of rows per batch, not 'auto': the space resolves 'auto' by "
+                              "the training rows (Space.for_task(task, n_train=...)) before it makes configs")
+        for name in ("lr", "weight_decay", "batch_size", "max_epochs", "patience", "label_smoothing"):
             object.__setattr__(self, name, check_number(name, getattr(self, name), getattr(self, name)))
 
     @classmethod
@@ -139,6 +143,8 @@ class Config:
             "schedule": self.schedule,
             # Only when embedded: a plain config's record stays what it was before embeddings existed.
             **({"embed": self.embed} if self.embed != Embed.NONE else {}),
+            # Only when smoothed: a plain config's record stays what it was before smoothing existed.
+            **({"label_smoothing": self.label_smoothing} if self.label_smoothing else {}),
         }
 
     @classmethod
@@ -198,18 +204,19 @@ class Config:
     def group_key(self) -> tuple[Any, ...]:
         """What every config trained in one stack must share: depth, activation, embedding and training settings."""
         return (self.depth, self.activation, self.optimizer, self.batch_size, self.max_epochs, self.patience, self.monitor,
-                self.schedule, self.embed)
+                self.schedule, self.embed, self.label_smoothing)
 
 
 def member_and_settings(cfg: Config, seed: int, **settings: Any) -> tuple["MemberSpec", "TrainSettings"]:
     """``cfg`` in the trainer's terms: its member from seed ``seed`` (widths, init, lr, weight decay)
     and the training settings its stack shares (optimizer, batch size, epochs, patience, monitor,
-    schedule). ``settings`` are further ``TrainSettings`` fields, or replace one of cfg's (the refit
+    schedule, label smoothing). ``settings`` are further ``TrainSettings`` fields, or replace one of cfg's (the refit
     trains with ``patience=None``). The search's stacks and the refit both train a config so."""
     from justenough.nets.stack import MemberSpec
     from justenough.train.settings import TrainSettings
 
     member = MemberSpec(widths=tuple(cfg.widths), init=cfg.init, seed=seed, lr=cfg.lr, weight_decay=cfg.weight_decay)
     own = {"optimizer": cfg.optimizer, "batch_size": cfg.batch_size, "max_epochs": cfg.max_epochs,
-           "patience": cfg.patience, "monitor": cfg.monitor, "schedule": cfg.schedule}
+           "patience": cfg.patience, "monitor": cfg.monitor, "schedule": cfg.schedule,
+           "label_smoothing": cfg.label_smoothing}
     return member, TrainSettings(**{**own, **settings})

@@ -12,7 +12,10 @@ The CLI forms (``parse_dim``)::
     max_epochs  "auto" (the task's budget: 400 for regression, 200 for classification)  "200"  "50,200"
     patience  "10"  "none" (no early stopping)
     monitor   "val_loss" (the default) or "val_score": what early stopping and the best weights follow
-    schedule  "constant" or "cosine" (each restart's lr decays to 0 over max_epochs), or both
+    schedule  "constant", "cosine" (each restart's lr decays to 0 over max_epochs) or "warmup_cosine"
+              (a linear rise over the first max_epochs/20 epochs, then cosine), or a list
+    batch_size  "64"  "32,128"  "auto" (by the training rows: ``search_space.auto_batch_size``)
+    label_smoothing  "0" (the default)  "0.1"  "0,0.1" (classification only; each in [0, 1))
     embed     "none" or "periodic" (periodic features of each input before the first layer), or both
 """
 
@@ -59,6 +62,7 @@ class _DimKind:
     param: str  # the Optuna parameter name
     example: str  # the CLI forms, for error messages
     minimum: float | None = None  # smallest allowed value (inclusive), numbers only
+    below: float | None = None  # every value must be smaller than this (exclusive), numbers only
     log: bool = False  # ranges are sampled on a log scale
     choices: tuple[str, ...] | None = None
     nullable: bool = False  # "none" is a value (patience: no early stopping)
@@ -74,13 +78,15 @@ KINDS: dict[str, _DimKind] = {
     "optimizer": _DimKind("str", "optimizer", '"adam" or "adam,sgd"', choices=tuple(Optimizer)),
     "lr": _DimKind("float", "lr", '"1e-3", "1e-3,3e-3" or "1e-4..1e-2" (a log range)', minimum=0.0, log=True),
     "weight_decay": _DimKind("float", "weight_decay", '"0", "0,1e-4" or "1e-5..1e-2" (a log range)', minimum=0.0, log=True),
-    "batch_size": _DimKind("int", "batch_size", '"64", "32,128" or "16..256" (a log range)', minimum=1, log=True),
+    "batch_size": _DimKind("int", "batch_size", '"64", "32,128", "16..256" (a log range) or "auto" (by the training rows)',
+                           minimum=1, log=True, auto=True),
     "max_epochs": _DimKind("int", "max_epochs", '"auto" (400 for regression, 200 for classification), "200" or "50,200"',
                            minimum=1, auto=True),
     "patience": _DimKind("int", "patience", '"10", "5,20" or "none" (no early stopping)', minimum=1, nullable=True),
     "monitor": _DimKind("str", "monitor", '"val_loss" or "val_score"', choices=tuple(Monitor)),
-    "schedule": _DimKind("str", "schedule", '"constant", "cosine" or "constant,cosine"', choices=tuple(Schedule)),
+    "schedule": _DimKind("str", "schedule", '"constant", "cosine", "warmup_cosine" or "constant,cosine"', choices=tuple(Schedule)),
     "embed": _DimKind("str", "embed", '"none", "periodic" or "none,periodic"', choices=tuple(Embed)),
+    "label_smoothing": _DimKind("float", "label_smoothing", '"0", "0.1" or "0,0.1" (classification; below 1)', minimum=0.0, below=1.0),
 }
 _ALIASES = {"width": "widths", "epochs": "max_epochs", "batch": "batch_size", "wd": "weight_decay"}
 _POSITIVE = {"lr"}  # strictly positive (the minimum above is exclusive for these)
@@ -202,6 +208,8 @@ def check_number(name: str, value: Any, text: Any) -> int | float | None:
             raise _bad(name, text, "it must be greater than 0")
         if value < kind.minimum:
             raise _bad(name, text, f"it must be at least {_num_text(kind.minimum)}")
+    if kind.below is not None and value >= kind.below:
+        raise _bad(name, text, f"it must be below {_num_text(kind.below)}")
     return value
 
 

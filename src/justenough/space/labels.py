@@ -43,6 +43,7 @@ SETTINGS: tuple[tuple[str, Callable[[Any], str]], ...] = (
     ("patience", _patience),
     ("monitor", str),
     ("schedule", str),
+    ("label_smoothing", lambda v: f"smoothing={float(v):g}"),
 )
 SETTING_NAMES = tuple(name for name, _ in SETTINGS)
 # What the progress line always shows: it prints each config as it finishes, before the search

@@ -25,7 +25,7 @@ from justenough.space.config import Config, canonical_json, layer_widths
 from justenough.space.dims import KINDS, AUTO, SHAPES, Dim, dim_name, parse_dim, resolve_init
 from justenough.vocab import Activation, Embed, Monitor, Optimizer, Schedule, Task
 
-__all__ = ["DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_VALUES", "DEFAULT_SPACE_TEXT", "Space"]
+__all__ = ["DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_VALUES", "DEFAULT_SPACE_TEXT", "Space", "auto_batch_size"]
 
 
 # Above this many raw grid points, ``Space.size`` reports the product instead of enumerating.
@@ -60,6 +60,7 @@ DEFAULT_SPACE_VALUES: Mapping[str, tuple[Any, ...]] = MappingProxyType({
     "monitor": (Monitor.VAL_LOSS,),
     "schedule": (Schedule.CONSTANT,),
     "embed": (Embed.NONE,),
+    "label_smoothing": (0.0,),
 })
 # The same defaults as the CLI's options write them (its text, which it reads into the values
 # above; a test checks that both read as ``Space.default()``).
@@ -78,11 +79,12 @@ DEFAULT_SPACE_TEXT: Mapping[str, str] = MappingProxyType({
     "monitor": "val_loss",
     "schedule": "constant",
     "embed": "none",
+    "label_smoothing": "0",
 })
 
 
 # Dimensions added after fingerprints were first written, with the default ``to_dict`` leaves out.
-_LATER_DIMS: Mapping[str, tuple[Any, ...]] = MappingProxyType({"embed": (Embed.NONE,)})
+_LATER_DIMS: Mapping[str, tuple[Any, ...]] = MappingProxyType({"embed": (Embed.NONE,), "label_smoothing": (0.0,)})
 
 
 # What ``max_epochs="auto"`` becomes, per task. Regression trains twice as long: its validation
@@ -92,6 +94,34 @@ _LATER_DIMS: Mapping[str, tuple[Any, ...]] = MappingProxyType({"embed": (Embed.N
 # after the accuracy stops moving: at 400 no classification dataset gained and digits and wine
 # lost (docs/training.md, "The epoch budget, by task").
 DEFAULT_MAX_EPOCHS: dict[Task, int] = {Task.CLASSIFICATION: 200, Task.REGRESSION: 400}
+
+# What ``batch_size="auto"`` becomes: about this many steps per epoch, as a power of two within
+# these bounds (docs/training.md, "Batch size by the rows").
+_AUTO_BATCH_STEPS = 128
+_AUTO_BATCH_MIN, _AUTO_BATCH_MAX = 64, 1024
+
+
+def auto_batch_size(n_train: int) -> int:
+    """``batch_size="auto"`` for ``n_train`` training rows (each restart's, per fold with folds):
+    the power of two nearest ``n_train / 128`` (on a log scale), at least 64 and at most 1,024.
+
+    64 (the default batch) below about 11,600 rows; then about 128 steps per epoch: 128 from
+    about 11,600 rows, 256 from 23,200, 512 from 46,300 and 1,024 from 92,700 (the sizes TabM
+    uses, growing with the dataset; RealMLP-TD trains with 256): 500 rows -> 64, 5,000 -> 64,
+    50,000 -> 512, 500,000 -> 1,024.
+    """
+    if isinstance(n_train, bool) or not isinstance(n_train, int) or n_train < 1:
+        raise ConfigError(f"batch_size='auto' needs a positive number of training rows, got {n_train!r}")
+    # n_train / 128 is never exactly halfway between two powers of two on a log scale (that
+    # would be an odd power of sqrt(2)), so the rounding has no ties.
+    nearest = 2 ** round(math.log2(n_train / _AUTO_BATCH_STEPS))
+    return int(min(_AUTO_BATCH_MAX, max(_AUTO_BATCH_MIN, nearest)))
+
+
+def _rows_for_batch(batch_size: int) -> int | None:
+    """A row count whose ``auto_batch_size`` is ``batch_size``, or None when no count gives it."""
+    rows = batch_size * _AUTO_BATCH_STEPS
+    return rows if auto_batch_size(rows) == batch_size else None
 
 
 def _default_dim(name: str) -> Any:
@@ -117,6 +147,7 @@ class Space:
     monitor: Dim = _default_dim("monitor")
     schedule: Dim = _default_dim("schedule")
     embed: Dim = _default_dim("embed")
+    label_smoothing: Dim = _default_dim("label_smoothing")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -133,28 +164,44 @@ class Space:
         improvement."""
         return cls()
 
-    def for_task(self, task: str) -> "Space":
-        """This space with ``max_epochs`` ``"auto"`` replaced by the task's budget (``DEFAULT_MAX_EPOCHS``).
+    def for_task(self, task: str, n_train: int | None = None) -> "Space":
+        """This space with its ``"auto"`` values replaced: ``max_epochs`` by the task's budget
+        (``DEFAULT_MAX_EPOCHS``), ``batch_size`` by the training rows (``auto_batch_size`` of
+        ``n_train``, each restart's training rows; left ``"auto"`` while ``n_train`` is None).
 
         A search calls it once the data is read (the task may be detected from the target); a
-        space without ``"auto"`` comes back unchanged.
+        space without ``"auto"`` comes back unchanged. Label smoothing other than 0 is refused for
+        regression (``ConfigError``): it smooths class targets.
         """
+        task = Task(task)
+        if task == Task.REGRESSION and any(v != 0 for v in self.label_smoothing.values or (1.0,)):
+            raise ConfigError(f"label_smoothing {self.label_smoothing.text()} smooths class targets: it is for "
+                              "classification, and this task is regression (leave it at 0)")
         if self.is_resolved:
             return self
-        budget = DEFAULT_MAX_EPOCHS[Task(task)]
-        values = self.max_epochs.values or ()  # "auto" is a listed value, never a range's end
-        return replace(self, max_epochs=parse_dim("max_epochs", [budget if v == AUTO else v for v in values]))
+        changes: dict[str, Dim] = {}
+        # "auto" is a listed value, never a range's end.
+        if AUTO in (self.max_epochs.values or ()):
+            budget = DEFAULT_MAX_EPOCHS[task]
+            changes["max_epochs"] = parse_dim("max_epochs", [budget if v == AUTO else v for v in self.max_epochs.values or ()])
+        if AUTO in (self.batch_size.values or ()) and n_train is not None:
+            batch = auto_batch_size(n_train)
+            changes["batch_size"] = parse_dim("batch_size", [batch if v == AUTO else v for v in self.batch_size.values or ()])
+        return replace(self, **changes)
 
     @property
     def is_resolved(self) -> bool:
-        """No dimension waits for the task (``for_task``): the space's configs can be made."""
-        return AUTO not in (self.max_epochs.values or ())
+        """No dimension waits for the data (``for_task``): the space's configs can be made."""
+        return AUTO not in (self.max_epochs.values or ()) and AUTO not in (self.batch_size.values or ())
 
     def _check_resolved(self, doing: str) -> None:
         """Configs hold numbers: a space still holding ``"auto"`` makes or enqueues none."""
-        if not self.is_resolved:
+        if AUTO in (self.max_epochs.values or ()):
             raise ConfigError(f"max_epochs is 'auto', which the task decides: call space.for_task(task) before {doing} "
                               "(a search does this once the data is read)")
+        if AUTO in (self.batch_size.values or ()):
+            raise ConfigError(f"batch_size is 'auto', which the training rows decide: call space.for_task(task, n_train=rows) "
+                              f"before {doing} (a search does this once the data is read)")
 
     @classmethod
     def from_options(cls, **options: Any) -> "Space":
@@ -197,8 +244,8 @@ class Space:
         raw = math.prod(len(d.values or ()) for d in self.dims())
         if raw > _ENUMERATE_LIMIT:
             return raw
-        # "auto" counts as one budget (listed next to the number it becomes, both count once).
-        return len((self if self.is_resolved else self.for_task(Task.CLASSIFICATION)).configs())
+        # "auto" counts as one budget or batch (listed next to the number it becomes, both count once).
+        return len((self if self.is_resolved else self.for_task(Task.CLASSIFICATION, n_train=1)).configs())
 
     def _config_from(self, chosen: Mapping[str, Any]) -> Config:
         return Config.create(
@@ -216,6 +263,7 @@ class Space:
             monitor=chosen["monitor"],
             schedule=chosen["schedule"],
             embed=chosen["embed"],
+            label_smoothing=chosen["label_smoothing"],
         )
 
     def configs(self, task: str | None = None) -> list[Config]:
@@ -249,12 +297,24 @@ class Space:
         if not isinstance(config, Config):
             return False
         if not self.is_resolved:
-            return any(config in self.for_task(task) for task in Task)
+            # An "auto" batch can be the config's own: the rows that give it stand in for the data's.
+            rows = _rows_for_batch(config.batch_size) or 1
+            return any(config in space for space in self._task_spaces(rows))
         try:
             self.grid_params(config)
         except ConfigError:
             return False
         return True
+
+    def _task_spaces(self, n_train: int) -> list["Space"]:
+        """This space resolved for each task that takes it (label smoothing: classification only)."""
+        spaces = []
+        for task in Task:
+            try:
+                spaces.append(self.for_task(task, n_train=n_train))
+            except ConfigError:  # this task refuses a setting of the space
+                continue
+        return spaces
 
     # --- Optuna -------------------------------------------------------------------------------
 
@@ -298,6 +358,7 @@ class Space:
             "monitor": config.monitor,
             "schedule": config.schedule,
             "embed": config.embed,
+            "label_smoothing": config.label_smoothing,
         }
         # Shape and init are many-to-one (a depth-1 funnel is a same-width net; "auto" resolves
         # by activation): the first listed value that reproduces the config is the one enqueued.

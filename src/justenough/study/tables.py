@@ -71,6 +71,7 @@ def config_columns(cfg: Config, n_in: int, n_out: int) -> dict[str, Any]:
         "monitor": cfg.monitor,
         "schedule": cfg.schedule,
         "embed": cfg.embed,
+        "label_smoothing": cfg.label_smoothing,
         "params": int(cfg.params(n_in, n_out)),
         "flops": int(cfg.flops(n_in, n_out)),
     }

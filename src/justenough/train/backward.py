@@ -26,11 +26,18 @@ class Step:
     squared error (``2 (out - y) / (B C)``). Every op is batched over members, so member i's
     numbers never depend on its stack-mates. A periodic embedding (``nets/periodic.py``) runs
     before layer 0, and its gradients follow from layer 0's input gradient ``dh0 = dz0 W0^T``.
+
+
+    ``label_smoothing=eps`` (classification): the target is ``q = (1 - eps) onehot + eps / C``,
+    the loss ``-sum_c q_c log p_c = (1 - eps) (-log p_target) + eps (-mean_c log p_c)`` (as
+    ``F.cross_entropy(label_smoothing=eps)``) and its derivative ``(softmax - q) / B``.
     """
 
-    def __init__(self, stack: MLPStack, task: str, grad_views: Sequence[torch.Tensor], precision: str = "float32") -> None:
+    def __init__(self, stack: MLPStack, task: str, grad_views: Sequence[torch.Tensor], precision: str = "float32",
+                 label_smoothing: float = 0.0) -> None:
         L = stack.depth + 1
         self.task = task
+        self.eps = float(label_smoothing)
         # Layers whose matmuls run in bfloat16 (mixed precision), by size; see TrainSettings.
         sizes = stack.sizes
         self.low = [precision == Precision.BFLOAT16 and sizes[l] * sizes[l + 1] >= _LOW_PRECISION_MIN for l in range(L)]
@@ -87,11 +94,14 @@ class Step:
                 logp = torch.log_softmax(out, dim=2)  # [M, B, C]
             t = yb.unsqueeze(2)  # [M, B, 1]
             losses = logp.gather(2, t).squeeze(2).mean(1).neg_()  # [M]: mean of -log p(target)
-            g = logp.exp_().mul_(1.0 / B)  # softmax / B
-            neg = self._neg_inv.get(B)
-            if neg is None:
-                neg = self._neg_inv[B] = torch.full((1, 1, 1), -1.0 / B, dtype=out.dtype, device=out.device).expand(M, B, 1)
-            g.scatter_add_(2, t, neg)  # (softmax - onehot) / B
+            if self.eps:
+                # (1 - eps) * nll + eps * mean over the batch of -mean_c log p_c   [M]
+                losses = losses.mul_(1.0 - self.eps).sub_(logp.mean(2).mean(1), alpha=self.eps)
+                g = logp.exp_().mul_(1.0 / B).sub_(self.eps / (C * B))  # (softmax - eps / C) / B
+                g.scatter_add_(2, t, self._neg(M, B, out, -(1.0 - self.eps) / B))  # (softmax - q) / B
+            else:
+                g = logp.exp_().mul_(1.0 / B)  # softmax / B
+                g.scatter_add_(2, t, self._neg(M, B, out, -1.0 / B))  # (softmax - onehot) / B
         else:
             diff = out - yb  # [M, B, C]
             losses = diff.square().mean((1, 2))  # [M]
@@ -116,3 +126,11 @@ class Step:
                 dh.mul_(masks[l - 1])
             g = self.act_backward(dh, zs[l - 1], acts[l - 1])  # dz  [M, B, width]
         return losses
+
+    def _neg(self, M: int, B: int, out: torch.Tensor, value: float) -> torch.Tensor:
+        """``value`` as an ``[M, B, 1]`` view of one cached element, per batch size (the last
+        batch of an epoch is shorter), for ``scatter_add_`` onto each row's target class."""
+        neg = self._neg_inv.get(B)
+        if neg is None:
+            neg = self._neg_inv[B] = torch.full((1, 1, 1), value, dtype=out.dtype, device=out.device).expand(M, B, 1)
+        return neg

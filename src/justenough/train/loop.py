@@ -17,7 +17,7 @@ from justenough.train.metrics import score
 from justenough.train.results import MemberResult, StackResult, TrainState
 from justenough.train.settings import TrainSettings
 from justenough.train.substack import SubstackRun
-from justenough.vocab import StopReason
+from justenough.vocab import StopReason, Task
 
 __all__ = ["train"]
 
@@ -55,6 +55,9 @@ def train(
     settings = settings or TrainSettings()
     keep_freed_memory()  # fewer page faults from the tensors each step allocates and frees
     d = check_data(data, stack)
+    if settings.label_smoothing and d.task != Task.CLASSIFICATION:
+        raise ConfigError(f"label_smoothing={settings.label_smoothing:g} smooths class targets: it is for classification, "
+                          "not regression (set it to 0)")
     t_start = time.perf_counter()
     runs, notices = _start_runs(stack, d, settings, memory_budget, callback_bytes)
     whole = len(runs) == 1  # one run, on the stack itself

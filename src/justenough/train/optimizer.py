@@ -12,10 +12,16 @@ from justenough.errors import ConfigError
 from justenough.train.settings import TrainSettings
 from justenough.vocab import Optimizer, Schedule
 
-__all__ = ["StackOptimizer", "lr_factor", "flatten_parameters", "parameter_views"]
+__all__ = ["StackOptimizer", "lr_factor", "warmup_epochs", "flatten_parameters", "parameter_views"]
 
 _GATHER_MAX = 1 << 16  # flat buffers up to this size expand Adam's step sizes by a gather
 _FUSED_ADAM = True  # use torch's fused Adam kernel where there is one (tests turn it off)
+
+
+def warmup_epochs(max_epochs: int) -> int:
+    """The warmup epochs W of ``warmup_cosine``: ``max_epochs / 20`` rounded half up, at least 1,
+    and short of ``max_epochs`` (one epoch trains no warmup): 10 of 200, 20 of 400, 1 of 10."""
+    return min(max(1, (max_epochs + 10) // 20), max_epochs - 1)
 
 
 def lr_factor(schedule: str, epoch: int, max_epochs: int) -> float:
@@ -23,9 +29,20 @@ def lr_factor(schedule: str, epoch: int, max_epochs: int) -> float:
 
     Cosine: ``(1 + cos(pi * (epoch - 1) / max_epochs)) / 2``, from 1 at the first epoch towards 0
     at the last, as ``CosineAnnealingLR(T_max=max_epochs, eta_min=0)`` after ``epoch - 1`` steps.
+
+    Warmup then cosine, with ``W = warmup_epochs(max_epochs)``: epoch ``e <= W`` trains at
+    ``e / (W + 1)`` (a linear rise, as ``LinearLR(start_factor=1 / (W + 1), total_iters=W)``),
+    then epoch ``e > W`` at ``(1 + cos(pi * (e - 1 - W) / (max_epochs - W))) / 2``, the cosine
+    over the remaining epochs (``CosineAnnealingLR(T_max=max_epochs - W)``): the two chained by
+    ``SequentialLR(milestones=[W])``, stepped once per epoch.
     """
     if schedule == Schedule.COSINE:
         return 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / max_epochs))
+    if schedule == Schedule.WARMUP_COSINE:
+        warm = warmup_epochs(max_epochs)
+        if epoch <= warm:
+            return epoch / (warm + 1)
+        return 0.5 * (1.0 + math.cos(math.pi * (epoch - 1 - warm) / (max_epochs - warm)))
     return 1.0
 
 

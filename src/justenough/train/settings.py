@@ -31,7 +31,13 @@ class TrainSettings:
     ``schedule="cosine"`` decays every member's learning rate from its own ``lr`` to 0 over
     ``max_epochs`` (epoch e trains at ``lr * (1 + cos(pi * (e - 1) / max_epochs)) / 2``), as
     ``torch.optim.lr_scheduler.CosineAnnealingLR(T_max=max_epochs)`` stepped once per epoch
-    does; ``"constant"`` keeps ``lr``.
+    does; ``"warmup_cosine"`` first rises linearly over ``warmup_epochs(max_epochs)`` epochs
+    (``train/optimizer.py`` ``lr_factor``), then decays the same way over the rest.
+    ``label_smoothing=eps`` (classification only, in ``[0, 1)``) trains on the target
+    ``(1 - eps) * onehot + eps / C`` (``F.cross_entropy(..., label_smoothing=eps)``); the
+    training loss recorded is that smoothed loss, while the validation loss that early stopping
+    and the best weights follow stays the plain cross-entropy, so ``val_loss`` means one thing
+    whatever the smoothing.
     """
 
     optimizer: str = "adam"
@@ -51,6 +57,7 @@ class TrainSettings:
     restore_best: bool = True
     memory_fraction: float = 0.25
     schedule: str = "constant"
+    label_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
         opt = str(self.optimizer).lower()
@@ -73,6 +80,9 @@ class TrainSettings:
             raise ConfigError(f"unknown monitor {self.monitor!r}: use one of {', '.join(Monitor)}")
         if self.schedule not in tuple(Schedule):
             raise ConfigError(f"unknown schedule {self.schedule!r}: use one of {', '.join(Schedule)}")
+        if isinstance(self.label_smoothing, bool) or not 0.0 <= float(self.label_smoothing) < 1.0:
+            raise ConfigError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing!r}")
+        object.__setattr__(self, "label_smoothing", float(self.label_smoothing))
         if self.precision not in tuple(Precision):
             raise ConfigError(f"unknown precision {self.precision!r}: use one of {', '.join(Precision)}")
         if isinstance(self.callback_every, bool) or not isinstance(self.callback_every, int) or self.callback_every < 0:

@@ -72,7 +72,7 @@ class SubstackRun:
         self.work_flat = flat
         self.grad_flat = torch.zeros_like(flat)  # [P_work]
         self.grad_views = parameter_views(self.grad_flat, self.work_params)  # dW per layer, db per layer, then the embedding's
-        self.step_fn = Step(work, self.data.task, self.grad_views, self.settings.precision)
+        self.step_fn = Step(work, self.data.task, self.grad_views, self.settings.precision, self.settings.label_smoothing)
         self.opt = StackOptimizer(self.work_params, work.lr, work.weight_decay, self.settings, flat=flat)
         if previous is not None and keep is not None:
             self.opt.take_state(previous, keep)
