@@ -170,6 +170,17 @@ def test_je_options_go_to_the_space_or_to_search() -> None:
     assert bench_quality.architectures({})[0] == ()  # the linear model: no hidden layer
 
 
+def test_justenoughs_params_are_the_models_it_predicts_with() -> None:
+    """With ``ensemble=true`` the size ratios against the peers count the k restarts it averages."""
+    dataset = by_name("smoke")
+    tables = bench_quality.split_tables(dataset.load(), dataset.target, dataset.task)
+    space = {"depth": "1", "widths": "4", "epochs": "3"}
+    single = bench_quality.run_justenough(tables, dataset, space, {"n_init": 2}, workers=1)
+    ensemble = bench_quality.run_justenough(tables, dataset, space, {"n_init": 2, "ensemble": True}, workers=1)
+    assert single["chosen"] == ensemble["chosen"]  # the one config of the space (or the linear model)
+    assert ensemble["params"] == 2 * single["params"]
+
+
 def test_peers_keep_the_best_on_validation_like_a_plain_loop() -> None:
     """The MLP and GridSearchCV peers against plain scikit-learn fits, one (architecture, seed) at a time."""
     from sklearn.neural_network import MLPClassifier
