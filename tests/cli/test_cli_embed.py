@@ -24,6 +24,9 @@ def test_search_over_embed_shows_both_on_the_leaderboard(tmp_path: Path) -> None
     assert int(embedded["params"]) - int(plain["params"]) == 4 * 8 * 8 + 2 * 4 * 8  # wider layer 0 + c, phi
     shown = jn("show", out)
     assert shown.returncode == 0 and "1x8+periodic" in shown.stdout and "1x8 " in shown.stdout
+    # The recipe table names the embedding among every setting, with both values the search tried.
+    recipe = shown.stdout[shown.stdout.index("recipe of the chosen config"):]
+    assert "numeric embedding" in recipe and "none, periodic" in recipe and "weight decay" in recipe
     summary = json.loads((out / "summary.json").read_text())
     assert summary["chosen"]["label"] in ("1x8", "1x8+periodic")
     assert_usage = jn("search", "iris", *SMALL, "--embed", "fourier", "--out", tmp_path / "bad")

@@ -128,6 +128,15 @@ def test_answer_section_states_the_choice(html_text: str, run_dir: Path) -> None
     assert '<svg class="network"' in answer
     assert answer.count('class="badge">chosen<') == 1
     assert re.search(r"<tr class=chosen><td>\d+</td><td>" + re.escape(summary["chosen"]["label"]), answer)
+    # The recipe table names every setting the chosen config trained with (run/recipe_table.py).
+    recipe = answer[answer.index('<table class="recipe">'):]
+    board = pd.read_csv(run_dir / "leaderboard.csv")
+    chosen = {**board[board["key"] == summary["chosen"]["key"]].iloc[0].to_dict(), **summary["chosen"]}
+    assert f"<td>learning rate</td><td>{float(chosen['lr']):g}</td>" in recipe
+    assert f"<td>initialization</td><td>{chosen['init']}</td>" in recipe
+    assert "<td>batch size</td><td>n/a</td>" in recipe  # the fixture's numpy nets record no batch size
+    for setting in ("weight decay", "early stopping patience", "numeric embedding", "numeric scaling", "model that predicts"):
+        assert f"<td>{setting}</td>" in recipe
 
 
 def test_out_path_is_written_atomically(run_dir: Path, tmp_path: Path) -> None:

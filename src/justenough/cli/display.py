@@ -18,7 +18,7 @@ from justenough.vocab import NumericScaling
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LEADERBOARD_ROWS", "fmt_score", "fmt_int", "leaderboard_table", "print_outcome"]
+__all__ = ["LEADERBOARD_ROWS", "fmt_score", "fmt_int", "leaderboard_table", "recipe_table", "print_outcome"]
 
 LEADERBOARD_ROWS = 25
 
@@ -132,6 +132,20 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     if len(shown) < len(board):
         table.caption = f"{counted(len(board) - len(shown), 'more config')} in {LEADERBOARD}"
         table.caption_justify = "left"
+    return table
+
+
+def recipe_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any]) -> Table:
+    """Every setting the chosen config was trained with, and the values its search tried where
+    configs differed (``run/recipe_table.recipe_rows``), as a rich table for ``show``."""
+    from justenough.run.recipe_table import recipe_rows
+
+    table = Table(title="recipe of the chosen config", title_justify="left", header_style="bold")
+    table.add_column("setting")
+    table.add_column("chosen")
+    table.add_column("tried")
+    for row in recipe_rows(board, summary):
+        table.add_row(row.setting, row.chosen, row.tried)
     return table
 
 

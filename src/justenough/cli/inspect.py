@@ -12,7 +12,7 @@ from rich.table import Table
 
 from justenough.cli.app import app, err, out_console
 from justenough.cli.arguments import checked_run_dir
-from justenough.cli.display import LEADERBOARD_ROWS, leaderboard_table, print_outcome
+from justenough.cli.display import LEADERBOARD_ROWS, leaderboard_table, print_outcome, recipe_table
 from justenough.errors import ArtifactError, ConfigError
 from justenough.display_numbers import counted, decimals_to_show
 
@@ -47,6 +47,8 @@ def show(
     source = _data_source(run_dir)
     console.print(f"[bold]run:[/] {run_dir}" + (f"   [bold]data:[/] {source}" if source else ""), highlight=False)
     console.print(leaderboard_table(board, summary, limit=top))
+    console.print()
+    console.print(recipe_table(board, summary))
     console.print()
     print_outcome(console, board, summary, run_dir, quiet=True)
 

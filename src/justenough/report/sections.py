@@ -201,7 +201,19 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
         f'<div class="answer-grid"><div class="drawing">{svg}</div><dl class="facts">{facts}</dl></div>'
         f'<div class="why"><h3>Why this one</h3><p>{escape(explanation)}</p>{rule_html}</div>'
         + _leaderboard(run, percent)
+        + _recipe(run)
     )
+
+
+def _recipe(run: RunFiles) -> str:
+    """Every setting the chosen config was trained with, and what the search tried (``run/recipe_table.py``)."""
+    from justenough.run.recipe_table import recipe_rows
+
+    body = "".join(f"<tr><td>{escape(r.setting)}</td><td>{escape(r.chosen)}</td><td>{escape(r.tried)}</td></tr>"
+                   for r in recipe_rows(run.leaderboard, run.summary_fields))
+    caption = "Recipe: every setting the chosen config was trained with, and the values tried where configs differed"
+    return (f'<div class="table-box"><table class="recipe"><caption>{escape(caption)}</caption>'
+            f"<thead><tr><th>setting</th><th>chosen</th><th>tried</th></tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def _leaderboard(run: RunFiles, percent: bool) -> str:
