@@ -200,10 +200,14 @@ def test_a_linear_model_that_cannot_fit_is_named_linear() -> None:
 
 
 def test_memory_check_counts_the_periodic_embeddings_wider_first_layer() -> None:
-    from justenough.network_size import first_layer_inputs
+    from justenough.network_size import embedding_parameter_count, first_layer_inputs
 
     kwargs = dict(n_features=50, n_outputs=3, n_val=100, budget=10**12, diagnose=False)
     plain = check_memory(Space.from_options(depth="1", widths="64"), **kwargs)
     both = check_memory(Space.from_options(depth="1", widths="64", embed="none,periodic"), **kwargs)
     assert plain == member_bytes([50, 64, 3], 64, "adam", 100)
-    assert both == member_bytes([first_layer_inputs(50, "periodic"), 64, 3], 64, "adam", 100) > plain
+    embedding = embedding_parameter_count(50, "periodic")  # 2 x 50 x 8 frequencies and phases
+    assert both == member_bytes([first_layer_inputs(50, "periodic"), 64, 3], 64, "adam", 100, embedding) > plain
+    # The embedding adds its parameters' copies and, per training row, the cosines' argument and its gradient.
+    wider = member_bytes([first_layer_inputs(50, "periodic"), 64, 3], 64, "adam", 100)
+    assert both - wider == 4 * (10 * embedding + 64 * embedding)

@@ -437,6 +437,22 @@ def test_memory_split_gives_identical_results() -> None:
     assert split.members[4].stopped_by == "pruned"
 
 
+def test_an_embedded_stacks_plan_counts_its_embedding() -> None:
+    """plan_substacks charges each member of an embedded stack its frequencies and phases too."""
+    from justenough.network_size import embedding_parameter_count
+    from justenough.train.memory import plan_substacks
+
+    specs = [MemberSpec(widths=(16,), init="he_normal", seed=i) for i in range(4)]
+    stack = MLPStack(8, 3, specs, embed="periodic")
+    settings = TrainSettings(batch_size=32, max_epochs=1)
+    per = member_bytes(stack.sizes, 32, settings.optimizer, 50, embedding_parameter_count(8, "periodic"))
+    assert per > member_bytes(stack.sizes, 32, settings.optimizer, 50)
+    groups, _ = plan_substacks(stack, settings, 50, memory_budget=2 * per)
+    assert groups == [[0, 1], [2, 3]]
+    groups, _ = plan_substacks(stack, settings, 50, memory_budget=2 * per - 1)  # not two: one member a stack
+    assert groups == [[0], [1], [2], [3]]
+
+
 def test_regression_multi_output_and_metrics() -> None:
     base = regression()
     y2 = torch.stack([base.y_train, -2 * base.y_train], 1)

@@ -155,7 +155,7 @@ def check_memory(
     bytes only grow with each of these, so no config of the space needs more.
     """
     from justenough.diagnose import diagnostics_bytes
-    from justenough.network_size import first_layer_inputs
+    from justenough.network_size import embedding_parameter_count, first_layer_inputs
     from justenough.space.config import layer_widths
     from justenough.train import member_bytes
 
@@ -172,11 +172,12 @@ def check_memory(
 
     embeds = getattr(getattr(space, "embed", None), "values", None) or (Embed.NONE,)
     n_first = max(first_layer_inputs(int(n_features), str(e)) for e in embeds)  # layer 0's fan-in
+    embedding = max(embedding_parameter_count(int(n_features), str(e)) for e in embeds)
 
     def need(w: int) -> int:
         sizes = [n_first, *hidden(w), int(n_outputs)]
         extra = diagnostics_bytes(sizes) if diagnose and depth > 0 else 0
-        return member_bytes(sizes, batch, optimizer, int(n_val)) + extra
+        return member_bytes(sizes, batch, optimizer, int(n_val), embedding) + extra
 
     bytes_needed = need(width)
     if bytes_needed <= budget:
