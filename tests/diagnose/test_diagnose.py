@@ -139,6 +139,34 @@ def test_diagnose_matches_member_modules(digits):
         assert rows.iloc[0].grad_ratio == pytest.approx(ratio, rel=1e-9)
 
 
+def test_an_embedded_stack_is_measured_on_each_members_own_features(digits):
+    """With a periodic embedding, layer 0 reads each member's own cosines of X: the diagnostics
+    equal those of each member's plain module (its PeriodicEmbedding first), layer by layer."""
+    members = [MemberSpec(widths=(12, 12), init="he_normal", seed=k) for k in range(3)]
+    stack = MLPStack(digits.n_features, digits.n_outputs, members, activation="relu", embed="periodic")
+    X, y = digits.X_val[:150], digits.y_val[:150]
+    df = diagnose(stack, X, y, task="classification")
+    assert len(df) == 3 * 3  # 3 members x (2 hidden + output)
+    for i in range(3):
+        net = stack.member(i)
+        h = net[0](X.clone())  # the embedding: [B, n_in (1 + K)]
+        linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+        acts = []
+        for k, lin in enumerate(linears):
+            z = lin(h)
+            h = torch.relu(z) if k < len(linears) - 1 else z
+            acts.append(h)
+        grads = torch.autograd.grad(F.cross_entropy(h, y), [lin.weight for lin in linears])
+        rows = df[df["member"] == i].sort_values("layer")
+        for k, row in enumerate(rows.itertuples()):
+            assert row.act_std == pytest.approx(acts[k].detach().double().std(unbiased=False).item(), rel=1e-4)
+            assert row.grad_norm == pytest.approx(grads[k].double().norm().item(), rel=1e-4)
+    # The recorder measures an embedded stack through the trainer too (it skipped them before).
+    recorder = DiagnosticsRecorder(digits.X_val, every=2)
+    train(stack, digits, TrainSettings(max_epochs=3, patience=None, callback_every=1), callback=recorder)
+    assert recorder.epochs == [0, 2] and len(recorder.records_for(0)) == 2 * 2
+
+
 def test_diagnose_update_ratio_and_no_y(digits):
     stack = _stack(digits, ["he_normal", "he_uniform"])
     before = [w.detach().clone() for w in stack.weights]

@@ -42,7 +42,7 @@ from justenough.diagnose.symmetry import DEFAULT_RTOL, MAX_UNITS, layer_symmetry
 from justenough.errors import ConfigError, DataError
 from justenough.vocab import Activation, Task
 
-__all__ = ["COLUMNS", "VANISHING", "EXPLODING", "diagnose", "dead_fractions", "check_batch", "measure", "member_records"]
+__all__ = ["COLUMNS", "VANISHING", "EXPLODING", "diagnose", "dead_fractions", "check_batch", "measure", "member_inputs", "member_records"]
 
 VANISHING = 1e-3  # grad_ratio below this: the gradient vanishes on its way to the first layer
 EXPLODING = 1e3  # grad_ratio above this: it explodes
@@ -125,9 +125,10 @@ def _forward(
 
     The same computation as ``MLPStack.forward``: padded units are exactly zero.
     ``last_is_output=False``: the layers given are all hidden ones (the activation applies).
+    X: [B, n_in] shared by every member, or [M, B, fan_in] each member's own (``member_inputs``).
     """
     M = weights[0].shape[0]
-    h = X.unsqueeze(0).expand(M, *X.shape)  # [M, B, n_in], no copy
+    h = X if X.dim() == 3 else X.unsqueeze(0).expand(M, *X.shape)  # [M, B, fan_in], no copy
     pres, acts = [], []
     last = len(weights) - 1 if last_is_output else -1
     for i, (w, b, m) in enumerate(zip(weights, biases, masks)):
@@ -218,7 +219,8 @@ def measure(
     max_units: int = MAX_UNITS,
 ) -> torch.Tensor:
     """Every diagnostic as one float64 tensor [K, M, L] (K = ``_VALUES``, NaN where not available),
-    L = layers including the output layer.
+    L = layers including the output layer. X: [B, n_in] shared, or [M, B, fan_in] per member
+    (``member_inputs``: an embedded stack's periodic features).
 
     ``output_stats=False`` measures only the output layer's gradient norm (the gradient ratio
     needs it) and leaves its other entries NaN: the recorder does not keep them by default.
@@ -302,6 +304,18 @@ def member_records(values: torch.Tensor, epoch: int, layers: int) -> list[list[d
     return out
 
 
+def member_inputs(stack: Any, X: torch.Tensor) -> torch.Tensor:
+    """``X`` [B, n_in] as the members' layer 0 reads it: ``X`` itself, shared; or, for a stack with
+    a periodic embedding (``MLPStack.first_layer_input``), each member's own raw and periodic
+    features, [M, B, n_in (1 + K)], computed without gradient (the diagnostics measure the layers,
+    not the embedding)."""
+    if not len(getattr(stack, "embedding", ())):
+        return X
+    with torch.no_grad():
+        shared = X.to(device=stack.embedding[0].device, dtype=stack.embedding[0].dtype)
+        return stack.first_layer_input(shared.unsqueeze(0).expand(stack.M, *shared.shape))
+
+
 def check_batch(X: Any, n_in: int, where: str) -> torch.Tensor:
     if not isinstance(X, torch.Tensor):
         try:
@@ -342,14 +356,14 @@ def diagnose(
     if task not in tuple(Task):
         raise ConfigError(f"diagnose: task must be 'classification' or 'regression', got {task!r}")
     views = stack_layers(stack)
-    X = check_batch(X, int(views[0].weight.shape[1]), "diagnose")
+    X = check_batch(X, int(getattr(stack, "n_in", views[0].weight.shape[1])), "diagnose")
     yt = None
     if y is not None:
         yt = torch.as_tensor(y)
         if yt.shape[0] != X.shape[0]:
             raise DataError(f"diagnose: y has {yt.shape[0]} rows but X has {X.shape[0]}; pass matching rows")
     values = measure(
-        views, stack_activation(stack), X, y=yt, task=task, grads=None, previous=previous, update_norms=None, rtol=rtol,
+        views, stack_activation(stack), member_inputs(stack, X), y=yt, task=task, grads=None, previous=previous, update_norms=None, rtol=rtol,
         activate=getattr(stack, "activate", None), seed=seed, max_units=max_units,
     )
     L = len(views) if include_output else len(views) - 1

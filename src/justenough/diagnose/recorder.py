@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 from justenough.diagnose.layers import stack_activation, stack_layers
-from justenough.diagnose.measures import COLUMNS, check_batch, measure, member_records
+from justenough.diagnose.measures import COLUMNS, check_batch, measure, member_inputs, member_records
 from justenough.diagnose.symmetry import BLOCK_ELEMENTS, DEFAULT_RTOL, MAX_UNITS
 from justenough.errors import ConfigError
 from justenough.vocab import Task
@@ -101,13 +101,11 @@ class DiagnosticsRecorder:
             return []
         if getattr(stack, "depth", 1) == 0 and not self.include_output:
             return []  # no hidden layer (a linear model): no units whose symmetry or signal to follow
-        if len(getattr(stack, "embedding", ())):
-            # Layer 0 reads each member's own periodic features of X, not X: the measures read X
-            # as every member's input, so embedded stacks are not measured (yet).
-            return []
         t0 = time.perf_counter()
         views = stack_layers(stack)
-        X = check_batch(self.X, int(views[0].weight.shape[1]), "DiagnosticsRecorder")
+        X = check_batch(self.X, int(getattr(stack, "n_in", views[0].weight.shape[1])), "DiagnosticsRecorder")
+        # An embedded stack's layer 0 reads each member's own periodic features of X: [M, B, n_in (1 + K)].
+        X = member_inputs(stack, X)
         grads = None
         if self.y is None and getattr(state, "grads", None) is not None:
             grads = [dW for dW, _ in state.grads]  # the trainer's last step: [M, fan_in, fan_out] each
