@@ -81,7 +81,7 @@ def search(
     dates: str | None = None,
     memory_budget: int | str | None = None,
     refit: bool = True,
-    ensemble: bool = False,
+    ensemble: bool = True,
     lr_per_config: bool = False,
     strategy: Strategy | str = Strategy.GRID,
     grow_patience: int = 2,
@@ -111,9 +111,10 @@ def search(
     whose largest network does not fit even alone is refused before anything is created
     (``preflight.check_memory``, naming the largest width that fits). ``refit=True`` (the default) trains the chosen config again on
     train+validation (``refit.py``) and the test scores that model (``summary["model"]`` says
-    which); ``refit=False`` keeps its best restart. ``ensemble=True``: the model is the mean of the
+    which); ``refit=False`` keeps its best restart. ``ensemble=True`` (the default): the model is the mean of the
     chosen config's restarts (classification: of their probabilities), each refit when ``refit``
     is (``engine/ensemble.py``); the limits count its cost (k x the parameters, its latency).
+    ``ensemble=False``: the model is one network, the chosen config's best restart.
     ``lr_per_config=True`` with several ``lr`` values: each architecture keeps its best learning
     rate by validation before the rule compares architectures (``select/lr_choice.py``); the
     explanation and ``summary["lr_choice"]`` say which won. ``strategy="grow"`` trains

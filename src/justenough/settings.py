@@ -95,7 +95,7 @@ class SearchSettings:
     dates: str | None = None
     memory_budget: int | None = None
     refit: bool = True
-    ensemble: bool = False
+    ensemble: bool = True  # the mean of the chosen config's restarts (docs/training.md, "Ensembles of restarts")
     lr_per_config: bool = False
     strategy: Strategy = Strategy.GRID
     grow_patience: int = 2

@@ -115,7 +115,7 @@ class _BaseSearch(BaseEstimator):
         cv: Any = "auto",
         numeric: str = str(NumericScaling.STANDARD),  # plain str, as ``sampler``
         max_params: int | None = None,
-        ensemble: bool = False,
+        ensemble: bool = True,
         lr_per_config: bool = False,
         report: bool = True,
         random_state: Any = None,
