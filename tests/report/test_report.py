@@ -238,7 +238,8 @@ def test_the_leaderboard_names_a_linear_models_widths_none(copy_run: Path) -> No
     board.loc[0, ["depth", "widths"]] = [0, ""]  # ... and the linear model
     board.to_csv(copy_run / "leaderboard.csv", index=False)
     assert pd.read_csv(copy_run / "leaderboard.csv")["widths"].dtype == float
-    section = _section(build_report(copy_run).read_text(encoding="utf-8"), "answer")
+    answer = _section(build_report(copy_run).read_text(encoding="utf-8"), "answer")
+    section = answer[answer.index('<table class="leaderboard">'):answer.index('<table class="recipe">')]  # not the recipe's cells
     assert re.findall(r"<td>0</td><td>([^<]*)</td>", section) == ["none"]
     shown = re.findall(r"<td>1</td><td>([^<]*)</td>", section)
     assert sorted(shown) == sorted(board["widths"].iloc[1:]) and all(w.isdigit() for w in shown)  # 16, not 16.0
