@@ -165,6 +165,20 @@ def test_regression_averages_the_outputs_and_scores_that_mean() -> None:
     assert module.task == Task.REGRESSION and "outputs (an ensemble)" in result.explanation
 
 
+def test_one_restart_is_one_network_not_an_ensemble_of_one() -> None:
+    """The default asks for the ensemble; with one restart (n_init=1) the model is that network,
+    and nothing speaks of a mean."""
+    prepared = prepare(load("iris"), seed=0)
+    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="5", patience="5")
+    result = search(prepared, space=space, n_init=1, workers=1, report=False, cv=1)
+    assert result.summary["ensemble"] is False and "members" not in result.summary["model"]
+    assert isinstance(result.model.module, torch.nn.Sequential) and result.model.ensemble_size == 1
+    assert "ensemble" not in result.explanation and "mean of" not in result.explanation
+    # With two restarts the same search's default model is their mean.
+    two = search(prepared, space=space, n_init=2, workers=1, report=False, cv=1)
+    assert two.summary["ensemble"] is True and two.summary["model"]["members"] == 2 and two.model.ensemble_size == 2
+
+
 def test_the_limits_count_the_ensembles_parameters() -> None:
     board = pd.DataFrame({"key": ["a", "b"], "label": ["1x4", "1x8"], "val_mean": [0.9, 0.9], "val_se": [0.01, 0.01],
                           "n_restarts": [3, 3], "n_diverged": [0, 1], "params": [35, 67], "flops": [1, 2],

@@ -34,7 +34,10 @@ def test_refit_epochs_is_the_median_best_epoch_of_the_finite_restarts() -> None:
 def test_refit_trains_the_chosen_config_on_train_and_validation_as_a_plain_loop(tmp_path: Path) -> None:
     prepared = prepare(load("iris"), seed=0)
     space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="30", patience="5", schedule="cosine")
-    result = search(prepared, space=space, n_init=2, workers=1, out=tmp_path / "run", report=False, refit=True)
+    # ensemble=False: one network refit (the ensemble's members are each tested against their refit
+    # alone in tests/engine/test_ensemble.py).
+    result = search(prepared, space=space, n_init=2, workers=1, out=tmp_path / "run", report=False, refit=True,
+                    ensemble=False)
     fit = result.summary["model"]
     sizes = prepared.split_sizes
     assert fit["fit_on"] == "train+validation" and fit["rows"] == sizes["train"] + sizes["val"]
@@ -76,7 +79,7 @@ def test_without_refit_the_tested_model_is_the_best_restart(tmp_path: Path) -> N
     space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="10", patience="5")
     # One validation split (cv=1): with folds no restart trains on all the training rows, so the
     # chosen config is always refit (test_cross_validation.py).
-    result = search(prepared, space=space, n_init=2, workers=1, report=False, refit=False, cv=1)
+    result = search(prepared, space=space, n_init=2, workers=1, report=False, refit=False, cv=1, ensemble=False)
     fit = result.summary["model"]
     best = result.restarts[(result.restarts["key"] == result.chosen["key"]) & (result.restarts["restart"] == fit["restart"])]
     assert fit == {"fit_on": "train", "rows": prepared.split_sizes["train"], "restart": result.chosen["best_restart"],

@@ -102,8 +102,10 @@ def test_show_and_report_show_the_recipe_and_flag(short_run: Path) -> None:
         assert "0.01 cosine" in line and "2 (budget 2)" in line and UNDER_TRAINED in line, proc.stdout
     fit = json.loads((short_run / "summary.json").read_text())["model"]
     assert fit["fit_on"] == "train+validation" and fit["rows"] == 120  # iris: 60% + 20% of 150 rows
-    assert f"tested model: refit on train+validation (120 rows) for {fit['epochs']} epochs" in proc.stdout
+    # The default model: the ensemble of the chosen config's 2 restarts, each refit.
+    assert (f"tested model: an ensemble of 2 restarts (the mean of their predictions; {fit['params']:,} parameters in "
+            f"all), each refit on train+validation (120 rows) for {fit['epochs']} epochs") in " ".join(proc.stdout.split())
     html = (short_run / "report.html").read_text(encoding="utf-8")
-    assert "tested model" in html and "refit on train+validation (120 rows)" in html
+    assert "tested model" in html and "each refit on train+validation (120 rows)" in html
     assert html.count(f'<span class="flag">{UNDER_TRAINED}</span>') == 2
     assert "<th>stopped by</th>" in html and "<td>budget 2</td>" in html and "0.01 cosine" in html

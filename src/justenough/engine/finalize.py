@@ -83,7 +83,10 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
     metric_name = validation_metric(prepared.task)
     pick = _pick(board, restarts, configs, rule, metric_name=metric_name, percent=percent, max_params=max_params,
                  max_latency_ms=max_latency_ms, evidence=shares)  # step 2
-    if settings.ensemble:  # what the ensemble costs, in the explanation
+    # An ensemble of one restart (n_init=1, or every other restart diverged) is that network: the
+    # model is then the single network, and nothing speaks of a mean.
+    ensemble = bool(settings.ensemble) and int(pick.choice.row.get("ensemble_members", 1)) > 1
+    if ensemble:  # what the ensemble costs, in the explanation
         from justenough.engine.ensemble import cost_sentence
 
         text = pick.choice.explanation + cost_sentence(pick.choice.row, percent)
@@ -96,11 +99,11 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
         pick = replace(pick, choice=replace(pick.choice, explanation=text))
     board["chosen"] = board["key"] == pick.choice.key
     fitted = _fit_model(pick, prepared, weights, seed=seed, device=device, precision=precision, refit=refit,
-                        folds=folds, ensemble=settings.ensemble)
+                        folds=folds, ensemble=ensemble)
     test_metrics = _score_on_test(fitted.module, prepared, percent)  # step 3
     best_restart = int(pick.best["restart"])
     tested = {"key": pick.choice.key, "label": pick.config.label, "restart": best_restart, "rule": str(rule)}
-    if settings.ensemble:  # another model than the best restart alone: a look of its own at the test rows
+    if ensemble:  # another model than the best restart alone: a look of its own at the test rows
         tested["ensemble"] = int(fitted.fit["members"])
     scored = _record_test_scoring(handle, tested, out)
     speed = _measure_speed(fitted.module, n_in)  # step 4
@@ -109,7 +112,7 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
                        test_metrics=test_metrics, scored=scored, speed=speed, n_init=settings.n_init, seed=seed,
                        precision=precision, limits={"max_params": max_params, "max_latency_ms": max_latency_ms},
                        storage="memory" if handle.url is None else handle.url.split("://")[0], growth=growth,
-                       evidence=shares, folds=folds, ensemble=settings.ensemble, lr_choice=lr_choice)
+                       evidence=shares, folds=folds, ensemble=ensemble, lr_choice=lr_choice)
     model = _model(fitted, pick, chosen, summary, prepared, test_metrics)
     result = SearchResult(
         chosen=chosen,
@@ -442,8 +445,12 @@ def _scored_before_the_count(out: Path) -> list[dict[str, Any]]:
     try:
         summary = read_summary(out)
         chosen = summary.chosen
-        return [{"key": str(chosen["key"]), "label": str(chosen.get("label")), "restart": int(chosen["best_restart"]),
-                 "rule": str(summary.rule)}]
+        model = {"key": str(chosen["key"]), "label": str(chosen.get("label")), "restart": int(chosen["best_restart"]),
+                 "rule": str(summary.rule)}
+        members = (summary.model or {}).get("members")
+        if members:  # it scored the ensemble of the config's restarts, not its best restart alone
+            model["ensemble"] = int(members)
+        return [model]
     except (ArtifactError, ValueError, KeyError, TypeError):
         return []
 
