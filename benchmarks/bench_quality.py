@@ -42,8 +42,8 @@ wine's 36 is 2.8 points).
 so once and leaves ``realmlp`` and ``tabm`` out: no rows, their gaps NaN and their JSON keys null;
 named in ``--peers``, their absence is an error). TabM-D is the slowest peer by far.
 
-``--peers-from earlier/quality.csv`` takes the peers' rows from an earlier run instead of
-running them again (they are deterministic: fixed random states on fixed splits), so a recipe can
+``--peers-from earlier/quality.csv`` (repeatable: several files are read as one table, a later
+file's row winning) takes the peers' rows from an earlier run instead of running them again (they are deterministic: fixed random states on fixed splits), so a recipe can
 be compared on many splits in a fraction of the time; it takes the peers the file has, or those
 ``--peers`` names (which it must have); the earlier run must have used the same grid and
 ``--mlp-seeds``, and the speedups then set justenough's wall time now against the peers' then.
@@ -727,10 +727,13 @@ def checked_inputs(args: argparse.Namespace) -> Inputs:
     asked = chosen_peers(args.peers)
     peer_rows = None
     run_peers: list[str] = []
-    if args.peers_from is not None:
-        if not args.peers_from.is_file():
-            raise BenchError(f"--peers-from: no file {args.peers_from}")
-        earlier = with_split_seed(pd.read_csv(args.peers_from))
+    if args.peers_from:
+        missing = [str(path) for path in args.peers_from if not path.is_file()]
+        if missing:
+            raise BenchError(f"--peers-from: no file {', '.join(missing)}")
+        # Several files are one table: e.g. the scikit-learn peers from one run, RealMLP-TD's from another.
+        earlier = pd.concat([with_split_seed(pd.read_csv(path)) for path in args.peers_from], ignore_index=True)
+        earlier = earlier.drop_duplicates(["dataset", "split_seed", "method"], keep="last")
         wanted = asked if asked is not None else peers_in(earlier)
         peer_rows = {(d.name, seed): peer_results(earlier, d.name, seed, wanted) for d in datasets for seed in split_seeds}
     else:
@@ -770,9 +773,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--split-seeds", default=str(SPLIT_SEED), metavar="SEEDS",
                         help=f"comma-separated seeds of the 60/20/20 splits, each dataset run on each (default {SPLIT_SEED}); "
                              "the gaps are then means over a dataset's splits, with their standard errors printed")
-    parser.add_argument("--peers-from", type=Path, metavar="CSV",
+    parser.add_argument("--peers-from", type=Path, metavar="CSV", action="append", default=[],
                         help="take the peers' results from an earlier run's quality.csv instead of running them "
-                             "(the same datasets, split seeds, grid and --mlp-seeds; their wall times are then that run's)")
+                             "(the same datasets, split seeds, grid and --mlp-seeds; their wall times are then that run's); "
+                             "repeatable: the files' rows are read as one table (a later file's row wins)")
     parser.add_argument("--peers", metavar="NAMES",
                         help=f"comma-separated peers to run, among {','.join(PEERS)} (default: all that can run here; "
                              "realmlp and tabm need pytabkit, the bench extra; with --peers-from: those the file has)")
@@ -797,7 +801,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     split_seeds = inputs.split_seeds
     print(f"quality suite: {len(inputs.datasets)} datasets, justenough options {args.je_option or 'default'}, "
           f"{args.workers} worker processes per method, split {SPLIT} seed(s) {', '.join(map(str, split_seeds))}"
-          + (f", the peers' results from {args.peers_from}" if args.peers_from else
+          + (f", the peers' results from {', '.join(map(str, args.peers_from))}" if args.peers_from else
              f", peers {', '.join(inputs.run_peers) or 'none'}"))
     if inputs.skipped:
         print(inputs.skipped)

@@ -495,6 +495,17 @@ def test_two_splits_then_the_peers_taken_from_that_run(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(again[again["method"].isin(peers)][columns].reset_index(drop=True), before)
     assert (again["method"] == "justenough").sum() == 1
 
+    # Several files are one table: RealMLP-TD's rows from another file join the first run's peers.
+    realmlp = before.iloc[:1].assign(method="realmlp", test_score=0.5, chosen="defaults, random_state 0")
+    extra = tmp_path / "realmlp.csv"
+    realmlp.assign(dataset="smoke", split_seed=1, task="classification").to_csv(extra, index=False)
+    done = _run(["--split-seeds", "1", "--peers-from", str(first / "quality.csv"), "--peers-from", str(extra),
+                 "--out", str(tmp_path / "both"), *options[:-2], "--peers", "mlp,realmlp"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    both = pd.read_csv(tmp_path / "both" / "quality.csv").set_index("method")
+    assert list(both.index) == ["justenough", "mlp", "realmlp"] and both.loc["realmlp", "test_score"] == 0.5
+    assert both.loc["mlp", "test_score"] == before.set_index("method").loc["mlp", "test_score"]
+
     # A split the earlier run did not make is refused before any training.
     done = _run(["--split-seeds", "2", "--peers-from", str(first / "quality.csv"), "--out", str(tmp_path / "third"),
                  *options], tmp_path)
