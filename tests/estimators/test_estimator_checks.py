@@ -26,7 +26,9 @@ ESTIMATORS = [
     MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=0.01, n_init=1, standardize=False, max_iter=100, random_state=0),
     JustEnoughClassifier(**_SEARCH),
     JustEnoughRegressor(**_SEARCH),
-    JustEnoughClassifier(**_SEARCH, ensemble=True),  # predicts with the mean of the chosen config's restarts
+    JustEnoughClassifier(**_SEARCH, ensemble=False),  # one network, the best restart (the ensemble is the default)
+    MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=60, n_init=2, ensemble=True, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=100, n_init=2, ensemble=True, random_state=0),
 ]
 
 # check name -> reason; the same for every parameter setting of one estimator class.

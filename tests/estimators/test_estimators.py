@@ -230,6 +230,34 @@ def test_forward_equals_the_stack_member_module(activation):
 # --- MLPRegressor -----------------------------------------------------------------------------
 
 
+def test_an_ensemble_predicts_the_mean_of_its_restarts_probabilities(iris, fitted_iris):
+    """ensemble=True: the same restarts (same random_state), predicting with the mean of their
+    softmax probabilities; each member is the restart's own network (an oracle by hand)."""
+    X_tr, X_te, y_tr, _ = iris
+    ens = MLPClassifier(hidden_layer_sizes=(16,), ensemble=True, **FAST).fit(X_tr, y_tr)
+    assert ens.ensemble_restarts_ == [0, 1, 2] and fitted_iris.ensemble_layers_ is None
+    # The best restart is the same network with or without the ensemble.
+    assert ens.best_restart_ == fitted_iris.best_restart_
+    for a, b in zip(ens.coefs_, fitted_iris.coefs_):
+        np.testing.assert_array_equal(a, b)
+    Z = (X_te - ens.x_mean_) / ens.x_scale_
+    probs = [torch.softmax(torch.from_numpy(forward(Z, c, b, "relu")), dim=1).numpy() for c, b in ens.ensemble_layers_]
+    np.testing.assert_allclose(ens.predict_proba(X_te), np.mean(probs, axis=0), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.exp(ens.predict_log_proba(X_te)), np.mean(probs, axis=0), rtol=1e-9)
+    np.testing.assert_array_equal(ens.predict(X_te), ens.classes_[np.mean(probs, axis=0).argmax(axis=1)])
+    with pytest.raises(EstimatorConfigError, match="ensemble must be True or False"):
+        MLPClassifier(ensemble="yes", **FAST).fit(X_tr, y_tr)
+
+
+def test_a_regression_ensemble_predicts_the_mean_of_its_restarts():
+    X, y = load_diabetes(return_X_y=True)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=40, learning_rate_init=0.01, n_init=3, ensemble=True,
+                       random_state=0).fit(X[:300], y[:300])
+    Z = (X[300:] - reg.x_mean_) / reg.x_scale_
+    outs = [forward(Z, c, b, "relu")[:, 0] * reg.y_scale_[0] + reg.y_mean_[0] for c, b in reg.ensemble_layers_]
+    np.testing.assert_allclose(reg.predict(X[300:]), np.mean(outs, axis=0), rtol=1e-9)
+
+
 def test_regressor_diabetes():
     X, y = load_diabetes(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0)

@@ -1,6 +1,8 @@
 """The fixed-architecture estimators, ``MLPClassifier`` and ``MLPRegressor``: named and behaving
 like scikit-learn's where the two overlap, trained as ``n_init`` restarts at once (one
-``MLPStack``), keeping the best restart by validation score.
+``MLPStack``), keeping the best restart by validation score; with ``ensemble=True``, predicting
+with the mean of every restart that did not diverge (classification: of their probabilities), as
+``search(ensemble=True)`` does.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class _BaseMLP(BaseEstimator):
         n_iter_no_change: int = 10,
         init: str = "auto",
         n_init: int = 5,
+        ensemble: bool = False,
         standardize: bool = True,
         random_state: Any = None,
         device: str = "cpu",
@@ -94,6 +97,7 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.init = init
         self.n_init = n_init
+        self.ensemble = ensemble
         self.standardize = standardize
         self.random_state = random_state
         self.device = device
@@ -152,6 +156,8 @@ class _BaseMLP(BaseEstimator):
             raise EstimatorConfigError(f"alpha must be a non-negative number, got {self.alpha!r}")
         if not isinstance(self.learning_rate_init, Real) or not self.learning_rate_init > 0:
             raise EstimatorConfigError(f"learning_rate_init must be positive, got {self.learning_rate_init!r}")
+        if not isinstance(self.ensemble, (bool, np.bool_)):
+            raise EstimatorConfigError(f"ensemble must be True or False, got {self.ensemble!r}")
         if not isinstance(self.tol, Real) or self.tol < 0:
             raise EstimatorConfigError(f"tol must be a non-negative number, got {self.tol!r}")
         if self.batch_size == "auto":
@@ -318,6 +324,11 @@ class _BaseMLP(BaseEstimator):
         self.best_restart_ = best
         member = members[best]
         self.coefs_, self.intercepts_ = state_to_layers(member.state)
+        # ensemble=True: every restart that did not diverge, in restart order, predicts (their mean).
+        kept = [int(k) for k in ok["restart"]] if self.ensemble else []
+        self.ensemble_restarts_: list[int] | None = kept if self.ensemble else None
+        self.ensemble_layers_: list[tuple[list[np.ndarray], list[np.ndarray]]] | None = (
+            [state_to_layers(members[k].state) for k in kept] if self.ensemble else None)
         history = {k: [float(v) for v in vals] for k, vals in member.history.items()}
         self.loss_curve_ = history.get("train_loss", [])
         self.n_iter_ = int(member.epochs_run)
@@ -337,12 +348,22 @@ class _BaseMLP(BaseEstimator):
     # --- prediction -------------------------------------------------------------------------
 
     def _raw_output(self, X: Any) -> np.ndarray:
+        """The network's outputs ``[N, n_out]``: logits (classification) or standardized targets.
+        With ``ensemble=True`` the mean over the kept restarts: of their outputs (regression), or
+        the log of the mean of their softmax probabilities (classification), which keeps the
+        meaning of logits (softmax of it is that mean)."""
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         X64 = np.asarray(X, dtype=np.float64)
         if self.x_mean_ is not None:
             X64 = (X64 - self.x_mean_) / self.x_scale_
-        return forward(X64, self.coefs_, self.intercepts_, self.activation_)
+        layers = getattr(self, "ensemble_layers_", None)
+        if not layers:
+            return forward(X64, self.coefs_, self.intercepts_, self.activation_)
+        outs = torch.from_numpy(np.stack([forward(X64, c, b, self.activation_) for c, b in layers]))  # [k, N, n_out]
+        if self._task == Task.CLASSIFICATION:
+            return (torch.logsumexp(torch.log_softmax(outs, dim=2), dim=0) - np.log(len(layers))).numpy()
+        return outs.mean(dim=0).numpy()
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -360,10 +381,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``activation``, ``solver``, ``alpha``, ``batch_size``, ``learning_rate_init``, ``max_iter``,
     ``tol``, ``momentum``, ``nesterovs_momentum``, ``early_stopping``, ``validation_fraction``,
     ``n_iter_no_change``, ``random_state``), plus ``init`` (a justenough init spec, ``auto``: He
-    for ReLU, Glorot otherwise), ``n_init`` (restarts, default 5), ``standardize`` and ``device``.
+    for ReLU, Glorot otherwise), ``n_init`` (restarts, default 5), ``ensemble`` (default False:
+    predict with the best restart; True: with the mean of the restarts' probabilities),
+    ``standardize`` and ``device``.
 
     Fitted attributes: ``classes_``, ``coefs_`` / ``intercepts_`` (``[fan_in, fan_out]`` per
-    layer; the output layer has one unit per class, softmax), ``loss_curve_``, ``n_iter_``,
+    layer, the best restart's; the output layer has one unit per class, softmax),
+    ``ensemble_restarts_`` and ``ensemble_layers_`` (with ``ensemble``: the restarts averaged and
+    their (coefs, intercepts); else None), ``loss_curve_``, ``n_iter_``,
     ``restarts_`` (one row per restart), ``best_restart_``, ``n_features_in_``,
     ``feature_names_in_`` (DataFrame input with string column names), ``validation_scores_`` and
     ``best_validation_score_`` (with a validation split: ``n_init > 1`` or early stopping),
@@ -418,7 +443,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     ``y`` may be 1-D ``[N]`` or 2-D ``[N, T]`` (multi-output). Targets are standardized inside
     ``fit`` (``y_mean_``, ``y_scale_``); predictions are in the original units and shape. The
-    validation score that picks the best restart is R^2 (averaged over outputs).
+    validation score that picks the best restart is R^2 (averaged over outputs). ``ensemble=True``:
+    predictions are the mean of the restarts that did not diverge (``ensemble_restarts_``).
     """
 
     _task = Task.REGRESSION
