@@ -35,8 +35,9 @@ wine's 36 is 2.8 points).
   ``val_idxs`` naming the validation rows (their best epoch / early stopping is chosen on them).
   Their input is the encoded table the scikit-learn peers get (pytabkit refuses missing numbers,
   so the raw frame would not do). Their parameters are those of the fitted torch network
-  (``torch_params``). justenough's are those of the model it predicts with: the chosen network's,
-  or with ``--je-option ensemble=true`` its k restarts' (``ensemble_params``).
+  (``torch_params``). justenough's are those of the model it predicts with: by default the
+  ensemble of the chosen config's k restarts (k x the network's), with ``--je-option
+  ensemble=false`` the chosen network's.
 
 ``--peers`` names the peers to run (default: all; where pytabkit is not importable, the run says
 so once and leaves ``realmlp`` and ``tabm`` out: no rows, their gaps NaN and their JSON keys null;
@@ -300,10 +301,11 @@ def run_justenough(tables: SplitTables, dataset: QualityDataset, space_options: 
     val_score = float(board.loc[board["chosen"], "val_mean"].iloc[0]) if "val_mean" in board else float("nan")
     # The chosen config's SE under the noise model (rows and restarts); NaN from a version without it.
     val_se = float(board.loc[board["chosen"], "val_se"].iloc[0]) if "val_se" in board else float("nan")
-    # The model's parameters: with ensemble=True the k restarts' (summary.json's model.params, k x
-    # the network's), which is what predicts and what the size ratios against the peers should count.
+    # The model's parameters: an ensemble's (the default) are its k restarts' (summary.json's
+    # model.params, k x the network's), which is what predicts and what the size ratios against the
+    # peers should count; a single network's are the chosen config's.
     model = result.summary.get("model") or {}
-    params = int(model["params"]) if search_options.get("ensemble") and "params" in model else int(result.chosen["params"])
+    params = int(model["params"]) if result.summary.get("ensemble") and "params" in model else int(result.chosen["params"])
     return {"test_score": float(result.test_score), "val_score": val_score, "params": params,
             "seconds": seconds, "chosen": str(result.chosen["label"]), "val_se": val_se}
 

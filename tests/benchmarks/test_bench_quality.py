@@ -171,12 +171,12 @@ def test_je_options_go_to_the_space_or_to_search() -> None:
 
 
 def test_justenoughs_params_are_the_models_it_predicts_with() -> None:
-    """With ``ensemble=true`` the size ratios against the peers count the k restarts it averages."""
+    """With the ensemble (the default) the size ratios against the peers count the k restarts it averages."""
     dataset = by_name("smoke")
     tables = bench_quality.split_tables(dataset.load(), dataset.target, dataset.task)
     space = {"depth": "1", "widths": "4", "epochs": "3"}
-    single = bench_quality.run_justenough(tables, dataset, space, {"n_init": 2}, workers=1)
-    ensemble = bench_quality.run_justenough(tables, dataset, space, {"n_init": 2, "ensemble": True}, workers=1)
+    single = bench_quality.run_justenough(tables, dataset, space, {"n_init": 2, "ensemble": False}, workers=1)
+    ensemble = bench_quality.run_justenough(tables, dataset, space, {"n_init": 2}, workers=1)  # the default
     assert single["chosen"] == ensemble["chosen"]  # the one config of the space (or the linear model)
     assert ensemble["params"] == 2 * single["params"]
 
