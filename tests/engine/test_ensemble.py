@@ -92,6 +92,8 @@ def test_the_explanation_show_and_report_name_the_ensemble_and_its_cost(iris_run
     assert "an ensemble of 3 restarts" in describe_fit(result.summary["model"])
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "ensemble of 3" in html and "an ensemble of 3 restarts" in html
+    # The size fact counts every network that predicts, with one network's beside it.
+    assert f"{3 * p:,} params" in html and f"{p:,} per network x 3" in html
     board = pd.read_csv(out / "leaderboard.csv")
     assert (board["ensemble_params"] == 3 * board["params"]).all() and (board["ensemble_members"] == 3).all()
 

@@ -108,6 +108,16 @@ def _tested_kind(fit: dict[str, Any]) -> str:
     return "refit" if refit else "best restart"
 
 
+def _size_fact(params: Any, flops: Any, fit: Any) -> str:
+    """The model's size: one network's parameters, or an ensemble's (k x the network's, all of
+    which predict) with the network's beside them; FLOPs per sample likewise."""
+    members = fit.get("members") if isinstance(fit, dict) else None
+    if members and finite_or_none(fit.get("params")) is not None:
+        per = f"{number_text(params)} per network x {int(members)}; {si_text(flops)} FLOPs per sample per network"
+        return _fact("size", f"{escape(number_text(fit['params']))} params", escape(per))
+    return _fact("size", f"{escape(number_text(params))} params", f"{escape(si_text(flops))} FLOPs per sample")
+
+
 def _recipe_settings(chosen: Any) -> list[str]:
     """How the chosen config was trained, for its card: the lr, the batch (a number, also where
     the space said "auto") and, where not the defaults, the schedule and the label smoothing."""
@@ -178,7 +188,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
               if isinstance(s.model, dict) else []),
             _fact(f"validation {metric}", escape(val_mean + val_se), (f"mean over {escape(number_text(n_init))} restart{'' if n_init == 1 else 's'}") + baseline_text),
             _fact("restarts needed", f"{escape(r95_text)} for 95%", escape(luck)),
-            _fact("size", f"{escape(number_text(params))} params", f"{escape(si_text(flops))} FLOPs per sample"),
+            _size_fact(params, flops, s.model),
             _fact("training time", escape(seconds_text(s.train_time)), "all restarts of this config"),
             _fact("latency", f"{escape(ms_text(lat.get('batch_1')))} <span class=\"detail\">batch 1</span>",
                   f"{escape(ms_text(lat.get('batch_1024')))} at batch 1024"),
