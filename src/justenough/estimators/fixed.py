@@ -325,10 +325,11 @@ class _BaseMLP(BaseEstimator):
         member = members[best]
         self.coefs_, self.intercepts_ = state_to_layers(member.state)
         # ensemble=True: every restart that did not diverge, in restart order, predicts (their mean).
-        kept = [int(k) for k in ok["restart"]] if self.ensemble else []
-        self.ensemble_restarts_: list[int] | None = kept if self.ensemble else None
-        self.ensemble_layers_: list[tuple[list[np.ndarray], list[np.ndarray]]] | None = (
-            [state_to_layers(members[k].state) for k in kept] if self.ensemble else None)
+        self.ensemble_restarts_: list[int] | None = None
+        self.ensemble_layers_: list[tuple[list[np.ndarray], list[np.ndarray]]] | None = None
+        if self.ensemble:
+            self.ensemble_restarts_ = [int(k) for k in ok["restart"]]
+            self.ensemble_layers_ = [state_to_layers(members[k].state) for k in self.ensemble_restarts_]
         history = {k: [float(v) for v in vals] for k, vals in member.history.items()}
         self.loss_curve_ = history.get("train_loss", [])
         self.n_iter_ = int(member.epochs_run)
@@ -360,10 +361,10 @@ class _BaseMLP(BaseEstimator):
         layers = getattr(self, "ensemble_layers_", None)
         if not layers:
             return forward(X64, self.coefs_, self.intercepts_, self.activation_)
+        from justenough.nets.ensemble import mean_prediction
+
         outs = torch.from_numpy(np.stack([forward(X64, c, b, self.activation_) for c, b in layers]))  # [k, N, n_out]
-        if self._task == Task.CLASSIFICATION:
-            return (torch.logsumexp(torch.log_softmax(outs, dim=2), dim=0) - np.log(len(layers))).numpy()
-        return outs.mean(dim=0).numpy()
+        return mean_prediction(outs, self._task).numpy()
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -28,7 +28,17 @@ from torch import nn
 from justenough.errors import ArtifactError
 from justenough.vocab import Task
 
-__all__ = ["RestartEnsemble"]
+__all__ = ["RestartEnsemble", "mean_prediction"]
+
+
+def mean_prediction(outs: torch.Tensor, task: str, log_k: float | None = None) -> torch.Tensor:
+    """The ensemble's output from its members' ``outs`` ``[k, B, K]``: the log of the mean softmax
+    probability (classification) or the mean output (regression); see the module docstring.
+    ``log_k``: ``log k`` as a constant (a traced graph's), else taken from ``outs``."""
+    if task == Task.CLASSIFICATION:
+        log_p = torch.log_softmax(outs, dim=-1)  # [k, B, K]
+        return torch.logsumexp(log_p, dim=0) - (math.log(outs.shape[0]) if log_k is None else log_k)  # [B, K]
+    return outs.mean(dim=0)  # [B, K]: the mean standardized target
 
 
 class RestartEnsemble(nn.Module):
@@ -52,7 +62,4 @@ class RestartEnsemble(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outs = torch.stack([member(x) for member in self.members])  # [k, B, K] logits or [k, B, 1] targets
-        if self.task == Task.CLASSIFICATION:
-            log_p = torch.log_softmax(outs, dim=-1)  # [k, B, K]
-            return torch.logsumexp(log_p, dim=0) - self.log_k  # [B, K]: log of the mean probability
-        return outs.mean(dim=0)  # [B, 1]: the mean standardized target
+        return mean_prediction(outs, self.task, self.log_k)

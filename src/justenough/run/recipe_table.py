@@ -17,13 +17,14 @@ every setting"), one row per setting:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Callable, Mapping
 
 import pandas as pd
 
 from justenough.display_numbers import finite_or_none
 from justenough.run.summary import Summary
+from justenough.space.config import Config
 from justenough.vocab import NumericScaling, Task
 
 __all__ = ["RecipeRow", "recipe_rows"]
@@ -70,8 +71,8 @@ _CONFIG_SETTINGS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("monitor", "early stopping follows", _text),
     ("label_smoothing", "label smoothing", _number),
 )
-# A setting a record from before it existed lacks trained at this value (space/config.py's defaults).
-_ABSENT_MEANS: dict[str, Any] = {"embed": "none", "schedule": "constant", "label_smoothing": 0.0, "monitor": "val_loss"}
+# A setting a record from before it existed lacks trained at its Config default (as Config.from_dict reads it).
+_ABSENT_MEANS: dict[str, Any] = {f.name: f.default for f in fields(Config)}
 
 
 def _tried(board: pd.DataFrame, column: str, write: Callable[[Any], str], chosen: str) -> str:
