@@ -17,14 +17,13 @@ every setting"), one row per setting:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import pandas as pd
 
 from justenough.display_numbers import finite_or_none
 from justenough.run.summary import Summary
-from justenough.space.config import Config
 from justenough.vocab import NumericScaling, Task
 
 __all__ = ["RecipeRow", "recipe_rows"]
@@ -71,8 +70,9 @@ _CONFIG_SETTINGS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("monitor", "early stopping follows", _text),
     ("label_smoothing", "label smoothing", _number),
 )
-# A setting a record from before it existed lacks trained at its Config default (as Config.from_dict reads it).
-_ABSENT_MEANS: dict[str, Any] = {f.name: f.default for f in fields(Config)}
+# A setting a record from before it existed lacks trained at this value (space/config.py's defaults);
+# any other missing setting is unknown ("n/a"), not assumed.
+_ABSENT_MEANS: dict[str, Any] = {"embed": "none", "schedule": "constant", "label_smoothing": 0.0, "monitor": "val_loss"}
 
 
 def _tried(board: pd.DataFrame, column: str, write: Callable[[Any], str], chosen: str) -> str:
