@@ -189,8 +189,12 @@ def test_the_limits_count_the_ensembles_parameters() -> None:
     costly = with_ensemble_cost(board, configs, 4, 3, Task.CLASSIFICATION)
     assert list(costly["ensemble_members"]) == [3, 2] and list(costly["ensemble_params"]) == [105, 134]
     assert choose(board, "one-se", max_params=100).key == "a"  # the network alone fits
-    with pytest.raises(ConfigError, match="an ensemble of its 3 restarts, would have 105 parameters"):
+    with pytest.raises(ConfigError, match="an ensemble of its 3 restarts, would have 105 parameters") as raised:
         choose(costly, "one-se", max_params=100)
+    assert "predict with one network (`ensemble=False`)" in str(raised.value)  # 1x4 alone has 35
+    with pytest.raises(ConfigError) as raised:
+        choose(costly, "one-se", max_params=30)  # no network fits either: no such advice
+    assert "ensemble=False" not in str(raised.value)
     assert choose(costly, "one-se", max_params=110).key == "a"
 
 

@@ -131,6 +131,19 @@ def test_max_params_stops_a_direction_before_the_config_that_exceeds_it():
     assert "max_params" in w.stops["width"]
 
 
+def test_max_params_counts_an_ensembles_networks_as_the_choice_does():
+    # With the model an ensemble of 3 restarts, 1x16 costs 3 x its network: a cap that one 1x16 meets
+    # stops the width direction before it, and the reason says why.
+    one = next(c for c in CONFIGS if c.label == "1x16").params(N_IN, N_OUT)
+    widths = [4, 8, 16, 32]
+    level = lambda c: 0.5 if c.depth == 0 else 0.7 + 0.05 * widths.index(c.widths[0])  # noqa: E731
+    alone, _ = _run_to_the_end(level, max_params=one)
+    assert "1x16" in alone
+    trained, w = _run_to_the_end(level, max_params=one, members=3)
+    assert "1x16" not in trained and all(3 * c.params(N_IN, N_OUT) <= one for c in CONFIGS if c.label in trained)
+    assert f"max_params={one} parameters as an ensemble of 3 restarts" in w.stops["width"]
+
+
 def test_the_walk_is_a_function_of_the_results_alone():
     levels = {c.label: (0.5 if c.depth == 0 else 0.8 + 0.01 * c.depth) for c in CONFIGS}
     table = _table(levels, {"linear", "1x4", "1x8", "2x4"})

@@ -148,6 +148,14 @@ def test_grow_refuses_a_space_whose_simplest_config_is_over_max_params(tmp_path)
                report=False)
 
 
+def test_grow_counts_the_ensemble_against_max_params_and_says_one_network_would_fit(tmp_path):
+    # moons: 2 inputs, 2 classes; 1x4 has 22 parameters, its ensemble of 2 restarts 44.
+    with pytest.raises(ConfigError, match=r"as an ensemble of 2 restarts.*ensemble=False") as raised:
+        search("moons", depth="1", widths="4,8", n_init=2, max_params=30, out=tmp_path / "run", strategy="grow",
+               report=False)
+    assert "1x4" in str(raised.value)
+
+
 
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # asking outside Study.optimize, as the driver does
 def test_a_trial_whose_driver_died_before_naming_itself_is_failed_after_the_grace_period(tmp_path, monkeypatch):
@@ -185,7 +193,7 @@ def test_a_pending_config_finished_by_another_driver_before_this_one_runs_moves_
     real_run_grow = run_module.run_grow
     raced = []
 
-    def run_grow_with_a_rival(driver, handle, space, data, patience, max_params, *rest):
+    def run_grow_with_a_rival(driver, handle, space, data, patience, max_params, *rest, **keywords):
         real_keys_in = handle.keys_in
 
         def keys_in(states):
@@ -198,7 +206,7 @@ def test_a_pending_config_finished_by_another_driver_before_this_one_runs_moves_
             return real_keys_in(states)
 
         monkeypatch.setattr(handle, "keys_in", keys_in)
-        return real_run_grow(driver, handle, space, data, patience, max_params, *rest)
+        return real_run_grow(driver, handle, space, data, patience, max_params, *rest, **keywords)
 
     monkeypatch.setattr(run_module, "run_grow", run_grow_with_a_rival)
     space = Space.from_options(depth="0-1", widths="4,8", max_epochs=5, patience=None)

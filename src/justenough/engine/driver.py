@@ -386,7 +386,7 @@ class Driver:
 
 
 def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingData, patience: int,
-             max_params: int | None, evidence: Any = None, margin: float = 0.0) -> "Walk":
+             max_params: int | None, evidence: Any = None, margin: float = 0.0, members: int = 1) -> "Walk":
     """The grow strategy's loop: replay the walk on the study's results (``grow.walk``), enqueue
     the configs it asks for next (one round: every live direction's next step, trained together),
     train them with the grid's machinery, and again, until the walk is done or the search stops.
@@ -394,8 +394,10 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
     The walk is a function of the finished trials alone, so a resumed search or a second driver
     on a shared study takes the same path; the claims dedupe configs that two drivers enqueue.
     ``evidence`` (a ``study.weights.EvidenceStore``) gives the walk the per-row evidence of the noise
-    model; ``margin`` is the gain not worth having (a tolerance rule's E, else 0). A config whose
-    evidence another driver kept elsewhere is compared restart by restart.
+    model; ``margin`` is the gain not worth having (a tolerance rule's E, else 0); ``members`` the
+    networks in a config's model (its restarts when the model is their ensemble), which
+    ``max_params`` counts as the choice does. A config whose evidence another driver kept elsewhere
+    is compared restart by restart.
     """
     from justenough.engine.strategies import grow
     from justenough.study.tables import restarts_table
@@ -408,9 +410,10 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
             diverged = {(str(k), int(r)) for k, r in restarts.loc[restarts["diverged"].astype(bool), ["key", "restart"]].itertuples(index=False)}
             shares = evidence.shares(sorted(set(restarts["key"].astype(str))), diverged)
         state = grow.walk(configs, restarts, n_in=data.n_features, n_out=data.n_outputs, patience=patience,
-                          max_params=max_params, evidence=shares, margin=margin)
+                          max_params=max_params, members=members, evidence=shares, margin=margin)
         if state.done and state.best is None:  # even the simplest config is over --max-params
-            raise ConfigError(grow.explain(state, percent=True) + f": raise {option('max_params', max_params)} or drop it")
+            single = f", or predict with one network ({option('ensemble', False)})" if members > 1 else ""
+            raise ConfigError(grow.explain(state, percent=True) + f": raise {option('max_params', max_params)} or drop it{single}")
         if state.done or driver.stop_reason is not None:
             return state
         grid.enqueue(handle, space, driver._largest_stacks_first(state.pending))

@@ -213,8 +213,10 @@ def _drive(
     try:
         progress.on_start(total, done, settings.n_init)
         if strategy == Strategy.GROW:
+            # The choice counts an ensemble's parameters (k x the network's), so the walk's limit does too.
+            members = settings.n_init if settings.ensemble else 1
             growth = run_grow(driver, handle, settings.space, training_data, settings.grow_patience, settings.max_params,
-                              evidence, _grow_margin(settings.rule))
+                              evidence, _grow_margin(settings.rule), members=members)
         else:
             driver.run()
         ended = True

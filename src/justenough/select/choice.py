@@ -118,10 +118,14 @@ def choose(
         smallest = simplest_first(alive).iloc[0]
         as_ensemble = (f" (the model, an ensemble of its {int(smallest['ensemble_members'])} restarts, would have "
                        f"{int(smallest['ensemble_params']):,} parameters)" if "ensemble_params" in alive.columns else "")
+        # An ensemble costs k networks: say so when one network of some config would meet the limits.
+        networks_fit = "ensemble_params" in alive.columns and not _within_limits(
+            alive.drop(columns=["ensemble_params", "ensemble_latency_ms"], errors="ignore"), max_params, max_latency_ms).empty
+        single = f", predict with one network ({option('ensemble', False)})" if networks_fit else ""
         raise ConfigError(
             f"no config meets the limits ({limits_text(max_params, max_latency_ms)}): the smallest is "
             f"{fmt.entry(smallest)}{latency_note(smallest)}{as_ensemble} and the best is {fmt.entry(overall_best)}; "
-            "relax the limits or add smaller widths to the space"
+            f"relax the limits{single} or add smaller widths to the space"
         )
     best = best_row(within)
     candidates = rule.qualified(within, best, restarts, evidence)

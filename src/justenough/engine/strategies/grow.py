@@ -26,7 +26,8 @@ at most ``margin`` (0: it is confidently no better; a tolerance rule's E: it is 
 worth E). A step in between is undecided: its direction goes on to the next step without counting
 a failure, so a noisier estimate makes grow try more, not less. A direction stops after
 ``patience`` failed steps since the best last changed, at the edge of the space, or where the next
-step's smallest config has more than ``max_params`` parameters.
+step's smallest config has more than ``max_params`` parameters (``members`` networks of it when the
+model is an ensemble of that many restarts, as the choice counts it).
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ class _Lattice:
     n_in: int
     n_out: int
     max_params: int | None
+    members: int = 1  # networks in the model: the ensemble's restarts, or 1
     depths: list[int] = field(init=False)
     widths: list[int] = field(init=False)
 
@@ -150,7 +152,11 @@ class _Lattice:
         return min(c.params(self.n_in, self.n_out) for c in self.nodes[node])
 
     def too_big(self, node: Node) -> bool:
-        return self.max_params is not None and self.params(node) > self.max_params
+        return self.max_params is not None and self.members * self.params(node) > self.max_params
+
+    def limit_text(self) -> str:
+        as_ensemble = f" as an ensemble of {self.members} restarts" if self.members > 1 else ""
+        return f"more than max_params={self.max_params} parameters{as_ensemble}"
 
     def chain(self, best: Node, direction: str, i: int) -> Node | None:
         """Step ``i`` (1, 2, ...) of ``direction`` from ``best``; None past the space's edge."""
@@ -177,7 +183,6 @@ class _Lattice:
                    patience: int, stops: dict[str, str]) -> dict[str, Node]:
         """Each live direction's next node from ``best``; a direction that cannot go on gets its
         reason in ``stops`` (and loses an old one when it can)."""
-        max_params = self.max_params
         candidates: dict[str, Node] = {}
         for direction in DIRECTIONS:
             if fails[direction] >= patience:
@@ -188,7 +193,7 @@ class _Lattice:
                 stops[direction] = f"the space has no {'wider' if direction == 'width' else 'deeper'} config than {node_label(best) if not failed_steps[direction] else node_label(failed_steps[direction][-1].node)}"
                 continue
             if self.too_big(node):
-                stops[direction] = f"{node_label(node)} would have more than max_params={max_params} parameters"
+                stops[direction] = f"{node_label(node)} would have {self.limit_text()}"
                 continue
             stops.pop(direction, None)
             candidates[direction] = node
@@ -204,12 +209,15 @@ def walk(
     n_out: int,
     patience: int = DEFAULT_PATIENCE,
     max_params: int | None = None,
+    members: int = 1,
     evidence: Any = None,
     margin: float = 0.0,
 ) -> Walk:
     """Replay the walk over ``configs`` (the space's) on the results in ``restarts``; see the module
-    doc. ``evidence``: per-row shares by config and restart (``select.RowEvidence``); ``margin``:
-    the gain below which a step is not worth having (0, or a tolerance rule's E)."""
+    doc. ``members``: the networks a config's model holds (the restarts, when the model is their
+    ensemble), which ``max_params`` counts; ``evidence``: per-row shares by config and restart
+    (``select.RowEvidence``); ``margin``: the gain below which a step is not worth having (0, or a
+    tolerance rule's E)."""
     from justenough.select import paired_difference, paired_noise
 
     if patience < 1:
@@ -218,12 +226,12 @@ def walk(
         raise ConfigError(f"grow_patience must be at least 1, got {patience}")
     if restarts.empty:
         restarts = pd.DataFrame({"key": pd.Series(dtype=str), "restart": [], "val_score": [], "diverged": []})
-    lattice = _Lattice(nodes_of(configs), n_in, n_out, max_params)
+    lattice = _Lattice(nodes_of(configs), n_in, n_out, max_params, members)
     nodes, depths, widths = lattice.nodes, lattice.depths, lattice.widths
     start: Node = (0, 0) if 0 in depths else (depths[0], widths[0])
 
     if lattice.too_big(start) and max_params is not None:
-        return Walk([], [], None, {"all": f"even the simplest config, {node_label(start)}, has more than max_params={max_params} parameters"})
+        return Walk([], [], None, {"all": f"even the simplest config, {node_label(start)}, has {lattice.limit_text()}"})
     if not _trained(restarts, nodes[start]):
         return Walk(list(nodes[start]), [], None)
     rep = _node_scores(restarts, nodes[start])
