@@ -41,18 +41,22 @@ class Choice:
     qualified: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _cost(board: pd.DataFrame, name: str) -> pd.Series:
+def _cost(board: pd.DataFrame, name: str, one_network: bool = False) -> pd.Series:
     """The model's cost ``name`` ("params" or "latency_ms") per config: an ensemble's
-    (``ensemble_<name>``) when the board has it, else the network's."""
-    return numeric_column(board, f"ensemble_{name}" if f"ensemble_{name}" in board.columns else name)
+    (``ensemble_<name>``) when the board has it, else (or with ``one_network``) the network's."""
+    ensemble = f"ensemble_{name}"
+    return numeric_column(board, ensemble if ensemble in board.columns and not one_network else name)
 
 
-def _within_limits(board: pd.DataFrame, max_params: int | None, max_latency_ms: float | None) -> pd.DataFrame:
-    """The rows of ``board`` that meet the limits."""
+def _within_limits(board: pd.DataFrame, max_params: int | None, max_latency_ms: float | None,
+                   one_network: bool = False) -> pd.DataFrame:
+    """The rows of ``board`` whose model meets the limits; with ``one_network``, whose single
+    network would (an ensemble's rows judged as if it predicted with one of its restarts)."""
     if max_params is not None:
-        board = board[_cost(board, "params") <= max_params]
+        board = board[_cost(board, "params", one_network) <= max_params]
     if max_latency_ms is not None:
-        board = board[_cost(board, "latency_ms") <= max_latency_ms]  # unknown latency cannot be shown to meet the limit
+        # unknown latency cannot be shown to meet the limit
+        board = board[_cost(board, "latency_ms", one_network) <= max_latency_ms]
     return board
 
 
@@ -120,7 +124,7 @@ def choose(
                        f"{int(smallest['ensemble_params']):,} parameters)" if "ensemble_params" in alive.columns else "")
         # An ensemble costs k networks: say so when one network of some config would meet the limits.
         networks_fit = "ensemble_params" in alive.columns and not _within_limits(
-            alive.drop(columns=["ensemble_params", "ensemble_latency_ms"], errors="ignore"), max_params, max_latency_ms).empty
+            alive, max_params, max_latency_ms, one_network=True).empty
         single = f", predict with one network ({option('ensemble', False)})" if networks_fit else ""
         raise ConfigError(
             f"no config meets the limits ({limits_text(max_params, max_latency_ms)}): the smallest is "
