@@ -24,6 +24,11 @@ actually ran, at the float32 peak and at the search's own shapes, split perfectl
 workers. ``sklearn_seconds / floor`` bounds the speedup any float32 implementation of this search
 could reach here.
 
+``--je-option NAME=VALUE`` (repeatable, as in ``bench_quality.py``) changes a dimension of our space
+(``lr=1e-2``, ``embed=auto``) or passes a ``search()`` keyword, to check the guard of at least 1.5x
+for a candidate recipe; GridSearchCV keeps scikit-learn's recipe over the same architectures. The
+floors count the plain layers only (not a periodic embedding's).
+
 ``--smoke`` checks that the script still runs (the test suite runs it): a few seconds, depth 1 x
 width 8, 5 epochs, 2 restarts a side, one worker, the variants skipped; its numbers mean nothing.
 
@@ -48,6 +53,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV, PredefinedSplit  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 
+from bench_quality import parse_je_options  # noqa: E402
 from search_floor import floors  # noqa: E402
 
 from justenough.data import load, prepare  # noqa: E402
@@ -64,6 +70,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="depth 1-2 x widths 16,64 only")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-variants", action="store_true", help="skip the --halving and --monitor val_score runs")
+    parser.add_argument("--je-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a dimension of our space (lr=1e-2, embed=auto) or a search() keyword; repeatable")
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds: depth 1 x width 8, 5 epochs, 2 restarts, 1 worker, no variants (a check that it runs)")
     args = parser.parse_args()
@@ -73,16 +81,18 @@ def main() -> None:
     if args.smoke:
         base_options, n_init, max_iter = dict(depth="1", widths="8", max_epochs=5), 2, 5
         args.workers, args.no_variants = 1, True
+    space_options, search_options = parse_je_options(args.je_option)
+    base_options = {**base_options, **space_options}
     prepared = prepare(load("digits"), seed=0)
-    # The space as the search resolves it (max_epochs "auto" becomes the task's budget), so that
-    # GridSearchCV gets the very architectures ours trains.
-    space = Space.from_options(**base_options).for_task(prepared.task)
+    # The space as the search resolves it (max_epochs "auto" becomes the task's budget, embed
+    # "auto" the inputs' choice), so that GridSearchCV gets the very architectures ours trains.
+    space = Space.from_options(**base_options).for_task(prepared.task, n_features=prepared.n_features)
     X_train, y_train = prepared.X_train.numpy(), prepared.y_train.numpy()
     X_val, y_val = prepared.X_val.numpy(), prepared.y_val.numpy()
 
     # --- ours ---------------------------------------------------------------------------
     t0 = time.perf_counter()
-    result = search(prepared, space=space, n_init=n_init, workers=args.workers, report=False)
+    result = search(prepared, space=space, n_init=n_init, workers=args.workers, report=False, **search_options)
     ours_s = time.perf_counter() - t0
     ours_acc, ours_params = result.test_score, int(result.chosen["params"])
 
@@ -128,8 +138,8 @@ def main() -> None:
             ("all_three", score, True, "bfloat16"),
         ]:
             t0 = time.perf_counter()
-            res = search(prepared, space=Space.from_options(**base_options, **options), n_init=n_init, workers=args.workers,
-                         halving=halving, precision=precision, report=False)
+            res = search(prepared, space=Space.from_options(**{**base_options, **options}), n_init=n_init, workers=args.workers,
+                         halving=halving, precision=precision, report=False, **search_options)
             secs = time.perf_counter() - t0
             variants[name] = {"speedup": round(sk_s / secs, 3), "seconds": round(secs, 2),
                               "test_acc": round(res.test_score, 4), "params": int(res.chosen["params"])}

@@ -41,7 +41,11 @@ def _layers(widths: list[int], n_in: int, n_out: int) -> list[tuple[int, int]]:
 
 
 def _widths(row: object) -> list[int]:
-    return [int(w) for w in str(getattr(row, "widths")).split("-")]
+    """A restart row's hidden widths ("64-32"); none for the linear model (depth 0: "" or, read back by pandas, NaN)."""
+    text = getattr(row, "widths")
+    if not isinstance(text, str) and pd.isna(text):
+        return []
+    return [int(w) for w in str(text).split("-") if w]
 
 
 def matmul_flops(widths: list[int], n_in: int, n_out: int, epochs: int, n_train: int, n_val: int) -> float:

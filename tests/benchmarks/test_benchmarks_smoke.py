@@ -48,6 +48,11 @@ def test_bench_search_smoke(tmp_path: Path) -> None:
     out = smoke("bench_search.py", tmp_path)
     assert out["ours_params"] == out["sklearn_params"]  # the one architecture, 1x8, on both sides
     assert out["variants"] == {}
+    # --je-option reaches our search only: digits' 61 inputs take no embedding under "auto", one under "periodic".
+    auto = smoke("bench_search.py", tmp_path, "--je-option", "embed=auto", "--je-option", "lr=1e-2")
+    assert auto["ours_params"] == auto["sklearn_params"]
+    periodic = smoke("bench_search.py", tmp_path, "--je-option", "embed=periodic")
+    assert periodic["ours_params"] > periodic["sklearn_params"]
 
 
 def test_bench_train_smoke(tmp_path: Path) -> None:
@@ -96,3 +101,19 @@ def test_recipe_compare_smoke(tmp_path: Path) -> None:
 def test_search_floor_smoke(tmp_path: Path) -> None:
     out = smoke("search_floor.py", tmp_path)
     assert {"peak_floor_seconds", "shape_floor_seconds", "gflop"} <= set(out)
+
+
+def test_search_floor_counts_the_linear_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default space has depth 0: its restarts' widths are "" (NaN once pandas reads them back),
+    one layer from the inputs to the outputs. bench_search.py's full run crashed on them."""
+    import pandas as pd
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    import search_floor
+
+    restarts = pd.DataFrame({"widths": ["", float("nan"), "8"], "epochs_run": [2, 2, 2]})
+    out = search_floor.floors(restarts, n_in=4, n_out=3, n_train=32, n_val=16, batch_size=16, workers=1, members=2)
+    linear = search_floor.matmul_flops([], 4, 3, 2, 32, 16)
+    assert linear == 2 * (32 * (2 * 4 * 3 + 2 * 4 * 3) + 16 * 2 * 4 * 3)  # forward + input-grad-free backward + weight grad
+    assert out["gflop"] * 1e9 == pytest.approx(2 * linear + search_floor.matmul_flops([8], 4, 3, 2, 32, 16))
+    assert out["shape_floor_seconds"] > 0
