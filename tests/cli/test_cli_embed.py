@@ -4,6 +4,7 @@ is saved, predicted with, shown and exported like any other."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,22 @@ def test_search_over_embed_shows_both_on_the_leaderboard(tmp_path: Path) -> None
     assert summary["chosen"]["label"] in ("1x8", "1x8+periodic")
     assert_usage = jn("search", "iris", *SMALL, "--embed", "fourier", "--out", tmp_path / "bad")
     assert assert_usage.returncode == 2 and "embed" in assert_usage.stderr and not (tmp_path / "bad").exists()
+
+
+def test_embed_auto_tries_embeddings_on_a_narrow_table_and_says_why_not_on_a_wide_one(tmp_path: Path) -> None:
+    """iris has 4 inputs: both embeddings; digits has 61 (64 less 3 constant pixels): the plain inputs alone, and the search says so."""
+    from justenough.space.search_space import AUTO_EMBED_MAX_INPUTS
+
+    assert 4 <= AUTO_EMBED_MAX_INPUTS < 64
+    narrow, wide = tmp_path / "narrow", tmp_path / "wide"
+    proc = jn("search", "iris", *SMALL, "--widths", "8", "--embed", "auto", "--out", narrow)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(pd.read_csv(narrow / "leaderboard.csv")["label"]) == ["1x8", "1x8+periodic"]
+    assert "embed auto: every architecture with and without periodic embeddings (4 inputs" in proc.stdout + proc.stderr
+    proc = jn("search", "digits", *SMALL, "--widths", "8", "--embed", "auto", "--out", wide)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(pd.read_csv(wide / "leaderboard.csv")["label"]) == ["1x8"]
+    assert re.search(r"embed auto: no periodic embeddings \(6\d inputs, more than", proc.stdout + proc.stderr)
 
 
 @pytest.mark.slow

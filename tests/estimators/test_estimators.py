@@ -504,6 +504,10 @@ def test_search_estimators_take_embed():
     assert JustEnoughClassifier(embed=["periodic"])._space() == Space.from_options(embed="periodic")
     with pytest.raises(EstimatorConfigError, match="embed"):
         JustEnoughClassifier(embed="fourier")._space()
+    # "auto": iris's 4 inputs are few, so both embeddings are trained and the rule chooses among them.
+    X, y = load_iris(return_X_y=True)
+    est = JustEnoughClassifier(depth=1, widths=4, max_epochs=3, n_init=1, embed="auto", random_state=0).fit(X, y)
+    assert sorted(est.leaderboard_["embed"]) == ["none", "periodic"]
 
 
 def test_search_estimators_take_the_recipe_settings():

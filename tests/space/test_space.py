@@ -17,7 +17,7 @@ from justenough.errors import ConfigError
 from justenough.space.config import Config
 from justenough.nets.activations import AUTO_INIT
 from justenough.space.dims import Dim, split_list, parse_dim
-from justenough.space.search_space import DEFAULT_MAX_EPOCHS, Space
+from justenough.space.search_space import AUTO_EMBED_MAX_INPUTS, DEFAULT_MAX_EPOCHS, Space, auto_embed, auto_embed_notice
 from justenough.vocab import Task
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -454,6 +454,31 @@ def test_embed_dimension_keeps_default_keys_and_fingerprint_and_counts_the_embed
     assert emb.group_key() != plain.group_key()  # one stack holds one embedding
     with pytest.raises(ConfigError, match="embed"):
         Config(depth=1, widths=(4,), embed="fourier")
+
+
+def test_embed_auto_is_both_where_the_inputs_are_few_and_none_above() -> None:
+    """``embed="auto"`` waits for the encoded inputs (``for_task(n_features=...)``): none and
+    periodic up to ``AUTO_EMBED_MAX_INPUTS`` inputs, none alone above; listed beside another
+    value, each comes once."""
+    space = Space.from_options(depth="1", widths="8", embed="auto")
+    assert space.embed.values == ("auto",) and not space.is_resolved
+    with pytest.raises(ConfigError, match="embed is 'auto'.*n_features"):
+        space.for_task("classification").configs()  # the task alone does not say the inputs
+    narrow = space.for_task("classification", n_features=AUTO_EMBED_MAX_INPUTS)
+    wide = space.for_task("classification", n_features=AUTO_EMBED_MAX_INPUTS + 1)
+    assert narrow.is_resolved and [c.label for c in narrow.configs()] == ["1x8", "1x8+periodic"]
+    assert wide.is_resolved and [c.label for c in wide.configs()] == ["1x8"]
+    assert auto_embed(1) == ("none", "periodic") and auto_embed(10_000) == ("none",)
+    assert Space.from_options(embed="periodic,auto").for_task("regression", n_features=1).embed.values == ("periodic", "none")
+    assert Space.from_options(embed="auto,periodic").for_task("regression", n_features=500).embed.values == ("none", "periodic")
+    # Unresolved, the space holds either; it counts as the narrow table's (the most configs).
+    assert Config(depth=1, widths=(8,), max_epochs=200, embed="periodic") in space
+    assert space.size == 2
+    assert Space.from_dict(space.to_dict()) == space and space.fingerprint() != Space.from_options(depth="1", widths="8").fingerprint()
+    assert "more than" in auto_embed_notice(500) and "with and without" in auto_embed_notice(3)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ConfigError, match="inputs"):
+            auto_embed(bad)  # type: ignore[arg-type]
 
 
 def test_space_lists_embed_and_leaves_the_default_out_of_its_fingerprint() -> None:

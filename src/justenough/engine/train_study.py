@@ -25,6 +25,8 @@ from justenough.run.growth import Growth
 from justenough.study.record import RestartResult
 from justenough.engine.strategies.sampler import make_sampler
 from justenough.settings import SearchSettings
+from justenough.space.dims import AUTO
+from justenough.space.search_space import auto_embed_notice
 from justenough.study.storage import DONE_STATES, StudyHandle, open_study, storage_url
 from justenough.executors.training_data import TrainingData
 from justenough.study.weights import EvidenceStore, WeightsStore
@@ -92,9 +94,13 @@ def train_study(
     # "auto" settings of the space take their values once (max_epochs: DEFAULT_MAX_EPOCHS;
     # batch_size: auto_batch_size of the rows each restart trains on), and everything below, the
     # configs, the study's fingerprint and the run directory, sees the numbers.
-    settings = replace(settings, space=settings.space.for_task(prepared.task, n_train=_restart_rows(sizes, folds)))
+    asked_embed = settings.space.embed
+    settings = replace(settings, space=settings.space.for_task(prepared.task, n_train=_restart_rows(sizes, folds),
+                                                               n_features=prepared.n_features))
     for notice in prepared.notices:
         progress.on_message(notice)
+    if AUTO in (asked_embed.values or ()):
+        progress.on_message(auto_embed_notice(prepared.n_features))
     check_memory(settings.space, n_features=prepared.n_features, n_outputs=prepared.n_outputs,
                  n_val=int(prepared.X_val.shape[0]), budget=budget, diagnose=settings.diagnose_every > 0,
                  explicit=settings.memory_budget is not None)

@@ -16,7 +16,8 @@ The CLI forms (``parse_dim``)::
               (a linear rise over the first max_epochs/20 epochs, then cosine), or a list
     batch_size  "64"  "32,128"  "auto" (by the training rows: ``search_space.auto_batch_size``)
     label_smoothing  "0" (the default)  "0.1"  "0,0.1" (classification only; each in [0, 1))
-    embed     "none" or "periodic" (periodic features of each input before the first layer), or both
+    embed     "none" or "periodic" (periodic features of each input before the first layer), or both,
+              or "auto" (both where the encoded inputs are few: ``search_space.auto_embed``)
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ KINDS: dict[str, _DimKind] = {
     "patience": _DimKind("int", "patience", '"10", "5,20" or "none" (no early stopping)', minimum=1, nullable=True),
     "monitor": _DimKind("str", "monitor", '"val_loss" or "val_score"', choices=tuple(Monitor)),
     "schedule": _DimKind("str", "schedule", '"constant", "cosine", "warmup_cosine" or "constant,cosine"', choices=tuple(Schedule)),
-    "embed": _DimKind("str", "embed", '"none", "periodic" or "none,periodic"', choices=tuple(Embed)),
+    "embed": _DimKind("str", "embed", '"none", "periodic", "none,periodic" or "auto" (both where the inputs are few)',
+                      choices=(*Embed, AUTO)),
     "label_smoothing": _DimKind("float", "label_smoothing", '"0", "0.1" or "0,0.1" (classification; below 1)', minimum=0.0, below=1.0),
 }
 _ALIASES = {"width": "widths", "epochs": "max_epochs", "batch": "batch_size", "wd": "weight_decay"}

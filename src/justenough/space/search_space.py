@@ -25,7 +25,8 @@ from justenough.space.config import Config, canonical_json, layer_widths
 from justenough.space.dims import KINDS, AUTO, SHAPES, Dim, dim_name, parse_dim, resolve_init
 from justenough.vocab import Activation, Embed, Monitor, Optimizer, Schedule, Task
 
-__all__ = ["DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_VALUES", "DEFAULT_SPACE_TEXT", "Space", "auto_batch_size"]
+__all__ = ["AUTO_EMBED_MAX_INPUTS", "DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_VALUES", "DEFAULT_SPACE_TEXT", "Space",
+           "auto_batch_size", "auto_embed", "auto_embed_notice"]
 
 
 # Above this many raw grid points, ``Space.size`` reports the product instead of enumerating.
@@ -118,6 +119,32 @@ def auto_batch_size(n_train: int) -> int:
     return int(min(_AUTO_BATCH_MAX, max(_AUTO_BATCH_MIN, nearest)))
 
 
+# What ``embed="auto"`` becomes: the periodic embedding beside the plain inputs where the encoded
+# inputs are at most this many, the plain inputs alone above it. Each input becomes 1 + 8 columns
+# of layer 0, so a wide table pays 9x for layer 0 (ames, 302 inputs: 30x the search's time), and
+# on the quality suite the embeddings paid only on narrow tables (sine_signal, 6 inputs, +24
+# points; concrete, 8; friedman1, 10); docs/training.md, "Periodic embeddings where the inputs
+# are few".
+AUTO_EMBED_MAX_INPUTS = 16
+
+
+def auto_embed(n_features: int) -> tuple[Embed, ...]:
+    """``embed="auto"`` for ``n_features`` encoded inputs: none and periodic where there are at most
+    ``AUTO_EMBED_MAX_INPUTS``, none alone above."""
+    if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
+        raise ConfigError(f"embed='auto' needs a positive number of inputs, got {n_features!r}")
+    return (Embed.NONE, Embed.PERIODIC) if n_features <= AUTO_EMBED_MAX_INPUTS else (Embed.NONE,)
+
+
+def auto_embed_notice(n_features: int) -> str:
+    """What a search says once ``embed="auto"`` is resolved for ``n_features`` encoded inputs."""
+    if Embed.PERIODIC in auto_embed(n_features):
+        return (f"embed auto: every architecture with and without periodic embeddings ({n_features} inputs, "
+                f"at most {AUTO_EMBED_MAX_INPUTS})")
+    return (f"embed auto: no periodic embeddings ({n_features} inputs, more than {AUTO_EMBED_MAX_INPUTS}: each input "
+            "would widen layer 0 ninefold); --embed none,periodic tries them anyway")
+
+
 def _rows_for_batch(batch_size: int) -> int | None:
     """A row count whose ``auto_batch_size`` is ``batch_size``, or None when no count gives it."""
     rows = batch_size * _AUTO_BATCH_STEPS
@@ -164,10 +191,12 @@ class Space:
         improvement."""
         return cls()
 
-    def for_task(self, task: str, n_train: int | None = None) -> "Space":
+    def for_task(self, task: str, n_train: int | None = None, n_features: int | None = None) -> "Space":
         """This space with its ``"auto"`` values replaced: ``max_epochs`` by the task's budget
         (``DEFAULT_MAX_EPOCHS``), ``batch_size`` by the training rows (``auto_batch_size`` of
-        ``n_train``, each restart's training rows; left ``"auto"`` while ``n_train`` is None).
+        ``n_train``, each restart's training rows; left ``"auto"`` while ``n_train`` is None),
+        ``embed`` by the encoded inputs (``auto_embed`` of ``n_features``; left ``"auto"`` while
+        ``n_features`` is None).
 
         A search calls it once the data is read (the task may be detected from the target); a
         space without ``"auto"`` comes back unchanged. Label smoothing other than 0 is refused for
@@ -187,12 +216,15 @@ class Space:
         if AUTO in (self.batch_size.values or ()) and n_train is not None:
             batch = auto_batch_size(n_train)
             changes["batch_size"] = parse_dim("batch_size", [batch if v == AUTO else v for v in self.batch_size.values or ()])
+        if AUTO in (self.embed.values or ()) and n_features is not None:
+            embeds = [e for v in self.embed.values or () for e in (auto_embed(n_features) if v == AUTO else (v,))]
+            changes["embed"] = parse_dim("embed", list(dict.fromkeys(embeds)))  # "auto,periodic": each once
         return replace(self, **changes)
 
     @property
     def is_resolved(self) -> bool:
         """No dimension waits for the data (``for_task``): the space's configs can be made."""
-        return AUTO not in (self.max_epochs.values or ()) and AUTO not in (self.batch_size.values or ())
+        return all(AUTO not in (d.values or ()) for d in (self.max_epochs, self.batch_size, self.embed))
 
     def _check_resolved(self, doing: str) -> None:
         """Configs hold numbers: a space still holding ``"auto"`` makes or enqueues none."""
@@ -201,6 +233,9 @@ class Space:
                               "(a search does this once the data is read)")
         if AUTO in (self.batch_size.values or ()):
             raise ConfigError(f"batch_size is 'auto', which the training rows decide: call space.for_task(task, n_train=rows) "
+                              f"before {doing} (a search does this once the data is read)")
+        if AUTO in (self.embed.values or ()):
+            raise ConfigError(f"embed is 'auto', which the inputs decide: call space.for_task(task, n_features=inputs) "
                               f"before {doing} (a search does this once the data is read)")
 
     @classmethod
@@ -244,8 +279,9 @@ class Space:
         raw = math.prod(len(d.values or ()) for d in self.dims())
         if raw > _ENUMERATE_LIMIT:
             return raw
-        # "auto" counts as one budget or batch (listed next to the number it becomes, both count once).
-        return len((self if self.is_resolved else self.for_task(Task.CLASSIFICATION, n_train=1)).configs())
+        # "auto" counts as one budget or batch (listed next to the number it becomes, both count once);
+        # an "auto" embedding counts as both (a narrow table's), the most configs it can become.
+        return len((self if self.is_resolved else self.for_task(Task.CLASSIFICATION, n_train=1, n_features=1)).configs())
 
     def _config_from(self, chosen: Mapping[str, Any]) -> Config:
         return Config.create(
@@ -311,7 +347,7 @@ class Space:
         spaces = []
         for task in Task:
             try:
-                spaces.append(self.for_task(task, n_train=n_train))
+                spaces.append(self.for_task(task, n_train=n_train, n_features=1))  # "auto" embed: both
             except ConfigError:  # this task refuses a setting of the space
                 continue
         return spaces
