@@ -254,7 +254,8 @@ def architectures(space_options: dict[str, str]) -> list[tuple[int, ...]]:
     from justenough.space.search_space import Space
 
     shape = {k: v for k, v in space_options.items() if k in ("depth", "widths", "width", "shape")}
-    configs = Space.from_options(**shape).configs(task="classification")  # architectures: any task's budget will do
+    # Architectures: any task's budget will do, and the plain inputs (GridSearchCV's MLP has no embedding).
+    configs = Space.from_options(**shape, embed="none").configs(task="classification")
     return sorted({tuple(c.widths) for c in configs}, key=lambda w: (len(w), w))
 
 

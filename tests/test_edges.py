@@ -27,7 +27,7 @@ from tests.cli.test_cli import assert_usage_error, jn
 
 # A search that needs no luck: on XOR a linear model cannot beat chance (about 50%), one hidden
 # layer of 16 units separates it (above 90%), so "linear" and "1x16" are always different choices.
-XOR_RUN = ["--depth", "0-1", "--widths", "16", "--n-init", "2", "--lr", "0.03", "--max-epochs", "60",
+XOR_RUN = ["--depth", "0-1", "--widths", "16", "--embed", "none", "--n-init", "2", "--lr", "0.03", "--max-epochs", "60",
            "--patience", "20", "--workers", "1"]
 
 
@@ -277,7 +277,7 @@ def test_progress_line_and_table_use_one_label() -> None:
     from justenough.space.labels import config_text
     from justenough.space.search_space import Space
 
-    space = Space.from_options(depth="0-1", widths=[8], activation=["relu", "tanh"])
+    space = Space.from_options(depth="0-1", widths=[8], activation=["relu", "tanh"], embed="none")
     configs = space.configs(task="regression")
     rows = pd.DataFrame([{**c.to_dict(), "label": c.label, "depth": c.depth} for c in configs])
     table = dict(zip([c.key for c in configs], table_labels(rows)))

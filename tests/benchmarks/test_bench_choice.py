@@ -190,8 +190,9 @@ def test_summary_of_hand_made_rows() -> None:
 
 
 def test_config_scores_read_the_weights_the_choice_was_made_from(tmp_path: Path) -> None:
-    """Without refit, the search tests its choice's best restart: scoring the same test rows with
-    the kept weights must give the search's own test score, exactly (the same forward pass)."""
+    """Without refit and as one network (not the restarts' ensemble), the search tests its choice's
+    best restart: scoring the same test rows with the kept weights must give the search's own test
+    score, exactly (the same forward pass)."""
     from justenough import search
 
     t = make_teacher(21, task="classification", depth=1, width=4, activation="tanh")
@@ -200,7 +201,7 @@ def test_config_scores_read_the_weights_the_choice_was_made_from(tmp_path: Path)
     out = tmp_path / "run"
     result = search(bench_choice.frame(X[:150], y[:150]), target="target", task="classification",
                     val=bench_choice.frame(X[150:], y[150:]), test=bench_choice.frame(X_test, y_test),
-                    report=False, out=out, workers=1, refit=False, **bench_choice.SMOKE_SEARCH)
+                    report=False, out=out, workers=1, refit=False, ensemble=False, **bench_choice.SMOKE_SEARCH)
     table = bench_choice.config_scores(result, out, X_test, y_test)
     assert sorted(table["label"]) == sorted(result.leaderboard["label"])
     chosen = table[table["key"] == result.chosen["key"]].iloc[0]

@@ -441,8 +441,11 @@ def test_a_tiny_run_writes_the_csv_figure_and_a_summary_that_adds_up(tmp_path: P
     by = frame.set_index("method")
     # The grid is justenough's (depth 1 x widths 4, 8 on 6 features), so both sizes are from it.
     # justenough has 2 outputs for 2 classes; scikit-learn one logistic output. justenough's model is
-    # the ensemble of its 2 restarts (the default): 2 x the network's (1 x were one to diverge).
-    networks = (6 * 4 + 4 + 4 * 2 + 2, 6 * 8 + 8 + 8 * 2 + 2)
+    # the ensemble of its 2 restarts (the default): 2 x the network's (1 x were one to diverge). Its
+    # 6 inputs are few, so each width is also trained with the periodic embedding (embed "auto"):
+    # layer 0 reads 6 x (1 + 8) inputs, and the embedding holds 2 x 6 x 8 frequencies and phases.
+    networks = (6 * 4 + 4 + 4 * 2 + 2, 6 * 8 + 8 + 8 * 2 + 2,
+                54 * 4 + 4 + 4 * 2 + 2 + 96, 54 * 8 + 8 + 8 * 2 + 2 + 96)
     assert by.loc["justenough", "params"] in [k * p for k in (2, 1) for p in networks]
     assert by.loc["gridsearch", "params"] in (6 * 4 + 4 + 4 + 1, 6 * 8 + 8 + 8 + 1)
     assert by.loc["mlp", "params"] == 6 * 100 + 100 + 100 + 1  # scikit-learn's default (100,)

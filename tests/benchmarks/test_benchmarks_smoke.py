@@ -81,7 +81,9 @@ def test_bench_scale_smoke(tmp_path: Path) -> None:
 def test_bench_grow_smoke(tmp_path: Path) -> None:
     out = smoke("bench_grow.py", tmp_path)
     assert out["datasets"] == ["smoke"]
-    assert out["rows"][0]["grid_configs"] == 2  # depth 1 x widths 4, 8
+    # depth 1 x widths 4, 8, each with and without the periodic embedding: the smoke table's inputs
+    # are few, and the default embed is "auto".
+    assert out["rows"][0]["grid_configs"] == 4
 
 
 def test_bench_quality_smoke(tmp_path: Path) -> None:

@@ -22,9 +22,14 @@ import pytest
 import torch
 
 from justenough.errors import ConfigError
+from tests.config_recipe import CONFIG_RECIPE
 
 EXE = Path(sys.executable).with_name("justenough")
-SMALL = ["--depth", "1", "--widths", "8,16", "--n-init", "2", "--lr", "0.01", "--max-epochs", "30", "--patience", "5", "--workers", "1"]
+# A small search: one network per width (the plain inputs: on iris's 4 inputs the default embed
+# "auto" would also train each with the embedding). A test that adds its own --embed after SMALL
+# overrides it (the last of a repeated option wins, as argparse reads it).
+SMALL = ["--depth", "1", "--widths", "8,16", "--n-init", "2", "--lr", "0.01", "--max-epochs", "30", "--patience", "5",
+         "--embed", "none", "--workers", "1"]
 
 
 def cli_env() -> dict[str, str]:
@@ -483,6 +488,7 @@ def test_config_file_with_flags_overriding_it(tmp_path: Path) -> None:
         "widths = [8, 32]\n"
         "n-init = 2\n"
         "max_epochs = 5\n"
+        'embed = "none"\n'
         "workers = 1\n"
         "report = false\n"
         "quiet = true\n"
@@ -576,7 +582,7 @@ def test_cli_space_defaults_equal_the_api_defaults() -> None:
 def _configs() -> list:
     from justenough.space.search_space import Space
 
-    return Space.from_options(depth="1", widths="8,16,32,64").configs(task="classification")
+    return Space.from_options(**CONFIG_RECIPE, depth="1", widths="8,16,32,64").configs(task="classification")
 
 
 def test_plain_progress_writes_one_line_per_config() -> None:

@@ -20,10 +20,11 @@ import pytest
 from tests.cli.test_cli import cli_env  # the CLI subprocesses' environment, defined once
 
 EXE = Path(sys.executable).with_name("justenough")
-TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--workers", "1"]
+# One config: the plain inputs (iris's 4 are few, so the default embed "auto" would add the embedded one).
+TINY = ["--depth", "1", "--widths", "8", "--n-init", "2", "--max-epochs", "5", "--embed", "none", "--workers", "1"]
 # Enough configs that a search is still training well after its first config is done.
 LONG = ["--depth", "1-3", "--widths", "8,16,32,64,128", "--lr", "1e-3,3e-3", "--n-init", "2", "--max-epochs", "300",
-        "--patience", "none", "--workers", "1"]
+        "--patience", "none", "--embed", "none", "--workers", "1"]
 
 
 def jn(*args: str | Path, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -107,7 +108,7 @@ def small_disk(tmp_path: Path):
 def test_a_full_disk_is_one_storage_error_and_the_search_resumes_once_there_is_room(small_disk: Path) -> None:
     out = small_disk / "run"
     args = ["search", "iris", "--depth", "1-2", "--widths", "8,16,32,64", "--n-init", "2", "--max-epochs", "20",
-            "--workers", "1", "--out", out]
+            "--embed", "none", "--workers", "1", "--out", out]
     proc = jn(*args)
     _assert_answer(proc, 2, "disk is full", str(out), "free", "needs about", "MB more", "--out", "run the same command again")
     assert "search done" not in proc.stdout

@@ -44,8 +44,8 @@ def prices(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def one_config(prices: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """A search of one config with one restart."""
     out = tmp_path_factory.mktemp("one") / "run"
-    proc = jn("search", prices, "--depth", "1", "--widths", "8", "--n-init", "1", "--max-epochs", "5", "--workers", "1",
-              "--out", out)
+    proc = jn("search", prices, "--depth", "1", "--widths", "8", "--n-init", "1", "--max-epochs", "5", "--embed", "none",
+              "--workers", "1", "--out", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out, proc
 
@@ -142,7 +142,7 @@ def test_halving_judges_configs_at_a_part_of_the_recipes_epochs(tmp_path: Path) 
     # Three configs share the stack, so the first rung stops two of them, whatever their scores.
     out = tmp_path / "run"
     proc = jn("search", "iris", "--halving", "--depth", "1", "--widths", "4,8,16", "--n-init", "2",
-              "--max-epochs", "90", "--patience", "none", "--workers", "1", "--out", out)
+              "--max-epochs", "90", "--patience", "none", "--embed", "none", "--workers", "1", "--out", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = pd.read_csv(out / "results.csv")
     pruned = results[results["pruned"]]

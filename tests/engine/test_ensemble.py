@@ -33,7 +33,7 @@ from justenough.vocab import Task
 
 torch.set_num_threads(1)
 
-SPACE = dict(depth="1", widths="4,8", lr="0.01", max_epochs="12", patience="5")
+SPACE = dict(depth="1", widths="4,8", lr="0.01", max_epochs="12", patience="5", monitor="val_loss", schedule="constant", embed="none")
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,8 @@ def test_refit_members_trains_each_restart_as_it_would_alone() -> None:
 
 def test_with_refit_every_restart_is_refit_from_its_own_seed(tmp_path: Path) -> None:
     prepared = prepare(load("iris"), seed=0)
-    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="12", patience="5")
+    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="12", patience="5", embed="none",
+                               monitor="val_loss", schedule="constant")  # Config.create's (tests/config_recipe.py)
     result = search(prepared, space=space, n_init=3, workers=1, report=False, refit=True, ensemble=True, cv=1)
     fit = result.summary["model"]
     mine = result.restarts[result.restarts["key"] == result.chosen["key"]]
@@ -156,7 +157,7 @@ def test_with_refit_every_restart_is_refit_from_its_own_seed(tmp_path: Path) -> 
 
 def test_regression_averages_the_outputs_and_scores_that_mean() -> None:
     prepared = prepare(load("diabetes"), seed=0)
-    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="8", patience="5")
+    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="8", patience="5", embed="none")
     result = search(prepared, space=space, n_init=2, workers=1, report=False, refit=False, ensemble=True, cv=1)
     module = result.model.module
     X_test, y_test = prepared.test.open()
@@ -171,7 +172,7 @@ def test_one_restart_is_one_network_not_an_ensemble_of_one() -> None:
     """The default asks for the ensemble; with one restart (n_init=1) the model is that network,
     and nothing speaks of a mean."""
     prepared = prepare(load("iris"), seed=0)
-    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="5", patience="5")
+    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="5", patience="5", embed="none")
     result = search(prepared, space=space, n_init=1, workers=1, report=False, cv=1)
     assert result.summary["ensemble"] is False and "members" not in result.summary["model"]
     assert isinstance(result.model.module, torch.nn.Sequential) and result.model.ensemble_size == 1

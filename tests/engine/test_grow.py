@@ -25,7 +25,7 @@ N_RESTARTS = 5
 SHARED = [0.00, 0.02, -0.01, 0.03, -0.02]
 WOBBLE = [0.001, -0.001, 0.002, -0.002, 0.0]
 
-SPACE = Space.from_options(depth="0-3", widths="4,8,16,32", max_epochs=5)
+SPACE = Space.from_options(depth="0-3", widths="4,8,16,32", max_epochs=5, embed="none")
 CONFIGS = SPACE.configs()
 
 
@@ -64,7 +64,7 @@ def test_it_starts_at_the_linear_model_then_grows_one_layer_at_the_smallest_widt
 
 
 def test_without_depth_0_it_starts_at_depth_1_and_the_smallest_width():
-    space = Space.from_options(depth="1-2", widths="16,4,8", max_epochs=5)
+    space = Space.from_options(depth="1-2", widths="16,4,8", max_epochs=5, embed="none")
     w = walk(space.configs(), pd.DataFrame(), n_in=N_IN, n_out=N_OUT)
     assert [c.label for c in w.pending] == ["1x4"]
 
@@ -177,7 +177,7 @@ def test_patience_below_one_is_refused():
 
 
 def test_nodes_group_the_configs_of_one_depth_and_width():
-    space = Space.from_options(depth="1", widths="8", lr="1e-3,1e-2", max_epochs=5)
+    space = Space.from_options(depth="1", widths="8", lr="1e-3,1e-2", max_epochs=5, embed="none")
     w = walk(space.configs(), pd.DataFrame(), n_in=N_IN, n_out=N_OUT)
     assert len(w.pending) == 2 and {node_of(c) for c in w.pending} == {(1, 8)}
 

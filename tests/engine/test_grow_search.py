@@ -20,7 +20,7 @@ from justenough.space.search_space import Space
 from tests.engine.test_search import run_and_kill
 
 # Moons: a linear model cannot separate the half circles, a small hidden layer can.
-MOONS_SPACE = dict(depth="0-2", widths="4,8,16,32,64", max_epochs=80)
+MOONS_SPACE = dict(depth="0-2", widths="4,8,16,32,64", max_epochs=80, embed="none")
 
 
 @pytest.mark.slow
@@ -209,7 +209,7 @@ def test_a_pending_config_finished_by_another_driver_before_this_one_runs_moves_
         return real_run_grow(driver, handle, space, data, patience, max_params, *rest, **keywords)
 
     monkeypatch.setattr(run_module, "run_grow", run_grow_with_a_rival)
-    space = Space.from_options(depth="0-1", widths="4,8", max_epochs=5, patience=None)
+    space = Space.from_options(depth="0-1", widths="4,8", max_epochs=5, patience=None, embed="none")
     result = search("moons", space=space, n_init=2, workers=1, out=tmp_path / "run", report=False, strategy="grow")
 
     assert raced

@@ -98,7 +98,7 @@ def test_parse_bytes() -> None:
 
 
 def test_a_network_that_cannot_fit_is_refused_before_anything_is_created(tmp_path: Path, iris) -> None:
-    space = Space.from_options(depth="1", widths="8,5000", max_epochs=4)
+    space = Space.from_options(depth="1", widths="8,5000", max_epochs=4, embed="none")
     with pytest.raises(MemoryBudgetError) as info:
         search("iris", space=space, n_init=2, out=tmp_path / "run", memory_budget="5MB", workers=1)
     err = info.value
@@ -113,12 +113,12 @@ def test_a_network_that_cannot_fit_is_refused_before_anything_is_created(tmp_pat
     _nothing_in(tmp_path)
     # The width it names fits, one more does not (the same estimate the trainer splits by).
     kwargs = dict(n_features=iris.n_features, n_outputs=iris.n_outputs, n_val=int(iris.X_val.shape[0]), budget=5 * 10**6, diagnose=True)
-    need = check_memory(Space.from_options(depth="1", widths=str(largest)), **kwargs)
+    need = check_memory(Space.from_options(depth="1", widths=str(largest), embed="none"), **kwargs)
     assert need <= 5 * 10**6
     sizes = [iris.n_features, largest, iris.n_outputs]
     assert need == member_bytes(sizes, 64, "adam", int(iris.X_val.shape[0])) + diagnostics_bytes(sizes)
     with pytest.raises(MemoryBudgetError):
-        check_memory(Space.from_options(depth="1", widths=str(largest + 1)), **kwargs)
+        check_memory(Space.from_options(depth="1", widths=str(largest + 1), embed="none"), **kwargs)
     # Without diagnostics a member needs less, so a wider layer fits.
     with pytest.raises(MemoryBudgetError) as without:
         check_memory(space, **{**kwargs, "diagnose": False})
@@ -126,13 +126,14 @@ def test_a_network_that_cannot_fit_is_refused_before_anything_is_created(tmp_pat
 
 
 def test_the_largest_network_is_the_deepest_widest_and_biggest_batch(iris) -> None:
-    kwargs = dict(n_features=4, n_outputs=3, n_val=30, diagnose=False, budget=10**12)
+    # 40 inputs: the default embed "auto" trains none (the embedding's own count is the test below).
+    kwargs = dict(n_features=40, n_outputs=3, n_val=30, diagnose=False, budget=10**12)
     need = check_memory(Space.from_options(depth="1-3", widths="8,64", batch_size="16,256", optimizer="sgd,adam"), **kwargs)
-    assert need == member_bytes([4, 64, 64, 64, 3], 256, "adam", 30)
+    assert need == member_bytes([40, 64, 64, 64, 3], 256, "adam", 30)
     funnel = check_memory(Space.from_options(depth="3", widths="64", shape="funnel"), **kwargs)
-    assert funnel == member_bytes([4, 64, 32, 16, 3], 64, "adam", 30)
+    assert funnel == member_bytes([40, 64, 32, 16, 3], 64, "adam", 30)
     ranged = check_memory(Space.from_options(depth="1..2", widths="8..100", optimizer="sgd"), **kwargs)
-    assert ranged == member_bytes([4, 100, 100, 3], 64, "sgd", 30)
+    assert ranged == member_bytes([40, 100, 100, 3], 64, "sgd", 30)
 
 
 def test_the_issue_s_width_fits_a_modest_budget_now() -> None:
@@ -178,7 +179,7 @@ def test_a_search_whose_stacks_are_split_gives_the_same_results(tmp_path: Path, 
     # Widths 8 and 16 share one padded stack (search.PACK_WIDTH) of 2 configs x 3 restarts, 16
     # units wide; the recorder measures the 30 validation rows. A budget of three such members
     # makes the trainer split the stack of six into two sub-stacks of three.
-    space = Space.from_options(depth="1", widths="8,16", max_epochs=5, patience=None)
+    space = Space.from_options(depth="1", widths="8,16", max_epochs=5, patience=None, embed="none")
     n_val = int(iris.X_val.shape[0])
     sizes = [iris.n_features, 16, iris.n_outputs]
     per = member_bytes(sizes, 64, "adam", n_val) + diagnostics_bytes(sizes, rows=min(n_val, 256))
@@ -211,3 +212,9 @@ def test_memory_check_counts_the_periodic_embeddings_wider_first_layer() -> None
     # The embedding adds its parameters' copies and, per training row, the cosines' argument and its gradient.
     wider = member_bytes([first_layer_inputs(50, "periodic"), 64, 3], 64, "adam", 100)
     assert both - wider == 4 * (10 * embedding + 64 * embedding)
+    # embed "auto" (the default) before the space is resolved: what the inputs make of it.
+    assert plain == check_memory(Space.from_options(depth="1", widths="64", embed="none"), **kwargs)  # 50 inputs: none
+    few = {**kwargs, "n_features": 5}
+    assert check_memory(Space.from_options(depth="1", widths="64"), **few) == check_memory(
+        Space.from_options(depth="1", widths="64", embed="none,periodic"), **few) > check_memory(
+        Space.from_options(depth="1", widths="64", embed="none"), **few)

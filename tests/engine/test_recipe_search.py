@@ -24,7 +24,7 @@ def _table(rows: int) -> pd.DataFrame:
 def test_batch_auto_warmup_and_smoothing_reach_the_run(tmp_path: Path) -> None:
     # 24,000 rows: the 60% training split (14,400 rows) gives batch 128, not the default 64.
     out = tmp_path / "run"
-    result = search(_table(24_000), depth=0, widths=4, max_epochs=2, n_init=1, workers=1, cv=1, batch_size="auto",
+    result = search(_table(24_000), depth=0, widths=4, max_epochs=2, n_init=1, workers=1, cv=1, batch_size="auto", embed="none",
                     schedule="warmup_cosine", label_smoothing="0,0.1", out=out, report=False)
     expected = auto_batch_size(int(Summary.from_json(result.summary).split_sizes["train"]))
     assert expected == 128
@@ -36,6 +36,6 @@ def test_batch_auto_warmup_and_smoothing_reach_the_run(tmp_path: Path) -> None:
     assert lr_text(0.001, "warmup_cosine", 0.1) == "0.001 warmup_cosine smoothing=0.1"
     assert lr_text(0.001, "constant", 0.0) == "0.001"
     # Resumed with the same options: the same study (the resolved space, the same fingerprint).
-    again = search(_table(24_000), depth=0, widths=4, max_epochs=2, n_init=1, workers=1, cv=1, batch_size="auto",
+    again = search(_table(24_000), depth=0, widths=4, max_epochs=2, n_init=1, workers=1, cv=1, batch_size="auto", embed="none",
                    schedule="warmup_cosine", label_smoothing="0,0.1", out=out, report=False)
     assert sorted(again.leaderboard["key"]) == sorted(board["key"])

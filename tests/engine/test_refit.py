@@ -33,7 +33,7 @@ def test_refit_epochs_is_the_median_best_epoch_of_the_finite_restarts() -> None:
 
 def test_refit_trains_the_chosen_config_on_train_and_validation_as_a_plain_loop(tmp_path: Path) -> None:
     prepared = prepare(load("iris"), seed=0)
-    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="30", patience="5", schedule="cosine")
+    space = Space.from_options(depth="1", widths="8", lr="0.01", max_epochs="30", patience="5", schedule="cosine", embed="none")
     # ensemble=False: one network refit (the ensemble's members are each tested against their refit
     # alone in tests/engine/test_ensemble.py).
     result = search(prepared, space=space, n_init=2, workers=1, out=tmp_path / "run", report=False, refit=True,

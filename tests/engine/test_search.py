@@ -437,7 +437,7 @@ def test_monitor_val_score_reaches_the_trainer(digits):
     from justenough.executors.task import run_stack_task
     from justenough.executors.training_data import TrainingData
 
-    space = Space.from_options(depth="1", widths="16", max_epochs=40, patience=3, monitor="val_score")
+    space = Space.from_options(depth="1", widths="16", max_epochs=40, patience=3, monitor="val_score", embed="none")
     (cfg,) = space.configs()
     assert cfg.monitor == "val_score"
     task = StackTask(configs=(cfg,), restarts=(0, 1), study_seed=0, task_id=cfg.key)

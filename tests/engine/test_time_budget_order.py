@@ -12,7 +12,7 @@ from justenough.engine.driver import Driver
 
 
 def _driver(time_budget: str | None) -> Driver:
-    space = Space.from_options(depth="0-2", widths="4,64", max_epochs=5)
+    space = Space.from_options(depth="0-2", widths="4,64", max_epochs=5, embed="none")
     settings = SearchSettings(space=space, time_budget=time_budget)
     data = SimpleNamespace(n_features=10, n_outputs=3, folds=1)
     return Driver(handle=None, settings=settings, data=data, executor=None, is_grid=True,  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ def data() -> TrainingData:
 
 @pytest.fixture(scope="module")
 def tasks() -> list[StackTask]:
-    space = Space.from_options(depth="1", widths="4,8", max_epochs=15, patience=3)
+    space = Space.from_options(depth="1", widths="4,8", max_epochs=15, patience=3, embed="none")
     return [StackTask(configs=(c,), restarts=RESTARTS, study_seed=0, task_id=c.key) for c in space.configs()]
 
 
@@ -99,7 +99,7 @@ class ExecutorContract:
         """Reports travel on their own and may be late, but the last one is delivered before the
         result (``executors/last_epoch.py``): one poll after the future is done holds it."""
         # Early stopping ends the stack at an epoch no rate limit of the reports is aligned with.
-        config = Space.from_options(depth="1", widths="4", lr=0.3, max_epochs=400, patience=1).configs()[0]
+        config = Space.from_options(depth="1", widths="4", lr=0.3, max_epochs=400, patience=1, embed="none").configs()[0]
         task = StackTask(configs=(config,), restarts=RESTARTS, study_seed=0, task_id="stops-early")
         max_epochs = config.max_epochs
         results = executor.submit(task).result(timeout=300)
@@ -111,7 +111,7 @@ class ExecutorContract:
         assert epochs[-1] == max(r.epochs_run for r in results)  # the last epoch the stack trained
 
     def test_a_failing_task_surfaces_its_error(self, executor: Executor, tasks: list[StackTask]) -> None:
-        mixed = Space.from_options(depth="1-2", widths="4", max_epochs=3).configs()
+        mixed = Space.from_options(depth="1-2", widths="4", max_epochs=3, embed="none").configs()
         bad = StackTask(configs=tuple(mixed), restarts=(0,), study_seed=0, task_id="bad")  # two depths, one stack
         with pytest.raises(ValueError, match="must share depth"):
             executor.submit(bad).result(timeout=300)

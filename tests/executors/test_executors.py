@@ -35,7 +35,7 @@ def test_start_method_can_be_forced(monkeypatch):
 @pytest.fixture(scope="module")
 def tasks_and_data():
     prepared = prepare(load("iris"), seed=0)
-    space = Space.from_options(depth="1", widths="4,8", max_epochs=15, patience=3)
+    space = Space.from_options(depth="1", widths="4,8", max_epochs=15, patience=3, embed="none")
     tasks = [StackTask(configs=(c,), restarts=(0, 1), study_seed=0, task_id=c.key) for c in space.configs()]
     return tasks, TrainingData.from_prepared(prepared)
 

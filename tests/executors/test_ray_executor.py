@@ -104,7 +104,7 @@ def test_progress_sees_the_epochs_of_ray_tasks(ray_cluster, digits):  # noqa: F8
 
 
 def test_grow_on_ray_takes_the_same_path_as_local(ray_cluster, digits):  # noqa: F811
-    space = Space.from_options(depth="0-2", widths="8,16,32", max_epochs=15, patience=None)
+    space = Space.from_options(depth="0-2", widths="8,16,32", max_epochs=15, patience=None, embed="none")
     local = search(digits, space=space, n_init=2, workers=1, report=False, strategy="grow")
     remote = search(digits, space=space, n_init=2, executor="ray", ray_address=ray_cluster, report=False, strategy="grow")
     pd.testing.assert_frame_equal(_board(local), _board(remote))

@@ -62,7 +62,7 @@ def test_a_search_on_noise_says_the_features_carry_little_signal() -> None:
 
 
 def test_a_search_with_signal_has_a_baseline_and_no_notice() -> None:
-    result = search("iris", space=Space.from_options(depth="1", widths="8", max_epochs=60, patience=10),
+    result = search("iris", space=Space.from_options(depth="1", widths="8", max_epochs=60, patience=10, embed="none"),
                     n_init=2, workers=1, report=False)
     assert result.summary["baseline"]["val_score"] == pytest.approx(1 / 3, abs=0.05)
     assert result.summary["notices"] == []

@@ -67,7 +67,7 @@ def test_lr_choice_of_lists_the_family_rates_lowest_first() -> None:
     assert lr_choice_of(board, configs, rows[0][0].key) == {"lr": 0.01, "val_means": {"0.001": None, "0.01": 0.93}}
 
 
-SPACE = dict(depth="0-1", widths="4,16", lr="1e-3,3e-2", max_epochs="15", patience="5")
+SPACE = dict(depth="0-1", widths="4,16", lr="1e-3,3e-2", max_epochs="15", patience="5", embed="none")
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_the_search_estimator_keeps_one_rate_per_architecture() -> None:
 
     X, y = load_iris(return_X_y=True)
     model = JustEnoughClassifier(depth=(1,), widths=(4, 8), learning_rate_init=(1e-3, 3e-2), max_epochs=10, patience=3,
-                                 n_init=2, cv=1, lr_per_config=True, report=False, random_state=0).fit(X, y)
+                                 embed="none", n_init=2, cv=1, lr_per_config=True, report=False, random_state=0).fit(X, y)
     board = model.leaderboard_
     assert board["lr_kept"].sum() == 2 and bool(board.loc[board["chosen"], "lr_kept"].iloc[0])
     assert "on validation" in model.explanation_

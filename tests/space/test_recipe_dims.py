@@ -13,6 +13,7 @@ from justenough.space.config import Config, member_and_settings
 from justenough.space.dims import parse_dim
 from justenough.space.search_space import DEFAULT_SPACE_TEXT, DEFAULT_SPACE_VALUES, Space, auto_batch_size
 from justenough.vocab import Schedule, Task
+from tests.config_recipe import CONFIG_RECIPE
 
 
 def test_warmup_cosine_is_a_schedule_of_its_own() -> None:
@@ -50,14 +51,14 @@ def test_label_smoothing_is_read_checked_and_keyed_only_when_set() -> None:
 
 def test_label_smoothing_is_refused_for_regression() -> None:
     space = Space.from_options(label_smoothing="0,0.1", max_epochs=10)
-    assert {c.label_smoothing for c in space.for_task(Task.CLASSIFICATION).configs()} == {0.0, 0.1}
+    assert {c.label_smoothing for c in space.for_task(Task.CLASSIFICATION, n_features=4).configs()} == {0.0, 0.1}
     with pytest.raises(ConfigError, match="label_smoothing 0.0,0.1 smooths class targets.*regression"):
         space.for_task(Task.REGRESSION)
     with pytest.raises(ConfigError, match="smooths class targets"):
         SearchSettings(space=space, task="regression")
     assert SearchSettings(space=Space.from_options(label_smoothing="0"), task="regression").space.label_smoothing.values == (0.0,)
     # While max_epochs is "auto", a smoothed config is a point of the classification space only.
-    waiting = Space.from_options(label_smoothing="0,0.1", depth="1", widths="8")
+    waiting = Space.from_options(**{**CONFIG_RECIPE, "max_epochs": "auto"}, label_smoothing="0,0.1", depth="1", widths="8")
     assert Config(depth=1, widths=(8,), label_smoothing=0.1, max_epochs=200) in waiting  # classification's budget
     assert Config(depth=1, widths=(8,), label_smoothing=0.1, max_epochs=400) not in waiting  # regression's
     assert Config(depth=1, widths=(8,), max_epochs=400) not in waiting  # a regression search refuses this space
@@ -84,7 +85,7 @@ def test_auto_batch_size_is_a_power_of_two_that_grows_with_the_rows() -> None:
 
 
 def test_batch_size_auto_is_resolved_once_by_the_training_rows() -> None:
-    space = Space.from_options(batch_size="auto", depth="1", widths="8")
+    space = Space.from_options(**CONFIG_RECIPE, batch_size="auto", depth="1", widths="8")
     assert parse_dim("batch_size", "auto,32").values == ("auto", 32)
     assert not space.is_resolved
     with pytest.raises(ConfigError, match="batch_size is 'auto'.*n_train"):
@@ -103,7 +104,7 @@ def test_batch_size_auto_is_resolved_once_by_the_training_rows() -> None:
         Config(depth=1, widths=(8,), batch_size="auto")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="auto cannot bound a range"):
         parse_dim("batch_size", "auto..256")
-    # The default space keeps its fixed batch of 64: nothing to resolve there but max_epochs.
+    # The default space keeps its fixed batch of 64: nothing to resolve there but the embedding.
     assert Space.default().for_task(Task.CLASSIFICATION).batch_size.values == (64,)
 
 

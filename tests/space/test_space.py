@@ -17,6 +17,7 @@ from justenough.errors import ConfigError
 from justenough.space.config import Config
 from justenough.nets.activations import AUTO_INIT
 from justenough.space.dims import Dim, split_list, parse_dim
+from tests.config_recipe import CONFIG_RECIPE
 from justenough.space.search_space import AUTO_EMBED_MAX_INPUTS, DEFAULT_MAX_EPOCHS, Space, auto_embed, auto_embed_notice
 from justenough.vocab import Task
 
@@ -144,23 +145,28 @@ def test_dim_text_round_trips_float_ranges(a: float, b: float) -> None:
 # --- the default space and the grid ---------------------------------------------------------------
 
 
-def test_a_config_built_with_its_defaults_is_a_point_of_the_default_space() -> None:
-    # Config's field defaults (config.py) repeat the default space's (space.DEFAULT_SPACE_VALUES):
-    # a default changed in one place only would make Config() fall outside the default space.
-    # A Config has no task: its max_epochs default is classification's budget.
+def test_a_config_built_with_its_defaults_trains_the_recipe_before_2026_12_07() -> None:
+    # Config's field defaults (config.py) are the old default recipe, which keys and records keep
+    # (tests/config_recipe.py names them); the default space differs from them in exactly the
+    # settings of docs/training.md, "The default recipe with the embedding where the inputs are few".
     cfg = Config(depth=1, widths=(8,))
-    space = Space.default().for_task(Task.CLASSIFICATION)
-    assert cfg in space
-    for name in ("activation", "optimizer", "lr", "weight_decay", "batch_size", "max_epochs", "patience", "monitor",
-                 "schedule"):
-        assert getattr(space, name).values == (getattr(cfg, name),), name
+    assert cfg in Space.from_options(**CONFIG_RECIPE).for_task(Task.CLASSIFICATION, n_features=30)
+    old = Space.from_options(**CONFIG_RECIPE)
+    for name in ("lr", "max_epochs", "patience", "monitor", "schedule", "embed"):
+        assert getattr(old, name).values == (getattr(cfg, name),), name
+    default = Space.default().for_task(Task.CLASSIFICATION, n_features=30)
+    assert cfg not in default
+    (plain,) = [c for c in default.configs() if c.label == "1x8"]
+    changed = {f.name for f in dataclasses.fields(Config) if getattr(plain, f.name) != getattr(cfg, f.name)}
+    assert changed == {"lr", "patience", "monitor", "schedule"}
+    assert (plain.lr, plain.patience, plain.monitor, plain.schedule, plain.max_epochs) == (1e-2, 30, "val_score", "warmup_cosine", 200)
 
 
 def test_default_space_is_the_linear_model_and_depth_1_to_3_by_seven_widths() -> None:
-    space = Space.default().for_task(Task.CLASSIFICATION)
+    space = Space.default().for_task(Task.CLASSIFICATION, n_features=AUTO_EMBED_MAX_INPUTS + 1)
     assert space.is_finite
     configs = space.configs()
-    assert space.size == Space.default().size == len(configs) == 1 + 3 * 7
+    assert space.size == len(configs) == 1 + 3 * 7
     linear = configs[0]
     assert (linear.label, linear.depth, linear.widths, linear.activation) == ("linear", 0, (), "identity")
     assert [c.label for c in configs[1:8]] == ["1x4", "1x8", "1x16", "1x32", "1x64", "1x128", "1x256"]
@@ -169,16 +175,23 @@ def test_default_space_is_the_linear_model_and_depth_1_to_3_by_seven_widths() ->
     first = configs[1]
     assert (first.activation, first.init, first.optimizer) == ("relu", "he_normal", "adam")
     for c in (linear, first):
-        assert (c.lr, c.weight_decay, c.batch_size, c.max_epochs, c.patience) == (1e-3, 0.0, 64, 200, 10)
-        assert (c.monitor, c.schedule) == ("val_loss", "constant")
+        assert (c.lr, c.weight_decay, c.batch_size, c.max_epochs, c.patience) == (1e-2, 0.0, 64, 200, 30)
+        assert (c.monitor, c.schedule, c.embed) == ("val_score", "warmup_cosine", "none")
     assert linear.init == "he_normal"  # resolved from the listed activation, relu, before it became identity
     assert len({c.key for c in configs}) == len(configs)
+    # Few inputs: each of the 22 architectures with and without the periodic embedding, as the
+    # unresolved default space counts itself.
+    narrow = Space.default().for_task(Task.CLASSIFICATION, n_features=AUTO_EMBED_MAX_INPUTS).configs()
+    assert len(narrow) == Space.default().size == 2 * len(configs)
+    assert [c.label for c in narrow if c.embed == "periodic"] == [c.label + "+periodic" for c in configs]
 
 
-def test_the_default_epoch_budget_is_the_tasks() -> None:
+def test_the_auto_epoch_budget_is_the_tasks() -> None:
     # max_epochs "auto" waits for the task: 200 epochs for classification, 400 for regression
-    # (docs/training.md, "The epoch budget, by task"); nothing else differs between the two.
-    space = Space.default()
+    # (docs/training.md, "The epoch budget, by task"); nothing else differs between the two. It
+    # was the default space's budget before 2026-12-07; the default is now 200 for both.
+    assert Space.default().max_epochs.values == (200,)
+    space = Space.from_options(**{**CONFIG_RECIPE, "max_epochs": "auto"})
     assert space.max_epochs.values == ("auto",) and not space.is_resolved
     with pytest.raises(ConfigError, match="for_task"):
         space.configs()
@@ -206,8 +219,8 @@ def test_auto_max_epochs_reads_lists_and_leaves_numbers_alone() -> None:
     assert parse_dim("max_epochs", "auto,800").values == ("auto", 800)
     assert Space.from_options(max_epochs="auto,800").for_task("regression").max_epochs.values == (400, 800)
     # Listed next to the number it becomes, it counts once.
-    assert Space.from_options(max_epochs="auto,200", depth="1", widths="8").for_task("classification").size == 1
-    explicit = Space.from_options(max_epochs=50)
+    assert Space.from_options(max_epochs="auto,200", depth="1", widths="8", embed="none").for_task("classification").size == 1
+    explicit = Space.from_options(max_epochs=50, embed="none")
     assert explicit.is_resolved and explicit.for_task("regression") is explicit
     assert Space.from_options(max_epochs="50..300").for_task("regression").max_epochs.low == 50
     with pytest.raises(ConfigError, match="auto cannot bound a range"):
@@ -219,7 +232,7 @@ def test_auto_max_epochs_reads_lists_and_leaves_numbers_alone() -> None:
 
 
 def test_grid_order_is_depth_then_width_then_the_rest() -> None:
-    space = Space.from_options(depth="2,1", widths="16,8", lr="1e-2,1e-3").for_task(Task.CLASSIFICATION)
+    space = Space.from_options(depth="2,1", widths="16,8", lr="1e-2,1e-3", embed="none").for_task(Task.CLASSIFICATION)
     got = [(c.depth, c.widths[0], c.lr) for c in space.configs()]
     assert got == [
         (1, 8, 1e-2), (1, 8, 1e-3), (1, 16, 1e-2), (1, 16, 1e-3),
@@ -229,14 +242,14 @@ def test_grid_order_is_depth_then_width_then_the_rest() -> None:
 
 @pytest.mark.parametrize("activation", sorted(AUTO_INIT))
 def test_auto_init_resolves_by_activation(activation: str) -> None:
-    (cfg,) = Space.from_options(depth="1", widths="8", activation=activation).configs(task=Task.REGRESSION)
+    (cfg,) = Space.from_options(depth="1", widths="8", activation=activation, embed="none").configs(task=Task.REGRESSION)
     expected = {"relu": "he_normal", "leaky_relu": "he_normal", "gelu": "he_normal", "tanh": "glorot_uniform",
                 "sigmoid": "glorot_uniform", "identity": "glorot_uniform", "selu": "lecun_normal"}[activation]
     assert cfg.init == expected
 
 
 def test_funnel_halves_the_width_down_to_four() -> None:
-    space = Space.from_options(depth="1-3", widths="8,64", shape="same,funnel").for_task(Task.CLASSIFICATION)
+    space = Space.from_options(depth="1-3", widths="8,64", shape="same,funnel", embed="none").for_task(Task.CLASSIFICATION)
     widths = {c.widths for c in space.configs()}
     assert (64, 32, 16) in widths and (64, 32) in widths
     assert (8, 4, 4) in widths  # halving stops at 4
@@ -251,15 +264,15 @@ def test_funnel_halves_the_width_down_to_four() -> None:
 
 def test_depth_zero_is_one_linear_config_whatever_the_widths() -> None:
     """No hidden layer: the widths and shapes of the space make the same network, listed once."""
-    space = Space.from_options(depth="0-1", widths="8,16", shape="same,funnel").for_task(Task.CLASSIFICATION)
+    space = Space.from_options(depth="0-1", widths="8,16", shape="same,funnel", embed="none").for_task(Task.CLASSIFICATION)
     assert [c.label for c in space.configs()] == ["linear", "1x8", "1x16"]
     linear = space.configs()[0]
     assert linear.widths == () and linear.params(10, 3) == 10 * 3 + 3
     assert space.size == 3
     # It has no activation either: listed activations give one linear model per init they lead to.
-    fixed_init = Space.from_options(depth="0-1", widths="8", activation="relu,tanh", init="orthogonal").for_task(Task.CLASSIFICATION)
+    fixed_init = Space.from_options(depth="0-1", widths="8", activation="relu,tanh", init="orthogonal", embed="none").for_task(Task.CLASSIFICATION)
     assert [(c.label, c.activation) for c in fixed_init.configs()] == [("linear", "identity"), ("1x8", "relu"), ("1x8", "tanh")]
-    auto = Space.from_options(depth="0", widths="8", activation="relu,tanh").for_task(Task.CLASSIFICATION)
+    auto = Space.from_options(depth="0", widths="8", activation="relu,tanh", embed="none").for_task(Task.CLASSIFICATION)
     assert [(c.activation, c.init) for c in auto.configs()] == [("identity", "he_normal"), ("identity", "glorot_uniform")]
 
 
@@ -272,7 +285,7 @@ def test_infinite_space_has_no_grid() -> None:
 
 
 def test_from_options_defaults_aliases_and_patience_none() -> None:
-    space = Space.from_options(depth=None, width="16", epochs=30, batch=32, patience=None)
+    space = Space.from_options(depth=None, width="16", epochs=30, batch=32, patience=None, embed="none")
     assert space.depth == Space.default().depth  # None keeps the default
     assert space.widths.values == (16,)
     assert space.max_epochs.values == (30,)
@@ -392,7 +405,7 @@ def test_grid_params_make_suggest_return_each_grid_config(tmp_path) -> None:
     """Enqueue every grid config through a real SQLite study; suggest() must give it back exactly."""
     space = Space.from_options(
         depth="0-2", widths="8,16", shape="same,funnel", activation="relu,tanh", init="auto,he_normal",
-        lr="1e-3,3e-3", patience="5,none",
+        lr="1e-3,3e-3", patience="5,none", embed="none",
     ).for_task(Task.REGRESSION)
     configs = space.configs()
     storage = f"sqlite:///{tmp_path / 'study.db'}"
@@ -410,7 +423,8 @@ def test_grid_params_make_suggest_return_each_grid_config(tmp_path) -> None:
 
 
 def test_suggest_samples_inside_ranges() -> None:
-    space = Space.from_options(depth="1..3", widths="4..256", lr="1e-4..1e-2", batch_size="16..128").for_task(Task.CLASSIFICATION)
+    space = Space.from_options(depth="1..3", widths="4..256", lr="1e-4..1e-2", batch_size="16..128").for_task(
+        Task.CLASSIFICATION, n_features=30)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     for _ in range(30):
         trial = study.ask()
@@ -424,7 +438,7 @@ def test_suggest_samples_inside_ranges() -> None:
 
 
 def test_grid_params_refuses_a_config_outside_the_space() -> None:
-    space = Space.from_options(depth="1", widths="8,16").for_task(Task.CLASSIFICATION)
+    space = Space.from_options(**CONFIG_RECIPE, depth="1", widths="8,16").for_task(Task.CLASSIFICATION)
     with pytest.raises(ConfigError, match="outside"):
         space.grid_params(Config(depth=1, widths=(32,)))
     with pytest.raises(ConfigError, match="shape"):
@@ -460,8 +474,9 @@ def test_embed_auto_is_both_where_the_inputs_are_few_and_none_above() -> None:
     """``embed="auto"`` waits for the encoded inputs (``for_task(n_features=...)``): none and
     periodic up to ``AUTO_EMBED_MAX_INPUTS`` inputs, none alone above; listed beside another
     value, each comes once."""
-    space = Space.from_options(depth="1", widths="8", embed="auto")
+    space = Space.from_options(**{**CONFIG_RECIPE, "embed": "auto"}, depth="1", widths="8")
     assert space.embed.values == ("auto",) and not space.is_resolved
+    assert Space.default().embed.values == ("auto",)  # the default (docs/training.md)
     with pytest.raises(ConfigError, match="embed is 'auto'.*n_features"):
         space.for_task("classification").configs()  # the task alone does not say the inputs
     narrow = space.for_task("classification", n_features=AUTO_EMBED_MAX_INPUTS)
@@ -474,7 +489,8 @@ def test_embed_auto_is_both_where_the_inputs_are_few_and_none_above() -> None:
     # Unresolved, the space holds either; it counts as the narrow table's (the most configs).
     assert Config(depth=1, widths=(8,), max_epochs=200, embed="periodic") in space
     assert space.size == 2
-    assert Space.from_dict(space.to_dict()) == space and space.fingerprint() != Space.from_options(depth="1", widths="8").fingerprint()
+    plain = Space.from_options(**CONFIG_RECIPE, depth="1", widths="8")
+    assert Space.from_dict(space.to_dict()) == space and space.fingerprint() != plain.fingerprint()
     assert "more than" in auto_embed_notice(500) and "with and without" in auto_embed_notice(3)
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ConfigError, match="inputs"):
@@ -488,7 +504,8 @@ def test_space_lists_embed_and_leaves_the_default_out_of_its_fingerprint() -> No
     assert all(c in space for c in configs)
     assert Space.from_dict(space.to_dict()) == space
     assert space.fingerprint() != Space.from_options(depth="1", widths="8").for_task("classification").fingerprint()
-    assert "embed" not in Space.default().to_dict()["dims"]  # a study made before embed resumes
+    # A study made before embed existed (with the old default recipe, tests/config_recipe.py) resumes.
+    assert "embed" not in Space.from_options(**CONFIG_RECIPE).to_dict()["dims"]
     assert Space.from_dict(Space.default().to_dict()) == Space.default()
     with pytest.raises(ConfigError, match="embed"):
         Space.from_options(embed="fourier")

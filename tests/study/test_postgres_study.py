@@ -22,7 +22,7 @@ _DRIVER = textwrap.dedent(
     import sys
     from justenough import search
     from justenough.space.search_space import Space
-    space = Space.from_options(depth="1-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
+    space = Space.from_options(depth="1-2", widths="4,8,16,32,64", max_epochs=40, patience=None, embed="none")
     search("digits", space=space, n_init=2, storage=sys.argv[1], out=sys.argv[2], workers=1, report=False)
     """
 )
@@ -50,7 +50,7 @@ def test_three_drivers_finish_the_grid_once(postgres_url, tmp_path):  # noqa: F8
     study = optuna.load_study(study_name="justenough", storage=url)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     keys = Counter(t.user_attrs["key"] for t in complete)
-    space = Space.from_options(depth="1-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
+    space = Space.from_options(depth="1-2", widths="4,8,16,32,64", max_epochs=40, patience=None, embed="none")
     assert set(keys) == {c.key for c in space.configs()}
     assert set(keys.values()) == {1}, keys
     drivers = {t.user_attrs["driver"] for t in complete}
@@ -60,7 +60,7 @@ def test_three_drivers_finish_the_grid_once(postgres_url, tmp_path):  # noqa: F8
 def test_sqlite_single_driver_is_unaffected(tmp_path):
     from justenough import search
 
-    space = Space.from_options(depth="1", widths="8", max_epochs=5, patience=None)
+    space = Space.from_options(depth="1", widths="8", max_epochs=5, patience=None, embed="none")
     result = search("iris", space=space, n_init=2, out=tmp_path / "run", workers=1, report=False)
     assert (tmp_path / "run" / "study.db").exists()
     assert len(result.restarts) == 2
@@ -71,7 +71,7 @@ _GROW_DRIVER = textwrap.dedent(
     import json, sys
     from justenough import search
     from justenough.space.search_space import Space
-    space = Space.from_options(depth="0-2", widths="4,8,16,32,64", max_epochs=40, patience=None)
+    space = Space.from_options(depth="0-2", widths="4,8,16,32,64", max_epochs=40, patience=None, embed="none")
     r = search("digits", space=space, n_init=2, storage=sys.argv[1], out=sys.argv[2], workers=1, report=False,
                strategy="grow")
     print("PATH=" + json.dumps([p["key"] for p in r.summary["growth"]["path"]]))

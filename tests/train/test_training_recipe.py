@@ -73,7 +73,7 @@ def short_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "220"}
     proc = subprocess.run(
         [str(EXE), "search", "iris", "--depth", "1", "--widths", "4,8", "--n-init", "2", "--lr", "0.01",
-         "--schedule", "cosine", "--max-epochs", "2", "--patience", "10", "--workers", "1", "--refit", "--out", str(out), "-q"],
+         "--schedule", "cosine", "--max-epochs", "2", "--patience", "10", "--embed", "none", "--workers", "1", "--refit", "--out", str(out), "-q"],
         capture_output=True, text=True, env=env, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

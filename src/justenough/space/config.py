@@ -72,6 +72,11 @@ class Config:
 
     ``widths`` holds the hidden widths, one per layer (``len(widths) == depth``); ``init`` is a
     resolved scheme spec (never ``"auto"``). ``key`` is a stable 12-hex hash of the settings.
+
+    The training settings' defaults are the recipe of the default space before 2026-12-07 (lr
+    1e-3, patience 10 on the validation loss, a constant rate, no embedding), kept so that a key
+    and a record written then read back the same; the default space now trains otherwise
+    (``search_space.DEFAULT_SPACE_VALUES``), so its configs name every setting.
     """
 
     depth: int
