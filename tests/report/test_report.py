@@ -27,6 +27,8 @@ from justenough.report.network_drawing import drawn_units, network_svg
 from justenough.run.files import load_run
 from tests.run_fixture import CONFIGS, HOSTILE, write_run
 
+SRC_REPORT = Path(figures.__file__).parent  # the report package: style.css lives beside its code
+
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -127,7 +129,7 @@ def test_answer_section_states_the_choice(html_text: str, run_dir: Path) -> None
     assert "one SE" in answer  # the explanation, escaped but present
     assert '<svg class="network"' in answer
     assert answer.count('class="badge">chosen<') == 1
-    assert re.search(r"<tr class=chosen><td>\d+</td><td>" + re.escape(summary["chosen"]["label"]), answer)
+    assert re.search(r"<tr class=chosen><td class=rank>\d+</td><td>" + re.escape(summary["chosen"]["label"]), answer)
     # The recipe table names every setting the chosen config trained with (run/recipe_table.py).
     recipe = answer[answer.index('<table class="recipe">'):]
     board = pd.read_csv(run_dir / "leaderboard.csv")
@@ -243,6 +245,10 @@ def test_the_leaderboard_names_a_linear_models_widths_none(copy_run: Path) -> No
     assert re.findall(r"<td>0</td><td>([^<]*)</td>", section) == ["none"]
     shown = re.findall(r"<td>1</td><td>([^<]*)</td>", section)
     assert sorted(shown) == sorted(board["widths"].iloc[1:]) and all(w.isdigit() for w in shown)  # 16, not 16.0
+    # The rank is a cell of its own class, which the style keeps on one line ("10" wrapped into "1 0").
+    ranks = re.findall(r"<td class=rank>(\d+)</td>", section)
+    assert ranks and ranks == [str(i) for i in range(1, len(ranks) + 1)]
+    assert re.search(r"td\.rank, th\.rank \{[^}]*white-space: nowrap", (SRC_REPORT / "style.css").read_text())
 
 
 # --- escaping ----------------------------------------------------------------------------------

@@ -235,7 +235,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
     top = ranked.head(LEADERBOARD_ROWS)
     if not (top["key"] == chosen_key).any():
         top = pd.concat([top, ranked[ranked["key"] == chosen_key]])
-    head = "<tr><th>#</th><th>config</th><th>depth</th><th>widths</th><th class=num>params</th>" \
+    head = "<tr><th class=rank>#</th><th>config</th><th>depth</th><th>widths</th><th class=num>params</th>" \
            "<th class=num>val mean ± std</th><th class=num>restarts</th><th class=num>p_good</th>" \
            "<th class=num>train time</th><th class=num>lr</th><th class=num>epochs run</th><th>stopped by</th></tr>"
     body = []
@@ -253,7 +253,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
         epochs = finite_or_none(r.get("epochs_run"))
         stopped = r.get("stopped_by")
         body.append(
-            f'<tr{" class=chosen" if is_chosen else ""}><td>{int(r["_rank"])}</td>'
+            f'<tr{" class=chosen" if is_chosen else ""}><td class=rank>{int(r["_rank"])}</td>'
             f'<td>{labels[str(r["key"])]}{mark}</td><td>{escape(r.get("depth"))}</td><td>{escape(widths_text(r.get("widths")))}</td>'
             f'<td class=num>{escape(number_text(r.get("params")))}</td>'
             f'<td class=num>{escape(score_text(r["val_mean"], percent) + std_text)}</td>'
