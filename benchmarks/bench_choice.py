@@ -284,11 +284,10 @@ def config_scores(result: Any, out: Path, X_large: np.ndarray, y_large: np.ndarr
         widths = [int(w) for w in str(cfg["widths"]).split("-") if w] if not isinstance(cfg["widths"], list) \
             else list(cfg["widths"])
         # An embedded config's Sequential starts with its PeriodicEmbedding: its Linear layers are one further on.
-        embed = str(cfg.get("embed", "none")) if isinstance(cfg.get("embed", "none"), str) else "none"
-        first = 1 if embed == "periodic" else 0
-        n_out = int(state[f"{first + 2 * len(widths)}.weight"].shape[0])
+        embedded = cfg.get("embed") == "periodic"
+        n_out = int(state[f"{int(embedded) + 2 * len(widths)}.weight"].shape[0])
         module = build_module({"n_in": int(Z.shape[1]), "widths": widths, "n_out": n_out,
-                               "activation": str(cfg["activation"]), **({"embed": embed} if first else {})})
+                               "activation": str(cfg["activation"]), **({"embed": "periodic"} if embedded else {})})
         module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in state.items()})
         with torch.no_grad():
             raw = module.eval()(Z).numpy()

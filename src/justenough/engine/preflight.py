@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from justenough.errors import ConfigError
 from justenough.space.config import architecture_label
-from justenough.space.dims import AUTO
-from justenough.space.search_space import auto_embed
+from justenough.space.search_space import resolve_embed
 from justenough.vocab import Embed, Optimizer
 
 if TYPE_CHECKING:
@@ -173,8 +172,7 @@ def check_memory(
         return tuple(max(layer) for layer in zip(*per_shape)) if depth else ()
 
     listed = getattr(getattr(space, "embed", None), "values", None) or (Embed.NONE,)
-    # "auto" before the space is resolved: what these inputs make of it (auto_embed).
-    embeds = [e for v in listed for e in (auto_embed(int(n_features)) if v == AUTO else (v,))]
+    embeds = resolve_embed(listed, int(n_features))  # "auto" before the space is resolved: what these inputs make of it
     n_first = max(first_layer_inputs(int(n_features), str(e)) for e in embeds)  # layer 0's fan-in
     embedding = max(embedding_parameter_count(int(n_features), str(e)) for e in embeds)
 

@@ -29,7 +29,7 @@ from justenough.space.dims import KINDS, AUTO, SHAPES, Dim, dim_name, parse_dim,
 from justenough.vocab import Activation, Embed, Monitor, Optimizer, Schedule, Task
 
 __all__ = ["AUTO_EMBED_MAX_INPUTS", "DEFAULT_MAX_EPOCHS", "DEFAULT_SPACE_VALUES", "DEFAULT_SPACE_TEXT", "Space",
-           "auto_batch_size", "auto_embed", "auto_embed_notice"]
+           "auto_batch_size", "auto_embed", "auto_embed_notice", "resolve_embed"]
 
 
 # Above this many raw grid points, ``Space.size`` reports the product instead of enumerating.
@@ -142,6 +142,12 @@ def auto_embed(n_features: int) -> tuple[Embed, ...]:
     return (Embed.NONE, Embed.PERIODIC) if n_features <= AUTO_EMBED_MAX_INPUTS else (Embed.NONE,)
 
 
+def resolve_embed(values: tuple[Any, ...], n_features: int) -> tuple[Any, ...]:
+    """An ``embed`` dimension's listed ``values`` with ``"auto"`` replaced by ``auto_embed(n_features)``,
+    each value once, in order (``"auto,periodic"`` on a wide table: none, periodic)."""
+    return tuple(dict.fromkeys(e for v in values for e in (auto_embed(n_features) if v == AUTO else (v,))))
+
+
 def auto_embed_notice(n_features: int) -> str:
     """What a search says once ``embed="auto"`` is resolved for ``n_features`` encoded inputs."""
     if Embed.PERIODIC in auto_embed(n_features):
@@ -223,8 +229,7 @@ class Space:
             batch = auto_batch_size(n_train)
             changes["batch_size"] = parse_dim("batch_size", [batch if v == AUTO else v for v in self.batch_size.values or ()])
         if AUTO in (self.embed.values or ()) and n_features is not None:
-            embeds = [e for v in self.embed.values or () for e in (auto_embed(n_features) if v == AUTO else (v,))]
-            changes["embed"] = parse_dim("embed", list(dict.fromkeys(embeds)))  # "auto,periodic": each once
+            changes["embed"] = parse_dim("embed", list(resolve_embed(self.embed.values or (), n_features)))
         return replace(self, **changes)
 
     @property
