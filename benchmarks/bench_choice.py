@@ -25,18 +25,22 @@ nothing else passed but ``workers``, ``report=False`` and a temporary ``out`` di
 every restart's best weights are kept). Where the search's ``cv`` would fold the rows (``cv`` auto
 below ``CV_AUTO_ROWS`` rows: the 200-row cases), it gets the training and validation rows pooled
 instead, and validates by its own folds; a config's kept weights are then its first fold's. Then every config of the leaderboard is scored on a large
-fresh test set from the same teacher (``--test-rows``, default 20,000 rows) with its best restart
-by validation score, the weights the search kept in ``OUT/weights`` (exact: the same weights the
-choice was made from; refit is not needed for any config but the chosen one, whose refit model
-the search returns and which is scored too, as ``refit_score``). Scores are accuracy or R^2, and a
+fresh test set from the same teacher (``--test-rows``, default 20,000 rows) from the weights the
+search kept in ``OUT/weights`` (exact: the same weights the choice was made from), twice: as the
+mean of its restarts that did not diverge (the model ``ensemble=True``, the default, returns; on
+the folded 200-row cases the first fold's restarts, where the search returns the chosen config's
+restarts refit on all the rows) and as its best restart by validation score (the model of
+``ensemble=False``). The case is judged as the model the search returns, the other measure kept
+beside it (``best_restart_...`` or ``ensemble_...``). The chosen config's model itself, refit
+where the search refits, is scored too, as ``refit_score``. Scores are accuracy or R^2, and a
 config's large-test SE is the standard error of the mean of its per-row shares of the score (the
 noise model's shares, ``select/noise.py``: a row's 0/1 correctness, or ``1 - e_i / var(y)``).
 
 The measures, per case:
 
-- the oracle: the config whose best restart scores highest on the large test set;
-- ``regret_points``: the oracle's large-test score minus the chosen config's (same weights: its
-  best restart), x100, so 0 when the choice is the oracle and never below 0;
+- the oracle: the config whose model (as judged) scores highest on the large test set;
+- ``regret_points``: the oracle's large-test score minus the chosen config's (the same measure,
+  the same weights), x100, so 0 when the choice is the oracle and never below 0;
 - ``enough``: the smallest config (fewest parameters, then the leaderboard's order) within noise
   of the oracle, which is: a large-test score at least the oracle's minus ``max(SE, 0.5 points)``,
   SE being the oracle's large-test SE (about 0.2-0.4 points on 20,000 rows, so the 0.5 points
@@ -48,8 +52,9 @@ The measures, per case:
 
 It prints one line per case and its last line is one JSON object: ``median_regret_points``,
 ``p90_regret_points`` (the 90th percentile over cases, linear interpolation), ``oversize_rate``,
-``short_rate`` (fractions of cases), ``median_params_ratio``, ``cases`` (their names) and
-``rows`` (per case: the teacher, rows, choice, oracle, enough, scores and seconds).
+``short_rate`` (fractions of cases), ``median_params_ratio``, the first four again for the other
+measure (``best_restart_median_regret_points``, ...), ``cases`` (their names) and ``rows`` (per
+case: the teacher, rows, ``model`` (what was judged), choice, oracle, enough, scores and seconds).
 
 ``--quick`` runs a representative subset: both tasks, a linear, a one-layer and a two-layer
 teacher at 200 and 1000 rows, the one-layer one at 4000 too (14 of the 42 cases). ``--smoke``
@@ -257,11 +262,14 @@ def score_and_se(shares: np.ndarray) -> tuple[float, float]:
 
 
 def config_scores(result: Any, out: Path, X_large: np.ndarray, y_large: np.ndarray) -> pd.DataFrame:
-    """One row per leaderboard config: ``key, label, params, restart, score, se`` on the large test
-    set, each config with its best restart by validation score (ties: the lowest restart, as the
-    search's own pick) and the weights the search kept."""
+    """One row per leaderboard config on the large test set, from the weights the search kept:
+    ``key, label, params``; ``restart, score, se``: its best restart by validation score (ties: the
+    lowest restart, as the search's own pick); ``ensemble_score, ensemble_se``: the mean of its
+    restarts that did not diverge (``nets.ensemble.mean_prediction``, what ``ensemble=True``
+    predicts with), NaN where every restart diverged."""
     import torch
 
+    from justenough.nets.ensemble import mean_prediction
     from justenough.run.artifacts import build_module
     from justenough.study.weights import WeightsStore
 
@@ -270,31 +278,43 @@ def config_scores(result: Any, out: Path, X_large: np.ndarray, y_large: np.ndarr
     Z = torch.from_numpy(model.transform(frame(X_large, y_large).drop(columns=["target"])))
     store = WeightsStore(out)
     restarts = result.restarts[~result.restarts["diverged"].astype(bool)]
+    encoder = model.target_encoder
     rows = []
     for _, cfg in result.leaderboard.iterrows():
         mine = restarts[restarts["key"] == cfg["key"]].sort_values(["val_score", "restart"], ascending=[False, True])
         base = {"key": cfg["key"], "label": str(cfg["label"]), "params": int(cfg["params"])}
         if mine.empty:  # every restart diverged: no weights to score
-            rows.append({**base, "restart": -1, "score": float("nan"), "se": float("nan")})
+            rows.append({**base, "restart": -1, "score": float("nan"), "se": float("nan"),
+                         "ensemble_score": float("nan"), "ensemble_se": float("nan")})
             continue
-        restart = int(mine.iloc[0]["restart"])
-        state = store.get(str(cfg["key"]), restart)
-        if state is None:
-            raise RuntimeError(f"no kept weights for config {cfg['label']} restart {restart} in {out}/weights")
+        states = store.of_config(str(cfg["key"]))
+        missing = [int(r) for r in mine["restart"] if int(r) not in states]
+        if missing:
+            raise RuntimeError(f"no kept weights for config {cfg['label']} restart(s) {missing} in {out}/weights")
         widths = [int(w) for w in str(cfg["widths"]).split("-") if w] if not isinstance(cfg["widths"], list) \
             else list(cfg["widths"])
         # An embedded config's Sequential starts with its PeriodicEmbedding: its Linear layers are one further on.
         embedded = cfg.get("embed") == "periodic"
-        n_out = int(state[f"{int(embedded) + 2 * len(widths)}.weight"].shape[0])
-        module = build_module({"n_in": int(Z.shape[1]), "widths": widths, "n_out": n_out,
-                               "activation": str(cfg["activation"]), **({"embed": "periodic"} if embedded else {})})
-        module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in state.items()})
+        outs = []  # [N, n_out] per restart, in ``mine``'s order (the best restart first)
+        for restart in mine["restart"]:
+            state = states[int(restart)]
+            n_out = int(state[f"{int(embedded) + 2 * len(widths)}.weight"].shape[0])
+            module = build_module({"n_in": int(Z.shape[1]), "widths": widths, "n_out": n_out,
+                                   "activation": str(cfg["activation"]), **({"embed": "periodic"} if embedded else {})})
+            module.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in state.items()})
+            with torch.no_grad():
+                outs.append(module.eval()(Z))
         with torch.no_grad():
-            raw = module.eval()(Z).numpy()
-        encoder = model.target_encoder
-        predicted = encoder.decode(raw.argmax(axis=1)) if task == "classification" else encoder.decode(raw[:, 0])
-        score, se = score_and_se(share_of_rows(task, y_large, predicted))
-        rows.append({**base, "restart": restart, "score": score, "se": se})
+            mean_out = mean_prediction(torch.stack(outs), task)  # [N, n_out]
+
+        def scored(raw: np.ndarray) -> tuple[float, float]:
+            predicted = encoder.decode(raw.argmax(axis=1)) if task == "classification" else encoder.decode(raw[:, 0])
+            return score_and_se(share_of_rows(task, y_large, predicted))
+
+        score, se = scored(outs[0].numpy())
+        ensemble_score, ensemble_se = scored(mean_out.numpy())
+        rows.append({**base, "restart": int(mine.iloc[0]["restart"]), "score": score, "se": se,
+                     "ensemble_score": ensemble_score, "ensemble_se": ensemble_se})
     return pd.DataFrame(rows)
 
 
@@ -323,15 +343,25 @@ def judge(table: pd.DataFrame, chosen_key: str, *, floor: float = NOISE_FLOOR) -
     }
 
 
+# What a case row also keeps of the measure it is not judged by (``best_restart_...`` or ``ensemble_...``).
+OTHER_MEASURES = ("chosen_score", "oracle", "oracle_score", "enough", "regret_points", "oversize", "short")
+
+
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The JSON line: median and 90th percentile regret, oversize and short rates, and the rows."""
-    regrets = [r["regret_points"] for r in rows]
+    """The JSON line: median and 90th percentile regret, oversize and short rates, and the rows;
+    the same three for the other measure (``best_restart_`` or ``ensemble_``) where the rows have it."""
+    def measures(prefix: str) -> dict[str, float]:
+        regrets = [r[f"{prefix}regret_points"] for r in rows]
+        return {f"{prefix}median_regret_points": statistics.median(regrets),
+                f"{prefix}p90_regret_points": float(np.percentile(regrets, 90)),
+                f"{prefix}oversize_rate": sum(r[f"{prefix}oversize"] for r in rows) / len(rows),
+                f"{prefix}short_rate": sum(r[f"{prefix}short"] for r in rows) / len(rows)}
+
+    others = [p for p in ("best_restart_", "ensemble_") if all(f"{p}regret_points" in r for r in rows)]
     return {
-        "median_regret_points": statistics.median(regrets),
-        "p90_regret_points": float(np.percentile(regrets, 90)),
-        "oversize_rate": sum(r["oversize"] for r in rows) / len(rows),
-        "short_rate": sum(r["short"] for r in rows) / len(rows),
+        **measures(""),
         "median_params_ratio": statistics.median(r["params_ratio"] for r in rows),
+        **{k: v for p in others for k, v in measures(p).items()},
         "cases": [r["case"] for r in rows],
         "rows": rows,
     }
@@ -385,12 +415,19 @@ def run_case(case: Case, options: Options) -> dict[str, Any]:
             result = search(frame(X[:n_train], y[:n_train]), val=frame(X[n_train:], y[n_train:]), **common)
         seconds = time.perf_counter() - t0
         table = config_scores(result, out, X_large, y_large)
-    verdict = judge(table, str(result.chosen["key"]))
+    # Judged as the model the search returns: the mean of the restarts (``ensemble``, the default),
+    # or one network, its best restart; the other measure is kept beside it, prefixed.
+    ensemble = bool(result.summary.get("ensemble"))
+    single = judge(table, str(result.chosen["key"]))
+    as_ensemble = judge(table.assign(score=table["ensemble_score"], se=table["ensemble_se"]), str(result.chosen["key"]))
+    verdict, other, other_name = (as_ensemble, single, "best_restart") if ensemble else (single, as_ensemble, "ensemble")
     refit_predicted = result.model.predict(frame(X_large, y_large).drop(columns=["target"]))
     refit_score, _ = score_and_se(share_of_rows(case.task, y_large, refit_predicted))
     return {
         "case": case.name, "task": case.task, "teacher": case.teacher, "rows": case.rows,
+        "model": "ensemble" if ensemble else "best restart",
         **verdict,
+        **{f"{other_name}_{k}": other[k] for k in OTHER_MEASURES},
         "refit_score": refit_score, "test_score": float(result.test_score),
         "configs": len(table), "seconds": seconds,
     }
@@ -401,8 +438,17 @@ def print_row(row: dict[str, Any]) -> None:
     print(f"{row['case']:<26} chose {row['chosen']:>6} ({row['chosen_params']:>6} p) {100 * row['chosen_score']:6.2f}  "
           f"oracle {row['oracle']:>6} {100 * row['oracle_score']:6.2f}  enough {row['enough']:>6} "
           f"({row['enough_params']:>6} p)  regret {row['regret_points']:5.2f}  refit {100 * row['refit_score']:6.2f}  "
+          f"[{_other_text(row)}]  "
           f"{row['seconds']:6.1f} s  {flags.strip()}")
     sys.stdout.flush()
+
+
+def _other_text(row: dict[str, Any]) -> str:
+    """The other measure in brief: ``best restart: 1x16 regret 0.40``."""
+    for prefix, name in (("best_restart_", "best restart"), ("ensemble_", "ensemble")):
+        if f"{prefix}regret_points" in row:
+            return f"{name}: oracle {row[prefix + 'oracle']} regret {row[prefix + 'regret_points']:.2f}"
+    return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -184,6 +184,11 @@ def test_summary_of_hand_made_rows() -> None:
     assert s["oversize_rate"] == pytest.approx(0.4) and s["short_rate"] == pytest.approx(0.2)
     assert s["median_params_ratio"] == 3.0
     assert s["cases"] == ["c0", "c1", "c2", "c3", "c4"]
+    assert "best_restart_median_regret_points" not in s  # rows without the other measure
+    other = summarize([{**r, "best_restart_regret_points": 2 * r["regret_points"], "best_restart_oversize": False,
+                        "best_restart_short": r["short"]} for r in rows])
+    assert other["median_regret_points"] == 2.0 and other["best_restart_median_regret_points"] == 4.0
+    assert other["best_restart_oversize_rate"] == 0.0 and other["best_restart_short_rate"] == pytest.approx(0.2)
 
 
 # --- the weights it scores ----------------------------------------------------------------------
@@ -207,6 +212,26 @@ def test_config_scores_read_the_weights_the_choice_was_made_from(tmp_path: Path)
     chosen = table[table["key"] == result.chosen["key"]].iloc[0]
     assert int(chosen["restart"]) == int(result.chosen["best_restart"])
     assert chosen["score"] == result.test_score
+
+
+def test_config_scores_ensemble_is_the_model_the_search_returns(tmp_path: Path) -> None:
+    """With the restarts' ensemble (the default) and without refit, the search tests the mean of
+    the chosen config's restarts: its ``ensemble_score`` on the same rows must be the search's own
+    test score; the best restart's ``score`` is scored from the same weights beside it."""
+    from justenough import search
+
+    t = make_teacher(22, task="regression", depth=1, width=4, activation="tanh")
+    X, y = draw(t, 200, seed=3)
+    X_test, y_test = draw(t, 300, seed=4)
+    out = tmp_path / "run"
+    result = search(bench_choice.frame(X[:150], y[:150]), target="target", task="regression",
+                    val=bench_choice.frame(X[150:], y[150:]), test=bench_choice.frame(X_test, y_test),
+                    report=False, out=out, workers=1, refit=False, ensemble=True, cv=1, **bench_choice.SMOKE_SEARCH)
+    assert result.summary["ensemble"]
+    table = bench_choice.config_scores(result, out, X_test, y_test)
+    chosen = table[table["key"] == result.chosen["key"]].iloc[0]
+    assert chosen["ensemble_score"] == pytest.approx(result.test_score, abs=1e-6)
+    assert np.isfinite(table["ensemble_score"]).all() and np.isfinite(table["score"]).all()
 
 
 # --- real runs ----------------------------------------------------------------------------------
@@ -237,4 +262,7 @@ def test_smoke_run_ends_with_the_json_line(tmp_path: Path) -> None:
     row = summary["rows"][0]
     assert row["regret_points"] >= 0.0 and math.isfinite(row["chosen_score"])
     assert isinstance(row["oversize"], bool) and 0.0 <= summary["oversize_rate"] <= 1.0
+    # Judged as the default model, the restarts' ensemble; the best restart's measure beside it.
+    assert row["model"] == "ensemble" and row["best_restart_regret_points"] >= 0.0
+    assert 0.0 <= summary["best_restart_oversize_rate"] <= 1.0
     assert list(tmp_path.iterdir()) == []  # its run directory was temporary
