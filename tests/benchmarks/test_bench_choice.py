@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -194,19 +195,26 @@ def test_summary_of_hand_made_rows() -> None:
 # --- the weights it scores ----------------------------------------------------------------------
 
 
+def _searched(tmp_path: Path, task: str, seed: int, **options: Any) -> tuple[Any, Path, np.ndarray, np.ndarray]:
+    """A smoke-space search on a one-layer tanh teacher's rows (150 to train, 50 to validate, 300
+    to test), its run directory kept: ``(result, out, X_test, y_test)``."""
+    from justenough import search
+
+    t = make_teacher(seed, task=task, depth=1, width=4, activation="tanh")
+    X, y = draw(t, 200, seed=seed + 1)
+    X_test, y_test = draw(t, 300, seed=seed + 2)
+    out = tmp_path / "run"
+    result = search(bench_choice.frame(X[:150], y[:150]), target="target", task=task,
+                    val=bench_choice.frame(X[150:], y[150:]), test=bench_choice.frame(X_test, y_test),
+                    report=False, out=out, workers=1, refit=False, **options, **bench_choice.SMOKE_SEARCH)
+    return result, out, X_test, y_test
+
+
 def test_config_scores_read_the_weights_the_choice_was_made_from(tmp_path: Path) -> None:
     """Without refit and as one network (not the restarts' ensemble), the search tests its choice's
     best restart: scoring the same test rows with the kept weights must give the search's own test
     score, exactly (the same forward pass)."""
-    from justenough import search
-
-    t = make_teacher(21, task="classification", depth=1, width=4, activation="tanh")
-    X, y = draw(t, 200, seed=1)
-    X_test, y_test = draw(t, 300, seed=2)
-    out = tmp_path / "run"
-    result = search(bench_choice.frame(X[:150], y[:150]), target="target", task="classification",
-                    val=bench_choice.frame(X[150:], y[150:]), test=bench_choice.frame(X_test, y_test),
-                    report=False, out=out, workers=1, refit=False, ensemble=False, **bench_choice.SMOKE_SEARCH)
+    result, out, X_test, y_test = _searched(tmp_path, "classification", 21, ensemble=False)
     table = bench_choice.config_scores(result, out, X_test, y_test)
     assert sorted(table["label"]) == sorted(result.leaderboard["label"])
     chosen = table[table["key"] == result.chosen["key"]].iloc[0]
@@ -218,15 +226,7 @@ def test_config_scores_ensemble_is_the_model_the_search_returns(tmp_path: Path) 
     """With the restarts' ensemble (the default) and without refit, the search tests the mean of
     the chosen config's restarts: its ``ensemble_score`` on the same rows must be the search's own
     test score; the best restart's ``score`` is scored from the same weights beside it."""
-    from justenough import search
-
-    t = make_teacher(22, task="regression", depth=1, width=4, activation="tanh")
-    X, y = draw(t, 200, seed=3)
-    X_test, y_test = draw(t, 300, seed=4)
-    out = tmp_path / "run"
-    result = search(bench_choice.frame(X[:150], y[:150]), target="target", task="regression",
-                    val=bench_choice.frame(X[150:], y[150:]), test=bench_choice.frame(X_test, y_test),
-                    report=False, out=out, workers=1, refit=False, ensemble=True, cv=1, **bench_choice.SMOKE_SEARCH)
+    result, out, X_test, y_test = _searched(tmp_path, "regression", 22, ensemble=True, cv=1)
     assert result.summary["ensemble"]
     table = bench_choice.config_scores(result, out, X_test, y_test)
     chosen = table[table["key"] == result.chosen["key"]].iloc[0]
