@@ -174,7 +174,7 @@ def test_justenoughs_params_are_the_models_it_predicts_with() -> None:
     """With the ensemble (the default) the size ratios against the peers count the k restarts it averages."""
     dataset = by_name("smoke")
     tables = bench_quality.split_tables(dataset.load(), dataset.target, dataset.task)
-    space = {"depth": "1", "widths": "4", "epochs": "3"}
+    space = {"depth": "1", "widths": "4", "epochs": "3", "embed": "none"}  # one config: both choose it
     single = bench_quality.run_justenough(tables, dataset, space, {"n_init": 2, "ensemble": False}, workers=1)
     ensemble = bench_quality.run_justenough(tables, dataset, space, {"n_init": 2}, workers=1)  # the default
     assert single["chosen"] == ensemble["chosen"]  # the one config of the space (or the linear model)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,6 +91,25 @@ def test_a_search_with_folds_validates_every_row_out_of_fold(tmp_path: Path) -> 
         shares = evidence[row.key][row.restart]
         assert shares.shape == (n_pooled,)
         assert float(shares.mean()) == pytest.approx(float(row.val_score), abs=1e-6)
+    # Each restart's outputs are kept out of fold too (the row's output from the fold that validated
+    # it), and the choice judged each config as its ensemble: its score is the accuracy of the mean of
+    # its restarts' probabilities over those outputs (nets.ensemble.mean_prediction, as the model
+    # predicts), the restarts' own mean kept beside it.
+    from justenough.nets.ensemble import mean_prediction
+    from justenough.study.weights import EvidenceStore
+
+    assert result.summary["judged_by"] == "ensembles"
+    board = result.leaderboard.set_index("key")
+    for key in board.index:
+        kept = EvidenceStore(out).of_config(str(key))
+        outputs = torch.tensor(np.stack([kept[r]["output"] for r in sorted(kept)]))  # [R, N, C]
+        target = torch.tensor(kept[0]["target"])
+        for r in kept:
+            assert np.array_equal(kept[r]["output"].argmax(-1) == kept[r]["target"], kept[r]["share"] == 1)
+        accuracy = float((mean_prediction(outputs, "classification").argmax(-1) == target).double().mean())
+        assert board.at[key, "val_mean"] == pytest.approx(accuracy)
+        own = result.restarts.loc[result.restarts["key"] == key, "val_score"].mean()
+        assert board.at[key, "val_mean_restarts"] == pytest.approx(own)
     # No restart trained on all the rows: the chosen config is refit on them, refit=False or not.
     assert result.summary["model"]["fit_on"] == "train+validation"
     assert (result.leaderboard["val_rows"] == n_pooled).all()

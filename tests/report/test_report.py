@@ -486,7 +486,7 @@ def test_differences_figure_draws_each_config_minus_the_best_as_the_rule_saw_it(
 
     run = load_run(searched_run)
     board, chosen = run.leaderboard, str(run.summary["chosen"]["key"])
-    evidence = read_evidence(searched_run, run.results)
+    evidence = read_evidence(searched_run, run.results, run.summary_fields)  # as the rule read it: the ensembles'
     best = paired_with_best.best_config_key(board, chosen, run.summary.get("paired"), run.summary.get("limits"))
     fig = paired_with_best.differences_figure(board, evidence, chosen, best, percent=True, metric="accuracy")
     by_name = {t.name: t for t in fig.data}

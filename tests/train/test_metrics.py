@@ -82,6 +82,30 @@ def test_a_stacks_per_row_scores_average_to_each_members_single_score() -> None:
         assert float(r2[i]) == pytest.approx(skm.r2_score(yr.numpy(), out[i].numpy()), rel=1e-5)
 
 
+def test_row_evidence_keeps_the_members_outputs_within_its_bound_and_in_chunks_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outputs kept are the stack's own (what an ensemble of members averages); over
+    ``OUTPUT_VALUES`` none are kept; row chunks give the same shares as one pass (the regression
+    share's variance is over all the rows, not a chunk's)."""
+    from justenough.train import stack_data
+
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(40, 5, generator=g)  # [N, F]
+    stack = MLPStack(5, 2, [MemberSpec(widths=(6,), init="he_normal", seed=k) for k in range(3)])
+    y = torch.randint(0, 2, (40,), generator=g)
+    yr = torch.randn(40, 2, generator=g)
+    with torch.no_grad():
+        out = stack(X)  # [M, N, C]
+    shares, _, outputs = row_evidence(stack, X, y, "classification")
+    assert outputs is not None and torch.equal(outputs, out)
+    assert torch.equal(shares, (out.argmax(-1) == y).float())
+    whole = row_evidence(stack, X, yr, "regression")[0]
+    monkeypatch.setattr(stack_data, "EVAL_ROWS", 7)
+    chunked, _, chunked_out = row_evidence(stack, X, yr, "regression")
+    assert torch.allclose(chunked, whole) and chunked_out is not None and torch.allclose(chunked_out, out)
+    monkeypatch.setattr(stack_data, "OUTPUT_VALUES", 40 * 2 - 1)
+    assert row_evidence(stack, X, y, "classification")[2] is None
+
+
 def test_errors_and_names() -> None:
     assert validation_metric("classification") == "accuracy" and validation_metric("regression") == "r2"
     with pytest.raises(ConfigError):

@@ -72,13 +72,15 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     """The leaderboard as a rich table in its order (best first, as the search and leaderboard.csv
     hold it: ``select.best_first``), the chosen row marked.
 
-    Columns: config, params, validation mean +/- std over restarts, best restart, diverged
+    Columns: config, params, validation mean +/- std over restarts (judged by ensembles: the
+    ensemble's score and SE, then the restarts' mean +/- std, and no best restart), best restart, diverged
     restarts, training time (all restarts), and how it was trained: the learning rate (and
     schedule and label smoothing), the mean epochs run and why the restarts stopped, with ``recipe``'s flags
     (under-trained?, stopped at once?) in the last column. With ``limit``, the top rows plus the
     chosen one. ``summary``: the run's, or ``summary.json``'s object (the metric and ``n_init`` are read).
     """
     from justenough.cli.labels import table_labels
+    from justenough.select.ensemble_noise import judged_as_ensembles
     from justenough.training_recipe import epochs_text, lr_text
     from justenough.run.files import LEADERBOARD
 
@@ -101,9 +103,17 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("config")
     table.add_column("params", justify="right")
-    table.add_column(f"val {metric} mean +/- std", justify="right")
-    table.add_column("SE (rows, restarts)", justify="right")
-    table.add_column("best", justify="right")
+    # Judged by ensembles: the score is each config's ensemble's (its SE too), the restarts' beside it.
+    ensembles = judged_as_ensembles(board)
+    if ensembles:
+        table.title = f"leaderboard: validation {metric} of each config's ensemble of {counted(n_restarts, 'restart')}"
+        table.add_column("ensemble", justify="right")
+        table.add_column("SE (rows, restarts)", justify="right")
+        table.add_column("restarts: mean +/- std", justify="right")  # their best left out: the model is the mean
+    else:
+        table.add_column(f"val {metric} mean +/- std", justify="right")
+        table.add_column("SE (rows, restarts)", justify="right")
+        table.add_column("best", justify="right")
     table.add_column("diverged", justify="right")
     table.add_column("time", justify="right")
     table.add_column("lr", justify="right")
@@ -116,12 +126,15 @@ def leaderboard_table(board: "pd.DataFrame", summary: Summary | Mapping[str, Any
         flag = row.get("training_flag")
         if isinstance(flag, str) and flag:
             note = f"{note} {flag}".strip()
+        best = fmt_score(row.get("val_max"), percent)
+        scores = ([fmt_score(row.get("val_mean"), percent), _se_text(row, percent),
+                   fmt_score(row.get("val_mean_restarts"), percent) + _fmt_spread(row.get("val_std"), percent)]
+                  if ensembles else
+                  [fmt_score(row.get("val_mean"), percent) + _fmt_spread(row.get("val_std"), percent), _se_text(row, percent), best])
         table.add_row(
             str(row["_label"]),
             fmt_int(row.get("params")),
-            fmt_score(row.get("val_mean"), percent) + _fmt_spread(row.get("val_std"), percent),
-            _se_text(row, percent),
-            fmt_score(row.get("val_max"), percent),
+            *scores,
             f"{fmt_int(row.get('n_diverged'))}/{n}",
             _fmt_seconds(row.get("train_time")),
             lr_text(row.get("lr"), row.get("schedule"), row.get("label_smoothing")),

@@ -114,14 +114,17 @@ def compare(
     unpaired_text = f" (unpaired: +/- {scale * unpaired:.{shown}f} SE)" if math.isfinite(unpaired) else ""
     alone = (f"{format_difference(d['mean_diff'], d['se_diff'], percent, places=shown)} SE over "
              f"{counted(int(d['n']), 'restart')} paired by seed")
-    noise = paired_noise(read_evidence(run_dir, results), key_a, key_b)
+    noise = paired_noise(read_evidence(run_dir, results, summary), key_a, key_b)
     if noise is None:  # a run from before the per-row evidence was kept
         console.print(f"[bold]paired:[/] {label_a} - {label_b} = {alone}{unpaired_text}", highlight=False, soft_wrap=True)
         return
     console.print(
         f"[bold]paired:[/] {label_a} - {label_b} = {format_difference(noise.mean, noise.se, percent, places=shown)} SE "
-        f"over {noise.n_rows:,} validation rows x {counted(noise.n_restarts, 'restart')}, paired by row and seed "
-        f"(SE parts: rows {scale * noise.se_rows:.{shown}f}, restarts {scale * noise.se_restarts:.{shown}f})"
+        + (f"between the two ensembles of their restarts (the models the search would return), paired over "
+           f"{noise.n_rows:,} validation rows, the restarts' part by leaving out each of {noise.n_restarts} in turn "
+           if summary.judged_by == "ensembles" else
+           f"over {noise.n_rows:,} validation rows x {counted(noise.n_restarts, 'restart')}, paired by row and seed ")
+        + f"(SE parts: rows {scale * noise.se_rows:.{shown}f}, restarts {scale * noise.se_restarts:.{shown}f})"
         + unpaired_text,
         highlight=False,
         soft_wrap=True,  # one line, whatever the terminal's width: it is read and quoted whole

@@ -400,15 +400,16 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
     is compared restart by restart.
     """
     from justenough.engine.strategies import grow
-    from justenough.study.tables import restarts_table
+    from justenough.study.tables import diverged_restarts, restarts_table
 
     configs = space.configs()
     while True:
         restarts = restarts_table(handle, data.n_features, data.n_outputs)
         shares = None
         if evidence is not None and not restarts.empty:
-            diverged = {(str(k), int(r)) for k, r in restarts.loc[restarts["diverged"].astype(bool), ["key", "restart"]].itertuples(index=False)}
-            shares = evidence.shares(sorted(set(restarts["key"].astype(str))), diverged)
+            # The walk compares what the choice will: ensembles when the model is one (members > 1).
+            shares = evidence.for_choice(sorted(set(restarts["key"].astype(str))), diverged_restarts(restarts),
+                                         data.task if members > 1 else None)
         state = grow.walk(configs, restarts, n_in=data.n_features, n_out=data.n_outputs, patience=patience,
                           max_params=max_params, members=members, evidence=shares, margin=margin)
         if state.done and state.best is None:  # even the simplest config is over --max-params

@@ -4,7 +4,8 @@
 
 1. the restarts table (one row per restart) and the leaderboard (one row per config),
 2. the rule picks a config (``select.choose``); its best restart by validation is the model (with
-   ``ensemble``: the mean of its restarts, ``engine/ensemble.py``, whose cost the limits count),
+   ``ensemble``: the mean of its restarts, ``engine/ensemble.py``, whose cost the limits count, and
+   the rule then judges every config as its ensemble: ``select/ensemble_noise.py``),
 3. only then is the sealed test split opened, once, for that model only (invariant 4, docs/architecture.md),
 4. training time, latency (batch 1 and 1024) and throughput are measured,
 5. the run directory is written file by file, each atomically.
@@ -33,6 +34,7 @@ from justenough.run.result import SearchResult
 from justenough.run.summary import Summary
 from justenough.study.tables import (
     config_columns,
+    diverged_restarts,
     config_of,
     diagnostics_table,
     finished_trials,
@@ -46,7 +48,7 @@ from justenough.vocab import Task, validation_metric
 if TYPE_CHECKING:
     from justenough.settings import SearchSettings
     from justenough.engine.train_study import Trained
-    from justenough.select import Choice
+    from justenough.select import Choice, RowEvidence
     from justenough.select.rules import Rule
 
 __all__ = ["finalize", "not_trained_text", "lr_choice_text"]
@@ -71,10 +73,7 @@ def finalize(settings: SearchSettings, trained: Trained) -> SearchResult:
         from justenough.engine.ensemble import with_ensemble_cost
 
         board = with_ensemble_cost(board, configs, n_in, n_out, prepared.task)
-    from justenough.select import with_noise
-
-    shares = _row_evidence(trained.evidence, board, restarts)
-    board = with_noise(board, shares)  # val_se: the noise model's, over rows and restarts
+    board, shares = _judged(board, restarts, trained.evidence, settings, prepared.task)
     if settings.lr_per_config:  # each family keeps its best learning rate before the rule (select/lr_choice.py)
         from justenough.select.lr_choice import kept_lrs
 
@@ -160,13 +159,20 @@ def not_trained_text(labels: list[str], reason: str, *, n_trained: int) -> str:
             f"them; the choice is among the {n_trained} it trained")
 
 
-def _row_evidence(store: Any, board: pd.DataFrame, restarts: pd.DataFrame) -> dict[str, dict[int, np.ndarray]]:
-    """The noise model's evidence: config key -> restart -> per-row shares, for the restarts that
-    did not diverge (empty without a store)."""
+def _judged(board: pd.DataFrame, restarts: pd.DataFrame, store: Any, settings: SearchSettings,
+            task: str) -> tuple[pd.DataFrame, Any]:
+    """The leaderboard with the noise model's SE (over rows and restarts), and the evidence the rule
+    reads: per-row shares by config and restart (those that did not diverge), or, when the model
+    is the mean of the restarts, each config's ensemble (``EvidenceStore.for_choice``;
+    select/ensemble_noise.py: ``val_mean`` becomes the ensemble's score, ``val_se`` its noise).
+    Without a store, no evidence: the restarts' spread."""
+    from justenough.select import with_noise
+
     if store is None:
-        return {}
-    diverged = {(str(k), int(r)) for k, r in restarts.loc[restarts["diverged"].astype(bool), ["key", "restart"]].itertuples(index=False)}
-    return store.shares([str(k) for k in board["key"]], diverged)
+        return board, {}
+    ensembles_of = task if settings.ensemble and settings.n_init > 1 else None
+    evidence = store.for_choice([str(k) for k in board["key"]], diverged_restarts(restarts), ensembles_of)
+    return with_noise(board, evidence), evidence
 
 
 @dataclass(frozen=True)
@@ -187,7 +193,7 @@ class _Pick:
 
 def _pick(board: pd.DataFrame, restarts: pd.DataFrame, configs: dict[str, Config], rule: Rule, *, metric_name: str,
           percent: bool, max_params: int | None, max_latency_ms: float | None,
-          evidence: dict[str, dict[int, np.ndarray]] | None = None) -> _Pick:
+          evidence: RowEvidence | None = None) -> _Pick:
     """Step 2: the rule picks a config among those not pruned, within the limits."""
     from justenough.select import choose
 
@@ -301,9 +307,10 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
              fitted: _Fitted, *, rule: Rule, metric_name: str, test_metrics: dict[str, float],
              scored: list[dict[str, Any]], speed: dict[str, Any], n_init: int, seed: int, precision: str,
              limits: dict[str, Any], storage: str, growth: Growth | None,
-             evidence: dict[str, dict[int, np.ndarray]] | None = None, folds: int = 1,
+             evidence: RowEvidence | None = None, folds: int = 1,
              ensemble: bool = False, lr_choice: dict[str, Any] | None = None) -> Summary:
     """``summary.json``: the choice and why, its test score, its restarts, its speed, and the evidence."""
+    from justenough.select.ensemble_noise import EnsembleEvidence
     from justenough.version import __version__
 
     row = board[board["key"] == pick.choice.key].iloc[0]
@@ -327,6 +334,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
         test_models_scored=len(scored),
         test_scored_models=scored,
         val_score_mean=float(row["val_mean"]),
+        judged_by="ensembles" if isinstance(evidence, EnsembleEvidence) else "restarts",
         val_score_std=float_or_nan(row.get("val_std")),
         val_score_se=float_or_nan(row.get("val_se")),
         val_score_se_rows=float_or_nan(row.get("val_se_rows")),
@@ -362,7 +370,7 @@ def _summary(pick: _Pick, chosen: dict[str, Any], board: pd.DataFrame, restarts:
 
 def _evidence(pick: _Pick, row: pd.Series, restarts: pd.DataFrame, prepared: Any, fitted: _Fitted,
               scored: list[dict[str, Any]], test_split: str,
-              evidence: dict[str, dict[int, np.ndarray]] | None = None) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:
+              evidence: RowEvidence | None = None) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:
     """The summary's baseline, paired evidence and notices (what a reader should know about the score)."""
     from justenough.select.baseline import no_network_baseline, weak_signal_notice
     from justenough.select import paired_evidence

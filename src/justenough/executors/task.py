@@ -104,11 +104,45 @@ def run_stack_task(
     # Each validation row's share of each member's score, with the best weights the stack now holds:
     # the evidence of the noise model (select/noise.py), at most EVIDENCE_ROWS rows.
     n = min(int(data.X_val.shape[0]), EVIDENCE_ROWS)
-    shares, losses = row_evidence(stack, data.X_val[:n], data.y_val[:n], data.task)  # [M, n] each
-    shares_np, losses_np = shares.cpu().numpy(), losses.cpu().numpy()
+    # With the outputs there too (``[M, n, C]``, when n x C is small enough: train.stack_data.OUTPUT_VALUES),
+    # and the rows' targets, the choice can judge a config's ensemble of restarts (select/ensemble_noise.py).
+    shares, losses, outputs = row_evidence(stack, data.X_val[:n], data.y_val[:n], data.task)  # [M, n] each
+    evidence = _Evidence(shares.cpu().numpy(), losses.cpu().numpy(),
+                         None if outputs is None else outputs.cpu().numpy(), data.y_val[:n].cpu().numpy())
     if training_data.fold_of_row is not None:
-        return _fold_results(task, seeds, result, callbacks, shares_np, losses_np, training_data.fold_of_row[:n], K)
-    return _restart_results(task, seeds, result, callbacks, shares_np, losses_np)
+        return _fold_results(task, seeds, result, callbacks, evidence, training_data.fold_of_row[:n], K)
+    return _restart_results(task, seeds, result, callbacks, evidence)
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """The stack's per-row evidence on n validation rows: ``shares``, ``losses`` ``[M, n]``, the
+    members' ``outputs`` ``[M, n, C]`` (None when not kept) and the rows' ``target`` (``[n]`` class
+    indices, or ``[n]`` / ``[n, C]`` standardized targets)."""
+
+    shares: np.ndarray
+    losses: np.ndarray
+    outputs: np.ndarray | None
+    target: np.ndarray
+
+    def of_member(self, i: int) -> dict[str, np.ndarray]:
+        """Member i's evidence, as a ``RestartResult.rows``."""
+        return self.rows(self.shares[i], self.losses[i], None if self.outputs is None else self.outputs[i])
+
+    def out_of_fold(self, first: int, own: np.ndarray) -> dict[str, np.ndarray]:
+        """The evidence of members ``first .. first + K - 1`` (one config x restart's K folds), each
+        row's taken from the member that validated it (``own [K, n]``: fold f validates these rows)."""
+        K = own.shape[0]
+        outputs = None if self.outputs is None else (self.outputs[first : first + K] * own[:, :, None]).sum(0)
+        return self.rows((self.shares[first : first + K] * own).sum(0), (self.losses[first : first + K] * own).sum(0),
+                         outputs)
+
+    def rows(self, share: np.ndarray, loss: np.ndarray, output: np.ndarray | None) -> dict[str, np.ndarray]:
+        out = {"share": share.astype(np.float32).copy(), "loss": loss.astype(np.float32).copy()}
+        if output is not None:
+            out["output"] = output.astype(np.float32).copy()  # [n, C]
+            out["target"] = self.target.copy()  # [n] or [n, C]: the same for every restart
+        return out
 
 
 def _build_stack(task: StackTask, seeds: list[int], training_data: TrainingData) -> tuple[TensorData, "MLPStack"]:
@@ -193,11 +227,10 @@ class _TaskCallbacks:
 
 
 def _restart_results(
-    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks, shares: np.ndarray,
-    losses: np.ndarray,
+    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks, evidence: _Evidence,
 ) -> list[RestartResult]:
     """One ``RestartResult`` per member of the trained stack, config-major, then restart, with its
-    per-row evidence (``shares``, ``losses``: ``[M, n]``)."""
+    per-row ``evidence``."""
     R = len(task.restarts)
     recorder, pruned_at = callbacks.recorder, callbacks.pruned_at
     out: list[RestartResult] = []
@@ -210,8 +243,7 @@ def _restart_results(
             "stopped_by": str(StopReason.PRUNED) if c in pruned_at else member.stopped_by,
             "diagnostics": diags,  # the recorder's, not the trainer's
         }
-        out.append(_restart_result(task, seeds, c, r, pruned_at, member.state,
-                                   {"share": shares[i].copy(), "loss": losses[i].copy()}, trained))
+        out.append(_restart_result(task, seeds, c, r, pruned_at, member.state, evidence.of_member(i), trained))
     return out
 
 
@@ -231,11 +263,11 @@ def _restart_result(task: StackTask, seeds: list[int], c: int, r: int, pruned_at
 
 
 def _fold_results(
-    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks, shares: np.ndarray,
-    losses: np.ndarray, fold_of_row: np.ndarray, K: int,
+    task: StackTask, seeds: list[int], result: "StackResult", callbacks: _TaskCallbacks, evidence: _Evidence,
+    fold_of_row: np.ndarray, K: int,
 ) -> list[RestartResult]:
     """One ``RestartResult`` per config x restart from its K fold members (see the module doc):
-    ``shares``, ``losses`` ``[M, n]`` over the pooled rows, ``fold_of_row [n]``."""
+    ``evidence`` over the pooled rows, ``fold_of_row [n]``."""
     R = len(task.restarts)
     recorder, pruned_at = callbacks.recorder, callbacks.pruned_at
     own = fold_of_row[None, :] == np.arange(K)[:, None]  # [K, n]: fold f validates these rows
@@ -244,14 +276,13 @@ def _fold_results(
         for r in range(R):
             first = (c * R + r) * K
             members = result.members[first : first + K]
-            oof_share = (shares[first : first + K] * own).sum(0).astype(np.float32)  # [n]
-            oof_loss = (losses[first : first + K] * own).sum(0).astype(np.float32)
+            rows = evidence.out_of_fold(first, own)  # every pooled row validated once
             diverged = any(m.diverged for m in members)
             stops = [m.stopped_by for m in members]
             metric_names = set.intersection(*(set(m.metrics) for m in members))
             trained = dict(
-                val_score=float(oof_share.mean()),
-                val_loss=float(oof_loss.mean()),
+                val_score=float(rows["share"].mean()),
+                val_loss=float(rows["loss"].mean()),
                 train_loss=float(np.mean([m.train_loss for m in members])),
                 best_epoch=int(np.median([m.best_epoch for m in members])),
                 epochs_run=int(max(m.epochs_run for m in members)),
@@ -263,6 +294,5 @@ def _fold_results(
                 metrics={k: float(np.mean([m.metrics[k] for m in members])) for k in sorted(metric_names)},
                 diagnostics=recorder.records_for(first) if recorder is not None else [],
             )
-            out.append(_restart_result(task, seeds, c, r, pruned_at, members[0].state,
-                                       {"share": oof_share, "loss": oof_loss}, trained))
+            out.append(_restart_result(task, seeds, c, r, pruned_at, members[0].state, rows, trained))
     return out

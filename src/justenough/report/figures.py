@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 from justenough.display_numbers import finite_or_none
 from justenough.run.files import layer_widths
 from justenough.run.growth import GrowthStep
+from justenough.select.ensemble_noise import judged_as_ensembles
 from justenough.report.figure_style import (
     ACCENT,
     DIVERGED,
@@ -107,9 +108,12 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
         ],
         axis=-1,
     )
+    # Judged by ensembles (select/ensemble_noise.py): a point is the config's ensemble, its bar that score's SE.
+    ensembles = judged_as_ensembles(ok)
+    whose = "ensemble " if ensembles else ""
     hover = (
         "<b>%{customdata[0]}</b><br>key %{customdata[1]}<br>%{customdata[2]} params<br>"
-        f"{html.escape(metric)} %{{customdata[3]}} ± %{{customdata[6]}} (SE, validation rows and restarts)<br>"
+        f"{whose}{html.escape(metric)} %{{customdata[3]}} ± %{{customdata[6]}} (SE, validation rows and restarts)<br>"
         "restarts' SD %{customdata[4]} (%{customdata[5]} restarts)<extra></extra>"
     )
     fig = go.Figure()
@@ -117,8 +121,10 @@ def complexity_figure(board: pd.DataFrame, chosen_key: str, *, percent: bool, me
         _one_se_band(fig, mean, se, scale)
     fig.add_trace(
         go.Scatter(
-            x=params, y=mean * scale, mode="markers", name="config (mean ± SD of its restarts)",
-            error_y={"type": "data", "array": std * scale, "thickness": 1, "width": 3, "color": MUTED},
+            x=params, y=mean * scale, mode="markers",
+            name="config (its ensemble's score ± SE)" if ensembles else "config (mean ± SD of its restarts)",
+            error_y={"type": "data", "array": (se if ensembles else std) * scale, "thickness": 1, "width": 3,
+                     "color": MUTED},
             marker={"size": 9, "color": MAIN, "line": {"width": 1, "color": "white"}},
             customdata=custom, hovertemplate=hover,
         )

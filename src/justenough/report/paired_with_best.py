@@ -24,6 +24,7 @@ from justenough.report.embedding import EmbeddedFigures
 from justenough.report.figures import config_labels
 from justenough.report.formatting import escape, note_html
 from justenough.run.files import RunFiles, read_evidence
+from justenough.select.explain import paired_over
 
 if TYPE_CHECKING:
     from justenough.select.noise import Noise, RowEvidence
@@ -189,7 +190,7 @@ def _hover(label: str, row: pd.Series, noise: Noise, close: bool, metric: str, p
         f"minus the best: {noise.mean * scale:+.{places}f} ± {noise.se * scale:.{places}f}{unit} SE "
         f"(rows {noise.se_rows * scale:.{places}f}, restarts {noise.se_restarts * scale:.{places}f}); "
         f"68% band ± {noise.band * scale:.{places}f}<br>"
-        f"paired over {noise.n_rows:,} validation rows x {noise.n_restarts} restarts"
+        + paired_over(noise.n_rows, noise.n_restarts, noise.ensembles)
         + ("<br>within the band: as good as the best" if close else "")
     )
 
@@ -197,8 +198,8 @@ def _hover(label: str, row: pd.Series, noise: Noise, close: bool, metric: str, p
 def section(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     """The part's HTML: a heading, what the figure shows, and the figure (collected in ``figs``);
     a note instead when the run kept no per-row evidence (a run from an earlier version)."""
-    evidence = {} if run.results is None else read_evidence(run.run_dir, run.results)
     s = run.summary_fields
+    evidence = {} if run.results is None else read_evidence(run.run_dir, run.results, s)
     chosen_key = str(s.chosen["key"])
     best_key = best_config_key(run.leaderboard, chosen_key, s.paired, s.limits)
     head = "<h3>Paired with the best</h3>"
@@ -206,7 +207,11 @@ def section(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) ->
         return head + note_html("The run kept no per-row validation evidence (evidence/), so the configs cannot be "
                                 "paired with the best row by row; a search with this version keeps it.")
     fig = differences_figure(run.leaderboard, evidence, chosen_key, best_key, percent=percent, metric=metric)
-    text = ("Each config's score minus the best's, paired over the same validation rows and restarts. The thin bar is "
+    judged = ("Each config's ensemble (the mean of its restarts, the model the search returns) scored minus the "
+              "best's, paired over the same validation rows, and its restarts' part by leaving out one restart at a "
+              "time" if s.judged_by == "ensembles" else
+              "Each config's score minus the best's, paired over the same validation rows and restarts")
+    text = (f"{judged}. The thin bar is "
             "the 68% band of that difference (one standard error, counting both which rows happened to validate and "
             "which seeds trained; a little wider where a few restarts dominate); the thick bar is the part that comes "
             "from the rows alone. Configs whose thin bar reaches the dashed line at 0 are as good as the best, and the "

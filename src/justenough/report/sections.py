@@ -15,6 +15,7 @@ import pandas as pd
 from justenough.display_numbers import counted, finite_or_none
 from justenough.training_recipe import lr_text
 from justenough.run.summary import describe_fit
+from justenough.select.ensemble_noise import judged_as_ensembles
 from justenough.report import figures, paired_with_best
 from justenough.report.data_section import data_section
 from justenough.report.embedding import EmbeddedFigures
@@ -133,6 +134,13 @@ def _recipe_settings(chosen: Any) -> list[str]:
     return out
 
 
+def _validated_as(s: Summary, n_init: Any) -> str:
+    """What the validation score is of: ``"its ensemble of 5 restarts"`` (judged by ensembles) or
+    ``"mean over 5 restarts"``."""
+    n = escape(number_text(n_init))
+    return f"its ensemble of {n} restarts" if s.judged_by == "ensembles" else f"mean over {n} restart{'' if n_init == 1 else 's'}"
+
+
 def _answer(run: RunFiles, percent: bool, metric: str) -> str:
     s = run.summary_fields
     chosen = s.chosen
@@ -186,7 +194,7 @@ def _answer(run: RunFiles, percent: bool, metric: str) -> str:
                   + (f"; {extra}" if extra else "")),
             *([_fact("tested model", escape(_tested_kind(s.model)), escape(describe_fit(s.model)))]
               if isinstance(s.model, dict) else []),
-            _fact(f"validation {metric}", escape(val_mean + val_se), (f"mean over {escape(number_text(n_init))} restart{'' if n_init == 1 else 's'}") + baseline_text),
+            _fact(f"validation {metric}", escape(val_mean + val_se), _validated_as(s, n_init) + baseline_text),
             _fact("restarts needed", f"{escape(r95_text)} for 95%", escape(luck)),
             _size_fact(params, flops, s.model),
             _fact("training time", escape(seconds_text(s.train_time)), "all restarts of this config"),
@@ -235,8 +243,10 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
     top = ranked.head(LEADERBOARD_ROWS)
     if not (top["key"] == chosen_key).any():
         top = pd.concat([top, ranked[ranked["key"] == chosen_key]])
+    ensembles = judged_as_ensembles(top)  # the score is each config's ensemble's, the restarts' spread beside it
+    score_head = "val: ensemble (restarts' mean ± std)" if ensembles else "val mean ± std"
     head = "<tr><th class=rank>#</th><th>config</th><th>depth</th><th>widths</th><th class=num>params</th>" \
-           "<th class=num>val mean ± std</th><th class=num>restarts</th><th class=num>p_good</th>" \
+           f"<th class=num>{escape(score_head)}</th><th class=num>restarts</th><th class=num>p_good</th>" \
            "<th class=num>train time</th><th class=num>lr</th><th class=num>epochs run</th><th>stopped by</th></tr>"
     body = []
     for _, r in top.iterrows():
@@ -246,6 +256,8 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
         div = f' <span class="diverged">({int(nd)} diverged)</span>' if nd else ""
         std = finite_or_none(r.get("val_std"))
         std_text = "" if std is None else f" ± {score_text(std, percent)}"
+        if ensembles:
+            std_text = f" ({score_text(r.get('val_mean_restarts'), percent)}{std_text})"
         mark = ' <span class="badge">chosen</span>' if is_chosen else ""
         flag = r.get("training_flag")
         if isinstance(flag, str) and flag:  # training_recipe.py: every restart ran out of epochs, or stopped at once

@@ -19,7 +19,7 @@ The files and their types (this docstring is the schema's reference):
 - ``history.csv``, ``diagnostics.csv``: read as pandas reads them (no declared kinds yet);
 - ``data.json``, ``model/model.json``: JSON objects (dicts);
 - ``evidence/KEY.safetensors``: ``read_evidence`` -> config key -> restart (int) -> per-row shares,
-  float32 ``[N]``.
+  float32 ``[N]`` (or each config's ensemble, as the choice judged it: ``Summary.judged_by``).
 
 The tables come back with their types fixed once, here: ``_read_csv`` applies the schema
 (``table_schema.typed``: text columns read as text, so a key of digits stays text, an empty text
@@ -225,17 +225,20 @@ def read_results(run_dir: Path) -> pd.DataFrame:
     return results
 
 
-def read_evidence(run_dir: Path, results: pd.DataFrame) -> dict[str, dict[int, np.ndarray]]:
-    """The per-row evidence the search kept (``evidence/KEY.safetensors``), as the noise model reads
-    it (``select.RowEvidence``): config key -> restart -> that restart's per-row shares of the
-    validation score, a float32 array ``[N]`` over the same N validation rows for every restart.
-    Only the restarts of ``results`` (``read_results``' table: ``diverged`` as booleans) that did
-    not diverge; empty for a run from before the evidence was kept."""
+def read_evidence(run_dir: Path, results: pd.DataFrame, summary: Summary | None = None) -> Any:
+    """The per-row evidence the search kept (``evidence/KEY.safetensors``), as the choice read it
+    (``select.RowEvidence``): config key -> restart -> that restart's per-row shares of the
+    validation score, a float32 array ``[N]`` over the same N validation rows for every restart;
+    or, where ``summary.judged_by`` is "ensembles", each config's ensemble
+    (``select.ensemble_noise.EnsembleEvidence``). Only the restarts of ``results``
+    (``read_results``' table: ``diverged`` as booleans) that did not diverge; empty for a run from
+    before the evidence was kept."""
     from justenough.study.weights import EvidenceStore
 
     diverged = results.loc[results["diverged"], ["key", "restart"]] if "diverged" in results.columns else results.iloc[:0]
     bad = set(diverged.itertuples(index=False, name=None))  # (key, restart): typed str and int by the schema
-    return EvidenceStore(run_dir).shares(sorted(set(results["key"])), bad)
+    ensembles_of = summary.task if summary is not None and summary.judged_by == "ensembles" else None
+    return EvidenceStore(run_dir).for_choice(sorted(set(results["key"])), bad, ensembles_of)
 
 
 def read_data(run_dir: Path) -> dict[str, Any] | None:

@@ -49,8 +49,13 @@ class Summary:
     test_models_scored: int | None = None
     # Those models, oldest first: key, label, restart, rule.
     test_scored_models: list[dict[str, Any]] = field(default_factory=list)
-    # The chosen config's mean validation score over its restarts that did not diverge.
+    # The chosen config's validation score: its ensemble's when the choice judged ensembles
+    # (judged_by "ensembles"), else the mean over its restarts that did not diverge.
     val_score_mean: float | None = None
+    # What the rule compared: "ensembles" (each config's mean of its restarts, the model the search
+    # returns: select/ensemble_noise.py) or "restarts" (their single networks: select/noise.py).
+    # None: a run from before the choice judged ensembles (it judged restarts).
+    judged_by: str | None = None
     # Their standard deviation (None with fewer than two).
     val_score_std: float | None = None
     # The standard error of their mean: the noise model's, over validation rows and restarts

@@ -49,6 +49,8 @@ LEADERBOARD_SCHEMA: dict[str, Kind] = {
     "stopped_by": "str", "training_flag": "str",
     "latency_ms": "float",
     "val_se_rows": "float", "val_se_restarts": "float", "val_rows": "Int64",  # empty without per-row evidence
+    # Judged by ensembles (select/ensemble_noise.py): val_mean is the ensemble's, this the restarts' own mean.
+    "val_mean_restarts": "float",
     # search(ensemble=True) only (engine/ensemble.py): the model's cost were the config chosen
     "ensemble_members": "Int64", "ensemble_params": "Int64", "ensemble_latency_ms": "float",
     "chosen": "bool",

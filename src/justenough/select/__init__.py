@@ -6,6 +6,8 @@
   every leaderboard shown or written;
 - ``noise``: the noise model: the SE of a score and of a paired difference, over validation rows
   and restarts (``score_noise``, ``difference_noise``, ``with_noise`` for the leaderboard);
+- ``ensemble_noise``: the same for configs judged as their ensembles of restarts (the default
+  model): each config's ensemble scored row by row, the restarts' part by the jackknife;
 - ``rules``: one class per rule (``one-se``, ``target``, ``tolerance``), each
   saying which configs qualify and why the choice was made; ``parse_rule``;
 - ``choice``: ``choose``, the wiring of limits, rule and explanation, and ``paired_evidence``;

@@ -196,7 +196,7 @@ def paired_evidence(board: pd.DataFrame, restarts: pd.DataFrame, choice: Choice,
     if noise is not None:
         diff: dict[str, Any] = {"mean_diff": noise.mean, "se_diff": noise.se, "n": noise.n_restarts,
                                 "n_rows": noise.n_rows, "se_rows": noise.se_rows, "se_restarts": noise.se_restarts,
-                                "band": noise.band}
+                                "band": noise.band, "ensembles": noise.ensembles}
     else:
         diff = paired_difference(restarts, choice.key, str(other["key"]))
     if not diff["n"]:

@@ -34,15 +34,18 @@ class Fmt:
     def entry(self, row: pd.Series) -> str:
         """``2x128 (accuracy 97.4% +/- 0.5 SE: rows 0.4, restarts 0.2; 12,345 parameters)``: the SE
         of the noise model and its parts when the row has them (``select.with_noise``), else the
-        restarts' SE (``2x128 (accuracy 97.4% +/- 0.2 SE of 5 restarts, 12,345 parameters)``)."""
+        restarts' SE (``2x128 (accuracy 97.4% +/- 0.2 SE of 5 restarts, 12,345 parameters)``); judged by
+        ensembles, ``2x128 (ensemble accuracy 98.1% +/- 0.5 SE: ...)``."""
         label = str(row.get("label", row["key"]))
         params = num(row, "params")
         size = f"{int(params):,} parameters" if math.isfinite(params) else ""
         mean, se = self.score(num(row, "val_mean")), self.spread(num(row, "val_se"))
         rows, restarts = num(row, "val_se_rows"), num(row, "val_se_restarts")
+        # Judged by ensembles (select/ensemble_noise.py): the score is the ensemble's.
+        metric = f"ensemble {self.metric}" if math.isfinite(num(row, "val_mean_restarts")) else self.metric
         if math.isfinite(rows):
             parts = f"rows {self.spread(rows)}, restarts {self.spread(restarts)}"
-            return f"{label} ({self.metric} {mean} +/- {se} SE: {parts}{'; ' + size if size else ''})"
+            return f"{label} ({metric} {mean} +/- {se} SE: {parts}{'; ' + size if size else ''})"
         return f"{label} ({self.metric} {mean} +/- {se} SE of the restarts{', ' + size if size else ''})"
 
 
@@ -84,6 +87,14 @@ def format_difference(mean: float, se: float, percent: bool, places: int | None 
     return f"{mean * scale:+.{places}f}{spread}{unit}"
 
 
+def paired_over(n_rows: int, n_restarts: int, ensembles: bool) -> str:
+    """``"paired over 360 validation rows x 5 restarts"``, or for ensembles (select/ensemble_noise.py)
+    ``"between the ensembles of 5 restarts, paired over 360 validation rows"``."""
+    if ensembles:
+        return f"between the ensembles of {n_restarts} restarts, paired over {n_rows:,} validation rows"
+    return f"paired over {n_rows:,} validation rows x {n_restarts} restarts"
+
+
 def describe_paired(evidence: dict[str, Any], chosen_label: str, percent: bool) -> str:
     """``"1x128 vs the best, 2x256: -0.28 +/- 0.31 points (mean and SE of the difference over 360
     validation rows x 5 restarts, paired by row and seed; SE parts: rows 0.29, restarts 0.08)"``; without
@@ -95,6 +106,9 @@ def describe_paired(evidence: dict[str, Any], chosen_label: str, percent: bool) 
         scale, places = (100.0, 2) if percent else (1.0, 3)
         parts = (f"rows {scale * float(evidence['se_rows']):.{places}f}, "
                  f"restarts {scale * float(evidence['se_restarts']):.{places}f}")
+        if evidence.get("ensembles"):
+            return (f"{head} (mean and SE of the difference {paired_over(int(n_rows), int(evidence['n']), True)}; "
+                    f"SE parts: {parts})")
         return (f"{head} (mean and SE of the difference over {int(n_rows):,} validation rows x {evidence['n']} "
                 f"restarts, paired by row and seed; SE parts: {parts})")
     return f"{head} (mean and standard error of the difference over {evidence['n']} restarts paired by seed)"

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -63,7 +63,7 @@ import pandas as pd
 # P(Z <= 1) for a standard normal Z: a band of t(this, df) SEs is a 68% interval.
 _ONE_SIDED_68 = 0.8413447460685429
 
-__all__ = ["Noise", "RowEvidence", "score_noise", "difference_noise", "config_shares", "paired_noise", "with_noise"]
+__all__ = ["Noise", "RowEvidence", "score_noise", "difference_noise", "config_shares", "paired_noise", "with_noise", "combined", "ModelEvidence"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class Noise:
     n_restarts: int
     df: float  # Satterthwaite's degrees of freedom of se^2 (inf: every part known exactly)
     band: float  # half-width of the 68% interval: t(0.8413, df) * se, at least se
+    ensembles: bool = False  # of configs' ensembles of their restarts (select/ensemble_noise.py)
 
     def as_dict(self, prefix: str = "") -> dict[str, float | int]:
         return {f"{prefix}{k}": v for k, v in self.__dict__.items()}
@@ -119,8 +120,17 @@ def _noise(x: np.ndarray) -> Noise:
     else:
         var_rows, var_restarts = s_rows / N, 0.0
         terms = [(var_rows, max(N - 1, 1))]
+    return combined(mean, terms, var_rows=var_rows, var_restarts=var_restarts, n_rows=N, n_restarts=R)
+
+
+def combined(mean: float, terms: Sequence[tuple[float, float]], *, var_rows: float, var_restarts: float, n_rows: int,
+             n_restarts: int, ensembles: bool = False) -> Noise:
+    """The ``Noise`` of ``mean`` whose variance is the sum of ``terms`` (each a mean square's share
+    and its degrees of freedom; a share may be negative, as the interaction's is): ``se`` at least
+    ``1 / n_rows``, Satterthwaite's df, and the 68% band ``t(0.8413, df) * se``. ``var_rows`` and
+    ``var_restarts`` are the parts shown (clipped at 0)."""
     var = sum(t for t, _ in terms)  # unbiased; the floor below keeps the SE above 0
-    se = max(math.sqrt(max(var, 0.0)), 1.0 / N)
+    se = max(math.sqrt(max(var, 0.0)), 1.0 / n_rows)
     spread = sum(t * t / d for t, d in terms)
     df = var * var / spread if var > 0 and spread > 0 else math.inf
     if math.isfinite(df):
@@ -129,12 +139,28 @@ def _noise(x: np.ndarray) -> Noise:
         band = se * max(float(student_t.ppf(_ONE_SIDED_68, df)), 1.0)
     else:
         band = se
-    return Noise(mean=mean, se=se, se_rows=math.sqrt(var_rows), se_restarts=math.sqrt(var_restarts), n_rows=N,
-                 n_restarts=R, df=df, band=band)
+    return Noise(mean=mean, se=se, se_rows=math.sqrt(var_rows), se_restarts=math.sqrt(var_restarts), n_rows=n_rows,
+                 n_restarts=n_restarts, df=df, band=band, ensembles=ensembles)
 
 # The evidence the noise model reads: config key -> restart index -> that restart's per-row shares
-# ``[N]`` (the restarts that did not diverge), all over the same N validation rows.
-RowEvidence = Mapping[str, Mapping[int, np.ndarray]]
+# ``[N]`` (the restarts that did not diverge), all over the same N validation rows; or, when the
+# choice judges ensembles, an ``ensemble_noise.EnsembleEvidence`` (config key -> ``EnsembleShares``).
+RowEvidence = Mapping[str, Any]
+
+
+@runtime_checkable
+class ModelEvidence(Protocol):
+    """Evidence that judges each config as a model other than its single restarts (the
+    ensemble's: ``ensemble_noise.EnsembleEvidence``): it pairs two configs and scores the
+    leaderboard itself."""
+
+    def difference(self, key_a: str, key_b: str) -> Noise | None:
+        """Config a's score minus config b's, paired, with its noise (None without evidence)."""
+        ...
+
+    def scored(self, board: pd.DataFrame) -> pd.DataFrame:
+        """The leaderboard with each config's score and SE as this evidence judges it."""
+        ...
 
 
 def config_shares(evidence: RowEvidence | None, key: str) -> np.ndarray | None:
@@ -147,7 +173,11 @@ def config_shares(evidence: RowEvidence | None, key: str) -> np.ndarray | None:
 
 def paired_noise(evidence: RowEvidence | None, key_a: str, key_b: str) -> Noise | None:
     """``difference_noise`` of config a minus config b over the restarts both have, or None when
-    either has no evidence, they share no restart, or their rows differ in number."""
+    either has no evidence, they share no restart, or their rows differ in number. Evidence of
+    ensembles (``select.ensemble_noise.EnsembleEvidence``, the choice's when the model is the mean
+    of the restarts) compares the two configs' ensembles instead."""
+    if isinstance(evidence, ModelEvidence):
+        return evidence.difference(key_a, key_b)
     a, b = (evidence or {}).get(str(key_a)), (evidence or {}).get(str(key_b))
     if not a or not b:
         return None
@@ -162,7 +192,10 @@ def with_noise(board: pd.DataFrame, evidence: RowEvidence | None) -> pd.DataFram
     ``val_se`` becomes the total (rows, restarts and their interaction), beside ``val_se_rows``,
     ``val_se_restarts`` and ``val_rows`` (the validation rows counted). Configs without evidence
     keep the restarts' SE (``val_se_rows`` NaN): studies from before the evidence was kept, or
-    configs another process trained."""
+    configs another process trained. Evidence of ensembles: ``ensemble_noise.with_ensemble_scores``
+    (the scores become the ensembles' too)."""
+    if isinstance(evidence, ModelEvidence):
+        return evidence.scored(board)
     board = board.copy()
     columns: list[tuple[float, float, float, float]] = []  # (se, se_rows, se_restarts, n_rows) per row
     for _, row in board.iterrows():

@@ -24,7 +24,7 @@ from typing import ClassVar
 import pandas as pd
 
 from justenough.errors import ConfigError
-from justenough.select.explain import SIMPLEST, fewer_parameters, Fmt, format_difference
+from justenough.select.explain import SIMPLEST, fewer_parameters, Fmt, format_difference, paired_over
 from justenough.select.order import numeric_column, num
 from justenough.select.noise import RowEvidence, paired_noise
 from justenough.select.stats import EPS
@@ -155,7 +155,7 @@ class OneSERule(Rule):
             if noise is not None:
                 paired[key] = {"mean_diff": noise.mean, "se_diff": noise.se, "band": noise.band,
                                "se_rows": noise.se_rows, "se_restarts": noise.se_restarts, "n": noise.n_restarts,
-                               "n_rows": noise.n_rows}
+                               "n_rows": noise.n_rows, "ensembles": float(noise.ensembles)}
                 close.append(noise.mean <= noise.band + EPS)
             else:
                 close.append(key == best_key or mean >= threshold - EPS)
@@ -177,8 +177,8 @@ class OneSERule(Rule):
             ahead = format_difference(float(paired["mean_diff"]), float(paired["se_diff"]), fmt.percent)
             return (
                 f"picked {fmt.entry(chosen)}, within one SE of the best, {fmt.entry(best)}: the best is ahead by "
-                f"{ahead} (mean +/- SE), paired over {int(paired['n_rows']):,} validation rows x {int(paired['n'])} "
-                f"restarts{fewer_parameters(chosen, best)}"
+                f"{ahead} (mean +/- SE), {paired_over(int(paired['n_rows']), int(paired['n']), bool(paired.get('ensembles')))}"
+                f"{fewer_parameters(chosen, best)}"
             )
         return f"picked {fmt.entry(chosen)}, within 1 SE of the best, {fmt.entry(best)}{fewer_parameters(chosen, best)}"
 

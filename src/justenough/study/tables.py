@@ -129,3 +129,9 @@ def diagnostics_table(handle: StudyHandle) -> pd.DataFrame:
         for restart, recs in _per_restart(t, "diagnostics"):
             rows.extend({"key": key, "restart": restart, **rec} for rec in recs)
     return pd.DataFrame(rows)
+
+
+def diverged_restarts(restarts: pd.DataFrame) -> set[tuple[str, int]]:
+    """(config key, restart) of every restart that diverged, from a restarts table (``restarts_table``)."""
+    bad = restarts.loc[restarts["diverged"].astype(bool), ["key", "restart"]]
+    return {(str(k), int(r)) for k, r in bad.itertuples(index=False)}

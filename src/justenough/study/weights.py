@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -76,10 +77,30 @@ class WeightsStore(RestartArrays):
 
 class EvidenceStore(RestartArrays):
     """Per-row validation evidence of every restart: ``OUT/evidence/KEY.safetensors`` with
-    ``R/share`` and ``R/loss`` (float32 ``[N]``, N at most ``task.EVIDENCE_ROWS``), or in memory."""
+    ``R/share`` and ``R/loss`` (float32 ``[N]``, N at most ``task.EVIDENCE_ROWS``) and, where N x
+    outputs is at most ``train.stack_data.OUTPUT_VALUES``, ``R/output`` (float32 ``[N, C]``) and
+    ``R/target`` (the rows' targets), or in memory."""
 
     def __init__(self, out: Path | None) -> None:
         super().__init__(out, "evidence", "rows")
+
+    def for_choice(self, keys: list[str], diverged: set[tuple[str, int]], ensembles_of: str | None = None) -> Any:
+        """The evidence the choice reads: with ``ensembles_of`` (the task, when the model is the
+        mean of a config's restarts), each config's ensemble (``select.ensemble_noise.EnsembleEvidence``)
+        where every config kept its outputs; else, or without outputs (a run from before, or too
+        many rows x outputs), the restarts' shares (``shares``)."""
+        if ensembles_of is not None:
+            from justenough.select.ensemble_noise import EnsembleEvidence, ensemble_shares
+
+            kept = {key: {r: a for r, a in self.of_config(key).items() if (key, r) not in diverged} for key in keys}
+            kept = {key: by_restart for key, by_restart in kept.items() if by_restart}
+            if kept and all("output" in a for by_restart in kept.values() for a in by_restart.values()):
+                return EnsembleEvidence({
+                    key: ensemble_shares({r: a["output"] for r, a in by_restart.items()},
+                                         next(iter(by_restart.values()))["target"], ensembles_of)
+                    for key, by_restart in kept.items()
+                })
+        return self.shares(keys, diverged)
 
     def shares(self, keys: list[str], diverged: set[tuple[str, int]]) -> dict[str, dict[int, np.ndarray]]:
         """The noise model's evidence (``select.RowEvidence``): config key -> restart -> shares

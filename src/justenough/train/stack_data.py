@@ -12,7 +12,7 @@ from justenough.nets.stack import MLPStack
 from justenough.train.metrics import stack_loss
 from justenough.vocab import Task
 
-__all__ = ["row_evidence", "TrainData", "StackData", "EVAL_ROWS", "check_data", "evaluate_stack", "stack_outputs"]
+__all__ = ["row_evidence", "row_shares", "OUTPUT_VALUES", "TrainData", "StackData", "EVAL_ROWS", "check_data", "evaluate_stack", "stack_outputs"]
 
 EVAL_ROWS = 8192  # validation rows per forward pass (bounds the activation memory)
 
@@ -190,35 +190,63 @@ def stack_outputs(stack: MLPStack, X: torch.Tensor) -> torch.Tensor:
     return torch.cat([stack(X[s : s + EVAL_ROWS]) for s in range(0, X.shape[0], EVAL_ROWS)], dim=1)
 
 
+# The outputs kept as per-row evidence, at most this many values (rows x outputs) per restart: they
+# let the choice judge a config's ensemble (select/ensemble_noise.py) and cost 4 bytes each.
+OUTPUT_VALUES = 200_000
+
+
 @torch.no_grad()
-def row_evidence(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each validation row's share of each member's score, and its loss: ``(shares [M, N], losses
-    [M, N])``, float32, in row chunks, with the weights the stack holds now.
+def row_evidence(stack: MLPStack, X: torch.Tensor, y: torch.Tensor, task: str,
+                 keep_outputs: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Each validation row's share of each member's score, its loss and the member's output there:
+    ``(shares [M, N], losses [M, N], outputs [M, N, C] or None)``, float32, in row chunks, with the
+    weights the stack holds now (``row_shares`` reads the outputs). The outputs (logits, or the
+    standardized targets predicted) are kept when ``keep_outputs`` and N x C is at most
+    ``OUTPUT_VALUES``; ``select/noise.py`` reads the shares as the evidence of the noise model, and
+    ``select/ensemble_noise.py`` the outputs, averaged over a config's restarts."""
+    N = X.shape[0]
+    y = y.reshape(N, -1)  # [N, 1] labels, or [N, C] targets: cut in row chunks below
+    scale = None if task == Task.CLASSIFICATION else _target_variance(y)  # [C], over all N rows
+    keep = keep_outputs and N * int(stack.n_out) <= OUTPUT_VALUES
+    shares, losses, outputs = [], [], []
+    for s in range(0, N, EVAL_ROWS):
+        out = stack(X[s : s + EVAL_ROWS])  # [M, b, C]
+        share, loss = row_shares(out, y[s : s + EVAL_ROWS], task, variance=scale)
+        shares.append(share)
+        losses.append(loss)
+        if keep:
+            outputs.append(out.float())
+    return torch.cat(shares, dim=1), torch.cat(losses, dim=1), torch.cat(outputs, dim=1) if keep else None
+
+
+def _target_variance(y: torch.Tensor) -> torch.Tensor:
+    """The variance of each target column ``[C]`` over the rows of ``y [N, C]`` (float64)."""
+    y64 = y.to(torch.float64)
+    return ((y64 - y64.mean(0)) ** 2).mean(0)
+
+
+def row_shares(outs: torch.Tensor, y: torch.Tensor, task: str,
+               variance: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row's share of the score of each of ``outs [M, N, C]`` (members' outputs, or ensembles'
+    from ``nets.ensemble.mean_prediction``) and its loss: ``(shares [M, N], losses [M, N])`` float32.
 
     A share is the row's 0/1 correctness (classification: their mean over rows is the accuracy),
-    or ``1 - mean_c(e_c / v_c)`` (regression: ``e`` the squared error, ``v`` the validation
-    targets' variance per output, so their mean is R^2; a constant target column: 1 where exact,
-    else 0, as R^2 is then defined). The loss is the row's log-loss, or its squared error averaged
-    over the outputs. ``select/noise.py`` reads these as the evidence of the noise model.
+    or ``1 - mean_c(e_c / v_c)`` (regression: ``e`` the squared error, ``v`` the N targets' variance
+    per output, so their mean is R^2; a constant target column: 1 where exact, else 0, as R^2 is
+    then defined; ``variance [C]``: ``v`` when ``y`` is a chunk of the rows). The loss is the row's
+    log-loss, or its squared error averaged over the outputs.
     """
-    N = X.shape[0]
+    out = outs.to(torch.float64)
+    N = out.shape[1]
     if task == Task.CLASSIFICATION:
-        y = y.reshape(-1)
-    else:
-        y64 = y.reshape(N, -1).to(torch.float64)  # [N, C]
-        var = ((y64 - y64.mean(0)) ** 2).mean(0)  # [C]
-    shares, losses = [], []
-    for s in range(0, N, EVAL_ROWS):
-        out = stack(X[s : s + EVAL_ROWS]).to(torch.float64)  # [M, b, C]
-        if task == Task.CLASSIFICATION:
-            yb = y[s : s + EVAL_ROWS]
-            shares.append((out.argmax(-1) == yb).to(torch.float32))  # [M, b]
-            logp = torch.log_softmax(out, dim=-1)  # [M, b, C]
-            losses.append(-logp.gather(-1, yb.view(1, -1, 1).expand(out.shape[0], -1, 1)).squeeze(-1).float())
-        else:
-            err = (out - y64[s : s + EVAL_ROWS]) ** 2  # [M, b, C]
-            safe = torch.where(var > 0, var, torch.ones_like(var))
-            share = torch.where(var > 0, 1.0 - err / safe, (err == 0).to(torch.float64))
-            shares.append(share.mean(-1).float())
-            losses.append(err.mean(-1).float())
-    return torch.cat(shares, dim=1), torch.cat(losses, dim=1)
+        yc = y.reshape(-1).to(device=out.device, dtype=torch.long)  # [N]
+        shares = (out.argmax(-1) == yc).to(torch.float32)  # [M, N]
+        logp = torch.log_softmax(out, dim=-1)  # [M, N, C]
+        losses = -logp.gather(-1, yc.view(1, -1, 1).expand(out.shape[0], -1, 1)).squeeze(-1).float()
+        return shares, losses
+    y64 = y.reshape(N, -1).to(device=out.device, dtype=torch.float64)  # [N, C]
+    var = _target_variance(y64) if variance is None else variance.to(out.device)  # [C]
+    err = (out - y64) ** 2  # [M, N, C]
+    safe = torch.where(var > 0, var, torch.ones_like(var))
+    share = torch.where(var > 0, 1.0 - err / safe, (err == 0).to(torch.float64))
+    return share.mean(-1).float(), err.mean(-1).float()
