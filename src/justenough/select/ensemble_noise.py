@@ -21,17 +21,19 @@ Two sources of noise, as in ``select/noise.py``: which rows validated, and which
 - The interaction, by the same jackknife row by row: ``v_i = (R - 1) / R * sum_r (d_(-r)[i] -
   mean_r d_(-r)[i])^2`` has mean ``s_b + s_e``, so ``s_e = (mean_i v_i - J) * N / (N - 1)``.
 
-Both estimates count the interaction once each, so the total takes it out once:
+Both estimates count the interaction, so the seeds add ``J - s_e / N`` to the rows' part:
 
-    se^2 = S_rows / N + J - s_e / N,
+    se^2 = S_rows / N + max(J - s_e / N, 0),
 
-shown in parts ``se_rows = sqrt(min(S_rows / N, se^2))``, the rows' part given the seeds that
-trained, and ``se_restarts = sqrt(se^2 - se_rows^2)``, what the seeds add to it. (The jackknife
-over 0/1 correctness, a jumpy function of the restarts' outputs, makes the interaction's estimate
-large, so the two-way model's parts of ``select/noise.py``, each less the interaction, would
-often both read 0.) df by Satterthwaite over the three terms (N - 1, R - 1 and (N - 1)(R - 1) degrees of
-freedom), the band ``t(0.8413, df) * se`` and the floor ``se >= 1 / N`` as in ``select/noise.py``
-(``noise.combined``). With one restart in common there is no jackknife: ``se = sqrt(S_rows / N)``.
+shown in those parts, ``se_rows = sqrt(S_rows / N)`` (the rows' part given the seeds that trained)
+and ``se_restarts = sqrt(max(J - s_e / N, 0))`` (what the seeds add). The seeds' part is clipped at
+0 and the interaction not subtracted from the total, unlike ``select/noise.py``: over 0/1
+correctness, a jumpy function of the restarts' outputs, the jackknife finds a large interaction,
+J and ``s_e / N`` nearly cancel, and the unclipped estimate's Satterthwaite df (three terms, one
+negative) then falls below 1 and the band with a t of that df grows without bound (digits, split
+2: 2x4's ensemble 3.6 points behind the best, SE 0.7, band 4.1). df by Satterthwaite over the two
+terms (N - 1 and R - 1 degrees of freedom), the band ``t(0.8413, df) * se`` and the floor ``se >=
+1 / N`` as in ``select/noise.py`` (``noise.combined``). With one restart in common there is no jackknife: ``se = sqrt(S_rows / N)``.
 ``tests/select/test_ensemble_noise.py`` measures the band's coverage by simulation.
 
 Pairing works as for single restarts: two configs' ensembles get most rows right or wrong
@@ -105,11 +107,12 @@ def ensemble_noise(a: EnsembleShares, b: EnsembleShares | None = None) -> Noise:
     jack = scale * float(((loo.mean(1) - loo.mean(1).mean()) ** 2).sum())  # J: the seeds' variance of D
     per_row = scale * ((loo - loo.mean(0, keepdims=True)) ** 2).sum(0)  # [N]: v_i, the seeds' variance of d[i]
     s_e = max(float(per_row.mean()) - jack, 0.0) * N / (N - 1)  # the interaction
-    terms = [(s_rows / N, N - 1), (jack, R - 1), (-s_e / N, (N - 1) * (R - 1))]
-    total = s_rows / N + jack - s_e / N
-    # Shown: the rows' part given these seeds, and what the seeds add to it (their squares add up).
-    var_rows = min(s_rows / N, max(total, 0.0))
-    return combined(mean, terms, var_rows=var_rows, var_restarts=max(total - var_rows, 0.0), n_rows=N, n_restarts=R,
+    # What the seeds add to the rows' part (which holds the interaction already), clipped at 0: with
+    # the interaction subtracted and not clipped, the df of three terms of which one is negative
+    # collapses (below 1) where J and s_e / N nearly cancel, and the band with it.
+    var_restarts = max(jack - s_e / N, 0.0)
+    terms = [(s_rows / N, N - 1), (var_restarts, R - 1)]
+    return combined(mean, terms, var_rows=s_rows / N, var_restarts=var_restarts, n_rows=N, n_restarts=R,
                     ensembles=True)
 
 
