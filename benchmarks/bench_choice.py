@@ -461,6 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--label-noise", type=float, default=LABEL_NOISE, help="fraction of labels flipped (default 0.1)")
     parser.add_argument("--target-noise", type=float, default=TARGET_NOISE,
                         help="sd of the regression noise, the teacher's output having sd 1 (default 0.5)")
+    parser.add_argument("--judge-ensembles", action="store_true",
+                        help="the rule compares the configs' ensembles (search(judge_ensembles=True))")
     args = parser.parse_args(argv)
     try:
         if args.quick and args.smoke:
@@ -475,8 +477,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     options = Options(workers=args.workers, label_noise=args.label_noise, target_noise=args.target_noise,
                       test_rows=args.test_rows or (SMOKE_TEST_ROWS if args.smoke else TEST_ROWS),
-                      search=dict(SMOKE_SEARCH) if args.smoke else {})
+                      search={**(SMOKE_SEARCH if args.smoke else {}),
+                              **({"judge_ensembles": True} if args.judge_ensembles else {})})
     recipe = "the smoke space " + json.dumps(SMOKE_SEARCH) if args.smoke else "default recipe"
+    recipe += ", the configs judged as their ensembles" if args.judge_ensembles else ""
     print(f"the choice against the oracle: {len(cases)} cases, {recipe}, {args.workers} worker processes, "
           f"large test {options.test_rows:,} rows, label noise {options.label_noise:g}, target noise "
           f"{options.target_noise:g}")

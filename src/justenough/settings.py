@@ -97,6 +97,9 @@ class SearchSettings:
     refit: bool = True
     ensemble: bool = True  # the mean of the chosen config's restarts (docs/training.md, "Ensembles of restarts")
     lr_per_config: bool = False
+    # With the ensemble as the model: the rule compares the configs' ensembles, not their restarts
+    # (select/ensemble_noise.py; docs/selection.md, "Judging ensembles": measured, not the default).
+    judge_ensembles: bool = False
     strategy: Strategy = Strategy.GRID
     grow_patience: int = 2
     cv: int | str = "auto"
@@ -175,7 +178,7 @@ class SearchSettings:
             self._set(name, None if getattr(self, name) is None else whole_number(name, getattr(self, name), minimum))
         for name, minimum in (("seed", 0), ("diagnose_every", 0), ("max_categories", 2)):
             self._set(name, whole_number(name, getattr(self, name), minimum))
-        for name in ("halving", "report", "refit", "ensemble", "lr_per_config"):
+        for name in ("halving", "report", "refit", "ensemble", "lr_per_config", "judge_ensembles"):
             self._set(name, switch(name, getattr(self, name)))
         if self.ray_address is not None and self.executor == ExecutorKind.LOCAL:
             # The local executor would ignore it: a search meant for a cluster would run here.
@@ -203,6 +206,12 @@ class SearchSettings:
         if precision not in tuple(Precision):
             raise ConfigError(f"unknown precision {precision!r}: use one of {', '.join(Precision)}")
         return strategy, sampler
+
+    @property
+    def judges_ensembles(self) -> bool:
+        """Whether the rule compares the configs' ensembles: asked for, and the model is an
+        ensemble of more than one restart."""
+        return bool(self.judge_ensembles and self.ensemble and self.n_init > 1)
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)  # a read value replaces the text given (frozen otherwise)

@@ -137,12 +137,10 @@ def test_show_prints_the_leaderboard_and_the_choice(run: tuple[Path, subprocess.
     lines = proc.stdout.splitlines()
     marked = [line for line in lines if "<- chosen" in line]
     assert len(marked) == 1 and summary["chosen"]["label"] in marked[0]
-    # Judged by ensembles (the default model): each row's ensemble score, then its restarts' mean +/- std,
-    # as in leaderboard.csv (accuracy in percent).
-    assert summary["judged_by"] == "ensembles" and "ensemble" in proc.stdout
+    # Mean +/- std over restarts of each row, as in leaderboard.csv (accuracy in percent).
     for _, row in board.iterrows():
-        cells = (f"{100 * row['val_mean']:.1f}%", f"{100 * row['val_mean_restarts']:.1f}% +/- {100 * row['val_std']:.1f}")
-        assert any(row["label"] in line and all(c in line for c in cells) for line in lines), (cells, proc.stdout)
+        cell = f"{100 * row['val_mean']:.1f}% +/- {100 * row['val_std']:.1f}"
+        assert any(row["label"] in line and cell in line for line in lines), (cell, proc.stdout)
     assert summary["explanation"] in " ".join(proc.stdout.split())
     assert "iris" in lines[0]  # the data source from data.json
 
@@ -294,6 +292,33 @@ def test_an_ensemble_run_from_a_config_file_predicts_shows_and_exports(iris: pd.
 # ----------------------------------------------------------------------------------------------
 
 
+def test_judged_by_ensembles_show_and_compare_say_so(tmp_path: Path) -> None:
+    """--judge-ensembles: the leaderboard's score is each config's ensemble's (the restarts' own mean
+    beside it), show prints both, and compare pairs the two ensembles: its difference is that of
+    their validation scores."""
+    from justenough.run.files import read_evidence, read_results, read_summary
+    from justenough.select import paired_noise
+
+    out = tmp_path / "run"
+    proc = jn("search", "iris", *SMALL, "--judge-ensembles", "--out", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["judged_by"] == "ensembles" and "ensemble accuracy" in summary["explanation"]
+    board = pd.read_csv(out / "leaderboard.csv")
+    lines = jn("show", out).stdout.splitlines()
+    assert any("each config's ensemble of 2 restarts" in line for line in lines)
+    for _, row in board.iterrows():
+        cells = (f"{100 * row['val_mean']:.1f}%", f"{100 * row['val_mean_restarts']:.1f}% +/- {100 * row['val_std']:.1f}")
+        assert any(row["label"] in line and all(c in line for c in cells) for line in lines), (cells, lines)
+    keys = board.set_index("label")["key"].astype(str)
+    noise = paired_noise(read_evidence(out, read_results(out), read_summary(out)), keys["1x16"], keys["1x8"])
+    assert noise is not None and noise.ensembles
+    means = board.set_index("label")["val_mean"]
+    assert noise.mean == pytest.approx(means["1x16"] - means["1x8"])
+    text = " ".join(jn("compare", out, "1x16", "1x8").stdout.split())
+    assert f"paired: 1x16 - 1x8 = {100 * noise.mean:+.2f} +/- {100 * noise.se:.2f} points SE between the two ensembles" in text
+
+
 def test_compare_pairs_two_configs_restart_by_restart(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     from justenough.select import paired_difference
 
@@ -303,20 +328,15 @@ def test_compare_pairs_two_configs_restart_by_restart(run: tuple[Path, subproces
     results = pd.read_csv(out / "results.csv")
     board = pd.read_csv(out / "leaderboard.csv").set_index("label")
     d = paired_difference(results, str(board.at["1x16", "key"]), str(board.at["1x8", "key"]))
-    # The pairing is by validation row, between the two configs' ensembles (the default model; the run
-    # kept per-row evidence), beside the restarts alone.
-    from justenough.run.files import read_evidence, read_summary
+    # The pairing is by validation row and seed (the run kept per-row evidence), beside the restarts alone.
+    from justenough.run.files import read_evidence
     from justenough.select import paired_noise
 
-    evidence = read_evidence(out, results, read_summary(out))
-    noise = paired_noise(evidence, str(board.at["1x16", "key"]), str(board.at["1x8", "key"]))
-    assert noise is not None and noise.ensembles
-    # The difference is that of the two ensembles' validation scores, as the leaderboard holds them.
-    assert noise.mean == pytest.approx(board.at["1x16", "val_mean"] - board.at["1x8", "val_mean"])
+    noise = paired_noise(read_evidence(out, results), str(board.at["1x16", "key"]), str(board.at["1x8", "key"]))
+    assert noise is not None
     text = " ".join(proc.stdout.split())  # rich may wrap a long line
     assert f"paired: 1x16 - 1x8 = {100 * noise.mean:+.2f} +/- {100 * noise.se:.2f} points SE" in text
-    assert (f"between the two ensembles of their restarts (the models the search would return), paired over "
-            f"{noise.n_rows} validation rows, the restarts' part by leaving out each of {d['n']} in turn") in text
+    assert f"over {noise.n_rows} validation rows x {d['n']} restarts, paired by row and seed" in text
     assert f"restarts alone: {100 * d['mean_diff']:+.2f}" in text and f"over {d['n']} restarts paired by seed" in text
     # A key works as well as a label; an unknown name or the same config twice is a usage error.
     assert jn("compare", out, str(board.at["1x16", "key"]), "1x8").returncode == 0

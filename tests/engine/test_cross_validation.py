@@ -83,7 +83,7 @@ def test_a_search_with_folds_validates_every_row_out_of_fold(tmp_path: Path) -> 
     prepared = prepare(load("iris"), seed=0)
     n_pooled = prepared.split_sizes["train"] + prepared.split_sizes["val"]
     result = search(prepared, depth="0-1", widths="4,8", max_epochs="20", lr="0.01", n_init=2, workers=1, cv=3,
-                    refit=False, out=out, report=False)
+                    refit=False, out=out, report=False, judge_ensembles=True)
     # Every restart's score is the mean of its out-of-fold per-row shares, over all pooled rows.
     evidence = read_evidence(out, pd.read_csv(out / "results.csv"))
     assert set(evidence) == set(result.leaderboard["key"])
@@ -94,7 +94,7 @@ def test_a_search_with_folds_validates_every_row_out_of_fold(tmp_path: Path) -> 
     # Each restart's outputs are kept out of fold too (the row's output from the fold that validated
     # it), and the choice judged each config as its ensemble: its score is the accuracy of the mean of
     # its restarts' probabilities over those outputs (nets.ensemble.mean_prediction, as the model
-    # predicts), the restarts' own mean kept beside it.
+    # predicts), the restarts' own mean kept beside it (judge_ensembles=True).
     from justenough.nets.ensemble import mean_prediction
     from justenough.study.weights import EvidenceStore
 
@@ -117,4 +117,4 @@ def test_a_search_with_folds_validates_every_row_out_of_fold(tmp_path: Path) -> 
     # The study knows it was validated by folds: the same run directory with one split is another search.
     with pytest.raises(Exception, match="(?i)differ|fingerprint|another"):
         search(prepared, depth="0-1", widths="4,8", max_epochs="20", lr="0.01", n_init=2, workers=1, cv=1,
-               refit=False, out=out, report=False)
+               refit=False, out=out, report=False, judge_ensembles=True)

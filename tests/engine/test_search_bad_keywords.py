@@ -65,6 +65,7 @@ BAD: dict[str, tuple[Any, type[Exception], str]] = {
     "refit": ("no", ConfigError, "refit must be True or False, got 'no'"),
     "ensemble": ("no", ConfigError, "ensemble must be True or False, got 'no'"),
     "lr_per_config": ("yes", ConfigError, "lr_per_config must be True or False, got 'yes'"),
+    "judge_ensembles": ("yes", ConfigError, "judge_ensembles must be True or False, got 'yes'"),
     "strategy": ("shrink", ConfigError, "unknown strategy 'shrink'"),
     "grow_patience": (0, ConfigError, "grow_patience must be at least 1, got 0"),
     "cv": ("lots", ConfigError, 'cannot read `cv="lots"`'),

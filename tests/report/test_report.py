@@ -469,15 +469,29 @@ def test_diagnostics_section_says_which_layers_were_sampled(copy_run: Path) -> N
 # --- each config paired with the best (a real search: the figure needs per-row evidence) ----------
 
 
-@pytest.fixture(scope="module")
-def searched_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=[False, True], ids=["restarts", "ensembles"])
+def searched_run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """A tiny real search on iris (one validation split of 30 rows, 4 configs x 3 restarts): its run
-    directory holds the per-row evidence the noise model reads, and the report built from it."""
+    directory holds the per-row evidence the noise model reads, and the report built from it; the
+    rule judging the restarts (the default), or the configs' ensembles (``judge_ensembles``)."""
     from justenough import search
 
     out = tmp_path_factory.mktemp("searched") / "iris"
-    search("iris", depth="0-1", widths="4,8,16", max_epochs="20", lr="0.01", n_init=3, workers=1, cv=1, out=out)
+    search("iris", depth="0-1", widths="4,8,16", max_epochs="20", lr="0.01", n_init=3, workers=1, cv=1, out=out,
+           judge_ensembles=request.param)
     return out
+
+
+def test_a_report_judged_by_ensembles_says_what_its_scores_are(searched_run: Path, tmp_path: Path) -> None:
+    html = build_report(searched_run, tmp_path / "report.html").read_text(encoding="utf-8")
+    judged = load_run(searched_run).summary_fields.judged_by
+    assert judged in ("restarts", "ensembles")
+    # The answer card, the leaderboard's header, the score-vs-size figure's legend (plotly's JSON) and
+    # the "paired with the best" text.
+    says = ["its ensemble of 3 restarts", "val: ensemble (restarts&#x27; mean ± std)",
+            "config (its ensemble's score \\u00b1 SE)", "Each config&#x27;s ensemble"]
+    for text in says:
+        assert (text in html) == (judged == "ensembles"), text
 
 
 def test_differences_figure_draws_each_config_minus_the_best_as_the_rule_saw_it(searched_run: Path) -> None:
@@ -486,7 +500,7 @@ def test_differences_figure_draws_each_config_minus_the_best_as_the_rule_saw_it(
 
     run = load_run(searched_run)
     board, chosen = run.leaderboard, str(run.summary["chosen"]["key"])
-    evidence = read_evidence(searched_run, run.results, run.summary_fields)  # as the rule read it: the ensembles'
+    evidence = read_evidence(searched_run, run.results, run.summary_fields)  # as the rule read it
     best = paired_with_best.best_config_key(board, chosen, run.summary.get("paired"), run.summary.get("limits"))
     fig = paired_with_best.differences_figure(board, evidence, chosen, best, percent=True, metric="accuracy")
     by_name = {t.name: t for t in fig.data}

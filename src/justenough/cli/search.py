@@ -94,6 +94,7 @@ def search(
     refit: bool = typer.Option(True, "--refit/--no-refit", help="Train the chosen config again on train+validation (its restarts' median best epoch) and test that model, as GridSearchCV's refit; --no-refit keeps its best restart. Example: --no-refit"),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Predict with the mean of the chosen config's restarts (classification: of their probabilities); --max-params and --max-latency count the ensemble's cost. --no-ensemble: its best restart alone, one network. Example: --no-ensemble"),
     lr_per_config: bool = typer.Option(False, "--lr-per-config", help="With several --lr values: each architecture keeps its best learning rate by validation, then the rule compares architectures (the other rates are shown, never chosen). Example: --lr 1e-3,3e-3,1e-2 --lr-per-config"),
+    judge_ensembles: bool = typer.Option(False, "--judge-ensembles", help="With the ensemble: the rule compares every config's ensemble of restarts (the model it would be), not its restarts; measured, not the default (docs/selection.md). Example: --judge-ensembles"),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end. Example: --no-report"),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file of options (keys = option names); flags override it. Example: --config search.toml"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live progress and no leaderboard: just the result. Example: -q"),

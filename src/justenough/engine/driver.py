@@ -386,7 +386,8 @@ class Driver:
 
 
 def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingData, patience: int,
-             max_params: int | None, evidence: Any = None, margin: float = 0.0, members: int = 1) -> "Walk":
+             max_params: int | None, evidence: Any = None, margin: float = 0.0, members: int = 1,
+             judge_ensembles: bool = False) -> "Walk":
     """The grow strategy's loop: replay the walk on the study's results (``grow.walk``), enqueue
     the configs it asks for next (one round: every live direction's next step, trained together),
     train them with the grid's machinery, and again, until the walk is done or the search stops.
@@ -396,7 +397,8 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
     ``evidence`` (a ``study.weights.EvidenceStore``) gives the walk the per-row evidence of the noise
     model; ``margin`` is the gain not worth having (a tolerance rule's E, else 0); ``members`` the
     networks in a config's model (its restarts when the model is their ensemble), which
-    ``max_params`` counts as the choice does. A config whose evidence another driver kept elsewhere
+    ``max_params`` counts as the choice does; ``judge_ensembles``: the walk compares the configs'
+    ensembles, as the choice then does. A config whose evidence another driver kept elsewhere
     is compared restart by restart.
     """
     from justenough.engine.strategies import grow
@@ -407,9 +409,9 @@ def run_grow(driver: Driver, handle: StudyHandle, space: Space, data: TrainingDa
         restarts = restarts_table(handle, data.n_features, data.n_outputs)
         shares = None
         if evidence is not None and not restarts.empty:
-            # The walk compares what the choice will: ensembles when the model is one (members > 1).
+            # The walk compares what the choice will: the ensembles, where it judges them.
             shares = evidence.for_choice(sorted(set(restarts["key"].astype(str))), diverged_restarts(restarts),
-                                         data.task if members > 1 else None)
+                                         data.task if judge_ensembles else None)
         state = grow.walk(configs, restarts, n_in=data.n_features, n_out=data.n_outputs, patience=patience,
                           max_params=max_params, members=members, evidence=shares, margin=margin)
         if state.done and state.best is None:  # even the simplest config is over --max-params

@@ -170,7 +170,7 @@ def _judged(board: pd.DataFrame, restarts: pd.DataFrame, store: Any, settings: S
 
     if store is None:
         return board, {}
-    ensembles_of = task if settings.ensemble and settings.n_init > 1 else None
+    ensembles_of = task if settings.judges_ensembles else None
     evidence = store.for_choice([str(k) for k in board["key"]], diverged_restarts(restarts), ensembles_of)
     return with_noise(board, evidence), evidence
 

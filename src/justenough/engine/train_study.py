@@ -222,7 +222,8 @@ def _drive(
             # The choice counts an ensemble's parameters (k x the network's), so the walk's limit does too.
             members = settings.n_init if settings.ensemble else 1
             growth = run_grow(driver, handle, settings.space, training_data, settings.grow_patience, settings.max_params,
-                              evidence, _grow_margin(settings.rule), members=members)
+                              evidence, _grow_margin(settings.rule), members=members,
+                              judge_ensembles=settings.judges_ensembles)
         else:
             driver.run()
         ended = True
