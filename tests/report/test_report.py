@@ -492,6 +492,11 @@ def test_a_report_judged_by_ensembles_says_what_its_scores_are(searched_run: Pat
             "config (its ensemble's score \\u00b1 SE)", "Each config&#x27;s ensemble"]
     for text in says:
         assert (text in html) == (judged == "ensembles"), text
+    # The restarts' outputs are kept as evidence only where the choice judges ensembles.
+    from justenough.study.weights import EvidenceStore
+
+    kept = EvidenceStore(searched_run).of_config(str(load_run(searched_run).leaderboard["key"].iloc[0]))
+    assert kept and all(("output" in arrays) == (judged == "ensembles") for arrays in kept.values())
 
 
 def test_differences_figure_draws_each_config_minus_the_best_as_the_rule_saw_it(searched_run: Path) -> None:

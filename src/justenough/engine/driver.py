@@ -234,6 +234,7 @@ class Driver:
                     halving=self.settings.halving,
                     diagnose_every=self.settings.diagnose_every,
                     memory_budget=self.memory_budget,
+                    keep_outputs=self.settings.judges_ensembles,
                     task_id="+".join(c.key for c in configs),
                 )
                 tasks.append(_InFlight(task, {c.key: t for t, c in chunk}, {c.key: c for c in configs}))

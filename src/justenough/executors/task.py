@@ -58,6 +58,9 @@ class StackTask:
     diagnose_every: int = 0
     task_id: str = ""
     memory_budget: int | None = None  # bytes one stack may use (None: the trainer's default)
+    # Keep each restart's outputs on the validation rows as evidence: the choice then judges the
+    # configs' ensembles (search(judge_ensembles=True), select/ensemble_noise.py).
+    keep_outputs: bool = False
 
 
 def run_stack_task(
@@ -104,9 +107,11 @@ def run_stack_task(
     # Each validation row's share of each member's score, with the best weights the stack now holds:
     # the evidence of the noise model (select/noise.py), at most EVIDENCE_ROWS rows.
     n = min(int(data.X_val.shape[0]), EVIDENCE_ROWS)
-    # With the outputs there too (``[M, n, C]``, when n x C is small enough: train.stack_data.OUTPUT_VALUES),
-    # and the rows' targets, the choice can judge a config's ensemble of restarts (select/ensemble_noise.py).
-    shares, losses, outputs = row_evidence(stack, data.X_val[:n], data.y_val[:n], data.task)  # [M, n] each
+    # With ``keep_outputs``, the outputs there too (``[M, n, C]``, when n x C is small enough:
+    # train.stack_data.OUTPUT_VALUES) and the rows' targets: the choice can then judge a config's
+    # ensemble of restarts (select/ensemble_noise.py).
+    shares, losses, outputs = row_evidence(stack, data.X_val[:n], data.y_val[:n], data.task,
+                                           keep_outputs=task.keep_outputs)  # [M, n] each
     evidence = _Evidence(shares.cpu().numpy(), losses.cpu().numpy(),
                          None if outputs is None else outputs.cpu().numpy(), data.y_val[:n].cpu().numpy())
     if training_data.fold_of_row is not None:
