@@ -180,6 +180,10 @@ class SearchSettings:
             self._set(name, whole_number(name, getattr(self, name), minimum))
         for name in ("halving", "report", "refit", "ensemble", "lr_per_config", "judge_ensembles"):
             self._set(name, switch(name, getattr(self, name)))
+        if self.judge_ensembles and not self.ensemble:
+            # Nothing would be judged as an ensemble: the model is one network.
+            raise ConfigError(f"{option('judge_ensembles', True)} compares the configs' ensembles, but "
+                              f"{option('ensemble', False)} predicts with one network: drop one of them")
         if self.ray_address is not None and self.executor == ExecutorKind.LOCAL:
             # The local executor would ignore it: a search meant for a cluster would run here.
             raise ConfigError(f"{option('ray_address', self.ray_address)} is a Ray cluster's address: use it with "

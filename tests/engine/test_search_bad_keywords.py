@@ -137,3 +137,10 @@ def test_more_folds_than_rows_is_refused_before_the_run_directory_is_made(tmp_pa
     with pytest.raises(ConfigError, match=r"`cv=500` needs at least 500 rows outside the test split, got 120"):
         search("iris", out=out, cv=500, **{k: v for k, v in QUICK.items() if k != "cv"})
     assert not out.exists()
+
+
+def test_judging_ensembles_without_the_ensemble_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match="judge_ensembles.*one network: drop one of them"):
+        search("iris", judge_ensembles=True, ensemble=False, out=out, report=False)
+    assert not out.exists()
