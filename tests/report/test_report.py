@@ -488,7 +488,7 @@ def test_a_report_judged_by_ensembles_says_what_its_scores_are(searched_run: Pat
     assert judged in ("restarts", "ensembles")
     # The answer card, the leaderboard's header, the score-vs-size figure's legend (plotly's JSON) and
     # the "paired with the best" text.
-    says = ["its ensemble of 3 restarts", "val: ensemble (restarts&#x27; mean ± std)",
+    says = ["its ensemble of 3 restarts", "val ensemble<br>restarts&#x27; mean ± std",
             "config (its ensemble's score \\u00b1 SE)", "Each config&#x27;s ensemble"]
     for text in says:
         assert (text in html) == (judged == "ensembles"), text

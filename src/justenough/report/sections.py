@@ -244,9 +244,10 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
     if not (top["key"] == chosen_key).any():
         top = pd.concat([top, ranked[ranked["key"] == chosen_key]])
     ensembles = judged_as_ensembles(top)  # the score is each config's ensemble's, the restarts' spread beside it
-    score_head = "val: ensemble (restarts' mean ± std)" if ensembles else "val mean ± std"
+    # Judged by ensembles, two lines (the column stays narrow): the ensemble's score, the restarts' under it.
+    score_head = "val ensemble<br>" + escape("restarts' mean ± std") if ensembles else "val mean ± std"
     head = "<tr><th class=rank>#</th><th>config</th><th>depth</th><th>widths</th><th class=num>params</th>" \
-           f"<th class=num>{escape(score_head)}</th><th class=num>restarts</th><th class=num>p_good</th>" \
+           f"<th class=num>{score_head}</th><th class=num>restarts</th><th class=num>p_good</th>" \
            "<th class=num>train time</th><th class=num>lr</th><th class=num>epochs run</th><th>stopped by</th></tr>"
     body = []
     for _, r in top.iterrows():
@@ -256,8 +257,10 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
         div = f' <span class="diverged">({int(nd)} diverged)</span>' if nd else ""
         std = finite_or_none(r.get("val_std"))
         std_text = "" if std is None else f" ± {score_text(std, percent)}"
+        score_cell = escape(score_text(r["val_mean"], percent) + std_text)
         if ensembles:
-            std_text = f" ({score_text(r.get('val_mean_restarts'), percent)}{std_text})"
+            restarts_text = escape(score_text(r.get("val_mean_restarts"), percent) + std_text)
+            score_cell = f'{escape(score_text(r["val_mean"], percent))}<br><span class="restarts">{restarts_text}</span>'
         mark = ' <span class="badge">chosen</span>' if is_chosen else ""
         flag = r.get("training_flag")
         if isinstance(flag, str) and flag:  # training_recipe.py: every restart ran out of epochs, or stopped at once
@@ -268,7 +271,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
             f'<tr{" class=chosen" if is_chosen else ""}><td class=rank>{int(r["_rank"])}</td>'
             f'<td>{labels[str(r["key"])]}{mark}</td><td>{escape(r.get("depth"))}</td><td>{escape(widths_text(r.get("widths")))}</td>'
             f'<td class=num>{escape(number_text(r.get("params")))}</td>'
-            f'<td class=num>{escape(score_text(r["val_mean"], percent) + std_text)}</td>'
+            f'<td class=num>{score_cell}</td>'
             f'<td class=num>{escape(n)}{div}</td><td class=num>{escape(number_text(r.get("p_good"), 2))}</td>'
             f'<td class=num>{escape(seconds_text(r.get("train_time")))}</td>'
             f'<td class=num>{escape(lr_text(r.get("lr"), r.get("schedule"), r.get("label_smoothing")))}</td>'
@@ -277,7 +280,7 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
         )
     more = len(board) - len(top)
     caption = (f"Leaderboard: the top {min(LEADERBOARD_ROWS, len(board))} of {counted(len(board), 'config')} "
-               "by mean validation score")
+               + ("by their ensembles' validation score" if ensembles else "by mean validation score"))
     if more > 0:
         caption += f" ({more} more in leaderboard.csv)"
     return (
