@@ -14,13 +14,8 @@ import torch
 from scipy.special import expit
 
 from justenough.nets.ensemble import mean_prediction
-from justenough.select import choose, leaderboard
-from justenough.select.ensemble_noise import (
-    EnsembleEvidence,
-    ensemble_noise,
-    ensemble_shares,
-    with_ensemble_scores,
-)
+from justenough.select import choose, leaderboard, with_noise
+from justenough.select.ensemble_noise import EnsembleEvidence, ensemble_noise, ensemble_shares
 from justenough.select.noise import paired_noise
 
 NOMINAL = math.erf(1 / math.sqrt(2))  # 0.6827: P(|Z| <= 1)
@@ -144,7 +139,7 @@ def test_the_rule_judges_the_ensembles_where_their_order_differs_from_the_restar
     })
     board = leaderboard(restarts)
     assert board.set_index("key").loc["small", "val_mean"] > board.set_index("key").loc["big", "val_mean"]
-    judged = with_ensemble_scores(board, evidence)
+    judged = with_noise(board, evidence)
     assert judged["key"].iloc[0] == "big"
     assert judged.set_index("key").loc["small", "val_mean_restarts"] == board.set_index("key").loc["small", "val_mean"]
     noise = paired_noise(evidence, "big", "small")

@@ -50,8 +50,7 @@ import pandas as pd
 
 from justenough.select.noise import Noise, combined
 
-__all__ = ["EnsembleShares", "EnsembleEvidence", "ensemble_shares", "ensemble_noise", "with_ensemble_scores",
-           "judged_as_ensembles"]
+__all__ = ["EnsembleShares", "EnsembleEvidence", "ensemble_shares", "ensemble_noise", "judged_as_ensembles"]
 
 
 @dataclass(frozen=True)
@@ -145,37 +144,8 @@ class EnsembleEvidence(Mapping[str, EnsembleShares]):
         shares = self._by_key.get(str(key))
         return None if shares is None else ensemble_noise(shares)
 
-    def scored(self, board: pd.DataFrame) -> pd.DataFrame:
-        return with_ensemble_scores(board, self)
-
-
-def with_ensemble_scores(board: pd.DataFrame, evidence: EnsembleEvidence) -> pd.DataFrame:
-    """The leaderboard judged by ensembles: a config's ``val_mean`` becomes its ensemble's
-    validation score, with ``val_se`` (and ``val_se_rows``, ``val_se_restarts``, ``val_rows``) the
-    SE of that score (``ensemble_noise``); the restarts' own mean is kept as ``val_mean_restarts``
-    (``val_std`` stays their spread). Configs without evidence keep their restarts' figures. The
-    rows come back best first (``select.best_first``), as the rule and every table read them."""
-    from justenough.select.order import best_first
-
-    board = board.copy()
-    board["val_mean_restarts"] = board["val_mean"].astype(float)
-    for column in ("val_se_rows", "val_se_restarts"):
-        if column not in board.columns:
-            board[column] = np.nan
-    rows = pd.array([pd.NA] * len(board), dtype="Int64") if "val_rows" not in board.columns else board["val_rows"].copy()
-    for i, key in enumerate(board["key"].astype(str)):
-        noise = evidence.score(key)
-        if noise is None:
-            continue
-        index = board.index[i]
-        board.loc[index, ["val_mean", "val_se", "val_se_rows", "val_se_restarts"]] = (
-            noise.mean, noise.se, noise.se_rows, noise.se_restarts)
-        rows[i] = noise.n_rows
-    board["val_rows"] = pd.array(rows, dtype="Int64")
-    return best_first(board)
-
 
 def judged_as_ensembles(board: pd.DataFrame) -> bool:
-    """Whether a leaderboard's scores are its configs' ensembles' (``with_ensemble_scores``: the
-    restarts' own mean then stands in ``val_mean_restarts``)."""
+    """Whether a leaderboard's scores are its configs' ensembles' (``select.with_noise`` with an
+    ``EnsembleEvidence``: the restarts' own mean then stands in ``val_mean_restarts``)."""
     return "val_mean_restarts" in board.columns and bool(pd.to_numeric(board["val_mean_restarts"], errors="coerce").notna().any())

@@ -151,15 +151,14 @@ RowEvidence = Mapping[str, Any]
 @runtime_checkable
 class ModelEvidence(Protocol):
     """Evidence that judges each config as a model other than its single restarts (the
-    ensemble's: ``ensemble_noise.EnsembleEvidence``): it pairs two configs and scores the
-    leaderboard itself."""
+    ensemble's: ``ensemble_noise.EnsembleEvidence``): it pairs two configs and scores one."""
 
     def difference(self, key_a: str, key_b: str) -> Noise | None:
         """Config a's score minus config b's, paired, with its noise (None without evidence)."""
         ...
 
-    def scored(self, board: pd.DataFrame) -> pd.DataFrame:
-        """The leaderboard with each config's score and SE as this evidence judges it."""
+    def score(self, key: str) -> Noise | None:
+        """The config's score as this evidence judges it, with its noise (None without evidence)."""
         ...
 
 
@@ -192,21 +191,30 @@ def with_noise(board: pd.DataFrame, evidence: RowEvidence | None) -> pd.DataFram
     ``val_se`` becomes the total (rows, restarts and their interaction), beside ``val_se_rows``,
     ``val_se_restarts`` and ``val_rows`` (the validation rows counted). Configs without evidence
     keep the restarts' SE (``val_se_rows`` NaN): studies from before the evidence was kept, or
-    configs another process trained. Evidence of ensembles: ``ensemble_noise.with_ensemble_scores``
-    (the scores become the ensembles' too)."""
-    if isinstance(evidence, ModelEvidence):
-        return evidence.scored(board)
+    configs another process trained. Evidence that judges another model of each config
+    (``ModelEvidence``: its ensemble) makes ``val_mean`` that model's score too, keeps the restarts'
+    own mean as ``val_mean_restarts``, and returns the rows best first again (``select.best_first``)."""
+    from justenough.select.order import best_first
+
     board = board.copy()
-    columns: list[tuple[float, float, float, float]] = []  # (se, se_rows, se_restarts, n_rows) per row
+    judged = isinstance(evidence, ModelEvidence)
+    columns: list[tuple[float, float, float, float, float]] = []  # (mean, se, se_rows, se_restarts, n_rows) per row
     for _, row in board.iterrows():
-        shares = config_shares(evidence, str(row["key"]))
-        if shares is None:
-            columns.append((float(row.get("val_se", np.nan)), np.nan, np.nan, np.nan))
+        key = str(row["key"])
+        if isinstance(evidence, ModelEvidence):
+            noise = evidence.score(key)
         else:
-            noise = score_noise(shares)
-            columns.append((noise.se, noise.se_rows, noise.se_restarts, float(noise.n_rows)))
-    se, se_rows, se_restarts, n_rows = (list(c) for c in zip(*columns)) if columns else ([], [], [], [])
+            shares = config_shares(evidence, key)
+            noise = None if shares is None else score_noise(shares)
+        if noise is None:
+            columns.append((float(row["val_mean"]), float(row.get("val_se", np.nan)), np.nan, np.nan, np.nan))
+        else:
+            columns.append((noise.mean if judged else float(row["val_mean"]), noise.se, noise.se_rows,
+                            noise.se_restarts, float(noise.n_rows)))
+    if judged:
+        board["val_mean_restarts"] = board["val_mean"].astype(float)
     if len(board):
-        board["val_se"], board["val_se_rows"], board["val_se_restarts"] = se, se_rows, se_restarts
+        mean, se, se_rows, se_restarts, n_rows = (list(c) for c in zip(*columns))
+        board["val_mean"], board["val_se"], board["val_se_rows"], board["val_se_restarts"] = mean, se, se_rows, se_restarts
         board["val_rows"] = pd.array([None if np.isnan(n) else int(n) for n in n_rows], dtype="Int64")
-    return board
+    return best_first(board) if judged else board
