@@ -258,3 +258,25 @@ def test_a_confident_gain_on_the_rows_beats_the_best():
     w = walk(CONFIGS, _table(levels, set(trained)), n_in=N_IN, n_out=N_OUT, evidence=evidence)
     beaten = [s for s in w.path if s.round == 2]
     assert beaten and all(s.beat for s in beaten)
+
+
+def test_judged_by_ensembles_the_round_s_winner_is_the_best_ensemble_not_the_best_restarts():
+    # From 1x4 both next steps beat it. Their restarts say 1x8 is better (0.95 against 0.85), their
+    # ensembles say 2x4 (90% of 400 rows right against 80%): the walk judges ensembles, so 2x4 wins.
+    import numpy as np
+
+    from justenough.select.ensemble_noise import EnsembleEvidence, EnsembleShares
+
+    n = 400
+    right = {"linear": 0.5, "1x4": 0.7, "1x8": 0.8, "2x4": 0.9}  # the ensembles' share of rows right
+
+    def shares(p: float) -> EnsembleShares:
+        full = (np.arange(n) < p * n).astype(np.float64)  # [N]: nested, so the pairs differ cleanly
+        return EnsembleShares(full, {k: full for k in range(N_RESTARTS)})
+
+    evidence = EnsembleEvidence({c.key: shares(right.get(c.label, 0.7)) for c in CONFIGS})
+    levels = {c.label: 0.5 for c in CONFIGS} | {"1x4": 0.7, "1x8": 0.95, "2x4": 0.85}
+    trained = ["linear", "1x4", "1x8", "2x4"]
+    w = walk(CONFIGS, _table(levels, set(trained)), n_in=N_IN, n_out=N_OUT, evidence=evidence)
+    assert [s.beat for s in w.path if s.round == 2] == [True, True]
+    assert w.best == (2, 4)

@@ -9,7 +9,8 @@ function of the results alone.
 
 The walk. A *node* is an architecture class ``(depth, width)`` (width: the first hidden layer's,
 0 for depth 0); its configs are every config of the space with that depth and width (other
-dimensions: activation, lr, shape...), and it is represented by its best config (highest mean).
+dimensions: activation, lr, shape...), and it is represented by its best config (highest mean;
+judged by ensembles, the highest ensemble score).
 It starts at the simplest node (depth 0 when the space has it, else the smallest depth at the
 smallest width). From the best node so far two directions grow: *width* (the next width of the
 space at the same depth; from depth 0, one hidden layer of the smallest width, then of the next
@@ -112,16 +113,21 @@ class Walk:
         return not self.pending
 
 
-def _node_scores(restarts: pd.DataFrame, configs: list[Config]) -> tuple[str, float] | None:
-    """The node's representative: its config with the highest mean validation score (ties: the
-    space's order); None when none of its configs is trained."""
+def _node_scores(restarts: pd.DataFrame, configs: list[Config], evidence: Any = None) -> tuple[str, float] | None:
+    """The node's representative: its config with the highest validation score (ties: the space's
+    order); None when none of its configs is trained. The score is the restarts' mean, or the
+    config's own as ``evidence`` judges it where that is a ``select.ModelEvidence`` (the ensemble's
+    score when the choice judges ensembles), so the walk ranks what the rule compares."""
+    from justenough.select.noise import ModelEvidence
+
     best: tuple[str, float] | None = None
     for cfg in configs:
         rows = restarts[restarts["key"] == cfg.key]
         if rows.empty:
             continue
+        judged = evidence.score(cfg.key) if isinstance(evidence, ModelEvidence) else None
         ok = rows.loc[~rows["diverged"].astype(bool), "val_score"].astype(float)
-        mean = float(ok.mean()) if len(ok) else -math.inf
+        mean = judged.mean if judged is not None else float(ok.mean()) if len(ok) else -math.inf
         if best is None or mean > best[1]:
             best = (cfg.key, mean)
     return best
@@ -234,7 +240,7 @@ def walk(
         return Walk([], [], None, {"all": f"even the simplest config, {node_label(start)}, has {lattice.limit_text()}"})
     if not _trained(restarts, nodes[start]):
         return Walk(list(nodes[start]), [], None)
-    rep = _node_scores(restarts, nodes[start])
+    rep = _node_scores(restarts, nodes[start], evidence)
     assert rep is not None
     path = [Step(start, rep[0], "start", 0, None, None, math.nan, math.nan, 0, True)]
     best, best_key = start, rep[0]
@@ -256,7 +262,7 @@ def walk(
         steps: dict[Node, Step] = {}  # one comparison per node: from the linear model, both directions' first step is 1 x the smallest width
         for direction, node in candidates.items():
             if node not in steps:
-                rep = _node_scores(restarts, nodes[node])
+                rep = _node_scores(restarts, nodes[node], evidence)
                 assert rep is not None
                 noise = paired_noise(evidence, rep[0], best_key)
                 if noise is not None:
