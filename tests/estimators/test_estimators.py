@@ -442,6 +442,22 @@ def test_search_estimator_params_and_clone():
     assert twin.get_params()["workers"] == 1  # one process inside estimators, by default
 
 
+
+def test_search_estimators_judge_the_configs_ensembles_when_asked(iris):
+    """judge_ensembles=True reaches the search: the leaderboard's val_mean is each config's ensemble's
+    (the restarts' own mean kept as val_mean_restarts, equal to the restarts table's), the explanation
+    says so, it survives clone, and with ensemble=False it is refused before training."""
+    X_tr, _, y_tr, _ = iris
+    est = JustEnoughClassifier(**SEARCH_FAST, cv=1, judge_ensembles=True).fit(X_tr, y_tr)
+    board = est.leaderboard_.set_index("key")
+    restarts = est.restarts_[~est.restarts_["diverged"].astype(bool)]
+    np.testing.assert_allclose(board["val_mean_restarts"], restarts.groupby("key")["val_score"].mean().loc[board.index])
+    assert "ensemble accuracy" in est.explanation_
+    assert clone(est).get_params()["judge_ensembles"] is True
+    assert JustEnoughRegressor().get_params()["judge_ensembles"] is False
+    with pytest.raises(ValueError, match="judge_ensembles"):
+        JustEnoughClassifier(**SEARCH_FAST, ensemble=False, judge_ensembles=True).fit(X_tr, y_tr)
+
 # --- comparison with scikit-learn (fixed split, 5 random states) --------------------------------
 
 
