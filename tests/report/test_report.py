@@ -511,7 +511,7 @@ def test_differences_figure_draws_each_config_minus_the_best_as_the_rule_saw_it(
     by_name = {t.name: t for t in fig.data}
     # Every config but the best is drawn once, at its parameters, with the noise model's paired
     # difference (the config minus the best, in points), its 68% band and the rows' part of its SE.
-    rows_part = by_name["± SE from the validation rows"]
+    rows_part = by_name[paired_with_best.ROWS_PART]
     params_of = dict(zip(board["key"].astype(str), board["params"].astype(float)))
     others = [k for k in board["key"].astype(str) if k != best]
     assert sorted(rows_part.x) == sorted(params_of[k] for k in others)
@@ -524,11 +524,16 @@ def test_differences_figure_draws_each_config_minus_the_best_as_the_rule_saw_it(
             noise = paired_noise(evidence, key, best)
             assert y == pytest.approx(100 * noise.mean) and bar == pytest.approx(100 * noise.band)
             assert bar >= 100 * noise.se - 1e-9  # the band is never narrower than one SE
+            # Blue where the rule counts it as good as the best: within its room (judged as
+            # ensembles, the rows' band alone; else the band).
+            assert trace.name.startswith("as good") == (-noise.mean <= noise.room + 1e-12)
             if trace.name.startswith("as good"):
                 within.add(key)
     for x, y, bar in zip(rows_part.x, rows_part.y, rows_part.error_y.array):
         (key,) = [k for k in others if params_of[k] == x]
-        assert bar == pytest.approx(100 * paired_noise(evidence, key, best).se_rows)
+        noise = paired_noise(evidence, key, best)
+        # The thick bar: the rows' part of the SE; judged as ensembles, the rows' band (the room).
+        assert bar == pytest.approx(100 * (noise.band_rows if noise.ensembles else noise.se_rows))
     # The best sits at 0, and the chosen config is the simplest of the best and those within its band.
     assert list(by_name["the best (mean)"].x) == [params_of[best]] and list(by_name["the best (mean)"].y) == [0.0]
     star = by_name["chosen"]

@@ -15,7 +15,7 @@ from scipy.special import expit
 
 from justenough.nets.ensemble import mean_prediction
 from justenough.select import choose, leaderboard, with_noise
-from justenough.select.ensemble_noise import EnsembleEvidence, ensemble_noise, ensemble_shares
+from justenough.select.ensemble_noise import EnsembleEvidence, EnsembleShares, ensemble_noise, ensemble_shares
 from justenough.select.noise import paired_noise
 
 NOMINAL = math.erf(1 / math.sqrt(2))  # 0.6827: P(|Z| <= 1)
@@ -74,6 +74,63 @@ def test_a_paired_difference_of_ensembles_covers_the_true_difference(luck: float
         hits[k] = abs(noise.mean - truth) <= noise.band
     coverage, sd = _coverage(hits)
     assert abs(coverage - NOMINAL) < 3 * sd
+
+
+def test_the_rows_band_covers_the_difference_of_these_ensembles_on_new_rows() -> None:
+    """The rule's room judged as ensembles (``Noise.room``, the rows' band alone) is an interval for
+    the difference of the ensembles trained, not of ensembles of new seeds: with the restarts' luck
+    dominating (0.6 logits), the rows' band covers the expected difference of *these* restarts over
+    new rows at 68%, while it covers the truth over new seeds less often."""
+    shift_a, shift_b, jitter, luck = 0.4, 0.0, 0.5, 0.6
+    rng = np.random.default_rng(5)
+    draws, N, fresh = 300, 300, 10_000
+    given, anew = np.empty(draws, dtype=bool), np.empty(draws, dtype=bool)
+    y = np.ones(N, dtype=np.int64)
+    big = np.random.default_rng(2)  # the truth over new seeds, as in the test above
+    truth = float(np.mean([(_ensemble_correct((t + shift_a + big.normal(0, luck, (R, 1)) + big.normal(0, jitter, (R, len(t))))[None])
+                            - _ensemble_correct((t + shift_b + big.normal(0, luck, (R, 1)) + big.normal(0, jitter, (R, len(t))))[None])).mean()
+                           for t in (big.normal(1.0, 1.5, 20_000) for _ in range(40))]))
+    for k in range(draws):
+        luck_a, luck_b = rng.normal(0, luck, (R, 1)), rng.normal(0, luck, (R, 1))  # [R, 1]: the seeds drawn
+        theta = rng.normal(1.0, 1.5, N)
+        za = theta + shift_a + luck_a + rng.normal(0, jitter, (R, N))  # [R, N]
+        zb = theta + shift_b + luck_b + rng.normal(0, jitter, (R, N))
+        a = ensemble_shares(dict(enumerate(np.stack([np.zeros_like(za), za], -1))), y, "classification")
+        b = ensemble_shares(dict(enumerate(np.stack([np.zeros_like(zb), zb], -1))), y, "classification")
+        noise = ensemble_noise(a, b)
+        assert noise.room == noise.band_rows <= noise.band
+        new = rng.normal(1.0, 1.5, fresh)  # the same restarts (their luck) on new rows
+        these = float((_ensemble_correct((new + shift_a + luck_a + rng.normal(0, jitter, (R, fresh)))[None])
+                       - _ensemble_correct((new + shift_b + luck_b + rng.normal(0, jitter, (R, fresh)))[None])).mean())
+        given[k] = abs(noise.mean - these) <= noise.room
+        anew[k] = abs(noise.mean - truth) <= noise.room
+    coverage, sd = _coverage(given)
+    assert abs(coverage - NOMINAL) < 3 * sd
+    assert anew.mean() < NOMINAL - 3 * sd
+
+
+def test_judged_as_ensembles_an_unstable_config_gets_no_room_for_its_restarts_spread() -> None:
+    """A small config 3 points behind the best on 300 rows (the rows' band about 1 point), whose
+    ensemble moves by several points when a restart is left out (its restarts land far apart): its
+    full band reaches the best, but the rule allows the rows' band only, so the best is chosen."""
+    n = 300
+    best_full = (np.arange(n) < 0.9 * n).astype(np.float64)  # [N]
+    small_full = (np.arange(n) < 0.87 * n).astype(np.float64)
+    evidence = EnsembleEvidence({
+        "best": EnsembleShares(best_full, {r: best_full for r in range(R)}),
+        # leaving out restart r moves its ensemble between 72% and 96% right
+        "small": EnsembleShares(small_full, {r: (np.arange(n) < p * n).astype(np.float64)
+                                             for r, p in enumerate([0.72, 0.96, 0.80, 0.95, 0.92])}),
+    })
+    noise = paired_noise(evidence, "best", "small")
+    assert noise is not None and noise.band_rows < noise.mean < noise.band
+    restarts = pd.DataFrame({
+        "key": ["small"] * R + ["best"] * R, "restart": list(range(R)) * 2, "val_score": [0.87] * R + [0.9] * R,
+        "diverged": False, "params": [10] * R + [1000] * R, "flops": [10] * R + [1000] * R,
+    })
+    judged = with_noise(leaderboard(restarts), evidence)
+    choice = choose(judged, "one-se", evidence=evidence)
+    assert choice.key == "best"
 
 
 def test_the_ensembles_shares_are_the_ensemble_models_own() -> None:

@@ -56,6 +56,10 @@ def best_config_key(board: pd.DataFrame, chosen_key: str, paired: dict[str, Any]
     return eligible["key"].iloc[0]  # the leaderboard is best first (select.best_first): so is any part of it
 
 
+# The name of the trace of thick bars (its legend entry is a separate, empty trace).
+ROWS_PART = "the rows' part"
+
+
 def differences_figure(board: pd.DataFrame, evidence: RowEvidence, chosen_key: str, best_key: str, *,
                        percent: bool, metric: str) -> go.Figure:
     """Each config's paired difference to the best (the config minus the best, y) against its
@@ -63,8 +67,10 @@ def differences_figure(board: pd.DataFrame, evidence: RowEvidence, chosen_key: s
     validation rows and restarts, a thin bar for its 68% band (one SE of the difference, widened by
     Student's t where a few restarts dominate) and a thick one for the part of the SE that comes
     from which rows happened to validate. A config whose thin bar reaches 0 is as good as the best
-    by the rule; the simplest of them is the choice (starred). Configs without per-row evidence
-    shared with the best (a run from before the evidence was kept) are left out."""
+    by the rule; the simplest of them is the choice (starred). Judged as ensembles the rule allows
+    the rows' band alone (``Noise.room``), so the thick bar is that band and reaching 0 with it is
+    what counts. Configs without per-row evidence shared with the best (a run from before the
+    evidence was kept) are left out."""
     labels = config_labels(board)
     scale = 100.0 if percent else 1.0
     rows = _pairs(board, evidence, best_key)
@@ -72,16 +78,18 @@ def differences_figure(board: pd.DataFrame, evidence: RowEvidence, chosen_key: s
     params = np.array([r["params"] for r, _ in rows], dtype=float)  # [configs]
     diff = np.array([n.mean for _, n in rows]) * scale  # [configs]
     band = np.array([n.band for _, n in rows]) * scale
-    se_rows = np.array([n.se_rows for _, n in rows]) * scale
+    ensembles = any(n.ensembles for _, n in rows)
+    # The thick bar: the rows' part of the SE; judged as ensembles, the rows' band the rule allows.
+    rows_part = np.array([n.band_rows if n.ensembles else n.se_rows for _, n in rows]) * scale  # [configs]
     keys = [r["key"] for r, _ in rows]
-    # The rule's test (select.rules.OneSERule): the best's lead at most the band, up to rounding.
-    close = np.array([-n.mean <= n.band + 1e-12 for _, n in rows], dtype=bool)  # [configs]
+    # The rule's test (select.rules.OneSERule): the best's lead at most its room, up to rounding.
+    close = np.array([-n.mean <= n.room + 1e-12 for _, n in rows], dtype=bool)  # [configs]
     unit = " points" if percent else ""
     hover = [_hover(labels[r["key"]], r, n, c, metric, percent) for (r, n), c in zip(rows, close)]
     fig = go.Figure()
     fig.add_hline(y=0.0, line={"dash": "dash", "color": MUTED, "width": 1})
     if rows:
-        _bars(fig, params, diff, band, se_rows, close, hover)
+        _bars(fig, params, diff, band, rows_part, close, hover, ensembles)
     if len(best):
         b = best.iloc[0]
         fig.add_trace(
@@ -121,29 +129,33 @@ def differences_figure(board: pd.DataFrame, evidence: RowEvidence, chosen_key: s
     return fig
 
 
-def _bars(fig: go.Figure, params: np.ndarray, diff: np.ndarray, band: np.ndarray, se_rows: np.ndarray,
-          close: np.ndarray, hover: list[str]) -> None:
+def _bars(fig: go.Figure, params: np.ndarray, diff: np.ndarray, band: np.ndarray, rows_part: np.ndarray,
+          close: np.ndarray, hover: list[str], ensembles: bool) -> None:
     """The configs' paired differences (all ``[configs]``, in the figure's units): a thin bar for the
-    band, blue where it reaches the best (``close``), grey where not; a thick one for the rows' part."""
-    # The rows' part of the SE, drawn thick behind the thin band (no markers of its own).
+    band, blue where the rule counts it as good as the best (``close``), grey where not; a thick one
+    for the rows' part (judged as ensembles: the rows' band, the room the rule allows)."""
+    rows_name = ("± the rows' 68% band, the room the rule allows (thick bar)" if ensembles else
+                 "± SE from the validation rows (thick bar)")
+    # The rows' part, drawn thick behind the thin band (no markers of its own).
     rows_color = "rgba(28,126,214,0.35)"
     fig.add_trace(
         go.Scatter(
-            x=params, y=diff, mode="markers", name="± SE from the validation rows", showlegend=False,
+            x=params, y=diff, mode="markers", name=ROWS_PART, showlegend=False,
             marker={"size": 1, "color": MAIN, "opacity": 0},
-            error_y={"type": "data", "array": se_rows, "thickness": 8, "width": 0, "color": rows_color},
+            error_y={"type": "data", "array": rows_part, "thickness": 8, "width": 0, "color": rows_color},
             hoverinfo="skip",
         )
     )
     # Its legend entry: a thick vertical stroke like the bars (error bars have none of their own).
     fig.add_trace(
         go.Scatter(
-            x=[None], y=[None], mode="markers", name="± SE from the validation rows (thick bar)",
+            x=[None], y=[None], mode="markers", name=rows_name,
             marker={"symbol": "line-ns-open", "size": 14, "color": rows_color, "line": {"width": 7, "color": rows_color}},
         )
     )
-    for inside, name, color in ((True, "as good as the best: within the 68% band (thin bar)", MAIN),
-                                (False, "behind the best by more than the band", MUTED)):
+    within = "within the rows' band (thick bar)" if ensembles else "within the 68% band (thin bar)"
+    for inside, name, color in ((True, f"as good as the best: {within}", MAIN),
+                                (False, "behind the best by more than " + ("the rows' band" if ensembles else "the band"), MUTED)):
         sel = close == inside
         if sel.any():
             fig.add_trace(
@@ -189,9 +201,10 @@ def _hover(label: str, row: pd.Series, noise: Noise, close: bool, metric: str, p
         f"<b>{label}</b><br>{row['params']:,} params<br>{html.escape(metric)} {_own_score(row, percent)}<br>"
         f"minus the best: {noise.mean * scale:+.{places}f} ± {noise.se * scale:.{places}f}{unit} SE "
         f"(rows {noise.se_rows * scale:.{places}f}, restarts {noise.se_restarts * scale:.{places}f}); "
-        f"68% band ± {noise.band * scale:.{places}f}<br>"
+        f"68% band ± {noise.band * scale:.{places}f}"
+        + (f"; the rows' band ± {noise.band_rows * scale:.{places}f}" if noise.ensembles else "") + "<br>"
         + paired_over(noise.n_rows, noise.n_restarts, noise.ensembles)
-        + ("<br>within the band: as good as the best" if close else "")
+        + ("<br>within the " + ("rows' band" if noise.ensembles else "band") + ": as good as the best" if close else "")
     )
 
 
@@ -211,9 +224,15 @@ def section(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) ->
               "best's, paired over the same validation rows, and its restarts' part by leaving out one restart at a "
               "time" if s.judged_by == "ensembles" else
               "Each config's score minus the best's, paired over the same validation rows and restarts")
-    text = (f"{judged}. The thin bar is "
-            "the 68% band of that difference (one standard error, counting both which rows happened to validate and "
-            "which seeds trained; a little wider where a few restarts dominate); the thick bar is the part that comes "
-            "from the rows alone. Configs whose thin bar reaches the dashed line at 0 are as good as the best, and the "
-            "simplest of them is chosen.")
+    band = ("the 68% band of that difference (one standard error, counting both which rows happened to validate and "
+            "which seeds trained; a little wider where a few restarts dominate)")
+    if s.judged_by == "ensembles":
+        text = (f"{judged}. The thin bar is {band}; the thick bar is the 68% band of the rows' part alone. Configs "
+                "whose thick bar reaches the dashed line at 0 are as good as the best, and the simplest of them is "
+                "chosen: judged as ensembles, the rule allows the rows' band only, since room for the seeds' part "
+                "would favour the configs whose restarts land far apart.")
+    else:
+        text = (f"{judged}. The thin bar is {band}; the thick bar is the part that comes from the rows alone. "
+                "Configs whose thin bar reaches the dashed line at 0 are as good as the best, and the simplest of "
+                "them is chosen.")
     return head + f'<p class="lead">{escape(text)}</p>' + figs.div("differences", fig)

@@ -78,7 +78,17 @@ class Noise:
     n_restarts: int
     df: float  # Satterthwaite's degrees of freedom of se^2 (inf: every part known exactly)
     band: float  # half-width of the 68% interval: t(0.8413, df) * se, at least se
+    band_rows: float  # the same of the rows' part alone: t(0.8413, n_rows - 1) * se_rows, at least 1 / n_rows
     ensembles: bool = False  # of configs' ensembles of their restarts (select/ensemble_noise.py)
+
+    @property
+    def room(self) -> float:
+        """How far a config may fall behind the best and still count as good for the one-SE rule:
+        the 68% band; for configs judged as their ensembles, the rows' band alone. The seeds' part
+        of two ensembles' difference is how far it would move with other restarts, and counting it
+        as room favours exactly the configs whose restarts land far apart (docs/selection.md,
+        "Judging ensembles")."""
+        return self.band_rows if self.ensembles else self.band
 
     def as_dict(self, prefix: str = "") -> dict[str, float | int]:
         return {f"{prefix}{k}": v for k, v in self.__dict__.items()}
@@ -128,19 +138,25 @@ def combined(mean: float, terms: Sequence[tuple[float, float]], *, var_rows: flo
     """The ``Noise`` of ``mean`` whose variance is the sum of ``terms`` (each a mean square's share
     and its degrees of freedom; a share may be negative, as the interaction's is): ``se`` at least
     ``1 / n_rows``, Satterthwaite's df, and the 68% band ``t(0.8413, df) * se``. ``var_rows`` and
-    ``var_restarts`` are the parts shown (clipped at 0)."""
+    ``var_restarts`` are the parts shown (clipped at 0); ``band_rows`` is the band of ``var_rows``
+    alone, over ``n_rows - 1`` degrees of freedom."""
     var = sum(t for t, _ in terms)  # unbiased; the floor below keeps the SE above 0
     se = max(math.sqrt(max(var, 0.0)), 1.0 / n_rows)
     spread = sum(t * t / d for t, d in terms)
     df = var * var / spread if var > 0 and spread > 0 else math.inf
-    if math.isfinite(df):
-        from scipy.stats import t as student_t  # loaded on first use: scipy.stats is slow to import
-
-        band = se * max(float(student_t.ppf(_ONE_SIDED_68, df)), 1.0)
-    else:
-        band = se
+    band = se * _t68(df)
+    band_rows = max(math.sqrt(var_rows), 1.0 / n_rows) * _t68(max(n_rows - 1, 1))
     return Noise(mean=mean, se=se, se_rows=math.sqrt(var_rows), se_restarts=math.sqrt(var_restarts), n_rows=n_rows,
-                 n_restarts=n_restarts, df=df, band=band, ensembles=ensembles)
+                 n_restarts=n_restarts, df=df, band=band, band_rows=band_rows, ensembles=ensembles)
+
+
+def _t68(df: float) -> float:
+    """SEs in a 68% band with ``df`` degrees of freedom: t(0.8413, df), at least 1 (1 for df = inf)."""
+    if not math.isfinite(df):
+        return 1.0
+    from scipy.stats import t as student_t  # loaded on first use: scipy.stats is slow to import
+
+    return max(float(student_t.ppf(_ONE_SIDED_68, df)), 1.0)
 
 # The evidence the noise model reads: config key -> restart index -> that restart's per-row shares
 # ``[N]`` (the restarts that did not diverge), all over the same N validation rows; or, when the

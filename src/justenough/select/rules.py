@@ -137,8 +137,9 @@ class Rule:
 class OneSERule(Rule):
     """``one-se``: the best's advantage over the config is within the noise model's 68% band
     (``select/noise.py``: one SE, widened when a few restarts dominate the noise) of the paired
-    difference over the same validation rows and the same restart seeds. A config without per-row evidence falls back to the restarts' spread: its mean
-    within one SE of the best config's mean."""
+    difference over the same validation rows and the same restart seeds; judged as ensembles,
+    within the band of the rows' part alone (``Noise.room``). A config without per-row evidence
+    falls back to the restarts' spread: its mean within one SE of the best config's mean."""
 
     def threshold(self, best: pd.Series) -> float:
         best_mean, best_se = _best_mean_and_se(best)
@@ -153,20 +154,22 @@ class OneSERule(Rule):
         for key, mean in zip(within["key"].astype(str), numeric_column(within, "val_mean")):
             noise = None if key == best_key else paired_noise(evidence, best_key, key)
             if noise is not None:
-                paired[key] = {"mean_diff": noise.mean, "se_diff": noise.se, "band": noise.band,
+                paired[key] = {"mean_diff": noise.mean, "se_diff": noise.se, "band": noise.band, "room": noise.room,
                                "se_rows": noise.se_rows, "se_restarts": noise.se_restarts, "n": noise.n_restarts,
                                "n_rows": noise.n_rows, "ensembles": float(noise.ensembles)}
-                close.append(noise.mean <= noise.band + EPS)
+                close.append(noise.mean <= noise.room + EPS)
             else:
                 close.append(key == best_key or mean >= threshold - EPS)
         return Candidates(within[close], threshold, paired)
 
     def _explain_choice(self, chosen: pd.Series, best: pd.Series, fmt: Fmt, threshold: float,
                         paired: dict[str, float] | None, *, same: bool, simplest: bool) -> str:
+        ensembles = math.isfinite(num(chosen, "val_mean_restarts"))  # judged as ensembles (select/ensemble_noise.py)
         if same and math.isfinite(num(chosen, "val_se_rows")):  # paired over rows and restarts
             return (
                 f"picked {fmt.entry(chosen)}: it has the best mean, and it beats every simpler config by more "
-                "than one SE of the paired difference"
+                + ("than the rows' band of the paired difference of the ensembles" if ensembles else
+                   "than one SE of the paired difference")
             )
         if same:
             return (
@@ -175,10 +178,17 @@ class OneSERule(Rule):
             )
         if paired:
             ahead = format_difference(float(paired["mean_diff"]), float(paired["se_diff"]), fmt.percent)
+            over = paired_over(int(paired["n_rows"]), int(paired["n"]), bool(paired.get("ensembles")))
+            if paired.get("ensembles") and "room" in paired:
+                room = format_difference(float(paired["room"]), math.nan, fmt.percent).lstrip("+")
+                return (
+                    f"picked {fmt.entry(chosen)}, within the rows' band of the best, {fmt.entry(best)}: the best is "
+                    f"ahead by {ahead} (mean +/- SE), {over}; the rows' band is {room} (the restarts' part of the "
+                    f"SE is no room){fewer_parameters(chosen, best)}"
+                )
             return (
                 f"picked {fmt.entry(chosen)}, within one SE of the best, {fmt.entry(best)}: the best is ahead by "
-                f"{ahead} (mean +/- SE), {paired_over(int(paired['n_rows']), int(paired['n']), bool(paired.get('ensembles')))}"
-                f"{fewer_parameters(chosen, best)}"
+                f"{ahead} (mean +/- SE), {over}{fewer_parameters(chosen, best)}"
             )
         return f"picked {fmt.entry(chosen)}, within 1 SE of the best, {fmt.entry(best)}{fewer_parameters(chosen, best)}"
 
