@@ -130,7 +130,13 @@ def test_judged_as_ensembles_an_unstable_config_gets_no_room_for_its_restarts_sp
     })
     judged = with_noise(leaderboard(restarts), evidence)
     choice = choose(judged, "one-se", evidence=evidence)
-    assert choice.key == "best"
+    assert choice.key == "best" and "rows' band" in choice.explanation
+    # A stable small config 0.5 points behind (within the rows' band) is chosen, and the explanation
+    # gives the band it was within.
+    close = (np.arange(n) < 0.895 * n).astype(np.float64)
+    evidence = EnsembleEvidence({"best": evidence["best"], "small": EnsembleShares(close, {r: close for r in range(R)})})
+    choice = choose(with_noise(leaderboard(restarts), evidence), "one-se", evidence=evidence)
+    assert choice.key == "small" and "within the rows' band of the best" in choice.explanation
 
 
 def test_the_ensembles_shares_are_the_ensemble_models_own() -> None:
