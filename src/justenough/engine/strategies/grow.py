@@ -126,8 +126,11 @@ def _node_scores(restarts: pd.DataFrame, configs: list[Config], evidence: Any = 
         if rows.empty:
             continue
         judged = evidence.score(cfg.key) if isinstance(evidence, ModelEvidence) else None
-        ok = rows.loc[~rows["diverged"].astype(bool), "val_score"].astype(float)
-        mean = judged.mean if judged is not None else float(ok.mean()) if len(ok) else -math.inf
+        if judged is not None:
+            mean = judged.mean
+        else:
+            ok = rows.loc[~rows["diverged"].astype(bool), "val_score"].astype(float)
+            mean = float(ok.mean()) if len(ok) else -math.inf
         if best is None or mean > best[1]:
             best = (cfg.key, mean)
     return best
