@@ -461,8 +461,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--label-noise", type=float, default=LABEL_NOISE, help="fraction of labels flipped (default 0.1)")
     parser.add_argument("--target-noise", type=float, default=TARGET_NOISE,
                         help="sd of the regression noise, the teacher's output having sd 1 (default 0.5)")
-    parser.add_argument("--judge-ensembles", action="store_true",
-                        help="the rule compares the configs' ensembles (search(judge_ensembles=True))")
+    parser.add_argument("--judge-restarts", action="store_true",
+                        help="the rule compares the configs' restarts, not their ensembles (search(judge_ensembles=False); "
+                             "the default judges the model the search returns)")
     args = parser.parse_args(argv)
     try:
         if args.quick and args.smoke:
@@ -478,9 +479,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(workers=args.workers, label_noise=args.label_noise, target_noise=args.target_noise,
                       test_rows=args.test_rows or (SMOKE_TEST_ROWS if args.smoke else TEST_ROWS),
                       search={**(SMOKE_SEARCH if args.smoke else {}),
-                              **({"judge_ensembles": True} if args.judge_ensembles else {})})
+                              **({"judge_ensembles": False} if args.judge_restarts else {})})
     recipe = "the smoke space " + json.dumps(SMOKE_SEARCH) if args.smoke else "default recipe"
-    recipe += ", the configs judged as their ensembles" if args.judge_ensembles else ""
+    recipe += ", the configs judged by their restarts" if args.judge_restarts else ""
     print(f"the choice against the oracle: {len(cases)} cases, {recipe}, {args.workers} worker processes, "
           f"large test {options.test_rows:,} rows, label noise {options.label_noise:g}, target noise "
           f"{options.target_noise:g}")

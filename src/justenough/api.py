@@ -83,7 +83,7 @@ def search(
     refit: bool = True,
     ensemble: bool = True,
     lr_per_config: bool = False,
-    judge_ensembles: bool = False,
+    judge_ensembles: bool | None = None,
     strategy: Strategy | str = Strategy.GRID,
     grow_patience: int = 2,
     cv: int | str = "auto",
@@ -118,10 +118,12 @@ def search(
     ``ensemble=False``: the model is one network, the chosen config's best restart.
     ``lr_per_config=True`` with several ``lr`` values: each architecture keeps its best learning
     rate by validation before the rule compares architectures (``select/lr_choice.py``); the
-    explanation and ``summary["lr_choice"]`` say which won. ``judge_ensembles=True`` (with the
-    ensemble, the default model): the rule compares every config's ensemble of restarts, not its
-    restarts (``select/ensemble_noise.py``; measured on the quality suite and not the default:
-    docs/selection.md, "Judging ensembles"). ``strategy="grow"`` trains
+    explanation and ``summary["lr_choice"]`` say which won. ``judge_ensembles``: the rule compares
+    every config as the model is built, by default (``None``): its ensemble of restarts with the
+    ensemble, its restarts without, and its restarts in a ``storage`` other drivers may share
+    (each driver keeps the outputs an ensemble is judged by in its own run directory;
+    ``select/ensemble_noise.py``; docs/selection.md, "Judging ensembles"); ``False`` judges the
+    restarts under the ensemble too, ``True`` with ``ensemble=False`` is refused. ``strategy="grow"`` trains
     from the simplest config up, while bigger keeps paying (``engine/strategies/grow.py``; ``grow_patience``
     non-improving steps stop a direction) instead of the whole grid. ``cv``: K folds of the rows
     outside the test split validate every config (trained as members of the same stacks as the

@@ -97,9 +97,10 @@ class SearchSettings:
     refit: bool = True
     ensemble: bool = True  # the mean of the chosen config's restarts (docs/training.md, "Ensembles of restarts")
     lr_per_config: bool = False
-    # With the ensemble as the model: the rule compares the configs' ensembles, not their restarts
-    # (select/ensemble_noise.py; docs/selection.md, "Judging ensembles": measured, not the default).
-    judge_ensembles: bool = False
+    # The rule compares the configs as the model is built: their ensembles with the ensemble, their
+    # restarts without or with a shared ``storage`` (None, the default; select/ensemble_noise.py;
+    # docs/selection.md, "Judging ensembles"). True with ensemble=False is refused.
+    judge_ensembles: bool | None = None
     strategy: Strategy = Strategy.GRID
     grow_patience: int = 2
     cv: int | str = "auto"
@@ -178,8 +179,14 @@ class SearchSettings:
             self._set(name, None if getattr(self, name) is None else whole_number(name, getattr(self, name), minimum))
         for name, minimum in (("seed", 0), ("diagnose_every", 0), ("max_categories", 2)):
             self._set(name, whole_number(name, getattr(self, name), minimum))
-        for name in ("halving", "report", "refit", "ensemble", "lr_per_config", "judge_ensembles"):
+        for name in ("halving", "report", "refit", "ensemble", "lr_per_config"):
             self._set(name, switch(name, getattr(self, name)))
+        # Not given: the rule judges what the search returns, the ensemble or the one network; but
+        # in a study given by ``storage``, which other drivers may share, the restarts: the outputs
+        # an ensemble is judged by stay in the run directory of the driver that trained them, and
+        # drivers of one study must walk and choose alike.
+        self._set("judge_ensembles", self.ensemble and self.storage is None if self.judge_ensembles is None
+                  else switch("judge_ensembles", self.judge_ensembles))
         if self.judge_ensembles and not self.ensemble:
             # Nothing would be judged as an ensemble: the model is one network.
             raise ConfigError(f"{option('judge_ensembles', True)} compares the configs' ensembles, but "

@@ -64,6 +64,16 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Comp
 
 
 @pytest.fixture(scope="module")
+def restarts_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The same search with the rule comparing the configs' restarts (``--judge-restarts``), for
+    show and compare as they read restarts."""
+    out = tmp_path_factory.mktemp("cli") / "iris-restarts"
+    proc = jn("search", "iris", *SMALL, "--judge-restarts", "--out", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out, proc
+
+
+@pytest.fixture(scope="module")
 def iris() -> pd.DataFrame:
     from justenough.data.datasets import load_dataset
 
@@ -128,8 +138,9 @@ def test_search_default_out_is_runs_slash_data_stem(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def test_show_prints_the_leaderboard_and_the_choice(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
-    out, _ = run
+def test_show_prints_the_leaderboard_and_the_choice(restarts_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = restarts_run
+    assert json.loads((out / "summary.json").read_text())["judged_by"] == "restarts"
     proc = jn("show", out)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
@@ -292,16 +303,14 @@ def test_an_ensemble_run_from_a_config_file_predicts_shows_and_exports(iris: pd.
 # ----------------------------------------------------------------------------------------------
 
 
-def test_judged_by_ensembles_show_and_compare_say_so(tmp_path: Path) -> None:
-    """--judge-ensembles: the leaderboard's score is each config's ensemble's (the restarts' own mean
-    beside it), show prints both, and compare pairs the two ensembles: its difference is that of
-    their validation scores."""
+def test_judged_by_ensembles_show_and_compare_say_so(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """By default (the ensemble as the model) the rule judges the configs' ensembles: the
+    leaderboard's score is each config's ensemble's (the restarts' own mean beside it), show prints
+    both, and compare pairs the two ensembles: its difference is that of their validation scores."""
     from justenough.run.files import read_evidence, read_results, read_summary
     from justenough.select import paired_noise
 
-    out = tmp_path / "run"
-    proc = jn("search", "iris", *SMALL, "--judge-ensembles", "--out", out)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out, _ = run
     summary = json.loads((out / "summary.json").read_text())
     assert summary["judged_by"] == "ensembles" and "ensemble accuracy" in summary["explanation"]
     board = pd.read_csv(out / "leaderboard.csv")
@@ -319,10 +328,10 @@ def test_judged_by_ensembles_show_and_compare_say_so(tmp_path: Path) -> None:
     assert f"paired: 1x16 - 1x8 = {100 * noise.mean:+.2f} +/- {100 * noise.se:.2f} points SE between the two ensembles" in text
 
 
-def test_compare_pairs_two_configs_restart_by_restart(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_compare_pairs_two_configs_restart_by_restart(restarts_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     from justenough.select import paired_difference
 
-    out, _ = run
+    out, _ = restarts_run
     proc = jn("compare", out, "1x16", "1x8")
     assert proc.returncode == 0, proc.stderr
     results = pd.read_csv(out / "results.csv")
@@ -487,7 +496,10 @@ def test_version_and_help() -> None:
         result = runner.invoke(app, [command, "--help"], terminal_width=400)
         assert result.exit_code == 0, result.output
         assert "Example" in result.output, command
-        options = [line for line in result.output.splitlines() if line.lstrip().startswith("--") and "--help" not in line]
+        lines = result.output.splitlines()
+        # An option's names longer than click's first column (30 characters) put its help on the next line.
+        options = [line if "  " in line.strip() else line + lines[i + 1]
+                   for i, line in enumerate(lines) if line.lstrip().startswith("--") and "--help" not in line]
         assert options or command in ("datasets", "compare"), command  # these take arguments only
         for line in options:
             assert "Example:" in line, (command, line)

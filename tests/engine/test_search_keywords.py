@@ -125,6 +125,32 @@ def test_the_rule_is_read_once_into_its_typed_value() -> None:
     assert SearchSettings(space=Space.default(), rule=given).rule is given  # a Rule is taken as it is
 
 
+def test_the_rule_judges_what_the_search_returns_unless_told_otherwise(tmp_path: Path) -> None:
+    """judge_ensembles left at None reads as ``ensemble``: the ensemble's configs are judged as
+    ensembles, one network's by their restarts; False keeps the restarts under the ensemble; one
+    restart has no ensemble to judge; a study in a given storage, which other drivers may share,
+    judges the restarts unless told; True with one network is refused (the CLI the same)."""
+    from justenough.settings import SearchSettings
+
+    def judged(**given: object) -> tuple[object, bool]:
+        read = SearchSettings(space=Space.default(), **given)  # type: ignore[arg-type]
+        return read.judge_ensembles, read.judges_ensembles
+
+    assert inspect.signature(search).parameters["judge_ensembles"].default is None
+    assert judged() == (True, True)
+    assert judged(ensemble=False) == (False, False)
+    assert judged(judge_ensembles=False) == (False, False)
+    assert judged(n_init=1) == (True, False)
+    shared = f"sqlite:///{tmp_path / 'shared.db'}"
+    assert judged(storage=shared) == (False, False)
+    assert judged(storage=shared, judge_ensembles=True) == (True, True)
+    with pytest.raises(ConfigError, match="one network: drop one of them"):
+        judged(ensemble=False, judge_ensembles=True)
+    command = typer.main.get_command(app).commands["search"]  # type: ignore[attr-defined]
+    option = next(p for p in command.params if p.name == "judge_ensembles")
+    assert option.default is None and set(option.opts + option.secondary_opts) == {"--judge-ensembles", "--judge-restarts"}
+
+
 def test_search_takes_a_rule_object_and_records_the_rule_as_read(tmp_path: Path) -> None:
     from justenough.select import Rule
 

@@ -443,18 +443,26 @@ def test_search_estimator_params_and_clone():
 
 
 
-def test_search_estimators_judge_the_configs_ensembles_when_asked(iris):
-    """judge_ensembles=True reaches the search: the leaderboard's val_mean is each config's ensemble's
-    (the restarts' own mean kept as val_mean_restarts, equal to the restarts table's), the explanation
-    says so, it survives clone, and with ensemble=False it is refused before training."""
+def test_search_estimators_judge_the_configs_ensembles_by_default(iris):
+    """By default (judge_ensembles=None, with the ensemble) the search judges the configs' ensembles:
+    the leaderboard's val_mean is each config's ensemble's (the restarts' own mean kept as
+    val_mean_restarts, equal to the restarts table's) and the explanation says so; False judges the
+    restarts (val_mean is their mean); the value survives clone; True with ensemble=False is refused
+    before training."""
     X_tr, _, y_tr, _ = iris
-    est = JustEnoughClassifier(**SEARCH_FAST, cv=1, judge_ensembles=True).fit(X_tr, y_tr)
+    est = JustEnoughClassifier(**SEARCH_FAST, cv=1).fit(X_tr, y_tr)
+    assert est.get_params()["judge_ensembles"] is None
     board = est.leaderboard_.set_index("key")
     restarts = est.restarts_[~est.restarts_["diverged"].astype(bool)]
     np.testing.assert_allclose(board["val_mean_restarts"], restarts.groupby("key")["val_score"].mean().loc[board.index])
     assert "ensemble accuracy" in est.explanation_
-    assert clone(est).get_params()["judge_ensembles"] is True
-    assert JustEnoughRegressor().get_params()["judge_ensembles"] is False
+    by_restarts = JustEnoughClassifier(**SEARCH_FAST, cv=1, judge_ensembles=False).fit(X_tr, y_tr)
+    board = by_restarts.leaderboard_.set_index("key")
+    kept = by_restarts.restarts_[~by_restarts.restarts_["diverged"].astype(bool)]
+    np.testing.assert_allclose(board["val_mean"], kept.groupby("key")["val_score"].mean().loc[board.index])
+    assert "ensemble accuracy" not in by_restarts.explanation_
+    assert clone(by_restarts).get_params()["judge_ensembles"] is False
+    assert JustEnoughRegressor().get_params()["judge_ensembles"] is None
     with pytest.raises(ValueError, match="judge_ensembles"):
         JustEnoughClassifier(**SEARCH_FAST, ensemble=False, judge_ensembles=True).fit(X_tr, y_tr)
 

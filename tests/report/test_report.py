@@ -473,7 +473,7 @@ def test_diagnostics_section_says_which_layers_were_sampled(copy_run: Path) -> N
 def searched_run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """A tiny real search on iris (one validation split of 30 rows, 4 configs x 3 restarts): its run
     directory holds the per-row evidence the noise model reads, and the report built from it; the
-    rule judging the restarts (the default), or the configs' ensembles (``judge_ensembles``)."""
+    rule judging the restarts (``judge_ensembles=False``), or the configs' ensembles (the default)."""
     from justenough import search
 
     out = tmp_path_factory.mktemp("searched") / "iris"

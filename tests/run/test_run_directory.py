@@ -321,6 +321,33 @@ def test_evidence_is_read_for_the_restarts_that_did_not_diverge(run_dir: Path, t
             assert isinstance(restart, int) and shares.dtype == np.float32 and shares.shape == (rows,)
 
 
+def test_configs_are_judged_as_ensembles_only_where_every_configs_outputs_are_here(tmp_path: Path) -> None:
+    """A config with no evidence in this run directory (trained by another driver of a shared study)
+    makes the choice read every config's restarts, not the ensembles of some: drivers of one study
+    must judge alike."""
+    from justenough.select.ensemble_noise import EnsembleEvidence
+    from justenough.study.weights import EvidenceStore
+
+    rng = np.random.default_rng(0)
+    target = rng.integers(0, 3, size=12)
+    logits = {(key, r): rng.normal(size=(12, 3)).astype(np.float32) for key in ("a", "b") for r in range(3)}
+    store = EvidenceStore(tmp_path)
+    store.put([SimpleNamespace(key=key, restart=r, rows={"share": (out.argmax(axis=1) == target).astype(np.float32),
+                                                         "output": out, "target": target})
+               for (key, r), out in logits.items()])
+    both = store.for_choice(["a", "b"], set(), "classification")
+    assert isinstance(both, EnsembleEvidence) and sorted(both) == ["a", "b"]
+    # A row's share of config a's ensemble: whether its mean probability's class is the row's.
+    probabilities = np.mean([np.exp(o) / np.exp(o).sum(axis=1, keepdims=True) for (k, _), o in logits.items() if k == "a"], axis=0)
+    np.testing.assert_array_equal(both["a"].full, probabilities.argmax(axis=1) == target)
+    one_missing = store.for_choice(["a", "b", "c"], set(), "classification")
+    assert not isinstance(one_missing, EnsembleEvidence)
+    assert sorted(one_missing) == ["a", "b"] and sorted(one_missing["a"]) == [0, 1, 2]
+    # A diverged restart is left out either way.
+    assert sorted(store.for_choice(["a", "b"], {("a", 1)}, None)["a"]) == [0, 2]
+    assert sorted(store.for_choice(["a", "b"], {("a", 1)}, "classification")["a"].without) == [0, 2]
+
+
 def test_no_module_reads_the_growth_by_its_json_keys() -> None:
     # summary.json's growth reads as run/growth.py's Growth: readers use its fields, not summary["growth"]["path"].
     offenders = []

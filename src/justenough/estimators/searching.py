@@ -116,7 +116,7 @@ class _BaseSearch(BaseEstimator):
         numeric: str = str(NumericScaling.STANDARD),  # plain str, as ``sampler``
         max_params: int | None = None,
         ensemble: bool = True,
-        judge_ensembles: bool = False,
+        judge_ensembles: bool | None = None,
         lr_per_config: bool = False,
         report: bool = True,
         random_state: Any = None,
@@ -289,7 +289,7 @@ class _BaseSearch(BaseEstimator):
                 workers=workers,
                 max_params=self.max_params,
                 ensemble=self.ensemble,  # checked by the settings (a switch)
-                judge_ensembles=self.judge_ensembles,  # the same; refused with ensemble=False
+                judge_ensembles=self.judge_ensembles,  # the same (None: as ensemble); True refused with ensemble=False
                 lr_per_config=self.lr_per_config,  # the same
                 numeric=read_numeric_scaling(self.numeric),  # the parameter's text, read (ConfigError: the choices)
                 report=bool(self.report) and self.out is not None,
@@ -359,9 +359,10 @@ class JustEnoughClassifier(ClassifierMixin, _BaseSearch):
     default space's, ``DEFAULT_SPACE_VALUES``), or a whole ``justenough.Space`` given as ``space``.
     ``X`` may be a DataFrame with text columns and missing cells (the search imputes and one-hot
     encodes them). ``ensemble=True``: predict with the mean of the chosen config's restarts (of
-    their probabilities), not its best restart (``search(ensemble=True)``); ``judge_ensembles=True``:
-    the choice compares each config's ensemble of restarts, not its restarts
-    (``search(judge_ensembles=True)``, docs/selection.md). ``lr_per_config=True``
+    their probabilities), not its best restart (``search(ensemble=True)``); ``judge_ensembles``:
+    what the choice compares, as ``search(judge_ensembles=...)``: by default (``None``) each config's
+    ensemble of restarts with the ensemble, its restarts without; ``False`` the restarts always
+    (docs/selection.md). ``lr_per_config=True``
     with several ``learning_rate_init`` values: each architecture keeps its best rate by validation
     (``search(lr_per_config=True)``). ``numeric``: how numeric columns are scaled, as ``search(numeric=...)``
     (``"standard"``, ``"robust"`` or ``"quantile"``). ``verbose=1`` prints one line per finished config. Fitted: ``chosen_``,

@@ -59,7 +59,7 @@ class StackTask:
     task_id: str = ""
     memory_budget: int | None = None  # bytes one stack may use (None: the trainer's default)
     # Keep each restart's outputs on the validation rows as evidence: the choice then judges the
-    # configs' ensembles (search(judge_ensembles=True), select/ensemble_noise.py).
+    # configs' ensembles (SearchSettings.judges_ensembles, the default with the ensemble; select/ensemble_noise.py).
     keep_outputs: bool = False
 
 

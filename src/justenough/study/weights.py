@@ -87,12 +87,16 @@ class EvidenceStore(RestartArrays):
     def for_choice(self, keys: list[str], diverged: set[tuple[str, int]], ensembles_of: str | None = None) -> Any:
         """The evidence the choice reads: with ``ensembles_of`` (the task, when the model is the
         mean of a config's restarts), each config's ensemble (``select.ensemble_noise.EnsembleEvidence``)
-        where every config kept its outputs; else, or without outputs (a run from before, or too
-        many rows x outputs), the restarts' shares (``shares``)."""
-        if ensembles_of is not None:
+        where every config kept its outputs here; else the restarts' shares (``shares``): without
+        outputs (a run from before, or too many rows x outputs), or where a config's evidence is not
+        in this run directory at all (trained by another driver of a shared study, which keeps it in
+        its own), since judging some configs as ensembles and the others by their restarts would
+        compare unlike scores, and drivers sharing a study must replay the same choices."""
+        stored = {key: self.of_config(key) for key in keys}  # every member leaves evidence, diverged or not
+        if ensembles_of is not None and all(stored.values()):
             from justenough.select.ensemble_noise import EnsembleEvidence, ensemble_shares
 
-            kept = {key: {r: a for r, a in self.of_config(key).items() if (key, r) not in diverged} for key in keys}
+            kept = {key: {r: a for r, a in by_restart.items() if (key, r) not in diverged} for key, by_restart in stored.items()}
             kept = {key: by_restart for key, by_restart in kept.items() if by_restart}
             if kept and all("output" in a for by_restart in kept.values() for a in by_restart.values()):
                 return EnsembleEvidence({
@@ -100,14 +104,19 @@ class EvidenceStore(RestartArrays):
                                          next(iter(by_restart.values()))["target"], ensembles_of)
                     for key, by_restart in kept.items()
                 })
-        return self.shares(keys, diverged)
+        return _shares(stored, diverged)
 
     def shares(self, keys: list[str], diverged: set[tuple[str, int]]) -> dict[str, dict[int, np.ndarray]]:
         """The noise model's evidence (``select.RowEvidence``): config key -> restart -> shares
         ``[N]``, leaving out the restarts in ``diverged`` and configs with no evidence kept."""
-        out: dict[str, dict[int, np.ndarray]] = {}
-        for key in keys:
-            kept = {r: a["share"] for r, a in self.of_config(key).items() if "share" in a and (key, r) not in diverged}
-            if kept:
-                out[key] = kept
-        return out
+        return _shares({key: self.of_config(key) for key in keys}, diverged)
+
+
+def _shares(stored: dict[str, dict[int, dict[str, np.ndarray]]], diverged: set[tuple[str, int]]) -> dict[str, dict[int, np.ndarray]]:
+    """``EvidenceStore.shares`` of the evidence already read (config key -> restart -> arrays)."""
+    out: dict[str, dict[int, np.ndarray]] = {}
+    for key, by_restart in stored.items():
+        kept = {r: a["share"] for r, a in by_restart.items() if "share" in a and (key, r) not in diverged}
+        if kept:
+            out[key] = kept
+    return out
