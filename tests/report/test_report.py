@@ -487,9 +487,10 @@ def test_a_report_judged_by_ensembles_says_what_its_scores_are(searched_run: Pat
     judged = load_run(searched_run).summary_fields.judged_by
     assert judged in ("restarts", "ensembles")
     # The answer card, the leaderboard's header, the score-vs-size figure's legend (plotly's JSON) and
-    # the "paired with the best" text.
+    # caption, and the "paired with the best" text.
     says = ["its ensemble of 3 restarts", "val ensemble<br>restarts&#x27; mean ± std",
-            "config (its ensemble's score \\u00b1 SE)", "Each config&#x27;s ensemble"]
+            "config (its ensemble's score \\u00b1 SE)", "Each config&#x27;s ensemble",
+            "the model the search returns), with that score"]
     for text in says:
         assert (text in html) == (judged == "ensembles"), text
     # The restarts' outputs are kept as evidence only where the choice judges ensembles.

@@ -292,12 +292,20 @@ def _leaderboard(run: RunFiles, percent: bool) -> str:
 def _complexity(run: RunFiles, figs: EmbeddedFigures, percent: bool, metric: str) -> str:
     fig = figures.complexity_figure(run.leaderboard, str(run.summary_fields.chosen["key"]), percent=percent, metric=metric,
                                     baseline=run.summary_fields.baseline)
+    if run.summary_fields.judged_by == "ensembles":
+        points = ("Each point is a config: the validation score of its ensemble (the mean of its restarts, the "
+                  "model the search returns), with that score's standard error (rows and restarts) as error bars. ")
+        band = ("The shaded band spans one standard error below the best score; the rule itself compares each "
+                "config with the best row by row, within the rows' band of their paired difference (below). ")
+    else:
+        points = ("Each point is a config: its mean validation score over restarts, with the spread "
+                  "(± one standard deviation) as error bars. ")
+        band = ("The shaded band spans one standard error below the best mean; configs inside it are "
+                "statistically as good as the best. ")
     return (
-        '<p class="lead">Each point is a config: its mean validation score over restarts, with the spread '
-        "(± one standard deviation) as error bars. The dotted line is the Pareto front: the best score "
-        "reachable with at most that many parameters. The shaded band spans one standard error below the "
-        "best mean; configs inside it are statistically as good as the best. The dashed line, when it is "
-        "near enough to show, is what no network scores (the majority class, or the training mean).</p>"
+        f'<p class="lead">{points}The dotted line is the Pareto front: the best score reachable with at most '
+        f"that many parameters. {band}The dashed line, when it is near enough to show, is what no network "
+        "scores (the majority class, or the training mean).</p>"
         + figs.div("complexity", fig)
     )
 
